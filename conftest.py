@@ -1,0 +1,131 @@
+"""Plugin glue for the executable runbook: options, evidence reports, step blocking, redaction."""
+
+import getpass
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from procedures.config import load_config
+from procedures.context import OpsContext
+from procedures.redact import install_log_redaction, redact
+from procedures import facts
+
+ROOT = Path(__file__).parent
+OPS_CHECKS = ROOT / "ops_checks"
+_BLOCKED_BY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ops", "executable runbook")
+    group.addoption("--tag", help="release version to act on, e.g. 1.1.0 (never latest)")
+    group.addoption("--env", dest="ops_env", help="environment name, e.g. prod (overrides [stack] environment)")
+    group.addoption("--ops-config", help="TOML config of the target stack (default: ini ops_config)")
+    group.addoption("--project", dest="ops_project", help="compose project name (overrides [stack] project)")
+    group.addoption("--base-url", dest="ops_base_url", help="URL of the reverse proxy (overrides [http] base_url)")
+    parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
+
+
+def _ops_check_names(config) -> list[str]:
+    names = []
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if path.is_relative_to(OPS_CHECKS) and path.suffix == ".py":
+            names.append(path.stem)
+    return sorted(set(names))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    install_log_redaction()
+    checks = _ops_check_names(config)
+    if checks and not config.getoption("htmlpath", None):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        config.option.htmlpath = str(ROOT / "reports" / "-".join(checks) / f"{stamp}.html")
+        config.option.self_contained_html = True
+    config.stash[_BLOCKED_BY] = {}
+
+
+def pytest_html_report_title(report):
+    report.title = "Ops evidence: " + Path(report.title).stem
+
+
+def _load_ops_config(config):
+    path = config.getoption("ops_config") or config.getini("ops_config")
+    return load_config(
+        ROOT / path if not Path(path).is_absolute() else Path(path),
+        **{
+            "stack.project": config.getoption("ops_project"),
+            "stack.environment": config.getoption("ops_env"),
+            "http.base_url": config.getoption("ops_base_url"),
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def ops(pytestconfig) -> OpsContext:
+    """The target stack as configured, with --tag when given."""
+    return OpsContext(_load_ops_config(pytestconfig), pytestconfig.getoption("tag"))
+
+
+def pytest_sessionstart(session):
+    """Fill the report's environment table (values redacted) for ops checks."""
+    if not _ops_check_names(session.config):
+        return
+    from pytest_metadata.plugin import metadata_key
+
+    meta = session.config.stash[metadata_key]
+    meta["Host"] = socket.gethostname()
+    meta["Operator"] = getpass.getuser()
+    meta["TAG"] = session.config.getoption("tag") or "(not given)"
+    try:
+        cfg = _load_ops_config(session.config)
+        meta["Target stack"] = f"{cfg.stack.project} ({cfg.stack.environment})"
+        meta["Compose files"] = ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
+                                          for p in cfg.stack.compose_files)
+        meta["Database volume"] = cfg.volumes.database
+    except Exception as e:  # the checks report config errors; the table just says so
+        meta["Target stack"] = f"config error: {e}"
+    meta.update(facts.tool_versions())
+    for key in list(meta):
+        if isinstance(meta[key], str):
+            meta[key] = redact(meta[key])
+
+
+def _is_runbook_step(item) -> bool:
+    return Path(item.path).is_relative_to(OPS_CHECKS)
+
+
+def _step_label(item) -> str:
+    marker = item.get_closest_marker("order")
+    number = marker.args[0] if marker and marker.args else "?"
+    return f"step {number} ({item.name})"
+
+
+def pytest_runtest_setup(item):
+    """A failed runbook step blocks every later step of its module."""
+    if not _is_runbook_step(item):
+        return
+    blocker = item.config.stash[_BLOCKED_BY].get(item.path)
+    if blocker:
+        pytest.skip(f"blocked by {blocker}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _is_runbook_step(item):
+        item.config.stash[_BLOCKED_BY].setdefault(item.path, _step_label(item))
+    _redact_report(report)
+
+
+def _redact_report(report):
+    """Tracebacks and captured output are embedded in reports as they are: mask secrets here."""
+    if isinstance(report.longrepr, tuple):
+        path, line, message = report.longrepr
+        report.longrepr = (path, line, redact(message))
+    elif report.longrepr is not None:
+        report.longrepr = redact(str(report.longrepr))
+    report.sections = [(title, redact(content)) for title, content in report.sections]

@@ -1,0 +1,58 @@
+"""Runbook: is the stack whole and serving? Engine, compose model, database volume, health, readyz."""
+
+import pytest
+
+from procedures import facts, health, http_checks, release, volumes
+from procedures.context import OpsContext
+
+from . import evidence
+
+state: dict = {}
+
+
+@pytest.mark.order(1)
+def test_docker_engine_and_compose_v2_answer(extras):
+    versions = facts.tool_versions()
+    evidence.data(extras, "versions", versions)
+    assert not versions["Docker engine"].startswith("unavailable"), versions["Docker engine"]
+    assert versions["Docker Compose"].startswith("2."), "compose v2 is required: " + versions["Docker Compose"]
+
+
+@pytest.mark.order(2)
+def test_serving_release_is_known(ops):
+    state["ctx"] = ops if ops.tag else OpsContext(ops.config, release.running_tag(ops))
+
+
+@pytest.mark.order(3)
+def test_compose_renders_with_external_database_volume(ops, extras):
+    model = state["ctx"].compose.rendered()
+    pgdata = model["volumes"]["pgdata"]
+    evidence.data(extras, "rendered pgdata volume", pgdata)
+    assert pgdata.get("external") is True
+    assert pgdata["name"] == ops.config.volumes.database
+
+
+@pytest.mark.order(4)
+def test_database_volume_exists(ops, extras):
+    facts_ = volumes.require_database_volume(ops.config.volumes.database)
+    evidence.data(extras, "database volume", vars(facts_))
+
+
+@pytest.mark.order(5)
+def test_services_are_running_and_healthy(ops, extras):
+    services = [ops.config.services.database, *ops.config.services.app, ops.config.services.proxy]
+    states = health.wait_healthy(state["ctx"].compose, services, timeout=60)
+    evidence.table(extras, "services", [vars(s) for s in states.values()])
+
+
+@pytest.mark.order(6)
+def test_readyz_is_green_through_proxy(ops, extras):
+    result = http_checks.wait_until_ready(ops.config.http, timeout=30)
+    evidence.data(extras, "readyz", {"url": result.url, "status": result.status, "body": result.body})
+
+
+@pytest.mark.order(7)
+def test_version_reports_serving_tag(ops, extras):
+    result = http_checks.get(ops.config.http.base_url, ops.config.http.version_path)
+    evidence.data(extras, "version", {"url": result.url, "status": result.status, "body": result.body})
+    assert result.ok and result.json().get("version") == state["ctx"].tag

@@ -1,0 +1,1 @@
+"""Pure argv builders: each returns a list[str] and runs nothing."""

@@ -1,0 +1,57 @@
+"""argv builders for `docker compose` against one configured stack."""
+
+from ..config import StackConfig
+
+
+def compose(stack: StackConfig, *args: str) -> list[str]:
+    argv = ["docker", "compose", "--project-name", stack.project]
+    if stack.env_file is not None:
+        argv += ["--env-file", str(stack.env_file)]
+    for path in stack.compose_files:
+        argv += ["--file", str(path)]
+    return argv + list(args)
+
+
+def config_json(stack: StackConfig) -> list[str]:
+    return compose(stack, "config", "--format", "json")
+
+
+def ps_json(stack: StackConfig) -> list[str]:
+    return compose(stack, "ps", "--all", "--format", "json")
+
+
+def pull(stack: StackConfig, services: list[str]) -> list[str]:
+    return compose(stack, "pull", *services)
+
+
+def up(stack: StackConfig, services: list[str], *, no_deps: bool = False) -> list[str]:
+    """Start or update services in the background; never builds (images come by TAG)."""
+    flags = ["up", "--detach", "--no-build"]
+    if no_deps:
+        flags.append("--no-deps")
+    return compose(stack, *flags, *services)
+
+
+def run_once(stack: StackConfig, service: str, command: list[str] | None = None,
+             *, volumes: list[str] | None = None, env_names: list[str] | None = None) -> list[str]:
+    """A one-off container removed on exit (migrate, backup); env values come from the caller's env."""
+    argv = ["run", "--rm", "--no-TTY"]
+    for mount in volumes or []:
+        argv += ["--volume", mount]
+    for name in env_names or []:
+        argv += ["--env", name]  # name only: the value is inherited, never placed in argv
+    argv.append(service)
+    return compose(stack, *argv, *(command or []))
+
+
+def stop(stack: StackConfig, services: list[str]) -> list[str]:
+    return compose(stack, "stop", *services)
+
+
+def down(stack: StackConfig) -> list[str]:
+    """Remove containers and networks; volumes are never removed (no -v, by design)."""
+    return compose(stack, "down", "--remove-orphans")
+
+
+def logs(stack: StackConfig, services: list[str] | None = None, tail: int = 200) -> list[str]:
+    return compose(stack, "logs", "--no-color", "--tail", str(tail), *(services or []))

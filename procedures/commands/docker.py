@@ -1,0 +1,33 @@
+"""argv builders for plain `docker` commands."""
+
+
+def version_json() -> list[str]:
+    return ["docker", "version", "--format", "{{json .}}"]
+
+
+def compose_version() -> list[str]:
+    return ["docker", "compose", "version", "--short"]
+
+
+def volume_inspect(name: str) -> list[str]:
+    return ["docker", "volume", "inspect", name]
+
+
+def volume_create(name: str, labels: dict[str, str]) -> list[str]:
+    argv = ["docker", "volume", "create"]
+    for key, value in sorted(labels.items()):
+        argv += ["--label", f"{key}={value}"]
+    return argv + [name]
+
+
+def image_inspect(ref: str) -> list[str]:
+    return ["docker", "image", "inspect", ref]
+
+
+def service_images(project: str, service: str) -> list[str]:
+    """Images of the running containers of one compose service (works without rendering compose)."""
+    return ["docker", "ps",
+            "--filter", f"label=com.docker.compose.project={project}",
+            "--filter", f"label=com.docker.compose.service={service}",
+            "--filter", "label=com.docker.compose.oneoff=False",
+            "--format", "{{.Image}}"]

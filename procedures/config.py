@@ -1,0 +1,144 @@
+"""Typed, frozen configuration loaded once from a TOML file and checked at load."""
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+SUPPORTED_ENGINES = ("postgres",)
+_PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    compose_files: tuple[Path, ...]
+    env_file: Path | None = None
+    environment: str = "prod"
+
+
+@dataclass(frozen=True)
+class ServiceNames:
+    database: str = "db"
+    app: tuple[str, ...] = ("api", "email-worker")
+    single_instance: tuple[str, ...] = ("email-worker",)
+    proxy: str = "reverse-proxy"
+    migrate: str = "migrate"
+    backup: str = "backup"
+
+
+@dataclass(frozen=True)
+class VolumeNames:
+    database: str = "zenops_pgdata"
+    backups: str = "backups"
+    uploads: str = "uploads"
+    rclone_config: str = "rclone_config"
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    engine: str = "postgres"
+    user_variable: str = "POSTGRES_USER"
+    password_variable: str = "POSTGRES_PASSWORD"
+    name_variable: str = "POSTGRES_DB"
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    base_url: str = "http://127.0.0.1:8080"
+    health_path: str = "/healthz"
+    ready_path: str = "/readyz"
+    version_path: str = "/version"
+    ready_timeout_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class OpsConfig:
+    stack: StackConfig
+    services: ServiceNames = field(default_factory=ServiceNames)
+    volumes: VolumeNames = field(default_factory=VolumeNames)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    source: Path | None = None
+
+
+def _section(cls, raw: dict, name: str):
+    known = {f.name for f in fields(cls)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(
+            f"[{name}] has unknown setting(s) {sorted(unknown)}; known settings: {sorted(known)}"
+        )
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    try:
+        return cls(**values)
+    except TypeError as e:
+        raise ConfigError(f"[{name}]: {e}") from e
+
+
+def _check(config: OpsConfig) -> OpsConfig:
+    stack = config.stack
+    if not _PROJECT_NAME.match(stack.project):
+        raise ConfigError(
+            f"[stack] project = {stack.project!r} is not a valid compose project name: "
+            "use lowercase letters, digits, '-' and '_', starting with a letter or digit"
+        )
+    if not stack.compose_files:
+        raise ConfigError("[stack] compose_files is empty: list the base file, then the prod overlay")
+    for path in stack.compose_files:
+        if not path.is_file():
+            raise ConfigError(f"[stack] compose_files: {path} does not exist; fix the path")
+    if stack.env_file is not None and not stack.env_file.is_file():
+        raise ConfigError(
+            f"[stack] env_file: {stack.env_file} does not exist; create it (see .env.example)"
+        )
+    if config.database.engine not in SUPPORTED_ENGINES:
+        raise ConfigError(
+            f"[database] engine = {config.database.engine!r} is not supported yet; "
+            f"supported: {', '.join(SUPPORTED_ENGINES)}"
+        )
+    if not config.volumes.database:
+        raise ConfigError("[volumes] database must name the existing database volume")
+    if not config.http.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"[http] base_url = {config.http.base_url!r} must start with http:// or https://")
+    return config
+
+
+def load_config(path: Path, **overrides) -> OpsConfig:
+    """Load and check the TOML config; overrides (stack.project=..., http.base_url=...) win."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found; pass --ops-config PATH or create ops.toml")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}") from e
+    unknown = set(raw) - {"stack", "services", "volumes", "database", "http"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        section, key = dotted.split(".", 1)
+        raw.setdefault(section, {})[key] = value
+    stack_raw = dict(raw.get("stack", {}))
+    if "project" not in stack_raw or "compose_files" not in stack_raw:
+        raise ConfigError(f"{path}: [stack] needs project and compose_files")
+    base = path.parent
+    stack_raw["compose_files"] = [str(base / p) for p in stack_raw["compose_files"]]
+    if stack_raw.get("env_file"):
+        stack_raw["env_file"] = base / stack_raw["env_file"]
+    stack = _section(StackConfig, stack_raw, "stack")
+    stack = replace(stack, compose_files=tuple(Path(p) for p in stack.compose_files))
+    return _check(
+        OpsConfig(
+            stack=stack,
+            services=_section(ServiceNames, raw.get("services", {}), "services"),
+            volumes=_section(VolumeNames, raw.get("volumes", {}), "volumes"),
+            database=_section(DatabaseConfig, raw.get("database", {}), "database"),
+            http=_section(HttpConfig, raw.get("http", {}), "http"),
+            source=path,
+        )
+    )

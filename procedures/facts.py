@@ -1,0 +1,21 @@
+"""Versions of the tools a run depends on, for the evidence table."""
+
+import json
+
+from . import runner
+from .commands import docker as cmd
+from .errors import CommandFailed
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {}
+    try:
+        server = json.loads(runner.run(cmd.version_json()).stdout).get("Server") or {}
+        versions["Docker engine"] = f"{server.get('Version', '?')} (API {server.get('ApiVersion', '?')})"
+    except (CommandFailed, ValueError) as e:
+        versions["Docker engine"] = f"unavailable: {e}"
+    try:
+        versions["Docker Compose"] = runner.run(cmd.compose_version()).stdout.strip()
+    except CommandFailed as e:
+        versions["Docker Compose"] = f"unavailable: {e}"
+    return versions

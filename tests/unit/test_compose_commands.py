@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from procedures.commands import compose as cmd
+from procedures.commands import docker as docker_cmd
+from procedures.config import StackConfig
+from procedures.guards import refuse_volume_removal
+
+pytestmark = pytest.mark.unit
+
+STACK = StackConfig(project="zen", compose_files=(Path("base.yml"), Path("prod.yml")),
+                    env_file=Path("stack.env"))
+PREFIX = ["docker", "compose", "--project-name", "zen", "--env-file", "stack.env",
+          "--file", "base.yml", "--file", "prod.yml"]
+
+
+def test_prefix_names_project_env_file_and_files_in_order():
+    assert cmd.compose(STACK) == PREFIX
+
+
+def test_without_env_file():
+    stack = StackConfig(project="zen", compose_files=(Path("a.yml"),))
+    assert cmd.compose(stack, "ps") == ["docker", "compose", "--project-name", "zen", "--file", "a.yml", "ps"]
+
+
+def test_config_json():
+    assert cmd.config_json(STACK) == PREFIX + ["config", "--format", "json"]
+
+
+def test_up_never_builds():
+    assert cmd.up(STACK, ["api", "email-worker"]) == PREFIX + ["up", "--detach", "--no-build", "api", "email-worker"]
+    assert cmd.up(STACK, ["api"], no_deps=True) == PREFIX + ["up", "--detach", "--no-build", "--no-deps", "api"]
+
+
+def test_run_once_passes_env_names_not_values():
+    argv = cmd.run_once(STACK, "backup", ["pg_dump", "-Fc"], volumes=["x:/x"], env_names=["PGPASSWORD"])
+    assert argv == PREFIX + ["run", "--rm", "--no-TTY", "--volume", "x:/x", "--env", "PGPASSWORD",
+                             "backup", "pg_dump", "-Fc"]
+
+
+def test_down_never_removes_volumes():
+    assert cmd.down(STACK) == PREFIX + ["down", "--remove-orphans"]
+    refuse_volume_removal(cmd.down(STACK))
+
+
+def test_ps_and_logs():
+    assert cmd.ps_json(STACK) == PREFIX + ["ps", "--all", "--format", "json"]
+    assert cmd.logs(STACK, ["api"], 50) == PREFIX + ["logs", "--no-color", "--tail", "50", "api"]
+
+
+def test_docker_builders():
+    assert docker_cmd.volume_create("v", {"b": "2", "a": "1"}) == \
+        ["docker", "volume", "create", "--label", "a=1", "--label", "b=2", "v"]
+    assert docker_cmd.service_images("zen", "api") == [
+        "docker", "ps", "--filter", "label=com.docker.compose.project=zen",
+        "--filter", "label=com.docker.compose.service=api",
+        "--filter", "label=com.docker.compose.oneoff=False", "--format", "{{.Image}}"]

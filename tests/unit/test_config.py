@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+
+from procedures.config import load_config
+from procedures.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path, body: str) -> Path:
+    (tmp_path / "a.yml").write_text("services: {}\n")
+    path = tmp_path / "ops.toml"
+    path.write_text(body)
+    return path
+
+
+def test_bundled_example_config_loads():
+    (ROOT / "example" / ".env").exists() or pytest.fail("run scripts/bootstrap.sh first: example/.env missing")
+    config = load_config(ROOT / "ops.toml")
+    assert config.stack.project == "zenops-example"
+    assert config.stack.compose_files[-1] == ROOT / "docker-compose.prod.yml"
+    assert config.services.app == ("api", "email-worker")
+    assert config.volumes.database == "zenops-example_pgdata"
+
+
+def test_defaults_follow_the_brief(tmp_path):
+    config = load_config(write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n'))
+    assert config.services.database == "db"
+    assert config.http.ready_path == "/readyz"
+    assert config.database.engine == "postgres"
+    assert config.stack.environment == "prod"
+
+
+def test_overrides_win(tmp_path):
+    path = write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n')
+    config = load_config(path, **{"stack.project": "other", "http.base_url": "http://127.0.0.1:9"})
+    assert (config.stack.project, config.http.base_url) == ("other", "http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[stack]\nproject = "zen"\n', "needs project and compose_files"),
+    ('[stack]\nproject = "Zen Ops"\ncompose_files = ["a.yml"]\n', "not a valid compose project name"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["missing.yml"]\n', "missing.yml does not exist"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\nenv_file = "nope.env"\n', "create it"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[database]\nengine = "sqlite"\n', "not supported yet"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[services]\ndatabse = "db"\n', "unknown setting"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[extra]\n', "unknown section"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[http]\nbase_url = "localhost"\n', "must start with http"),
+    ('[stack\n', "not valid TOML"),
+])
+def test_bad_config_names_the_setting_and_fix(tmp_path, body, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, body))
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="--ops-config"):
+        load_config(tmp_path / "ops.toml")
