@@ -11,7 +11,7 @@ _SECRET_SHAPES = [
     # key=value / key: value where the key names a secret
     re.compile(
         r"(?i)(\b[\w.-]*(?:password|passwd|secret|token|api[_-]?key|passphrase)[\w.-]*\b"
-        r"[\"']?\s*[=:]\s*[\"']?)([^\s\"',}]+)"
+        r"(?:\\?[\"'])?\s*[=:]\s*(?:\\?[\"'])?)([^\s\\\"',}]+)"
     ),
     # credentials embedded in URLs: scheme://user:password@host
     re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)([^\s@/]+)(@)"),

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.unit
     ('token = {"refresh_token": "1//0gLongRefresh"}', "1//0gLongRefresh"),
     ("postgresql://zenops:pa55word@db:5432/zenops", "pa55word"),
     ("password: hunter22", "hunter22"),
+    ('{\\"refresh_token\\":\\"1//escaped\\"}', "1//escaped"),
     ("RCLONE_CONFIG_GDRIVE_CLIENT_SECRET=GOCSPX-abc", "GOCSPX-abc"),
 ])
 def test_secret_shapes_are_masked(text, leaked):

@@ -1,0 +1,48 @@
+import pytest
+
+from procedures import install
+
+from . import disposable
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def _bring_up(stack):
+    volume = install.ensure_database_volume(stack.ctx)
+    install.start_database(stack.ctx)
+    install.migrate_new_database(stack.ctx, volume)
+    install.start_app(stack.ctx)
+    install.check_ready(stack.ctx)
+
+
+def _teardown(request, stack, nodes):
+    if any(getattr(node, "rep_call", None) is not None and node.rep_call.failed for node in nodes):
+        print(f"--- logs of {stack.project} ---\n{stack.ctx.compose.logs(tail=80)}")
+    disposable.destroy(stack)
+
+
+@pytest.fixture
+def fresh_stack(request, tmp_path):
+    """A disposable example stack, configured but not started (destructive tests)."""
+    stack = disposable.create(tmp_path)
+    yield stack
+    _teardown(request, stack, [request.node])
+
+
+@pytest.fixture(scope="module")
+def running_stack(request, tmp_path_factory):
+    """A disposable example stack installed at 1.0.0 and ready, shared by a module's tests."""
+    stack = disposable.create(tmp_path_factory.mktemp("stack"))
+    try:
+        _bring_up(stack)
+    except Exception:
+        print(stack.ctx.compose.logs(tail=80))
+        disposable.destroy(stack)
+        raise
+    yield stack
+    _teardown(request, stack, [i for i in request.session.items if i.path == request.path])

@@ -1,0 +1,66 @@
+"""The example stack under the prod overlay, for real: render, install, serve, stop, keep data."""
+
+import pytest
+
+from procedures import health, http_checks, install, volumes
+from procedures.commands import compose as cmd
+from procedures.context import OpsContext
+from procedures.errors import CommandFailed, UnsafeOperation
+
+pytestmark = pytest.mark.stack
+
+
+def test_overlay_refuses_to_render_without_tag(running_stack):
+    untagged = OpsContext(running_stack.ctx.config, tag=None)
+    with pytest.raises(CommandFailed, match="TAG is required"):
+        untagged.compose.rendered()
+
+
+def test_rendered_database_volume_is_external_with_configured_name(running_stack):
+    model = running_stack.ctx.compose.rendered()
+    assert model["volumes"]["pgdata"]["external"] is True
+    assert model["volumes"]["pgdata"]["name"] == running_stack.ctx.config.volumes.database
+    db_mounts = {m["target"]: m["source"] for m in model["services"]["db"]["volumes"]}
+    assert db_mounts["/var/lib/postgresql/data"] == "pgdata"
+
+
+def test_app_images_come_from_the_tag(running_stack):
+    model = running_stack.ctx.compose.rendered()
+    for service in ("api", "email-worker"):
+        assert model["services"][service]["image"].endswith(":1.0.0")
+
+
+def test_migrate_is_a_one_off_task_not_started_by_up(running_stack):
+    states = health.service_states(running_stack.ctx.compose)
+    assert "migrate" not in states and "backup" not in states
+    assert {"db", "api", "email-worker", "reverse-proxy"} <= set(states)
+
+
+def test_readyz_is_green_through_the_proxy(running_stack):
+    result = http_checks.get(running_stack.ctx.config.http.base_url, "/readyz")
+    assert result.status == 200, result.body
+    assert result.json()["status"] == "ready"
+
+
+def test_version_reports_the_tag(running_stack):
+    result = http_checks.get(running_stack.ctx.config.http.base_url, "/version")
+    assert result.json()["version"] == "1.0.0"
+
+
+def test_only_the_proxy_publishes_a_port_and_only_on_loopback(running_stack):
+    published = {}
+    for row in running_stack.ctx.compose.containers():
+        for pub in row.get("Publishers") or []:
+            if pub.get("PublishedPort"):
+                published.setdefault(row["Service"], []).append(pub["URL"])
+    assert set(published) == {"reverse-proxy"}
+    assert all(url in ("127.0.0.1",) for url in published["reverse-proxy"])
+
+
+def test_down_with_volumes_is_refused_against_the_real_stack(running_stack):
+    stack = running_stack.ctx.config.stack
+    before = volumes.require_database_volume(running_stack.ctx.config.volumes.database)
+    with pytest.raises(UnsafeOperation):
+        running_stack.ctx.compose.run(cmd.compose(stack, "down", "-v"))
+    assert volumes.require_database_volume(before.name) == before
+    assert http_checks.get(running_stack.ctx.config.http.base_url, "/readyz").status == 200
