@@ -24,7 +24,7 @@ def test_tag_is_an_explicit_version(ops, extras):
 def test_database_volume_exists_or_is_created(ops, extras):
     state["volume"] = step = install.ensure_database_volume(ops)
     evidence.data(extras, "database volume", {"name": step.facts.name, "created now": step.created,
-                                              "created at": step.facts.created_at})
+                                              "identity": step.facts.identity})
     assert step.facts.name == ops.config.volumes.database
 
 

@@ -51,7 +51,8 @@ class Compose:
     def run_once(self, service: str, command: list[str] | None = None, **kwargs) -> Completed:
         extra_env = kwargs.pop("env", {})
         argv = cmd.run_once(self.config.stack, service, command,
-                            volumes=kwargs.pop("volumes", None), env_names=sorted(extra_env))
+                            volumes=kwargs.pop("volumes", None), env_names=sorted(extra_env),
+                            detach=kwargs.pop("detach", False), name=kwargs.pop("name", None))
         return self.run(argv, env=extra_env, **kwargs)
 
     def stop(self, services: list[str]) -> Completed:

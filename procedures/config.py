@@ -55,12 +55,43 @@ class HttpConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    directory: str = "/backups"
+    local_keep_days: int = 14
+    daily: int = 0
+    weekly: int = 0
+    monthly: int = 0
+    uploads_archive: bool = True
+    uploads_path: str = "/uploads"
+    min_free_bytes: int = 512 * 1024 * 1024
+    free_space_factor: float = 2.0
+    lock_dir: str = "/var/lib/opsuite/locks"
+    notify_url: str = ""
+
+
+@dataclass(frozen=True)
+class OffsiteConfig:
+    enabled: bool = True
+    remote: str = "gdrive:ZenOpsBackups"
+    keep_days: int = 30
+    daily: int = 0
+    weekly: int = 0
+    monthly: int = 0
+
+    def path(self, environment: str) -> str:
+        """The remote folder of one environment: <remote>/<env>/ (the brief's default layout)."""
+        return f"{self.remote.rstrip('/')}/{environment}"
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
     volumes: VolumeNames = field(default_factory=VolumeNames)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    offsite: OffsiteConfig = field(default_factory=OffsiteConfig)
     source: Path | None = None
 
 
@@ -101,6 +132,18 @@ def _check(config: OpsConfig) -> OpsConfig:
         )
     if not config.volumes.database:
         raise ConfigError("[volumes] database must name the existing database volume")
+    if not 14 <= config.backup.local_keep_days <= 30:
+        raise ConfigError(
+            f"[backup] local_keep_days = {config.backup.local_keep_days}: keep 14 to 30 days locally "
+            "(the brief's policy; default 14)"
+        )
+    if config.offsite.keep_days < 1:
+        raise ConfigError(f"[offsite] keep_days = {config.offsite.keep_days}: must be at least 1 (default 30)")
+    if config.offsite.enabled and ":" not in config.offsite.remote:
+        raise ConfigError(
+            f"[offsite] remote = {config.offsite.remote!r} must be an rclone remote path such as "
+            "'gdrive:ZenOpsBackups' (remote name, colon, folder)"
+        )
     if not config.http.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"[http] base_url = {config.http.base_url!r} must start with http:// or https://")
     return config
@@ -115,7 +158,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
-    unknown = set(raw) - {"stack", "services", "volumes", "database", "http"}
+    unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -139,6 +182,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             volumes=_section(VolumeNames, raw.get("volumes", {}), "volumes"),
             database=_section(DatabaseConfig, raw.get("database", {}), "database"),
             http=_section(HttpConfig, raw.get("http", {}), "http"),
+            backup=_section(BackupConfig, raw.get("backup", {}), "backup"),
+            offsite=_section(OffsiteConfig, raw.get("offsite", {}), "offsite"),
             source=path,
         )
     )

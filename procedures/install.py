@@ -5,7 +5,7 @@ An existing database is never migrated here: deploy owns that, because it backs 
 
 from dataclasses import dataclass
 
-from . import health, http_checks, volumes
+from . import database, health, http_checks, volumes
 from .context import OpsContext
 from .tags import validate_tag
 
@@ -39,11 +39,14 @@ def start_database(ctx: OpsContext) -> health.ServiceState:
 
 
 def migrate_new_database(ctx: OpsContext, volume: VolumeStep) -> MigrateStep:
-    """Run the one-off migrate task on a database this install created; refuse an existing one."""
-    if not volume.created:
-        return MigrateStep(False, "existing database: migrations belong to deploy, which backs up first")
+    """Run the one-off migrate task on an empty database only; one holding tables is deploy's job."""
+    tables = database.user_table_count(ctx)
+    if tables:
+        return MigrateStep(False, f"existing database ({tables} tables): migrations belong to deploy, "
+                                  "which takes a verified backup first")
     done = ctx.compose.run_once(ctx.config.services.migrate)
-    return MigrateStep(True, "new database migrated to head", done.seconds)
+    why = "new database" if volume.created else "empty database (an earlier install stopped early)"
+    return MigrateStep(True, f"{why} migrated to head", done.seconds)
 
 
 def start_app(ctx: OpsContext) -> dict[str, health.ServiceState]:

@@ -1,11 +1,12 @@
 """The one place that runs external commands: argv lists in, a Completed or CommandFailed out."""
 
+import contextlib
 import logging
 import os
 import subprocess
 import time
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Iterator
 
 from .errors import CommandFailed
 from .guards import refuse_volume_removal
@@ -69,3 +70,51 @@ def run(
     if check and proc.returncode != 0:
         raise CommandFailed(shown, proc.returncode, _tail(err or out))
     return done
+
+
+class LineSession:
+    """A running command spoken to line by line (a psql session that holds a snapshot open)."""
+
+    def __init__(self, proc: subprocess.Popen, shown: list[str]):
+        self._proc = proc
+        self._shown = shown
+
+    def send(self, text: str) -> None:
+        self._proc.stdin.write(text if text.endswith("\n") else text + "\n")
+        self._proc.stdin.flush()
+
+    def read_line(self) -> str:
+        line = self._proc.stdout.readline()
+        if line == "":
+            self._proc.wait()
+            raise CommandFailed(self._shown, self._proc.returncode or -1,
+                                _tail(self._proc.stderr.read()) or "session ended unexpectedly")
+        return line.rstrip("\n")
+
+    def read_until(self, marker: str) -> list[str]:
+        lines = []
+        while (line := self.read_line()) != marker:
+            lines.append(line)
+        return lines
+
+
+@contextlib.contextmanager
+def session(argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[LineSession]:
+    """Start argv with text pipes; on exit close its stdin and raise CommandFailed if it failed."""
+    refuse_volume_removal(argv)
+    shown = redact_argv(argv)
+    log.info("session: %s", " ".join(shown))
+    proc = subprocess.Popen(argv, env={**os.environ, **env} if env else None, text=True, bufsize=1,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        yield LineSession(proc, shown)
+    finally:
+        if proc.stdin and not proc.stdin.closed:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise CommandFailed(shown, proc.returncode, _tail(proc.stderr.read()))

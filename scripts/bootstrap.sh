@@ -43,11 +43,13 @@ ensure_compose_v2() {
 
 ensure_example_env() {
   [ -f example/.env ] && return
-  local password
-  password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+  local db_password offsite_password
+  db_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+  offsite_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
   umask 077
-  sed "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=${password}/" example/.env.example > example/.env
-  log "wrote example/.env with a fresh database password"
+  sed -e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=${db_password}/" \
+      -e "s/^OFFSITE_PASSWORD=.*/OFFSITE_PASSWORD=${offsite_password}/" example/.env.example > example/.env
+  log "wrote example/.env with fresh passwords"
 }
 
 ensure_engine

@@ -45,6 +45,8 @@ def create(workdir: Path, tag: str = "1.0.0") -> DisposableStack:
     for line in (EXAMPLE / ".env.example").read_text().splitlines():
         if line.startswith("POSTGRES_PASSWORD="):
             line = f"POSTGRES_PASSWORD={password}"
+        elif line.startswith("OFFSITE_PASSWORD="):
+            line = f"OFFSITE_PASSWORD={secrets.token_urlsafe(18)}"
         elif line.startswith("PROXY_PORT="):
             continue
         env_lines.append(line)
@@ -58,6 +60,7 @@ def create(workdir: Path, tag: str = "1.0.0") -> DisposableStack:
         .replace('database = "zenops-example_pgdata"', f'database = "{project}_pgdata"')
         .replace('"example/docker-compose.yml"', f'"{EXAMPLE / "docker-compose.yml"}"')
         .replace('"docker-compose.prod.yml"', f'"{ROOT / "docker-compose.prod.yml"}"')
+        .replace('"example/docker-compose.offsite-standin.yml"', f'"{EXAMPLE / "docker-compose.offsite-standin.yml"}"')
         .replace('env_file = "example/.env"', f'env_file = "{env_file}"')
         .replace('base_url = "http://127.0.0.1:8080"', f'base_url = "http://127.0.0.1:{port}"')
     )

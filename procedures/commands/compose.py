@@ -33,9 +33,14 @@ def up(stack: StackConfig, services: list[str], *, no_deps: bool = False) -> lis
 
 
 def run_once(stack: StackConfig, service: str, command: list[str] | None = None,
-             *, volumes: list[str] | None = None, env_names: list[str] | None = None) -> list[str]:
+             *, volumes: list[str] | None = None, env_names: list[str] | None = None,
+             detach: bool = False, name: str | None = None) -> list[str]:
     """A one-off container removed on exit (migrate, backup); env values come from the caller's env."""
     argv = ["run", "--rm", "--no-TTY"]
+    if detach:
+        argv.append("--detach")
+    if name:
+        argv += ["--name", name]
     for mount in volumes or []:
         argv += ["--volume", mount]
     for name in env_names or []:

@@ -31,3 +31,16 @@ def service_images(project: str, service: str) -> list[str]:
             "--filter", f"label=com.docker.compose.service={service}",
             "--filter", "label=com.docker.compose.oneoff=False",
             "--format", "{{.Image}}"]
+
+
+def exec_in(container: str, argv: list[str], env_names: list[str] | None = None) -> list[str]:
+    """Run argv in a running container with stdin attached; env values are inherited by name."""
+    flags = ["docker", "exec", "--interactive"]
+    for name in env_names or []:
+        flags += ["--env", name]
+    return flags + [container, *argv]
+
+
+def remove_container(name: str) -> list[str]:
+    """Force-remove a container; never its volumes (no -v)."""
+    return ["docker", "rm", "--force", name]

@@ -4,7 +4,7 @@ import pytest
 
 import httpx
 
-from procedures import install, volumes
+from procedures import database, install, volumes
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -19,11 +19,12 @@ def test_down_and_reinstall_keep_volume_identity_and_data(fresh_stack):
     install.check_ready(ctx)
     base = ctx.config.http.base_url
     assert httpx.post(f"{base}/notes", json={"body": "sentinel before restart"}).status_code == 201
+    cluster = database.system_identifier(ctx)
 
     ctx.compose.down()
 
     again = install.ensure_database_volume(ctx)
-    assert not again.created and again.facts == first.facts
+    assert not again.created and again.facts.identity == first.facts.identity
     install.start_database(ctx)
     step = install.migrate_new_database(ctx, again)
     assert not step.ran and "deploy" in step.reason
@@ -31,4 +32,5 @@ def test_down_and_reinstall_keep_volume_identity_and_data(fresh_stack):
     install.check_ready(ctx)
     bodies = [note["body"] for note in httpx.get(f"{base}/notes").json()]
     assert "sentinel before restart" in bodies
-    assert volumes.require_database_volume(ctx.config.volumes.database) == first.facts
+    assert volumes.require_database_volume(ctx.config.volumes.database).identity == first.facts.identity
+    assert database.system_identifier(ctx) == cluster

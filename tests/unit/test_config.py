@@ -20,7 +20,7 @@ def test_bundled_example_config_loads():
     (ROOT / "example" / ".env").exists() or pytest.fail("run scripts/bootstrap.sh first: example/.env missing")
     config = load_config(ROOT / "ops.toml")
     assert config.stack.project == "zenops-example"
-    assert config.stack.compose_files[-1] == ROOT / "docker-compose.prod.yml"
+    assert config.stack.compose_files[1] == ROOT / "docker-compose.prod.yml"
     assert config.services.app == ("api", "email-worker")
     assert config.volumes.database == "zenops-example_pgdata"
 
@@ -58,3 +58,20 @@ def test_bad_config_names_the_setting_and_fix(tmp_path, body, message):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="--ops-config"):
         load_config(tmp_path / "ops.toml")
+
+
+@pytest.mark.parametrize("body, message", [
+    ("[backup]\nlocal_keep_days = 13\n", "keep 14 to 30 days"),
+    ("[backup]\nlocal_keep_days = 31\n", "keep 14 to 30 days"),
+    ("[offsite]\nkeep_days = 0\n", "at least 1"),
+    ('[offsite]\nremote = "ZenOpsBackups"\n', "remote name, colon, folder"),
+])
+def test_bad_retention_settings_are_refused(tmp_path, body, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n' + body))
+
+
+def test_offsite_path_is_remote_then_environment(tmp_path):
+    config = load_config(write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\nenvironment = "prod"\n'))
+    assert config.offsite.path(config.stack.environment) == "gdrive:ZenOpsBackups/prod"
+    assert (config.backup.local_keep_days, config.offsite.keep_days) == (14, 30)

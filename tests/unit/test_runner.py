@@ -52,3 +52,24 @@ def test_stdout_streams_to_a_file(tmp_path):
     with target.open("wb") as sink:
         done = runner.run(["sh", "-c", "head -c 100000 /dev/zero"], stdout=sink)
     assert done.stdout == "" and target.stat().st_size == 100000
+
+
+def test_session_speaks_line_by_line():
+    with runner.session(["sh", "-c", 'while read line; do echo "got $line"; done']) as talk:
+        talk.send("one")
+        assert talk.read_line() == "got one"
+        talk.send("two\n")
+        talk.send("END")
+        assert talk.read_until("got END") == ["got two"]
+
+
+def test_session_failure_raises_with_stderr():
+    with pytest.raises(CommandFailed, match="boom"):
+        with runner.session(["sh", "-c", "read x; echo boom >&2; exit 4"]) as talk:
+            talk.send("go")
+
+
+def test_session_that_dies_mid_read_raises():
+    with pytest.raises(CommandFailed):
+        with runner.session(["sh", "-c", "echo bye >&2; exit 5"]) as talk:
+            talk.read_line()

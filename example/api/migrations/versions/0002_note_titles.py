@@ -1,0 +1,15 @@
+"""1.1.0: notes get a required title, backfilled from existing bodies (schema and data)."""
+from alembic import op
+
+revision = "0002_note_titles"
+down_revision = "0001_notes_and_outbox"
+
+
+def upgrade():
+    op.execute("ALTER TABLE notes ADD COLUMN title text")
+    op.execute("UPDATE notes SET title = left(body, 40)")
+    op.execute("ALTER TABLE notes ALTER COLUMN title SET NOT NULL")
+
+
+def downgrade():
+    op.execute("ALTER TABLE notes DROP COLUMN title")

@@ -1,0 +1,34 @@
+"""An ops check run as an operator runs it leaves self-contained, redacted HTML evidence."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.stack
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_stack_health_check_leaves_a_redacted_report(running_stack):
+    reports = ROOT / "reports" / "stack_health"
+    before = set(reports.glob("*.html")) if reports.exists() else set()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "ops_checks/stack_health.py",
+         f"--ops-config={running_stack.config_path}", "-p", "no:cacheprovider"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "7 passed" in done.stdout
+    new = set(reports.glob("*.html")) - before
+    assert len(new) == 1, f"expected one new report, got {new}"
+    page = new.pop().read_text()
+    try:
+        assert running_stack.password not in page
+        assert running_stack.project in page            # environment table: target stack
+        assert "1.0.0" in page                          # the serving TAG, found without --tag
+        assert "Docker Compose" in page and "Docker engine" in page
+        assert "test_readyz_is_green_through_proxy" in page
+    finally:
+        for report in set(reports.glob("*.html")) - before:
+            report.unlink()
