@@ -1,0 +1,36 @@
+"""One long-lived container of the `backup` service per run: every backup command execs in it.
+
+Starting one container instead of one per command keeps the run close to the raw pg_dump cost.
+"""
+
+import contextlib
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterator
+
+from . import runner
+from .commands import docker as cmd
+from .context import OpsContext
+
+
+@dataclass(frozen=True)
+class BackupBox:
+    name: str
+
+    def run(self, argv: list[str], **kwargs) -> runner.Completed:
+        return runner.run(cmd.exec_in(self.name, argv), **kwargs)
+
+    def session(self, argv: list[str]):
+        return runner.session(cmd.exec_in(self.name, argv))
+
+
+@contextlib.contextmanager
+def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
+    """Start the backup service detached (it waits for a healthy db), yield it, always remove it."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    name = f"{ctx.config.stack.project}-backup-{stamp}-{os.getpid()}"
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(runner.run, cmd.remove_container(name), check=False)
+        ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name)
+        yield BackupBox(name)

@@ -1,0 +1,46 @@
+"""argv builders and SQL for Postgres client tools; connection details come from PG* env vars."""
+
+SERVER_VERSION_SQL = "SHOW server_version_num"
+ALEMBIC_REVISION_SQL = (
+    "SELECT CASE WHEN to_regclass('alembic_version') IS NULL THEN '' "
+    "ELSE (SELECT string_agg(version_num, ',') FROM alembic_version) END"
+)
+# Exact row counts of every user table, in one query (query_to_xml runs a count per table).
+ROW_COUNTS_SQL = (
+    "SELECT format('%I.%I', table_schema, table_name), "
+    "(xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', "
+    "table_schema, table_name), false, true, '')))[1]::text "
+    "FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+    "AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
+)
+BEGIN_SNAPSHOT_SQL = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+EXPORT_SNAPSHOT_SQL = "SELECT pg_export_snapshot();"
+
+
+def isready(timeout_seconds: int = 5) -> list[str]:
+    return ["pg_isready", "--timeout", str(timeout_seconds)]
+
+
+def psql(sql: str, database: str | None = None) -> list[str]:
+    argv = ["psql", "--no-psqlrc", "--no-align", "--tuples-only", "--field-separator=\t",
+            "--set", "ON_ERROR_STOP=1", "--command", sql]
+    return argv + ([database] if database else [])
+
+
+def psql_session() -> list[str]:
+    """psql reading SQL from stdin, one result row per line, tab-separated."""
+    return ["psql", "--no-psqlrc", "--no-align", "--tuples-only", "--field-separator=\t",
+            "--set", "ON_ERROR_STOP=1"]
+
+
+def dump(path: str, snapshot: str | None = None) -> list[str]:
+    argv = ["pg_dump", "--format=custom", "--file", path]
+    return argv + (["--snapshot", snapshot] if snapshot else [])
+
+
+def dump_version() -> list[str]:
+    return ["pg_dump", "--version"]
+
+
+def restore_list(path: str) -> list[str]:
+    return ["pg_restore", "--list", path]
