@@ -24,6 +24,8 @@ def pytest_addoption(parser):
     group.addoption("--ops-config", help="TOML config of the target stack (default: ini ops_config)")
     group.addoption("--project", dest="ops_project", help="compose project name (overrides [stack] project)")
     group.addoption("--base-url", dest="ops_base_url", help="URL of the reverse proxy (overrides [http] base_url)")
+    group.addoption("--break-stale-lock", action="store_true", default=False,
+                    help="take over an operations lock whose holder is no longer running")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
 
 

@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from . import backup_files, backup_names, dump, lock, manifest, offsite, prune, release, retention
+from . import backup_files, backup_names, lock, manifest, offsite, prune, release, retention
 from .backup_box import BackupBox, backup_box
 from .commands import files as files_cmd
 from .commands import postgres as pg
 from .context import OpsContext
-from .dump import BackupError
+from .dump import BackupError, DumpResult, dump_database, remove_leftover_partials, verify_dump
 from .errors import CommandFailed
 
 
@@ -38,7 +38,7 @@ class BackupRun:
     database: str
     set_name: str
     preflight: Preflight | None = None
-    dump: dump.DumpResult | None = None
+    dump: DumpResult | None = None
     uploads: dict | None = None
     manifest: dict | None = None
     remote: offsite.RemoteStatus | None = None
@@ -86,7 +86,7 @@ def run_preflight(run: BackupRun) -> Preflight:
             f"pg_dump {dump_major} is older than the server ({server // 10000}): rebuild the backup image "
             f"from postgres:{server // 10000} (BACKUP_IMAGE)"
         )
-    leftovers = dump.remove_leftover_partials(box, run.directory)
+    leftovers = remove_leftover_partials(box, run.directory)
     files = backup_files.list_files(box, run.directory)
     last = max((f.size for f in files if f.name.endswith(".dump")), default=0)
     required = max(cfg.min_free_bytes, int(cfg.free_space_factor * last))
@@ -100,9 +100,9 @@ def run_preflight(run: BackupRun) -> Preflight:
     return run.preflight
 
 
-def run_dump(run: BackupRun) -> dump.DumpResult:
+def run_dump(run: BackupRun) -> DumpResult:
     started = time.monotonic()
-    run.dump = dump.dump_database(run.box, run.directory, run.set_name)
+    run.dump = dump_database(run.box, run.directory, run.set_name)
     run.timings["dump"] = time.monotonic() - started
     return run.dump
 
@@ -140,7 +140,7 @@ def verify_set(box: BackupBox, directory: str, set_name: str) -> dict:
     """Re-check a finished set: readable archive and checksums equal to its manifest."""
     recorded = manifest.read(box, f"{directory}/{backup_files.file_name(set_name, 'manifest')}")
     dump_path = f"{directory}/{recorded['dump']['file']}"
-    dump.verify_dump(box, dump_path)
+    verify_dump(box, dump_path)
     actual = backup_files.sha256(box, dump_path)
     if actual != recorded["dump"]["sha256"]:
         raise BackupError(f"{dump_path}: checksum {actual} differs from the manifest's {recorded['dump']['sha256']}: "

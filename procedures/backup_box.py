@@ -25,9 +25,19 @@ class BackupBox:
         return runner.session(cmd.exec_in(self.name, argv))
 
 
+def remove_leftover_boxes(ctx: OpsContext) -> list[str]:
+    """Remove backup containers a killed run left behind; call only while holding the lock."""
+    prefix = f"{ctx.config.stack.project}-backup-"
+    names = runner.run(cmd.container_names(prefix)).stdout.split()
+    for name in (n for n in names if n.startswith(prefix)):
+        runner.run(cmd.remove_container(name), check=False)
+    return names
+
+
 @contextlib.contextmanager
 def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
     """Start the backup service detached (it waits for a healthy db), yield it, always remove it."""
+    remove_leftover_boxes(ctx)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     name = f"{ctx.config.stack.project}-backup-{stamp}-{os.getpid()}"
     with contextlib.ExitStack() as cleanup:

@@ -50,11 +50,12 @@ def remove_leftover_partials(box: BackupBox, directory: str) -> list[str]:
 
 
 def _read_in_snapshot(talk) -> SnapshotFacts:
-    talk.send(pg.SERVER_VERSION_SQL)
+    # Over stdin psql runs a statement only at its ';' (unlike --command).
+    talk.send(pg.SERVER_VERSION_SQL + ";")
     version = int(talk.read_line())
-    talk.send(pg.ALEMBIC_REVISION_SQL)
+    talk.send(pg.ALEMBIC_REVISION_SQL + ";")
     revision = talk.read_line()
-    talk.send(pg.ROW_COUNTS_SQL)
+    talk.send(pg.ROW_COUNTS_SQL + ";")
     talk.send(f"\\echo {_END}")
     counts = {}
     for line in talk.read_until(_END):

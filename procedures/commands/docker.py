@@ -44,3 +44,7 @@ def exec_in(container: str, argv: list[str], env_names: list[str] | None = None)
 def remove_container(name: str) -> list[str]:
     """Force-remove a container; never its volumes (no -v)."""
     return ["docker", "rm", "--force", name]
+
+
+def container_names(prefix: str) -> list[str]:
+    return ["docker", "ps", "--all", "--filter", f"name=^{prefix}", "--format", "{{.Names}}"]

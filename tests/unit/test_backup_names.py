@@ -3,50 +3,99 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from procedures.backup_names import group_files, parse_set_name, set_name
+from procedures.backup_names import SUFFIXES, group_files, parse_set_name, set_name
 from procedures.errors import ConfigError
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 11, 24, 2, 30, 5, tzinfo=timezone.utc)
+SET = "prod_zenops_20261124T023005Z"
+
+parts = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=20)
+offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+aware = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1), timezones=offsets)
 
 
 def test_name_carries_env_database_and_utc_time():
     local = AT.astimezone(timezone(timedelta(hours=5, minutes=30)))
-    assert set_name("prod", "zenops", local) == "prod_zenops_20261124T023005Z"
+    assert set_name("prod", "zenops", local) == SET
 
 
 def test_naive_time_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timezone-aware"):
         set_name("prod", "zenops", AT.replace(tzinfo=None))
 
 
-@pytest.mark.parametrize("env, db", [("prod_eu", "zenops"), ("prod", "zen ops"), ("", "zenops")])
+@pytest.mark.parametrize("env, db", [
+    ("prod_eu", "zenops"), ("prod", "zen_ops"), ("prod", "zen ops"), ("", "zenops"), ("prod", ""),
+    ("prod\n", "zenops"), ("prød", "zenops"), ("prod", "zen.ops"),
+])
 def test_parts_that_break_parsing_are_refused(env, db):
     with pytest.raises(ConfigError, match="letters, digits and '-'"):
         set_name(env, db, AT)
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1),
-                    timezones=st.just(timezone.utc)))
-def test_round_trip(moment):
-    moment = moment.replace(microsecond=0)
-    parsed = parse_set_name(set_name("prod", "zenops", moment) + ".dump")
-    assert (parsed.env, parsed.database, parsed.taken_at, parsed.kind) == ("prod", "zenops", moment, "dump")
+def test_refusal_names_the_setting():
+    with pytest.raises(ConfigError, match=r"\[stack\] environment"):
+        set_name("prod_eu", "zenops", AT)
+    with pytest.raises(ConfigError, match="database name"):
+        set_name("prod", "zen_ops", AT)
+
+
+@given(parts, parts, aware)
+def test_round_trip_for_the_bare_name_and_every_file(env, database, moment):
+    name = set_name(env, database, moment)
+    expected = moment.astimezone(timezone.utc).replace(microsecond=0)
+    for suffix, kind in [("", None), *SUFFIXES.items()]:
+        parsed = parse_set_name(name + suffix)
+        assert parsed is not None
+        assert (parsed.name, parsed.env, parsed.database, parsed.taken_at, parsed.kind) == (
+            name, env, database, expected, kind)
+        assert set_name(parsed.env, parsed.database, parsed.taken_at) == name
+
+
+@given(parts, parts, aware, st.sampled_from(["", *SUFFIXES]))
+def test_partial_files_are_never_backups(env, database, moment, suffix):
+    assert parse_set_name(set_name(env, database, moment) + suffix + ".partial") is None
+
+
+def test_parses_each_kind():
+    assert parse_set_name(SET).kind is None
+    assert parse_set_name(SET + ".dump").kind == "dump"
+    assert parse_set_name(SET + ".manifest.json").kind == "manifest"
+    assert parse_set_name(SET + ".uploads.tar.gz").kind == "uploads"
+    parsed = parse_set_name(SET + ".dump")
+    assert (parsed.env, parsed.database, parsed.taken_at) == ("prod", "zenops", AT)
 
 
 @pytest.mark.parametrize("name", [
-    "prod_zenops_20261124T023005Z.dump.partial", "prod_zenops_20261124T023005Z.manifest.json.partial",
-    "notes.txt", "prod_zenops_2026-11-24.dump", "prod_zenops_20261399T023005Z.dump", "lost+found",
+    SET + ".dump.partial", SET + ".manifest.json.partial", SET + ".uploads.tar.gz.partial", SET + ".partial",
+    SET + ".dump\n", SET + "\n", SET + ".sql", SET + ".dump.bak", SET + ".tar.gz", "x" + SET[len("prod"):] + ".DUMP",
+    "notes.txt", "README", "lost+found", ".dump", "", "prod_zenops_2026-11-24.dump",
+    "prod_zenops_20261399T023005Z.dump", "prod_zenops_20261124T023005.dump", "prod_zen_ops_20261124T023005Z.dump",
+    "zenops_20261124T023005Z.dump", "prod_zenops_２０２６1124T023005Z.dump", "prod_zenops_20261124T023005Z_x.dump",
 ])
 def test_partial_and_foreign_files_are_not_backups(name):
     assert parse_set_name(name) is None
 
 
 def test_group_files_by_set():
-    names = ["prod_zenops_20261124T023005Z.dump", "prod_zenops_20261124T023005Z.manifest.json",
-             "prod_zenops_20261124T023005Z.uploads.tar.gz", "prod_zenops_20261123T023005Z.dump",
-             "prod_zenops_20261125T023005Z.dump.partial", "README"]
+    names = [SET + ".dump", SET + ".manifest.json", SET + ".uploads.tar.gz",
+             "prod_zenops_20261123T023005Z.dump", "prod_zenops_20261125T023005Z.dump.partial",
+             "prod_zenops_20261122T023005Z", "README"]
     assert group_files(names) == {
-        "prod_zenops_20261124T023005Z": {"dump", "manifest", "uploads"},
+        SET: {"dump", "manifest", "uploads"},
         "prod_zenops_20261123T023005Z": {"dump"},
     }
+
+
+def test_group_files_of_nothing_is_empty():
+    assert group_files([]) == {}
+    assert group_files(iter(["notes.txt", SET + ".dump.partial"])) == {}
+
+
+@given(st.dictionaries(aware.map(lambda t: set_name("prod", "zenops", t)),
+                       st.sets(st.sampled_from(sorted(SUFFIXES)), min_size=1), max_size=8),
+       st.lists(st.sampled_from(["README", "x.partial", SET + ".dump.partial"]), max_size=3))
+def test_group_files_recovers_what_was_written(written, noise):
+    files = [name + suffix for name, suffixes in written.items() for suffix in suffixes] + noise
+    assert group_files(files) == {name: {SUFFIXES[s] for s in suffixes} for name, suffixes in written.items()}

@@ -1,0 +1,55 @@
+"""Demo and tests only: point the backup service's `gdrive:` remote at the SFTP stand-in.
+
+Production configures a real Google Drive remote instead (docs/BACKUPS.md). Passwords reach
+rclone through stdin and are stored obscured in the rclone_config volume, as `rclone config` does.
+"""
+
+import sys
+from pathlib import Path
+
+from procedures.context import OpsContext
+from procedures.redact import register_secret
+
+CONF_PATH = "/config/rclone/rclone.conf"
+
+
+def _obscure(ctx: OpsContext, secret: str) -> str:
+    register_secret(secret)
+    done = ctx.compose.run_once(ctx.config.services.backup, ["rclone", "obscure", "-"], input_text=secret)
+    obscured = done.stdout.strip()
+    register_secret(obscured)
+    return obscured
+
+
+def rclone_conf(sftp_pass_obscured: str, crypt_pass_obscured: str | None = None) -> str:
+    text = ("[gdrive]\ntype = sftp\nhost = offsite\nport = 2022\nuser = backup\n"
+            f"pass = {sftp_pass_obscured}\nshell_type = unix\n"
+            "md5sum_command = md5sum\nsha1sum_command = sha1sum\n")
+    if crypt_pass_obscured:
+        text += (f"\n[gdrive-crypt]\ntype = crypt\nremote = gdrive:encrypted\n"
+                 f"password = {crypt_pass_obscured}\nfilename_encryption = standard\n")
+    return text
+
+
+def configure(ctx: OpsContext, offsite_password: str, crypt_password: str | None = None) -> None:
+    """Write rclone.conf into the rclone_config volume (replacing any earlier stand-in config)."""
+    conf = rclone_conf(_obscure(ctx, offsite_password), _obscure(ctx, crypt_password) if crypt_password else None)
+    ctx.compose.run_once(ctx.config.services.backup, ["dd", f"of={CONF_PATH}", "status=none"], input_text=conf)
+
+
+def env_value(env_file: Path, name: str) -> str:
+    for line in env_file.read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1]
+    sys.exit(f"{name} is not set in {env_file}")
+
+
+if __name__ == "__main__":
+    from procedures import release
+    from procedures.config import load_config
+
+    config = load_config(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("ops.toml"))
+    context = OpsContext(config)
+    context = context.with_tag(release.running_tag(context))
+    configure(context, env_value(config.stack.env_file, "OFFSITE_PASSWORD"))
+    print(f"rclone remote gdrive: now points at the SFTP stand-in of {config.stack.project}")
