@@ -15,7 +15,8 @@ CONF_PATH = "/config/rclone/rclone.conf"
 
 def _obscure(ctx: OpsContext, secret: str) -> str:
     register_secret(secret)
-    done = ctx.compose.run_once(ctx.config.services.backup, ["rclone", "obscure", "-"], input_text=secret)
+    done = ctx.compose.run_once(ctx.config.services.backup, ["rclone", "obscure", "-"], input_text=secret,
+                                no_deps=True)
     obscured = done.stdout.strip()
     register_secret(obscured)
     return obscured
@@ -32,9 +33,11 @@ def rclone_conf(sftp_pass_obscured: str, crypt_pass_obscured: str | None = None)
 
 
 def configure(ctx: OpsContext, offsite_password: str, crypt_password: str | None = None) -> None:
-    """Write rclone.conf into the rclone_config volume (replacing any earlier stand-in config)."""
+    """Start the stand-in server and write rclone.conf into the rclone_config volume (replacing any earlier one)."""
+    ctx.compose.up(["offsite"])
     conf = rclone_conf(_obscure(ctx, offsite_password), _obscure(ctx, crypt_password) if crypt_password else None)
-    ctx.compose.run_once(ctx.config.services.backup, ["dd", f"of={CONF_PATH}", "status=none"], input_text=conf)
+    ctx.compose.run_once(ctx.config.services.backup, ["dd", f"of={CONF_PATH}", "status=none"], input_text=conf,
+                         no_deps=True)
 
 
 def env_value(env_file: Path, name: str) -> str:

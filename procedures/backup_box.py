@@ -36,11 +36,15 @@ def remove_leftover_boxes(ctx: OpsContext) -> list[str]:
 
 @contextlib.contextmanager
 def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
-    """Start the backup service detached (it waits for a healthy db), yield it, always remove it."""
+    """Start the backup service detached, yield it, always remove it.
+
+    --no-deps: a backup never starts the database itself; a stopped database fails the preflight.
+    """
     remove_leftover_boxes(ctx)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     name = f"{ctx.config.stack.project}-backup-{stamp}-{os.getpid()}"
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(runner.run, cmd.remove_container(name), check=False)
-        ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name)
+        ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name,
+                             no_deps=True)
         yield BackupBox(name)

@@ -52,7 +52,8 @@ class Compose:
         extra_env = kwargs.pop("env", {})
         argv = cmd.run_once(self.config.stack, service, command,
                             volumes=kwargs.pop("volumes", None), env_names=sorted(extra_env),
-                            detach=kwargs.pop("detach", False), name=kwargs.pop("name", None))
+                            detach=kwargs.pop("detach", False), name=kwargs.pop("name", None),
+                            no_deps=kwargs.pop("no_deps", False))
         return self.run(argv, env=extra_env, **kwargs)
 
     def stop(self, services: list[str]) -> Completed:

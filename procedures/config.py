@@ -66,7 +66,6 @@ class BackupConfig:
     min_free_bytes: int = 512 * 1024 * 1024
     free_space_factor: float = 2.0
     lock_dir: str = "/var/lib/opsuite/locks"
-    notify_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,15 @@ def running_stack(request, tmp_path_factory):
         raise
     yield stack
     _teardown(request, stack, [i for i in request.session.items if i.path == request.path])
+
+
+@pytest.fixture(scope="module")
+def backup_stack(running_stack):
+    """The running stack with its `gdrive:` remote (and a `gdrive-crypt:` over it) on the SFTP stand-in."""
+    from example import offsite_standin
+
+    env = dict(line.split("=", 1) for line in running_stack.ctx.config.stack.env_file.read_text().splitlines()
+               if "=" in line and not line.startswith("#"))
+    running_stack.crypt_password = "crypt-" + running_stack.password
+    offsite_standin.configure(running_stack.ctx, env["OFFSITE_PASSWORD"], running_stack.crypt_password)
+    return running_stack

@@ -34,9 +34,11 @@ def up(stack: StackConfig, services: list[str], *, no_deps: bool = False) -> lis
 
 def run_once(stack: StackConfig, service: str, command: list[str] | None = None,
              *, volumes: list[str] | None = None, env_names: list[str] | None = None,
-             detach: bool = False, name: str | None = None) -> list[str]:
+             detach: bool = False, name: str | None = None, no_deps: bool = False) -> list[str]:
     """A one-off container removed on exit (migrate, backup); env values come from the caller's env."""
     argv = ["run", "--rm", "--no-TTY"]
+    if no_deps:
+        argv.append("--no-deps")
     if detach:
         argv.append("--detach")
     if name:

@@ -56,3 +56,9 @@ def test_docker_builders():
         "docker", "ps", "--filter", "label=com.docker.compose.project=zen",
         "--filter", "label=com.docker.compose.service=api",
         "--filter", "label=com.docker.compose.oneoff=False", "--format", "{{.Image}}"]
+
+
+def test_run_once_detached_named_without_dependencies():
+    argv = cmd.run_once(STACK, "backup", ["sleep", "infinity"], detach=True, name="zen-backup-1", no_deps=True)
+    assert argv == PREFIX + ["run", "--rm", "--no-TTY", "--no-deps", "--detach", "--name", "zen-backup-1",
+                             "backup", "sleep", "infinity"]

@@ -1,0 +1,81 @@
+"""The backup procedure against the real stack and a real rclone remote."""
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from procedures import backup, backup_names, database
+from procedures.commands import files as files_cmd
+
+from .backup_helpers import in_box, local_files, manifest_of, plant_aged_copy, remote_files, with_offsite
+
+pytestmark = pytest.mark.stack
+
+
+def test_backup_writes_verified_set_locally_and_offsite_with_matching_hashes(backup_stack):
+    ctx = backup_stack.ctx
+    result = backup.backup(ctx)
+    names = [f"{result.set_name}{suffix}" for suffix in (".dump", ".manifest.json", ".uploads.tar.gz")]
+    local = local_files(ctx)
+    remote = remote_files(ctx)
+    for name in names:
+        assert local[name] > 0 and remote[name].size == local[name]
+    assert not [n for n in local if n.endswith(".partial")]
+    local_md5 = in_box(ctx, ["md5sum", f"/backups/{names[0]}"]).stdout.split()[0]
+    assert remote[names[0]].hashes.get("md5") == local_md5, "the remote's own hash must match"
+    assert in_box(ctx, ["pg_restore", "--list", f"/backups/{names[0]}"]).stdout.count("TABLE DATA") >= 2
+
+
+def test_manifest_describes_the_dump_exactly(backup_stack):
+    ctx = backup_stack.ctx
+    base = ctx.config.http.base_url
+    for i in range(5):
+        assert httpx.post(f"{base}/notes", json={"body": f"manifest row {i}"}).status_code == 201
+    expected = int(database.query(ctx, "SELECT count(*) FROM notes"))
+    result = backup.backup(ctx)
+    recorded = manifest_of(ctx, result.set_name)
+    assert recorded["row_counts"]["public.notes"] == expected
+    assert recorded["alembic_revision"] == database.alembic_revision(ctx) == "0001_notes_and_outbox"
+    assert recorded["tag"] == "1.0.0" and recorded["server_version_num"] >= 150000
+    assert recorded["dump"]["sha256"] == in_box(ctx, files_cmd.sha256(result.dump_path)).stdout.split()[0]
+
+
+def test_retention_is_proven_by_listing_on_both_sides(backup_stack):
+    ctx = backup_stack.ctx
+    seed = backup.backup(ctx)
+    now = datetime.now(timezone.utc)
+    aged = {days: backup_names.set_name("demo", "zenops", now - timedelta(days=days)) for days in (10, 20, 40)}
+    plant_aged_copy(ctx, seed.set_name, aged[10], local=True, remote=True)
+    plant_aged_copy(ctx, seed.set_name, aged[20], local=True, remote=True)
+    plant_aged_copy(ctx, seed.set_name, aged[40], local=False, remote=True)
+
+    result = backup.backup(ctx)
+
+    local_sets = set(backup_names.group_files(local_files(ctx)))
+    remote_sets = set(backup_names.group_files(remote_files(ctx)))
+    assert aged[10] in local_sets and aged[20] not in local_sets               # 14 days locally
+    assert {aged[10], aged[20]} <= remote_sets and aged[40] not in remote_sets  # 30 days offsite
+    assert result.set_name in local_sets and result.set_name in remote_sets
+    assert local_sets == result.local.expected_sets and remote_sets == result.remote.expected_sets
+    deleted = {v.set.name: v.reason for v in result.remote.decision.delete}
+    assert deleted[aged[40]].startswith("older than 30 days")
+
+
+def test_crypt_remote_is_unreadable_without_the_password_and_restorable_with_it(backup_stack):
+    ctx = with_offsite(backup_stack.ctx, remote="gdrive-crypt:ZenOpsBackups")
+    result = backup.backup(ctx)
+    dump_name = f"{result.set_name}.dump"
+    raw = in_box(ctx, ["rclone", "lsf", "--recursive", "--files-only", "gdrive:encrypted"]).stdout.split()
+    assert raw and not [n for n in raw if "zenops" in n or n.endswith(".dump")], "names must be encrypted"
+    in_box(ctx, ["sh", "-c", 'rclone cat "gdrive:encrypted/$(rclone lsf --recursive --files-only gdrive:encrypted '
+                             '| head -1)" | head -c 5 > /tmp/magic; ! grep -q PGDMP /tmp/magic'])
+    fetched = in_box(ctx, ["sh", "-c", f'rclone copyto "gdrive-crypt:ZenOpsBackups/demo/{dump_name}" /tmp/x.dump'
+                                       ' && pg_restore --list /tmp/x.dump >/dev/null && sha256sum /tmp/x.dump'])
+    assert fetched.stdout.split()[0] == result.sha256
+    wrong = in_box(ctx, ["sh", "-c", 'cp "$RCLONE_CONFIG" /tmp/wrong.conf && '
+                                     'pw=$(echo not-the-password | rclone obscure -) && '
+                                     'sed -i "s/^password = .*/password = $pw/" /tmp/wrong.conf && '
+                                     f'rclone --config /tmp/wrong.conf copyto "gdrive-crypt:ZenOpsBackups/demo/{dump_name}" /tmp/y.dump'],
+                   check=False)
+    assert wrong.returncode != 0, "a wrong crypt password must not yield the dump"

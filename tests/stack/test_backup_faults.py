@@ -1,0 +1,122 @@
+"""Backup faults against the real stack: each fails clearly, keeps earlier backups, prunes nothing."""
+
+import threading
+import time
+
+import pytest
+
+from procedures import backup, backup_names, install, runner
+from procedures.backup_box import backup_box
+from procedures.commands import docker as docker_cmd
+from procedures.commands import files as files_cmd
+from procedures.dump import BackupError
+from procedures.offsite import OffsiteError
+
+from .backup_helpers import in_box, local_files, remote_files
+
+pytestmark = [pytest.mark.stack, pytest.mark.destructive]
+
+
+@pytest.fixture(scope="module")
+def stack(backup_stack):
+    backup.backup(backup_stack.ctx)  # every fault starts from one good, verified backup
+    return backup_stack
+
+
+def test_database_down_fails_before_any_file_is_created(stack):
+    ctx = stack.ctx
+    before = local_files(ctx)
+    ctx.compose.stop([ctx.config.services.database])
+    try:
+        with pytest.raises(BackupError, match="database not reachable, nothing was written"):
+            backup.backup(ctx)
+        assert local_files(ctx) == before
+    finally:
+        install.start_database(ctx)
+
+
+def test_unreachable_remote_keeps_the_verified_local_dump_and_next_run_uploads_it(stack):
+    ctx = stack.ctx
+    ctx.compose.stop(["offsite"])
+    try:
+        with pytest.raises(OffsiteError, match="unreachable.*the local backup is kept"):
+            backup.backup(ctx)
+    finally:
+        ctx.compose.up(["offsite"])
+    stranded = max(backup_names.group_files(local_files(ctx)))
+    assert stranded not in backup_names.group_files(remote_files(ctx))
+    assert {"dump", "manifest"} <= backup_names.group_files(local_files(ctx))[stranded]
+    result = backup.backup(ctx)
+    assert f"{stranded}.dump" in result.uploaded and f"{stranded}.manifest.json" in result.uploaded
+    assert stranded in backup_names.group_files(remote_files(ctx))
+
+
+def test_missing_rclone_config_names_the_fix(stack):
+    ctx = stack.ctx
+    saved = in_box(ctx, files_cmd.read("/config/rclone/rclone.conf")).stdout
+    in_box(ctx, ["rm", "/config/rclone/rclone.conf"])
+    try:
+        with pytest.raises(OffsiteError, match="not configured.*rclone config"):
+            backup.backup(ctx)
+    finally:
+        in_box(ctx, files_cmd.write_stdin_to("/config/rclone/rclone.conf"), input_text=saved)
+
+
+def _kill_backup_when_dump_blocks(ctx, done: threading.Event) -> None:
+    """Wait until pg_dump waits on the table lock, then kill the backup container (a crash)."""
+    prefix = f"{ctx.config.stack.project}-backup-"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not done.is_set():
+        partial = [n for n in local_files_quiet(ctx) if n.endswith(".dump.partial")]
+        if partial:
+            for name in runner.run(docker_cmd.container_names(prefix)).stdout.split():
+                runner.run(["docker", "kill", name], check=False)
+            return
+        time.sleep(0.2)
+
+
+def local_files_quiet(ctx):
+    volume = f"{ctx.config.stack.project}_backups"
+    done = runner.run(["docker", "run", "--rm", "-v", f"{volume}:/b:ro", "opsuite-local/backup:pg15",
+                       "ls", "/b"], check=False)
+    return done.stdout.split()
+
+
+def test_interrupted_dump_leaves_no_final_name_and_prunes_nothing(stack):
+    ctx = stack.ctx
+    before = local_files(ctx)
+    done = threading.Event()
+    # An exclusive lock held by another session makes pg_dump wait mid-dump, deterministically.
+    psql = ["psql", "-X", "-At", "-U", "zenops", "-d", "zenops", "-v", "ON_ERROR_STOP=1"]
+    with runner.session(docker_cmd.exec_in(f"{ctx.config.stack.project}-db-1", psql)) as holder:
+        holder.send("BEGIN; LOCK TABLE notes IN ACCESS EXCLUSIVE MODE; SELECT 'locked';")
+        assert holder.read_until("locked") == ["BEGIN", "LOCK TABLE"]
+        killer = threading.Thread(target=_kill_backup_when_dump_blocks, args=(ctx, done))
+        killer.start()
+        try:
+            with pytest.raises(BackupError):
+                backup.backup(ctx)
+        finally:
+            done.set()
+            killer.join()
+            holder.send("ROLLBACK;")
+    after = local_files(ctx)
+    finals = {n for n in after if not n.endswith(".partial")}
+    assert finals == set(before), "no new final name, nothing pruned, earlier backups untouched"
+    assert all(after[n] == before[n] for n in before)
+    recovered = backup.backup(ctx)
+    assert not [n for n in local_files(ctx) if n.endswith(".partial")], "the next run clears leftovers"
+    assert recovered.set_name in backup_names.group_files(local_files(ctx))
+
+
+def test_corrupted_dump_is_caught_by_verification(stack):
+    ctx = stack.ctx
+    result = backup.backup(ctx)
+    in_box(ctx, files_cmd.flip_byte(result.dump_path, result.dump_size // 2))
+    with backup_box(ctx) as box:
+        with pytest.raises(BackupError, match="checksum .* differs .* corrupted"):
+            backup.verify_set(box, ctx.config.backup.directory, result.set_name)
+    in_box(ctx, files_cmd.flip_byte(result.dump_path, 0))
+    with backup_box(ctx) as box:
+        with pytest.raises(BackupError, match="not a readable pg_dump archive|checksum"):
+            backup.verify_set(box, ctx.config.backup.directory, result.set_name)

@@ -1,0 +1,376 @@
+"""Scheduling: scripts/install-schedule.sh and scripts/run-check.sh, run for real.
+
+install-schedule.sh installs into a temporary --root; run-check.sh runs in a tiny fake repo (its own
+ops_checks/, a .venv/bin/pytest symlink to this venv's pytest), so real pytest runs pass and fail.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+INSTALL = ROOT / "scripts" / "install-schedule.sh"
+RUN_CHECK = ROOT / "scripts" / "run-check.sh"
+UNITS = ["opsuite-check@.service", "opsuite-backup.timer", "opsuite-restore-drill.timer"]
+TARGET_REPO = "/opt/opsuite-test"
+
+
+def install(root: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--repo", TARGET_REPO, *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def ini(text: str) -> dict[str, dict[str, list[str]]]:
+    """systemd unit file as {section: {key: [values]}}."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current = None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), {})
+        else:
+            key, _, value = line.partition("=")
+            current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+# --- install-schedule.sh ------------------------------------------------------------------------
+
+def test_systemd_install_renders_units_and_env_template(tmp_path):
+    result = install(tmp_path)
+    unit_dir = tmp_path / "etc/systemd/system"
+    for name in UNITS:
+        text = (unit_dir / name).read_text()
+        assert "@REPO@" not in text, name
+    service = ini((unit_dir / "opsuite-check@.service").read_text())["Service"]
+    assert service["Type"] == ["oneshot"]
+    assert service["WorkingDirectory"] == [TARGET_REPO]
+    assert service["ExecStart"] == [f"/bin/bash {TARGET_REPO}/scripts/run-check.sh %i"]
+    assert service["EnvironmentFile"] == ["-/etc/opsuite/opsuite.env"]
+    assert int(service["Nice"][0]) > 0 and service["IOSchedulingPriority"] == ["7"]
+
+    backup = ini((unit_dir / "opsuite-backup.timer").read_text())
+    assert backup["Timer"]["Unit"] == ["opsuite-check@backup.service"]
+    assert backup["Timer"]["OnCalendar"] == ["*-*-* 02:30:00"]
+    assert backup["Timer"]["Persistent"] == ["true"]
+    assert backup["Timer"]["RandomizedDelaySec"] == ["10m"]
+    assert backup["Install"]["WantedBy"] == ["timers.target"]
+    drill = ini((unit_dir / "opsuite-restore-drill.timer").read_text())
+    assert drill["Timer"]["Unit"] == ["opsuite-check@restore_drill.service"]
+    assert drill["Timer"]["OnCalendar"] == ["Sun *-*-01..07 04:00:00"]
+    assert drill["Timer"]["Persistent"] == ["true"]
+
+    env = tmp_path / "etc/opsuite/opsuite.env"
+    assert "NOTIFY_URL" in env.read_text() and "REPORT_KEEP_DAYS" in env.read_text()
+    assert env.stat().st_mode & 0o077 == 0, "the env file may hold a token: not readable by others"
+    assert not (tmp_path / "etc/cron.d").exists()
+    # Not root /: nothing is enabled, the commands to run are printed instead.
+    assert "systemctl daemon-reload && systemctl enable --now opsuite-backup.timer opsuite-restore-drill.timer" \
+        in result.stdout
+
+
+def test_cron_install_renders_both_schedules(tmp_path):
+    install(tmp_path, "--cron")
+    text = (tmp_path / "etc/cron.d/opsuite").read_text()
+    assert "@REPO@" not in text
+    assert oct((tmp_path / "etc/cron.d/opsuite").stat().st_mode & 0o777) == "0o644"
+    jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "root" in line]
+    assert len(jobs) == 2
+    backup, drill = jobs
+    assert backup.startswith("30 2 * * * root ")
+    assert f"cd {TARGET_REPO} && /bin/bash scripts/run-check.sh backup >> /var/log/opsuite-backup.log 2>&1" in backup
+    assert drill.startswith("0 4 1-7 * * root ")
+    assert 'date +\\%u)" = 7' in drill  # only the Sunday among days 1-7; % is escaped for cron
+    assert f"cd {TARGET_REPO} && /bin/bash scripts/run-check.sh restore_drill" in drill
+    assert "OPSUITE_ENV_FILE=/etc/opsuite/opsuite.env" in text.splitlines()
+    assert (tmp_path / "etc/opsuite/opsuite.env").is_file()
+    assert not (tmp_path / "etc/systemd").exists()
+
+
+@pytest.mark.parametrize("mode", [[], ["--cron"]], ids=["systemd", "cron"])
+def test_install_is_idempotent_and_keeps_an_existing_env_file(tmp_path, mode):
+    install(tmp_path, *mode)
+    env = tmp_path / "etc/opsuite/opsuite.env"
+    env.write_text("NOTIFY_URL=https://hooks.example/secret\n")
+    installed = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    before = {p: p.read_bytes() for p in installed}
+
+    again = install(tmp_path, *mode)
+    assert env.read_text() == "NOTIFY_URL=https://hooks.example/secret\n"
+    assert "kept existing" in again.stdout
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == installed  # no leftovers, no extras
+    assert {p: p.read_bytes() for p in installed} == before
+
+
+def test_install_defaults_repo_to_this_checkout(tmp_path):
+    subprocess.run(["bash", str(INSTALL), "--root", str(tmp_path)], check=True, capture_output=True, timeout=60)
+    service = ini((tmp_path / "etc/systemd/system/opsuite-check@.service").read_text())["Service"]
+    assert service["WorkingDirectory"] == [str(ROOT)]
+
+
+@pytest.mark.parametrize("args", [["--repo", "relative/path"], ["--repo", "/opt/has space"], ["--bogus"]])
+def test_install_refuses_bad_arguments(tmp_path, args):
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(tmp_path), *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "install-schedule:" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_installed_units_pass_systemd_analyze(tmp_path):
+    subprocess.run(["bash", str(INSTALL), "--root", str(tmp_path)], check=True, capture_output=True, timeout=60)
+    unit_dir = tmp_path / "etc/systemd/system"
+    verify = subprocess.run(["systemd-analyze", "verify", *(str(unit_dir / u) for u in UNITS[1:])],
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and "opsuite" not in verify.stderr, verify.stderr
+    calendar = subprocess.run(["systemd-analyze", "calendar", "--iterations=3", "Sun *-*-01..07 04:00:00"],
+                              capture_output=True, text=True, timeout=60, check=True).stdout
+    elapses = [line for line in calendar.splitlines() if "Next elapse" in line or "Iter." in line]
+    assert len(elapses) == 3 and all(" Sun " in line for line in elapses)
+    days = [int(re.search(r"Sun \d{4}-\d\d-(\d\d) 04:00:00", line).group(1)) for line in elapses]
+    assert all(1 <= day <= 7 for day in days)
+
+
+# --- run-check.sh -------------------------------------------------------------------------------
+
+FAKE_CONFTEST = '''
+from datetime import datetime, timezone
+from pathlib import Path
+
+def pytest_sessionfinish(session, exitstatus):
+    """Like the real root conftest: one HTML report per run under reports/<check>/<UTC stamp>.html."""
+    for arg in session.config.args:
+        path = Path(arg.split("::")[0])
+        if path.parent.name == "ops_checks":
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            out = Path(__file__).parent / "reports" / path.stem / f"{stamp}.html"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(f"<html>exit {int(exitstatus)}</html>")
+'''
+
+
+@pytest.fixture
+def fake_repo(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy2(RUN_CHECK, repo / "scripts" / "run-check.sh")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    (repo / ".venv" / "bin" / "pytest").symlink_to(Path(sys.prefix) / "bin" / "pytest")
+    (repo / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    (repo / "conftest.py").write_text(FAKE_CONFTEST)
+    (repo / "ops_checks").mkdir()
+    (repo / "ops_checks" / "passing.py").write_text("def test_ok():\n    assert True\n")
+    (repo / "ops_checks" / "failing.py").write_text("def test_broken():\n    assert 1 == 2\n")
+    return repo
+
+
+def run_check(repo: Path, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("NOTIFY_URL", "REPORT_KEEP_DAYS", "OPSUITE_ENV_FILE") and not k.startswith("PYTEST_")}
+    full_env.update(env)
+    result = subprocess.run([str(repo / "scripts" / "run-check.sh"), *args], cwd=cwd or "/",
+                            env=full_env, capture_output=True, text=True, timeout=120)
+    result.output = result.stdout + result.stderr
+    return result
+
+
+def last_line(result) -> str:
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_passing_check_exits_0_and_names_its_report(fake_repo):
+    result = run_check(fake_repo, "passing")
+    assert result.returncode == 0, result.output
+    reports = list((fake_repo / "reports" / "passing").glob("*.html"))
+    assert len(reports) == 1
+    assert last_line(result) == f"opsuite: passing succeeded, report: {reports[0]}"
+
+
+def test_failing_check_propagates_pytest_exit_code_loudly(fake_repo):
+    result = run_check(fake_repo, "failing")
+    assert result.returncode == 1, result.output
+    [report] = (fake_repo / "reports" / "failing").glob("*.html")
+    assert last_line(result) == f"opsuite: failing FAILED (exit 1), report: {report}"
+
+
+def test_pytest_args_are_passed_through(fake_repo):
+    result = run_check(fake_repo, "failing", "--deselect", "ops_checks/failing.py::test_broken")
+    assert result.returncode == 5, result.output  # pytest: no tests ran; still non-zero, still loud
+    assert "opsuite: failing FAILED (exit 5)" in last_line(result)
+
+
+def test_old_reports_of_that_check_are_pruned_and_nothing_else(fake_repo):
+    hundred_days_ago = time.time() - 100 * 86400
+    own, other = fake_repo / "reports" / "passing", fake_repo / "reports" / "failing"
+    own.mkdir(parents=True)
+    other.mkdir(parents=True)
+    (own / "nested").mkdir()
+    old_paths = {
+        "old_report": own / "20200101T000000Z.html",
+        "recent_report": own / "20250101T000000Z.html",
+        "old_non_html": own / "notes.txt",
+        "old_nested": own / "nested" / "20200101T000000Z.html",
+        "other_check_old": other / "20200101T000000Z.html",
+    }
+    for path in old_paths.values():
+        path.write_text("x")
+    for name, path in old_paths.items():
+        if name != "recent_report":
+            os.utime(path, (hundred_days_ago, hundred_days_ago))
+
+    result = run_check(fake_repo, "passing")
+    assert result.returncode == 0, result.output
+    assert not old_paths["old_report"].exists()
+    for name in ("recent_report", "old_non_html", "old_nested", "other_check_old"):
+        assert old_paths[name].exists(), name
+    assert len(list(own.glob("*.html"))) == 2  # the recent one and this run's
+
+    # Own retention: with REPORT_KEEP_DAYS=120 the 100-day-old ones stay.
+    kept = own / "20200202T000000Z.html"
+    kept.write_text("x")
+    os.utime(kept, (hundred_days_ago, hundred_days_ago))
+    assert run_check(fake_repo, "passing", REPORT_KEEP_DAYS="120").returncode == 0
+    assert kept.exists()
+
+
+def test_runs_from_any_working_directory(fake_repo, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert run_check(fake_repo, "passing", cwd=elsewhere).returncode == 0
+    assert not (elsewhere / "reports").exists()
+
+
+@pytest.mark.parametrize("name, message", [
+    ("", "usage: scripts/run-check.sh CHECK"),
+    ("Backup", "bad check name 'Backup'"),
+    ("../passing", "bad check name"),
+    ("passing.py", "bad check name"),
+    ("missing", "no ops_checks/missing.py"),
+])
+def test_bad_check_name_exits_2_and_says_how_to_fix(fake_repo, name, message):
+    result = run_check(fake_repo, *([name] if name else []))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (fake_repo / "reports").exists()  # nothing ran
+
+
+def test_missing_check_lists_the_available_ones(fake_repo):
+    result = run_check(fake_repo, "missing")
+    assert "failing passing" in result.stderr
+
+
+def test_bad_retention_exits_2(fake_repo):
+    result = run_check(fake_repo, "passing", REPORT_KEEP_DAYS="ninety")
+    assert result.returncode == 2 and "REPORT_KEEP_DAYS" in result.stderr
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+@pytest.fixture
+def hook():
+    """A real HTTP server on 127.0.0.1 recording each request's path and query."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            received.append(urlsplit(self.path))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.received = received
+    server.base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("check, status, code", [("passing", "success", 0), ("failing", "failure", 1)])
+def test_notification_carries_check_status_and_exit_code(fake_repo, hook, check, status, code):
+    result = run_check(fake_repo, check, NOTIFY_URL=f"{hook.base}/ping")
+    assert result.returncode == code, result.output
+    [request] = hook.received
+    assert request.path == "/ping"
+    assert parse_qs(request.query) == {"check": [check], "status": [status], "exit_code": [str(code)]}
+    assert f"opsuite: notified {hook.base} (status={status}, HTTP 200)" in result.stdout
+
+
+def test_notify_url_token_is_kept_in_the_request_and_never_printed(fake_repo, hook):
+    url = f"{hook.base}/hook/TOKEN-IN-PATH-123?token=TOKEN-IN-QUERY-456"
+    result = run_check(fake_repo, "failing", NOTIFY_URL=url)
+    assert result.returncode == 1
+    [request] = hook.received
+    assert request.path == "/hook/TOKEN-IN-PATH-123"
+    assert parse_qs(request.query) == {"token": ["TOKEN-IN-QUERY-456"], "check": ["failing"],
+                                       "status": ["failure"], "exit_code": ["1"]}
+    assert "TOKEN-IN" not in result.output
+    assert hook.base in result.output
+
+
+@pytest.fixture
+def closed_port():
+    """A port on 127.0.0.1 that is bound but not listening: connections are refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+@pytest.mark.parametrize("check, code", [("passing", 0), ("failing", 1)])
+def test_unreachable_notify_url_keeps_the_checks_exit_code(fake_repo, closed_port, check, code):
+    url = f"http://127.0.0.1:{closed_port}/hook/SECRET-TOKEN?token=SECRET-QUERY"
+    result = run_check(fake_repo, check, NOTIFY_URL=url)
+    assert result.returncode == code, result.output
+    assert f"notification to http://127.0.0.1:{closed_port} not delivered" in result.stdout
+    assert "SECRET" not in result.output
+    assert last_line(result).startswith(f"opsuite: {check} ")
+
+
+def test_non_http_notify_url_is_refused_not_fatal(fake_repo):
+    result = run_check(fake_repo, "passing", NOTIFY_URL="ftp://user:SECRET@127.0.0.1/x")
+    assert result.returncode == 0
+    assert "not notifying" in result.stdout and "SECRET" not in result.output
+
+
+def test_env_file_for_cron_is_read_as_data(fake_repo, hook, tmp_path):
+    marker = tmp_path / "executed"
+    env_file = tmp_path / "opsuite.env"
+    env_file.write_text(f"# comment\nNOTIFY_URL={hook.base}/ping?a=1&b=2\nREPORT_KEEP_DAYS=30\n"
+                        f"EVIL=$(touch {marker})\n")
+    result = run_check(fake_repo, "passing", OPSUITE_ENV_FILE=str(env_file))
+    assert result.returncode == 0, result.output
+    [request] = hook.received
+    assert parse_qs(request.query) == {"a": ["1"], "b": ["2"], "check": ["passing"],
+                                       "status": ["success"], "exit_code": ["0"]}
+    assert not marker.exists()
+
+
+def test_check_that_does_not_exist_yet_still_notifies_a_failure(fake_repo, hook):
+    """e.g. the monthly timer runs restore_drill before ops_checks/restore_drill.py is deployed."""
+    result = run_check(fake_repo, "restore_drill", NOTIFY_URL=f"{hook.base}/ping")
+    assert result.returncode == 2
+    assert "no ops_checks/restore_drill.py" in result.stderr
+    [request] = hook.received
+    assert parse_qs(request.query) == {"check": ["restore_drill"], "status": ["failure"], "exit_code": ["2"]}
+    assert last_line(result) == "opsuite: restore_drill FAILED (exit 2), report: none written"
