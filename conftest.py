@@ -1,6 +1,7 @@
 """Plugin glue for the executable runbook: options, evidence reports, step blocking, redaction."""
 
 import getpass
+import signal
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +27,8 @@ def pytest_addoption(parser):
     group.addoption("--base-url", dest="ops_base_url", help="URL of the reverse proxy (overrides [http] base_url)")
     group.addoption("--break-stale-lock", action="store_true", default=False,
                     help="take over an operations lock whose holder is no longer running")
+    group.addoption("--plan", action="store_true", default=False,
+                    help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
 
 
@@ -42,11 +45,38 @@ def _ops_check_names(config) -> list[str]:
 def pytest_configure(config):
     install_log_redaction()
     checks = _ops_check_names(config)
-    if checks and not config.getoption("htmlpath", None):
+    if checks and not config.getoption("htmlpath", None) and not config.getoption("plan"):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         config.option.htmlpath = str(ROOT / "reports" / "-".join(checks) / f"{stamp}.html")
         config.option.self_contained_html = True
     config.stash[_BLOCKED_BY] = {}
+    config.addinivalue_line("markers", "always_run: a runbook step that runs even after a failed step")
+    if checks:
+        # SIGTERM (systemd stop, kill) unwinds like Ctrl-C: fixtures release the lock and roll back.
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("plan"):
+        return
+    writer = config.get_terminal_writer()
+    current = None
+    for item in items:
+        if item.path != current:
+            current = item.path
+            writer.line(f"\n{item.module.__doc__.strip().splitlines()[0] if item.module.__doc__ else item.path.name}")
+        doc = (item.function.__doc__ or item.name.removeprefix("test_").replace("_", " ")).strip().splitlines()[0]
+        writer.line(f"  {_step_label(item).split(' (')[0]}. {doc}")
+    items[:] = []
+
+
+def pytest_collection_finish(session):
+    if session.config.getoption("plan"):
+        pytest.exit("plan printed; nothing was run", returncode=0)
 
 
 def pytest_html_report_title(report):
@@ -110,8 +140,14 @@ def pytest_runtest_setup(item):
     if not _is_runbook_step(item):
         return
     blocker = item.config.stash[_BLOCKED_BY].get(item.path)
-    if blocker:
+    if blocker and not item.get_closest_marker("always_run"):
         pytest.skip(f"blocked by {blocker}")
+
+
+@pytest.fixture
+def failed_step(request) -> str | None:
+    """The runbook step that failed earlier in this module, if any (for always_run steps)."""
+    return request.config.stash[_BLOCKED_BY].get(request.node.path)
 
 
 @pytest.hookimpl(hookwrapper=True)

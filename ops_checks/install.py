@@ -35,7 +35,7 @@ def test_database_is_healthy(ops):
 
 @pytest.mark.order(4)
 def test_new_database_is_migrated_by_one_off_task(ops, extras):
-    step = install.migrate_new_database(ops, state["volume"])
+    state["migrate"] = step = install.migrate_new_database(ops, state["volume"])
     evidence.data(extras, "migrate", {"ran": step.ran, "why": step.reason, "seconds": round(step.seconds, 1)})
 
 
@@ -51,3 +51,8 @@ def test_readyz_is_green_through_proxy(ops, extras):
     result = install.check_ready(ops)
     evidence.data(extras, "readyz", {"url": result.url, "status": result.status, "body": result.body})
     assert result.ok
+
+
+@pytest.mark.order(7)
+def test_release_recorded_in_ledger(ops, extras):
+    evidence.data(extras, "release ledger entry", install.record(ops, state["migrate"]))

@@ -83,6 +83,20 @@ class OffsiteConfig:
 
 
 @dataclass(frozen=True)
+class SmokeCheck:
+    path: str
+    status: int = 200
+    contains: str = ""
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    state_dir: str = "/var/lib/opsuite"
+    min_free_bytes: int = 1024 * 1024 * 1024
+    smoke: tuple[SmokeCheck, ...] = (SmokeCheck("/healthz"),)
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
@@ -91,6 +105,7 @@ class OpsConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     offsite: OffsiteConfig = field(default_factory=OffsiteConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
     source: Path | None = None
 
 
@@ -106,6 +121,19 @@ def _section(cls, raw: dict, name: str):
         return cls(**values)
     except TypeError as e:
         raise ConfigError(f"[{name}]: {e}") from e
+
+
+def _deploy_section(raw: dict) -> DeployConfig:
+    raw = dict(raw)
+    smoke = raw.pop("smoke", None)
+    deploy = _section(DeployConfig, raw, "deploy")
+    if smoke is None:
+        return deploy
+    checks = tuple(_section(SmokeCheck, item, "deploy.smoke") for item in smoke)
+    for check in checks:
+        if not check.path.startswith("/"):
+            raise ConfigError(f"[[deploy.smoke]] path = {check.path!r} must start with '/'")
+    return replace(deploy, smoke=checks)
 
 
 def _check(config: OpsConfig) -> OpsConfig:
@@ -157,7 +185,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
-    unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite"}
+    unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -183,6 +211,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             http=_section(HttpConfig, raw.get("http", {}), "http"),
             backup=_section(BackupConfig, raw.get("backup", {}), "backup"),
             offsite=_section(OffsiteConfig, raw.get("offsite", {}), "offsite"),
+            deploy=_deploy_section(raw.get("deploy", {})),
             source=path,
         )
     )

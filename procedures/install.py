@@ -5,7 +5,7 @@ An existing database is never migrated here: deploy owns that, because it backs 
 
 from dataclasses import dataclass
 
-from . import database, health, http_checks, volumes
+from . import database, health, http_checks, ledger, volumes
 from .context import OpsContext
 from .tags import validate_tag
 
@@ -57,3 +57,12 @@ def start_app(ctx: OpsContext) -> dict[str, health.ServiceState]:
 
 def check_ready(ctx: OpsContext) -> http_checks.HttpResult:
     return http_checks.wait_until_ready(ctx.config.http)
+
+
+def record(ctx: OpsContext, migrated: MigrateStep) -> dict:
+    """Enter the installed release in the ledger, so later rollbacks can find it."""
+    entry = ledger.append_release(ctx.config.deploy.state_dir, ctx.config.stack.project, {
+        "action": "install", "tag": ctx.tag, "outcome": "deployed", "migrated": migrated.ran,
+        "revision_after": database.alembic_revision(ctx)})
+    ledger.audit(ctx.config.deploy.state_dir, ctx.config.stack.project, f"install {ctx.tag} deployed")
+    return entry

@@ -15,9 +15,10 @@ def pytest_runtest_makereport(item, call):
 def _bring_up(stack):
     volume = install.ensure_database_volume(stack.ctx)
     install.start_database(stack.ctx)
-    install.migrate_new_database(stack.ctx, volume)
+    migrated = install.migrate_new_database(stack.ctx, volume)
     install.start_app(stack.ctx)
     install.check_ready(stack.ctx)
+    install.record(stack.ctx, migrated)
 
 
 def _teardown(request, stack, nodes):

@@ -63,6 +63,7 @@ def create(workdir: Path, tag: str = "1.0.0") -> DisposableStack:
         .replace('"example/docker-compose.offsite-standin.yml"', f'"{EXAMPLE / "docker-compose.offsite-standin.yml"}"')
         .replace('env_file = "example/.env"', f'env_file = "{env_file}"')
         .replace('base_url = "http://127.0.0.1:8080"', f'base_url = "http://127.0.0.1:{port}"')
+        .replace("ready_timeout_seconds = 120", "ready_timeout_seconds = 40")
     )
     config = load_config(config_path)
     assert config.stack.project == project and str(port) in config.http.base_url

@@ -24,13 +24,17 @@ def image_inspect(ref: str) -> list[str]:
     return ["docker", "image", "inspect", ref]
 
 
-def service_images(project: str, service: str) -> list[str]:
-    """Images of the running containers of one compose service (works without rendering compose)."""
-    return ["docker", "ps",
+def service_containers(project: str, service: str) -> list[str]:
+    """IDs of the running containers of one compose service (works without rendering compose)."""
+    return ["docker", "ps", "--quiet",
             "--filter", f"label=com.docker.compose.project={project}",
             "--filter", f"label=com.docker.compose.service={service}",
-            "--filter", "label=com.docker.compose.oneoff=False",
-            "--format", "{{.Image}}"]
+            "--filter", "label=com.docker.compose.oneoff=False"]
+
+
+def image_references(containers: list[str]) -> list[str]:
+    """The image reference each container was created from (kept even if the tag moved since)."""
+    return ["docker", "inspect", "--format", "{{.Config.Image}}", *containers]
 
 
 def exec_in(container: str, argv: list[str], env_names: list[str] | None = None) -> list[str]:

@@ -52,10 +52,11 @@ def test_ps_and_logs():
 def test_docker_builders():
     assert docker_cmd.volume_create("v", {"b": "2", "a": "1"}) == \
         ["docker", "volume", "create", "--label", "a=1", "--label", "b=2", "v"]
-    assert docker_cmd.service_images("zen", "api") == [
-        "docker", "ps", "--filter", "label=com.docker.compose.project=zen",
+    assert docker_cmd.service_containers("zen", "api") == [
+        "docker", "ps", "--quiet", "--filter", "label=com.docker.compose.project=zen",
         "--filter", "label=com.docker.compose.service=api",
-        "--filter", "label=com.docker.compose.oneoff=False", "--format", "{{.Image}}"]
+        "--filter", "label=com.docker.compose.oneoff=False"]
+    assert docker_cmd.image_references(["a1", "b2"]) == ["docker", "inspect", "--format", "{{.Config.Image}}", "a1", "b2"]
 
 
 def test_run_once_detached_named_without_dependencies():

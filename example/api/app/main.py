@@ -15,7 +15,9 @@ from .db import connect
 
 HERE = Path(__file__).parent
 RELEASE = json.loads((HERE / "release.json").read_text())
-HEAD = ScriptDirectory.from_config(Config(str(HERE.parent / "alembic.ini"))).get_current_head()
+SCRIPTS = ScriptDirectory.from_config(Config(str(HERE.parent / "alembic.ini")))
+HEAD = SCRIPTS.get_current_head()
+KNOWN = {script.revision for script in SCRIPTS.walk_revisions()}
 HAS_TITLES = "0002_note_titles" in RELEASE["migrations"]
 UPLOADS = Path(os.environ.get("UPLOADS_DIR", "/app/uploads"))
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
@@ -50,8 +52,12 @@ def readyz():
     finally:
         conn.close()
     revision = row[0] if row else None
-    if revision != HEAD:
-        return not_ready(f"database at revision {revision}, this release needs {HEAD}")
+    if revision in KNOWN and revision != HEAD:
+        return not_ready(f"database at revision {revision}, behind this release's {HEAD}: run the migrate task")
+    if revision not in KNOWN:
+        # A newer schema this release does not know: compatible under expand/contract migrations,
+        # which is what lets a release be rolled back without restoring the database.
+        return {"status": "ready", "revision": revision, "head": HEAD, "schema": "newer than this release"}
     return {"status": "ready", "revision": revision, "head": HEAD}
 
 
