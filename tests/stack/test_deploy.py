@@ -1,0 +1,135 @@
+"""Deploy, rollback and failure paths on a disposable stack, run as an operator runs them."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from procedures import backup_names, database, ledger, lock, release, volumes
+
+pytestmark = [pytest.mark.stack, pytest.mark.destructive]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check_argv(stack, check, *args, report=None):
+    return [sys.executable, "-m", "pytest", f"ops_checks/{check}.py", f"--ops-config={stack.config_path}",
+            "-p", "no:cacheprovider", f"--html={report}", *args]
+
+
+def run_check(stack, tmp_path, check, *args):
+    report = tmp_path / f"{check}-{time.monotonic_ns()}.html"
+    done = subprocess.run(check_argv(stack, check, *args, report=report), cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    return done, report
+
+
+def serving(stack) -> tuple[str, int]:
+    base = stack.ctx.config.http.base_url
+    return httpx.get(f"{base}/version").json()["version"], httpx.get(f"{base}/readyz").status_code
+
+
+def last_entry(stack) -> dict:
+    cfg = stack.ctx.config
+    return ledger.releases(cfg.deploy.state_dir, cfg.stack.project)[-1]
+
+
+@pytest.fixture(scope="module")
+def deployed(backup_stack):
+    ctx = backup_stack.ctx
+    assert httpx.post(f"{ctx.config.http.base_url}/notes", json={"body": "sentinel"}).status_code == 201
+    backup_stack.identity = volumes.require_database_volume(ctx.config.volumes.database).identity
+    backup_stack.cluster = database.system_identifier(ctx)
+    return backup_stack
+
+
+def assert_data_intact(stack):
+    ctx = stack.ctx
+    assert volumes.require_database_volume(ctx.config.volumes.database).identity == stack.identity
+    assert database.system_identifier(ctx) == stack.cluster
+    assert database.query(ctx, "SELECT count(*) FROM notes WHERE body = 'sentinel'") == "1"
+
+
+def assert_backup_preceded_migration(entry):
+    taken = backup_names.parse_set_name(entry["backup"]).taken_at
+    assert taken.isoformat() <= entry["migrate_started_at"], entry
+
+
+def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed, tmp_path):
+    stack = deployed
+    done, report = run_check(stack, tmp_path, "deploy", "--tag=1.1.0")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert serving(stack) == ("1.1.0", 200)
+    entry = last_entry(stack)
+    assert entry["outcome"] == "deployed" and entry["revision_after"] == "0002_note_titles"
+    assert_backup_preceded_migration(entry)
+    assert_data_intact(stack)
+    page = report.read_text()
+    assert "1.1.0" in page and entry["backup"] in page and "test_readyz_green_and_version_is_tag" in page
+
+    done, _ = run_check(stack, tmp_path, "rollback")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert serving(stack) == ("1.0.0", 200)
+    assert last_entry(stack)["action"] == "rollback"
+    assert_data_intact(stack)
+
+    done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.2.0-broken-migration")
+    assert done.returncode != 0
+    assert serving(stack) == ("1.0.0", 200), "the previous release keeps serving"
+    entry = last_entry(stack)
+    assert entry["outcome"].startswith("failed before the app changed") and "migrat" in entry["error"]
+    assert entry["revision_after"] == "0002_note_titles"
+    assert_backup_preceded_migration(entry)
+    assert_data_intact(stack)
+
+    done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.2.1-never-ready")
+    assert done.returncode != 0
+    assert "database restore needed: no" in done.stdout
+    assert serving(stack) == ("1.0.0", 200)
+    assert last_entry(stack)["outcome"] == "failed, rolled back to 1.0.0"
+    assert_data_intact(stack)
+
+
+@pytest.mark.parametrize("tag_args", [[], ["--tag=latest"], ["--tag=9.9.9"]], ids=["missing", "latest", "nonexistent"])
+def test_invalid_tag_is_refused_before_anything_changes(deployed, tmp_path, tag_args):
+    before = (serving(deployed), database.alembic_revision(deployed.ctx), release.running_tag(deployed.ctx))
+    done, _ = run_check(deployed, tmp_path, "deploy", *tag_args)
+    assert done.returncode != 0
+    assert "TAG" in done.stdout or "not available" in done.stdout
+    assert (serving(deployed), database.alembic_revision(deployed.ctx), release.running_tag(deployed.ctx)) == before
+
+
+def test_second_deploy_is_refused_while_the_lock_is_held(deployed, tmp_path):
+    cfg = deployed.ctx.config
+    with lock.hold(cfg.backup.lock_dir, cfg.stack.project, "backup"):
+        done, _ = run_check(deployed, tmp_path, "deploy", "--tag=1.1.0")
+    assert done.returncode != 0 and "is locked by backup by" in done.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_interrupted_deploy_leaves_previous_release_and_no_lock(deployed, tmp_path, signum):
+    cfg = deployed.ctx.config
+    before = serving(deployed)
+    proc = subprocess.Popen(check_argv(deployed, "deploy", "--tag=1.1.0", report=tmp_path / "i.html"),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    prefix = f"{cfg.stack.project}-backup-"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        names = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True).stdout
+        if prefix in names:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signum)
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, output[-2000:]
+    assert not lock.lock_path(cfg.backup.lock_dir, cfg.stack.project).exists(), "the lock must be released"
+    assert serving(deployed) == before
+    done, _ = run_check(deployed, tmp_path, "deploy", "--tag=1.1.0")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert serving(deployed) == ("1.1.0", 200)
+    done, _ = run_check(deployed, tmp_path, "rollback", f"--tag={before[0]}")
+    assert done.returncode == 0
