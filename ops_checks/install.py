@@ -7,7 +7,6 @@ database; an existing database is left to deploy, which takes a verified backup 
 import pytest
 
 from procedures import install
-from procedures.tags import validate_tag
 
 from . import evidence
 
@@ -15,9 +14,9 @@ state: dict = {}
 
 
 @pytest.mark.order(1)
-def test_tag_is_an_explicit_version(ops, extras):
-    validate_tag(ops.tag)
-    evidence.data(extras, "release", {"TAG": ops.tag})
+def test_tag_is_explicit_and_no_other_release_serves(ops, extras):
+    serving = install.refuse_other_release_serving(ops)
+    evidence.data(extras, "release", {"TAG": ops.tag, "already serving": serving})
 
 
 @pytest.mark.order(2)

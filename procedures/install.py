@@ -5,8 +5,9 @@ An existing database is never migrated here: deploy owns that, because it backs 
 
 from dataclasses import dataclass
 
-from . import database, health, http_checks, ledger, volumes
+from . import database, health, http_checks, ledger, release, volumes
 from .context import OpsContext
+from .errors import ConfigError, UnsafeOperation
 from .tags import validate_tag
 
 
@@ -21,6 +22,21 @@ class MigrateStep:
     ran: bool
     reason: str
     seconds: float = 0.0
+
+
+def refuse_other_release_serving(ctx: OpsContext) -> str | None:
+    """Install never switches releases: a stack serving another TAG is deploy's (backup first)."""
+    validate_tag(ctx.tag)
+    try:
+        serving = release.running_tag(ctx)
+    except ConfigError:
+        return None
+    if serving != ctx.tag:
+        raise UnsafeOperation(
+            f"refused: the stack already serves {serving}; change releases with "
+            f"`pytest ops_checks/deploy.py --tag={ctx.tag}`, which backs up first"
+        )
+    return serving
 
 
 def ensure_database_volume(ctx: OpsContext) -> VolumeStep:

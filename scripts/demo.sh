@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# The main job against the bundled example stack: set up, bring the stack up at a release, and
-# run the ops checks; HTML evidence lands under reports/.
+# The main job against the bundled example stack: set up, install it on first run, point its
+# `gdrive:` remote at the local SFTP stand-in, then run the runbook checks one after another:
+# health, a verified backup with offsite copy and retention, a deploy of 1.1.0 and a rollback.
+# Every check leaves HTML evidence under reports/<check>/. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-TAG="${TAG:-1.0.0}"
-.venv/bin/pytest ops_checks/install.py --tag="$TAG"
-.venv/bin/pytest ops_checks/stack_health.py
-echo "evidence:"; ls -1t reports/*/*.html | head -5
+pytest=.venv/bin/pytest
+if ! docker volume inspect zenops-example_pgdata >/dev/null 2>&1; then
+  $pytest ops_checks/install.py --tag=1.0.0
+fi
+.venv/bin/python -m example.offsite_standin ops.toml
+$pytest ops_checks/stack_health.py
+$pytest ops_checks/backup.py
+$pytest ops_checks/deploy.py --tag="${DEPLOY_TAG:-1.1.0}"
+$pytest ops_checks/rollback.py
+echo "evidence:"
+ls -1t reports/*/*.html | head -6
