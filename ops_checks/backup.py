@@ -19,8 +19,8 @@ def run(ops, pytestconfig):
     """One backup run: the lock and one backup container for all steps, released on every exit."""
     ctx = backup.with_serving_tag(ops)
     with contextlib.ExitStack() as cleanup:
-        cleanup.enter_context(lock.hold(ctx.config.backup.lock_dir, ctx.config.stack.project, "backup",
-                                        break_stale=pytestconfig.getoption("break_stale_lock")))
+        cleanup.enter_context(lock.hold_stack(ctx.config, "backup",
+                                              break_stale=pytestconfig.getoption("break_stale_lock")))
         box = cleanup.enter_context(backup_box(ctx))
         yield backup.start(ctx, box)
 

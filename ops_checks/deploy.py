@@ -19,8 +19,8 @@ from . import evidence
 def run(ops, pytestconfig):
     """The deploy under the operations lock; an interrupt still records, rolls back and unlocks."""
     with contextlib.ExitStack() as cleanup:
-        cleanup.enter_context(lock.hold(ops.config.backup.lock_dir, ops.config.stack.project, "deploy",
-                                        break_stale=pytestconfig.getoption("break_stale_lock")))
+        cleanup.enter_context(lock.hold_stack(ops.config, "deploy",
+                                              break_stale=pytestconfig.getoption("break_stale_lock")))
         current = deploy.start(ops, pytestconfig.getoption("tag"))
         cleanup.callback(lambda: deploy.finish(current, current.error or "interrupted"))
         yield current

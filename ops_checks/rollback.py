@@ -15,8 +15,8 @@ from . import evidence
 @pytest.fixture(scope="module")
 def run(ops, pytestconfig):
     with contextlib.ExitStack() as cleanup:
-        cleanup.enter_context(lock.hold(ops.config.backup.lock_dir, ops.config.stack.project, "rollback",
-                                        break_stale=pytestconfig.getoption("break_stale_lock")))
+        cleanup.enter_context(lock.hold_stack(ops.config, "rollback",
+                                              break_stale=pytestconfig.getoption("break_stale_lock")))
         yield rollback.start(ops, pytestconfig.getoption("tag"))
 
 

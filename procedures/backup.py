@@ -216,8 +216,7 @@ def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = Fa
     ctx = with_serving_tag(ctx)
     with contextlib.ExitStack() as stack:
         if not locked:
-            stack.enter_context(lock.hold(ctx.config.backup.lock_dir, ctx.config.stack.project, "backup",
-                                          break_stale=break_stale_lock))
+            stack.enter_context(lock.hold_stack(ctx.config, "backup", break_stale=break_stale_lock))
         box = stack.enter_context(backup_box(ctx))
         run = start(ctx, box)
         run_preflight(run)

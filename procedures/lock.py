@@ -77,3 +77,8 @@ def hold(lock_dir: str, project: str, action: str, *, break_stale: bool = False)
     finally:
         (path / "holder.json").unlink(missing_ok=True)
         path.rmdir()
+
+
+def hold_stack(config, action: str, *, break_stale: bool = False):
+    """The operations lock of one configured stack (deploy, rollback and backup share it)."""
+    return hold(config.backup.lock_dir, config.stack.project, action, break_stale=break_stale)
