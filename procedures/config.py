@@ -138,7 +138,7 @@ def _deploy_section(raw: dict) -> DeployConfig:
 
 def _check(config: OpsConfig) -> OpsConfig:
     stack = config.stack
-    if not _PROJECT_NAME.match(stack.project):
+    if not _PROJECT_NAME.fullmatch(stack.project):
         raise ConfigError(
             f"[stack] project = {stack.project!r} is not a valid compose project name: "
             "use lowercase letters, digits, '-' and '_', starting with a letter or digit"

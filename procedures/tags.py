@@ -16,7 +16,7 @@ def validate_tag(tag: str | None) -> str:
         raise ConfigError(
             f"TAG {tag!r} is a moving tag; deploy an explicit version (for example --tag=1.1.0)"
         )
-    if not _DOCKER_TAG.match(tag):
+    if not _DOCKER_TAG.fullmatch(tag):
         raise ConfigError(
             f"TAG {tag!r} is not a valid image tag: use letters, digits, '.', '_' and '-', "
             "at most 128 characters, not starting with '.' or '-'"

@@ -16,6 +16,7 @@ def test_explicit_versions_pass(tag):
     (None, "no TAG given"), ("", "no TAG given"), ("latest", "moving tag"), ("LATEST", "moving tag"),
     ("stable", "moving tag"), ("-1", "not a valid image tag"), (".1", "not a valid image tag"),
     ("1.0 ", "not a valid image tag"), ("a/b", "not a valid image tag"), ("x" * 129, "not a valid"),
+    ("1.0.0\n", "not a valid image tag"),
 ])
 def test_missing_moving_or_malformed_tags_are_refused(tag, message):
     with pytest.raises(ConfigError, match=message):
