@@ -1,6 +1,7 @@
 """Plugin glue for the executable runbook: options, evidence reports, step blocking, redaction."""
 
 import getpass
+import html
 import signal
 import socket
 from datetime import datetime, timezone
@@ -49,6 +50,7 @@ def pytest_configure(config):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         config.option.htmlpath = str(ROOT / "reports" / "-".join(checks) / f"{stamp}.html")
         config.option.self_contained_html = True
+        _REPORT_TITLE[0] = "Ops evidence: " + ", ".join(checks)
     config.stash[_BLOCKED_BY] = {}
     config.addinivalue_line("markers", "always_run: a runbook step that runs even after a failed step")
     if checks:
@@ -69,8 +71,7 @@ def pytest_collection_modifyitems(config, items):
         if item.path != current:
             current = item.path
             writer.line(f"\n{item.module.__doc__.strip().splitlines()[0] if item.module.__doc__ else item.path.name}")
-        doc = (item.function.__doc__ or item.name.removeprefix("test_").replace("_", " ")).strip().splitlines()[0]
-        writer.line(f"  {_step_label(item).split(' (')[0]}. {doc}")
+        writer.line(f"  {_step_label(item).split(' (')[0]}. {_step_doc(item)}")
     items[:] = []
 
 
@@ -79,8 +80,19 @@ def pytest_collection_finish(session):
         pytest.exit("plan printed; nothing was run", returncode=0)
 
 
+_REPORT_TITLE = ["Ops evidence"]
+
+
 def pytest_html_report_title(report):
-    report.title = "Ops evidence: " + Path(report.title).stem
+    report.title = _REPORT_TITLE[0]
+
+
+def pytest_html_results_table_header(cells):
+    cells.insert(1, "<th>Step</th>")
+
+
+def pytest_html_results_table_row(report, cells):
+    cells.insert(1, f"<td>{html.escape(getattr(report, 'step_description', ''))}</td>")
 
 
 def _load_ops_config(config):
@@ -129,6 +141,11 @@ def _is_runbook_step(item) -> bool:
     return Path(item.path).is_relative_to(OPS_CHECKS)
 
 
+def _step_doc(item) -> str:
+    doc = item.function.__doc__ or item.name.removeprefix("test_").replace("_", " ")
+    return doc.strip().splitlines()[0]
+
+
 def _step_label(item) -> str:
     marker = item.get_closest_marker("order")
     number = marker.args[0] if marker and marker.args else "?"
@@ -154,6 +171,8 @@ def failed_step(request) -> str | None:
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
+    if _is_runbook_step(item):
+        report.step_description = f"{_step_label(item).split(' (')[0]}: {_step_doc(item)}"
     if report.failed and _is_runbook_step(item):
         item.config.stash[_BLOCKED_BY].setdefault(item.path, _step_label(item))
     _redact_report(report)
