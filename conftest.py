@@ -28,6 +28,11 @@ def pytest_addoption(parser):
     group.addoption("--base-url", dest="ops_base_url", help="URL of the reverse proxy (overrides [http] base_url)")
     group.addoption("--break-stale-lock", action="store_true", default=False,
                     help="take over an operations lock whose holder is no longer running")
+    group.addoption("--compose-file", dest="ops_compose_files", action="append", metavar="FILE",
+                    help="compose file, repeatable, base first and docker-compose.prod.yml last "
+                         "(overrides [stack] compose_files)")
+    group.addoption("--smoke", dest="ops_smoke", action="append", metavar="PATH[=STATUS[:TEXT]]",
+                    help="smoke check, repeatable (overrides [[deploy.smoke]]), e.g. --smoke=/notes=200")
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
@@ -95,14 +100,25 @@ def pytest_html_results_table_row(report, cells):
     cells.insert(1, f"<td>{html.escape(getattr(report, 'step_description', ''))}</td>")
 
 
+def _smoke(spec: str) -> dict:
+    path, _, rest = spec.partition("=")
+    status, _, text = rest.partition(":")
+    return {"path": path, "status": int(status or 200), "contains": text}
+
+
 def _load_ops_config(config):
     path = config.getoption("ops_config") or config.getini("ops_config")
+    here = Path(config.invocation_params.dir)
+    files = config.getoption("ops_compose_files")
+    smoke = config.getoption("ops_smoke")
     return load_config(
         ROOT / path if not Path(path).is_absolute() else Path(path),
         **{
             "stack.project": config.getoption("ops_project"),
             "stack.environment": config.getoption("ops_env"),
+            "stack.compose_files": [str((here / f).resolve()) for f in files] if files else None,
             "http.base_url": config.getoption("ops_base_url"),
+            "deploy.smoke": [_smoke(spec) for spec in smoke] if smoke else None,
         },
     )
 
@@ -129,6 +145,7 @@ def pytest_sessionstart(session):
         meta["Compose files"] = ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
                                           for p in cfg.stack.compose_files)
         meta["Database volume"] = cfg.volumes.database
+        meta["PostgreSQL server"] = facts.database_version(OpsContext(cfg, session.config.getoption("tag")))
     except Exception as e:  # the checks report config errors; the table just says so
         meta["Target stack"] = f"config error: {e}"
     meta.update(facts.tool_versions())

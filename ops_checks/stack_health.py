@@ -1,5 +1,7 @@
 """Runbook: is the stack whole and serving? Engine, compose model, database volume, health, readyz."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from procedures import facts, health, http_checks, release, volumes
@@ -52,6 +54,16 @@ def test_readyz_is_green_through_proxy(ops, extras):
 
 
 @pytest.mark.order(7)
+def test_proxy_listens_on_loopback_only(ops, host, extras):
+    """The host publishes the proxy on 127.0.0.1 only (testinfra reads the host's sockets)."""
+    port = urlsplit(ops.config.http.base_url).port or 80
+    listening = [s for s in host.socket.get_listening_sockets() if s.endswith(f":{port}")]
+    evidence.data(extras, f"listening sockets on port {port}", listening)
+    assert f"tcp://127.0.0.1:{port}" in listening
+    assert not [s for s in listening if not s.startswith(("tcp://127.", "tcp://::1"))], listening
+
+
+@pytest.mark.order(8)
 def test_version_reports_serving_tag(ops, extras):
     result = http_checks.get(ops.config.http.base_url, ops.config.http.version_path)
     evidence.data(extras, "version", {"url": result.url, "status": result.status, "body": result.body})

@@ -127,11 +127,20 @@ def migrate(run: DeployRun) -> tuple[str, str]:
     return run.revision_before, run.revision_after
 
 
+def switch_release(ctx: OpsContext) -> None:
+    """Put app, worker and proxy on ctx.tag; single-instance services are stopped first, so two
+    versions of them (the email worker) never run at once, whatever compose's recreate order."""
+    single = list(ctx.config.services.single_instance)
+    if single:
+        ctx.compose.stop(single)
+    ctx.compose.up([*ctx.config.services.app, ctx.config.services.proxy], no_deps=True)
+
+
 def up(run: DeployRun) -> None:
-    """Recreate app, worker and proxy on the new TAG (compose stops an old container before its new one)."""
+    """Switch app, worker and proxy to the new TAG."""
     started = time.monotonic()
     run.app_touched = True
-    run.ctx.compose.up(run.app_services, no_deps=True)
+    switch_release(run.ctx)
     run.timed("up", started)
 
 
@@ -169,7 +178,7 @@ def smoke(ctx: OpsContext) -> list[dict]:
 def rollback_app(ctx: OpsContext, tag: str) -> dict:
     """Put the app back on TAG (no migration, no restore) and prove it serves."""
     target = ctx.with_tag(validate_tag(tag))
-    target.compose.up([*ctx.config.services.app, ctx.config.services.proxy], no_deps=True)
+    switch_release(target)
     health.wait_healthy(target.compose, [*ctx.config.services.app, ctx.config.services.proxy],
                         timeout=ctx.config.http.ready_timeout_seconds)
     return {**check_ready(target), "smoke": smoke(target)}

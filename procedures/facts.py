@@ -19,3 +19,14 @@ def tool_versions() -> dict[str, str]:
     except CommandFailed as e:
         versions["Docker Compose"] = f"unavailable: {e}"
     return versions
+
+
+def database_version(ctx) -> str:
+    """The running database server's version, or why it is unknown (for the evidence table)."""
+    from . import database, release
+    from .errors import OpsError
+    try:
+        ctx = ctx if ctx.tag else ctx.with_tag(release.running_tag(ctx))
+        return database.query(ctx, "SHOW server_version")
+    except OpsError as e:
+        return f"unknown ({str(e).splitlines()[0][:120]})"

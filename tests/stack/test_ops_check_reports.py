@@ -19,7 +19,7 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "7 passed" in done.stdout
+    assert "8 passed" in done.stdout
     new = set(reports.glob("*.html")) - before
     assert len(new) == 1, f"expected one new report, got {new}"
     page = new.pop().read_text()

@@ -75,3 +75,19 @@ def test_offsite_path_is_remote_then_environment(tmp_path):
     config = load_config(write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\nenvironment = "prod"\n'))
     assert config.offsite.path(config.stack.environment) == "gdrive:ZenOpsBackups/prod"
     assert (config.backup.local_keep_days, config.offsite.keep_days) == (14, 30)
+
+
+def test_compose_files_and_smoke_checks_can_be_overridden(tmp_path):
+    path = write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n')
+    other = tmp_path / "b.yml"
+    other.write_text("services: {}\n")
+    config = load_config(path, **{"stack.compose_files": [str(other)],
+                                  "deploy.smoke": [{"path": "/notes", "status": 200, "contains": ""}]})
+    assert config.stack.compose_files == (other,)
+    assert [(c.path, c.status) for c in config.deploy.smoke] == [("/notes", 200)]
+
+
+def test_smoke_paths_must_be_absolute(tmp_path):
+    body = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[[deploy.smoke]]\npath = "notes"\n'
+    with pytest.raises(ConfigError, match="must start with '/'"):
+        load_config(write(tmp_path, body))
