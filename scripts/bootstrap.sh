@@ -20,6 +20,14 @@ ensure_engine() {
   die "the Docker engine did not start within 60 s; the stack tests cannot run without it (see /var/log/dockerd.log)"
 }
 
+ensure_systemd_analyze() {
+  # The schedule tests verify the shipped units with systemd-analyze (they must not skip in CI).
+  command -v systemd-analyze >/dev/null 2>&1 && return
+  log "installing systemd (for systemd-analyze)"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd; } \
+    >/tmp/opsuite-apt.log 2>&1 || { tail -20 /tmp/opsuite-apt.log >&2; die "apt-get install systemd failed"; }
+}
+
 ensure_venv() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
   local stamp=".venv/.deps-$(sha256sum pyproject.toml | cut -c1-16)"
@@ -53,6 +61,7 @@ ensure_example_env() {
 }
 
 ensure_engine
+ensure_systemd_analyze
 ensure_venv
 ensure_compose_v2
 ensure_example_env
