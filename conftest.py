@@ -33,6 +33,10 @@ def pytest_addoption(parser):
                          "(overrides [stack] compose_files)")
     group.addoption("--smoke", dest="ops_smoke", action="append", metavar="PATH[=STATUS[:TEXT]]",
                     help="smoke check, repeatable (overrides [[deploy.smoke]]), e.g. --smoke=/notes=200")
+    group.addoption("--backup", dest="ops_backup", metavar="SET_OR_FILE",
+                    help="restore drill: this backup instead of the newest verified one")
+    group.addoption("--keep", dest="ops_keep", action="store_true", default=False,
+                    help="restore drill: keep the throwaway server and volume for inspection")
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")

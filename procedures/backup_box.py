@@ -4,6 +4,7 @@ Starting one container instead of one per command keeps the run close to the raw
 """
 
 import contextlib
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,6 +24,11 @@ class BackupBox:
 
     def session(self, argv: list[str]):
         return runner.session(cmd.exec_in(self.name, argv))
+
+    def volume_at(self, destination: str) -> str:
+        """Name of the volume mounted at destination (compose may have prefixed or renamed it)."""
+        mounts = json.loads(runner.run(["docker", "inspect", "--format", "{{json .Mounts}}", self.name]).stdout)
+        return next(m["Name"] for m in mounts if m["Destination"] == destination)
 
 
 def remove_leftover_boxes(ctx: OpsContext) -> list[str]:

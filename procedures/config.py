@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import ConfigError
+from .guards import THROWAWAY_VOLUME_PREFIX
 
 SUPPORTED_ENGINES = ("postgres",)
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -97,6 +98,13 @@ class DeployConfig:
 
 
 @dataclass(frozen=True)
+class RestoreConfig:
+    jobs: int = 2
+    sample_queries: tuple[str, ...] = ("SELECT version_num FROM alembic_version",)
+    ready_timeout_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
@@ -106,6 +114,7 @@ class OpsConfig:
     backup: BackupConfig = field(default_factory=BackupConfig)
     offsite: OffsiteConfig = field(default_factory=OffsiteConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
+    restore: RestoreConfig = field(default_factory=RestoreConfig)
     source: Path | None = None
 
 
@@ -159,6 +168,9 @@ def _check(config: OpsConfig) -> OpsConfig:
         )
     if not config.volumes.database:
         raise ConfigError("[volumes] database must name the existing database volume")
+    if config.volumes.database.startswith(THROWAWAY_VOLUME_PREFIX):
+        raise ConfigError(f"[volumes] database = {config.volumes.database!r}: the prefix "
+                          f"{THROWAWAY_VOLUME_PREFIX!r} is reserved for restore-drill volumes; rename it")
     if not 14 <= config.backup.local_keep_days <= 30:
         raise ConfigError(
             f"[backup] local_keep_days = {config.backup.local_keep_days}: keep 14 to 30 days locally "
@@ -185,7 +197,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
-    unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy"}
+    unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -212,6 +224,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             backup=_section(BackupConfig, raw.get("backup", {}), "backup"),
             offsite=_section(OffsiteConfig, raw.get("offsite", {}), "offsite"),
             deploy=_deploy_section(raw.get("deploy", {})),
+            restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),
             source=path,
         )
     )

@@ -3,6 +3,9 @@
 from .errors import UnsafeOperation
 
 _VOLUME_FLAGS = {"-v", "--volumes"}
+# The restore drill's throwaway volumes are the only volumes this suite may remove. A database
+# volume can never carry this prefix (config refuses it), so no path reaches live data.
+THROWAWAY_VOLUME_PREFIX = "opsuite-restore-"
 
 
 def _compose_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -48,6 +51,10 @@ def refuse_volume_removal(argv: list[str]) -> None:
             )
         return
     words = argv[1:]
+    if words[:2] in (["volume", "rm"], ["volume", "remove"]):
+        names = [w for w in words[2:] if not w.startswith("-")]
+        if names and len(names) == len(words[2:]) and all(n.startswith(THROWAWAY_VOLUME_PREFIX) for n in names):
+            return
     if words[:2] in (["volume", "rm"], ["volume", "remove"], ["volume", "prune"]):
         raise UnsafeOperation(
             "refused: 'docker volume " + words[1] + "' deletes volume data. This suite never "

@@ -91,3 +91,9 @@ def test_smoke_paths_must_be_absolute(tmp_path):
     body = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[[deploy.smoke]]\npath = "notes"\n'
     with pytest.raises(ConfigError, match="must start with '/'"):
         load_config(write(tmp_path, body))
+
+
+def test_database_volume_cannot_use_the_throwaway_prefix(tmp_path):
+    body = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[volumes]\ndatabase = "opsuite-restore-db"\n'
+    with pytest.raises(ConfigError, match="reserved for restore-drill volumes"):
+        load_config(write(tmp_path, body))

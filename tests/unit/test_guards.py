@@ -23,6 +23,10 @@ COMPOSE = ["docker", "compose", "--project-name", "p", "--file", "a.yml"]
     ["docker", "system", "prune", "--volumes"],
     ["docker", "rm", "-fv", "db-1"],
     ["docker", "container", "rm", "-v", "db-1"],
+    ["docker", "volume", "rm", "opsuite-restore-x", "zenops_pgdata"],
+    ["docker", "volume", "rm", "--force", "opsuite-restore-x"],
+    ["docker", "volume", "prune", "--filter", "name=opsuite-restore-"],
+    ["docker", "volume", "rm"],
 ])
 def test_volume_removal_is_refused(argv):
     with pytest.raises(UnsafeOperation, match="refused"):
@@ -40,6 +44,7 @@ def test_volume_removal_is_refused(argv):
     ["docker", "volume", "create", "zenops_pgdata"],
     ["docker", "rm", "-f", "restore-test-1"],
     ["pg_dump", "-Fc"],
+    ["docker", "volume", "rm", "opsuite-restore-zen-20261124T093000Z"],
 ])
 def test_safe_commands_pass(argv):
     refuse_volume_removal(argv)
