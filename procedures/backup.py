@@ -170,7 +170,11 @@ def run_remote_status(run: BackupRun) -> offsite.RemoteStatus:
 def run_upload(run: BackupRun) -> list[str]:
     """Upload every complete local set the remote lacks (this one and any a failed run left behind)."""
     started = time.monotonic()
-    run.uploaded = offsite.upload(run.box, run.directory, run.remote, complete_local_files(run.box, run.directory))
+    current = [backup_files.file_name(run.set_name, kind) for kind in ("dump", "manifest")]
+    if run.uploads:
+        current.append(run.uploads["file"])
+    run.uploaded = offsite.upload(run.box, run.directory, run.remote,
+                                  complete_local_files(run.box, run.directory), current)
     run.timings["offsite"] = time.monotonic() - started
     return run.uploaded
 

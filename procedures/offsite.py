@@ -64,16 +64,20 @@ def list_remote(box: BackupBox, path: str) -> list[RemoteFile]:
     return sorted((RemoteFile(r["Name"], r["Size"], r.get("Hashes") or {}) for r in rows), key=lambda f: f.name)
 
 
-def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str]) -> list[str]:
-    """Copy the named local files that the remote lacks, then verify them all (size and hash)."""
+def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str], current: list[str]) -> list[str]:
+    """Copy the named local files the remote lacks; verify those and the current set (size and hash).
+
+    Older sets already offsite are not re-hashed each night: that would read every kept dump.
+    """
     if not names:
         return []
     present = {f.name for f in list_remote(box, status.path)}
     missing = [n for n in names if n not in present]
+    to_check = sorted(set(missing) | set(current))
     try:
         if missing:
             box.run(cmd.copy_files(directory, status.path, missing), timeout=6 * 3600)
-        box.run(cmd.check(directory, status.path, names, crypt=status.crypt), timeout=6 * 3600)
+        box.run(cmd.check(directory, status.path, to_check, crypt=status.crypt), timeout=6 * 3600)
     except CommandFailed as e:
         raise OffsiteError(f"offsite copy to {status.path} failed or does not match: {e.stderr_tail}") from e
     return missing

@@ -1,0 +1,84 @@
+"""The restore drill against the real stack: faithful copies pass, bad inputs fail clearly, nothing is deleted."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from procedures import backup, restore, runner
+from procedures.backup_box import backup_box
+from procedures.commands import files as files_cmd
+
+from .backup_helpers import in_box, local_files
+
+pytestmark = [pytest.mark.stack, pytest.mark.destructive]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def drill_argv(stack, report, *args):
+    return [sys.executable, "-m", "pytest", "ops_checks/restore_drill.py", f"--ops-config={stack.config_path}",
+            "-p", "no:cacheprovider", f"--html={report}", *args]
+
+
+def leftovers(stack) -> tuple[str, str]:
+    prefix = f"opsuite-restore-{stack.project}"
+    containers = runner.run(["docker", "ps", "-a", "--filter", f"name={prefix}", "--format", "{{.Names}}"]).stdout
+    vols = runner.run(["docker", "volume", "ls", "--filter", f"name={prefix}", "--format", "{{.Name}}"]).stdout
+    return containers.strip(), vols.strip()
+
+
+def test_no_backup_fails_clearly(backup_stack, tmp_path):
+    done = subprocess.run(drill_argv(backup_stack, tmp_path / "r.html"), cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode != 0 and "no verified backup in the backups volume" in done.stdout
+
+
+def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
+    base = backup_stack.ctx.config.http.base_url
+    assert httpx.post(f"{base}/notes", json={"body": "restore me"}).status_code == 201
+    live_before = local_files(backup_stack.ctx)
+    backup.backup(backup_stack.ctx)
+    done = subprocess.run(drill_argv(backup_stack, tmp_path / "r.html"), cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    page = (tmp_path / "r.html").read_text()
+    assert "row counts: manifest vs restored" in page and "public.notes" in page and "RTO seconds" in page
+    assert leftovers(backup_stack) == ("", ""), "throwaway server and volume are cleaned up"
+    assert set(live_before) <= set(local_files(backup_stack.ctx)), "no backup was deleted"
+
+
+def test_keep_leaves_the_server_and_says_how_to_clean_up(backup_stack, tmp_path):
+    done = subprocess.run(drill_argv(backup_stack, tmp_path / "r.html", "--keep", "-s"), cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    container, volume = leftovers(backup_stack)
+    assert container and volume and f"docker volume rm {volume}" in done.stdout
+    runner.run(["docker", "rm", "-f", container])
+    runner.run(["docker", "volume", "rm", volume])
+
+
+def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_stack):
+    ctx = backup_stack.ctx
+    result = backup.backup(ctx)
+    good = backup.backup(ctx)
+    with backup_box(ctx) as box:
+        with pytest.raises(restore.RestoreError, match="not found in the backups volume"):
+            restore.choose_backup(ctx, box, "demo_zenops_20200101T000000Z.dump")
+    before = local_files(ctx)
+
+    in_box(ctx, files_cmd.flip_byte(result.dump_path, result.dump_size // 2))
+    with backup_box(ctx) as box:
+        with pytest.raises(restore.RestoreError, match="failed verification, not restoring it"):
+            restore.choose_backup(ctx, box, result.set_name)
+    assert set(local_files(ctx)) == set(before), "a bad backup is reported, never deleted"
+
+    with backup_box(ctx) as box:
+        chosen = restore.choose_backup(ctx, box, good.set_name)
+        tampered = restore.Chosen(chosen.set_name, {**chosen.manifest, "row_counts": {
+            **chosen.manifest["row_counts"], "public.notes": chosen.manifest["row_counts"]["public.notes"] + 1}},
+            chosen.dump_file)
+        with restore.throwaway_server(ctx, box, chosen.manifest["database"]) as server:
+            restore.restore_dump(server, tampered, 2)
+            rows = restore.compare_counts(tampered.manifest, restore.restored_counts(server))
+    assert [r["table"] for r in rows if not r["match"]] == ["public.notes"]
+    assert leftovers(backup_stack) == ("", "")
