@@ -2,6 +2,7 @@
 
 import getpass
 import html
+import json
 import signal
 import socket
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from procedures import facts
 ROOT = Path(__file__).parent
 OPS_CHECKS = ROOT / "ops_checks"
 _BLOCKED_BY = pytest.StashKey[dict]()
+_RECORD = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
@@ -60,7 +62,9 @@ def pytest_configure(config):
         config.option.htmlpath = str(ROOT / "reports" / "-".join(checks) / f"{stamp}.html")
         config.option.self_contained_html = True
         _REPORT_TITLE[0] = "Ops evidence: " + ", ".join(checks)
+    _CONFIG[0] = config
     config.stash[_BLOCKED_BY] = {}
+    config.stash[_RECORD] = {"fields": {}, "steps": {}, "started": datetime.now(timezone.utc)}
     config.addinivalue_line("markers", "always_run: a runbook step that runs even after a failed step")
     if checks:
         # SIGTERM (systemd stop, kill) unwinds like Ctrl-C: fixtures release the lock and roll back.
@@ -90,6 +94,7 @@ def pytest_collection_finish(session):
 
 
 _REPORT_TITLE = ["Ops evidence"]
+_CONFIG: list = [None]  # logreport hooks get no config; the one configured session is kept here
 
 
 def pytest_html_report_title(report):
@@ -180,6 +185,44 @@ def pytest_runtest_setup(item):
     blocker = item.config.stash[_BLOCKED_BY].get(item.path)
     if blocker and not item.get_closest_marker("always_run"):
         pytest.skip(f"blocked by {blocker}")
+
+
+@pytest.fixture(scope="session")
+def runbook_record(pytestconfig) -> dict:
+    """Fields a check adds to the JSON record written beside its HTML report (e.g. the drill's)."""
+    return pytestconfig.stash[_RECORD]["fields"]
+
+
+def pytest_runtest_logreport(report):
+    step = getattr(report, "step_description", None)
+    if step is None or (report.when != "call" and report.passed):
+        return
+    blocked = (report.longrepr[2].removeprefix("Skipped: ")
+               if report.skipped and isinstance(report.longrepr, tuple) else None)
+    steps = _CONFIG[0].stash[_RECORD]["steps"]
+    steps[report.nodeid] = {"step": step, "outcome": report.outcome, "when": report.when,
+                            "seconds": round(report.duration, 3), "blocked_by": blocked}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write <report>.json beside the HTML evidence: the run's record, redacted."""
+    htmlpath = session.config.getoption("htmlpath", None)
+    checks = _ops_check_names(session.config)
+    if not htmlpath or not checks or session.config.getoption("plan"):
+        return
+    record = session.config.stash[_RECORD]
+    finished = datetime.now(timezone.utc)
+    document = {
+        "check": ", ".join(checks), "operator": getpass.getuser(), "host": socket.gethostname(),
+        "tag": session.config.getoption("tag"), "outcome": "passed" if exitstatus == 0 else "failed",
+        "started_at": record["started"].isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "duration_seconds": round((finished - record["started"]).total_seconds(), 3),
+        "steps": list(record["steps"].values()), **record["fields"],
+    }
+    target = Path(htmlpath).with_suffix(".json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(redact(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
 
 
 @pytest.fixture

@@ -26,9 +26,13 @@ def drill(ops, pytestconfig):
 
 
 @pytest.mark.order(1)
-def test_backup_chosen_and_verified(drill, extras):
+def test_backup_chosen_and_verified(drill, extras, runbook_record):
     """Choose the newest verified backup (or --backup) and re-check its checksum and archive."""
     chosen = state["chosen"] = restore.choose_backup(drill["ctx"], drill["box"], drill["requested"])
+    runbook_record.update({"backup_set": chosen.set_name, "backup_file": chosen.dump_file,
+                           "backup_sha256": chosen.manifest["dump"]["sha256"],
+                           "backup_taken_at": chosen.manifest["started_at"],
+                           "backup_age_hours": round(chosen.age_seconds / 3600, 2)})
     evidence.data(extras, "backup", {"set": chosen.set_name, "sha256": chosen.manifest["dump"]["sha256"],
                                      "age hours (RPO)": round(chosen.age_seconds / 3600, 2)})
 
@@ -52,9 +56,10 @@ def test_pg_restore_succeeds(drill, extras):
 
 
 @pytest.mark.order(4)
-def test_row_counts_match_manifest(extras):
+def test_row_counts_match_manifest(extras, runbook_record):
     """Table count and per-table row counts equal the dump's manifest."""
     rows = restore.compare_counts(state["chosen"].manifest, restore.restored_counts(state["server"]))
+    runbook_record["row_counts"] = rows
     evidence.table(extras, "row counts: manifest vs restored", rows)
     assert all(r["match"] for r in rows), [r for r in rows if not r["match"]]
 
@@ -77,8 +82,10 @@ def test_sample_queries_return_rows(drill, extras):
 
 
 @pytest.mark.order(7)
-def test_recovery_times_measured(drill, extras):
+def test_recovery_times_measured(drill, extras, runbook_record):
     """RTO (start of the throwaway server to verified) and RPO (age of the backup)."""
+    runbook_record.update({"rto_seconds": round(time.monotonic() - state["started"], 2),
+                           "rpo_hours": round(state["chosen"].age_seconds / 3600, 2)})
     measured = {"RTO seconds": round(time.monotonic() - state["started"], 2),
                 "RPO hours": round(state["chosen"].age_seconds / 3600, 2),
                 "kept for inspection": state["server"].how_to_connect() if drill["keep"] else "no (cleaned up)"}

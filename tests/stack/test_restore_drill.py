@@ -1,5 +1,6 @@
 """The restore drill against the real stack: faithful copies pass, bad inputs fail clearly, nothing is deleted."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,10 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
     assert done.returncode == 0, done.stdout[-3000:]
     page = (tmp_path / "r.html").read_text()
     assert "row counts: manifest vs restored" in page and "public.notes" in page and "RTO seconds" in page
+    record = json.loads((tmp_path / "r.json").read_text())
+    assert record["outcome"] == "passed" and record["backup_sha256"] and record["rto_seconds"] > 0
+    assert len(record["steps"]) == 7 and all(s["outcome"] == "passed" for s in record["steps"])
+    assert all(r["match"] for r in record["row_counts"]) and backup_stack.password not in page
     assert leftovers(backup_stack) == ("", ""), "throwaway server and volume are cleaned up"
     assert set(live_before) <= set(local_files(backup_stack.ctx)), "no backup was deleted"
 

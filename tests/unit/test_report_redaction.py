@@ -1,5 +1,6 @@
 """Plant secrets in a runbook check's logs, output and failure; the HTML evidence shows none."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,5 +43,11 @@ def test_secrets_never_reach_the_html_report_and_later_steps_are_blocked(pyteste
         assert planted not in result.stdout.str()
     assert "***" in page
     assert "blocked by step 1 (test_step_one_leaks_everywhere)" in page
+    record_text = reports[0].with_suffix(".json").read_text()
+    record = json.loads(record_text)
+    assert "registered-db-password-8812" not in record_text
+    assert [s["outcome"] for s in record["steps"]] == ["failed", "skipped"]
+    assert record["steps"][1]["blocked_by"] == "blocked by step 1 (test_step_one_leaks_everywhere)"
+    assert record["outcome"] == "failed"
     assert "<link" not in page or "stylesheet" not in page.split("<link", 1)[1][:200], \
         "report must be self-contained (no external stylesheet)"
