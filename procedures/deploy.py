@@ -4,6 +4,7 @@ A failure after the app was touched rolls the app back to the release that serve
 (`finish`); the database is never restored automatically, the result says whether it needs one.
 """
 
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ def preflight(run: DeployRun) -> dict:
                           "use docker-compose.prod.yml as the last compose file")
     volume = volumes.require_database_volume(run.ctx.config.volumes.database)
     root = runner.run(["docker", "info", "--format", "{{.DockerRootDir}}"]).stdout.strip() or "/"
-    free = shutil.disk_usage(root if shutil.os.path.exists(root) else "/").free
+    free = shutil.disk_usage(root if os.path.exists(root) else "/").free
     if free < run.ctx.config.deploy.min_free_bytes:
         raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
     image = _app_image(run)

@@ -2,9 +2,9 @@
 
 import json
 
-from . import runner
+from . import database, release, runner
 from .commands import docker as cmd
-from .errors import CommandFailed
+from .errors import CommandFailed, OpsError
 
 
 def tool_versions() -> dict[str, str]:
@@ -23,8 +23,6 @@ def tool_versions() -> dict[str, str]:
 
 def database_version(ctx) -> str:
     """The running database server's version, or why it is unknown (for the evidence table)."""
-    from . import database, release
-    from .errors import OpsError
     try:
         ctx = ctx if ctx.tag else ctx.with_tag(release.running_tag(ctx))
         return database.query(ctx, "SHOW server_version")

@@ -1,5 +1,6 @@
 """HTTP checks through the reverse proxy: one GET, and waiting for readiness."""
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -21,7 +22,6 @@ class HttpResult:
         return self.status is not None and 200 <= self.status < 300
 
     def json(self) -> dict:
-        import json
         return json.loads(self.body)
 
 

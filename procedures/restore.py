@@ -20,6 +20,7 @@ from .context import OpsContext
 from .dump import BackupError
 from .errors import CommandFailed, NotReady, OpsError
 from .guards import THROWAWAY_VOLUME_PREFIX
+from .redact import register_secret
 
 DRILL_LABEL = {"io.opsuite.role": "restore-test"}
 
@@ -101,7 +102,6 @@ def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, keep: bo
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     name = f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-{stamp}-{secrets.token_hex(3)}"
     server = Throwaway(name, name, "restore", database, secrets.token_urlsafe(18))
-    from .redact import register_secret
     register_secret(server.password)
     with contextlib.ExitStack() as cleanup:
         if not keep:
