@@ -81,6 +81,10 @@ def destroy(stack: DisposableStack) -> None:
     label = f"com.docker.compose.project={stack.project}"
     for container in client.containers.list(all=True, filters={"label": label}):
         container.remove(force=True)
+    # compose down keeps a network that profile-only containers (offsite) still used: leaked
+    # networks exhaust Docker's address pools after a few dozen runs.
+    for network in client.networks.list(filters={"label": label}):
+        network.remove()
     names = {v.name for v in client.volumes.list(filters={"label": label})}
     names.add(stack.ctx.config.volumes.database)
     for name in names:
