@@ -221,6 +221,9 @@ def finish(run: DeployRun, error: str | None) -> dict:
         except OpsError as e:
             run.rollback = {"to": run.previous_tag, "error": str(e), "database_restore_needed": database_restore_advice(run)}
             return record(run, "failed, ROLLBACK FAILED", error)
+    if run.app_touched:
+        # Nothing served before this deploy (a first install), so there is nothing to roll back to.
+        return record(run, "failed after the app changed; no previous release to roll back to", error)
     return record(run, "failed before the app changed; previous release still serving", error)
 
 

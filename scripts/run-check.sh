@@ -5,8 +5,8 @@
 #
 # Runs `.venv/bin/pytest ops_checks/CHECK.py [args...]` from the repo root (the root conftest writes
 # the HTML evidence to reports/CHECK/<UTC stamp>.html), then:
-#   - prunes that check's own reports older than REPORT_KEEP_DAYS days (default 90): only
-#     reports/CHECK/*.html, nothing else;
+#   - prunes that check's own reports and records older than REPORT_KEEP_DAYS days (default 90):
+#     only reports/CHECK/*.html and *.json, nothing else;
 #   - if NOTIFY_URL is set, sends GET NOTIFY_URL?check=CHECK&status=success|failure&exit_code=N
 #     (a failed notification is logged and never changes the exit code; the URL may carry a token,
 #     so only its scheme://host is ever printed);
@@ -111,7 +111,7 @@ report="$(find "reports/$CHECK" -maxdepth 1 -name '*.html' -newer "$started" 2>/
 report="${report:+$PWD/$report}"
 
 if [[ -d "reports/$CHECK" ]]; then
-    find "reports/$CHECK" -maxdepth 1 -name '*.html' -mtime "+$KEEP_DAYS" -print -delete \
+    find "reports/$CHECK" -maxdepth 1 \( -name '*.html' -o -name '*.json' \) -mtime "+$KEEP_DAYS" -print -delete \
         | sed 's/^/opsuite: pruned old report /' \
         || say "WARNING: pruning old reports in reports/$CHECK failed (the check's result stands)"
 fi

@@ -221,6 +221,7 @@ def test_old_reports_of_that_check_are_pruned_and_nothing_else(fake_repo):
     (own / "nested").mkdir()
     old_paths = {
         "old_report": own / "20200101T000000Z.html",
+        "old_record": own / "20200101T000000Z.json",
         "recent_report": own / "20250101T000000Z.html",
         "old_non_html": own / "notes.txt",
         "old_nested": own / "nested" / "20200101T000000Z.html",
@@ -235,6 +236,7 @@ def test_old_reports_of_that_check_are_pruned_and_nothing_else(fake_repo):
     result = run_check(fake_repo, "passing")
     assert result.returncode == 0, result.output
     assert not old_paths["old_report"].exists()
+    assert not old_paths["old_record"].exists()
     for name in ("recent_report", "old_non_html", "old_nested", "other_check_old"):
         assert old_paths[name].exists(), name
     assert len(list(own.glob("*.html"))) == 2  # the recent one and this run's

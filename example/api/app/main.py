@@ -49,9 +49,13 @@ def readyz():
                 return not_ready("alembic_version missing: run the migrate task")
             cur.execute("SELECT version_num FROM alembic_version")
             row = cur.fetchone()
+    except psycopg2.Error as e:
+        return not_ready(f"database query failed ({type(e).__name__})")
     finally:
         conn.close()
     revision = row[0] if row else None
+    if revision is None:
+        return not_ready("alembic_version is empty: run the migrate task")
     if revision in KNOWN and revision != HEAD:
         return not_ready(f"database at revision {revision}, behind this release's {HEAD}: run the migrate task")
     if revision not in KNOWN:

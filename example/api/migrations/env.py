@@ -1,7 +1,11 @@
 import os
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine
+
+if context.config.config_file_name:
+    fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 
 url = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg2://", 1)
 engine = create_engine(url)

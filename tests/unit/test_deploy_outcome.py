@@ -1,0 +1,32 @@
+"""The ledger's outcome after a failed deploy tells the operator what is serving now."""
+
+from types import SimpleNamespace
+
+from procedures import deploy, ledger
+
+
+def failed_run(tmp_path, previous_tag, app_touched):
+    config = SimpleNamespace(deploy=SimpleNamespace(state_dir=str(tmp_path)), stack=SimpleNamespace(project="p"))
+    ctx = SimpleNamespace(config=config, tag="1.1.0")
+    run = deploy.DeployRun(ctx, previous_tag)
+    run.app_touched = app_touched
+    return run
+
+
+def test_failure_before_up_says_the_previous_release_still_serves(tmp_path):
+    entry = deploy.finish(failed_run(tmp_path, "1.0.0", app_touched=False), "migrate: exit 1")
+    assert entry["outcome"] == "failed before the app changed; previous release still serving"
+    assert ledger.releases(str(tmp_path), "p")[-1]["error"] == "migrate: exit 1"
+
+
+def test_first_install_failing_after_up_does_not_claim_a_previous_release(tmp_path):
+    entry = deploy.finish(failed_run(tmp_path, None, app_touched=True), "check_ready: 503")
+    assert entry["outcome"] == "failed after the app changed; no previous release to roll back to"
+    assert entry["rollback"] is None
+
+
+def test_outcome_is_recorded_once(tmp_path):
+    run = failed_run(tmp_path, "1.0.0", app_touched=False)
+    deploy.finish(run, "pull: no such image")
+    deploy.finish(run, "pull: no such image")
+    assert len(ledger.releases(str(tmp_path), "p")) == 1
