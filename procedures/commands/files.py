@@ -35,10 +35,20 @@ def remove(paths: list[str]) -> list[str]:
     return ["rm", "-f", "--", *paths]
 
 
+def make_dir(path: str) -> list[str]:
+    return ["mkdir", "--parents", "--", path]
+
+
+def remove_tree(path: str) -> list[str]:
+    return ["rm", "-rf", "--", path]
+
+
 def archive(source_dir: str, target: str) -> list[str]:
     return ["tar", "--create", "--gzip", "--file", target, "--directory", source_dir, "."]
 
 
 def flip_byte(path: str, offset: int) -> list[str]:
-    """Overwrite one byte (used by fault tests to prove verification catches corruption)."""
-    return ["sh", "-c", f'printf "\\377" | dd of="$1" bs=1 seek={int(offset)} conv=notrunc status=none', "sh", path]
+    """Invert one byte in place (fault tests prove verification catches corruption); never a no-op."""
+    program = ("import sys; f = open(sys.argv[1], 'r+b'); f.seek(int(sys.argv[2])); b = f.read(1); "
+               "f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xFF]))")
+    return ["python3", "-c", program, path, str(int(offset))]
