@@ -13,12 +13,13 @@ import pytest
 from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.redact import install_log_redaction, redact
-from procedures import facts
+from procedures import facts, report_archive
 
 ROOT = Path(__file__).parent
 OPS_CHECKS = ROOT / "ops_checks"
 _BLOCKED_BY = pytest.StashKey[dict]()
 _RECORD = pytest.StashKey[dict]()
+_STEP_NUMBER = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser):
@@ -39,6 +40,12 @@ def pytest_addoption(parser):
                     help="restore drill: this backup instead of the newest verified one")
     group.addoption("--keep", dest="ops_keep", action="store_true", default=False,
                     help="restore drill: keep the throwaway server and volume for inspection")
+    group.addoption("--from-remote", dest="ops_from_remote", action="store_true", default=False,
+                    help="restore: download the backup from the offsite remote (through crypt where configured)")
+    group.addoption("--mode", dest="ops_mode", choices=("test", "disaster"), default="test",
+                    help="restore: test (throwaway server, the default) or disaster (needs CONFIRM=YES)")
+    group.addoption("--volume", dest="ops_volume", metavar="NAME",
+                    help="switch_database_volume: the existing volume to put the database on")
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
@@ -66,6 +73,7 @@ def pytest_configure(config):
     config.stash[_BLOCKED_BY] = {}
     config.stash[_RECORD] = {"fields": {}, "steps": {}, "started": datetime.now(timezone.utc)}
     config.addinivalue_line("markers", "always_run: a runbook step that runs even after a failed step")
+    config.addinivalue_line("markers", "mode(*modes): a runbook step that runs only in these --mode values")
     if checks:
         # SIGTERM (systemd stop, kill) unwinds like Ctrl-C: fixtures release the lock and roll back.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -75,7 +83,20 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+@pytest.hookimpl(hookwrapper=True)
 def pytest_collection_modifyitems(config, items):
+    """After pytest-order: keep the steps of the chosen --mode, number them, print them for --plan."""
+    yield
+    mode = config.getoption("ops_mode")
+    modes = {i: {arg for m in i.iter_markers("mode") for arg in m.args} for i in items}
+    chosen = [i for i in items if not modes[i] or mode in modes[i]]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen
+    counters: dict = {}
+    for item in items:
+        counters[item.path] = counters.get(item.path, 0) + 1
+        item.stash[_STEP_NUMBER] = counters[item.path]
     if not config.getoption("plan"):
         return
     writer = config.get_terminal_writer()
@@ -173,9 +194,7 @@ def _step_doc(item) -> str:
 
 
 def _step_label(item) -> str:
-    marker = item.get_closest_marker("order")
-    number = marker.args[0] if marker and marker.args else "?"
-    return f"step {number} ({item.name})"
+    return f"step {item.stash.get(_STEP_NUMBER, '?')} ({item.name})"
 
 
 def pytest_runtest_setup(item):
@@ -201,28 +220,55 @@ def pytest_runtest_logreport(report):
                if report.skipped and isinstance(report.longrepr, tuple) else None)
     steps = _CONFIG[0].stash[_RECORD]["steps"]
     steps[report.nodeid] = {"step": step, "outcome": report.outcome, "when": report.when,
-                            "seconds": round(report.duration, 3), "blocked_by": blocked}
+                            "seconds": round(report.duration, 3), "blocked_by": blocked,
+                            "error": getattr(report, "error_summary", None)}
 
 
+@pytest.hookimpl(hookwrapper=True)
 def pytest_sessionfinish(session, exitstatus):
-    """Write <report>.json beside the HTML evidence: the run's record, redacted."""
+    """After pytest-html wrote the evidence: the JSON record beside it, and both offsite if asked."""
+    yield
     htmlpath = session.config.getoption("htmlpath", None)
     checks = _ops_check_names(session.config)
     if not htmlpath or not checks or session.config.getoption("plan"):
         return
+    record_path = _write_record(session, Path(htmlpath), checks)
+    if any(getattr(item.module, "ARCHIVE_REPORTS_OFFSITE", False) for item in session.items):
+        _archive_offsite(session, [Path(htmlpath), record_path], "-".join(checks))
+
+
+def _write_record(session, htmlpath: Path, checks: list[str]) -> Path:
+    """<report>.json beside the HTML evidence: the run's record, redacted."""
     record = session.config.stash[_RECORD]
     finished = datetime.now(timezone.utc)
+    steps = list(record["steps"].values())
     document = {
         "check": ", ".join(checks), "operator": getpass.getuser(), "host": socket.gethostname(),
-        "tag": session.config.getoption("tag"), "outcome": "passed" if exitstatus == 0 else "failed",
+        "tag": session.config.getoption("tag"), "outcome": "passed" if session.exitstatus == 0 else "failed",
         "started_at": record["started"].isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "duration_seconds": round((finished - record["started"]).total_seconds(), 3),
-        "steps": list(record["steps"].values()), **record["fields"],
+        "steps": steps, "issues_found": [f"{s['step']}: {s['error']}" for s in steps if s.get("error")],
+        **record["fields"],
     }
-    target = Path(htmlpath).with_suffix(".json")
+    target = htmlpath.with_suffix(".json")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(redact(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
+    return target
+
+
+def _archive_offsite(session, files: list[Path], check: str) -> None:
+    """Copy the evidence to <remote>/<env>/reports/<check>/; a failed copy fails the run, loudly."""
+    try:
+        cfg = _load_ops_config(session.config)
+        if not cfg.offsite.enabled:
+            return
+        where = report_archive.copy_offsite(OpsContext(cfg, session.config.getoption("tag")), files, check)
+        print(f"\nopsuite: evidence copied offsite to {where}")
+    except Exception as e:  # the run's own result is already recorded; this must not hide it
+        print(f"\nopsuite: ERROR: evidence NOT copied offsite: {redact(str(e))}")
+        if session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture
@@ -239,6 +285,9 @@ def pytest_runtest_makereport(item, call):
         report.step_description = f"{_step_label(item).split(' (')[0]}: {_step_doc(item)}"
     if report.failed and _is_runbook_step(item):
         item.config.stash[_BLOCKED_BY].setdefault(item.path, _step_label(item))
+        if call.excinfo is not None:
+            text = str(call.excinfo.value).strip()
+            report.error_summary = redact(f"{call.excinfo.typename}: {text.splitlines()[0] if text else ''}")
     _redact_report(report)
 
 

@@ -35,9 +35,11 @@ def test_compose_renders_with_external_database_volume(ops, extras):
 
 
 @pytest.mark.order(4)
-def test_database_volume_exists(ops, extras):
+def test_database_volume_exists_and_is_mounted(ops, extras):
+    """The configured database volume exists and is the one the running database uses."""
     facts_ = volumes.require_database_volume(ops.config.volumes.database)
-    evidence.data(extras, "database volume", vars(facts_))
+    evidence.data(extras, "database volume", {**vars(facts_), "mounted by the db": volumes.refuse_volume_drift(
+        state["ctx"])})
 
 
 @pytest.mark.order(5)

@@ -27,7 +27,7 @@ class BackupBox:
 
     def volume_at(self, destination: str) -> str:
         """Name of the volume mounted at destination (compose may have prefixed or renamed it)."""
-        mounts = json.loads(runner.run(["docker", "inspect", "--format", "{{json .Mounts}}", self.name]).stdout)
+        mounts = json.loads(runner.run(cmd.container_mounts(self.name)).stdout)
         return next(m["Name"] for m in mounts if m["Destination"] == destination)
 
 

@@ -8,15 +8,16 @@ USER_TABLES_SQL = ("SELECT count(*) FROM information_schema.tables "
                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")
 
 
-def _credentials(ctx: OpsContext) -> tuple[str, str]:
+def credentials(ctx: OpsContext) -> tuple[str, str, str]:
+    """The stack's database user, password and database name, as its db service is configured."""
     env = ctx.compose.rendered()["services"][ctx.config.services.database].get("environment") or {}
     user = env.get(ctx.config.database.user_variable) or "postgres"
-    return user, env.get(ctx.config.database.name_variable) or user
+    return user, env.get(ctx.config.database.password_variable) or "", env.get(ctx.config.database.name_variable) or user
 
 
 def query(ctx: OpsContext, sql: str) -> str:
     """Run one SQL statement in the database service; returns tab-separated rows."""
-    user, name = _credentials(ctx)
+    user, _, name = credentials(ctx)
     argv = compose_cmd.compose(ctx.config.stack, "exec", "-T", ctx.config.services.database,
                                *pg.psql(sql, name)[:-1], "--username", user, "--dbname", name)
     return ctx.compose.run(argv).stdout.strip()

@@ -78,6 +78,7 @@ def preflight(run: DeployRun) -> dict:
         raise DeployError("the database volume must be the external one named in [volumes] database; "
                           "use docker-compose.prod.yml as the last compose file")
     volume = volumes.require_database_volume(run.ctx.config.volumes.database)
+    volumes.refuse_volume_drift(run.ctx)
     root = runner.run(["docker", "info", "--format", "{{.DockerRootDir}}"]).stdout.strip() or "/"
     free = shutil.disk_usage(root if os.path.exists(root) else "/").free
     if free < run.ctx.config.deploy.min_free_bytes:

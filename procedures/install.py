@@ -50,6 +50,7 @@ def ensure_database_volume(ctx: OpsContext) -> VolumeStep:
 def start_database(ctx: OpsContext) -> health.ServiceState:
     validate_tag(ctx.tag)
     db = ctx.config.services.database
+    volumes.refuse_volume_drift(ctx)
     ctx.compose.up([db])
     return health.wait_healthy(ctx.compose, [db])[db]
 

@@ -1,7 +1,8 @@
-"""The restore drill (test mode): restore a verified backup into a throwaway Postgres and compare.
+"""Restore a verified backup into an isolated Postgres and compare it with the backup's manifest.
 
-The throwaway server has no network, its own fresh volume with a reserved name, and the backups
-volume mounted read-only; the live database and its volume are never touched.
+The server never has a network, it runs on a volume of its own, and it sees the backups volume
+read-only: the live database and its volume are never touched. The drill (test mode) removes
+its throwaway server afterwards; disaster mode (`procedures/disaster.py`) keeps the new volume.
 """
 
 import contextlib
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
 
-from . import backup, backup_files, backup_names, prune, runner
+from . import backup, backup_files, backup_names, prune, runner, volumes
 from .backup_box import BackupBox
 from .commands import docker as cmd
 from .commands import postgres as pg
@@ -26,14 +27,22 @@ DRILL_LABEL = {"io.opsuite.role": "restore-test"}
 
 
 class RestoreError(OpsError):
-    """The drill could not restore or the copy does not match its manifest; nothing was deleted."""
+    """The restore could not run or the copy does not match its manifest; nothing was deleted."""
 
 
 @dataclass(frozen=True)
 class Chosen:
     set_name: str
     manifest: dict
-    dump_file: str
+    folder: str = ""  # inside the backups volume: "" or where a set fetched from the remote lies
+
+    @property
+    def dump_file(self) -> str:
+        return self.manifest["dump"]["file"]
+
+    @property
+    def dump_path_in_server(self) -> str:
+        return "/".join(part for part in ("/backups", self.folder, self.dump_file) if part)
 
     @property
     def age_seconds(self) -> float:
@@ -41,33 +50,41 @@ class Chosen:
         return (datetime.now(timezone.utc) - taken).total_seconds()
 
 
-def choose_backup(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> Chosen:
-    """The newest verified set (or the requested one), re-verified against its manifest."""
-    directory = ctx.config.backup.directory
-    names = [f.name for f in backup_files.list_files(box, directory)]
+def pick_set(names: list[str], requested: str | None, where: str) -> str:
+    """The requested set, else the newest verified one (dump and manifest present) among file names."""
     sets, groups = prune.to_sets(names)
-    verified = sorted((s for s in sets if s.verified), key=lambda s: s.taken_at, reverse=True)
     if requested:
         wanted = backup_names.parse_set_name(requested.rsplit("/", 1)[-1])
         if wanted is None or wanted.name not in groups:
-            raise RestoreError(f"backup {requested!r} not found in the backups volume; list them with "
-                               "`docker compose run --rm backup ls -l /backups`")
+            raise RestoreError(f"backup {requested!r} not found in {where}; list the sets there "
+                               "(docs/RESTORE_RUNBOOK.md, quick reference)")
         if "manifest" not in groups[wanted.name]:
-            raise RestoreError(f"backup {wanted.name} has no manifest: it never verified; choose another")
-        name = wanted.name
-    elif verified:
-        name = verified[0].name
-    else:
-        raise RestoreError("no verified backup in the backups volume: run `pytest ops_checks/backup.py` first")
+            raise RestoreError(f"backup {wanted.name} in {where} has no manifest: it never verified; choose another")
+        return wanted.name
+    verified = sorted((s for s in sets if s.verified), key=lambda s: s.taken_at, reverse=True)
+    if not verified:
+        raise RestoreError(f"no verified backup in {where}: run `pytest ops_checks/backup.py` first")
+    return verified[0].name
+
+
+def verified(box: BackupBox, directory: str, name: str, folder: str = "") -> Chosen:
+    """Re-check a set's archive and checksums against its manifest before anything restores it."""
     try:
-        manifest = backup.verify_set(box, directory, name)
+        manifest = backup.verify_set(box, "/".join(p for p in (directory, folder) if p), name)
     except (BackupError, CommandFailed) as e:
         raise RestoreError(f"backup {name} failed verification, not restoring it: {e}") from e
-    return Chosen(name, manifest, manifest["dump"]["file"])
+    return Chosen(name, manifest, folder)
+
+
+def choose_backup(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> Chosen:
+    """The newest verified set in the backups volume (or the requested one), re-verified."""
+    directory = ctx.config.backup.directory
+    names = [f.name for f in backup_files.list_files(box, directory)]
+    return verified(box, directory, pick_set(names, requested, "the backups volume"))
 
 
 @dataclass
-class Throwaway:
+class RestoreServer:
     container: str
     volume: str
     user: str
@@ -86,60 +103,71 @@ class Throwaway:
                 f"clean up: docker rm -f {self.container} && docker volume rm {self.volume}")
 
 
-def _remove(throwaway: Throwaway) -> None:
-    runner.run(cmd.remove_container(throwaway.container), check=False)
-    labels = runner.run(["docker", "volume", "inspect", "--format", "{{json .Labels}}", throwaway.volume],
+def start_server(ctx: OpsContext, box: BackupBox, server: RestoreServer, labels: dict[str, str]) -> RestoreServer:
+    """Start a networkless Postgres from the stack's own db image on server.volume, backups read-only."""
+    model = ctx.compose.rendered()
+    db = model["services"][ctx.config.services.database]
+    data_path = volumes.database_mount(model, ctx.config)[1]
+    env = {"POSTGRES_PASSWORD": server.password, "POSTGRES_USER": server.user, "POSTGRES_DB": server.database}
+    if (db.get("environment") or {}).get("PGDATA"):
+        env["PGDATA"] = db["environment"]["PGDATA"]
+    register_secret(server.password)
+    runner.run(cmd.run_isolated_postgres(server.container, db["image"], server.volume, data_path,
+                                         box.volume_at(ctx.config.backup.directory), sorted(env), labels), env=env)
+    _wait_ready(server, ctx.config.restore.ready_timeout_seconds)
+    return server
+
+
+def _remove_throwaway(server: RestoreServer) -> None:
+    runner.run(cmd.remove_container(server.container), check=False)
+    labels = runner.run(["docker", "volume", "inspect", "--format", "{{json .Labels}}", server.volume],
                         check=False).stdout
-    if throwaway.volume.startswith(THROWAWAY_VOLUME_PREFIX) and json.loads(labels or "{}") == DRILL_LABEL:
-        runner.run(cmd.remove_throwaway_volume(throwaway.volume), check=False)
+    if server.volume.startswith(THROWAWAY_VOLUME_PREFIX) and json.loads(labels or "{}") == DRILL_LABEL:
+        runner.run(cmd.remove_throwaway_volume(server.volume), check=False)
 
 
 @contextlib.contextmanager
-def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, keep: bool = False) -> Iterator[Throwaway]:
-    """Start an isolated Postgres on a fresh volume; removed on exit unless keep."""
-    image = ctx.compose.rendered()["services"][ctx.config.services.database]["image"]
-    backups_volume = box.volume_at(ctx.config.backup.directory)
+def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, keep: bool = False) -> Iterator[RestoreServer]:
+    """Start an isolated Postgres on a fresh throwaway volume; both are removed on exit unless keep."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     name = f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-{stamp}-{secrets.token_hex(3)}"
-    server = Throwaway(name, name, "restore", database, secrets.token_urlsafe(18))
-    register_secret(server.password)
+    server = RestoreServer(name, name, "restore", database, secrets.token_urlsafe(18))
     with contextlib.ExitStack() as cleanup:
         if not keep:
-            cleanup.callback(_remove, server)
+            cleanup.callback(_remove_throwaway, server)
         runner.run(cmd.volume_create(name, DRILL_LABEL))
-        runner.run(cmd.run_throwaway_postgres(name, image, name, backups_volume,
-                                              ["POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB"], DRILL_LABEL),
-                   env={"POSTGRES_PASSWORD": server.password, "POSTGRES_USER": server.user,
-                        "POSTGRES_DB": database})
-        _wait_ready(server, ctx.config.restore.ready_timeout_seconds)
-        yield server
+        yield start_server(ctx, box, server, DRILL_LABEL)
 
 
-def _wait_ready(server: Throwaway, timeout: float) -> None:
+def _wait_ready(server: RestoreServer, timeout: float) -> None:
     # TCP readiness: the official image's init-time server listens on the socket only.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.exec(["pg_isready", "--host", "127.0.0.1", "--username", server.user], check=False).returncode == 0:
             return
         time.sleep(0.5)
-    raise NotReady(f"throwaway server {server.container} not ready after {timeout:.0f}s")
+    raise NotReady(f"restore server {server.container} not ready after {timeout:.0f}s (docker logs {server.container})")
 
 
-def restore_dump(server: Throwaway, chosen: Chosen, jobs: int) -> float:
+def restore_dump(server: RestoreServer, chosen: Chosen, jobs: int) -> float:
     """pg_restore --no-owner --no-privileges with parallel jobs; returns seconds taken."""
     started = time.monotonic()
     try:
         server.exec(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}",
                      "--host", "127.0.0.1", "--username", server.user, "--dbname", server.database,
-                     f"/backups/{chosen.dump_file}"], timeout=6 * 3600)
+                     chosen.dump_path_in_server], timeout=6 * 3600)
     except CommandFailed as e:
         raise RestoreError(f"pg_restore of {chosen.dump_file} failed (exit {e.returncode}): {e.stderr_tail}") from e
     return time.monotonic() - started
 
 
-def restored_counts(server: Throwaway) -> dict[str, int]:
+def restored_counts(server: RestoreServer) -> dict[str, int]:
     rows = [line.split("\t") for line in server.query(pg.ROW_COUNTS_SQL).splitlines() if line]
     return {table: int(count) for table, count in rows}
+
+
+def restored_revision(server: RestoreServer) -> str:
+    return server.query(pg.ALEMBIC_REVISION_SQL).strip()
 
 
 def compare_counts(manifest: dict, restored: dict[str, int]) -> list[dict]:
@@ -149,5 +177,5 @@ def compare_counts(manifest: dict, restored: dict[str, int]) -> list[dict]:
              "match": expected.get(t) == restored.get(t)} for t in sorted(set(expected) | set(restored))]
 
 
-def run_samples(server: Throwaway, queries: tuple[str, ...]) -> list[dict]:
+def run_samples(server: RestoreServer, queries: tuple[str, ...]) -> list[dict]:
     return [{"query": q, "rows": len([line for line in server.query(q).splitlines() if line])} for q in queries]

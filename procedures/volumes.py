@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from . import runner
 from .commands import docker as cmd
-from .errors import CommandFailed, ConfigError
+from .errors import CommandFailed, ConfigError, UnsafeOperation
 
 MANAGED_LABEL = "io.opsuite.role"
 ID_LABEL = "io.opsuite.volume-id"
@@ -50,7 +50,50 @@ def require_database_volume(name: str) -> VolumeFacts:
     return facts
 
 
-def create_database_volume(name: str) -> VolumeFacts:
-    """Create the external database volume for a first install (compose never creates it)."""
-    runner.run(cmd.volume_create(name, {MANAGED_LABEL: "database", ID_LABEL: str(uuid.uuid4())}))
+def create_database_volume(name: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
+    """Create an external database volume: a first install's, or a disaster restore's new one."""
+    labels = {**(extra_labels or {}), MANAGED_LABEL: "database", ID_LABEL: str(uuid.uuid4())}
+    if inspect_volume(name) is not None:
+        raise UnsafeOperation(f"refused: volume {name!r} exists already; a new database volume must be new")
+    runner.run(cmd.volume_create(name, labels))
     return require_database_volume(name)
+
+
+def database_mount(model: dict, config) -> tuple[str, str]:
+    """The compose key of the database volume and where the db service mounts it, from a rendered model."""
+    key = next((k for k, v in (model.get("volumes") or {}).items() if (v or {}).get("name") == config.volumes.database),
+               "pgdata")
+    db = model["services"][config.services.database]
+    target = next((m["target"] for m in db.get("volumes") or [] if m.get("source") == key), None)
+    if target is None:
+        raise ConfigError(f"the {config.services.database} service mounts no volume {key!r}; use "
+                          "docker-compose.prod.yml as the last compose file")
+    return key, target
+
+
+def mounted_database_volume(ctx) -> str | None:
+    """The volume the running database container really uses, or None when it is not running."""
+    ids = runner.run(cmd.service_containers(ctx.config.stack.project, ctx.config.services.database)).stdout.split()
+    if not ids:
+        return None
+    target = database_mount(ctx.compose.rendered(), ctx.config)[1]
+    mounts = json.loads(runner.run(cmd.container_mounts(ids[0])).stdout)
+    return next((m.get("Name") for m in mounts if m.get("Destination") == target), None)
+
+
+def refuse_volume_drift(ctx) -> str | None:
+    """Refuse when the running database uses another volume than [volumes] database names.
+
+    Recreating the db service then would silently put the stack on the other volume's data.
+    """
+    mounted = mounted_database_volume(ctx)
+    configured = ctx.config.volumes.database
+    if mounted is not None and mounted != configured:
+        raise UnsafeOperation(
+            f"refused: the running database uses volume {mounted!r}, but [volumes] database in "
+            f"{ctx.config.source or 'the config'} names {configured!r}; recreating the database would switch "
+            f"it to that volume's data. If {mounted!r} is the live one, set [volumes] database = {mounted!r}; "
+            "to change volumes on purpose use `CONFIRM=YES pytest ops_checks/switch_database_volume.py "
+            "--volume=NAME`"
+        )
+    return mounted

@@ -11,6 +11,8 @@ from uuid import uuid4
 
 import docker
 
+from example import offsite_standin
+from procedures import install
 from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.errors import OpsError
@@ -70,6 +72,22 @@ def create(workdir: Path, tag: str = "1.0.0") -> DisposableStack:
     return DisposableStack(OpsContext(config, tag), config_path, password)
 
 
+def bring_up(stack: DisposableStack) -> None:
+    """Install the stack at its TAG on a new database volume and wait until it is ready."""
+    volume = install.ensure_database_volume(stack.ctx)
+    install.start_database(stack.ctx)
+    migrated = install.migrate_new_database(stack.ctx, volume)
+    install.start_app(stack.ctx)
+    install.check_ready(stack.ctx)
+    install.record(stack.ctx, migrated)
+
+
+def configure_offsite(stack: DisposableStack, crypt_password: str | None = None) -> None:
+    """Point the stack's `gdrive:` remote at its own SFTP stand-in (with the OFFSITE_PASSWORD it was made with)."""
+    password = offsite_standin.env_value(stack.ctx.config.stack.env_file, "OFFSITE_PASSWORD")
+    offsite_standin.configure(stack.ctx, password, crypt_password)
+
+
 def destroy(stack: DisposableStack) -> None:
     """Remove the test project's containers, networks and volumes (test prefix enforced)."""
     assert stack.project.startswith(TEST_PREFIX), "refusing to destroy a non-test project"
@@ -86,6 +104,7 @@ def destroy(stack: DisposableStack) -> None:
     for network in client.networks.list(filters={"label": label}):
         network.remove()
     names = {v.name for v in client.volumes.list(filters={"label": label})}
+    names |= {v.name for v in client.volumes.list(filters={"label": f"io.opsuite.project={stack.project}"})}
     names.add(stack.ctx.config.volumes.database)
     for name in names:
         assert name.startswith(TEST_PREFIX), f"refusing to remove non-test volume {name}"

@@ -24,11 +24,16 @@ def pull(stack: StackConfig, services: list[str]) -> list[str]:
     return compose(stack, "pull", *services)
 
 
-def up(stack: StackConfig, services: list[str], *, no_deps: bool = False) -> list[str]:
+def up(stack: StackConfig, services: list[str], *, no_deps: bool = False,
+       force_recreate: bool = False) -> list[str]:
     """Start or update services in the background; never builds (images come by TAG)."""
     flags = ["up", "--detach", "--no-build"]
     if no_deps:
         flags.append("--no-deps")
+    if force_recreate:
+        # An external volume's new name is not part of the service's config hash: without this
+        # compose would keep the container, and the database, on the old volume.
+        flags.append("--force-recreate")
     return compose(stack, *flags, *services)
 
 

@@ -36,5 +36,6 @@ def delete_file(remote_file: str) -> list[str]:
     return ["rclone", "deletefile", *DELETE_FLAGS, remote_file]
 
 
-def copy_to_local(remote_file: str, local_path: str) -> list[str]:
-    return ["rclone", "copyto", remote_file, local_path]
+def copy_set_to_local(remote_path: str, set_name: str, local_dir: str) -> list[str]:
+    """Copy every file of one backup set (dump, manifest, uploads archive) from the remote."""
+    return ["rclone", "copy", "--include", f"/{set_name}.*", remote_path, local_dir]

@@ -3,29 +3,16 @@
 import json
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from procedures import backup_names, database, ledger, lock, release, volumes
 
+from .ops_run import ROOT, check_argv, run_check
+
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def check_argv(stack, check, *args, report=None):
-    return [sys.executable, "-m", "pytest", f"ops_checks/{check}.py", f"--ops-config={stack.config_path}",
-            "-p", "no:cacheprovider", f"--html={report}", *args]
-
-
-def run_check(stack, tmp_path, check, *args):
-    report = tmp_path / f"{check}-{time.monotonic_ns()}.html"
-    done = subprocess.run(check_argv(stack, check, *args, report=report), cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
-    return done, report
 
 
 def serving(stack) -> tuple[str, int]:

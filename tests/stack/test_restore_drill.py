@@ -1,9 +1,6 @@
 """The restore drill against the real stack: faithful copies pass, bad inputs fail clearly, nothing is deleted."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,14 +10,9 @@ from procedures.backup_box import backup_box
 from procedures.commands import files as files_cmd
 
 from .backup_helpers import in_box, local_files
+from .ops_run import run_check
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def drill_argv(stack, report, *args):
-    return [sys.executable, "-m", "pytest", "ops_checks/restore_drill.py", f"--ops-config={stack.config_path}",
-            "-p", "no:cacheprovider", f"--html={report}", *args]
 
 
 def leftovers(stack) -> tuple[str, str]:
@@ -31,7 +23,7 @@ def leftovers(stack) -> tuple[str, str]:
 
 
 def test_no_backup_fails_clearly(backup_stack, tmp_path):
-    done = subprocess.run(drill_argv(backup_stack, tmp_path / "r.html"), cwd=ROOT, capture_output=True, text=True)
+    done, _ = run_check(backup_stack, tmp_path, "restore_drill")
     assert done.returncode != 0 and "no verified backup in the backups volume" in done.stdout
 
 
@@ -40,11 +32,11 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
     assert httpx.post(f"{base}/notes", json={"body": "restore me"}).status_code == 201
     live_before = local_files(backup_stack.ctx)
     backup.backup(backup_stack.ctx)
-    done = subprocess.run(drill_argv(backup_stack, tmp_path / "r.html"), cwd=ROOT, capture_output=True, text=True)
+    done, report = run_check(backup_stack, tmp_path, "restore_drill")
     assert done.returncode == 0, done.stdout[-3000:]
-    page = (tmp_path / "r.html").read_text()
+    page = report.read_text()
     assert "row counts: manifest vs restored" in page and "public.notes" in page and "RTO seconds" in page
-    record = json.loads((tmp_path / "r.json").read_text())
+    record = json.loads(report.with_suffix(".json").read_text())
     assert record["outcome"] == "passed" and record["backup_sha256"] and record["rto_seconds"] > 0
     assert len(record["steps"]) == 7 and all(s["outcome"] == "passed" for s in record["steps"])
     assert all(r["match"] for r in record["row_counts"]) and backup_stack.password not in page
@@ -53,8 +45,7 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
 
 
 def test_keep_leaves_the_server_and_says_how_to_clean_up(backup_stack, tmp_path):
-    done = subprocess.run(drill_argv(backup_stack, tmp_path / "r.html", "--keep", "-s"), cwd=ROOT,
-                          capture_output=True, text=True)
+    done, _ = run_check(backup_stack, tmp_path, "restore_drill", "--keep", "-s")
     assert done.returncode == 0, done.stdout[-3000:]
     container, volume = leftovers(backup_stack)
     assert container and volume and f"docker volume rm {volume}" in done.stdout
@@ -80,8 +71,7 @@ def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_s
     with backup_box(ctx) as box:
         chosen = restore.choose_backup(ctx, box, good.set_name)
         tampered = restore.Chosen(chosen.set_name, {**chosen.manifest, "row_counts": {
-            **chosen.manifest["row_counts"], "public.notes": chosen.manifest["row_counts"]["public.notes"] + 1}},
-            chosen.dump_file)
+            **chosen.manifest["row_counts"], "public.notes": chosen.manifest["row_counts"]["public.notes"] + 1}})
         with restore.throwaway_server(ctx, box, chosen.manifest["database"]) as server:
             restore.restore_dump(server, tampered, 2)
             rows = restore.compare_counts(tampered.manifest, restore.restored_counts(server))

@@ -1,0 +1,76 @@
+"""--from-remote on the real stand-in remote: the offsite copy is what gets restored, crypt included."""
+
+import json
+
+import httpx
+import pytest
+
+from example import offsite_standin
+from procedures import backup, remote_fetch
+from procedures.commands import files as files_cmd
+
+from .backup_helpers import in_box, local_files, remote_files, with_offsite
+from .ops_run import run_check
+
+pytestmark = [pytest.mark.stack, pytest.mark.destructive]
+
+
+def with_remote(stack, tmp_path, remote: str):
+    """A copy of the stack's config file whose offsite remote is `remote`."""
+    path = tmp_path / f"{stack.project}-{remote.split(':')[0]}.toml"
+    path.write_text(stack.config_path.read_text().replace('remote = "gdrive:ZenOpsBackups"', f'remote = "{remote}"'))
+    return type(stack)(stack.ctx, path, stack.password)
+
+
+def fetched_folders(ctx) -> list[str]:
+    listing = in_box(ctx, ["find", ctx.config.backup.directory, "-maxdepth", "1", "-type", "d",
+                           "-name", f"{remote_fetch.FOLDER_PREFIX}*"]).stdout
+    return listing.split()
+
+
+def test_from_remote_restores_the_offsite_copy_when_the_local_one_is_corrupted(backup_stack, tmp_path):
+    ctx = backup_stack.ctx
+    assert httpx.post(f"{ctx.config.http.base_url}/notes", json={"body": "offsite"}).status_code == 201
+    result = backup.backup(ctx)
+    in_box(ctx, files_cmd.flip_byte(result.dump_path, result.dump_size // 2))
+    local_before = local_files(ctx)
+
+    local, _ = run_check(backup_stack, tmp_path, "restore_drill", f"--backup={result.set_name}")
+    assert local.returncode != 0 and "failed verification, not restoring it" in local.stdout
+
+    done, report = run_check(backup_stack, tmp_path, "restore_drill", "--from-remote", f"--backup={result.set_name}")
+    assert done.returncode == 0, done.stdout[-3000:]
+    record = json.loads(report.with_suffix(".json").read_text())
+    assert record["backup_source"] == "remote" and record["backup_set"] == result.set_name
+    assert all(r["match"] for r in record["row_counts"]) and record["issues_found"] == []
+    assert fetched_folders(ctx) == [], "the downloaded copy is removed after the drill"
+    assert local_files(ctx) == local_before, "local backups are neither replaced nor deleted"
+
+    archived = remote_files(ctx, f"{ctx.config.offsite.path(ctx.config.stack.environment)}/reports/restore_drill")
+    assert {report.name, report.with_suffix(".json").name} <= set(archived), "evidence is copied offsite"
+
+
+def raw_encrypted_files(ctx) -> set[str]:
+    return set(in_box(ctx, ["rclone", "lsf", "--recursive", "--files-only", "gdrive:encrypted"]).stdout.split())
+
+
+def test_from_remote_through_crypt_and_a_wrong_crypt_password(backup_stack, tmp_path):
+    crypt_stack = with_remote(backup_stack, tmp_path, "gdrive-crypt:ZenOpsBackups")
+    crypt_ctx = with_offsite(backup_stack.ctx, remote="gdrive-crypt:ZenOpsBackups")
+    result = backup.backup(crypt_ctx)
+
+    done, _ = run_check(crypt_stack, tmp_path, "restore_drill", "--from-remote")
+    assert done.returncode == 0, done.stdout[-3000:]
+
+    password = offsite_standin.env_value(backup_stack.ctx.config.stack.env_file, "OFFSITE_PASSWORD")
+    raw_before, local_before = raw_encrypted_files(crypt_ctx), local_files(crypt_ctx)
+    offsite_standin.configure(backup_stack.ctx, password, "not-the-crypt-password")
+    try:
+        wrong, _ = run_check(crypt_stack, tmp_path, "restore_drill", "--from-remote", f"--backup={result.set_name}")
+    finally:
+        offsite_standin.configure(backup_stack.ctx, password, backup_stack.crypt_password)
+    assert wrong.returncode != 0
+    assert "is a crypt remote: a wrong password or salt" in wrong.stdout, wrong.stdout[-3000:]
+    # The failed run's own evidence is archived too, so files may be added; none may go.
+    assert raw_before <= raw_encrypted_files(crypt_ctx) and local_files(crypt_ctx) == local_before
+    assert fetched_folders(crypt_ctx) == []

@@ -1,0 +1,72 @@
+"""The volume switch rewrites one setting of the stack's config, atomically, keeping the old file."""
+
+import tomllib
+
+import pytest
+
+from procedures import config_edit
+from procedures.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+
+ORIGINAL = """[stack]
+project = "zenops"  # the compose project
+
+[volumes]
+backups = "backups"
+database = "zenops_pgdata"   # keep this comment
+
+[database]
+engine = "postgres"
+"""
+
+
+def test_rewrites_only_the_database_volume_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "ops.toml"
+    path.write_text(ORIGINAL)
+    kept = config_edit.set_database_volume(path, "zenops_pgdata_restored_20261124T180000Z")
+    assert kept.read_text() == ORIGINAL and kept.name.startswith("ops.toml.")
+    text = path.read_text()
+    assert 'database = "zenops_pgdata_restored_20261124T180000Z"   # keep this comment' in text
+    assert text.replace("_restored_20261124T180000Z", "") == ORIGINAL
+    assert not list(tmp_path.glob("*.partial")), "no partial file is left under any name"
+
+
+def test_adds_the_setting_when_the_section_or_the_key_is_missing(tmp_path):
+    no_key = tmp_path / "a.toml"
+    no_key.write_text('[volumes]\nbackups = "b"\n\n[http]\nbase_url = "http://x"\n')
+    config_edit.set_database_volume(no_key, "new_one")
+    assert tomllib.loads(no_key.read_text())["volumes"] == {"backups": "b", "database": "new_one"}
+    assert tomllib.loads(no_key.read_text())["http"] == {"base_url": "http://x"}
+    no_section = tmp_path / "b.toml"
+    no_section.write_text('[stack]\nproject = "p"\n')
+    config_edit.set_database_volume(no_section, "new_one")
+    assert tomllib.loads(no_section.read_text())["volumes"]["database"] == "new_one"
+
+
+def test_a_database_key_in_another_section_is_left_alone(tmp_path):
+    path = tmp_path / "ops.toml"
+    path.write_text('[database]\ndatabase = "zenops"\n\n[volumes]\ndatabase = "old"\n')
+    config_edit.set_database_volume(path, "new")
+    parsed = tomllib.loads(path.read_text())
+    assert parsed["database"]["database"] == "zenops" and parsed["volumes"]["database"] == "new"
+
+
+@pytest.mark.parametrize("bad", ["", "with space", 'quote"', "-leading-dash", "a/b"])
+def test_refuses_names_that_are_not_volume_names(tmp_path, bad):
+    path = tmp_path / "ops.toml"
+    path.write_text(ORIGINAL)
+    with pytest.raises(ConfigError):
+        config_edit.set_database_volume(path, bad)
+    assert path.read_text() == ORIGINAL
+
+
+def test_env_file_is_updated_only_when_it_names_the_volume(tmp_path):
+    with_line = tmp_path / "with.env"
+    with_line.write_text("POSTGRES_DB=zenops\nPGDATA_VOLUME=old\n")
+    assert config_edit.set_env_database_volume(with_line, "new") is not None
+    assert with_line.read_text() == "POSTGRES_DB=zenops\nPGDATA_VOLUME=new\n"
+    without = tmp_path / "without.env"
+    without.write_text("POSTGRES_DB=zenops\n")
+    assert config_edit.set_env_database_volume(without, "new") is None
+    assert without.read_text() == "POSTGRES_DB=zenops\n"

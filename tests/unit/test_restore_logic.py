@@ -1,0 +1,72 @@
+"""Pure parts of restore and disaster mode: which set, where it lies, naming, confirmation, argv."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from procedures import disaster, restore
+from procedures.commands import compose, files, rclone
+from procedures.config import StackConfig
+from procedures.errors import UnsafeOperation
+
+pytestmark = pytest.mark.unit
+
+NAMES = ["prod_zenops_20261101T023000Z.dump", "prod_zenops_20261101T023000Z.manifest.json",
+         "prod_zenops_20261102T023000Z.dump", "prod_zenops_20261102T023000Z.manifest.json",
+         "prod_zenops_20261103T023000Z.dump",  # no manifest: never verified
+         "prod_zenops_20261104T023000Z.dump.partial", "notes.txt"]
+
+
+def test_newest_verified_set_is_picked_never_an_unverified_or_partial_one():
+    assert restore.pick_set(NAMES, None, "here") == "prod_zenops_20261102T023000Z"
+
+
+def test_requested_set_by_set_name_or_file_name():
+    assert restore.pick_set(NAMES, "prod_zenops_20261101T023000Z", "here") == "prod_zenops_20261101T023000Z"
+    assert restore.pick_set(NAMES, "/backups/prod_zenops_20261101T023000Z.dump", "here") == "prod_zenops_20261101T023000Z"
+
+
+@pytest.mark.parametrize("requested, message", [
+    ("prod_zenops_20261103T023000Z", "has no manifest"),
+    ("prod_zenops_20200101T000000Z", "not found in gdrive:x"),
+    ("whatever", "not found in gdrive:x"),
+])
+def test_bad_requests_say_why(requested, message):
+    with pytest.raises(restore.RestoreError, match=message):
+        restore.pick_set(NAMES, requested, "gdrive:x")
+
+
+def test_nothing_verified_names_the_fix():
+    with pytest.raises(restore.RestoreError, match="run `pytest ops_checks/backup.py` first"):
+        restore.pick_set(["prod_zenops_20261103T023000Z.dump"], None, "the backups volume")
+
+
+def test_dump_path_inside_the_restore_server():
+    manifest = {"dump": {"file": "s.dump"}}
+    assert restore.Chosen("s", manifest).dump_path_in_server == "/backups/s.dump"
+    assert restore.Chosen("s", manifest, "from-remote-s").dump_path_in_server == "/backups/from-remote-s/s.dump"
+
+
+def test_new_volume_names_replace_an_earlier_restore_stamp():
+    now = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)
+    assert disaster.new_volume_name("zenops_pgdata", now) == "zenops_pgdata_restored_20261124T180000Z"
+    assert (disaster.new_volume_name("zenops_pgdata_restored_20261001T010203Z", now)
+            == "zenops_pgdata_restored_20261124T180000Z")
+
+
+@pytest.mark.parametrize("environ", [{}, {"CONFIRM": "yes"}, {"CONFIRM": "1"}, {"CONFIRM": "YES "}])
+def test_disaster_mode_needs_exactly_confirm_yes(environ):
+    with pytest.raises(UnsafeOperation, match="Nothing was changed. To go ahead, set CONFIRM=YES"):
+        disaster.require_confirmation(environ)
+    disaster.require_confirmation({"CONFIRM": "YES"})
+
+
+def test_argv_of_the_new_commands():
+    stack = StackConfig("p", ())
+    assert compose.up(stack, ["db"], no_deps=True, force_recreate=True) == [
+        "docker", "compose", "--project-name", "p", "up", "--detach", "--no-build", "--no-deps", "--force-recreate", "db"]
+    assert rclone.copy_set_to_local("gdrive:Z/prod", "prod_zenops_20261101T023000Z", "/backups/x.partial") == [
+        "rclone", "copy", "--include", "/prod_zenops_20261101T023000Z.*", "gdrive:Z/prod", "/backups/x.partial"]
+    assert files.make_dir("/backups/x") == ["mkdir", "--parents", "--", "/backups/x"]
+    assert files.remove_tree("/backups/x") == ["rm", "-rf", "--", "/backups/x"]
+    assert files.flip_byte("/backups/a.dump", 7)[-2:] == ["/backups/a.dump", "7"]
