@@ -2,7 +2,7 @@
 # The main job against the bundled example stack: set up, install it on first run, point its
 # `gdrive:` remote at the local SFTP stand-in, then run the runbook checks one after another:
 # health, a verified backup with offsite copy and retention, a restore drill into a throwaway
-# server, a deploy of 1.1.0 and a rollback.
+# server (of the local copy, then of the offsite one), a deploy of 1.1.0 and a rollback.
 # Every check leaves HTML evidence under reports/<check>/. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,8 @@ fi
 $pytest ops_checks/stack_health.py
 $pytest ops_checks/backup.py
 $pytest ops_checks/restore_drill.py
+$pytest ops_checks/restore_drill.py --from-remote
 $pytest ops_checks/deploy.py --tag="${DEPLOY_TAG:-1.1.0}"
 $pytest ops_checks/rollback.py
 echo "evidence:"
-ls -1t reports/*/*.html | head -7
+ls -1t reports/*/*.html | head -8
