@@ -1,5 +1,10 @@
 """The example stack under the prod overlay, for real: render, install, serve, stop, keep data."""
 
+import json
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from procedures import health, http_checks, install, volumes
@@ -14,6 +19,22 @@ def test_overlay_refuses_to_render_without_tag(running_stack):
     untagged = OpsContext(running_stack.ctx.config, tag=None)
     with pytest.raises(CommandFailed, match="TAG is required"):
         untagged.compose.rendered()
+
+
+def test_plain_compose_renders_the_overlay_only_with_tag(tmp_path):
+    """As an operator types it: no TAG, no render; with TAG, pgdata is external (<project>_pgdata)."""
+    root = Path(__file__).resolve().parents[2]
+    env_file = tmp_path / "stack.env"
+    env_file.write_text("POSTGRES_PASSWORD=not-used-here\n")
+    argv = ["docker", "compose", "--project-name", "zenops", "--env-file", str(env_file),
+            "-f", str(root / "example/docker-compose.yml"), "-f", str(root / "docker-compose.prod.yml"),
+            "config", "--format", "json"]
+    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
+    untagged = subprocess.run(argv, env=clean, capture_output=True, text=True)
+    assert untagged.returncode != 0 and "TAG is required" in untagged.stderr
+    tagged = subprocess.run(argv, env={**clean, "TAG": "1.1.0"}, capture_output=True, text=True)
+    assert tagged.returncode == 0, tagged.stderr
+    assert json.loads(tagged.stdout)["volumes"]["pgdata"] == {"name": "zenops_pgdata", "external": True}
 
 
 def test_rendered_database_volume_is_external_with_configured_name(running_stack):
