@@ -10,6 +10,7 @@ bash scripts/bootstrap.sh
 pytest=.venv/bin/pytest
 if ! docker volume inspect zenops-example_pgdata >/dev/null 2>&1; then
   $pytest ops_checks/install.py --tag=1.0.0
+  .venv/bin/python -m example.seed ops.toml
 fi
 .venv/bin/python -m example.offsite_standin ops.toml
 $pytest ops_checks/stack_health.py
