@@ -1,0 +1,74 @@
+"""python -m bench [--scale N] [--reps N] [--out DIR]: backup, restore, deploy and memory benchmarks.
+
+Brings up its own disposable copy of the example stack, measures, always removes the stack
+(Ctrl-C and SIGTERM included), prints the summary table and writes DIR/latest.json and latest.md.
+"""
+
+import argparse
+import shlex
+import signal
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import backup_bench, data, deploy_bench, machine, memory_bench, restore_bench, results
+from .progress import say
+from .stack import bench_stack
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--scale", type=int, default=68, help="pgbench scale (1 is ~15 MB; 68 is ~1 GB on disk)")
+    p.add_argument("--reps", type=int, default=5, help="repetitions of each measured side")
+    p.add_argument("--jobs", default="1,2,4", help="pg_restore job counts to compare (comma-separated)")
+    p.add_argument("--rate", type=float, default=20.0, help="requests per second during the release changes")
+    p.add_argument("--max-load-seconds", type=float, default=900.0, help="upper bound of each load run")
+    p.add_argument("--path", default="/notes", help="path requested through the reverse proxy")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="where latest.json/.md go")
+    args = p.parse_args(argv)
+    args.jobs = [int(j) for j in args.jobs.split(",")]
+    if args.scale < 1 or args.reps < 1 or min(args.jobs) < 1 or args.rate <= 0:
+        p.error("--scale, --reps, --jobs and --rate must be positive")
+    return args
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> dict:
+    with bench_stack(workdir) as stack:
+        say("stack", f"{stack.project} up at 1.0.0 on {stack.ctx.config.http.base_url}")
+        found = {"machine": machine.describe(stack.ctx), "data": data.generate(stack.ctx, args.scale)}
+        found["backup"] = backup_bench.run(stack.ctx, args.reps)
+        found["restore"] = restore_bench.run(stack, workdir, found["backup"]["set_name"],
+                                             found["backup"]["dump_file"], args.reps, args.jobs)
+        found["memory"] = memory_bench.run(stack, workdir)
+        found["deploy"] = deploy_bench.run(stack, workdir, args.reps, args.rate, args.max_load_seconds,
+                                           args.path)
+        say("stack", f"removing {stack.project}")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    started = datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="opsuite-bench-") as tmp:
+        found = measure(args, Path(tmp))
+    settings = {"scale": args.scale, "reps": args.reps, "jobs": args.jobs, "rate": args.rate,
+                "max_load_seconds": args.max_load_seconds, "path": args.path}
+    document = {"command": shlex.join(["python", "-m", "bench", *argv]), "settings": settings,
+                "started_at": started.isoformat(timespec="seconds"),
+                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **found}
+    print(results.text_table(results.summary_rows(document)))
+    for path in results.write(document, args.out):
+        say("results", str(path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,99 @@
+"""The results: one summary table (plain text for the terminal, Markdown for files) and the full JSON."""
+
+import json
+import statistics
+from pathlib import Path
+
+
+def _met(flag: bool) -> str:
+    return "yes" if flag else "NO"
+
+
+def _load(side: dict) -> str:
+    failed = side["failed"]
+    return (f"failed {side['failed_median']:g} median ({min(failed)}-{max(failed)}) of "
+            f"~{statistics.median(side['requests']):.0f}, max {side['max_ms']:.0f} ms")
+
+
+def summary_rows(results: dict) -> list[list[str]]:
+    b, r, d, m = results["backup"], results["restore"], results["deploy"], results["memory"]
+    jobs = ", ".join(f"jobs={j}: {s['median']:.1f}" for j, s in r["raw_by_jobs"].items())
+    return [
+        ["measure", "baseline", "runbook", "result", "target", "met"],
+        ["1 backup (median s)", f"pg_dump -Fc {b['raw_pg_dump_seconds']['median']:.1f}",
+         f"backup {b['full_backup_seconds']['median']:.1f}", f"ratio {b['ratio']:.2f}",
+         f"<= {b['target_ratio']}", _met(b["met"])],
+        ["2 restore (median s)", f"pg_restore jobs={r['jobs']} {r['raw_pg_restore_seconds']['median']:.1f}",
+         f"drill {r['drill_seconds']['median']:.1f}", f"ratio {r['ratio']:.2f}", f"<= {r['target_ratio']}",
+         _met(r["met"])],
+        ["2 pg_restore jobs (median s)", jobs, "", "", "report", ""],
+        [f"3 deploy, {d['rate_per_second']:g} req/s", f"plain up: {_load(d['baseline'])}",
+         f"deploy: {_load(d['deploy'])}", f"{len(d['deploy']['runs'])} runs each", "report", ""],
+        ["4 memory (peak RSS MB)", "", f"backup {m['backup']['peak_mb']:.0f}, drill {m['restore_drill']['peak_mb']:.0f}",
+         f"max {m['peak_mb']:.0f}", f"<= {m['target_mb']}", _met(m["met"])],
+    ]
+
+
+def text_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    lines.insert(1, "|" + "---|" * len(rows[0]))
+    return "\n".join(lines)
+
+
+def _facts(results: dict) -> str:
+    facts = {**results["machine"], **results["data"], "dump_bytes": results["backup"]["dump_bytes"],
+             **results["settings"]}
+    return "\n".join(f"- {key}: {value}" for key, value in facts.items())
+
+
+def _samples(results: dict) -> str:
+    b, r, d = results["backup"], results["restore"], results["deploy"]
+    rows = [["series", "samples"],
+            ["raw pg_dump -Fc (s)", b["raw_pg_dump_seconds"]["samples"]],
+            ["full backup (s)", b["full_backup_seconds"]["samples"]],
+            *[[f"raw pg_restore jobs={j} (s)", s["samples"]] for j, s in r["raw_by_jobs"].items()],
+            ["restore drill (s)", r["drill_seconds"]["samples"]],
+            *[[f"{side}: failed / requests / max ms / failure window s / change s",
+               [f"{x['failed']}/{x['requests']}/{x['max_ms']:.0f}/{x['failure_window_seconds']}/{x['change_seconds']}"
+                for x in d[side]["runs"]]] for side in ("deploy", "baseline")]]
+    return markdown_table([[name, ", ".join(map(str, values)) if isinstance(values, list) else values]
+                           for name, values in rows])
+
+
+def _steps(results: dict) -> str:
+    b, m = results["backup"], results["memory"]
+    inside = {key: statistics.median(t[key] for t in b["full_backup_step_seconds"])
+              for key in b["full_backup_step_seconds"][0]}
+    rows = [["where", "seconds"],
+            *[[f"full backup, timed inside: {k} (median)", f"{v:.2f}"] for k, v in inside.items()],
+            *[[f"ops_checks/{check}.py {step}", f"{s:.2f}"]
+              for check in ("backup", "restore_drill") for step, s in m[check]["step_seconds"].items()],
+            *[[f"ops_checks/{check}.py wall time (python, pytest, report)", f"{m[check]['seconds']:.2f}"]
+              for check in ("backup", "restore_drill")]]
+    return markdown_table(rows)
+
+
+def markdown(results: dict) -> str:
+    return "\n\n".join([
+        f"# Benchmark results ({results['finished_at']})",
+        f"Command: `{results['command']}`",
+        markdown_table(summary_rows(results)),
+        "## Machine, data and settings\n\n" + _facts(results),
+        "## Samples\n\n" + _samples(results),
+        "## Where the runbook's time goes (one run of each check, from the memory section)\n\n" + _steps(results),
+    ]) + "\n"
+
+
+def write(results: dict, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    as_json, as_md = out / "latest.json", out / "latest.md"
+    as_json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    as_md.write_text(markdown(results))
+    return as_json, as_md
