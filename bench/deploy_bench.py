@@ -45,7 +45,8 @@ def plain_up(ctx: OpsContext) -> None:
 
 def combine(runs: list[dict]) -> dict:
     return {"failed": [r["failed"] for r in runs], "failed_median": statistics.median(r["failed"] for r in runs),
-            "requests": [r["requests"] for r in runs], "max_ms": max(r["max_ms"] for r in runs), "runs": runs}
+            "requests": [r["requests"] for r in runs], "max_ms": max(r["max_ms"] for r in runs),
+            "max_ok_ms": max(r["max_ok_ms"] for r in runs), "runs": runs}
 
 
 def run(stack: DisposableStack, workdir: Path, reps: int, rate: float, max_seconds: float, path: str) -> dict:

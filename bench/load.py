@@ -32,10 +32,12 @@ class Sample:
 def summarize(samples: list[Sample], seconds: float) -> dict:
     failed = [s for s in samples if not s.ok]
     times = sorted(s.seconds for s in samples) or [0.0]
+    ok_times = [s.seconds for s in samples if s.ok] or [0.0]
     return {
         "requests": len(samples), "failed": len(failed),
         "errors": sum(s.status is None for s in failed), "non_2xx": sum(s.status is not None for s in failed),
-        "max_ms": round(times[-1] * 1000, 1), "median_ms": round(statistics.median(times) * 1000, 1),
+        "max_ms": round(times[-1] * 1000, 1), "max_ok_ms": round(max(ok_times) * 1000, 1),
+        "median_ms": round(statistics.median(times) * 1000, 1),
         "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1),
         "failure_window_seconds": round(max(s.due for s in failed) - min(s.due for s in failed), 2) if failed else 0.0,
         "load_seconds": round(seconds, 1),

@@ -2,9 +2,12 @@
 
 import os
 import platform
+import statistics
 from pathlib import Path
 
 from procedures import facts, runner
+from procedures.backup_box import backup_box
+from procedures.commands import compose as compose_cmd
 from procedures.context import OpsContext
 
 
@@ -22,8 +25,17 @@ def _cpu_model() -> str:
     return platform.machine()
 
 
+def round_trips_ms(ctx: OpsContext, times: int = 10) -> dict:
+    """What one `docker exec` and one `docker compose config` cost here: every runbook step pays them."""
+    with backup_box(ctx) as box:
+        execs = [box.run(["true"]).seconds for _ in range(times)]
+    renders = [ctx.compose.run(compose_cmd.config_json(ctx.config.stack)).seconds for _ in range(times)]
+    return {"docker exec round trip ms (median)": round(statistics.median(execs) * 1000),
+            "docker compose config ms (median)": round(statistics.median(renders) * 1000)}
+
+
 def describe(ctx: OpsContext) -> dict:
     commit = runner.run(["git", "describe", "--always", "--dirty"], check=False).stdout.strip()
     return {"cpu_count": os.cpu_count(), "cpu_model": _cpu_model(), "memory_gib": _meminfo_gib(),
             "kernel": platform.release(), "python": platform.python_version(), **facts.tool_versions(),
-            "PostgreSQL server": facts.database_version(ctx), "commit": commit or "unknown"}
+            "PostgreSQL server": facts.database_version(ctx), **round_trips_ms(ctx), "commit": commit or "unknown"}

@@ -12,7 +12,7 @@ def _met(flag: bool) -> str:
 def _load(side: dict) -> str:
     failed = side["failed"]
     return (f"failed {side['failed_median']:g} median ({min(failed)}-{max(failed)}) of "
-            f"~{statistics.median(side['requests']):.0f}, max {side['max_ms']:.0f} ms")
+            f"~{statistics.median(side['requests']):.0f}, max {side['max_ms']:.0f} ms (2xx {side['max_ok_ms']:.0f} ms)")
 
 
 def summary_rows(results: dict) -> list[list[str]]:
@@ -60,8 +60,9 @@ def _samples(results: dict) -> str:
             ["full backup (s)", b["full_backup_seconds"]["samples"]],
             *[[f"raw pg_restore jobs={j} (s)", s["samples"]] for j, s in r["raw_by_jobs"].items()],
             ["restore drill (s)", r["drill_seconds"]["samples"]],
-            *[[f"{side}: failed / requests / max ms / failure window s / change s",
-               [f"{x['failed']}/{x['requests']}/{x['max_ms']:.0f}/{x['failure_window_seconds']}/{x['change_seconds']}"
+            *[[f"{side}: failed / requests / max ms / max 2xx ms / failure window s / change s",
+               [f"{x['failed']}/{x['requests']}/{x['max_ms']:.0f}/{x['max_ok_ms']:.0f}/{x['failure_window_seconds']}/"
+                f"{x['change_seconds']}"
                 for x in d[side]["runs"]]] for side in ("deploy", "baseline")]]
     return markdown_table([[name, ", ".join(map(str, values)) if isinstance(values, list) else values]
                            for name, values in rows])
