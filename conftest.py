@@ -64,11 +64,13 @@ def _ops_check_names(config) -> list[str]:
 def pytest_configure(config):
     install_log_redaction()
     checks = _ops_check_names(config)
-    if checks and not config.getoption("htmlpath", None) and not config.getoption("plan"):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        config.option.htmlpath = str(ROOT / "reports" / "-".join(checks) / f"{stamp}.html")
-        config.option.self_contained_html = True
-        _REPORT_TITLE[0] = "Ops evidence: " + ", ".join(checks)
+    if checks and not config.getoption("plan"):
+        if not config.getoption("htmlpath", None):
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            config.option.htmlpath = str(ROOT / "reports" / "-".join(checks) / f"{stamp}.html")
+        config.option.self_contained_html = True  # evidence is one file, whoever named it
+        mode = config.getoption("ops_mode")
+        _REPORT_TITLE[0] = "Ops evidence: " + ", ".join(checks) + (f" ({mode} mode)" if mode != "test" else "")
     _CONFIG[0] = config
     config.stash[_BLOCKED_BY] = {}
     config.stash[_RECORD] = {"fields": {}, "steps": {}, "started": datetime.now(timezone.utc)}

@@ -68,7 +68,8 @@ def test_disaster_restore_switches_to_a_new_volume_and_back(backup_stack, tmp_pa
     new = record["new_volume"]
     assert new.startswith(f"{old}_restored_") and record["old_volume"] == old
     assert len(record["steps"]) == 12 and all(r["match"] for r in record["row_counts"])
-    assert "row counts: manifest vs restored" in report.read_text()
+    page = report.read_text()
+    assert "row counts: manifest vs restored" in page and "Ops evidence: restore_drill (disaster mode)" in page
 
     assert configured_volume(backup_stack) == new, "the stack's config names the volume it now uses"
     assert volumes.mounted_database_volume(ctx) == new
