@@ -203,9 +203,11 @@ def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
 def database_restore_advice(run: DeployRun) -> str:
     if run.revision_before is None or run.revision_before == run.revision_after:
         return "no: the database schema did not change"
+    set_name = run.backup.set_name if run.backup else "SET"
     return (f"maybe: the schema moved {run.revision_before} -> {run.revision_after}. If {run.previous_tag} "
-            f"cannot run on it, restore backup {run.backup.set_name if run.backup else '?'} "
-            "(docs/RESTORE_RUNBOOK.md, disaster mode); it is never restored automatically")
+            f"cannot run on it, restore backup {set_name} into a new volume: CONFIRM=YES pytest "
+            f"ops_checks/restore_drill.py --mode=disaster --backup={set_name} (docs/RESTORE_RUNBOOK.md "
+            "section 6); it is never restored automatically")
 
 
 def finish(run: DeployRun, error: str | None) -> dict:

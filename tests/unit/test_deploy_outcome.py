@@ -2,7 +2,11 @@
 
 from types import SimpleNamespace
 
+import pytest
+
 from procedures import deploy, ledger
+
+pytestmark = pytest.mark.unit
 
 
 def failed_run(tmp_path, previous_tag, app_touched):
@@ -30,3 +34,13 @@ def test_outcome_is_recorded_once(tmp_path):
     deploy.finish(run, "pull: no such image")
     deploy.finish(run, "pull: no such image")
     assert len(ledger.releases(str(tmp_path), "p")) == 1
+
+
+def test_restore_advice_names_the_backup_and_the_disaster_command(tmp_path):
+    run = failed_run(tmp_path, "1.0.0", app_touched=True)
+    assert deploy.database_restore_advice(run).startswith("no: the database schema did not change")
+    run.revision_before, run.revision_after = "0001", "0002"
+    run.backup = SimpleNamespace(set_name="prod_zenops_20261124T023000Z")
+    advice = deploy.database_restore_advice(run)
+    assert advice.startswith("maybe: the schema moved 0001 -> 0002")
+    assert "CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster --backup=prod_zenops_20261124T023000Z" in advice
