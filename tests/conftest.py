@@ -1,7 +1,5 @@
 import pytest
 
-from procedures import install
-
 from . import disposable
 
 
@@ -10,15 +8,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-def _bring_up(stack):
-    volume = install.ensure_database_volume(stack.ctx)
-    install.start_database(stack.ctx)
-    migrated = install.migrate_new_database(stack.ctx, volume)
-    install.start_app(stack.ctx)
-    install.check_ready(stack.ctx)
-    install.record(stack.ctx, migrated)
 
 
 def _teardown(request, stack, nodes):
@@ -40,7 +29,7 @@ def running_stack(request, tmp_path_factory):
     """A disposable example stack installed at 1.0.0 and ready, shared by a module's tests."""
     stack = disposable.create(tmp_path_factory.mktemp("stack"))
     try:
-        _bring_up(stack)
+        disposable.bring_up(stack)
     except Exception:
         print(stack.ctx.compose.logs(tail=80))
         disposable.destroy(stack)
@@ -52,10 +41,6 @@ def running_stack(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def backup_stack(running_stack):
     """The running stack with its `gdrive:` remote (and a `gdrive-crypt:` over it) on the SFTP stand-in."""
-    from example import offsite_standin
-
-    env = dict(line.split("=", 1) for line in running_stack.ctx.config.stack.env_file.read_text().splitlines()
-               if "=" in line and not line.startswith("#"))
     running_stack.crypt_password = "crypt-" + running_stack.password
-    offsite_standin.configure(running_stack.ctx, env["OFFSITE_PASSWORD"], running_stack.crypt_password)
+    disposable.configure_offsite(running_stack, running_stack.crypt_password)
     return running_stack

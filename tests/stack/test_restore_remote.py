@@ -5,10 +5,10 @@ import json
 import httpx
 import pytest
 
-from example import offsite_standin
 from procedures import backup, remote_fetch
 from procedures.commands import files as files_cmd
 
+from .. import disposable
 from .backup_helpers import in_box, local_files, remote_files, with_offsite
 from .ops_run import run_check
 
@@ -62,13 +62,12 @@ def test_from_remote_through_crypt_and_a_wrong_crypt_password(backup_stack, tmp_
     done, _ = run_check(crypt_stack, tmp_path, "restore_drill", "--from-remote")
     assert done.returncode == 0, done.stdout[-3000:]
 
-    password = offsite_standin.env_value(backup_stack.ctx.config.stack.env_file, "OFFSITE_PASSWORD")
     raw_before, local_before = raw_encrypted_files(crypt_ctx), local_files(crypt_ctx)
-    offsite_standin.configure(backup_stack.ctx, password, "not-the-crypt-password")
+    disposable.configure_offsite(backup_stack, "not-the-crypt-password")
     try:
         wrong, _ = run_check(crypt_stack, tmp_path, "restore_drill", "--from-remote", f"--backup={result.set_name}")
     finally:
-        offsite_standin.configure(backup_stack.ctx, password, backup_stack.crypt_password)
+        disposable.configure_offsite(backup_stack, backup_stack.crypt_password)
     assert wrong.returncode != 0
     assert "is a crypt remote: a wrong password or salt" in wrong.stdout, wrong.stdout[-3000:]
     # The failed run's own evidence is archived too, so files may be added; none may go.
