@@ -8,8 +8,7 @@ from uuid import uuid4
 from procedures import runner
 from procedures.errors import OpsError
 from tests.disposable import DisposableStack
-
-from . import commands
+from tests.stack.ops_run import check_argv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +30,7 @@ class CheckRun:
 def run_check(stack: DisposableStack, check: str, workdir: Path, *args: str,
               env: dict[str, str] | None = None, timeout: float = 3 * 3600) -> CheckRun:
     html = workdir / f"{check}-{uuid4().hex[:8]}.html"
-    done = runner.run(commands.ops_check(check, str(stack.config_path), str(html), *args),
+    done = runner.run(check_argv(stack, check, *args, report=html),
                       env=env, cwd=str(ROOT), check=False, timeout=timeout)
     if done.returncode != 0:
         tail = "\n".join(done.stdout.strip().splitlines()[-40:])

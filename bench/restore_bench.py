@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Iterator
 
 from procedures import restore
+from procedures.commands import docker as docker_cmd
+from procedures.commands import postgres as pg
 from procedures.backup_box import backup_box
 from procedures.context import OpsContext
 from tests.disposable import DisposableStack
@@ -39,7 +41,7 @@ def empty_server(ctx: OpsContext) -> Iterator:
 def raw_restore(server, dump_file: str, jobs: int, database: str) -> float:
     server.exec(commands.create_database(database, server.user))
     try:
-        return server.exec(commands.pg_restore(f"/backups/{dump_file}", database, server.user, jobs),
+        return server.exec(pg.restore(f"{docker_cmd.BACKUPS_MOUNT}/{dump_file}", database, server.user, jobs),
                            timeout=_TIMEOUT).seconds
     finally:
         server.exec(commands.drop_database(database, server.user))

@@ -6,22 +6,19 @@ from typing import Iterator
 
 import docker
 
-from procedures import runner
+from procedures import restore, runner
 from procedures.commands import docker as docker_cmd
 from procedures.guards import THROWAWAY_VOLUME_PREFIX
-from procedures.restore import DRILL_LABEL
 from tests import disposable
 
 
 def remove_restore_leftovers(stack: disposable.DisposableStack) -> None:
-    """Remove restore servers of this project that a killed drill left behind (its name is in theirs),
-    through the runner, whose guard lets only reserved-prefix volumes be removed."""
+    """Remove throwaway restore servers of this project that a killed drill left behind (its name is in theirs)."""
     prefix = f"{THROWAWAY_VOLUME_PREFIX}{stack.project}-"
-    for name in runner.run(docker_cmd.container_names(prefix)).stdout.split():
-        runner.run(docker_cmd.remove_container(name), check=False)
-    for volume in docker.from_env().volumes.list(filters={"name": prefix}):
-        if volume.name.startswith(prefix) and (volume.attrs.get("Labels") or {}) == DRILL_LABEL:
-            runner.run(docker_cmd.remove_throwaway_volume(volume.name), check=False)
+    containers = runner.run(docker_cmd.container_names(prefix)).stdout.split()
+    volumes = [v.name for v in docker.from_env().volumes.list(filters={"name": prefix})]
+    for name in sorted({n for n in (*containers, *volumes) if n.startswith(prefix)}):
+        restore.remove_throwaway(name)
 
 
 @contextlib.contextmanager

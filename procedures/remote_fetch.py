@@ -10,7 +10,7 @@ from .commands import files as files_cmd
 from .commands import rclone as rclone_cmd
 from .context import OpsContext
 from .errors import CommandFailed
-from .restore import Chosen, RestoreError, pick_set, verified
+from .restore import Chosen, RestoreError, pick_set, verify_chosen
 
 FOLDER_PREFIX = "from-remote-"
 
@@ -31,7 +31,8 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
     status = offsite.remote_status(box, cfg.offsite.path(cfg.stack.environment))
     names = [f.name for f in offsite.list_remote(box, status.path)]
     try:
-        name = pick_set(names, requested, status.path)
+        name = pick_set(names, requested, status.path,
+                        f"`docker compose run --rm --no-deps backup rclone lsl {status.path}`")
     except RestoreError as e:
         raise RestoreError(f"{e}.{_crypt_hint(status)}") from e
     folder = FOLDER_PREFIX + name
@@ -45,7 +46,7 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"download of {name} from {status.path} failed: {e.stderr_tail}{_crypt_hint(status)}") from e
     try:
-        staged = verified(box, cfg.backup.directory, name, folder + backup_files.PARTIAL)
+        staged = verify_chosen(box, cfg.backup.directory, name, folder + backup_files.PARTIAL)
     except RestoreError as e:
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"the copy of {name} on {status.path} is not usable: {e}") from e

@@ -6,7 +6,6 @@ its throwaway server afterwards; disaster mode (`procedures/disaster.py`) keeps 
 """
 
 import contextlib
-import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ class Chosen:
 
     @property
     def dump_path_in_server(self) -> str:
-        return "/".join(part for part in ("/backups", self.folder, self.dump_file) if part)
+        return "/".join(part for part in (cmd.BACKUPS_MOUNT, self.folder, self.dump_file) if part)
 
     @property
     def age_seconds(self) -> float:
@@ -50,24 +49,23 @@ class Chosen:
         return (datetime.now(timezone.utc) - taken).total_seconds()
 
 
-def pick_set(names: list[str], requested: str | None, where: str) -> str:
+def pick_set(names: list[str], requested: str | None, where: str, how_to_list: str) -> str:
     """The requested set, else the newest verified one (dump and manifest present) among file names."""
     sets, groups = prune.to_sets(names)
     if requested:
         wanted = backup_names.parse_set_name(requested.rsplit("/", 1)[-1])
         if wanted is None or wanted.name not in groups:
-            raise RestoreError(f"backup {requested!r} not found in {where}; list the sets there "
-                               "(docs/RESTORE_RUNBOOK.md, quick reference)")
+            raise RestoreError(f"backup {requested!r} not found in {where}; list the sets there: {how_to_list}")
         if "manifest" not in groups[wanted.name]:
             raise RestoreError(f"backup {wanted.name} in {where} has no manifest: it never verified; choose another")
         return wanted.name
-    verified = sorted((s for s in sets if s.verified), key=lambda s: s.taken_at, reverse=True)
-    if not verified:
+    newest = sorted((s for s in sets if s.verified), key=lambda s: s.taken_at, reverse=True)
+    if not newest:
         raise RestoreError(f"no verified backup in {where}: run `pytest ops_checks/backup.py` first")
-    return verified[0].name
+    return newest[0].name
 
 
-def verified(box: BackupBox, directory: str, name: str, folder: str = "") -> Chosen:
+def verify_chosen(box: BackupBox, directory: str, name: str, folder: str = "") -> Chosen:
     """Re-check a set's archive and checksums against its manifest before anything restores it."""
     try:
         manifest = backup.verify_set(box, "/".join(p for p in (directory, folder) if p), name)
@@ -80,7 +78,8 @@ def choose_backup(ctx: OpsContext, box: BackupBox, requested: str | None = None)
     """The newest verified set in the backups volume (or the requested one), re-verified."""
     directory = ctx.config.backup.directory
     names = [f.name for f in backup_files.list_files(box, directory)]
-    return verified(box, directory, pick_set(names, requested, "the backups volume"))
+    listing = f"`docker compose run --rm --no-deps backup ls -l {directory}`"
+    return verify_chosen(box, directory, pick_set(names, requested, "the backups volume", listing))
 
 
 @dataclass
@@ -118,12 +117,12 @@ def start_server(ctx: OpsContext, box: BackupBox, server: RestoreServer, labels:
     return server
 
 
-def _remove_throwaway(server: RestoreServer) -> None:
-    runner.run(cmd.remove_container(server.container), check=False)
-    labels = runner.run(["docker", "volume", "inspect", "--format", "{{json .Labels}}", server.volume],
-                        check=False).stdout
-    if server.volume.startswith(THROWAWAY_VOLUME_PREFIX) and json.loads(labels or "{}") == DRILL_LABEL:
-        runner.run(cmd.remove_throwaway_volume(server.volume), check=False)
+def remove_throwaway(name: str) -> None:
+    """Remove a drill's throwaway server and its volume (they share the name); no other volume."""
+    runner.run(cmd.remove_container(name), check=False)
+    facts = volumes.inspect_volume(name)
+    if name.startswith(THROWAWAY_VOLUME_PREFIX) and facts is not None and facts.labels == DRILL_LABEL:
+        runner.run(cmd.remove_throwaway_volume(name), check=False)
 
 
 @contextlib.contextmanager
@@ -134,7 +133,7 @@ def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, keep: bo
     server = RestoreServer(name, name, "restore", database, secrets.token_urlsafe(18))
     with contextlib.ExitStack() as cleanup:
         if not keep:
-            cleanup.callback(_remove_throwaway, server)
+            cleanup.callback(remove_throwaway, name)
         runner.run(cmd.volume_create(name, DRILL_LABEL))
         yield start_server(ctx, box, server, DRILL_LABEL)
 
@@ -153,9 +152,7 @@ def restore_dump(server: RestoreServer, chosen: Chosen, jobs: int) -> float:
     """pg_restore --no-owner --no-privileges with parallel jobs; returns seconds taken."""
     started = time.monotonic()
     try:
-        server.exec(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}",
-                     "--host", "127.0.0.1", "--username", server.user, "--dbname", server.database,
-                     chosen.dump_path_in_server], timeout=6 * 3600)
+        server.exec(pg.restore(chosen.dump_path_in_server, server.database, server.user, jobs), timeout=6 * 3600)
     except CommandFailed as e:
         raise RestoreError(f"pg_restore of {chosen.dump_file} failed (exit {e.returncode}): {e.stderr_tail}") from e
     return time.monotonic() - started

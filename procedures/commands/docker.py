@@ -54,12 +54,16 @@ def container_names(prefix: str) -> list[str]:
     return ["docker", "ps", "--all", "--filter", f"name=^{prefix}", "--format", "{{.Names}}"]
 
 
+# Where an isolated restore server sees the backups volume (read-only).
+BACKUPS_MOUNT = "/backups"
+
+
 def run_isolated_postgres(name: str, image: str, data_volume: str, data_path: str, backups_volume: str,
                           env_names: list[str], labels: dict[str, str]) -> list[str]:
     """A detached Postgres with no network at all, its own data volume, the backups read-only."""
     argv = ["docker", "run", "--detach", "--name", name, "--network", "none",
             "--mount", f"type=volume,src={data_volume},dst={data_path}",
-            "--mount", f"type=volume,src={backups_volume},dst=/backups,readonly"]
+            "--mount", f"type=volume,src={backups_volume},dst={BACKUPS_MOUNT},readonly"]
     for key, value in sorted(labels.items()):
         argv += ["--label", f"{key}={value}"]
     for env in env_names:

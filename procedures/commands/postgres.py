@@ -42,5 +42,11 @@ def dump_version() -> list[str]:
     return ["pg_dump", "--version"]
 
 
+def restore(path: str, database: str, user: str, jobs: int) -> list[str]:
+    """pg_restore into an empty database over TCP, owners and grants dropped (the target's roles differ)."""
+    return ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}",
+            "--host", "127.0.0.1", "--username", user, "--dbname", database, path]
+
+
 def restore_list(path: str) -> list[str]:
     return ["pg_restore", "--list", path]

@@ -1,11 +1,14 @@
 """The benchmark harness's pure parts: argv, the load's arithmetic and refusal, the RSS probe's parsing."""
 
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 from bench import commands, load, rss_probe, stats
+from procedures.commands import postgres as pg
 from procedures.errors import UnsafeOperation
+from tests.stack.ops_run import check_argv
 
 pytestmark = pytest.mark.unit
 
@@ -15,8 +18,8 @@ def test_pgbench_init_argv():
         "pgbench", "--initialize", "--scale=68", "--quiet", "--username=zenops", "zenops"]
 
 
-def test_raw_restore_argv_has_the_drills_flags():
-    assert commands.pg_restore("/backups/x.dump", "raw_0", "restore", 2) == [
+def test_raw_restore_and_the_drill_share_one_pg_restore_argv():
+    assert pg.restore("/backups/x.dump", "raw_0", "restore", 2) == [
         "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2",
         "--host", "127.0.0.1", "--username", "restore", "--dbname", "raw_0", "/backups/x.dump"]
 
@@ -29,7 +32,8 @@ def test_database_argv():
 
 
 def test_ops_check_argv_runs_the_check_as_users_do():
-    assert commands.ops_check("restore_drill", "/t/s.toml", "/t/r.html", "--backup=S") == [
+    stack = SimpleNamespace(config_path="/t/s.toml")
+    assert check_argv(stack, "restore_drill", "--backup=S", report="/t/r.html") == [
         sys.executable, "-m", "pytest", "ops_checks/restore_drill.py", "--ops-config=/t/s.toml",
         "-p", "no:cacheprovider", "--html=/t/r.html", "--backup=S"]
 

@@ -18,27 +18,27 @@ NAMES = ["prod_zenops_20261101T023000Z.dump", "prod_zenops_20261101T023000Z.mani
 
 
 def test_newest_verified_set_is_picked_never_an_unverified_or_partial_one():
-    assert restore.pick_set(NAMES, None, "here") == "prod_zenops_20261102T023000Z"
+    assert restore.pick_set(NAMES, None, "here", "ls") == "prod_zenops_20261102T023000Z"
 
 
 def test_requested_set_by_set_name_or_file_name():
-    assert restore.pick_set(NAMES, "prod_zenops_20261101T023000Z", "here") == "prod_zenops_20261101T023000Z"
-    assert restore.pick_set(NAMES, "/backups/prod_zenops_20261101T023000Z.dump", "here") == "prod_zenops_20261101T023000Z"
+    assert restore.pick_set(NAMES, "prod_zenops_20261101T023000Z", "here", "ls") == "prod_zenops_20261101T023000Z"
+    assert restore.pick_set(NAMES, "/backups/prod_zenops_20261101T023000Z.dump", "here", "ls") == "prod_zenops_20261101T023000Z"
 
 
 @pytest.mark.parametrize("requested, message", [
     ("prod_zenops_20261103T023000Z", "has no manifest"),
-    ("prod_zenops_20200101T000000Z", "not found in gdrive:x"),
-    ("whatever", "not found in gdrive:x"),
+    ("prod_zenops_20200101T000000Z", "not found in gdrive:x; list the sets there: rclone lsl gdrive:x"),
+    ("whatever", "not found in gdrive:x; list the sets there: rclone lsl gdrive:x"),
 ])
 def test_bad_requests_say_why(requested, message):
     with pytest.raises(restore.RestoreError, match=message):
-        restore.pick_set(NAMES, requested, "gdrive:x")
+        restore.pick_set(NAMES, requested, "gdrive:x", "rclone lsl gdrive:x")
 
 
 def test_nothing_verified_names_the_fix():
     with pytest.raises(restore.RestoreError, match="run `pytest ops_checks/backup.py` first"):
-        restore.pick_set(["prod_zenops_20261103T023000Z.dump"], None, "the backups volume")
+        restore.pick_set(["prod_zenops_20261103T023000Z.dump"], None, "the backups volume", "ls")
 
 
 def test_dump_path_inside_the_restore_server():
