@@ -7,8 +7,8 @@ from uuid import uuid4
 
 from procedures import runner
 from procedures.errors import OpsError
-from tests.disposable import DisposableStack
-from tests.stack.ops_run import check_argv
+from testkit.disposable import DisposableStack
+from testkit.ops_run import check_argv
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,17 +2,11 @@
 
 import httpx
 
-from procedures import backup, database
 from procedures.commands import compose as compose_cmd
 from procedures.context import OpsContext
 
 from . import commands
 from .progress import say
-
-
-def database_user(ctx: OpsContext) -> str:
-    env = ctx.compose.rendered()["services"][ctx.config.services.database].get("environment") or {}
-    return env.get(ctx.config.database.user_variable) or "postgres"
 
 
 def add_notes(ctx: OpsContext, count: int) -> None:
@@ -27,8 +21,8 @@ def generate(ctx: OpsContext, scale: int) -> dict:
     add_notes(ctx, 20)
     say("data", f"pgbench -i at scale {scale}")
     argv = compose_cmd.compose(ctx.config.stack, "exec", "-T", ctx.config.services.database,
-                               *commands.pgbench_init(scale, database_user(ctx), backup.database_name(ctx)))
+                               *commands.pgbench_init(scale, ctx.database.credentials()[0], ctx.database.database_name()))
     done = ctx.compose.run(argv, timeout=3 * 3600)
-    size = int(database.query(ctx, "SELECT pg_database_size(current_database())"))
+    size = int(ctx.database.query("SELECT pg_database_size(current_database())"))
     say("data", f"{size / 1e9:.2f} GB on disk after {done.seconds:.0f} s")
     return {"pgbench_scale": scale, "database_bytes": size, "generate_seconds": round(done.seconds, 1)}

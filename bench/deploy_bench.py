@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from procedures import deploy, health, release
+from procedures.stack import readiness
+from procedures.stack import services as health
+from procedures.stack import serving as release
 from procedures.context import OpsContext
-from tests.disposable import DisposableStack
+from testkit.disposable import DisposableStack
 
 from . import checks
 from .load import ConstantLoad
@@ -40,7 +42,7 @@ def plain_up(ctx: OpsContext) -> None:
     services = [*ctx.config.services.app, ctx.config.services.proxy]
     ctx.compose.up(services)
     health.wait_healthy(ctx.compose, services, timeout=ctx.config.http.ready_timeout_seconds)
-    deploy.check_ready(ctx)
+    readiness.check_ready(ctx)
 
 
 def combine(runs: list[dict]) -> dict:

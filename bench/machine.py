@@ -5,8 +5,9 @@ import platform
 import statistics
 from pathlib import Path
 
-from procedures import facts, runner
-from procedures.backup_box import backup_box
+from procedures import runner
+from procedures.stack import tools as facts
+from procedures.backup.box import backup_box
 from procedures.commands import compose as compose_cmd
 from procedures.context import OpsContext
 

@@ -6,7 +6,7 @@ peak must not grow with the database. The two runs' step times show where a chec
 
 from pathlib import Path
 
-from tests.disposable import DisposableStack
+from testkit.disposable import DisposableStack
 
 from . import checks, rss_probe
 from .progress import say

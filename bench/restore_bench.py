@@ -11,12 +11,12 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from procedures import restore
+from procedures.restore import throwaway
 from procedures.commands import docker as docker_cmd
 from procedures.commands import postgres as pg
-from procedures.backup_box import backup_box
+from procedures.backup.box import backup_box
 from procedures.context import OpsContext
-from tests.disposable import DisposableStack
+from testkit.disposable import DisposableStack
 
 from . import checks, commands, stats
 from .progress import say
@@ -34,7 +34,7 @@ def empty_server(ctx: OpsContext) -> Iterator:
     """
     with contextlib.ExitStack() as cleanup:
         with backup_box(ctx) as box:
-            server = cleanup.enter_context(restore.throwaway_server(ctx, box, "bench"))
+            server = cleanup.enter_context(throwaway.throwaway_server(ctx, box, "bench"))
         yield server
 
 

@@ -6,10 +6,11 @@ from typing import Iterator
 
 import docker
 
-from procedures import restore, runner
+from procedures import runner
+from procedures.restore import throwaway
 from procedures.commands import docker as docker_cmd
 from procedures.guards import THROWAWAY_VOLUME_PREFIX
-from tests import disposable
+from testkit import disposable
 
 
 def remove_restore_leftovers(stack: disposable.DisposableStack) -> None:
@@ -18,7 +19,7 @@ def remove_restore_leftovers(stack: disposable.DisposableStack) -> None:
     containers = runner.run(docker_cmd.container_names(prefix)).stdout.split()
     volumes = [v.name for v in docker.from_env().volumes.list(filters={"name": prefix})]
     for name in sorted({n for n in (*containers, *volumes) if n.startswith(prefix)}):
-        restore.remove_throwaway(name)
+        throwaway.remove_throwaway(name)
 
 
 @contextlib.contextmanager

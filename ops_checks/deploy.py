@@ -6,11 +6,11 @@ A failed step blocks the ones after it; the last step always runs: it records th
 ledger and, when the app was already touched, rolls it back to the release that served before.
 """
 
-import contextlib
-
 import pytest
 
-from procedures import deploy, lock
+from procedures.release import deploy
+from procedures.release.deploy import DEPLOY
+from runbook_plugin.steps import runbook_step
 
 from . import evidence
 
@@ -18,74 +18,66 @@ from . import evidence
 @pytest.fixture(scope="module")
 def run(ops, pytestconfig):
     """The deploy under the operations lock; an interrupt still records, rolls back and unlocks."""
-    with contextlib.ExitStack() as cleanup:
-        cleanup.enter_context(lock.hold_stack(ops.config, "deploy",
-                                              break_stale=pytestconfig.getoption("break_stale_lock")))
-        current = deploy.start(ops, pytestconfig.getoption("tag"))
-        cleanup.callback(lambda: deploy.finish(current, current.error or "interrupted"))
-        yield current
+    with deploy.open_run(ops, pytestconfig.getoption("tag"),
+                         break_stale_lock=pytestconfig.getoption("break_stale_lock")) as opened:
+        yield opened
 
 
-@pytest.mark.order(1)
-def test_preflight(run, extras):
+@runbook_step(DEPLOY, "preflight")
+def test_preflight(run, step, extras):
     """Preflight: docker and compose v2, free disk, the external database volume, TAG's images, the lock."""
-    evidence.data(extras, "preflight", deploy.attempt(run, deploy.preflight))
+    evidence.data(extras, "preflight", step(run))
 
 
-@pytest.mark.order(2)
-def test_pull_images_for_tag(run, extras):
+@runbook_step(DEPLOY, "pull")
+def test_pull_images_for_tag(run, step, extras):
     """Pull the TAG's images (only those not here yet)."""
-    deploy.attempt(run, deploy.pull)
-    evidence.data(extras, "image", {"tag": run.tag, "id": run.image_id})
+    evidence.data(extras, "image", step(run))
 
 
-@pytest.mark.order(3)
-def test_verified_backup_before_migrations(run, extras):
+@runbook_step(DEPLOY, "backup")
+def test_verified_backup_before_migrations(run, step, extras):
     """Back up through the backup runbook: dump, verify, manifest, offsite, retention."""
-    taken = deploy.attempt(run, deploy.take_backup)
+    taken = step(run)
     evidence.data(extras, "backup used by this deploy", {"set": taken.set_name, "bytes": taken.dump_size,
                                                         "sha256": taken.sha256, "uploaded": taken.uploaded})
 
 
-@pytest.mark.order(4)
-def test_migrate_as_one_off_task(run, extras):
+@runbook_step(DEPLOY, "migrate")
+def test_migrate_as_one_off_task(run, step, extras):
     """Migrate: `docker compose run --rm migrate` of the new TAG (the api never migrates on start)."""
-    before, after = deploy.attempt(run, deploy.migrate)
+    before, after = step(run)
     evidence.data(extras, "alembic revision", {"before": before, "after": after})
 
 
-@pytest.mark.order(5)
-def test_up_on_new_tag(run):
+@runbook_step(DEPLOY, "up")
+def test_up_on_new_tag(run, step):
     """Up: api, worker and proxy on the new TAG."""
-    deploy.attempt(run, deploy.up)
+    step(run)
 
 
-@pytest.mark.order(6)
-def test_containers_healthy(run, extras):
+@runbook_step(DEPLOY, "health")
+def test_containers_healthy(run, step, extras):
     """Wait for container health."""
-    states = deploy.attempt(run, deploy.wait_healthy)
-    evidence.table(extras, "services", [vars(s) for s in states.values()])
+    evidence.table(extras, "services", [vars(s) for s in step(run).values()])
 
 
-@pytest.mark.order(7)
-def test_readyz_green_and_version_is_tag(run, extras):
+@runbook_step(DEPLOY, "ready")
+def test_readyz_green_and_version_is_tag(run, step, extras):
     """/readyz green through the reverse proxy and /version reports TAG."""
-    evidence.data(extras, "readiness", deploy.attempt(run, deploy.check_ready, run.ctx))
+    evidence.data(extras, "readiness", step(run))
 
 
-@pytest.mark.order(8)
-def test_smoke_checks(run, extras):
+@runbook_step(DEPLOY, "smoke")
+def test_smoke_checks(run, step, extras):
     """Smoke checks: the configured HTTP expectations."""
-    evidence.table(extras, "smoke checks", deploy.attempt(run, deploy.smoke, run.ctx))
+    evidence.table(extras, "smoke checks", step(run))
 
 
-@pytest.mark.order(9)
-@pytest.mark.always_run
-def test_release_recorded_or_rolled_back(run, failed_step, extras):
+@runbook_step(DEPLOY, "record")
+def test_release_recorded_or_rolled_back(run, step, failed_step, extras):
     """Record the release in the ledger and audit log; after a failure, roll the app back."""
-    entry = deploy.finish(run, run.error or (f"{failed_step} failed" if failed_step else None))
-    evidence.data(extras, "release ledger entry", entry)
-    if failed_step:
-        assert run.rollback is None or "error" not in run.rollback, f"rollback failed: {run.rollback}"
-        pytest.fail(f"deploy of {run.tag} failed at {failed_step}: {entry['outcome']}; "
-                    f"database restore needed: {deploy.database_restore_advice(run)}")
+    try:
+        step(run, failed_step)
+    finally:
+        evidence.data(extras, "release ledger entry", run.entry)

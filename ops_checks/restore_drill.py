@@ -8,197 +8,125 @@ live database is untouched. Disaster mode restores into a NEW volume, verifies i
 then switches the stack to it; the old volume is kept, and the report says how to switch back.
 """
 
-import contextlib
-import os
-import time
-
 import pytest
 
-from procedures import backup, disaster, lock, remote_fetch, restore, volume_switch
-from procedures.backup_box import backup_box
-from procedures.deploy import check_ready
+from procedures.restore import drill
+from procedures.restore.drill import RESTORE, RestoreOptions
+from runbook_plugin.steps import runbook_step
 
 from . import evidence
 
 ARCHIVE_REPORTS_OFFSITE = True
-TEST, DISASTER = pytest.mark.mode("test"), pytest.mark.mode("disaster")
-state: dict = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_state():
-    state.clear()
 
 
 @pytest.fixture(scope="module")
-def drill(ops, pytestconfig):
-    """The run under the operations lock, with one backup container for every file operation."""
-    mode = pytestconfig.getoption("ops_mode")
-    ctx = backup.with_serving_tag(ops)
-    with contextlib.ExitStack() as cleanup:
-        cleanup.enter_context(lock.hold_stack(ctx.config, f"restore ({mode})",
-                                              break_stale=pytestconfig.getoption("break_stale_lock")))
-        box = cleanup.enter_context(backup_box(ctx))
-        yield {"ctx": ctx, "box": box, "cleanup": cleanup, "keep": pytestconfig.getoption("ops_keep"),
-               "requested": pytestconfig.getoption("ops_backup"), "mode": mode,
-               "from_remote": pytestconfig.getoption("ops_from_remote")}
+def run(ops, pytestconfig, runbook_record):
+    """The restore run; the lock, backup container and servers its steps start are undone on exit.
+    Its record fields (seed 004's drill record) go into the JSON record beside the report."""
+    options = RestoreOptions(mode=pytestconfig.getoption("ops_mode"), requested=pytestconfig.getoption("ops_backup"),
+                             from_remote=pytestconfig.getoption("ops_from_remote"),
+                             keep=pytestconfig.getoption("ops_keep"),
+                             break_stale_lock=pytestconfig.getoption("break_stale_lock"))
+    with drill.open_run(ops, options) as opened:
+        opened.record = runbook_record
+        yield opened
 
 
-@pytest.mark.order(1)
-@DISASTER
-def test_confirmed_with_confirm_yes(extras):
+@runbook_step(RESTORE, "confirm")
+def test_confirmed_with_confirm_yes(run, step, extras):
     """Refuse unless CONFIRM=YES: nothing has changed yet."""
-    disaster.require_confirmation(os.environ)
-    state["confirmed"] = True
-    evidence.data(extras, "confirmation", {"CONFIRM": "YES"})
+    evidence.data(extras, "confirmation", step(run))
 
 
-@pytest.mark.order(2)
-@TEST
-@DISASTER
-def test_backup_chosen_and_verified(drill, extras, runbook_record):
+@runbook_step(RESTORE, "choose")
+def test_backup_chosen_and_verified(run, step, extras):
     """Choose the newest verified backup (or --backup; --from-remote downloads it) and re-check its checksums."""
-    if drill["from_remote"]:
-        chosen = remote_fetch.fetch_set(drill["ctx"], drill["box"], drill["requested"])
-        if not drill["keep"]:
-            drill["cleanup"].callback(remote_fetch.remove_fetched, drill["ctx"], drill["box"], chosen)
-    else:
-        chosen = restore.choose_backup(drill["ctx"], drill["box"], drill["requested"])
-    state["chosen"] = chosen
-    facts = {"backup_set": chosen.set_name, "backup_file": chosen.dump_file,
-             "backup_sha256": chosen.manifest["dump"]["sha256"], "backup_taken_at": chosen.manifest["started_at"],
-             "backup_age_hours": round(chosen.age_seconds / 3600, 2),
-             "backup_source": "remote" if drill["from_remote"] else "local", "mode": drill["mode"]}
-    runbook_record.update(facts)
-    evidence.data(extras, "backup", facts)
+    evidence.data(extras, "backup", step(run))
 
 
-@pytest.mark.order(3)
-@DISASTER
-def test_writers_stopped(drill, extras):
+@runbook_step(RESTORE, "stop_writers")
+def test_writers_stopped(run, step, extras):
     """Stop the app services so nothing writes to the database being replaced."""
-    state["started"] = time.monotonic()
-    state["stopped"] = disaster.stop_writers(drill["ctx"])
-    evidence.data(extras, "stopped", state["stopped"])
+    evidence.data(extras, "stopped", step(run))
 
 
-@pytest.mark.order(4)
-@TEST
-def test_throwaway_server_started_isolated(drill, extras):
+@runbook_step(RESTORE, "throwaway_server")
+def test_throwaway_server_started_isolated(run, step, extras):
     """Start a throwaway Postgres: no network, a fresh volume of its own, backups read-only."""
-    state["started"] = time.monotonic()
-    server = state["server"] = drill["cleanup"].enter_context(
-        restore.throwaway_server(drill["ctx"], drill["box"], state["chosen"].manifest["database"], keep=drill["keep"]))
+    server = step(run)
     evidence.data(extras, "throwaway server", {"container": server.container, "volume": server.volume,
                                                "network": "none"})
 
 
-@pytest.mark.order(5)
-@DISASTER
-def test_new_volume_created_and_server_started(drill, extras, runbook_record):
+@runbook_step(RESTORE, "new_volume")
+def test_new_volume_created_and_server_started(run, step, extras):
     """Create a NEW database volume and start an isolated Postgres on it (the live volume is not touched)."""
-    server = state["server"] = disaster.restore_server_on_new_volume(drill["ctx"], drill["box"],
-                                                                     state["chosen"].set_name)
-    drill["cleanup"].callback(disaster.stop_restore_server, server)
-    runbook_record["new_volume"] = server.volume
+    server = step(run)
     evidence.data(extras, "restore server", {"container": server.container, "new volume": server.volume,
                                              "network": "none"})
 
 
-@pytest.mark.order(6)
-@TEST
-@DISASTER
-def test_pg_restore_succeeds(drill, extras):
+@runbook_step(RESTORE, "restore")
+def test_pg_restore_succeeds(run, step, extras):
     """pg_restore --no-owner --no-privileges with parallel jobs; exit status 0."""
-    jobs = drill["ctx"].config.restore.jobs
-    seconds = restore.restore_dump(state["server"], state["chosen"], jobs)
-    evidence.data(extras, "pg_restore", {"jobs": jobs, "seconds": round(seconds, 2)})
+    evidence.data(extras, "pg_restore", step(run))
 
 
-@pytest.mark.order(7)
-@TEST
-@DISASTER
-def test_row_counts_match_manifest(extras, runbook_record):
+@runbook_step(RESTORE, "row_counts")
+def test_row_counts_match_manifest(run, step, extras):
     """Table count and per-table row counts equal the dump's manifest."""
-    rows = restore.compare_counts(state["chosen"].manifest, restore.restored_counts(state["server"]))
-    runbook_record["row_counts"] = rows
-    evidence.table(extras, "row counts: manifest vs restored", rows)
-    assert all(r["match"] for r in rows), [r for r in rows if not r["match"]]
+    try:
+        step(run)
+    finally:
+        evidence.table(extras, "row counts: manifest vs restored", run.record.get("row_counts", []))
 
 
-@pytest.mark.order(8)
-@TEST
-@DISASTER
-def test_alembic_revision_matches_manifest(extras):
+@runbook_step(RESTORE, "revision")
+def test_alembic_revision_matches_manifest(run, step, extras):
     """The restored alembic revision equals the manifest's."""
-    restored = restore.restored_revision(state["server"])
-    evidence.data(extras, "alembic revision", {"manifest": state["chosen"].manifest["alembic_revision"],
-                                               "restored": restored})
-    assert restored == state["chosen"].manifest["alembic_revision"]
+    try:
+        step(run)
+    finally:
+        evidence.data(extras, "alembic revision", run.record.get("revision"))
 
 
-@pytest.mark.order(9)
-@TEST
-@DISASTER
-def test_sample_queries_return_rows(drill, extras):
+@runbook_step(RESTORE, "samples")
+def test_sample_queries_return_rows(run, step, extras):
     """The configured sample queries return rows from the restored copy."""
-    results = restore.run_samples(state["server"], drill["ctx"].config.restore.sample_queries)
-    evidence.table(extras, "sample queries", results)
-    assert all(r["rows"] > 0 for r in results), results
+    try:
+        step(run)
+    finally:
+        evidence.table(extras, "sample queries", run.record.get("samples", []))
 
 
-@pytest.mark.order(10)
-@DISASTER
-def test_stack_switched_to_restored_volume(drill, extras, runbook_record):
+@runbook_step(RESTORE, "switch")
+def test_stack_switched_to_restored_volume(run, step, extras):
     """Switch the stack to the new volume: db recreated on it, config updated, app started; old volume kept."""
-    disaster.stop_restore_server(state["server"])
-    state["ctx"], switched = volume_switch.switch_database_volume(
-        drill["ctx"], state["server"].volume, f"disaster restore of {state['chosen'].set_name}")
-    state["switch"] = switched
-    runbook_record.update({"old_volume": switched.from_volume, "switch_back": switched.how_to_switch_back()})
+    switched = step(run)
     evidence.data(extras, "volume switch", {**vars(switched), "switch back": switched.how_to_switch_back()})
 
 
-@pytest.mark.order(11)
-@DISASTER
-def test_readyz_green_on_restored_database(extras):
+@runbook_step(RESTORE, "ready")
+def test_readyz_green_on_restored_database(run, step, extras):
     """/readyz green through the reverse proxy and /version reports the TAG, on the restored database."""
-    evidence.data(extras, "readiness", check_ready(state["ctx"]))
+    evidence.data(extras, "readiness", step(run))
 
 
-@pytest.mark.order(12)
-@TEST
-@DISASTER
-def test_recovery_times_measured(drill, extras, runbook_record):
+@runbook_step(RESTORE, "recovery_times")
+def test_recovery_times_measured(run, step, extras):
     """RTO (server start, or the app stop in disaster mode, to verified) and RPO (age of the backup)."""
-    measured = {"rto_seconds": round(time.monotonic() - state["started"], 2),
-                "rpo_hours": round(state["chosen"].age_seconds / 3600, 2)}
-    runbook_record.update(measured)
-    keep = drill["keep"] and drill["mode"] == "test"
+    measured = step(run)
     evidence.data(extras, "recovery times", {
         "RTO seconds": measured["rto_seconds"], "RPO hours": measured["rpo_hours"],
-        "kept for inspection": state["server"].how_to_connect() if keep else "no (cleaned up)"})
-    if keep:
-        print(state["server"].how_to_connect())
+        "kept for inspection": run.server.how_to_connect() if run.keeps_server else "no (cleaned up)"})
+    if run.keeps_server:
+        print(run.server.how_to_connect())
 
 
-@pytest.mark.order(13)
-@DISASTER
-@pytest.mark.always_run
-def test_stack_left_serving(request, failed_step, extras, runbook_record):
+@runbook_step(RESTORE, "stack_left_serving")
+def test_stack_left_serving(run, step, failed_step, extras):
     """Say where the stack stands; after a failure before the switch, restart the app on the volume it kept."""
-    if "confirmed" not in state:
-        pytest.fail("refused without CONFIRM=YES: nothing was changed")
-    drill = request.getfixturevalue("drill")
-    if "switch" in state:
-        where = {"serving from": state["switch"].to_volume, "old volume, kept": state["switch"].from_volume,
-                 "switch back": state["switch"].how_to_switch_back()}
-    else:
-        if state.get("stopped"):
-            disaster.resume_writers(drill["ctx"])
-        where = {"serving from": drill["ctx"].config.volumes.database, "switched": False,
-                 "new volume, kept for inspection": state["server"].volume if "server" in state else None}
-    runbook_record["stack"] = where
-    evidence.data(extras, "stack", where)
-    if failed_step:
-        pytest.fail(f"disaster restore failed at {failed_step}; the stack serves from {where['serving from']}")
+    try:
+        step(run, failed_step)
+    finally:
+        evidence.data(extras, "stack", run.record.get("stack"))

@@ -1,6 +1,7 @@
 """The one place that runs `docker compose`, with TAG and the database volume name in its env."""
 
 import json
+import os
 from dataclasses import dataclass
 
 from . import runner
@@ -10,6 +11,26 @@ from .redact import register_secret
 from .runner import Completed
 
 _SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "PASSPHRASE")
+# Rendering costs ~150 ms of compose start-up; a run asks for the model many times. The key holds
+# everything the model depends on (argv, the process environment with the variables we add, each
+# file's size and mtime), so an edited compose or env file (a volume switch rewrites one) renders afresh.
+_rendered: dict[tuple, dict] = {}
+
+
+def forget_rendered_models() -> None:
+    """Drop every cached model (a long-lived process that measures or must see outside edits)."""
+    _rendered.clear()
+
+
+def _file_stamps(paths) -> tuple:
+    stamps = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            stamps.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamps.append((str(path), None, None))
+    return tuple(stamps)
 
 
 @dataclass(frozen=True)
@@ -28,8 +49,18 @@ class Compose:
         return runner.run(argv, env={**self.environment(), **kwargs.pop("env", {})}, **kwargs)
 
     def rendered(self) -> dict:
-        """The fully interpolated compose model; secrets found in it are registered for redaction."""
-        model = json.loads(self.run(cmd.config_json(self.config.stack)).stdout)
+        """The fully interpolated compose model, rendered once per TAG and files' state; secrets
+        found in it are registered for redaction. Callers must not change the returned dict."""
+        argv = cmd.config_json(self.config.stack)
+        stack = self.config.stack
+        key = (tuple(argv), hash(frozenset({**os.environ, **self.environment()}.items())),
+               _file_stamps([*stack.compose_files, *([stack.env_file] if stack.env_file else [])]))
+        if key not in _rendered:
+            _rendered[key] = self._render(argv)
+        return _rendered[key]
+
+    def _render(self, argv: list[str]) -> dict:
+        model = json.loads(self.run(argv).stdout)
         for service in model.get("services", {}).values():
             for key, value in (service.get("environment") or {}).items():
                 if value and any(word in key.upper() for word in _SECRET_WORDS):

@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .guards import THROWAWAY_VOLUME_PREFIX
 
-SUPPORTED_ENGINES = ("postgres",)
+SUPPORTED_ENGINES = ("postgres",)  # engines.ENGINES holds their implementations
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -18,6 +18,8 @@ class StackConfig:
     compose_files: tuple[Path, ...]
     env_file: Path | None = None
     environment: str = "prod"
+    # One operation at a time per stack: deploy, rollback, backup, restore and volume switch share it.
+    lock_dir: str = "/var/lib/opsuite/locks"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,6 @@ class BackupConfig:
     uploads_path: str = "/uploads"
     min_free_bytes: int = 512 * 1024 * 1024
     free_space_factor: float = 2.0
-    lock_dir: str = "/var/lib/opsuite/locks"
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,10 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         section, key = dotted.split(".", 1)
         raw.setdefault(section, {})[key] = value
     stack_raw = dict(raw.get("stack", {}))
+    backup_raw = raw.get("backup", {})
+    if "lock_dir" in backup_raw:  # its first home; the lock was always the whole stack's
+        stack_raw.setdefault("lock_dir", backup_raw["lock_dir"])
+        raw["backup"] = {k: v for k, v in backup_raw.items() if k != "lock_dir"}
     if "project" not in stack_raw or "compose_files" not in stack_raw:
         raise ConfigError(f"{path}: [stack] needs project and compose_files")
     base = path.parent

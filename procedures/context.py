@@ -1,9 +1,10 @@
-"""What every procedure receives: the checked config, the release TAG and the compose runner."""
+"""What every procedure receives: the checked config, the release TAG, the compose runner and the engine."""
 
 from dataclasses import dataclass
 
 from .compose import Compose
 from .config import OpsConfig
+from .engines import Engine, engine_for
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,15 @@ class OpsContext:
     @property
     def compose(self) -> Compose:
         return Compose(self.config, self.tag)
+
+    @property
+    def engine(self) -> Engine:
+        return engine_for(self.config)
+
+    @property
+    def database(self):
+        """The stack's live database, as its engine reaches it."""
+        return self.engine.live(self)
 
     def with_tag(self, tag: str) -> "OpsContext":
         return OpsContext(self.config, tag)

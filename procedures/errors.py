@@ -1,4 +1,17 @@
-"""The suite's error tree: every failure a procedure raises is an OpsError."""
+"""The suite's error tree, in one place: every failure a procedure raises on purpose is an OpsError.
+
+    OpsError
+    ├── ConfigError          a setting is missing or invalid
+    ├── UnsafeOperation      a command or action that could lose data was refused
+    ├── LockHeld             another operation holds the stack's lock
+    ├── NotReady             a service or endpoint did not become healthy or ready
+    ├── CommandFailed        a command exited non-zero
+    ├── BackupError          a backup step failed
+    │   └── OffsiteError     the offsite copy failed (the verified local backup stays)
+    ├── RestoreError         a restore could not run or does not match its manifest
+    ├── SwitchError          a volume switch failed and was undone
+    └── DeployError          a deploy step failed
+"""
 
 
 class OpsError(Exception):
@@ -31,3 +44,23 @@ class CommandFailed(OpsError):
         super().__init__(
             f"command failed (exit {returncode}): {' '.join(argv)}\n{stderr_tail}".rstrip()
         )
+
+
+class BackupError(OpsError):
+    """A backup step failed; earlier backups are untouched and nothing was pruned."""
+
+
+class OffsiteError(BackupError):
+    """The offsite copy failed; the verified local backup stays and the next run uploads it."""
+
+
+class RestoreError(OpsError):
+    """The restore could not run or the copy does not match its manifest; nothing was deleted."""
+
+
+class SwitchError(OpsError):
+    """The switch failed; the stack was put back on the volume it used before."""
+
+
+class DeployError(OpsError):
+    """A deploy step failed; the previous release keeps (or is put back to) serving."""

@@ -81,4 +81,4 @@ def hold(lock_dir: str, project: str, action: str, *, break_stale: bool = False)
 
 def hold_stack(config, action: str, *, break_stale: bool = False):
     """The operations lock of one configured stack (deploy, rollback and backup share it)."""
-    return hold(config.backup.lock_dir, config.stack.project, action, break_stale=break_stale)
+    return hold(config.stack.lock_dir, config.stack.project, action, break_stale=break_stale)

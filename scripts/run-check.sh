@@ -36,45 +36,10 @@ notify() {  # notify STATUS EXIT_CODE; never fails the script
     local py
     py=.venv/bin/python3
     [[ -x "$py" ]] || py=python3
-    # The URL travels in the environment, never in argv (visible in ps) or in output.
-    OPSUITE_CHECK="$CHECK" OPSUITE_STATUS="$1" OPSUITE_EXIT_CODE="$2" "$py" - <<'PY' \
+    # procedures/notify.py sends the GET. The URL travels in the environment, never in argv (visible
+    # in ps) or in output.
+    OPSUITE_CHECK="$CHECK" OPSUITE_STATUS="$1" OPSUITE_EXIT_CODE="$2" "$py" -m procedures.notify \
         || say "WARNING: notification failed (the check's result stands)"
-import base64, os, sys, urllib.error, urllib.parse, urllib.request
-
-url = urllib.parse.urlsplit(os.environ["NOTIFY_URL"])
-host = url.hostname or "?"
-try:
-    port = url.port
-except ValueError:
-    port = None
-shown = f"{url.scheme}://{host}" + (f":{port}" if port else "")
-if url.scheme not in ("http", "https") or not url.hostname:
-    print(f"opsuite: WARNING: not notifying: NOTIFY_URL must be an http(s) URL (got {url.scheme or 'no'} scheme)")
-    sys.exit(1)
-params = urllib.parse.urlencode({"check": os.environ["OPSUITE_CHECK"], "status": os.environ["OPSUITE_STATUS"],
-                                 "exit_code": os.environ["OPSUITE_EXIT_CODE"]})
-netloc = url.netloc.rpartition("@")[2]
-target = urllib.parse.urlunsplit((url.scheme, netloc, url.path or "/",
-                                  f"{url.query}&{params}" if url.query else params, ""))
-request = urllib.request.Request(target, headers={"User-Agent": "opsuite-run-check"})
-if url.username is not None:
-    creds = f"{urllib.parse.unquote(url.username)}:{urllib.parse.unquote(url.password or '')}"
-    request.add_header("Authorization", "Basic " + base64.b64encode(creds.encode()).decode())
-try:
-    with urllib.request.urlopen(request, timeout=10) as response:
-        code = response.status
-except urllib.error.HTTPError as e:
-    print(f"opsuite: WARNING: notification to {shown} answered HTTP {e.code}")
-    sys.exit(1)
-except urllib.error.URLError as e:
-    reason = e.reason if isinstance(e.reason, str) else (getattr(e.reason, "strerror", None) or type(e.reason).__name__)
-    print(f"opsuite: WARNING: notification to {shown} not delivered: {reason}")
-    sys.exit(1)
-except Exception as e:  # timeouts and the like; never print the message, it may quote the URL
-    print(f"opsuite: WARNING: notification to {shown} not delivered: {type(e).__name__}")
-    sys.exit(1)
-print(f"opsuite: notified {shown} (status={os.environ['OPSUITE_STATUS']}, HTTP {code})")
-PY
 }
 
 

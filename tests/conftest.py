@@ -1,6 +1,8 @@
+import socket
+
 import pytest
 
-from . import disposable
+from testkit import disposable
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -44,3 +46,12 @@ def backup_stack(running_stack):
     running_stack.crypt_password = "crypt-" + running_stack.password
     disposable.configure_offsite(running_stack, running_stack.crypt_password)
     return running_stack
+
+
+@pytest.fixture
+def closed_port():
+    """A port on 127.0.0.1 that is bound but not listening: connections are refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield sock.getsockname()[1]
+    sock.close()

@@ -20,8 +20,9 @@ def ps_json(stack: StackConfig) -> list[str]:
     return compose(stack, "ps", "--all", "--format", "json")
 
 
-def pull(stack: StackConfig, services: list[str]) -> list[str]:
-    return compose(stack, "pull", *services)
+def pull_missing(stack: StackConfig, services: list[str]) -> list[str]:
+    """Pull only the images that are not here yet (a TAG's images never change once pushed)."""
+    return compose(stack, "pull", "--policy", "missing", *services)
 
 
 def up(stack: StackConfig, services: list[str], *, no_deps: bool = False,

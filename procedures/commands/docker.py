@@ -24,6 +24,14 @@ def image_inspect(ref: str) -> list[str]:
     return ["docker", "image", "inspect", ref]
 
 
+def image_id(ref: str) -> list[str]:
+    return ["docker", "image", "inspect", "--format", "{{.Id}}", ref]
+
+
+def docker_root_dir() -> list[str]:
+    return ["docker", "info", "--format", "{{.DockerRootDir}}"]
+
+
 def service_containers(project: str, service: str) -> list[str]:
     """IDs of the running containers of one compose service (works without rendering compose)."""
     return ["docker", "ps", "--quiet",

@@ -1,6 +1,10 @@
 """argv builders and SQL for Postgres client tools; connection details come from PG* env vars."""
 
 SERVER_VERSION_SQL = "SHOW server_version_num"
+SERVER_VERSION_TEXT_SQL = "SHOW server_version"
+SYSTEM_IDENTIFIER_SQL = "SELECT system_identifier FROM pg_control_system()"
+USER_TABLES_SQL = ("SELECT count(*) FROM information_schema.tables "
+                   "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")
 ALEMBIC_REVISION_SQL = (
     "SELECT CASE WHEN to_regclass('alembic_version') IS NULL THEN '' "
     "ELSE (SELECT string_agg(version_num, ',') FROM alembic_version) END"

@@ -5,10 +5,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from procedures import backup, backup_names, database
+from procedures.backup import names as backup_names
+from procedures.backup import pipeline as backup
 from procedures.commands import files as files_cmd
 
-from .backup_helpers import in_box, local_files, manifest_of, plant_aged_copy, remote_files, with_offsite
+from testkit.backup_helpers import in_box, local_files, manifest_of, plant_aged_copy, remote_files, with_offsite
 
 pytestmark = pytest.mark.stack
 
@@ -32,11 +33,11 @@ def test_manifest_describes_the_dump_exactly(backup_stack):
     base = ctx.config.http.base_url
     for i in range(5):
         assert httpx.post(f"{base}/notes", json={"body": f"manifest row {i}"}).status_code == 201
-    expected = int(database.query(ctx, "SELECT count(*) FROM notes"))
+    expected = int(ctx.database.query("SELECT count(*) FROM notes"))
     result = backup.backup(ctx)
     recorded = manifest_of(ctx, result.set_name)
     assert recorded["row_counts"]["public.notes"] == expected
-    assert recorded["alembic_revision"] == database.alembic_revision(ctx) == "0001_notes_and_outbox"
+    assert recorded["alembic_revision"] == ctx.engine.schema_revision(ctx.database) == "0001_notes_and_outbox"
     assert recorded["tag"] == "1.0.0" and recorded["server_version_num"] >= 150000
     assert recorded["dump"]["sha256"] == in_box(ctx, files_cmd.sha256(result.dump_path)).stdout.split()[0]
 

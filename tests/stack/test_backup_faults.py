@@ -5,14 +5,19 @@ import time
 
 import pytest
 
-from procedures import backup, backup_names, install, runner
-from procedures.backup_box import backup_box
+from procedures import runner
+from procedures.backup import names as backup_names
+from procedures.backup import pipeline as backup
+from procedures.backup import verify
+from procedures.release import install
+from procedures.backup.box import backup_box
 from procedures.commands import docker as docker_cmd
 from procedures.commands import files as files_cmd
-from procedures.dump import BackupError
-from procedures.offsite import OffsiteError
+from procedures.errors import BackupError
+from procedures.errors import OffsiteError
 
-from .backup_helpers import in_box, local_files, remote_files
+from testkit.backup_helpers import in_box, local_files, remote_files
+from testkit import faults
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -112,11 +117,11 @@ def test_interrupted_dump_leaves_no_final_name_and_prunes_nothing(stack):
 def test_corrupted_dump_is_caught_by_verification(stack):
     ctx = stack.ctx
     result = backup.backup(ctx)
-    in_box(ctx, files_cmd.flip_byte(result.dump_path, result.dump_size // 2))
+    in_box(ctx, faults.flip_byte(result.dump_path, result.dump_size // 2))
     with backup_box(ctx) as box:
         with pytest.raises(BackupError, match="checksum .* differs .* corrupted"):
-            backup.verify_set(box, ctx.config.backup.directory, result.set_name)
-    in_box(ctx, files_cmd.flip_byte(result.dump_path, 0))
+            verify.verify_set(ctx.engine, box, ctx.config.backup.directory, result.set_name)
+    in_box(ctx, faults.flip_byte(result.dump_path, 0))
     with backup_box(ctx) as box:
         with pytest.raises(BackupError, match="not a readable pg_dump archive|checksum"):
-            backup.verify_set(box, ctx.config.backup.directory, result.set_name)
+            verify.verify_set(ctx.engine, box, ctx.config.backup.directory, result.set_name)

@@ -4,7 +4,8 @@ import pytest
 
 import httpx
 
-from procedures import database, install, volumes
+from procedures.release import install
+from procedures.stack import volumes
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -19,7 +20,7 @@ def test_down_and_reinstall_keep_volume_identity_and_data(fresh_stack):
     install.check_ready(ctx)
     base = ctx.config.http.base_url
     assert httpx.post(f"{base}/notes", json={"body": "sentinel before restart"}).status_code == 201
-    cluster = database.system_identifier(ctx)
+    cluster = ctx.database.system_identifier()
 
     ctx.compose.down()
 
@@ -33,4 +34,4 @@ def test_down_and_reinstall_keep_volume_identity_and_data(fresh_stack):
     bodies = [note["body"] for note in httpx.get(f"{base}/notes").json()]
     assert "sentinel before restart" in bodies
     assert volumes.require_database_volume(ctx.config.volumes.database).identity == first.facts.identity
-    assert database.system_identifier(ctx) == cluster
+    assert ctx.database.system_identifier() == cluster

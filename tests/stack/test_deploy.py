@@ -1,6 +1,5 @@
 """Deploy, rollback and failure paths on a disposable stack, run as an operator runs them."""
 
-import json
 import signal
 import subprocess
 import time
@@ -8,9 +7,13 @@ import time
 import httpx
 import pytest
 
-from procedures import backup_names, database, ledger, lock, release, volumes
+from procedures import ledger
+from procedures import lock
+from procedures.backup import names as backup_names
+from procedures.stack import serving as release
+from procedures.stack import volumes
 
-from .ops_run import ROOT, check_argv, run_check
+from testkit.ops_run import ROOT, check_argv, run_check
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -30,15 +33,15 @@ def deployed(backup_stack):
     ctx = backup_stack.ctx
     assert httpx.post(f"{ctx.config.http.base_url}/notes", json={"body": "sentinel"}).status_code == 201
     backup_stack.identity = volumes.require_database_volume(ctx.config.volumes.database).identity
-    backup_stack.cluster = database.system_identifier(ctx)
+    backup_stack.cluster = ctx.database.system_identifier()
     return backup_stack
 
 
 def assert_data_intact(stack):
     ctx = stack.ctx
     assert volumes.require_database_volume(ctx.config.volumes.database).identity == stack.identity
-    assert database.system_identifier(ctx) == stack.cluster
-    assert database.query(ctx, "SELECT count(*) FROM notes WHERE body = 'sentinel'") == "1"
+    assert ctx.database.system_identifier() == stack.cluster
+    assert ctx.database.query("SELECT count(*) FROM notes WHERE body = 'sentinel'") == "1"
 
 
 def assert_backup_preceded_migration(entry):
@@ -83,16 +86,16 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
 
 @pytest.mark.parametrize("tag_args", [[], ["--tag=latest"], ["--tag=9.9.9"]], ids=["missing", "latest", "nonexistent"])
 def test_invalid_tag_is_refused_before_anything_changes(deployed, tmp_path, tag_args):
-    before = (serving(deployed), database.alembic_revision(deployed.ctx), release.running_tag(deployed.ctx))
+    before = (serving(deployed), deployed.ctx.engine.schema_revision(deployed.ctx.database), release.running_tag(deployed.ctx))
     done, _ = run_check(deployed, tmp_path, "deploy", *tag_args)
     assert done.returncode != 0
     assert "TAG" in done.stdout or "not available" in done.stdout
-    assert (serving(deployed), database.alembic_revision(deployed.ctx), release.running_tag(deployed.ctx)) == before
+    assert (serving(deployed), deployed.ctx.engine.schema_revision(deployed.ctx.database), release.running_tag(deployed.ctx)) == before
 
 
 def test_second_deploy_is_refused_while_the_lock_is_held(deployed, tmp_path):
     cfg = deployed.ctx.config
-    with lock.hold(cfg.backup.lock_dir, cfg.stack.project, "backup"):
+    with lock.hold(cfg.stack.lock_dir, cfg.stack.project, "backup"):
         done, _ = run_check(deployed, tmp_path, "deploy", "--tag=1.1.0")
     assert done.returncode != 0 and "is locked by backup by" in done.stdout
 
@@ -113,7 +116,7 @@ def test_interrupted_deploy_leaves_previous_release_and_no_lock(deployed, tmp_pa
     proc.send_signal(signum)
     output, _ = proc.communicate(timeout=300)
     assert proc.returncode != 0, output[-2000:]
-    assert not lock.lock_path(cfg.backup.lock_dir, cfg.stack.project).exists(), "the lock must be released"
+    assert not lock.lock_path(cfg.stack.lock_dir, cfg.stack.project).exists(), "the lock must be released"
     assert serving(deployed) == before
     done, _ = run_check(deployed, tmp_path, "deploy", "--tag=1.1.0")
     assert done.returncode == 0, done.stdout[-3000:]

@@ -8,10 +8,12 @@ import docker
 import httpx
 import pytest
 
-from procedures import backup, install, volumes
+from procedures.backup import pipeline as backup
+from procedures.release import install
+from procedures.stack import volumes
 from procedures.errors import UnsafeOperation
 
-from .ops_run import run_check
+from testkit.ops_run import run_check
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 

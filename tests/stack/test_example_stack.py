@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from procedures import health, http_checks, install, volumes
+from procedures.stack import readiness as http_checks
+from procedures.stack import services as health
+from procedures.stack import volumes
 from procedures.commands import compose as cmd
 from procedures.context import OpsContext
 from procedures.errors import CommandFailed, UnsafeOperation

@@ -5,12 +5,14 @@ import json
 import httpx
 import pytest
 
-from procedures import backup, restore, runner
-from procedures.backup_box import backup_box
-from procedures.commands import files as files_cmd
+from procedures import runner
+from procedures.backup import pipeline as backup
+from procedures.restore import choose, compare, throwaway
+from procedures.backup.box import backup_box
 
-from .backup_helpers import in_box, local_files
-from .ops_run import run_check
+from testkit.backup_helpers import in_box, local_files
+from testkit.ops_run import run_check
+from testkit import faults
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -58,22 +60,22 @@ def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_s
     result = backup.backup(ctx)
     good = backup.backup(ctx)
     with backup_box(ctx) as box:
-        with pytest.raises(restore.RestoreError, match="not found in the backups volume"):
-            restore.choose_backup(ctx, box, "demo_zenops_20200101T000000Z.dump")
+        with pytest.raises(choose.RestoreError, match="not found in the backups volume"):
+            choose.choose_backup(ctx, box, "demo_zenops_20200101T000000Z.dump")
     before = local_files(ctx)
 
-    in_box(ctx, files_cmd.flip_byte(result.dump_path, result.dump_size // 2))
+    in_box(ctx, faults.flip_byte(result.dump_path, result.dump_size // 2))
     with backup_box(ctx) as box:
-        with pytest.raises(restore.RestoreError, match="failed verification, not restoring it"):
-            restore.choose_backup(ctx, box, result.set_name)
+        with pytest.raises(choose.RestoreError, match="failed verification, not restoring it"):
+            choose.choose_backup(ctx, box, result.set_name)
     assert set(local_files(ctx)) == set(before), "a bad backup is reported, never deleted"
 
     with backup_box(ctx) as box:
-        chosen = restore.choose_backup(ctx, box, good.set_name)
-        tampered = restore.Chosen(chosen.set_name, {**chosen.manifest, "row_counts": {
+        chosen = choose.choose_backup(ctx, box, good.set_name)
+        tampered = choose.Chosen(chosen.set_name, {**chosen.manifest, "row_counts": {
             **chosen.manifest["row_counts"], "public.notes": chosen.manifest["row_counts"]["public.notes"] + 1}})
-        with restore.throwaway_server(ctx, box, chosen.manifest["database"]) as server:
-            restore.restore_dump(server, tampered, 2)
-            rows = restore.compare_counts(tampered.manifest, restore.restored_counts(server))
+        with throwaway.throwaway_server(ctx, box, chosen.manifest["database"]) as server:
+            ctx.engine.restore_dump(server, tampered.dump_in_backups, 2)
+            rows = compare.compare_counts(tampered.manifest, ctx.engine.row_counts(server))
     assert [r["table"] for r in rows if not r["match"]] == ["public.notes"]
     assert leftovers(backup_stack) == ("", "")

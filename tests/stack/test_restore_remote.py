@@ -5,12 +5,13 @@ import json
 import httpx
 import pytest
 
-from procedures import backup, remote_fetch
-from procedures.commands import files as files_cmd
+from procedures.backup import pipeline as backup
+from procedures.restore import from_remote as remote_fetch
 
-from .. import disposable
-from .backup_helpers import in_box, local_files, remote_files, with_offsite
-from .ops_run import run_check
+from testkit import disposable
+from testkit.backup_helpers import in_box, local_files, remote_files, with_offsite
+from testkit.ops_run import run_check
+from testkit import faults
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -32,7 +33,7 @@ def test_from_remote_restores_the_offsite_copy_when_the_local_one_is_corrupted(b
     ctx = backup_stack.ctx
     assert httpx.post(f"{ctx.config.http.base_url}/notes", json={"body": "offsite"}).status_code == 201
     result = backup.backup(ctx)
-    in_box(ctx, files_cmd.flip_byte(result.dump_path, result.dump_size // 2))
+    in_box(ctx, faults.flip_byte(result.dump_path, result.dump_size // 2))
     local_before = local_files(ctx)
 
     local, _ = run_check(backup_stack, tmp_path, "restore_drill", f"--backup={result.set_name}")

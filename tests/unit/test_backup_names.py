@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from procedures.backup_names import SUFFIXES, group_files, parse_set_name, set_name
+from procedures.backup.names import SUFFIXES, group_files, parse_set_name, set_name
 from procedures.errors import ConfigError
 
 pytestmark = pytest.mark.unit

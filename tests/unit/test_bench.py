@@ -8,7 +8,7 @@ import pytest
 from bench import commands, load, rss_probe, stats
 from procedures.commands import postgres as pg
 from procedures.errors import UnsafeOperation
-from tests.stack.ops_run import check_argv
+from testkit.ops_run import check_argv
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 
-from procedures import config_edit
+from procedures.restore import config_edit
 from procedures.errors import ConfigError
 
 pytestmark = pytest.mark.unit

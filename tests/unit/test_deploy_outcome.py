@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from procedures import deploy, ledger
+from procedures import ledger
+from procedures.release import deploy
 
 pytestmark = pytest.mark.unit
 

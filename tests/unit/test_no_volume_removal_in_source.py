@@ -18,7 +18,7 @@ FORBIDDEN = [
 
 def product_sources():
     files = [ROOT / "conftest.py", *sorted((ROOT / "procedures").rglob("*.py")),
-             *sorted((ROOT / "ops_checks").rglob("*.py"))]
+             *sorted((ROOT / "runbook_plugin").rglob("*.py")), *sorted((ROOT / "ops_checks").rglob("*.py"))]
     return [f for f in files if f.name != "guards.py"]  # guards.py names them in order to refuse them
 
 
@@ -34,7 +34,7 @@ EXEMPT = re.compile(r"def remove_throwaway_volume\(.*?(?=\n\n\ndef |\Z)", re.S)
 def test_the_only_volume_removal_is_the_guarded_throwaway_one():
     text = (ROOT / "procedures" / "commands" / "docker.py").read_text()
     assert len(EXEMPT.findall(text)) == 1
-    assert "THROWAWAY_VOLUME_PREFIX" in (ROOT / "procedures" / "restore.py").read_text()
+    assert "THROWAWAY_VOLUME_PREFIX" in (ROOT / "procedures" / "restore" / "throwaway.py").read_text()
 
 
 @pytest.mark.parametrize("path", product_sources(), ids=lambda p: str(p.relative_to(ROOT)))

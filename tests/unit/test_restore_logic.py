@@ -4,10 +4,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from procedures import disaster, restore
+from procedures.restore import choose, disaster
 from procedures.commands import compose, files, rclone
 from procedures.config import StackConfig
 from procedures.errors import UnsafeOperation
+from testkit import faults
 
 pytestmark = pytest.mark.unit
 
@@ -18,12 +19,12 @@ NAMES = ["prod_zenops_20261101T023000Z.dump", "prod_zenops_20261101T023000Z.mani
 
 
 def test_newest_verified_set_is_picked_never_an_unverified_or_partial_one():
-    assert restore.pick_set(NAMES, None, "here", "ls") == "prod_zenops_20261102T023000Z"
+    assert choose.pick_set(NAMES, None, "here", "ls") == "prod_zenops_20261102T023000Z"
 
 
 def test_requested_set_by_set_name_or_file_name():
-    assert restore.pick_set(NAMES, "prod_zenops_20261101T023000Z", "here", "ls") == "prod_zenops_20261101T023000Z"
-    assert restore.pick_set(NAMES, "/backups/prod_zenops_20261101T023000Z.dump", "here", "ls") == "prod_zenops_20261101T023000Z"
+    assert choose.pick_set(NAMES, "prod_zenops_20261101T023000Z", "here", "ls") == "prod_zenops_20261101T023000Z"
+    assert choose.pick_set(NAMES, "/backups/prod_zenops_20261101T023000Z.dump", "here", "ls") == "prod_zenops_20261101T023000Z"
 
 
 @pytest.mark.parametrize("requested, message", [
@@ -32,19 +33,19 @@ def test_requested_set_by_set_name_or_file_name():
     ("whatever", "not found in gdrive:x; list the sets there: rclone lsl gdrive:x"),
 ])
 def test_bad_requests_say_why(requested, message):
-    with pytest.raises(restore.RestoreError, match=message):
-        restore.pick_set(NAMES, requested, "gdrive:x", "rclone lsl gdrive:x")
+    with pytest.raises(choose.RestoreError, match=message):
+        choose.pick_set(NAMES, requested, "gdrive:x", "rclone lsl gdrive:x")
 
 
 def test_nothing_verified_names_the_fix():
-    with pytest.raises(restore.RestoreError, match="run `pytest ops_checks/backup.py` first"):
-        restore.pick_set(["prod_zenops_20261103T023000Z.dump"], None, "the backups volume", "ls")
+    with pytest.raises(choose.RestoreError, match="run `pytest ops_checks/backup.py` first"):
+        choose.pick_set(["prod_zenops_20261103T023000Z.dump"], None, "the backups volume", "ls")
 
 
-def test_dump_path_inside_the_restore_server():
+def test_dump_path_inside_the_backups_volume():
     manifest = {"dump": {"file": "s.dump"}}
-    assert restore.Chosen("s", manifest).dump_path_in_server == "/backups/s.dump"
-    assert restore.Chosen("s", manifest, "from-remote-s").dump_path_in_server == "/backups/from-remote-s/s.dump"
+    assert choose.Chosen("s", manifest).dump_in_backups == "s.dump"
+    assert choose.Chosen("s", manifest, "from-remote-s").dump_in_backups == "from-remote-s/s.dump"
 
 
 def test_new_volume_names_replace_an_earlier_restore_stamp():
@@ -69,4 +70,4 @@ def test_argv_of_the_new_commands():
         "rclone", "copy", "--include", "/prod_zenops_20261101T023000Z.*", "gdrive:Z/prod", "/backups/x.partial"]
     assert files.make_dir("/backups/x") == ["mkdir", "--parents", "--", "/backups/x"]
     assert files.remove_tree("/backups/x") == ["rm", "-rf", "--", "/backups/x"]
-    assert files.flip_byte("/backups/a.dump", 7)[-2:] == ["/backups/a.dump", "7"]
+    assert faults.flip_byte("/backups/a.dump", 7)[-2:] == ["/backups/a.dump", "7"]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from procedures.errors import ConfigError, UnsafeOperation
-from procedures.retention import (BackupSet, Deleted, Kept, RetentionDecision, RetentionPolicy, decide,
+from procedures.backup.retention import (BackupSet, Deleted, Kept, RetentionDecision, RetentionPolicy, decide,
                                   expected_listing, local_policy, remote_policy)
 
 pytestmark = pytest.mark.unit

@@ -7,7 +7,6 @@ ops_checks/, a .venv/bin/pytest symlink to this venv's pytest), so real pytest r
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -168,6 +167,9 @@ def fake_repo(tmp_path):
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     shutil.copy2(RUN_CHECK, repo / "scripts" / "run-check.sh")
+    (repo / "procedures").mkdir()
+    for name in ("__init__.py", "redact.py", "notify.py"):  # all the notifier may import from the repo
+        shutil.copy2(ROOT / "procedures" / name, repo / "procedures" / name)
     (repo / ".venv" / "bin").mkdir(parents=True)
     (repo / ".venv" / "bin" / "pytest").symlink_to(Path(sys.prefix) / "bin" / "pytest")
     (repo / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
@@ -327,15 +329,6 @@ def test_notify_url_token_is_kept_in_the_request_and_never_printed(fake_repo, ho
                                        "status": ["failure"], "exit_code": ["1"]}
     assert "TOKEN-IN" not in result.output
     assert hook.base in result.output
-
-
-@pytest.fixture
-def closed_port():
-    """A port on 127.0.0.1 that is bound but not listening: connections are refused."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
 
 
 @pytest.mark.parametrize("check, code", [("passing", 0), ("failing", 1)])

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from procedures.errors import ConfigError
-from procedures.tags import validate_tag
+from procedures.release.tags import validate_tag
 
 pytestmark = pytest.mark.unit
 

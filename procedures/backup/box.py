@@ -1,0 +1,56 @@
+"""One long-lived container of the `backup` service per run: every backup command execs in it.
+
+Starting one container instead of one per command keeps the run close to the raw pg_dump cost.
+"""
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterator
+
+from .. import runner
+from ..commands import docker as cmd
+from ..context import OpsContext
+
+
+@dataclass(frozen=True)
+class BackupBox:
+    name: str
+
+    def run(self, argv: list[str], **kwargs) -> runner.Completed:
+        return runner.run(cmd.exec_in(self.name, argv), **kwargs)
+
+    def session(self, argv: list[str]):
+        return runner.session(cmd.exec_in(self.name, argv))
+
+    def volume_at(self, destination: str) -> str:
+        """Name of the volume mounted at destination (compose may have prefixed or renamed it)."""
+        mounts = json.loads(runner.run(cmd.container_mounts(self.name)).stdout)
+        return next(m["Name"] for m in mounts if m["Destination"] == destination)
+
+
+def remove_leftover_boxes(ctx: OpsContext) -> list[str]:
+    """Remove backup containers a killed run left behind; call only while holding the lock."""
+    prefix = f"{ctx.config.stack.project}-backup-"
+    names = runner.run(cmd.container_names(prefix)).stdout.split()
+    for name in (n for n in names if n.startswith(prefix)):
+        runner.run(cmd.remove_container(name), check=False)
+    return names
+
+
+@contextlib.contextmanager
+def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
+    """Start the backup service detached, yield it, always remove it.
+
+    --no-deps: a backup never starts the database itself; a stopped database fails the preflight.
+    """
+    remove_leftover_boxes(ctx)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    name = f"{ctx.config.stack.project}-backup-{stamp}-{os.getpid()}"
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(runner.run, cmd.remove_container(name), check=False)
+        ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name,
+                             no_deps=True)
+        yield BackupBox(name)

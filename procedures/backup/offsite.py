@@ -1,0 +1,84 @@
+"""Offsite copies with rclone: remote check, upload of whatever is missing, verification by hash."""
+
+import json
+from dataclasses import dataclass
+
+from ..commands import rclone as cmd
+from ..errors import CommandFailed, OffsiteError
+from .box import BackupBox
+
+
+@dataclass(frozen=True)
+class RemoteStatus:
+    path: str
+    remote_type: str
+
+    @property
+    def crypt(self) -> bool:
+        return self.remote_type == "crypt"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    size: int
+    hashes: dict
+
+
+def remote_status(box: BackupBox, path: str) -> RemoteStatus:
+    """Check the remote is configured and reachable (creating its folder); name the fix if not."""
+    name = path.split(":", 1)[0]
+    try:
+        remotes = box.run(cmd.listremotes()).stdout
+    except CommandFailed as e:
+        raise OffsiteError(
+            f"rclone config is missing or invalid ({e.stderr_tail.splitlines()[-1] if e.stderr_tail else e}); "
+            "configure the remote: docker compose run --rm backup rclone config (docs/BACKUPS.md)"
+        ) from e
+    types = dict(line.split(None, 1) for line in remotes.splitlines() if line.strip())
+    if f"{name}:" not in types:
+        raise OffsiteError(
+            f"rclone remote '{name}:' is not configured in the rclone_config volume; configure it with "
+            "`docker compose run --rm backup rclone config` (docs/BACKUPS.md, Google Drive set-up)"
+        )
+    try:
+        box.run(cmd.mkdir(path), timeout=120)
+    except CommandFailed as e:
+        raise OffsiteError(
+            f"remote {path} is unreachable: {e.stderr_tail.splitlines()[-1] if e.stderr_tail else e}. "
+            "Check the network and the remote's credentials (rclone config reconnect); the local backup is kept"
+        ) from e
+    return RemoteStatus(path, types[f"{name}:"].strip())
+
+
+def list_remote(box: BackupBox, path: str) -> list[RemoteFile]:
+    try:
+        rows = json.loads(box.run(cmd.lsjson(path), timeout=300).stdout or "[]")
+    except CommandFailed as e:
+        raise OffsiteError(f"cannot list {path}: {e.stderr_tail}") from e
+    return sorted((RemoteFile(r["Name"], r["Size"], r.get("Hashes") or {}) for r in rows), key=lambda f: f.name)
+
+
+def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str], current: list[str],
+           present: set[str]) -> list[str]:
+    """Copy the named local files the remote lacks (`present`: the remote's listing); verify those
+    and the current set (size and hash).
+
+    Older sets already offsite are not re-hashed each night: that would read every kept dump.
+    """
+    if not names:
+        return []
+    missing = [n for n in names if n not in present]
+    to_check = sorted(set(missing) | set(current))
+    try:
+        if missing:
+            box.run(cmd.copy_files(directory, status.path, missing), timeout=6 * 3600)
+        box.run(cmd.check(directory, status.path, to_check, crypt=status.crypt), timeout=6 * 3600)
+    except CommandFailed as e:
+        raise OffsiteError(f"offsite copy to {status.path} failed or does not match: {e.stderr_tail}") from e
+    return missing
+
+
+def delete(box: BackupBox, status: RemoteStatus, names: list[str]) -> None:
+    for name in names:
+        box.run(cmd.delete_file(f"{status.path}/{name}"), timeout=300)

@@ -1,0 +1,239 @@
+"""The backup runbook: preflight, dump and verify, uploads archive, manifest, offsite copy, retention.
+
+`BACKUP` lists the steps once: `backup(ctx)` runs them all under the operations lock, and
+ops_checks/backup.py runs and asserts them one by one. Nothing is pruned unless every earlier
+step succeeded, and a failure never leaves a partial file under a final name.
+"""
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterator
+
+from .. import lock
+from ..commands import files as files_cmd
+from ..context import OpsContext
+from ..errors import BackupError
+from ..runbook import Runbook, Step
+from ..stack.serving import with_serving_tag
+from . import files, manifest, names, offsite, prune, retention, sets, verify
+from .box import BackupBox, backup_box
+from .dump import DumpResult, dump_database, remove_leftover_partials
+
+
+@dataclass(frozen=True)
+class Preflight:
+    server_version_num: int
+    dump_major: int
+    free_bytes: int
+    required_free_bytes: int
+    last_dump_bytes: int
+    leftover_partials: list[str]
+
+
+@dataclass
+class BackupRun:
+    ctx: OpsContext
+    box: BackupBox
+    now: datetime
+    database: str
+    set_name: str
+    preflight: Preflight | None = None
+    dump: DumpResult | None = None
+    uploads: dict | None = None
+    manifest: dict | None = None
+    remote: offsite.RemoteStatus | None = None
+    uploaded: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    # The directory and the remote folder are listed once; the files this run writes, uploads or
+    # removes are added or taken off here, so later steps need no second listing.
+    local_files: list[str] = field(default_factory=list)
+    remote_files: list[str] = field(default_factory=list)
+    local_prune: prune.PruneResult | None = None
+    remote_prune: prune.PruneResult | None = None
+
+    @property
+    def directory(self) -> str:
+        return self.ctx.config.backup.directory
+
+    def path(self, kind: str) -> str:
+        return f"{self.directory}/{files.file_name(self.set_name, kind)}"
+
+    def wrote(self, path: str) -> None:
+        self.local_files.append(path.rsplit("/", 1)[-1])
+
+    @property
+    def current_files(self) -> list[str]:
+        """The files of the set this run wrote."""
+        return [n for n in (self.dump and self.dump.path.rsplit("/", 1)[-1], self.uploads and self.uploads["file"],
+                            files.file_name(self.set_name, "manifest")) if n]
+
+
+def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None) -> BackupRun:
+    now = now or datetime.now(timezone.utc)
+    database = ctx.database.database_name()
+    name = names.set_name(ctx.config.stack.environment, database, now)
+    return BackupRun(ctx, box, now, database, name)
+
+
+@contextlib.contextmanager
+def open_run(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False) -> Iterator[BackupRun]:
+    """A backup run of the serving release: the lock (unless the caller holds it) and one backup
+    container for every step, both released on every exit."""
+    ctx = with_serving_tag(ctx)
+    with contextlib.ExitStack() as stack:
+        if not locked:
+            stack.enter_context(lock.hold_stack(ctx.config, "backup", break_stale=break_stale_lock))
+        box = stack.enter_context(backup_box(ctx))
+        yield start(ctx, box)
+
+
+def run_preflight(run: BackupRun) -> Preflight:
+    """Database reachable, the dump tool not older than the server, enough free disk; refuse otherwise."""
+    box, cfg = run.box, run.ctx.config.backup
+    server = run.ctx.engine.check_dump_client(box)
+    listing = files.list_files(box, run.directory)
+    leftovers = remove_leftover_partials(box, run.directory, listing)
+    run.local_files = [f.name for f in listing if f.name not in leftovers]
+    last = max((f.size for f in listing if f.name.endswith(run.ctx.engine.dump_suffix)), default=0)
+    required = max(cfg.min_free_bytes, int(cfg.free_space_factor * last))
+    free = files.free_bytes(box, run.directory)
+    if free < required:
+        raise BackupError(
+            f"only {free} bytes free in the backups volume, need {required} "
+            f"({cfg.free_space_factor}x the last dump of {last} bytes): free space or lower local_keep_days"
+        )
+    run.preflight = Preflight(server.server_version_num, server.client_major, free, required, last, leftovers)
+    return run.preflight
+
+
+def run_dump(run: BackupRun) -> DumpResult:
+    """Dump under a partial name, verify it is restorable, checksum it, give it its final name."""
+    started = time.monotonic()
+    run.dump = dump_database(run.ctx.engine, run.box, run.directory, run.set_name)
+    run.wrote(run.dump.path)
+    run.timings["dump"] = time.monotonic() - started
+    return run.dump
+
+
+def run_uploads_archive(run: BackupRun) -> dict | None:
+    """Archive the uploads volume beside the dump (partial name until complete), if enabled."""
+    cfg = run.ctx.config.backup
+    if not cfg.uploads_archive:
+        run.uploads = None
+        return None
+    final = run.path("uploads")
+    started = time.monotonic()
+    run.box.run(files_cmd.archive(cfg.uploads_path, final + files.PARTIAL))
+    size = files.size(run.box, final + files.PARTIAL)
+    checksum = files.sha256(run.box, final + files.PARTIAL)
+    run.box.run(files_cmd.rename(final + files.PARTIAL, final))
+    run.wrote(final)
+    run.timings["uploads"] = time.monotonic() - started
+    run.uploads = {"file": final.rsplit("/", 1)[-1], "size": size, "sha256": checksum}
+    return run.uploads
+
+
+def run_manifest(run: BackupRun) -> dict:
+    """Write the manifest (row counts, revision, checksums) last: a manifest on disk means a complete set."""
+    finished = datetime.now(timezone.utc)
+    run.manifest = manifest.build(
+        set_name=run.set_name, environment=run.ctx.config.stack.environment, engine=run.ctx.engine.name,
+        database=run.database, tag=run.ctx.tag, dump=run.dump, uploads=run.uploads,
+        started_at=run.now.isoformat(timespec="seconds"), finished_at=finished.isoformat(timespec="seconds"),
+        duration=(finished - run.now).total_seconds(),
+    )
+    manifest.write(run.box, run.path("manifest"), run.manifest)
+    run.wrote(run.path("manifest"))
+    return run.manifest
+
+
+def run_verify(run: BackupRun) -> dict:
+    """The set on disk agrees with its manifest."""
+    return verify.verify_written(run.box, run.directory, run.set_name, run.manifest)
+
+
+def complete_local_files(run: BackupRun) -> list[str]:
+    """Files of local sets that have a manifest (complete and verified), oldest set first."""
+    return sets.complete_files(run.local_files)
+
+
+def offsite_disabled(run: BackupRun) -> str | None:
+    if not run.ctx.config.offsite.enabled:
+        return "offsite copies are disabled in the config ([offsite] enabled = false)"
+    return None
+
+
+def run_remote_status(run: BackupRun) -> offsite.RemoteStatus:
+    """The remote is configured and reachable (its folder created); its files listed once."""
+    cfg = run.ctx.config
+    run.remote = offsite.remote_status(run.box, cfg.offsite.path(cfg.stack.environment))
+    run.remote_files = [f.name for f in offsite.list_remote(run.box, run.remote.path)]
+    return run.remote
+
+
+def run_upload(run: BackupRun) -> list[str]:
+    """Upload every complete local set the remote lacks (this one and any a failed run left behind)."""
+    started = time.monotonic()
+    run.uploaded = offsite.upload(run.box, run.directory, run.remote, complete_local_files(run),
+                                  run.current_files, set(run.remote_files))
+    run.remote_files += run.uploaded
+    run.timings["offsite"] = time.monotonic() - started
+    return run.uploaded
+
+
+def local_policy(run: BackupRun) -> retention.RetentionPolicy:
+    cfg = run.ctx.config.backup
+    return retention.local_policy(cfg.local_keep_days, daily=cfg.daily, weekly=cfg.weekly, monthly=cfg.monthly)
+
+
+def remote_policy(run: BackupRun) -> retention.RetentionPolicy:
+    cfg = run.ctx.config.offsite
+    return retention.remote_policy(cfg.keep_days, daily=cfg.daily, weekly=cfg.weekly, monthly=cfg.monthly)
+
+
+def run_prune_local(run: BackupRun) -> prune.PruneResult:
+    """Delete what the local policy does not keep; list the directory again as proof."""
+    run.local_prune = prune.prune_local(run.box, run.directory, run.local_files, local_policy(run), run.now)
+    return run.local_prune
+
+
+def run_prune_remote(run: BackupRun) -> prune.PruneResult:
+    """Delete what the offsite policy does not keep; list the remote again as proof."""
+    run.remote_prune = prune.prune_remote(run.box, run.remote, run.remote_files, remote_policy(run), run.now)
+    return run.remote_prune
+
+
+BACKUP = Runbook("backup", (
+    Step("preflight", run_preflight),
+    Step("dump", run_dump),
+    Step("uploads", run_uploads_archive),
+    Step("manifest", run_manifest),
+    Step("verify", run_verify),
+    Step("remote", run_remote_status, skip_reason=offsite_disabled),
+    Step("upload", run_upload, skip_reason=offsite_disabled),
+    Step("prune_local", run_prune_local),
+    Step("prune_remote", run_prune_remote, skip_reason=offsite_disabled),
+))
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    set_name: str
+    dump_path: str
+    dump_size: int
+    sha256: str
+    manifest: dict
+    uploaded: list[str]
+    local: prune.PruneResult
+    remote: prune.PruneResult | None
+    timings: dict[str, float]
+
+
+def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False) -> BackupResult:
+    """Run the whole backup runbook under the lock; prune only after every other step succeeded."""
+    with open_run(ctx, break_stale_lock=break_stale_lock, locked=locked) as run:
+        BACKUP.run_all(run)
+        return BackupResult(run.set_name, run.dump.path, run.dump.size, run.dump.sha256, run.manifest,
+                            run.uploaded, run.local_prune, run.remote_prune, run.timings)

@@ -1,0 +1,27 @@
+"""Backup sets as groups of files: which sets a listing holds and which of them are complete."""
+
+from . import names
+from .files import file_name
+from .retention import BackupSet
+
+
+def to_sets(filenames: list[str]) -> tuple[list[BackupSet], dict[str, set[str]]]:
+    """Backup sets from file names; a set counts as verified only when its dump and manifest exist."""
+    groups = names.group_files(filenames)
+    sets = []
+    for set_name, kinds in groups.items():
+        parsed = names.parse_set_name(set_name)
+        sets.append(BackupSet(set_name, parsed.taken_at, "manifest" in kinds and "dump" in kinds))
+    return sets, groups
+
+
+def complete_files(filenames: list[str]) -> list[str]:
+    """Files of the sets that have a manifest (complete and verified), oldest set first."""
+    sets, groups = to_sets(filenames)
+    return [file_name(s.name, kind) for s in sorted(sets, key=lambda s: s.taken_at) if s.verified
+            for kind in ("dump", "uploads", "manifest") if kind in groups[s.name]]
+
+
+def files_of(set_name: str, filenames: list[str]) -> list[str]:
+    """The files of one set among filenames (its dump, manifest and uploads archive)."""
+    return [n for n in filenames if names.parse_set_name(n) is not None and n.startswith(set_name + ".")]

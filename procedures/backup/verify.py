@@ -1,0 +1,35 @@
+"""Re-check a finished backup set on disk against its manifest before anything relies on it."""
+
+from ..errors import BackupError
+from . import files, manifest
+from .box import BackupBox
+
+
+def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
+    """Readable dump and checksums equal to the set's manifest; returns the manifest."""
+    recorded = manifest.read(box, f"{directory}/{files.file_name(set_name, 'manifest')}")
+    dump_path = f"{directory}/{recorded['dump']['file']}"
+    engine.verify_dump(box, dump_path)
+    actual = files.sha256(box, dump_path)
+    if actual != recorded["dump"]["sha256"]:
+        raise BackupError(f"{dump_path}: checksum {actual} differs from the manifest's {recorded['dump']['sha256']}: "
+                          "the dump is corrupted; do not restore it")
+    if recorded.get("uploads"):
+        uploads_path = f"{directory}/{recorded['uploads']['file']}"
+        if files.sha256(box, uploads_path) != recorded["uploads"]["sha256"]:
+            raise BackupError(f"{uploads_path}: checksum differs from the manifest: the archive is corrupted")
+    return recorded
+
+
+def verify_written(box: BackupBox, directory: str, set_name: str, expected: dict) -> dict:
+    """The set this run just wrote: its manifest reads back equal and every file has its recorded
+    size. The bytes were hashed and verified as they were written, so they are not read again."""
+    recorded = manifest.read(box, f"{directory}/{files.file_name(set_name, 'manifest')}")
+    if recorded != expected:
+        raise BackupError(f"the manifest of {set_name} on disk differs from the one written: the disk is failing?")
+    for part in ("dump", "uploads"):
+        if recorded.get(part):
+            path = f"{directory}/{recorded[part]['file']}"
+            if files.size(box, path) != recorded[part]["size"]:
+                raise BackupError(f"{path} has changed size since it was checksummed: do not trust this set")
+    return recorded

@@ -1,0 +1,59 @@
+"""Postgres running as a service of the stack (the first engine): the Engine interface for it."""
+
+import secrets
+
+from ...commands import postgres as pg
+from ...config import OpsConfig
+from . import dump as dumping
+from . import server as servers
+from .live import LiveDatabase
+
+_RESTORE_USER = "restore"
+
+
+class PostgresInStack:
+    """pg_dump -Fc in the backup service, pg_restore into a networkless server of the stack's db image."""
+
+    name = "postgres"
+    dump_suffix = ".dump"
+
+    def __init__(self, config: OpsConfig):
+        self.config = config
+
+    def live(self, ctx) -> LiveDatabase:
+        return LiveDatabase(ctx)
+
+    def server_version(self, db) -> str:
+        return db.query(pg.SERVER_VERSION_TEXT_SQL).strip()
+
+    def schema_revision(self, db) -> str:
+        return db.query(pg.ALEMBIC_REVISION_SQL).strip()
+
+    def user_table_count(self, db) -> int:
+        return int(db.query(pg.USER_TABLES_SQL))
+
+    def row_counts(self, db) -> dict[str, int]:
+        rows = [line.split("\t") for line in db.query(pg.ROW_COUNTS_SQL).splitlines() if line]
+        return {table: int(count) for table, count in rows}
+
+    def check_dump_client(self, box):
+        return dumping.check_dump_client(box)
+
+    def dump(self, box, path: str):
+        return dumping.dump(box, path)
+
+    def verify_dump(self, box, path: str) -> int:
+        return dumping.verify_dump(box, path)
+
+    def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
+                     credentials: tuple[str, str] | None = None):
+        """A networkless server on `volume`; with credentials (the stack's own, for a disaster
+        restore) the restored cluster is what the app expects, else a one-time restore user."""
+        user, password = credentials or (_RESTORE_USER, secrets.token_urlsafe(18))
+        return servers.start(ctx, box, servers.RestoreServer(container, volume, user, database, password), labels)
+
+    def stop_server(self, server) -> None:
+        servers.stop(server)
+
+    def restore_dump(self, server, dump_in_backups: str, jobs: int) -> float:
+        return servers.restore_dump(server, dump_in_backups, jobs)

@@ -1,0 +1,73 @@
+"""pg_dump -Fc in the backup container, with the manifest's facts read inside the dump's own snapshot.
+
+Row counts, server version and schema revision come from the snapshot pg_dump uses, so the
+manifest describes exactly what the dump holds, even while the app keeps writing.
+"""
+
+import re
+
+from ...commands import postgres as pg
+from ...errors import BackupError, CommandFailed
+from ..facts import DumpFacts, ServerFacts
+
+_END = "__END_OF_COUNTS__"
+
+
+def check_dump_client(box) -> ServerFacts:
+    """Database reachable and pg_dump not older than the server; refuse otherwise."""
+    try:
+        box.run(pg.isready())
+        server = int(box.run(pg.psql(pg.SERVER_VERSION_SQL)).stdout.strip())
+    except CommandFailed as e:
+        raise BackupError(f"database not reachable, nothing was written: {e.stderr_tail or e}") from e
+    match = re.search(r"(\d+)(?:\.\d+)?", box.run(pg.dump_version()).stdout)
+    client = int(match.group(1)) if match else 0
+    if client < server // 10000:
+        raise BackupError(
+            f"pg_dump {client} is older than the server ({server // 10000}): rebuild the backup image "
+            f"from postgres:{server // 10000} (BACKUP_IMAGE)"
+        )
+    return ServerFacts(server, client)
+
+
+def _read_in_snapshot(talk) -> DumpFacts:
+    # Over stdin psql runs a statement only at its ';' (unlike --command).
+    talk.send(pg.SERVER_VERSION_SQL + ";")
+    version = int(talk.read_line())
+    talk.send(pg.ALEMBIC_REVISION_SQL + ";")
+    revision = talk.read_line()
+    talk.send(pg.ROW_COUNTS_SQL + ";")
+    talk.send(f"\\echo {_END}")
+    counts = {}
+    for line in talk.read_until(_END):
+        table, count = line.split("\t")
+        counts[table] = int(count)
+    return DumpFacts(version, revision, counts)
+
+
+def dump(box, path: str) -> DumpFacts:
+    """pg_dump -Fc to path inside an exported snapshot; the facts come from that same snapshot."""
+    try:
+        with box.session(pg.psql_session()) as talk:
+            talk.send(pg.BEGIN_SNAPSHOT_SQL)
+            talk.read_line()
+            talk.send(pg.EXPORT_SNAPSHOT_SQL)
+            snapshot = talk.read_line()
+            box.run(pg.dump(path, snapshot))
+            facts = _read_in_snapshot(talk)
+            talk.send("COMMIT;")
+    except CommandFailed as e:
+        raise BackupError(f"pg_dump failed; no backup was written under a final name: {e}") from e
+    return facts
+
+
+def verify_dump(box, path: str) -> int:
+    """pg_restore must read the archive's table of contents; returns its entry count."""
+    try:
+        toc = box.run(pg.restore_list(path)).stdout
+    except CommandFailed as e:
+        raise BackupError(f"dump {path} is not a readable pg_dump archive: {e.stderr_tail}") from e
+    entries = [line for line in toc.splitlines() if line and not line.startswith(";")]
+    if not entries:
+        raise BackupError(f"dump {path} has an empty table of contents")
+    return len(entries)

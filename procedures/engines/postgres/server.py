@@ -1,0 +1,78 @@
+"""A throwaway Postgres with no network, on a volume of its own, the backups volume read-only.
+
+It runs the stack's own db image, so it is the server major the live database runs; the live
+database and its volume are never touched.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+from ... import runner
+from ...commands import docker as cmd
+from ...commands import postgres as pg
+from ...compose_model import database_mount
+from ...errors import CommandFailed, NotReady, RestoreError
+from ...redact import register_secret
+
+
+@dataclass
+class RestoreServer:
+    container: str
+    volume: str
+    user: str
+    database: str
+    password: str = field(repr=False)
+
+    def exec(self, argv: list[str], **kwargs) -> runner.Completed:
+        return runner.run(cmd.exec_in(self.container, argv, env_names=["PGPASSWORD"]),
+                          env={"PGPASSWORD": self.password}, **kwargs)
+
+    def query(self, sql: str) -> str:
+        return self.exec([*pg.psql(sql, self.database), "--host", "127.0.0.1", "--username", self.user]).stdout
+
+    def how_to_connect(self) -> str:
+        return (f"docker exec -it {self.container} psql -U {self.user} -d {self.database}\n"
+                f"clean up: docker rm -f {self.container} && docker volume rm {self.volume}")
+
+
+def _wait_ready(server: RestoreServer, timeout: float) -> None:
+    # TCP readiness: the official image's init-time server listens on the socket only.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.exec(["pg_isready", "--host", "127.0.0.1", "--username", server.user], check=False).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise NotReady(f"restore server {server.container} not ready after {timeout:.0f}s (docker logs {server.container})")
+
+
+def start(ctx, box, server: RestoreServer, labels: dict[str, str]) -> RestoreServer:
+    """Start a networkless Postgres from the stack's own db image on server.volume, backups read-only."""
+    model = ctx.compose.rendered()
+    db = model["services"][ctx.config.services.database]
+    data_path = database_mount(model, ctx.config)[1]
+    env = {"POSTGRES_PASSWORD": server.password, "POSTGRES_USER": server.user, "POSTGRES_DB": server.database}
+    if (db.get("environment") or {}).get("PGDATA"):
+        env["PGDATA"] = db["environment"]["PGDATA"]
+    register_secret(server.password)
+    runner.run(cmd.run_isolated_postgres(server.container, db["image"], server.volume, data_path,
+                                         box.volume_at(ctx.config.backup.directory), sorted(env), labels), env=env)
+    _wait_ready(server, ctx.config.restore.ready_timeout_seconds)
+    return server
+
+
+def stop(server: RestoreServer) -> None:
+    """Remove the server's container; its volume stays."""
+    runner.run(cmd.remove_container(server.container), check=False)
+
+
+def restore_dump(server: RestoreServer, dump_in_backups: str, jobs: int) -> float:
+    """pg_restore --no-owner --no-privileges with parallel jobs of a dump given relative to the
+    backups volume (mounted read-only in the server); returns seconds taken."""
+    started = time.monotonic()
+    try:
+        server.exec(pg.restore(f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.database, server.user, jobs),
+                    timeout=6 * 3600)
+    except CommandFailed as e:
+        name = dump_in_backups.rsplit("/", 1)[-1]
+        raise RestoreError(f"pg_restore of {name} failed (exit {e.returncode}): {e.stderr_tail}") from e
+    return time.monotonic() - started

@@ -1,0 +1,1 @@
+"""Releases by TAG: install, deploy, rollback and the tag rules."""

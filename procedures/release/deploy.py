@@ -1,0 +1,259 @@
+"""The deploy runbook: preflight, pull, backup, migrate, up, health, readyz, smoke, record.
+
+`DEPLOY` lists the steps once: `deploy(ctx, tag)` runs them all under the operations lock, and
+ops_checks/deploy.py runs and asserts them one by one. A failure after the app was touched rolls
+the app back to the release that served before (`finish`); the database is never restored
+automatically, the result says whether it needs one.
+"""
+
+import contextlib
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .. import ledger, lock, runner
+from ..backup.pipeline import BackupResult, backup
+from ..commands import compose as compose_cmd
+from ..commands import docker as docker_cmd
+from ..context import OpsContext
+from ..errors import CommandFailed, DeployError, OpsError
+from ..runbook import Runbook, Step
+from ..stack import readiness, services, tools, volumes
+from ..stack.serving import serving_or_none
+from .switch import app_services, put_app_on, switch_release
+from .tags import validate_tag
+
+
+@dataclass
+class DeployRun:
+    ctx: OpsContext
+    previous_tag: str | None
+    started_at: str = field(default_factory=ledger.now)
+    timings: dict[str, float] = field(default_factory=dict)
+    backup: BackupResult | None = None
+    revision_before: str | None = None
+    revision_after: str | None = None
+    app_touched: bool = False
+    image_id: str | None = None
+    ready_body: str | None = None
+    outcome: str | None = None
+    rollback: dict | None = None
+    error: str | None = None
+    migrate_started_at: str | None = None
+    entry: dict | None = None  # the ledger entry, once recorded
+
+    @property
+    def tag(self) -> str:
+        return self.ctx.tag
+
+    @property
+    def app_services(self) -> list[str]:
+        return app_services(self.ctx)
+
+    def timed(self, step: str, started: float) -> None:
+        self.timings[step] = round(time.monotonic() - started, 3)
+
+
+def start(ctx: OpsContext, tag: str | None) -> DeployRun:
+    """Validate TAG and note which release serves now; refuses missing and moving tags."""
+    tag = validate_tag(tag)
+    return DeployRun(ctx.with_tag(tag), serving_or_none(ctx))
+
+
+def _app_image(run: DeployRun) -> str:
+    model = run.ctx.compose.rendered()
+    return model["services"][run.ctx.config.services.app[0]]["image"]
+
+
+def preflight(run: DeployRun) -> dict:
+    """Tools, free disk, the external database volume, the TAG's images; refuses on any gap."""
+    started = time.monotonic()
+    versions = tools.tool_versions()
+    if not versions["Docker Compose"].startswith("2."):
+        raise DeployError(f"docker compose v2 is required, found: {versions['Docker Compose']}")
+    model = run.ctx.compose.rendered()
+    pgdata = model["volumes"].get("pgdata", {})
+    if not pgdata.get("external") or pgdata.get("name") != run.ctx.config.volumes.database:
+        raise DeployError("the database volume must be the external one named in [volumes] database; "
+                          "use docker-compose.prod.yml as the last compose file")
+    volume = volumes.require_database_volume(run.ctx.config.volumes.database)
+    volumes.refuse_volume_drift(run.ctx)
+    root = runner.run(docker_cmd.docker_root_dir()).stdout.strip() or "/"
+    free = shutil.disk_usage(root if os.path.exists(root) else "/").free
+    if free < run.ctx.config.deploy.min_free_bytes:
+        raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
+    image = _app_image(run)
+    local = runner.run(docker_cmd.image_inspect(image), check=False).returncode == 0
+    run.timed("preflight", started)
+    return {**versions, "free_bytes": free, "database_volume": volume.identity, "image": image,
+            "image_present_locally": local, "previous_tag": run.previous_tag, "tag": run.tag}
+
+
+def pull(run: DeployRun) -> dict:
+    """Pull the TAG's images that are not here yet; a missing image stops the deploy before any change."""
+    started = time.monotonic()
+    try:
+        run.ctx.compose.run(compose_cmd.pull_missing(run.ctx.config.stack, list(run.ctx.config.services.app)))
+    except CommandFailed as e:
+        raise DeployError(f"images for TAG {run.tag} are not available: {e.stderr_tail}") from e
+    run.image_id = runner.run(docker_cmd.image_id(_app_image(run))).stdout.strip()
+    run.timed("pull", started)
+    return {"tag": run.tag, "id": run.image_id}
+
+
+def take_backup(run: DeployRun) -> BackupResult:
+    """A verified backup of the database as it is now, under the deploy's own lock."""
+    started = time.monotonic()
+    serving = run.ctx.with_tag(run.previous_tag) if run.previous_tag else run.ctx
+    run.backup = backup(serving, locked=True)
+    run.timed("backup", started)
+    return run.backup
+
+
+def _revision(run: DeployRun) -> str:
+    return run.ctx.engine.schema_revision(run.ctx.database)
+
+
+def migrate(run: DeployRun) -> tuple[str, str]:
+    """Run the one-off migrate task of the new TAG; the serving app is untouched meanwhile."""
+    if run.backup is None:
+        raise DeployError("refused: no verified backup was taken in this deploy; migrations need one first")
+    started = time.monotonic()
+    run.migrate_started_at = ledger.now()
+    run.revision_before = _revision(run)
+    try:
+        run.ctx.compose.run_once(run.ctx.config.services.migrate)
+    except CommandFailed as e:
+        run.revision_after = _revision(run)
+        raise DeployError(f"migration of {run.tag} failed; the database stays at {run.revision_after}: "
+                          f"{e.stderr_tail}") from e
+    run.revision_after = _revision(run)
+    run.timed("migrate", started)
+    return run.revision_before, run.revision_after
+
+
+def up(run: DeployRun) -> None:
+    """Switch app, worker and proxy to the new TAG."""
+    started = time.monotonic()
+    run.app_touched = True
+    switch_release(run.ctx)
+    run.timed("up", started)
+
+
+def wait_healthy(run: DeployRun) -> dict:
+    started = time.monotonic()
+    states = services.wait_healthy(run.ctx.compose, run.app_services,
+                                   timeout=run.ctx.config.http.ready_timeout_seconds)
+    run.timed("health", started)
+    return states
+
+
+def check_ready(run: DeployRun) -> dict:
+    """/readyz green through the proxy and /version reporting the TAG."""
+    return readiness.check_ready(run.ctx)
+
+
+def smoke(run: DeployRun) -> list[dict]:
+    """The configured smoke checks through the proxy."""
+    return readiness.smoke(run.ctx)
+
+
+def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
+    cfg = run.ctx.config
+    run.outcome = outcome
+    entry = ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {
+        "action": "deploy", "tag": run.tag, "previous_tag": run.previous_tag, "outcome": outcome,
+        "image_id": run.image_id, "revision_before": run.revision_before, "revision_after": run.revision_after,
+        "backup": run.backup.set_name if run.backup else None, "started_at": run.started_at,
+        "migrate_started_at": run.migrate_started_at,
+        "timings": run.timings, "error": error, "rollback": run.rollback,
+    })
+    ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"deploy {run.tag} {outcome}")
+    run.entry = entry
+    return entry
+
+
+def database_restore_advice(run: DeployRun) -> str:
+    if run.revision_before is None or run.revision_before == run.revision_after:
+        return "no: the database schema did not change"
+    set_name = run.backup.set_name if run.backup else "SET"
+    return (f"maybe: the schema moved {run.revision_before} -> {run.revision_after}. If {run.previous_tag} "
+            f"cannot run on it, restore backup {set_name} into a new volume: CONFIRM=YES pytest "
+            f"ops_checks/restore_drill.py --mode=disaster --backup={set_name} (docs/RESTORE_RUNBOOK.md "
+            "section 6); it is never restored automatically")
+
+
+def finish(run: DeployRun, error: str | None) -> dict:
+    """Record the outcome once; after a failure that touched the app, roll the app back."""
+    if run.outcome is not None:
+        return {"outcome": run.outcome}
+    if error is None:
+        return record(run, "deployed")
+    if run.app_touched and run.previous_tag:
+        try:
+            run.rollback = {"to": run.previous_tag, **put_app_on(run.ctx, run.previous_tag),
+                            "database_restore_needed": database_restore_advice(run)}
+            return record(run, f"failed, rolled back to {run.previous_tag}", error)
+        except OpsError as e:
+            run.rollback = {"to": run.previous_tag, "error": str(e), "database_restore_needed": database_restore_advice(run)}
+            return record(run, "failed, ROLLBACK FAILED", error)
+    if run.app_touched:
+        # Nothing served before this deploy (a first install), so there is nothing to roll back to.
+        return record(run, "failed after the app changed; no previous release to roll back to", error)
+    return record(run, "failed before the app changed; previous release still serving", error)
+
+
+def record_or_roll_back(run: DeployRun, failed_step: str | None) -> dict:
+    """Record the release in the ledger and audit log; after a failure, roll the app back."""
+    entry = finish(run, run.error or (f"{failed_step} failed" if failed_step else None))
+    if failed_step:
+        if run.rollback is not None and "error" in run.rollback:
+            raise DeployError(f"rollback failed: {run.rollback}")
+        raise DeployError(f"deploy of {run.tag} failed at {failed_step}: {entry['outcome']}; "
+                          f"database restore needed: {database_restore_advice(run)}")
+    return entry
+
+
+def attempt(action):
+    """A step that remembers its error for the ledger and re-raises, so the runbook stops."""
+    def step(run: DeployRun):
+        try:
+            return action(run)
+        except (OpsError, CommandFailed) as e:
+            run.error = f"{action.__name__}: {e}"
+            raise
+    step.__name__ = action.__name__
+    step.__doc__ = action.__doc__
+    return step
+
+
+DEPLOY = Runbook("deploy", (
+    Step("preflight", attempt(preflight)),
+    Step("pull", attempt(pull)),
+    Step("backup", attempt(take_backup)),
+    Step("migrate", attempt(migrate)),
+    Step("up", attempt(up)),
+    Step("health", attempt(wait_healthy)),
+    Step("ready", attempt(check_ready)),
+    Step("smoke", attempt(smoke)),
+    Step("record", record_or_roll_back, always_run=True),
+))
+
+
+@contextlib.contextmanager
+def open_run(ctx: OpsContext, tag: str | None, *, break_stale_lock: bool = False) -> Iterator[DeployRun]:
+    """The deploy under the operations lock; an interrupt still records, rolls back and unlocks."""
+    with contextlib.ExitStack() as cleanup:
+        cleanup.enter_context(lock.hold_stack(ctx.config, "deploy", break_stale=break_stale_lock))
+        run = start(ctx, tag)
+        cleanup.callback(lambda: finish(run, run.error or "interrupted"))
+        yield run
+
+
+def deploy(ctx: OpsContext, tag: str, *, break_stale_lock: bool = False) -> DeployRun:
+    """Deploy TAG through every step; raises DeployError after recording (and rolling back) a failure."""
+    with open_run(ctx, tag, break_stale_lock=break_stale_lock) as run:
+        DEPLOY.run_all(run)
+        return run

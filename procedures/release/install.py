@@ -1,0 +1,127 @@
+"""First install (or restart) of a stack at TAG; migrates only a database it has just created.
+
+An existing database is never migrated here: deploy owns that, because it backs up first.
+`INSTALL` lists the steps once: `install(ctx)` runs them all, ops_checks/install.py one by one.
+"""
+
+from dataclasses import dataclass
+
+from .. import ledger
+from ..context import OpsContext
+from ..errors import UnsafeOperation
+from ..runbook import Runbook, Step
+from ..stack import readiness, services, volumes
+from ..stack.serving import serving_or_none
+from .tags import validate_tag
+
+
+@dataclass(frozen=True)
+class VolumeStep:
+    facts: volumes.VolumeFacts
+    created: bool
+
+
+@dataclass(frozen=True)
+class MigrateStep:
+    ran: bool
+    reason: str
+    seconds: float = 0.0
+
+
+@dataclass
+class InstallRun:
+    ctx: OpsContext
+    serving: str | None = None
+    volume: VolumeStep | None = None
+    migrated: MigrateStep | None = None
+
+
+def refuse_other_release_serving(ctx: OpsContext) -> str | None:
+    """Install never switches releases: a stack serving another TAG is deploy's (backup first)."""
+    validate_tag(ctx.tag)
+    serving = serving_or_none(ctx)
+    if serving is not None and serving != ctx.tag:
+        raise UnsafeOperation(
+            f"refused: the stack already serves {serving}; change releases with "
+            f"`pytest ops_checks/deploy.py --tag={ctx.tag}`, which backs up first"
+        )
+    return serving
+
+
+def ensure_database_volume(ctx: OpsContext) -> VolumeStep:
+    name = ctx.config.volumes.database
+    facts = volumes.inspect_volume(name)
+    if facts is not None:
+        return VolumeStep(facts, created=False)
+    return VolumeStep(volumes.create_database_volume(name), created=True)
+
+
+def start_database(ctx: OpsContext) -> services.ServiceState:
+    validate_tag(ctx.tag)
+    db = ctx.config.services.database
+    volumes.refuse_volume_drift(ctx)
+    ctx.compose.up([db])
+    return services.wait_healthy(ctx.compose, [db])[db]
+
+
+def migrate_new_database(ctx: OpsContext, volume: VolumeStep) -> MigrateStep:
+    """Run the one-off migrate task on an empty database only; one holding tables is deploy's job."""
+    tables = ctx.engine.user_table_count(ctx.database)
+    if tables:
+        return MigrateStep(False, f"existing database ({tables} tables): migrations belong to deploy, "
+                                  "which takes a verified backup first")
+    done = ctx.compose.run_once(ctx.config.services.migrate)
+    why = "new database" if volume.created else "empty database (an earlier install stopped early)"
+    return MigrateStep(True, f"{why} migrated to head", done.seconds)
+
+
+def start_app(ctx: OpsContext) -> dict[str, services.ServiceState]:
+    app = [*ctx.config.services.app, ctx.config.services.proxy]
+    ctx.compose.up(app)
+    return services.wait_healthy(ctx.compose, app)
+
+
+def check_ready(ctx: OpsContext) -> readiness.HttpResult:
+    return readiness.wait_until_ready(ctx.config.http)
+
+
+def record(ctx: OpsContext, migrated: MigrateStep) -> dict:
+    """Enter the installed release in the ledger, so later rollbacks can find it."""
+    entry = ledger.append_release(ctx.config.deploy.state_dir, ctx.config.stack.project, {
+        "action": "install", "tag": ctx.tag, "outcome": "deployed", "migrated": migrated.ran,
+        "revision_after": ctx.engine.schema_revision(ctx.database)})
+    ledger.audit(ctx.config.deploy.state_dir, ctx.config.stack.project, f"install {ctx.tag} deployed")
+    return entry
+
+
+def _serving(run: InstallRun) -> str | None:
+    run.serving = refuse_other_release_serving(run.ctx)
+    return run.serving
+
+
+def _volume(run: InstallRun) -> VolumeStep:
+    run.volume = ensure_database_volume(run.ctx)
+    return run.volume
+
+
+def _migrate(run: InstallRun) -> MigrateStep:
+    run.migrated = migrate_new_database(run.ctx, run.volume)
+    return run.migrated
+
+
+INSTALL = Runbook("install", (
+    Step("no_other_release", _serving),
+    Step("database_volume", _volume),
+    Step("database_healthy", lambda run: start_database(run.ctx)),
+    Step("migrate_new_database", _migrate),
+    Step("app_healthy", lambda run: start_app(run.ctx)),
+    Step("ready", lambda run: check_ready(run.ctx)),
+    Step("record", lambda run: record(run.ctx, run.migrated)),
+))
+
+
+def install(ctx: OpsContext) -> InstallRun:
+    """Install the stack at ctx.tag: volume, database, first migration, app, readiness, ledger."""
+    run = InstallRun(ctx)
+    INSTALL.run_all(run)
+    return run

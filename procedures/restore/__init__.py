@@ -1,0 +1,1 @@
+"""Restores: choose a set, fetch it from the remote, a throwaway server, compare, disaster restore, volume switch."""

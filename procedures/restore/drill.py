@@ -1,0 +1,222 @@
+"""The restore runbook: the monthly drill (test mode) and the disaster restore, as one list of steps.
+
+    test:     choose -> throwaway server -> restore -> counts -> revision -> samples -> times
+    disaster: confirm -> choose -> stop writers -> new volume -> restore -> counts -> revision
+              -> samples -> switch -> readiness -> times -> where the stack stands (always)
+
+`RESTORE` lists the steps once: `restore(ctx, options)` runs a mode's steps, and
+ops_checks/restore_drill.py runs and asserts them one by one. Test mode never touches the live
+database; disaster mode restores into a NEW volume and keeps the old one.
+"""
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Mapping
+
+from .. import lock
+from ..backup.box import BackupBox, backup_box
+from ..context import OpsContext
+from ..errors import RestoreError
+from ..runbook import TEST_MODE, Runbook, Step
+from ..stack import readiness
+from ..stack.serving import with_serving_tag
+from . import compare, disaster, from_remote, volume_switch
+from .choose import Chosen, choose_backup
+from .throwaway import throwaway_server
+
+DISASTER_MODE = "disaster"
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    mode: str = TEST_MODE
+    requested: str | None = None  # a set name or file; None: the newest verified set
+    from_remote: bool = False
+    keep: bool = False  # test mode: keep the throwaway server and volume for inspection
+    break_stale_lock: bool = False
+
+
+@dataclass
+class RestoreRun:
+    """One restore: its options, and what each step found, for the steps after it and the evidence."""
+
+    ctx: OpsContext
+    options: RestoreOptions
+    cleanup: contextlib.ExitStack
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    box: BackupBox | None = None
+    confirmed: bool = False
+    chosen: Chosen | None = None
+    server: object | None = None
+    stopped: list[str] = field(default_factory=list)
+    started: float | None = None
+    switch: volume_switch.SwitchResult | None = None
+    switched_ctx: OpsContext | None = None
+    record: dict = field(default_factory=dict)  # fields for the drill record (seed 004's template)
+
+    @property
+    def mode(self) -> str:
+        return self.options.mode
+
+    @property
+    def keeps_server(self) -> bool:
+        return self.options.keep and self.mode == TEST_MODE
+
+
+@contextlib.contextmanager
+def open_run(ctx: OpsContext, options: RestoreOptions) -> Iterator[RestoreRun]:
+    """A restore run; what its steps start (lock, backup container, servers) is undone on exit."""
+    with contextlib.ExitStack() as cleanup:
+        yield RestoreRun(ctx, options, cleanup)
+
+
+def confirm(run: RestoreRun) -> dict:
+    """Refuse unless CONFIRM=YES: nothing has changed yet."""
+    disaster.require_confirmation(run.environ)
+    run.confirmed = True
+    return {"CONFIRM": "YES"}
+
+
+def choose(run: RestoreRun) -> dict:
+    """Under the operations lock, with one backup container: choose the newest verified backup (or the
+    requested one; from the remote it is downloaded first) and re-check its checksums."""
+    run.ctx = with_serving_tag(run.ctx)
+    run.cleanup.enter_context(lock.hold_stack(run.ctx.config, f"restore ({run.mode})",
+                                              break_stale=run.options.break_stale_lock))
+    run.box = run.cleanup.enter_context(backup_box(run.ctx))
+    if run.options.from_remote:
+        run.chosen = from_remote.fetch_set(run.ctx, run.box, run.options.requested)
+        if not run.options.keep:
+            run.cleanup.callback(from_remote.remove_fetched, run.ctx, run.box, run.chosen)
+    else:
+        run.chosen = choose_backup(run.ctx, run.box, run.options.requested)
+    chosen = run.chosen
+    facts = {"backup_set": chosen.set_name, "backup_file": chosen.dump_file,
+             "backup_sha256": chosen.manifest["dump"]["sha256"], "backup_taken_at": chosen.manifest["started_at"],
+             "backup_age_hours": round(chosen.age_seconds / 3600, 2),
+             "backup_source": "remote" if run.options.from_remote else "local", "mode": run.mode}
+    run.record.update(facts)
+    return facts
+
+
+def stop_writers(run: RestoreRun) -> list[str]:
+    """Stop the app services so nothing writes to the database being replaced."""
+    run.started = time.monotonic()
+    run.stopped = disaster.stop_writers(run.ctx)
+    return run.stopped
+
+
+def start_throwaway_server(run: RestoreRun):
+    """Start a throwaway server: no network, a fresh volume of its own, backups read-only."""
+    run.started = time.monotonic()
+    run.server = run.cleanup.enter_context(
+        throwaway_server(run.ctx, run.box, run.chosen.manifest["database"], keep=run.options.keep))
+    return run.server
+
+
+def start_server_on_new_volume(run: RestoreRun):
+    """Create a NEW database volume and start an isolated server on it (the live volume is not touched)."""
+    run.server = disaster.restore_server_on_new_volume(run.ctx, run.box, run.chosen.set_name)
+    run.cleanup.callback(run.ctx.engine.stop_server, run.server)
+    run.record["new_volume"] = run.server.volume
+    return run.server
+
+
+def restore_dump(run: RestoreRun) -> dict:
+    """Restore the dump with the configured parallel jobs."""
+    jobs = run.ctx.config.restore.jobs
+    seconds = run.ctx.engine.restore_dump(run.server, run.chosen.dump_in_backups, jobs)
+    return {"jobs": jobs, "seconds": round(seconds, 2)}
+
+
+def compare_row_counts(run: RestoreRun) -> list[dict]:
+    """Table count and per-table row counts of the copy equal the dump's manifest; refuse otherwise."""
+    rows = run.record["row_counts"] = compare.compare_counts(run.chosen.manifest, run.ctx.engine.row_counts(run.server))
+    mismatched = [r for r in rows if not r["match"]]
+    if mismatched:
+        raise RestoreError(f"row counts of the restored copy differ from the manifest: {mismatched}")
+    return rows
+
+
+def compare_revision(run: RestoreRun) -> dict:
+    """The copy's schema revision equals the manifest's; refuse otherwise."""
+    revision = run.record["revision"] = {"manifest": run.chosen.manifest["alembic_revision"],
+                                         "restored": run.ctx.engine.schema_revision(run.server)}
+    if revision["manifest"] != revision["restored"]:
+        raise RestoreError(f"schema revision of the restored copy differs from the manifest: {revision}")
+    return revision
+
+
+def run_samples(run: RestoreRun) -> list[dict]:
+    """The configured sample queries return rows from the copy; refuse when one returns none."""
+    results = run.record["samples"] = compare.run_samples(run.server, run.ctx.config.restore.sample_queries)
+    if not all(r["rows"] > 0 for r in results):
+        raise RestoreError(f"sample queries returned no rows from the restored copy: {results}")
+    return results
+
+
+def switch_to_restored(run: RestoreRun) -> volume_switch.SwitchResult:
+    """Switch the stack to the new volume: db recreated on it, config updated, app started; old volume kept."""
+    run.ctx.engine.stop_server(run.server)
+    run.switched_ctx, run.switch = volume_switch.switch_database_volume(
+        run.ctx, run.server.volume, f"disaster restore of {run.chosen.set_name}")
+    run.record.update({"old_volume": run.switch.from_volume, "switch_back": run.switch.how_to_switch_back()})
+    return run.switch
+
+
+def check_ready(run: RestoreRun) -> dict:
+    """/readyz green through the reverse proxy and /version reports the TAG, on the restored database."""
+    return readiness.check_ready(run.switched_ctx)
+
+
+def measure_recovery(run: RestoreRun) -> dict:
+    """RTO (server start, or the app stop in disaster mode, to verified) and RPO (age of the backup)."""
+    measured = {"rto_seconds": round(time.monotonic() - run.started, 2),
+                "rpo_hours": round(run.chosen.age_seconds / 3600, 2)}
+    run.record.update(measured)
+    return measured
+
+
+def leave_stack_serving(run: RestoreRun, failed_step: str | None) -> dict:
+    """Say where the stack stands; after a failure before the switch, restart the app on the volume it kept."""
+    if not run.confirmed:
+        raise RestoreError("refused without CONFIRM=YES: nothing was changed")
+    if run.switch is not None:
+        where = {"serving from": run.switch.to_volume, "old volume, kept": run.switch.from_volume,
+                 "switch back": run.switch.how_to_switch_back()}
+    else:
+        if run.stopped:
+            disaster.resume_writers(run.ctx)
+        where = {"serving from": run.ctx.config.volumes.database, "switched": False,
+                 "new volume, kept for inspection": run.server.volume if run.server else None}
+    run.record["stack"] = where
+    if failed_step:
+        raise RestoreError(f"disaster restore failed at {failed_step}; the stack serves from {where['serving from']}")
+    return where
+
+
+BOTH = (TEST_MODE, DISASTER_MODE)
+RESTORE = Runbook("restore", (
+    Step("confirm", confirm, modes=(DISASTER_MODE,)),
+    Step("choose", choose, modes=BOTH),
+    Step("stop_writers", stop_writers, modes=(DISASTER_MODE,)),
+    Step("throwaway_server", start_throwaway_server, modes=(TEST_MODE,)),
+    Step("new_volume", start_server_on_new_volume, modes=(DISASTER_MODE,)),
+    Step("restore", restore_dump, modes=BOTH),
+    Step("row_counts", compare_row_counts, modes=BOTH),
+    Step("revision", compare_revision, modes=BOTH),
+    Step("samples", run_samples, modes=BOTH),
+    Step("switch", switch_to_restored, modes=(DISASTER_MODE,)),
+    Step("ready", check_ready, modes=(DISASTER_MODE,)),
+    Step("recovery_times", measure_recovery, modes=BOTH),
+    Step("stack_left_serving", leave_stack_serving, modes=(DISASTER_MODE,), always_run=True),
+))
+
+
+def restore(ctx: OpsContext, options: RestoreOptions = RestoreOptions()) -> RestoreRun:
+    """Run the restore runbook of options.mode; raises at the first failed step or comparison."""
+    with open_run(ctx, options) as run:
+        RESTORE.run_all(run, options.mode)
+        return run

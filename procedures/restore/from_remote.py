@@ -1,0 +1,62 @@
+"""Fetch a backup set from the offsite remote (through crypt where configured) for a restore.
+
+The set lands in its own folder of the backups volume, under a partial name until every file is
+there and its checksums equal its manifest's; local backups are never overwritten or pruned.
+"""
+
+from ..backup import files as backup_files
+from ..backup import offsite
+from ..backup.box import BackupBox
+from ..commands import files as files_cmd
+from ..commands import rclone as rclone_cmd
+from ..context import OpsContext
+from ..errors import CommandFailed, RestoreError
+from .choose import Chosen, pick_set, verify_chosen
+
+FOLDER_PREFIX = "from-remote-"
+
+
+def _crypt_hint(status: offsite.RemoteStatus) -> str:
+    if not status.crypt:
+        return ""
+    return (f" {status.path} is a crypt remote: a wrong password or salt hides every file name and fails "
+            "every download; rebuild the remote from the password and salt kept outside rclone.conf "
+            "(docs/BACKUPS.md, encryption)")
+
+
+def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> Chosen:
+    """Download the requested set (else the newest verified one) from the remote and verify it."""
+    cfg = ctx.config
+    if not cfg.offsite.enabled:
+        raise RestoreError("--from-remote needs an offsite remote: set [offsite] enabled = true and remote")
+    status = offsite.remote_status(box, cfg.offsite.path(cfg.stack.environment))
+    names = [f.name for f in offsite.list_remote(box, status.path)]
+    try:
+        name = pick_set(names, requested, status.path,
+                        f"`docker compose run --rm --no-deps backup rclone lsl {status.path}`")
+    except RestoreError as e:
+        raise RestoreError(f"{e}.{_crypt_hint(status)}") from e
+    folder = FOLDER_PREFIX + name
+    final = f"{cfg.backup.directory}/{folder}"
+    staging = final + backup_files.PARTIAL
+    box.run(files_cmd.remove_tree(staging))
+    box.run(files_cmd.make_dir(staging))
+    try:
+        box.run(rclone_cmd.copy_set_to_local(status.path, name, staging), timeout=6 * 3600)
+    except CommandFailed as e:
+        box.run(files_cmd.remove_tree(staging))
+        raise RestoreError(f"download of {name} from {status.path} failed: {e.stderr_tail}{_crypt_hint(status)}") from e
+    try:
+        staged = verify_chosen(ctx.engine, box, cfg.backup.directory, name, folder + backup_files.PARTIAL)
+    except RestoreError as e:
+        box.run(files_cmd.remove_tree(staging))
+        raise RestoreError(f"the copy of {name} on {status.path} is not usable: {e}") from e
+    box.run(files_cmd.remove_tree(final))  # an earlier fetch of the same set: a copy, never a backup of record
+    box.run(files_cmd.rename(staging, final))
+    return Chosen(name, staged.manifest, folder)
+
+
+def remove_fetched(ctx: OpsContext, box: BackupBox, chosen: Chosen) -> None:
+    """Remove the folder a fetched set was downloaded into (local backups are never touched)."""
+    if chosen.folder.startswith(FOLDER_PREFIX):
+        box.run(files_cmd.remove_tree(f"{ctx.config.backup.directory}/{chosen.folder}"))

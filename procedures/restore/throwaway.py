@@ -1,0 +1,39 @@
+"""A throwaway server for the restore drill: a fresh volume with the reserved prefix, removed afterwards.
+
+The engine starts the server (no network, backups read-only); this module owns the volume's
+name, label and removal. The live database and its volume are never touched.
+"""
+
+import contextlib
+import secrets
+from datetime import datetime, timezone
+from typing import Iterator
+
+from .. import runner
+from ..backup.box import BackupBox
+from ..commands import docker as cmd
+from ..context import OpsContext
+from ..guards import THROWAWAY_VOLUME_PREFIX
+from ..stack import volumes
+
+DRILL_LABEL = {"io.opsuite.role": "restore-test"}
+
+
+def remove_throwaway(name: str) -> None:
+    """Remove a drill's throwaway server and its volume (they share the name); no other volume."""
+    runner.run(cmd.remove_container(name), check=False)
+    facts = volumes.inspect_volume(name)
+    if name.startswith(THROWAWAY_VOLUME_PREFIX) and facts is not None and facts.labels == DRILL_LABEL:
+        runner.run(cmd.remove_throwaway_volume(name), check=False)
+
+
+@contextlib.contextmanager
+def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, keep: bool = False) -> Iterator:
+    """Start an isolated server on a fresh throwaway volume; both are removed on exit unless keep."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-{stamp}-{secrets.token_hex(3)}"
+    with contextlib.ExitStack() as cleanup:
+        if not keep:
+            cleanup.callback(remove_throwaway, name)
+        runner.run(cmd.volume_create(name, DRILL_LABEL))
+        yield ctx.engine.start_server(ctx, box, name, name, database, DRILL_LABEL)

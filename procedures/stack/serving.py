@@ -1,0 +1,33 @@
+"""Which release is serving now: the TAG of the running app container's image."""
+
+from .. import runner
+from ..commands import docker as cmd
+from ..context import OpsContext
+from ..errors import ConfigError
+
+
+def running_tag(ctx: OpsContext) -> str:
+    """TAG of the running api container; refuses when nothing runs (pass --tag instead)."""
+    api = ctx.config.services.app[0]
+    containers = runner.run(cmd.service_containers(ctx.config.stack.project, api)).stdout.split()
+    images = runner.run(cmd.image_references(containers)).stdout.split() if containers else []
+    tags = {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
+    if len(tags) != 1:
+        raise ConfigError(
+            f"cannot tell the serving release of {ctx.config.stack.project}/{api} "
+            f"(running images: {images or 'none'}); pass --tag=VERSION"
+        )
+    return tags.pop()
+
+
+def serving_or_none(ctx: OpsContext) -> str | None:
+    """The serving TAG, or None when no app container runs (a first install)."""
+    try:
+        return running_tag(ctx)
+    except ConfigError:
+        return None
+
+
+def with_serving_tag(ctx: OpsContext) -> OpsContext:
+    """ctx with the TAG in service when none was given: the prod overlay needs one to render."""
+    return ctx if ctx.tag else ctx.with_tag(running_tag(ctx))

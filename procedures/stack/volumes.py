@@ -1,0 +1,88 @@
+"""Facts about the database volume, and its one-time creation on a first install."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from .. import runner
+from ..commands import docker as cmd
+from ..compose_model import database_mount
+from ..errors import CommandFailed, ConfigError, UnsafeOperation
+
+MANAGED_LABEL = "io.opsuite.role"
+ID_LABEL = "io.opsuite.volume-id"
+
+
+@dataclass(frozen=True)
+class VolumeFacts:
+    name: str
+    created_at: str  # Docker derives it from the data dir's ctime: informative, not an identity
+    driver: str
+    mountpoint: str
+    labels: dict = field(default_factory=dict)
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What proves it is the same volume: name, mountpoint and the id label set at creation."""
+        return (self.name, self.mountpoint, self.labels.get(ID_LABEL, ""))
+
+
+def inspect_volume(name: str) -> VolumeFacts | None:
+    """The volume's identity (name and creation time prove it was never recreated), or None."""
+    try:
+        done = runner.run(cmd.volume_inspect(name))
+    except CommandFailed as e:
+        if "no such volume" in e.stderr_tail.lower():
+            return None
+        raise
+    raw = json.loads(done.stdout)[0]
+    return VolumeFacts(raw["Name"], raw["CreatedAt"], raw["Driver"], raw["Mountpoint"], raw.get("Labels") or {})
+
+
+def require_database_volume(name: str) -> VolumeFacts:
+    """Return the existing database volume; refuse to go on when it is missing."""
+    facts = inspect_volume(name)
+    if facts is None:
+        raise ConfigError(
+            f"database volume {name!r} does not exist. If this is the running stack, set "
+            "[volumes] database to its real name (docker volume ls); for a first install run "
+            "`pytest ops_checks/install.py --tag=VERSION`, which creates it."
+        )
+    return facts
+
+
+def create_database_volume(name: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
+    """Create an external database volume: a first install's, or a disaster restore's new one."""
+    labels = {**(extra_labels or {}), MANAGED_LABEL: "database", ID_LABEL: str(uuid.uuid4())}
+    if inspect_volume(name) is not None:
+        raise UnsafeOperation(f"refused: volume {name!r} exists already; a new database volume must be new")
+    runner.run(cmd.volume_create(name, labels))
+    return require_database_volume(name)
+
+
+def mounted_database_volume(ctx) -> str | None:
+    """The volume the running database container really uses, or None when it is not running."""
+    ids = runner.run(cmd.service_containers(ctx.config.stack.project, ctx.config.services.database)).stdout.split()
+    if not ids:
+        return None
+    target = database_mount(ctx.compose.rendered(), ctx.config)[1]
+    mounts = json.loads(runner.run(cmd.container_mounts(ids[0])).stdout)
+    return next((m.get("Name") for m in mounts if m.get("Destination") == target), None)
+
+
+def refuse_volume_drift(ctx) -> str | None:
+    """Refuse when the running database uses another volume than [volumes] database names.
+
+    Recreating the db service then would silently put the stack on the other volume's data.
+    """
+    mounted = mounted_database_volume(ctx)
+    configured = ctx.config.volumes.database
+    if mounted is not None and mounted != configured:
+        raise UnsafeOperation(
+            f"refused: the running database uses volume {mounted!r}, but [volumes] database in "
+            f"{ctx.config.source or 'the config'} names {configured!r}; recreating the database would switch "
+            f"it to that volume's data. If {mounted!r} is the live one, set [volumes] database = {mounted!r}; "
+            "to change volumes on purpose use `CONFIRM=YES pytest ops_checks/switch_database_volume.py "
+            "--volume=NAME`"
+        )
+    return mounted

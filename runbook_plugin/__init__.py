@@ -1,0 +1,12 @@
+"""The pytest plugin that turns ops_checks/ modules into runbooks with evidence.
+
+    options   command-line options, the target stack's config (loaded once), the `ops` fixture
+    steps     order from the runbook definitions, --mode selection, numbering, --plan, blocking
+    evidence  the HTML report: path, title, Step column, environment table, redaction
+    record    the JSON record beside the report, and its copy offsite
+
+State lives in `config.stash` (keys in `state`); the root conftest.py only registers this package.
+"""
+
+pytest_plugins = ["runbook_plugin.options", "runbook_plugin.steps", "runbook_plugin.evidence",
+                  "runbook_plugin.record"]

@@ -1,0 +1,86 @@
+"""The HTML evidence report: where it goes, its title, a Step column, the environment table, redaction.
+
+Evidence is one self-contained file per run under reports/<check>/<UTC stamp>.html, whoever
+named it. Tracebacks and captured output are embedded as they are, so secrets are masked here.
+"""
+
+import getpass
+import html
+import socket
+from datetime import datetime, timezone
+
+import pytest
+from pytest_metadata.plugin import metadata_key
+
+from procedures.errors import OpsError
+from procedures.redact import redact
+from procedures.stack import tools
+
+from .options import ops_config, ops_context
+from .state import TITLE, ops_check_names
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    checks = ops_check_names(config)
+    config.stash[TITLE] = "Ops evidence"
+    if not checks or config.getoption("plan"):
+        return
+    if not config.getoption("htmlpath", None):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        config.option.htmlpath = str(config.rootpath / "reports" / "-".join(checks) / f"{stamp}.html")
+    config.option.self_contained_html = True  # evidence is one file, whoever named it
+    mode = config.getoption("ops_mode")
+    config.stash[TITLE] = "Ops evidence: " + ", ".join(checks) + (f" ({mode} mode)" if mode != "test" else "")
+
+
+def pytest_html_report_title(report):
+    report.title = report.config.stash[TITLE]
+
+
+def pytest_html_results_table_header(cells):
+    cells.insert(1, "<th>Step</th>")
+
+
+def pytest_html_results_table_row(report, cells):
+    cells.insert(1, f"<td>{html.escape(getattr(report, 'step_description', ''))}</td>")
+
+
+def pytest_sessionstart(session):
+    """Fill the report's environment table (values redacted) for ops checks."""
+    if not ops_check_names(session.config):
+        return
+    meta = session.config.stash[metadata_key]
+    meta["Host"] = socket.gethostname()
+    meta["Operator"] = getpass.getuser()
+    meta["TAG"] = session.config.getoption("tag") or "(not given)"
+    try:
+        cfg = ops_config(session.config)
+        meta["Target stack"] = f"{cfg.stack.project} ({cfg.stack.environment})"
+        root = session.config.rootpath
+        meta["Compose files"] = ", ".join(str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
+                                          for p in cfg.stack.compose_files)
+        meta["Database volume"] = cfg.volumes.database
+        meta["Database server"] = tools.database_version(ops_context(session.config))
+    except OpsError as e:  # the checks report config errors; the table just says so
+        meta["Target stack"] = f"config error: {e}"
+    meta.update(tools.tool_versions())
+    for key in list(meta):
+        if isinstance(meta[key], str):
+            meta[key] = redact(meta[key])
+
+
+def _redact_report(report):
+    if isinstance(report.longrepr, tuple):
+        path, line, message = report.longrepr
+        report.longrepr = (path, line, redact(message))
+    elif report.longrepr is not None:
+        report.longrepr = redact(str(report.longrepr))
+    report.sections = [(title, redact(content)) for title, content in report.sections]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Tracebacks and captured output are embedded in reports as they are: mask secrets here."""
+    outcome = yield
+    _redact_report(outcome.get_result())

@@ -1,0 +1,100 @@
+"""Command-line options, the target stack's config (loaded once per session) and the `ops` fixture."""
+
+import signal
+from pathlib import Path
+
+import pytest
+
+from procedures.config import load_config
+from procedures.context import OpsContext
+from procedures.errors import ConfigError
+from procedures.redact import install_log_redaction
+
+from .state import OPS_CONFIG, ops_check_names
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ops", "executable runbook")
+    group.addoption("--tag", help="release version to act on, e.g. 1.1.0 (never latest)")
+    group.addoption("--env", dest="ops_env", help="environment name, e.g. prod (overrides [stack] environment)")
+    group.addoption("--ops-config", help="TOML config of the target stack (default: ini ops_config)")
+    group.addoption("--project", dest="ops_project", help="compose project name (overrides [stack] project)")
+    group.addoption("--base-url", dest="ops_base_url", help="URL of the reverse proxy (overrides [http] base_url)")
+    group.addoption("--break-stale-lock", action="store_true", default=False,
+                    help="take over an operations lock whose holder is no longer running")
+    group.addoption("--compose-file", dest="ops_compose_files", action="append", metavar="FILE",
+                    help="compose file, repeatable, base first and docker-compose.prod.yml last "
+                         "(overrides [stack] compose_files)")
+    group.addoption("--smoke", dest="ops_smoke", action="append", metavar="PATH[=STATUS[:TEXT]]",
+                    help="smoke check, repeatable (overrides [[deploy.smoke]]), e.g. --smoke=/notes=200")
+    group.addoption("--backup", dest="ops_backup", metavar="SET_OR_FILE",
+                    help="restore drill: this backup instead of the newest verified one")
+    group.addoption("--keep", dest="ops_keep", action="store_true", default=False,
+                    help="restore drill: keep the throwaway server and volume for inspection")
+    group.addoption("--from-remote", dest="ops_from_remote", action="store_true", default=False,
+                    help="restore: download the backup from the offsite remote (through crypt where configured)")
+    group.addoption("--mode", dest="ops_mode", choices=("test", "disaster"), default="test",
+                    help="restore: test (throwaway server, the default) or disaster (needs CONFIRM=YES)")
+    group.addoption("--volume", dest="ops_volume", metavar="NAME",
+                    help="switch_database_volume: the existing volume to put the database on")
+    group.addoption("--plan", action="store_true", default=False,
+                    help="print the numbered runbook steps with their descriptions and run nothing")
+    parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
+
+
+def _smoke(spec: str) -> dict:
+    path, _, rest = spec.partition("=")
+    status, _, text = rest.partition(":")
+    return {"path": path, "status": int(status or 200), "contains": text}
+
+
+def _load(config):
+    path = config.getoption("ops_config") or config.getini("ops_config")
+    here = Path(config.invocation_params.dir)
+    files = config.getoption("ops_compose_files")
+    smoke = config.getoption("ops_smoke")
+    return load_config(
+        config.rootpath / path if not Path(path).is_absolute() else Path(path),
+        **{
+            "stack.project": config.getoption("ops_project"),
+            "stack.environment": config.getoption("ops_env"),
+            "stack.compose_files": [str((here / f).resolve()) for f in files] if files else None,
+            "http.base_url": config.getoption("ops_base_url"),
+            "deploy.smoke": [_smoke(spec) for spec in smoke] if smoke else None,
+        },
+    )
+
+
+def ops_config(config):
+    """The target stack's config, loaded once per session; raises its ConfigError each time asked."""
+    if OPS_CONFIG not in config.stash:
+        try:
+            config.stash[OPS_CONFIG] = _load(config)
+        except ConfigError as e:
+            config.stash[OPS_CONFIG] = e
+    loaded = config.stash[OPS_CONFIG]
+    if isinstance(loaded, ConfigError):
+        raise loaded
+    return loaded
+
+
+def ops_context(config) -> OpsContext:
+    return OpsContext(ops_config(config), config.getoption("tag"))
+
+
+@pytest.fixture(scope="session")
+def ops(pytestconfig) -> OpsContext:
+    """The target stack as configured, with --tag when given."""
+    return ops_context(pytestconfig)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    install_log_redaction()
+    if ops_check_names(config):
+        # SIGTERM (systemd stop, kill) unwinds like Ctrl-C: fixtures release the lock and roll back.
+        signal.signal(signal.SIGTERM, _interrupt)

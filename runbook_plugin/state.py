@@ -1,0 +1,32 @@
+"""Where the plugin keeps a session's state (pytest's stash, never module globals)."""
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+OPS_CONFIG = pytest.StashKey[object]()  # the loaded OpsConfig, or the ConfigError it raised
+BLOCKED_BY = pytest.StashKey[dict]()  # module path -> "step N (name)" of its first failed step
+RECORD = pytest.StashKey[dict]()  # the JSON record's fields and steps
+STARTED = pytest.StashKey[datetime]()
+TITLE = pytest.StashKey[str]()
+STEP_NUMBER = pytest.StashKey[int]()  # on items: the step's number within its module
+
+
+def ops_checks_dir(config) -> Path:
+    """ops_checks/ beside pytest.ini (the rootdir), where the runbook checks live."""
+    return config.rootpath / "ops_checks"
+
+
+def ops_check_names(config) -> list[str]:
+    """The ops checks named on the command line (ops_checks/NAME.py), sorted."""
+    names = []
+    for arg in config.args:
+        path = (Path(config.invocation_params.dir) / arg.split("::")[0]).resolve()
+        if path.is_relative_to(ops_checks_dir(config)) and path.suffix == ".py":
+            names.append(path.stem)
+    return sorted(set(names))
+
+
+def is_runbook_step(item) -> bool:
+    return Path(item.path).is_relative_to(ops_checks_dir(item.config))

@@ -1,0 +1,122 @@
+"""Runbook steps as tests: ordered and moded from the runbook definitions, numbered, planned, blocked.
+
+A check module marks each test with `@runbook_step(RUNBOOK, "name")`: its order, --mode and
+always-run come from the one definition in procedures/, and the `step` fixture runs that step's
+action. A failed step blocks every later step of its module ("blocked by step N").
+"""
+
+import pytest
+
+from procedures.redact import redact
+from procedures.runbook import Runbook
+
+from .state import BLOCKED_BY, STEP_NUMBER, is_runbook_step
+
+
+def runbook_step(runbook: Runbook, name: str):
+    """Mark a check function as the runbook's step `name` (order, modes and always-run from its definition)."""
+    step = runbook.step(name)
+
+    def mark(function):
+        function = pytest.mark.order(runbook.position(name))(function)
+        if step.modes:
+            function = pytest.mark.mode(*step.modes)(function)
+        if step.always_run:
+            function = pytest.mark.always_run(function)
+        return pytest.mark.runbook_step(runbook, step)(function)
+
+    return mark
+
+
+@pytest.fixture
+def step(request):
+    """Run this test's runbook step on a run (skipped, with the reason, when it does not apply)."""
+    marker = request.node.get_closest_marker("runbook_step")
+    if marker is None:
+        raise pytest.UsageError(f"{request.node.name} uses the `step` fixture but has no @runbook_step mark")
+    definition = marker.args[1]
+
+    def run_step(run, *args):
+        reason = definition.skip_reason(run)
+        if reason:
+            pytest.skip(reason)
+        return definition.action(run, *args)
+
+    return run_step
+
+
+@pytest.fixture
+def failed_step(request) -> str | None:
+    """The runbook step that failed earlier in this module, if any (for always_run steps)."""
+    return request.config.stash[BLOCKED_BY].get(request.node.path)
+
+
+def pytest_configure(config):
+    config.stash[BLOCKED_BY] = {}
+    config.addinivalue_line("markers", "always_run: a runbook step that runs even after a failed step")
+    config.addinivalue_line("markers", "mode(*modes): a runbook step that runs only in these --mode values")
+    config.addinivalue_line("markers", "runbook_step(runbook, step): the runbook step this test runs")
+
+
+def step_doc(item) -> str:
+    doc = item.function.__doc__ or item.name.removeprefix("test_").replace("_", " ")
+    return doc.strip().splitlines()[0]
+
+
+def step_label(item) -> str:
+    return f"step {item.stash.get(STEP_NUMBER, '?')} ({item.name})"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """After pytest-order: keep the steps of the chosen --mode, number them, print them for --plan."""
+    yield
+    mode = config.getoption("ops_mode")
+    modes = {i: {arg for m in i.iter_markers("mode") for arg in m.args} for i in items}
+    chosen = [i for i in items if not modes[i] or mode in modes[i]]
+    if len(chosen) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
+        items[:] = chosen
+    counters: dict = {}
+    for item in items:
+        counters[item.path] = counters.get(item.path, 0) + 1
+        item.stash[STEP_NUMBER] = counters[item.path]
+    if not config.getoption("plan"):
+        return
+    writer = config.get_terminal_writer()
+    current = None
+    for item in items:
+        if item.path != current:
+            current = item.path
+            writer.line(f"\n{item.module.__doc__.strip().splitlines()[0] if item.module.__doc__ else item.path.name}")
+        writer.line(f"  {step_label(item).split(' (')[0]}. {step_doc(item)}")
+    items[:] = []
+
+
+def pytest_collection_finish(session):
+    if session.config.getoption("plan"):
+        pytest.exit("plan printed; nothing was run", returncode=0)
+
+
+def pytest_runtest_setup(item):
+    """A failed runbook step blocks every later step of its module."""
+    if not is_runbook_step(item):
+        return
+    blocker = item.config.stash[BLOCKED_BY].get(item.path)
+    if blocker and not item.get_closest_marker("always_run"):
+        pytest.skip(f"blocked by {blocker}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Name the step in its report row; a failure blocks the module's later steps and is summarised."""
+    outcome = yield
+    report = outcome.get_result()
+    if not is_runbook_step(item):
+        return
+    report.step_description = f"{step_label(item).split(' (')[0]}: {step_doc(item)}"
+    if report.failed:
+        item.config.stash[BLOCKED_BY].setdefault(item.path, step_label(item))
+        if call.excinfo is not None:
+            text = str(call.excinfo.value).strip()
+            report.error_summary = redact(f"{call.excinfo.typename}: {text.splitlines()[0] if text else ''}")

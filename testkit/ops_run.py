@@ -1,0 +1,23 @@
+"""Run an ops check as an operator does (`pytest ops_checks/CHECK.py ...`) against a disposable stack."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def check_argv(stack, check, *args, report=None):
+    return [sys.executable, "-m", "pytest", f"ops_checks/{check}.py", f"--ops-config={stack.config_path}",
+            "-p", "no:cacheprovider", f"--html={report}", *args]
+
+
+def run_check(stack, tmp_path, check, *args, env: dict | None = None):
+    """Run the check to completion; returns the finished process and the path of its HTML report."""
+    report = tmp_path / f"{check}-{time.monotonic_ns()}.html"
+    environ = {k: v for k, v in os.environ.items() if k != "CONFIRM"}
+    done = subprocess.run(check_argv(stack, check, *args, report=report), cwd=ROOT, capture_output=True,
+                          text=True, timeout=900, env={**environ, **(env or {})})
+    return done, report
