@@ -7,8 +7,10 @@ rclone through stdin and are stored obscured in the rclone_config volume, as `rc
 import sys
 from pathlib import Path
 
+from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.redact import register_secret
+from procedures.stack.serving import with_serving_tag
 
 CONF_PATH = "/config/rclone/rclone.conf"
 
@@ -48,11 +50,7 @@ def env_value(env_file: Path, name: str) -> str:
 
 
 if __name__ == "__main__":
-    from procedures import release
-    from procedures.config import load_config
-
     config = load_config(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("ops.toml"))
-    context = OpsContext(config)
-    context = context.with_tag(release.running_tag(context))
+    context = with_serving_tag(OpsContext(config))
     configure(context, env_value(config.stack.env_file, "OFFSITE_PASSWORD"))
     print(f"rclone remote gdrive: now points at the SFTP stand-in of {config.stack.project}")
