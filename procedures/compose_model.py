@@ -4,10 +4,50 @@ from .config import OpsConfig
 from .errors import ConfigError
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def published_ports(model: dict, except_services: tuple[str, ...] = ()) -> list[dict]:
+    """Every port the model publishes on the host (service, host address, port), but for except_services."""
+    rows = []
+    for name, service in sorted((model.get("services") or {}).items()):
+        if name in except_services:
+            continue
+        for port in service.get("ports") or []:
+            if port.get("published"):
+                rows.append({"service": name, "host_ip": port.get("host_ip") or "0.0.0.0",
+                             "published": str(port["published"]), "target": port.get("target")})
+    return rows
+
+
+def database_volume(model: dict, config: OpsConfig) -> tuple[str, dict]:
+    """The compose key and definition of the volume named as [volumes] database; refuses a model
+    without one (whatever key the app's compose file gives it: pgdata, postgres_data, ...)."""
+    volumes = model.get("volumes") or {}
+    for key, volume in volumes.items():
+        if (volume or {}).get("name") == config.volumes.database:
+            return key, volume or {}
+    names = {key: (volume or {}).get("name") for key, volume in volumes.items()}
+    raise ConfigError(
+        f"no volume of the compose model is named {config.volumes.database!r} ([volumes] database); it has "
+        f"{names or 'none'}. Set [volumes] database to the database volume's real name (docker volume ls), and "
+        "declare that volume external with that name in the prod overlay")
+
+
+def require_external_database_volume(model: dict, config: OpsConfig) -> tuple[str, dict]:
+    """The database volume as rendered; refuses one compose may create or remove (not external)."""
+    key, volume = database_volume(model, config)
+    if volume.get("external") is not True:
+        raise ConfigError(
+            f"the database volume {key!r} ({config.volumes.database}) is not external: compose could create an "
+            "empty one or remove it. Declare it `external: true` with its name in the prod overlay "
+            "(docker-compose.prod.yml last)")
+    return key, volume
+
+
 def database_mount(model: dict, config: OpsConfig) -> tuple[str, str]:
     """The compose key of the database volume and where the db service mounts it, from a rendered model."""
-    key = next((k for k, v in (model.get("volumes") or {}).items() if (v or {}).get("name") == config.volumes.database),
-               "pgdata")
+    key = database_volume(model, config)[0]
     db = model["services"][config.services.database]
     target = next((m["target"] for m in db.get("volumes") or [] if m.get("source") == key), None)
     if target is None:

@@ -53,8 +53,21 @@ class HttpConfig:
     base_url: str = "http://127.0.0.1:8080"
     health_path: str = "/healthz"
     ready_path: str = "/readyz"
+    # Which release serves: the JSON field `version_field` (dotted for nested, e.g. "build" or
+    # "release.version") of version_path's answer; version_path = "" turns the HTTP check off and
+    # the running app containers' image tag and id are the proof instead.
     version_path: str = "/version"
+    version_field: str = "version"
     ready_timeout_seconds: float = 120.0
+    # https with a private CA or a self-signed certificate: a CA bundle to trust, or (explicitly)
+    # no verification at all.
+    ca_file: str = ""
+    insecure: bool = False
+
+    @property
+    def verify(self) -> str | bool:
+        """What httpx verifies the server's certificate against."""
+        return self.ca_file or not self.insecure
 
 
 @dataclass(frozen=True)
@@ -184,8 +197,22 @@ def _check(config: OpsConfig) -> OpsConfig:
             f"[offsite] remote = {config.offsite.remote!r} must be an rclone remote path such as "
             "'gdrive:ZenOpsBackups' (remote name, colon, folder)"
         )
-    if not config.http.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"[http] base_url = {config.http.base_url!r} must start with http:// or https://")
+    http = config.http
+    if not http.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"[http] base_url = {http.base_url!r} must start with http:// or https://")
+    for setting, path in (("ready_path", http.ready_path), ("health_path", http.health_path),
+                          ("version_path", http.version_path)):
+        if path and not path.startswith("/"):
+            raise ConfigError(f"[http] {setting} = {path!r} must start with '/'")
+    if http.version_path and not http.version_field:
+        raise ConfigError("[http] version_field is empty: name the JSON field of version_path that carries "
+                          "the release (e.g. \"version\" or \"build\"), or set version_path = \"\" to check "
+                          "the running images' tag instead")
+    if http.ca_file and http.insecure:
+        raise ConfigError("[http] ca_file and insecure = true contradict each other: keep ca_file to verify "
+                          "against that CA, or drop it to skip verification")
+    if http.ca_file and not Path(http.ca_file).is_file():
+        raise ConfigError(f"[http] ca_file = {http.ca_file!r} does not exist; give the path of the CA bundle (PEM)")
     return config
 
 
@@ -217,6 +244,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     stack_raw["compose_files"] = [str(base / p) for p in stack_raw["compose_files"]]
     if stack_raw.get("env_file"):
         stack_raw["env_file"] = base / stack_raw["env_file"]
+    if raw.get("http", {}).get("ca_file"):
+        raw["http"]["ca_file"] = str(base / raw["http"]["ca_file"])
     stack = _section(StackConfig, stack_raw, "stack")
     stack = replace(stack, compose_files=tuple(Path(p) for p in stack.compose_files))
     return _check(

@@ -45,6 +45,11 @@ def image_references(containers: list[str]) -> list[str]:
     return ["docker", "inspect", "--format", "{{.Config.Image}}", *containers]
 
 
+def container_image_ids(containers: list[str]) -> list[str]:
+    """The id (sha256 digest) of the image each container runs."""
+    return ["docker", "inspect", "--format", "{{.Image}}", *containers]
+
+
 def exec_in(container: str, argv: list[str], env_names: list[str] | None = None) -> list[str]:
     """Run argv in a running container with stdin attached; env values are inherited by name."""
     flags = ["docker", "exec", "--interactive"]

@@ -17,6 +17,7 @@ from .. import ledger, lock, runner
 from ..backup.pipeline import BackupResult, backup
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
+from ..compose_model import require_external_database_volume
 from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, OpsError
 from ..runbook import Runbook, Step
@@ -73,11 +74,7 @@ def preflight(run: DeployRun) -> dict:
     versions = tools.tool_versions()
     if not versions["Docker Compose"].startswith("2."):
         raise DeployError(f"docker compose v2 is required, found: {versions['Docker Compose']}")
-    model = run.ctx.compose.rendered()
-    pgdata = model["volumes"].get("pgdata", {})
-    if not pgdata.get("external") or pgdata.get("name") != run.ctx.config.volumes.database:
-        raise DeployError("the database volume must be the external one named in [volumes] database; "
-                          "use docker-compose.prod.yml as the last compose file")
+    require_external_database_volume(run.ctx.compose.rendered(), run.ctx.config)
     volume = volumes.require_database_volume(run.ctx.config.volumes.database)
     volumes.refuse_volume_drift(run.ctx)
     root = runner.run(docker_cmd.docker_root_dir()).stdout.strip() or "/"

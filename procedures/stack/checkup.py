@@ -5,10 +5,10 @@ container health, readiness through the proxy, what the host publishes, the serv
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import testinfra
 
+from ..compose_model import LOOPBACK_HOSTS, published_ports, require_external_database_volume
 from ..context import OpsContext
 from ..errors import NotReady, OpsError
 from ..runbook import Runbook, Step
@@ -39,11 +39,8 @@ def serving_release(run: CheckupRun) -> str:
 
 def external_database_volume(run: CheckupRun) -> dict:
     """The compose model renders, with the database volume external and named as configured."""
-    pgdata = run.ctx.compose.rendered()["volumes"]["pgdata"]
-    if pgdata.get("external") is not True or pgdata.get("name") != run.ctx.config.volumes.database:
-        raise OpsError(f"the database volume renders as {pgdata}; it must be external and named "
-                       f"{run.ctx.config.volumes.database!r} (docker-compose.prod.yml last)")
-    return pgdata
+    key, volume = require_external_database_volume(run.ctx.compose.rendered(), run.ctx.config)
+    return {"compose key": key, **volume}
 
 
 def database_volume_mounted(run: CheckupRun) -> dict:
@@ -63,23 +60,33 @@ def ready_through_proxy(run: CheckupRun) -> readiness.HttpResult:
     return readiness.wait_until_ready(run.ctx.config.http, timeout=30)
 
 
-def proxy_on_loopback_only(run: CheckupRun, host=None) -> list[str]:
-    """The host publishes the proxy on 127.0.0.1 only (testinfra reads the host's sockets)."""
+def _beyond_loopback(socket_url: str) -> bool:
+    address = socket_url.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return not (address.startswith("127.") or address in LOOPBACK_HOSTS)
+
+
+def internal_services_not_public(run: CheckupRun, host=None) -> dict:
+    """The database and every other internal service are published on loopback at most (the model says
+    what compose publishes, the host's sockets what listens); the proxy may be public."""
     host = host or testinfra.get_host("local://")
-    port = urlsplit(run.ctx.config.http.base_url).port or 80
-    listening = [s for s in host.socket.get_listening_sockets() if s.endswith(f":{port}")]
-    public = [s for s in listening if not s.startswith(("tcp://127.", "tcp://::1"))]
-    if f"tcp://127.0.0.1:{port}" not in listening or public:
-        raise OpsError(f"the proxy must listen on 127.0.0.1:{port} only; listening: {listening}")
-    return listening
+    published = published_ports(run.ctx.compose.rendered(), except_services=(run.ctx.config.services.proxy,))
+    ports = {row["published"] for row in published}
+    listening = [s for s in host.socket.get_listening_sockets() if s.rsplit(":", 1)[-1] in ports]
+    declared = [row for row in published if row["host_ip"] not in LOOPBACK_HOSTS]
+    exposed = [s for s in listening if _beyond_loopback(s)]
+    if declared or exposed:
+        services = sorted({row["service"] for row in published if row in declared
+                           or any(s.endswith(f":{row['published']}") for s in exposed)})
+        raise OpsError(
+            f"internal service(s) {', '.join(services)} published beyond loopback: {declared or exposed}. "
+            "Publish them on 127.0.0.1 only (ports: [\"127.0.0.1:HOST:CONTAINER\"]) or not at all; "
+            "only the reverse proxy faces the network")
+    return {"published by internal services": published, "listening on those ports": listening}
 
 
-def version_is_serving_tag(run: CheckupRun) -> readiness.HttpResult:
-    """/version reports the serving TAG."""
-    result = readiness.get(run.ctx.config.http.base_url, run.ctx.config.http.version_path)
-    if not (result.ok and result.json().get("version") == run.ctx.tag):
-        raise NotReady(f"{result.url} answered {result.status}: {result.body[:200]}; expected version {run.ctx.tag}")
-    return result
+def version_is_serving_tag(run: CheckupRun) -> dict:
+    """The serving release is the TAG ([http] version_path and version_field, or the running images)."""
+    return readiness.check_version(run.ctx)
 
 
 HEALTH = Runbook("stack_health", (
@@ -89,7 +96,7 @@ HEALTH = Runbook("stack_health", (
     Step("database_volume", database_volume_mounted),
     Step("services", services_healthy),
     Step("ready", ready_through_proxy),
-    Step("loopback", proxy_on_loopback_only),
+    Step("internal_not_public", internal_services_not_public),
     Step("version", version_is_serving_tag),
 ))
 

@@ -8,6 +8,7 @@ import httpx
 
 from ..config import HttpConfig
 from ..errors import NotReady
+from .serving import image_release
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,12 @@ class HttpResult:
         return json.loads(self.body)
 
 
-def get(base_url: str, path: str, timeout: float = 5.0) -> HttpResult:
+def get(base_url: str, path: str, timeout: float = 5.0, verify: str | bool = True) -> HttpResult:
     """GET base_url+path; a connection failure is a result with status None, not an exception."""
     url = base_url.rstrip("/") + path
     started = time.monotonic()
     try:
-        response = httpx.get(url, timeout=timeout)
+        response = httpx.get(url, timeout=timeout, verify=verify)
         return HttpResult(url, response.status_code, response.text, time.monotonic() - started)
     except httpx.HTTPError as e:
         return HttpResult(url, None, f"{type(e).__name__}: {e}", time.monotonic() - started)
@@ -40,7 +41,7 @@ def wait_until_ready(http: HttpConfig, timeout: float | None = None, interval: f
     """Poll the readiness endpoint until it answers 2xx; raise NotReady with the last answer."""
     deadline = time.monotonic() + (timeout if timeout is not None else http.ready_timeout_seconds)
     while True:
-        result = get(http.base_url, http.ready_path)
+        result = get(http.base_url, http.ready_path, verify=http.verify)
         if result.ok:
             return result
         if time.monotonic() >= deadline:
@@ -51,21 +52,51 @@ def wait_until_ready(http: HttpConfig, timeout: float | None = None, interval: f
         time.sleep(interval)
 
 
+def field_of(document, dotted: str):
+    """The value at a dotted path of a JSON document ("build", "release.version"), or None."""
+    for key in dotted.split("."):
+        if not isinstance(document, dict) or key not in document:
+            return None
+        document = document[key]
+    return document
+
+
+def served_release(ctx) -> dict:
+    """Which release serves: [http] version_field of version_path's JSON through the proxy, or with
+    version_path = "" the running app containers' image tag and image ids."""
+    http = ctx.config.http
+    if not http.version_path:
+        return image_release(ctx)
+    answer = get(http.base_url, http.version_path, verify=http.verify)
+    try:
+        served = field_of(answer.json(), http.version_field) if answer.ok else None
+    except ValueError:
+        served = None
+    return {"version": None if served is None else str(served), "source": f"{answer.url} field {http.version_field!r}",
+            "status": answer.status, "body": answer.body[:300]}
+
+
+def check_version(ctx) -> dict:
+    """The serving release is ctx.tag; raises NotReady naming where the release was read otherwise."""
+    found = served_release(ctx)
+    if found["version"] != ctx.tag:
+        raise NotReady(f"{found['source']} reports {found['version']!r}, expected {ctx.tag!r}"
+                       + (f" (answer {found['status']}: {found['body']})" if "body" in found else ""))
+    return found
+
+
 def check_ready(ctx) -> dict:
-    """/readyz green through the proxy and /version reporting the TAG; raises NotReady otherwise."""
+    """Readiness green through the proxy and the serving release is the TAG; raises NotReady otherwise."""
     ready = wait_until_ready(ctx.config.http)
-    version = get(ctx.config.http.base_url, ctx.config.http.version_path)
-    served = version.json().get("version") if version.ok else None
-    if served != ctx.tag:
-        raise NotReady(f"{version.url} reports {served!r}, expected {ctx.tag!r}")
-    return {"readyz": ready.body, "version": served}
+    found = check_version(ctx)
+    return {"readyz": ready.body, "version": found["version"], "version_source": found["source"]}
 
 
 def smoke(ctx) -> list[dict]:
     """Run the configured HTTP expectations; raises NotReady listing every one that failed."""
     results = []
     for check in ctx.config.deploy.smoke:
-        answer = get(ctx.config.http.base_url, check.path)
+        answer = get(ctx.config.http.base_url, check.path, verify=ctx.config.http.verify)
         ok = answer.status == check.status and check.contains in answer.body
         results.append({"path": check.path, "expected": check.status, "status": answer.status,
                         "contains": check.contains, "ok": ok, "seconds": round(answer.seconds, 3)})

@@ -20,6 +20,20 @@ def running_tag(ctx: OpsContext) -> str:
     return tags.pop()
 
 
+def image_release(ctx: OpsContext) -> dict:
+    """The release as the running app containers prove it: one image tag, and the image ids they run."""
+    ids = {service: runner.run(cmd.service_containers(ctx.config.stack.project, service)).stdout.split()
+           for service in ctx.config.services.app}
+    containers = [c for found in ids.values() for c in found]
+    images = sorted(set(runner.run(cmd.image_references(containers)).stdout.split())) if containers else []
+    tags = {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
+    image_ids = sorted(set(runner.run(cmd.container_image_ids(containers)).stdout.split())) if containers else []
+    return {"version": tags.pop() if len(tags) == 1 else None,
+            "source": "running app containers' image tag (version check by HTTP is off)",
+            "images": images, "image_ids": image_ids,
+            "missing": sorted(service for service, found in ids.items() if not found)}
+
+
 def serving_or_none(ctx: OpsContext) -> str | None:
     """The serving TAG, or None when no app container runs (a first install)."""
     try:

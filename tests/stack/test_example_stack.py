@@ -1,5 +1,6 @@
 """The example stack under the prod overlay, for real: render, install, serve, stop, keep data."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from procedures.stack import services as health
 from procedures.stack import volumes
 from procedures.commands import compose as cmd
 from procedures.context import OpsContext
-from procedures.errors import CommandFailed, UnsafeOperation
+from procedures.errors import CommandFailed, NotReady, UnsafeOperation
 
 pytestmark = pytest.mark.stack
 
@@ -87,3 +88,14 @@ def test_down_with_volumes_is_refused_against_the_real_stack(running_stack):
         running_stack.ctx.compose.run(cmd.compose(stack, "down", "-v"))
     assert volumes.require_database_volume(before.name).identity == before.identity
     assert http_checks.get(running_stack.ctx.config.http.base_url, "/readyz").status == 200
+
+
+def test_with_the_http_version_check_off_the_running_images_prove_the_release(running_stack):
+    ctx = running_stack.ctx
+    off = OpsContext(dataclasses.replace(ctx.config, http=dataclasses.replace(ctx.config.http, version_path="")),
+                     "1.0.0")
+    found = http_checks.check_version(off)
+    assert found["version"] == "1.0.0" and found["missing"] == []
+    assert found["images"] == ["opsuite-local/zenops-api:1.0.0"] and found["image_ids"][0].startswith("sha256:")
+    with pytest.raises(NotReady, match="image tag .* reports '1.0.0', expected '1.1.0'"):
+        http_checks.check_version(off.with_tag("1.1.0"))

@@ -1,0 +1,33 @@
+"""Answers read from a rendered compose model: the database volume whatever its compose key."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from procedures.compose_model import database_mount, require_external_database_volume
+from procedures.errors import ConfigError
+
+pytestmark = pytest.mark.unit
+CONFIG = SimpleNamespace(volumes=SimpleNamespace(database="zenops_postgres_data"),
+                         services=SimpleNamespace(database="postgres"))
+
+
+def model(volume: dict) -> dict:
+    return {"volumes": {"postgres_data": volume, "uploads": {"name": "zenops_uploads"}},
+            "services": {"postgres": {"volumes": [{"source": "postgres_data", "target": "/var/lib/postgresql/data"}]}}}
+
+
+def test_the_database_volume_is_found_by_its_name_under_any_compose_key():
+    rendered = model({"name": "zenops_postgres_data", "external": True})
+    assert require_external_database_volume(rendered, CONFIG)[0] == "postgres_data"
+    assert database_mount(rendered, CONFIG) == ("postgres_data", "/var/lib/postgresql/data")
+
+
+def test_a_compose_owned_database_volume_is_refused_with_the_fix():
+    with pytest.raises(ConfigError, match="not external: compose could create an empty one or remove it"):
+        require_external_database_volume(model({"name": "zenops_postgres_data"}), CONFIG)
+
+
+def test_a_model_without_the_named_volume_lists_what_it_has():
+    with pytest.raises(ConfigError, match="no volume .* named 'zenops_postgres_data'.*'uploads': 'zenops_uploads'"):
+        require_external_database_volume(model({"name": "other"}), CONFIG)
