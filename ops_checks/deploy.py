@@ -1,4 +1,4 @@
-"""Runbook: deploy a release by TAG: pull -> backup -> migrate -> up -> health -> readyz -> smoke -> record.
+"""Runbook: deploy a release by TAG: pull -> backup -> migrate -> one-offs -> up -> health -> readyz -> smoke -> record.
 
     pytest ops_checks/deploy.py --tag=1.1.0
 
@@ -48,6 +48,12 @@ def test_migrate_as_one_off_task(run, step, extras):
     """Migrate: `docker compose run --rm migrate` of the new TAG (the api never migrates on start)."""
     before, after = step(run)
     evidence.data(extras, "alembic revision", {"before": before, "after": after})
+
+
+@runbook_step(DEPLOY, "one_offs")
+def test_app_one_off_tasks_completed(run, step, extras):
+    """The app's own one-off tasks (migrate aside: permission fixers and the like), in dependency order, exit 0."""
+    evidence.table(extras, "one-off tasks", step(run) or [{"one-off tasks": "none in the compose model"}])
 
 
 @runbook_step(DEPLOY, "up")

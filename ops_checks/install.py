@@ -42,6 +42,12 @@ def test_new_database_is_migrated_by_one_off_task(run, step, extras):
                                       "seconds": round(migrated.seconds, 1)})
 
 
+@runbook_step(INSTALL, "one_offs")
+def test_app_one_off_tasks_completed(run, step, extras):
+    """The app's own one-off tasks (migrate aside), in dependency order, exit 0."""
+    evidence.table(extras, "one-off tasks", step(run) or [{"one-off tasks": "none in the compose model"}])
+
+
 @runbook_step(INSTALL, "app_healthy")
 def test_app_services_are_healthy(run, step, extras):
     states = step(run)

@@ -20,6 +20,33 @@ def published_ports(model: dict, except_services: tuple[str, ...] = ()) -> list[
     return rows
 
 
+COMPLETED = "service_completed_successfully"
+
+
+def one_off_dependencies(model: dict, services: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
+    """The one-off services (depended on with condition service_completed_successfully) that the
+    given services need, directly or through each other, in the order they must run; refuses a cycle."""
+    ordered: list[str] = []
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name in visiting:
+            raise ConfigError(f"the one-off services depend on each other in a circle: {' -> '.join(visiting + [name])}")
+        visiting.append(name)
+        for dependency, spec in sorted(((model["services"].get(name) or {}).get("depends_on") or {}).items()):
+            if (spec or {}).get("condition") == COMPLETED and dependency not in exclude:
+                visit(dependency)
+                if dependency not in ordered:
+                    ordered.append(dependency)
+        visiting.pop()
+
+    for service in services:
+        visit(service)
+    return ordered
+
+
 def database_volume(model: dict, config: OpsConfig) -> tuple[str, dict]:
     """The compose key and definition of the volume named as [volumes] database; refuses a model
     without one (whatever key the app's compose file gives it: pgdata, postgres_data, ...)."""

@@ -50,7 +50,15 @@ ensure_compose_v2() {
 }
 
 ensure_example_env() {
-  [ -f example/.env ] && return
+  if [ -f example/.env ]; then
+    # Settings added to .env.example since this file was written (never the passwords, which it has).
+    local key
+    while IFS= read -r line; do
+      key=${line%%=*}
+      [[ "$line" =~ ^[A-Z_]+= ]] && ! grep -q "^${key}=" example/.env && { echo "$line" >> example/.env; log "added $key to example/.env"; }
+    done < example/.env.example
+    return
+  fi
   local db_password offsite_password
   db_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
   offsite_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')

@@ -1,4 +1,4 @@
-"""The deploy runbook: preflight, pull, backup, migrate, up, health, readyz, smoke, record.
+"""The deploy runbook: preflight, pull, backup, migrate, one-offs, up, health, readyz, smoke, record.
 
 `DEPLOY` lists the steps once: `deploy(ctx, tag)` runs them all under the operations lock, and
 ops_checks/deploy.py runs and asserts them one by one. A failure after the app was touched rolls
@@ -23,6 +23,7 @@ from ..errors import CommandFailed, DeployError, OpsError
 from ..runbook import Runbook, Step
 from ..stack import readiness, services, tools, volumes
 from ..stack.serving import serving_or_none
+from .one_offs import run_one_offs
 from .switch import app_services, put_app_on, switch_release
 from .tags import validate_tag
 
@@ -44,6 +45,7 @@ class DeployRun:
     error: str | None = None
     migrate_started_at: str | None = None
     entry: dict | None = None  # the ledger entry, once recorded
+    one_offs: list[dict] = field(default_factory=list)
 
     @property
     def tag(self) -> str:
@@ -131,6 +133,14 @@ def migrate(run: DeployRun) -> tuple[str, str]:
     return run.revision_before, run.revision_after
 
 
+def one_offs(run: DeployRun) -> list[dict]:
+    """The app's own one-off tasks of the new TAG (migrate aside), in dependency order, each exit 0."""
+    started = time.monotonic()
+    run.one_offs = run_one_offs(run.ctx)
+    run.timed("one_offs", started)
+    return run.one_offs
+
+
 def up(run: DeployRun) -> None:
     """Switch app, worker and proxy to the new TAG."""
     started = time.monotonic()
@@ -164,7 +174,7 @@ def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
         "action": "deploy", "tag": run.tag, "previous_tag": run.previous_tag, "outcome": outcome,
         "image_id": run.image_id, "revision_before": run.revision_before, "revision_after": run.revision_after,
         "backup": run.backup.set_name if run.backup else None, "started_at": run.started_at,
-        "migrate_started_at": run.migrate_started_at,
+        "migrate_started_at": run.migrate_started_at, "one_offs": [r["service"] for r in run.one_offs],
         "timings": run.timings, "error": error, "rollback": run.rollback,
     })
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"deploy {run.tag} {outcome}")
@@ -231,6 +241,7 @@ DEPLOY = Runbook("deploy", (
     Step("pull", attempt(pull)),
     Step("backup", attempt(take_backup)),
     Step("migrate", attempt(migrate)),
+    Step("one_offs", attempt(one_offs)),
     Step("up", attempt(up)),
     Step("health", attempt(wait_healthy)),
     Step("ready", attempt(check_ready)),

@@ -12,6 +12,7 @@ from ..errors import UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack import readiness, services, volumes
 from ..stack.serving import serving_or_none
+from .one_offs import run_one_offs
 from .tags import validate_tag
 
 
@@ -34,6 +35,7 @@ class InstallRun:
     serving: str | None = None
     volume: VolumeStep | None = None
     migrated: MigrateStep | None = None
+    one_offs: list[dict] | None = None
 
 
 def refuse_other_release_serving(ctx: OpsContext) -> str | None:
@@ -114,6 +116,7 @@ INSTALL = Runbook("install", (
     Step("database_volume", _volume),
     Step("database_healthy", lambda run: start_database(run.ctx)),
     Step("migrate_new_database", _migrate),
+    Step("one_offs", lambda run: run_one_offs(run.ctx)),
     Step("app_healthy", lambda run: start_app(run.ctx)),
     Step("ready", lambda run: check_ready(run.ctx)),
     Step("record", lambda run: record(run.ctx, run.migrated)),

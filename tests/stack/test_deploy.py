@@ -84,6 +84,28 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
     assert_data_intact(stack)
 
 
+def test_a_failing_one_off_task_stops_the_deploy_before_the_switch(deployed, tmp_path):
+    stack = deployed
+    failing = tmp_path / "uploads-perms-fails.yml"
+    failing.write_text('services:\n  uploads-perms:\n    command: ["sh", "-c", "echo no permission >&2; exit 3"]\n')
+    files = [f"--compose-file={path}" for path in (*stack.ctx.config.stack.compose_files, failing)]
+    before = serving(stack)
+    done, report = run_check(stack, tmp_path, "deploy", "--tag=1.1.0", *files)
+    assert done.returncode != 0
+    assert serving(stack) == before, "the previous release keeps serving"
+    entry = last_entry(stack)
+    assert entry["outcome"].startswith("failed before the app changed")
+    assert "one-off task uploads-perms failed (exit 3)" in entry["error"] and "no permission" in entry["error"]
+    assert "test_app_one_off_tasks_completed" in report.read_text()
+    assert_data_intact(stack)
+
+    done, report = run_check(stack, tmp_path, "deploy", "--tag=1.1.0")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert last_entry(stack)["one_offs"] == ["uploads-perms"] and "uploads-perms" in report.read_text()
+    done, _ = run_check(stack, tmp_path, "rollback", f"--tag={before[0]}")
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
 @pytest.mark.parametrize("tag_args", [[], ["--tag=latest"], ["--tag=9.9.9"]], ids=["missing", "latest", "nonexistent"])
 def test_invalid_tag_is_refused_before_anything_changes(deployed, tmp_path, tag_args):
     before = (serving(deployed), deployed.ctx.engine.schema_revision(deployed.ctx.database), release.running_tag(deployed.ctx))

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from procedures.compose_model import database_mount, require_external_database_volume
+from procedures.compose_model import database_mount, one_off_dependencies, require_external_database_volume
 from procedures.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -31,3 +31,26 @@ def test_a_compose_owned_database_volume_is_refused_with_the_fix():
 def test_a_model_without_the_named_volume_lists_what_it_has():
     with pytest.raises(ConfigError, match="no volume .* named 'zenops_postgres_data'.*'uploads': 'zenops_uploads'"):
         require_external_database_volume(model({"name": "other"}), CONFIG)
+
+
+def test_one_off_dependencies_run_in_dependency_order_without_migrate():
+    rendered = {"services": {
+        "api": {"depends_on": {"migrate": {"condition": "service_completed_successfully"},
+                               "uploads-perms": {"condition": "service_completed_successfully"},
+                               "db": {"condition": "service_healthy"}}},
+        "email-worker": {"depends_on": {"migrate": {"condition": "service_completed_successfully"}}},
+        "migrate": {"depends_on": {"db": {"condition": "service_healthy"}}},
+        "uploads-perms": {"depends_on": {"dirs": {"condition": "service_completed_successfully"}}},
+        "dirs": {}, "db": {},
+    }}
+    assert one_off_dependencies(rendered, ["api", "email-worker"], exclude=("migrate",)) == ["dirs", "uploads-perms"]
+    assert one_off_dependencies(rendered, ["email-worker"]) == ["migrate"]
+    assert one_off_dependencies(rendered, ["db"]) == []
+
+
+def test_one_offs_in_a_circle_are_refused():
+    completed = {"condition": "service_completed_successfully"}
+    rendered = {"services": {"api": {"depends_on": {"a": completed}}, "a": {"depends_on": {"b": completed}},
+                             "b": {"depends_on": {"a": completed}}}}
+    with pytest.raises(ConfigError, match="circle: api -> a -> b -> a"):
+        one_off_dependencies(rendered, ["api"])
