@@ -17,6 +17,15 @@ _SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "PASSPHRASE")
 _rendered: dict[tuple, dict] = {}
 
 
+def register_model_secrets(model: dict) -> dict:
+    """Register every secret-named environment value of a rendered model for redaction; returns the model."""
+    for service in model.get("services", {}).values():
+        for key, value in (service.get("environment") or {}).items():
+            if value and any(word in key.upper() for word in _SECRET_WORDS):
+                register_secret(str(value))
+    return model
+
+
 def forget_rendered_models() -> None:
     """Drop every cached model (a long-lived process that measures or must see outside edits)."""
     _rendered.clear()
@@ -60,12 +69,7 @@ class Compose:
         return _rendered[key]
 
     def _render(self, argv: list[str]) -> dict:
-        model = json.loads(self.run(argv).stdout)
-        for service in model.get("services", {}).values():
-            for key, value in (service.get("environment") or {}).items():
-                if value and any(word in key.upper() for word in _SECRET_WORDS):
-                    register_secret(str(value))
-        return model
+        return register_model_secrets(json.loads(self.run(argv).stdout))
 
     def containers(self) -> list[dict]:
         """`compose ps` rows (one JSON object per line in compose v2.21+)."""

@@ -17,7 +17,7 @@ from procedures.redact import redact
 from procedures.stack import tools
 
 from .options import ops_config, ops_context
-from .state import TITLE, ops_check_names
+from .state import CONFIG_FREE_CHECKS, TITLE, ops_check_names
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -54,6 +54,9 @@ def pytest_sessionstart(session):
     meta["Host"] = socket.gethostname()
     meta["Operator"] = getpass.getuser()
     meta["TAG"] = session.config.getoption("tag") or "(not given)"
+    if set(ops_check_names(session.config)) <= CONFIG_FREE_CHECKS:
+        meta.update(tools.tool_versions())
+        return
     try:
         cfg = ops_config(session.config)
         meta["Target stack"] = f"{cfg.stack.project} ({cfg.stack.environment})"

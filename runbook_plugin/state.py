@@ -11,6 +11,8 @@ RECORD = pytest.StashKey[dict]()  # the JSON record's fields and steps
 STARTED = pytest.StashKey[datetime]()
 TITLE = pytest.StashKey[str]()
 STEP_NUMBER = pytest.StashKey[int]()  # on items: the step's number within its module
+# Checks that read a stack before any ops config exists for it (they take --compose-file instead).
+CONFIG_FREE_CHECKS = {"discover"}
 
 
 def ops_checks_dir(config) -> Path:

@@ -16,6 +16,11 @@ def config_json(stack: StackConfig) -> list[str]:
     return compose(stack, "config", "--format", "json")
 
 
+def config_json_every_profile(stack: StackConfig) -> list[str]:
+    """The model with every profile's services (an app's backup and cron services often sit in one)."""
+    return compose(stack, "--profile", "*", "config", "--format", "json")
+
+
 def ps_json(stack: StackConfig) -> list[str]:
     return compose(stack, "ps", "--all", "--format", "json")
 

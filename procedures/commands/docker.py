@@ -63,6 +63,23 @@ def remove_container(name: str) -> list[str]:
     return ["docker", "rm", "--force", name]
 
 
+def project_containers(project: str) -> list[str]:
+    """Every container of a compose project, running or not, one JSON object per line."""
+    return ["docker", "ps", "--all", "--filter", f"label=com.docker.compose.project={project}",
+            "--format", "{{json .}}"]
+
+
+def project_volumes(project: str) -> list[str]:
+    """The volumes compose created for a project, one JSON object per line."""
+    return ["docker", "volume", "ls", "--filter", f"label=com.docker.compose.project={project}",
+            "--format", "{{json .}}"]
+
+
+def project_networks(project: str) -> list[str]:
+    return ["docker", "network", "ls", "--filter", f"label=com.docker.compose.project={project}",
+            "--format", "{{json .}}"]
+
+
 def container_names(prefix: str) -> list[str]:
     return ["docker", "ps", "--all", "--filter", f"name=^{prefix}", "--format", "{{.Names}}"]
 

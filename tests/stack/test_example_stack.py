@@ -6,8 +6,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import docker
 import pytest
 
+from procedures.adopt import discover
+from procedures.config import load_config
 from procedures.stack import readiness as http_checks
 from procedures.stack import services as health
 from procedures.stack import volumes
@@ -16,6 +19,7 @@ from procedures.context import OpsContext
 from procedures.errors import CommandFailed, NotReady, UnsafeOperation
 
 pytestmark = pytest.mark.stack
+EXAMPLE_COMPOSE = Path(__file__).resolve().parents[2] / "example" / "docker-compose.yml"
 
 
 def test_overlay_refuses_to_render_without_tag(running_stack):
@@ -99,3 +103,21 @@ def test_with_the_http_version_check_off_the_running_images_prove_the_release(ru
     assert found["images"] == ["opsuite-local/zenops-api:1.0.0"] and found["image_ids"][0].startswith("sha256:")
     with pytest.raises(NotReady, match="image tag .* reports '1.0.0', expected '1.1.0'"):
         http_checks.check_version(off.with_tag("1.1.0"))
+
+
+def test_discovery_of_the_running_stack_changes_nothing(running_stack, tmp_path):
+    client = docker.from_env()
+
+    def state():
+        return ({(c.name, c.status, c.attrs["Created"]) for c in client.containers.list(all=True)},
+                {v.name for v in client.volumes.list()}, {n.id for n in client.networks.list()})
+
+    before = state()
+    run = discover.discover([str(EXAMPLE_COMPOSE)], running_stack.project, tmp_path / "proposal.toml")
+    assert state() == before, "discovery starts, changes and removes nothing"
+    running = {c["service"] for c in run.running["containers"] if c["state"] == "running"}
+    assert {"db", "api", "email-worker", "reverse-proxy"} <= running
+    assert f"{running_stack.project}_uploads" in run.running["volumes"]
+    proposed = load_config(tmp_path / "proposal.toml")
+    assert proposed.services.database == "db" and proposed.services.proxy == "reverse-proxy"
+    assert proposed.volumes.database == f"{running_stack.project}_pgdata"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from procedures.adopt.discover import DISCOVER
 from procedures.backup.pipeline import BACKUP
 from procedures.config import SUPPORTED_ENGINES
 from procedures.engines import ENGINES
@@ -18,7 +19,7 @@ from procedures.stack.checkup import HEALTH
 
 pytestmark = pytest.mark.unit
 
-CHECKS = {"backup": BACKUP, "deploy": DEPLOY, "install": INSTALL, "rollback": ROLLBACK,
+CHECKS = {"discover": DISCOVER, "backup": BACKUP, "deploy": DEPLOY, "install": INSTALL, "rollback": ROLLBACK,
           "restore_drill": RESTORE, "switch_database_volume": SWITCH_VOLUME, "stack_health": HEALTH}
 
 

@@ -1,0 +1,72 @@
+"""What in a stack's compose model could lose data or bring it down, each with its fix."""
+
+from dataclasses import dataclass
+
+from ..compose_model import LOOPBACK_HOSTS, published_ports
+from .roles import MIGRATION_WORDS, Roles, command_text, image_tag
+
+
+@dataclass(frozen=True)
+class Risk:
+    what: str
+    fix: str
+
+
+def _long_running(model: dict, roles: Roles) -> list[str]:
+    """Services meant to keep running: not one-offs, not backup tools run on demand (a cron runs on)."""
+    on_demand = {m["service"] for m in roles.backup_machinery if "cron" not in m["why"]}
+    return sorted(n for n, s in (model.get("services") or {}).items()
+                  if n not in roles.one_offs and n != roles.migrate and n not in on_demand and s.get("restart") != "no")
+
+
+def find_risks(model: dict, roles: Roles) -> list[Risk]:
+    """Every risk discovery can see in the model (published ports, restart, logs, tags, volumes, backups)."""
+    services = model.get("services") or {}
+    risks = []
+    exposed = [p for p in published_ports(model, except_services=(roles.proxy,) if roles.proxy else ())
+               if p["host_ip"] not in LOOPBACK_HOSTS]
+    for port in exposed:
+        risks.append(Risk(f"{port['service']} publishes port {port['published']} on {port['host_ip']} (every interface)",
+                          f"publish it on 127.0.0.1 only (\"127.0.0.1:{port['published']}:{port['target']}\") or not at all; "
+                          "only the reverse proxy faces the network"))
+    no_restart = [n for n in _long_running(model, roles) if not services[n].get("restart")]
+    if no_restart:
+        risks.append(Risk(f"no restart policy: {', '.join(no_restart)} stay down after a crash or a reboot",
+                          "restart: unless-stopped (the prod overlay sets it)"))
+    unrotated = [n for n in sorted(services) if not ((services[n].get("logging") or {}).get("options") or {}).get("max-size")]
+    if unrotated:
+        risks.append(Risk(f"no log rotation: {', '.join(unrotated)} log without a size limit and can fill the disk",
+                          "logging: {driver: json-file, options: {max-size: 10m, max-file: \"5\"}} (the prod overlay sets it)"))
+    moving = [f"{n} ({services[n].get('image')})" for n in sorted(services)
+              if services[n].get("image") and image_tag(services[n]["image"]) in (None, "latest")]
+    if moving:
+        risks.append(Risk(f"latest or untagged images: {', '.join(moving)}: a pull can change what runs",
+                          "pin every image to an explicit version; deploy the app by TAG (pytest ops_checks/deploy.py --tag=...)"))
+    volume = roles.database_volume
+    if volume is not None and not volume.external:
+        risks.append(Risk(f"the database volume {volume.key} ({volume.name}) is owned by compose: `down -v` removes it "
+                          "and a renamed project creates an empty one",
+                          f"declare it external with its name ({volume.name}) in the prod overlay; the data stays where it is"))
+    backed_up = {source for machine in roles.backup_machinery for source in machine["mounts"]}
+    database_key = volume.key if volume else None
+    uncovered = sorted({m.get("source") for n in roles.app for m in services[n].get("volumes") or []
+                        if isinstance(m, dict) and m.get("type") == "volume" and m.get("source") != database_key}
+                       - backed_up)
+    if uncovered:
+        risks.append(Risk(f"volumes of the app that no backup covers: {', '.join(uncovered)}",
+                          "archive them with each backup ([backup] uploads_archive and the backup service's mount)"))
+    migrating = [n for n in roles.app if MIGRATION_WORDS.search(command_text(services[n]))]
+    if migrating:
+        risks.append(Risk(f"migrations run on app start: {', '.join(migrating)} (command or entrypoint)",
+                          "take them out of the app's start and run the one-off migrate task, after a verified backup"))
+    gated = [n for n in roles.app if roles.migrate in (services[n].get("depends_on") or {})]
+    if gated:
+        risks.append(Risk(f"every plain `docker compose up` of {', '.join(gated)} runs {roles.migrate} first, "
+                          "with no backup before it",
+                          "deploy with `pytest ops_checks/deploy.py --tag=...` (verified backup, then migrate), "
+                          "never with a plain up"))
+    crons = [m["service"] for m in roles.backup_machinery if "cron" in m["why"]]
+    if crons:
+        risks.append(Risk(f"an existing backup schedule ({', '.join(crons)}) would run beside the suite's nightly timer",
+                          "stop it (docker compose --profile backup stop ...) once the suite's nightly backup runs"))
+    return risks

@@ -1,0 +1,82 @@
+"""Discovery on compose files shaped as the seeds describe our users' stacks (tests/fixtures/stacks/),
+rendered by the real compose CLI: roles, risks and a proposed config that loads."""
+
+from pathlib import Path
+
+import pytest
+
+from procedures.adopt import discover
+from procedures.config import load_config
+
+pytestmark = pytest.mark.compose
+STACKS = Path(__file__).resolve().parents[1] / "fixtures" / "stacks"
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch):
+    """As an operator's shell would be: none of the variables the fixtures interpolate."""
+    for name in ("TAG", "API_IMAGE", "PROXY_PORT", "POSTGRES_PASSWORD", "POSTGRES_USER", "POSTGRES_DB",
+                 "COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES", "COMPOSE_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def discovered(name: str, *extra: str, tmp_path: Path | None = None):
+    files = [str(STACKS / name / "docker-compose.yml"), *(str(STACKS / name / f) for f in extra)]
+    return discover.discover(files, proposal_path=tmp_path / "proposal.toml" if tmp_path else None)
+
+
+def risk_text(run) -> str:
+    return "\n".join(f"{r.what} | {r.fix}" for r in run.risks)
+
+
+def test_zen_ops_roles(tmp_path):
+    run = discovered("zenops", tmp_path=tmp_path)
+    roles = run.roles
+    assert (roles.database, roles.engine) == ("db", "postgres")
+    assert vars(roles.database_volume) == {"key": "postgres_data", "name": "zenops_postgres_data", "external": False,
+                                           "target": "/var/lib/postgresql/data"}
+    assert (roles.app, roles.single_instance, roles.proxy) == (["api", "email-worker"], ["email-worker"], "reverse-proxy")
+    assert (roles.one_offs, roles.migrate) == (["migrate", "uploads-perms"], "migrate")
+    assert {m["service"] for m in roles.backup_machinery} == {"backup", "backup-cron", "rclone"}
+
+
+def test_zen_ops_risks_each_with_a_fix(tmp_path):
+    text = risk_text(discovered("zenops", tmp_path=tmp_path))
+    assert "postgres_data (zenops_postgres_data) is owned by compose" in text and "external" in text
+    assert "latest or untagged images: api (ghcr.io/zen-ops/api:latest)" in text
+    assert "no restart policy: reverse-proxy " in text
+    assert "no log rotation" in text and "max-size" in text
+    assert "(backup-cron) would run beside the suite's nightly timer" in text
+    assert "up` of api, email-worker runs migrate first, with no backup before it" in text
+    assert "publishes port" not in text, "a proxy on 80/443 is fine; the database publishes nothing"
+    assert "no backup covers" not in text, "the app's own backup service mounts the uploads volume"
+
+
+def test_zen_ops_proposal_loads_and_marks_its_guesses(tmp_path):
+    run = discovered("zenops", "docker-compose.loopback.yml", tmp_path=tmp_path)
+    config = load_config(tmp_path / "proposal.toml")
+    assert (config.services.database, config.services.app, config.services.migrate) == ("db", ("api", "email-worker"),
+                                                                                        "migrate")
+    assert config.volumes.database == "zenops_postgres_data"
+    assert config.http.base_url == "http://127.0.0.1:8088"
+    assert config.stack.compose_files[-1].name == "docker-compose.prod.yml"
+    guessed = [line.split(" =")[0] for line in run.proposal.splitlines() if " = " in line and "# GUESS:" in line]
+    assert guessed == ["environment", "single_instance"]
+
+
+def test_zak_ops_database_outside_the_stack():
+    run = discovered("zakops")
+    roles = run.roles
+    assert (roles.database, roles.engine, roles.database_url_host) == (None, "postgres-url", "postgres.zakops.example.test")
+    assert (roles.app, roles.single_instance, roles.proxy) == (["backend", "outbox-processor"], ["outbox-processor"], None)
+    assert "database.engine" in roles.guesses
+    assert "backend publishes port 8000 on 0.0.0.0" in risk_text(run)
+
+
+def test_lazyflow_sqlite_in_a_volume():
+    run = discovered("lazyflow")
+    roles = run.roles
+    assert (roles.engine, roles.sqlite_path) == ("sqlite", "/app/data/lazyflow.db")
+    assert (roles.database_volume.key, roles.database_volume.target) == ("lazyflow_data", "/app/data")
+    assert (roles.app, roles.proxy) == (["app"], "reverse-proxy")
+    assert "no backup covers: lazyflow_backups, lazyflow_uploads" in risk_text(run)
