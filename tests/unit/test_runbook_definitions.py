@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from procedures.adopt.discover import DISCOVER
+from procedures.adopt.takeover import ADOPT
 from procedures.backup.pipeline import BACKUP
 from procedures.config import SUPPORTED_ENGINES
 from procedures.engines import ENGINES
@@ -19,7 +20,7 @@ from procedures.stack.checkup import HEALTH
 
 pytestmark = pytest.mark.unit
 
-CHECKS = {"discover": DISCOVER, "backup": BACKUP, "deploy": DEPLOY, "install": INSTALL, "rollback": ROLLBACK,
+CHECKS = {"adopt": ADOPT, "discover": DISCOVER, "backup": BACKUP, "deploy": DEPLOY, "install": INSTALL, "rollback": ROLLBACK,
           "restore_drill": RESTORE, "switch_database_volume": SWITCH_VOLUME, "stack_health": HEALTH}
 
 

@@ -1,0 +1,121 @@
+"""The adoption runbook: take over a stack that runs under plain `docker compose up`, data in place.
+
+    running as it is -> first verified backup -> take over under the overlay -> same data -> ready -> record
+
+Nothing changes before a verified backup of the database exactly as it runs. The overlay names
+the existing database volume as external (compose can no longer create or remove it); the
+database container is recreated on that same volume, the app started on its serving TAG, never
+migrated. The same volume, the same cluster and the backup's row counts prove the data is the same.
+"""
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from .. import ledger, lock
+from ..backup.pipeline import BackupResult, backup
+from ..context import OpsContext
+from ..errors import UnsafeOperation
+from ..release.install import start_app, start_database
+from ..release.one_offs import run_one_offs
+from ..runbook import Runbook, Step
+from ..stack import readiness, volumes
+from ..stack.serving import with_serving_tag
+
+
+@dataclass
+class AdoptRun:
+    ctx: OpsContext
+    volume: volumes.VolumeFacts | None = None
+    cluster: str | None = None
+    backup: BackupResult | None = None
+    counts_after: dict[str, int] = field(default_factory=dict)
+    entry: dict | None = None
+
+
+def found_running(run: AdoptRun) -> dict:
+    """The stack runs, its database mounts the volume [volumes] database names; volume and cluster noted."""
+    run.ctx = with_serving_tag(run.ctx)
+    mounted = volumes.mounted_database_volume(run.ctx)
+    if mounted is None:
+        raise UnsafeOperation("refused: the database does not run; adoption takes over a running stack "
+                              "(for a new one use `pytest ops_checks/install.py --tag=VERSION`)")
+    volumes.refuse_volume_drift(run.ctx)
+    run.volume = volumes.require_database_volume(mounted)
+    run.cluster = run.ctx.database.system_identifier()
+    return {"serving TAG": run.ctx.tag, "database volume": vars(run.volume), "cluster": run.cluster}
+
+
+def first_backup(run: AdoptRun) -> BackupResult:
+    """A verified backup of the database as it runs, before anything changes."""
+    run.backup = backup(run.ctx, locked=True)
+    return run.backup
+
+
+def take_over(run: AdoptRun) -> dict:
+    """Recreate the database on the same (now external) volume and start the app on its TAG; no migration."""
+    state = start_database(run.ctx)
+    one_offs = run_one_offs(run.ctx)
+    app = start_app(run.ctx)
+    return {"database": vars(state), "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()}}
+
+
+def same_data(run: AdoptRun) -> dict:
+    """The same volume and cluster as before, and every table holds at least the backup's rows."""
+    after = volumes.require_database_volume(run.ctx.config.volumes.database)
+    cluster = run.ctx.database.system_identifier()
+    # Docker's CreatedAt follows the data directory's ctime, so name and mountpoint identify the volume
+    # and the cluster's system identifier (new at every initdb) identifies the data.
+    if (after.name, after.mountpoint) != (run.volume.name, run.volume.mountpoint):
+        raise UnsafeOperation(f"the database is on another volume after the take-over: {vars(after)}, "
+                              f"was {vars(run.volume)}; restore from backup {run.backup.set_name}")
+    if cluster != run.cluster:
+        raise UnsafeOperation(f"the database cluster changed ({run.cluster} -> {cluster}): this is not the same "
+                              f"data; restore from backup {run.backup.set_name}")
+    run.counts_after = run.ctx.engine.row_counts(run.ctx.database)
+    recorded = run.backup.manifest["row_counts"]
+    short = {t: (n, run.counts_after.get(t)) for t, n in recorded.items() if (run.counts_after.get(t) or 0) < n}
+    if short:
+        raise UnsafeOperation(f"tables hold fewer rows than the backup taken before the take-over: {short}")
+    return {"volume": after.name, "cluster": cluster,
+            "rows": [{"table": t, "backup": recorded.get(t), "now": run.counts_after.get(t)}
+                     for t in sorted(set(recorded) | set(run.counts_after))]}
+
+
+def ready(run: AdoptRun) -> dict:
+    """Readiness through the proxy, the serving release is the TAG, and the smoke checks pass."""
+    return {**readiness.check_ready(run.ctx), "smoke": readiness.smoke(run.ctx)}
+
+
+def record(run: AdoptRun) -> dict:
+    """Enter the adopted release in the ledger, so later rollbacks can find it."""
+    cfg = run.ctx.config
+    run.entry = ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {
+        "action": "adopt", "tag": run.ctx.tag, "outcome": "deployed", "backup": run.backup.set_name,
+        "database_volume": run.volume.name, "revision_after": run.ctx.engine.schema_revision(run.ctx.database)})
+    ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"adopt {run.ctx.tag} on {run.volume.name}")
+    return run.entry
+
+
+ADOPT = Runbook("adopt", (
+    Step("found_running", found_running),
+    Step("first_backup", first_backup),
+    Step("take_over", take_over),
+    Step("same_data", same_data),
+    Step("ready", ready),
+    Step("record", record),
+))
+
+
+@contextlib.contextmanager
+def open_run(ctx: OpsContext, *, break_stale_lock: bool = False) -> Iterator[AdoptRun]:
+    """The adoption under the operations lock."""
+    with lock.hold_stack(ctx.config, "adopt", break_stale=break_stale_lock):
+        yield AdoptRun(ctx)
+
+
+def adopt(ctx: OpsContext, *, break_stale_lock: bool = False) -> AdoptRun:
+    """Take over the running stack: backup first, then the overlay, the same data proven after."""
+    with open_run(ctx, break_stale_lock=break_stale_lock) as run:
+        ADOPT.run_all(run)
+        return run
