@@ -45,7 +45,8 @@ def test_verified_backup_before_migrations(run, step, extras):
 
 @runbook_step(DEPLOY, "migrate")
 def test_migrate_as_one_off_task(run, step, extras):
-    """Migrate: `docker compose run --rm migrate` of the new TAG (the api never migrates on start)."""
+    """Migrate as a one-off task of the new TAG: the app's migrate service, or [deploy] migrate_command
+    in a one-off api container (the api never migrates on start)."""
     before, after = step(run)
     evidence.data(extras, "alembic revision", {"before": before, "after": after})
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .guards import THROWAWAY_VOLUME_PREFIX
 
+SUITE_SERVICE_PREFIX = "opsuite-"
 SUPPORTED_ENGINES = ("postgres",)  # engines.ENGINES holds their implementations
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -28,8 +29,12 @@ class ServiceNames:
     app: tuple[str, ...] = ("api", "email-worker")
     single_instance: tuple[str, ...] = ("email-worker",)
     proxy: str = "reverse-proxy"
+    # The app's own migrate service; "" when it has none (then [deploy] migrate_command runs in the
+    # first app service, as a one-off).
     migrate: str = "migrate"
-    backup: str = "backup"
+    # The suite's backup service, from the prod overlay; the reserved prefix keeps it from merging
+    # into an app service of the same name.
+    backup: str = "opsuite-backup"
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class DeployConfig:
     state_dir: str = "/var/lib/opsuite"
     min_free_bytes: int = 1024 * 1024 * 1024
     smoke: tuple[SmokeCheck, ...] = (SmokeCheck("/healthz"),)
+    migrate_command: tuple[str, ...] = ("alembic", "upgrade", "head")
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,13 @@ def _check(config: OpsConfig) -> OpsConfig:
             f"[database] engine = {config.database.engine!r} is not supported yet; "
             f"supported: {', '.join(SUPPORTED_ENGINES)}"
         )
+    if not config.services.backup.startswith(SUITE_SERVICE_PREFIX):
+        raise ConfigError(f"[services] backup = {config.services.backup!r}: the suite's own services carry the "
+                          f"reserved prefix {SUITE_SERVICE_PREFIX!r} so they never merge into an app service of the "
+                          "same name; use \"opsuite-backup\" (the prod overlay's name)")
+    if not config.services.migrate and not config.deploy.migrate_command:
+        raise ConfigError("[services] migrate is empty and [deploy] migrate_command too: name the app's migrate "
+                          "service, or give the command that migrates (e.g. [\"alembic\", \"upgrade\", \"head\"])")
     if not config.volumes.database:
         raise ConfigError("[volumes] database must name the existing database volume")
     if config.volumes.database.startswith(THROWAWAY_VOLUME_PREFIX):

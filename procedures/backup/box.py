@@ -18,6 +18,11 @@ from ..context import OpsContext
 @dataclass(frozen=True)
 class BackupBox:
     name: str
+    service: str = "opsuite-backup"  # the compose service it runs, for the commands errors suggest
+
+    def how_to_run(self, args: str) -> str:
+        """The command an operator types to run args in a one-off container of the backup service."""
+        return f"docker compose run --rm --no-deps {self.service} {args}"
 
     def run(self, argv: list[str], **kwargs) -> runner.Completed:
         return runner.run(cmd.exec_in(self.name, argv), **kwargs)
@@ -53,4 +58,4 @@ def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
         cleanup.callback(runner.run, cmd.remove_container(name), check=False)
         ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name,
                              no_deps=True)
-        yield BackupBox(name)
+        yield BackupBox(name, ctx.config.services.backup)

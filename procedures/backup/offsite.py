@@ -33,13 +33,13 @@ def remote_status(box: BackupBox, path: str) -> RemoteStatus:
     except CommandFailed as e:
         raise OffsiteError(
             f"rclone config is missing or invalid ({e.stderr_tail.splitlines()[-1] if e.stderr_tail else e}); "
-            "configure the remote: docker compose run --rm backup rclone config (docs/BACKUPS.md)"
+            f"configure the remote: {box.how_to_run('rclone config')} (docs/BACKUPS.md)"
         ) from e
     types = dict(line.split(None, 1) for line in remotes.splitlines() if line.strip())
     if f"{name}:" not in types:
         raise OffsiteError(
             f"rclone remote '{name}:' is not configured in the rclone_config volume; configure it with "
-            "`docker compose run --rm backup rclone config` (docs/BACKUPS.md, Google Drive set-up)"
+            f"`{box.how_to_run('rclone config')}` (docs/BACKUPS.md, Google Drive set-up)"
         )
     try:
         box.run(cmd.mkdir(path), timeout=120)

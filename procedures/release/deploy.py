@@ -23,6 +23,7 @@ from ..errors import CommandFailed, DeployError, OpsError
 from ..runbook import Runbook, Step
 from ..stack import readiness, services, tools, volumes
 from ..stack.serving import serving_or_none
+from .migrations import run_migrations
 from .one_offs import run_one_offs
 from .switch import app_services, put_app_on, switch_release
 from .tags import validate_tag
@@ -123,7 +124,7 @@ def migrate(run: DeployRun) -> tuple[str, str]:
     run.migrate_started_at = ledger.now()
     run.revision_before = _revision(run)
     try:
-        run.ctx.compose.run_once(run.ctx.config.services.migrate)
+        run_migrations(run.ctx)
     except CommandFailed as e:
         run.revision_after = _revision(run)
         raise DeployError(f"migration of {run.tag} failed; the database stays at {run.revision_after}: "

@@ -12,6 +12,7 @@ from ..errors import UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack import readiness, services, volumes
 from ..stack.serving import serving_or_none
+from .migrations import run_migrations
 from .one_offs import run_one_offs
 from .tags import validate_tag
 
@@ -72,7 +73,7 @@ def migrate_new_database(ctx: OpsContext, volume: VolumeStep) -> MigrateStep:
     if tables:
         return MigrateStep(False, f"existing database ({tables} tables): migrations belong to deploy, "
                                   "which takes a verified backup first")
-    done = ctx.compose.run_once(ctx.config.services.migrate)
+    done = run_migrations(ctx)
     why = "new database" if volume.created else "empty database (an earlier install stopped early)"
     return MigrateStep(True, f"{why} migrated to head", done.seconds)
 

@@ -60,5 +60,5 @@ def choose_backup(ctx: OpsContext, box: BackupBox, requested: str | None = None)
     """The newest verified set in the backups volume (or the requested one), re-verified."""
     directory = ctx.config.backup.directory
     filenames = [f.name for f in files.list_files(box, directory)]
-    listing = f"`docker compose run --rm --no-deps backup ls -l {directory}`"
+    listing = f"`{box.how_to_run(f'ls -l {directory}')}`"
     return verify_chosen(ctx.engine, box, directory, pick_set(filenames, requested, "the backups volume", listing))

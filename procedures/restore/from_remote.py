@@ -33,7 +33,7 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
     names = [f.name for f in offsite.list_remote(box, status.path)]
     try:
         name = pick_set(names, requested, status.path,
-                        f"`docker compose run --rm --no-deps backup rclone lsl {status.path}`")
+                        f"`{box.how_to_run(f'rclone lsl {status.path}')}`")
     except RestoreError as e:
         raise RestoreError(f"{e}.{_crypt_hint(status)}") from e
     folder = FOLDER_PREFIX + name

@@ -97,3 +97,17 @@ def test_database_volume_cannot_use_the_throwaway_prefix(tmp_path):
     body = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[volumes]\ndatabase = "opsuite-restore-db"\n'
     with pytest.raises(ConfigError, match="reserved for restore-drill volumes"):
         load_config(write(tmp_path, body))
+
+
+def test_the_suite_backup_service_carries_the_reserved_prefix(tmp_path):
+    body = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[services]\nbackup = "backup"\n'
+    with pytest.raises(ConfigError, match="reserved prefix 'opsuite-'.*opsuite-backup"):
+        load_config(write(tmp_path, body))
+    assert load_config(write(tmp_path, body.replace('"backup"', '"opsuite-backup"'))).services.backup == "opsuite-backup"
+
+
+def test_migrations_need_a_service_or_a_command(tmp_path):
+    body = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[services]\nmigrate = ""\n'
+    assert load_config(write(tmp_path, body)).deploy.migrate_command == ("alembic", "upgrade", "head")
+    with pytest.raises(ConfigError, match="migrate is empty and .*migrate_command too"):
+        load_config(write(tmp_path, body + "[deploy]\nmigrate_command = []\n"))
