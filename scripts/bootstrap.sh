@@ -55,7 +55,10 @@ ensure_example_env() {
     local key
     while IFS= read -r line; do
       key=${line%%=*}
-      [[ "$line" =~ ^[A-Z_]+= ]] && ! grep -q "^${key}=" example/.env && { echo "$line" >> example/.env; log "added $key to example/.env"; }
+      if [[ "$line" =~ ^[A-Z_]+= ]] && ! grep -q "^${key}=" example/.env; then
+        echo "$line" >> example/.env
+        log "added $key to example/.env"
+      fi
     done < example/.env.example
     return
   fi
