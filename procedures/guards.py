@@ -1,4 +1,5 @@
-"""The one place that refuses commands which could remove data volumes."""
+"""The one place that refuses what could lose data: commands that remove volumes, and changes to
+the live stack made without the operator's CONFIRM=YES."""
 
 from .errors import UnsafeOperation
 
@@ -6,6 +7,12 @@ _VOLUME_FLAGS = {"-v", "--volumes"}
 # The restore drill's throwaway volumes are the only volumes this suite may remove. A database
 # volume can never carry this prefix (config refuses it), so no path reaches live data.
 THROWAWAY_VOLUME_PREFIX = "opsuite-restore-"
+
+
+def require_confirmation(environ, what: str, command: str) -> None:
+    """Refuse, before anything changes, unless CONFIRM=YES is in the environment."""
+    if environ.get("CONFIRM") != "YES":
+        raise UnsafeOperation(f"refused: {what}. Nothing was changed. To go ahead, set CONFIRM=YES: {command}")
 
 
 def _compose_subcommand(argv: list[str]) -> tuple[str | None, list[str]]:

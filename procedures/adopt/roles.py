@@ -81,6 +81,12 @@ def _choose(candidates: list[str], role: str, key: str, looked_for: str) -> str 
     return candidates[0] if candidates else None
 
 
+def _volume_of(model: dict, mount: dict) -> DatabaseVolume:
+    volume = (model.get("volumes") or {}).get(mount["source"]) or {}
+    return DatabaseVolume(mount["source"], volume.get("name") or mount["source"], bool(volume.get("external")),
+                          mount["target"])
+
+
 def find_database(model: dict, roles: Roles) -> None:
     services = model.get("services") or {}
     candidates = sorted(
@@ -95,9 +101,7 @@ def find_database(model: dict, roles: Roles) -> None:
         for mount in _mounts(service):
             if mount.get("type") == "volume" and (mount.get("target", "").startswith(_POSTGRES_DATA)
                                                   or mount.get("target") == _environment(service).get("PGDATA")):
-                volume = (model.get("volumes") or {}).get(mount["source"]) or {}
-                roles.database_volume = DatabaseVolume(mount["source"], volume.get("name") or mount["source"],
-                                                       bool(volume.get("external")), mount["target"])
+                roles.database_volume = _volume_of(model, mount)
         return
     for name, service in sorted(services.items()):
         for key, value in _environment(service).items():
@@ -114,9 +118,7 @@ def find_database(model: dict, roles: Roles) -> None:
                 holder = next((m for m in _mounts(service) if m.get("type") == "volume"
                                and path.startswith(m.get("target", "").rstrip("/") + "/")), None)
                 if holder is not None:
-                    volume = (model.get("volumes") or {}).get(holder["source"]) or {}
-                    roles.database_volume = DatabaseVolume(holder["source"], volume.get("name") or holder["source"],
-                                                           bool(volume.get("external")), holder["target"])
+                    roles.database_volume = _volume_of(model, holder)
                 roles.guesses["database.engine"] = f"no database service; {name}'s {key} = {text} looks like a SQLite file"
                 return
     raise ConfigError("no database service found: looked for a postgres image mounting a volume at "

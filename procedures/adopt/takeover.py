@@ -9,7 +9,7 @@ migrated. The same volume, the same cluster and the backup's row counts prove th
 """
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 from .. import ledger, lock
@@ -29,7 +29,6 @@ class AdoptRun:
     volume: volumes.VolumeFacts | None = None
     cluster: str | None = None
     backup: BackupResult | None = None
-    counts_after: dict[str, int] = field(default_factory=dict)
     entry: dict | None = None
 
 
@@ -42,7 +41,7 @@ def found_running(run: AdoptRun) -> dict:
                               "(for a new one use `pytest ops_checks/install.py --tag=VERSION`)")
     volumes.refuse_volume_drift(run.ctx)
     run.volume = volumes.require_database_volume(mounted)
-    run.cluster = run.ctx.database.system_identifier()
+    run.cluster = run.ctx.engine.data_identity(run.ctx.database)
     return {"serving TAG": run.ctx.tag, "database volume": vars(run.volume), "cluster": run.cluster}
 
 
@@ -63,7 +62,7 @@ def take_over(run: AdoptRun) -> dict:
 def same_data(run: AdoptRun) -> dict:
     """The same volume and cluster as before, and every table holds at least the backup's rows."""
     after = volumes.require_database_volume(run.ctx.config.volumes.database)
-    cluster = run.ctx.database.system_identifier()
+    cluster = run.ctx.engine.data_identity(run.ctx.database)
     # Docker's CreatedAt follows the data directory's ctime, so name and mountpoint identify the volume
     # and the cluster's system identifier (new at every initdb) identifies the data.
     if (after.name, after.mountpoint) != (run.volume.name, run.volume.mountpoint):
@@ -72,14 +71,14 @@ def same_data(run: AdoptRun) -> dict:
     if cluster != run.cluster:
         raise UnsafeOperation(f"the database cluster changed ({run.cluster} -> {cluster}): this is not the same "
                               f"data; restore from backup {run.backup.set_name}")
-    run.counts_after = run.ctx.engine.row_counts(run.ctx.database)
+    counts = run.ctx.engine.row_counts(run.ctx.database)
     recorded = run.backup.manifest["row_counts"]
-    short = {t: (n, run.counts_after.get(t)) for t, n in recorded.items() if (run.counts_after.get(t) or 0) < n}
+    short = {t: (n, counts.get(t)) for t, n in recorded.items() if (counts.get(t) or 0) < n}
     if short:
         raise UnsafeOperation(f"tables hold fewer rows than the backup taken before the take-over: {short}")
     return {"volume": after.name, "cluster": cluster,
-            "rows": [{"table": t, "backup": recorded.get(t), "now": run.counts_after.get(t)}
-                     for t in sorted(set(recorded) | set(run.counts_after))]}
+            "rows": [{"table": t, "backup": recorded.get(t), "now": counts.get(t)}
+                     for t in sorted(set(recorded) | set(counts))]}
 
 
 def ready(run: AdoptRun) -> dict:

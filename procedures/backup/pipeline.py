@@ -66,8 +66,8 @@ class BackupRun:
     @property
     def current_files(self) -> list[str]:
         """The files of the set this run wrote."""
-        return [n for n in (self.dump and self.dump.path.rsplit("/", 1)[-1], self.uploads and self.uploads["file"],
-                            files.file_name(self.set_name, "manifest")) if n]
+        return [files.file_name(self.set_name, kind) for kind in ("dump", "uploads", "manifest")
+                if kind != "uploads" or self.uploads]
 
 
 def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None) -> BackupRun:

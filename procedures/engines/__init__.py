@@ -33,6 +33,9 @@ class Engine(Protocol):
     def row_counts(self, db: Queryable) -> dict[str, int]:
         """Exact row count of every user table."""
 
+    def data_identity(self, db: Queryable) -> str:
+        """What tells one database's data from another's (it changes when the data is created anew)."""
+
     def check_dump_client(self, box) -> ServerFacts:
         """Refuse (BackupError) when the database is unreachable or the dump tool is too old."""
 

@@ -12,7 +12,7 @@ from typing import Mapping
 
 from ..backup.box import BackupBox
 from ..context import OpsContext
-from ..errors import UnsafeOperation
+from .. import guards
 from ..stack import volumes
 
 RESTORED_LABEL = "io.opsuite.restored-from"
@@ -21,13 +21,11 @@ _RESTORED_SUFFIX = re.compile(r"_restored_[0-9]{8}T[0-9]{6}Z$")
 
 
 def require_confirmation(environ: Mapping[str, str]) -> None:
-    """Refuse, before anything changes, unless CONFIRM=YES is in the environment."""
-    if environ.get("CONFIRM") != "YES":
-        raise UnsafeOperation(
-            "refused: disaster mode stops the app and switches the stack to a restored copy of the "
-            "database (the current volume is kept). Nothing was changed. To go ahead, set CONFIRM=YES: "
-            "CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster [--backup=SET | --from-remote]"
-        )
+    """Refuse a disaster restore, before anything changes, unless CONFIRM=YES is in the environment."""
+    guards.require_confirmation(
+        environ, "disaster mode stops the app and switches the stack to a restored copy of the database "
+        "(the current volume is kept)",
+        "CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster [--backup=SET | --from-remote]")
 
 
 def new_volume_name(current: str, now: datetime) -> str:

@@ -14,12 +14,11 @@ from pathlib import Path
 from .. import ledger, lock
 from ..context import OpsContext
 from ..errors import ConfigError, OpsError, SwitchError, UnsafeOperation
-from ..guards import THROWAWAY_VOLUME_PREFIX
+from ..guards import THROWAWAY_VOLUME_PREFIX, require_confirmation
 from ..runbook import Runbook, Step
 from ..stack import readiness, services, volumes
 from ..stack.serving import with_serving_tag
 from . import config_edit
-from .disaster import require_confirmation
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,9 @@ class SwitchRun:
 
 def confirm(run: SwitchRun) -> dict:
     """Refuse unless CONFIRM=YES: nothing has changed yet."""
-    require_confirmation(run.environ)
+    require_confirmation(run.environ, "the switch stops the app and the database and puts the database on "
+                         f"volume {run.target!r} (the volume it leaves is kept)",
+                         f"CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume={run.target}")
     return {"CONFIRM": "YES"}
 
 

@@ -6,12 +6,24 @@ from ..context import OpsContext
 from ..errors import ConfigError
 
 
+def _containers(ctx: OpsContext, service: str) -> list[str]:
+    return runner.run(cmd.service_containers(ctx.config.stack.project, service)).stdout.split()
+
+
+def _images(containers: list[str]) -> list[str]:
+    """The image reference each container was created from, as given (the tag it was deployed by)."""
+    return sorted(set(runner.run(cmd.image_references(containers)).stdout.split())) if containers else []
+
+
+def _tags(images: list[str]) -> set[str]:
+    return {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
+
+
 def running_tag(ctx: OpsContext) -> str:
     """TAG of the running api container; refuses when nothing runs (pass --tag instead)."""
     api = ctx.config.services.app[0]
-    containers = runner.run(cmd.service_containers(ctx.config.stack.project, api)).stdout.split()
-    images = runner.run(cmd.image_references(containers)).stdout.split() if containers else []
-    tags = {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
+    images = _images(_containers(ctx, api))
+    tags = _tags(images)
     if len(tags) != 1:
         raise ConfigError(
             f"cannot tell the serving release of {ctx.config.stack.project}/{api} "
@@ -22,11 +34,10 @@ def running_tag(ctx: OpsContext) -> str:
 
 def image_release(ctx: OpsContext) -> dict:
     """The release as the running app containers prove it: one image tag, and the image ids they run."""
-    ids = {service: runner.run(cmd.service_containers(ctx.config.stack.project, service)).stdout.split()
-           for service in ctx.config.services.app}
+    ids = {service: _containers(ctx, service) for service in ctx.config.services.app}
     containers = [c for found in ids.values() for c in found]
-    images = sorted(set(runner.run(cmd.image_references(containers)).stdout.split())) if containers else []
-    tags = {image.rsplit(":", 1)[1] for image in images if ":" in image.rsplit("/", 1)[-1]}
+    images = _images(containers)
+    tags = _tags(images)
     image_ids = sorted(set(runner.run(cmd.container_image_ids(containers)).stdout.split())) if containers else []
     return {"version": tags.pop() if len(tags) == 1 else None,
             "source": "running app containers' image tag (version check by HTTP is off)",

@@ -31,7 +31,7 @@ def test_a_plainly_running_stack_is_adopted_with_its_data(fresh_stack, tmp_path)
     assert httpx.post(f"{base}/notes", json={"body": "sentinel before adoption"}).status_code == 201
     before = volumes.require_database_volume(stack.ctx.config.volumes.database)
     assert before.labels.get("com.docker.compose.project") == stack.project, "compose owns the volume so far"
-    cluster = stack.ctx.database.system_identifier()
+    cluster = stack.ctx.engine.data_identity(stack.ctx.database)
     disposable.configure_offsite(stack)
 
     done, report = run_check(stack, tmp_path, "adopt", "--tag=1.0.0")
@@ -39,7 +39,7 @@ def test_a_plainly_running_stack_is_adopted_with_its_data(fresh_stack, tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
     after = volumes.require_database_volume(stack.ctx.config.volumes.database)
     assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
-    assert stack.ctx.database.system_identifier() == cluster
+    assert stack.ctx.engine.data_identity(stack.ctx.database) == cluster
     assert "sentinel before adoption" in [n["body"] for n in httpx.get(f"{base}/notes").json()]
     entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
     assert (entry["action"], entry["tag"], entry["database_volume"]) == ("adopt", "1.0.0", before.name)

@@ -20,7 +20,7 @@ def test_down_and_reinstall_keep_volume_identity_and_data(fresh_stack):
     install.check_ready(ctx)
     base = ctx.config.http.base_url
     assert httpx.post(f"{base}/notes", json={"body": "sentinel before restart"}).status_code == 201
-    cluster = ctx.database.system_identifier()
+    cluster = ctx.engine.data_identity(ctx.database)
 
     ctx.compose.down()
 
@@ -34,4 +34,4 @@ def test_down_and_reinstall_keep_volume_identity_and_data(fresh_stack):
     bodies = [note["body"] for note in httpx.get(f"{base}/notes").json()]
     assert "sentinel before restart" in bodies
     assert volumes.require_database_volume(ctx.config.volumes.database).identity == first.facts.identity
-    assert ctx.database.system_identifier() == cluster
+    assert ctx.engine.data_identity(ctx.database) == cluster

@@ -33,14 +33,14 @@ def deployed(backup_stack):
     ctx = backup_stack.ctx
     assert httpx.post(f"{ctx.config.http.base_url}/notes", json={"body": "sentinel"}).status_code == 201
     backup_stack.identity = volumes.require_database_volume(ctx.config.volumes.database).identity
-    backup_stack.cluster = ctx.database.system_identifier()
+    backup_stack.cluster = ctx.engine.data_identity(ctx.database)
     return backup_stack
 
 
 def assert_data_intact(stack):
     ctx = stack.ctx
     assert volumes.require_database_volume(ctx.config.volumes.database).identity == stack.identity
-    assert ctx.database.system_identifier() == stack.cluster
+    assert ctx.engine.data_identity(ctx.database) == stack.cluster
     assert ctx.database.query("SELECT count(*) FROM notes WHERE body = 'sentinel'") == "1"
 
 

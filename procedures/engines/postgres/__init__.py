@@ -36,6 +36,10 @@ class PostgresInStack:
         rows = [line.split("\t") for line in db.query(pg.ROW_COUNTS_SQL).splitlines() if line]
         return {table: int(count) for table, count in rows}
 
+    def data_identity(self, db) -> str:
+        """The cluster's system identifier: initdb gives every new cluster a new one, restarts never change it."""
+        return db.query(pg.SYSTEM_IDENTIFIER_SQL).strip()
+
     def check_dump_client(self, box):
         return dumping.check_dump_client(box)
 

@@ -31,7 +31,3 @@ class LiveDatabase:
         argv = compose_cmd.compose(self.ctx.config.stack, "exec", "-T", self.ctx.config.services.database,
                                    *pg.psql(sql, name)[:-1], "--username", user, "--dbname", name)
         return self.ctx.compose.run(argv).stdout.strip()
-
-    def system_identifier(self) -> str:
-        """The cluster's identity: initdb gives every new cluster a new one, restarts never change it."""
-        return self.query(pg.SYSTEM_IDENTIFIER_SQL)
