@@ -42,6 +42,22 @@ def _file_stamps(paths) -> tuple:
     return tuple(stamps)
 
 
+def inputs(stack) -> list:
+    """Every file a render of this stack reads: its compose files and its env file (compose's
+    default, .env in the first file's directory, when none is given)."""
+    env_file = stack.env_file or (stack.compose_files[0].parent / ".env" if stack.compose_files else None)
+    return [*stack.compose_files, *([env_file] if env_file else [])]
+
+
+def rendered_model(argv: list[str], env: dict[str, str], files) -> dict:
+    """`docker compose config --format json` of argv, once per argv, environment and files' state;
+    secrets found in it are registered for redaction. Callers must not change the returned dict."""
+    key = (tuple(argv), hash(frozenset({**os.environ, **env}.items())), _file_stamps(files))
+    if key not in _rendered:
+        _rendered[key] = register_model_secrets(json.loads(runner.run(argv, env=env).stdout))
+    return _rendered[key]
+
+
 @dataclass(frozen=True)
 class Compose:
     config: OpsConfig
@@ -60,16 +76,8 @@ class Compose:
     def rendered(self) -> dict:
         """The fully interpolated compose model, rendered once per TAG and files' state; secrets
         found in it are registered for redaction. Callers must not change the returned dict."""
-        argv = cmd.config_json(self.config.stack)
         stack = self.config.stack
-        key = (tuple(argv), hash(frozenset({**os.environ, **self.environment()}.items())),
-               _file_stamps([*stack.compose_files, *([stack.env_file] if stack.env_file else [])]))
-        if key not in _rendered:
-            _rendered[key] = self._render(argv)
-        return _rendered[key]
-
-    def _render(self, argv: list[str]) -> dict:
-        return register_model_secrets(json.loads(self.run(argv).stdout))
+        return rendered_model(cmd.config_json(stack), self.environment(), inputs(stack))
 
     def containers(self) -> list[dict]:
         """`compose ps` rows (one JSON object per line in compose v2.21+)."""

@@ -7,6 +7,14 @@ from .errors import ConfigError
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
+def image_repository(image: str) -> str:
+    """The image without its tag or digest: ghcr.io/zen-ops/api:1.2 -> ghcr.io/zen-ops/api
+    (a registry's port, as in registry:5000/api, stays)."""
+    image = image.split("@", 1)[0]
+    last = image.rsplit("/", 1)[-1]
+    return image[: len(image) - len(last)] + last.split(":", 1)[0]
+
+
 def published_ports(model: dict, except_services: tuple[str, ...] = ()) -> list[dict]:
     """Every port the model publishes on the host (service, host address, port), but for except_services."""
     rows = []

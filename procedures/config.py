@@ -21,6 +21,15 @@ class StackConfig:
     environment: str = "prod"
     # One operation at a time per stack: deploy, rollback, backup, restore and volume switch share it.
     lock_dir: str = "/var/lib/opsuite/locks"
+    # Where the suite writes the overlay it generates from this config for a stack it did not create
+    # (procedures/overlay.py); it is the last of compose_files. None: compose_files are complete as
+    # listed (the example lists the shipped docker-compose.prod.yml).
+    overlay: Path | None = None
+
+    @property
+    def app_files(self) -> tuple[Path, ...]:
+        """The compose files without the generated overlay: the app's own, as it ran before the suite."""
+        return tuple(p for p in self.compose_files if p != self.overlay)
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,9 @@ class BackupConfig:
     monthly: int = 0
     uploads_archive: bool = True
     uploads_path: str = "/uploads"
+    # The suite's backup image (pg_dump of the server's major version, rclone) in a generated overlay;
+    # scripts/build-images.sh builds it from backup-image/.
+    image: str = "opsuite-local/backup:pg15"
     min_free_bytes: int = 512 * 1024 * 1024
     free_space_factor: float = 2.0
 
@@ -174,7 +186,7 @@ def _check(config: OpsConfig) -> OpsConfig:
         )
     if not stack.compose_files:
         raise ConfigError("[stack] compose_files is empty: list the base file, then the prod overlay")
-    for path in stack.compose_files:
+    for path in stack.app_files:
         if not path.is_file():
             raise ConfigError(f"[stack] compose_files: {path} does not exist; fix the path")
     if stack.env_file is not None and not stack.env_file.is_file():
@@ -260,7 +272,15 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     if raw.get("http", {}).get("ca_file"):
         raw["http"]["ca_file"] = str(base / raw["http"]["ca_file"])
     stack = _section(StackConfig, stack_raw, "stack")
-    stack = replace(stack, compose_files=tuple(Path(p) for p in stack.compose_files))
+    files = tuple(Path(p) for p in stack.compose_files)
+    if stack.overlay:
+        overlay = base / stack.overlay
+        if overlay in files:
+            raise ConfigError(f"[stack] overlay = {stack.overlay!r} is also one of compose_files: the overlay is "
+                              "generated (and rewritten) by the suite; give it a file name of its own")
+        stack = replace(stack, overlay=overlay)
+        files += (overlay,)
+    stack = replace(stack, compose_files=files)
     return _check(
         OpsConfig(
             stack=stack,

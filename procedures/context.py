@@ -5,12 +5,17 @@ from dataclasses import dataclass
 from .compose import Compose
 from .config import OpsConfig
 from .engines import Engine, engine_for
+from .overlay import write_overlay
 
 
 @dataclass(frozen=True)
 class OpsContext:
     config: OpsConfig
     tag: str | None = None
+
+    def __post_init__(self):
+        # A generated overlay ([stack] overlay) must match the config before any compose command.
+        write_overlay(self.config, self.engine, self.tag)
 
     @property
     def compose(self) -> Compose:

@@ -24,7 +24,8 @@ from .proposal import propose
 from .risks import Risk, find_risks
 from .roles import Roles, command_text, find_roles
 
-SUITE_OVERLAY = Path(__file__).resolve().parents[2] / "docker-compose.prod.yml"
+# The overlay the suite generates from the proposed config, beside the app's first compose file.
+OVERLAY_NAME = "docker-compose.opsuite.yml"
 
 
 def default_project(first_file: Path) -> str:
@@ -122,7 +123,8 @@ def assess_risks(run: DiscoverRun) -> list[Risk]:
 
 def write_proposal(run: DiscoverRun) -> str:
     """A proposed ops config for this stack, guesses marked; written beside the report (partial, then renamed)."""
-    run.proposal = propose(run.model, run.roles, run.project, run.compose_files, SUITE_OVERLAY)
+    run.proposal = propose(run.model, run.roles, run.project, run.compose_files,
+                           run.compose_files[0].parent / OVERLAY_NAME)
     if run.proposal_path is not None:
         partial = run.proposal_path.with_name(run.proposal_path.name + ".partial")
         partial.parent.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,11 @@
 """A proposed ops config from what discovery found; every setting that is a guess says so beside it."""
 
 import json
+import re
 from pathlib import Path
 
 from ..compose_model import published_ports
-from .roles import Roles
+from .roles import Roles, command_text
 
 GUESS = "# GUESS:"
 
@@ -29,18 +30,43 @@ def _base_url(model: dict, roles: Roles) -> tuple[str, str | None]:
     return "http://127.0.0.1:8080", "the proxy publishes no port: set the URL the app is reached at"
 
 
+def _ready_path(model: dict, roles: Roles) -> tuple[str, str]:
+    """The path the api's own healthcheck asks, when it asks one: apps name readiness differently."""
+    test = " ".join((model["services"].get(roles.api) or {}).get("healthcheck", {}).get("test") or [])
+    found = re.search(r"https?://[^/\s'\"]+(/[\w./-]*)", test)
+    if found and found.group(1) != "/":
+        return found.group(1), f"the path {roles.api}'s healthcheck asks: the check that the app can serve"
+    return "/readyz", "the app's readiness path (answers 200 only when it can serve)"
+
+
+def _volume_lines(roles: Roles) -> list[str]:
+    lines = ["", "[volumes]"]
+    if roles.database_volume:
+        lines.append(_line("database", roles.database_volume.name))
+    uploads = roles.uploads[0] if roles.uploads else ""
+    why = (None if len(roles.uploads) == 1 else
+           f"the app mounts several volumes ({', '.join(roles.uploads)}): name the one holding uploads"
+           if roles.uploads else "the app mounts no volume besides the database's: no uploads to archive")
+    lines.append(_line("uploads", uploads, why))
+    # The suite's own volumes: prefixed so they never merge into an app volume of the same name.
+    lines += [_line("backups", "opsuite_backups"), _line("rclone_config", "opsuite_rclone_config")]
+    return lines
+
+
 def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], overlay: Path,
             environment: str = "prod") -> str:
-    """The text of an ops config for this stack: the app's compose files then the suite's overlay."""
+    """The text of an ops config for this stack: the app's compose files, then the overlay the suite
+    generates from this config at `overlay`."""
     base_url, url_guess = _base_url(model, roles)
+    ready_path, ready_why = _ready_path(model, roles)
     guesses = roles.guesses
-    volume = roles.database_volume
     lines = [
         f"# Proposed by `pytest ops_checks/discover.py` from {', '.join(str(f) for f in compose_files)}.",
         f"# Lines marked {GUESS} rest on names or habits, not on the compose model: check them.",
         "[stack]",
         _line("project", project),
-        _line("compose_files", [*(str(f) for f in compose_files), str(overlay)]),
+        _line("compose_files", [str(f) for f in compose_files]),
+        _line("overlay", str(overlay)) + "   # generated from this config by the suite: do not edit it",
         _line("environment", environment, "the environment's name in backup names and the remote folder"),
         "",
         "[services]",
@@ -51,11 +77,28 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
         _line("app", roles.app, guesses.get("services.app")),
         _line("single_instance", roles.single_instance, guesses.get("services.single_instance")),
         _line("proxy", roles.proxy or "", None if roles.proxy else "no reverse proxy found"),
+        _line("migrate", roles.migrate or "", None if roles.migrate else
+              "no migrate service: [deploy] migrate_command runs in the first app service"),
     ]
-    if roles.migrate:
-        lines.append(_line("migrate", roles.migrate))
-    if volume:
-        lines += ["", "[volumes]", _line("database", volume.name)]
+    lines += _volume_lines(roles)
     lines += ["", "[database]", _line("engine", roles.engine, guesses.get("database.engine")),
-              "", "[http]", _line("base_url", base_url, url_guess)]
+              "", "[http]", _line("base_url", base_url, url_guess),
+              _line("ready_path", ready_path, ready_why),
+              _line("version_path", "/version", "the path that says which release serves (\"\" to check "
+                                                "the running images' tag instead)"),
+              _line("version_field", "version", "the JSON field of version_path that carries the deployed TAG "
+                                                "(e.g. \"build\")"),
+              "", "[offsite]", _line("remote", f"gdrive:{project}-backups",
+                                     "your rclone remote and folder (docs/BACKUPS.md); backups go to <remote>/<env>/"),
+              *(["", "[deploy]", _line("migrate_command", ["alembic", "upgrade", "head"],
+                                       f"the command that migrates, run as a one-off in {roles.api}")]
+                if not roles.migrate else []),
+              "", "[restore]",
+              _line("sample_queries", ["SELECT version_num FROM alembic_version"] if _alembic(model, roles) else [],
+                    "queries that must return rows from a restored copy (your most important tables)")]
     return "\n".join(lines) + "\n"
+
+
+def _alembic(model: dict, roles: Roles) -> bool:
+    services = model.get("services") or {}
+    return any("alembic" in command_text(services[n]) for n in (roles.migrate, roles.api) if n in services)

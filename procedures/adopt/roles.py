@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..compose_model import COMPLETED
+from ..compose_model import COMPLETED, image_repository
 from ..errors import ConfigError
 
 _DATABASE_IMAGES = ("postgres", "postgis", "timescale")
@@ -38,18 +38,12 @@ class Roles:
     api: str | None = None
     app: list[str] = field(default_factory=list)
     single_instance: list[str] = field(default_factory=list)
+    uploads: list[str] = field(default_factory=list)  # the app's named volumes, but the database's
     proxy: str | None = None
     one_offs: list[str] = field(default_factory=list)
     migrate: str | None = None
     backup_machinery: list[dict] = field(default_factory=list)
     guesses: dict[str, str] = field(default_factory=dict)  # setting -> why it is a guess
-
-
-def image_repository(image: str) -> str:
-    """The image without its tag or digest: ghcr.io/zen-ops/api:1.2 -> ghcr.io/zen-ops/api."""
-    image = image.split("@", 1)[0]
-    last = image.rsplit("/", 1)[-1]
-    return image[: len(image) - len(last)] + last.split(":", 1)[0]
 
 
 def image_tag(image: str) -> str | None:
@@ -176,6 +170,9 @@ def find_app(model: dict, roles: Roles) -> None:
     roles.app = [api] + sorted(n for n in candidates if n != api
                                and image_repository(services[n].get("image") or "") == repository)
     roles.single_instance = [n for n in roles.app[1:] if _WORKER_WORDS.search(f"{n} {command_text(services[n])}")]
+    database_key = roles.database_volume.key if roles.database_volume else None
+    roles.uploads = sorted({m["source"] for n in roles.app for m in _mounts(services[n])
+                            if m.get("type") == "volume" and m.get("source") and m["source"] != database_key})
     if roles.single_instance:
         roles.guesses["services.single_instance"] = (
             f"{', '.join(roles.single_instance)} named or run like a worker: confirm two copies must never run at once")

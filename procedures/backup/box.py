@@ -57,5 +57,5 @@ def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(runner.run, cmd.remove_container(name), check=False)
         ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name,
-                             no_deps=True)
+                             no_deps=True, env=ctx.engine.client_environment(ctx))
         yield BackupBox(name, ctx.config.services.backup)

@@ -36,6 +36,15 @@ class Engine(Protocol):
     def data_identity(self, db: Queryable) -> str:
         """What tells one database's data from another's (it changes when the data is created anew)."""
 
+    def data_directory(self, service_env: dict) -> str:
+        """Where the database service keeps its data, given its rendered environment."""
+
+    def healthcheck(self, service_env: dict) -> dict:
+        """A compose healthcheck for a database service that has none."""
+
+    def client_environment(self, ctx) -> dict[str, str]:
+        """What the backup service needs to reach the database, passed when it starts (secrets included)."""
+
     def check_dump_client(self, box) -> ServerFacts:
         """Refuse (BackupError) when the database is unreachable or the dump tool is too old."""
 

@@ -59,9 +59,14 @@ def test_zen_ops_proposal_loads_and_marks_its_guesses(tmp_path):
                                                                                         "migrate")
     assert config.volumes.database == "zenops_postgres_data"
     assert config.http.base_url == "http://127.0.0.1:8088"
-    assert config.stack.compose_files[-1].name == "docker-compose.prod.yml"
+    assert [f.name for f in config.stack.compose_files] == ["docker-compose.yml", "docker-compose.loopback.yml",
+                                                            "docker-compose.opsuite.yml"]
+    assert config.stack.overlay == STACKS / "zenops" / "docker-compose.opsuite.yml"
+    assert (config.volumes.uploads, config.volumes.backups) == ("uploads", "opsuite_backups")
+    assert (config.http.ready_path, config.restore.sample_queries) == ("/readyz", ("SELECT version_num FROM alembic_version",))
     guessed = [line.split(" =")[0] for line in run.proposal.splitlines() if " = " in line and "# GUESS:" in line]
-    assert guessed == ["environment", "single_instance"]
+    assert guessed == ["environment", "single_instance", "ready_path", "version_path", "version_field", "remote",
+                       "sample_queries"]
 
 
 def test_zak_ops_database_outside_the_stack():

@@ -40,6 +40,24 @@ class PostgresInStack:
         """The cluster's system identifier: initdb gives every new cluster a new one, restarts never change it."""
         return db.query(pg.SYSTEM_IDENTIFIER_SQL).strip()
 
+    def data_directory(self, service_env: dict) -> str:
+        """Where the database service keeps its cluster (PGDATA, or the official image's default)."""
+        return service_env.get("PGDATA") or "/var/lib/postgresql/data"
+
+    def healthcheck(self, service_env: dict) -> dict:
+        """A compose healthcheck for a database service that has none: pg_isready as its own user."""
+        user = service_env.get(self.config.database.user_variable) or "postgres"
+        name = service_env.get(self.config.database.name_variable) or user
+        return {"test": ["CMD", "pg_isready", "--username", user, "--dbname", name],
+                "interval": "5s", "timeout": "5s", "retries": 30, "start_period": "10s"}
+
+    def client_environment(self, ctx) -> dict[str, str]:
+        """libpq's variables for the backup service, from the database service as compose renders it:
+        given when the backup container starts, so the password is in no file of the suite's."""
+        user, password, name = ctx.database.credentials()
+        return {"PGHOST": ctx.config.services.database, "PGUSER": user, "PGPASSWORD": password,
+                "PGDATABASE": name}
+
     def check_dump_client(self, box):
         return dumping.check_dump_client(box)
 

@@ -1,0 +1,164 @@
+"""The suite's compose overlay for a stack it did not create, generated from the ops config.
+
+The app's own files stay as they are; the overlay goes last ([stack] overlay) and changes only
+what the hard rules need, each taken from the config and the app's rendered model, never from a
+name the suite assumes:
+- the app services (and the app's own migrate service) run `<their image repository>:${TAG}`:
+  rendering fails without an explicit TAG;
+- the database volume is external under its real name: compose can neither create an empty one
+  nor remove it;
+- long-running services get a restart policy and log rotation where the app sets none, and the
+  database a healthcheck where it has none;
+- the suite's backup service carries the reserved `opsuite-` prefix (it can never merge into the
+  app's own `backup`), joins the database's networks and mounts the suite's own volumes and the
+  uploads read-only. Database credentials reach it when it starts, never through this file.
+
+It is rewritten whenever the config or the app's files change what it says; it is written as
+JSON, which compose reads as YAML, so the suite needs no YAML library for it.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from .commands import compose as compose_cmd
+from .compose import inputs, rendered_model
+from .compose_model import image_repository
+from .config import OpsConfig, StackConfig
+from .errors import CommandFailed, ConfigError
+
+TAG_REQUIRED = "${TAG:?TAG is required: set TAG to the release version to deploy, e.g. TAG=1.1.0 (never latest)}"
+LOGGING = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}
+RCLONE_CONFIG_DIR = "/config/rclone"
+_written: dict[Path, str] = {}
+
+
+def render_app_model(stack: StackConfig, tag: str | None) -> dict:
+    """The app's own files rendered with every profile, as compose sees them without the suite."""
+    app_only = StackConfig(stack.project, stack.app_files, stack.env_file)
+    try:
+        return rendered_model(compose_cmd.config_json_every_profile(app_only), {"TAG": tag} if tag else {},
+                              inputs(app_only))
+    except CommandFailed as e:
+        raise ConfigError(f"the app's compose files do not render; compose says:\n{e.stderr_tail}\nFix the file it "
+                          "names ([stack] compose_files), then run again") from e
+
+
+def _require_services(config: OpsConfig, services: dict) -> None:
+    names = config.services
+    wanted = {"database": [names.database], "app": list(names.app), "proxy": [names.proxy] if names.proxy else [],
+              "migrate": [names.migrate] if names.migrate else []}
+    for key, listed in wanted.items():
+        missing = [n for n in listed if n not in services]
+        if missing:
+            raise ConfigError(f"[services] {key}: {', '.join(missing)} is not a service of the app's compose files "
+                              f"(they have {', '.join(sorted(services))}); fix [services] {key}")
+    if names.backup in services:
+        raise ConfigError(f"[services] backup = {names.backup!r} is already a service of the app's compose files; "
+                          "the suite's backup service needs a name of its own (opsuite-backup)")
+
+
+def database_volume_key(config: OpsConfig, model: dict, data_directory: str) -> str:
+    """The compose key of the named volume the database service keeps its data on."""
+    db = model["services"][config.services.database]
+    named = [m for m in db.get("volumes") or [] if m.get("type") == "volume" and m.get("source")]
+    at_data = [m for m in named if data_directory == m["target"] or data_directory.startswith(m["target"].rstrip("/") + "/")]
+    chosen = at_data or (named if len(named) == 1 else [])
+    if len(chosen) != 1:
+        raise ConfigError(
+            f"the {config.services.database} service keeps its data ({data_directory}) on no single named volume "
+            f"(its named volumes: {[m['source'] for m in named] or 'none'}). Mount the data directory from a named "
+            "volume in the app's compose file; a bind mount or an anonymous volume cannot be made safe")
+    return chosen[0]["source"]
+
+
+def _suite_volume(config: OpsConfig, model: dict, setting: str) -> str:
+    key = getattr(config.volumes, setting)
+    if key in (model.get("volumes") or {}):
+        raise ConfigError(f"[volumes] {setting} = {key!r} is a volume of the app's compose files; the suite's own "
+                          f"volume needs a name of its own, e.g. \"opsuite_{setting}\"")
+    return key
+
+
+def _long_running(service: dict) -> dict:
+    """Restart policy and log rotation, only where the app sets none."""
+    added = {}
+    if service.get("restart") in (None, "", "no"):
+        added["restart"] = "unless-stopped"
+    if not service.get("logging"):
+        added["logging"] = LOGGING
+    return added
+
+
+def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
+    """The overlay as a compose model, from the config and the app's rendered model."""
+    services = model.get("services") or {}
+    _require_services(config, services)
+    names = config.services
+    db = services[names.database]
+    db_env = db.get("environment") or {}
+    out: dict[str, dict] = {}
+
+    db_overlay = _long_running(db)
+    if not db.get("healthcheck") or db["healthcheck"].get("disable"):
+        db_overlay["healthcheck"] = engine.healthcheck(db_env)
+    out[names.database] = db_overlay
+    for name in (*names.app, *([names.migrate] if names.migrate else [])):
+        image = services[name].get("image")
+        if not image:
+            raise ConfigError(f"the app service {name} names no image; give it `image:` so a release can be "
+                              "pinned by TAG")
+        pinned = {"image": f"{image_repository(image)}:{TAG_REQUIRED}"}
+        out[name] = pinned if name == names.migrate else {**pinned, **_long_running(services[name])}
+    if names.proxy:
+        out[names.proxy] = _long_running(services[names.proxy])
+
+    volume_key = database_volume_key(config, model, engine.data_directory(db_env))
+    backups, rclone = _suite_volume(config, model, "backups"), _suite_volume(config, model, "rclone_config")
+    mounts = [f"{backups}:{config.backup.directory}", f"{rclone}:{RCLONE_CONFIG_DIR}"]
+    if config.backup.uploads_archive and config.volumes.uploads:
+        if config.volumes.uploads not in (model.get("volumes") or {}):
+            raise ConfigError(f"[volumes] uploads = {config.volumes.uploads!r} is not a volume of the app's compose "
+                              f"files (they have {sorted(model.get('volumes') or {})}); name the uploads volume, or "
+                              "set [backup] uploads_archive = false")
+        mounts.append(f"{config.volumes.uploads}:{config.backup.uploads_path}:ro")
+    out[names.backup] = {
+        "image": config.backup.image,
+        "restart": "no",
+        "profiles": ["ops"],
+        "logging": LOGGING,
+        "environment": {"RCLONE_CONFIG": f"{RCLONE_CONFIG_DIR}/rclone.conf"},
+        "networks": {network: {} for network in db.get("networks") or {"default": None}},
+        "volumes": mounts,
+    }
+    return {
+        "services": out,
+        "volumes": {
+            # PGDATA_VOLUME is what a volume switch sets for the run it makes; the config's name otherwise.
+            volume_key: {"external": True, "name": f"${{PGDATA_VOLUME:-{config.volumes.database}}}"},
+            backups: {}, rclone: {},
+        },
+    }
+
+
+def overlay_text(config: OpsConfig, model: dict, engine) -> str:
+    header = (f"# Generated by opsuite from {config.source or 'the ops config'}: edit that config, not this file;\n"
+              "# the suite rewrites it whenever the config or the app's compose files change it.\n")
+    return header + json.dumps(overlay_model(config, model, engine), indent=2) + "\n"
+
+
+def write_overlay(config: OpsConfig, engine, tag: str | None = None) -> Path | None:
+    """Write the generated overlay where [stack] overlay says, when its text changed (partial, then renamed);
+    unchanged text keeps the file, and the compose model rendered from it, as it is."""
+    path = config.stack.overlay
+    if path is None:
+        return None
+    text = overlay_text(config, render_app_model(config.stack, tag), engine)
+    if _written.get(path) == text or (path.is_file() and path.read_text() == text):
+        _written[path] = text
+        return path
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+    _written[path] = text
+    return path
