@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the example stack's images locally (this machine has no registry), cached by content:
-# an image whose opsuite.content-hash label matches the sha256 of its build context (Dockerfile
-# included), its build args and its parent image's id is kept as it is; anything else is rebuilt.
+# Builds the example stack's and the zenops fixture's images locally (this machine has no
+# registry), cached by content: an image whose opsuite.content-hash label matches the sha256 of its
+# build context (Dockerfile included), its build args and its parent image's id is kept as it is;
+# anything else is rebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOCKER_BUILDKIT=0
@@ -45,4 +46,11 @@ build opsuite-local/nginx-standin:bookworm example/images/proxy "$BASE" "BASE_IM
 build opsuite-local/backup:pg15 backup-image "$PG" "POSTGRES_IMAGE=$PG"
 for version in $(python3 -c 'import json; print(" ".join(json.load(open("example/api/releases.json"))))'); do
   build "opsuite-local/zenops-api:$version" example/api "$BASE" "BASE_IMAGE=$BASE" "APP_VERSION=$version"
+done
+
+# Stand-ins for the zenops fixture stack (tests/fixtures/stacks/zenops/): CADDY_IMAGE and API_IMAGE.
+ZENOPS=tests/fixtures/stacks/zenops
+build opsuite-local/caddy-standin:bookworm "$ZENOPS/images/caddy" "$BASE" "BASE_IMAGE=$BASE"
+for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))))' "$ZENOPS/app/releases.json"); do
+  build "opsuite-local/zenops-fixture-api:$version" "$ZENOPS/app" "$BASE" "BASE_IMAGE=$BASE" "BUILD_VERSION=$version"
 done

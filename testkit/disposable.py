@@ -95,8 +95,14 @@ def destroy(stack: DisposableStack) -> None:
         stack.ctx.compose.down()
     except OpsError:
         pass  # containers are removed below either way
+    destroy_project(stack.project, stack.ctx.config.volumes.database)
+
+
+def destroy_project(project: str, *volumes: str) -> None:
+    """Remove a test project's containers, networks and volumes by label, and the named volumes."""
+    assert project.startswith(TEST_PREFIX), "refusing to destroy a non-test project"
     client = docker.from_env()
-    label = f"com.docker.compose.project={stack.project}"
+    label = f"com.docker.compose.project={project}"
     for container in client.containers.list(all=True, filters={"label": label}):
         container.remove(force=True)
     # compose down keeps a network that profile-only containers (offsite) still used: leaked
@@ -104,8 +110,8 @@ def destroy(stack: DisposableStack) -> None:
     for network in client.networks.list(filters={"label": label}):
         network.remove()
     names = {v.name for v in client.volumes.list(filters={"label": label})}
-    names |= {v.name for v in client.volumes.list(filters={"label": f"io.opsuite.project={stack.project}"})}
-    names.add(stack.ctx.config.volumes.database)
+    names |= {v.name for v in client.volumes.list(filters={"label": f"io.opsuite.project={project}"})}
+    names |= set(volumes)
     for name in names:
         assert name.startswith(TEST_PREFIX), f"refusing to remove non-test volume {name}"
         try:

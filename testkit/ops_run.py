@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def check_argv(stack, check, *args, report=None):
-    return [sys.executable, "-m", "pytest", f"ops_checks/{check}.py", f"--ops-config={stack.config_path}",
+    """pytest for one ops check; stack None for a check that needs no ops config (discover)."""
+    config = [f"--ops-config={stack.config_path}"] if stack is not None else []
+    return [sys.executable, "-m", "pytest", f"ops_checks/{check}.py", *config,
             "-p", "no:cacheprovider", f"--html={report}", *args]
 
 

@@ -1,0 +1,112 @@
+"""A Zen Ops-shaped stack (seeds 000, 001, 004) that runs under plain `docker compose up` is
+discovered, adopted with the config discovery proposes (edited only at its guesses) and taken
+through the whole cycle by the operator's commands: adopt, health, backup, drill, deploy, rollback.
+
+Its own migrate, uploads-perms, backup and backup-cron services, Caddy on a loopback port, its
+`postgres_data` volume, DATABASE_URL from .env.backend, /version's `build` and a 60 s worker
+healthcheck are all the app's; nothing here is the example stack's.
+"""
+
+import httpx
+import pytest
+
+from procedures import ledger
+from procedures.config import load_config
+from procedures.context import OpsContext
+from procedures.stack import volumes
+from example import offsite_standin
+from testkit import disposable, zenops
+from testkit.ops_run import run_check
+
+pytestmark = [pytest.mark.stack]
+SENTINEL = "sentinel written before adoption"
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    """The Zen Ops stack running plainly at 1.0.0, a sentinel note and an upload in it."""
+    host = zenops.create(tmp_path_factory.mktemp("zenops-host"))
+    try:
+        zenops.start_plainly(host, "1.0.0")
+        assert httpx.post(f"{host.base_url}/api/notes", json={"body": SENTINEL}).status_code == 201
+        assert httpx.post(f"{host.base_url}/api/uploads", content=b"invoice scan").status_code == 201
+        yield host
+    finally:
+        disposable.destroy_project(host.project, f"{host.project}_postgres_data")
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    return tmp_path_factory.mktemp("zenops-reports")
+
+
+@pytest.fixture(scope="module")
+def stack(host, reports):
+    """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
+    done, report = run_check(None, reports, "discover", *(f"--compose-file={f}" for f in host.files),
+                             f"--project={host.project}")
+    assert done.returncode == 0, done.stdout[-3000:]
+    config_path = zenops.settle_proposal(report.with_suffix(".ops.toml"))
+    config = load_config(config_path)
+    stack = disposable.DisposableStack(OpsContext(config), config_path, password="fixture-password")
+    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password)
+    return stack
+
+
+def passed(done) -> None:
+    assert done.returncode == 0, done.stdout[-4000:]
+
+
+def notes(host) -> list[str]:
+    return [n["body"] for n in httpx.get(f"{host.base_url}/api/notes").json()]
+
+
+def served_build(host) -> str:
+    return httpx.get(f"{host.base_url}/version").json()["build"]
+
+
+def test_discovery_proposes_what_the_stack_is(stack, host):
+    config = stack.ctx.config
+    assert (config.services.database, config.services.app, config.services.migrate) == (
+        "db", ("api", "email-worker"), "migrate")
+    assert config.volumes.database == f"{host.project}_postgres_data"
+    assert config.http.base_url == host.base_url
+
+
+def test_adopt_keeps_the_data_in_place(stack, host, reports):
+    before = volumes.require_database_volume(f"{host.project}_postgres_data")
+    passed(run_check(stack, reports, "adopt", "--tag=1.0.0")[0])
+    after = volumes.require_database_volume(f"{host.project}_postgres_data")
+    assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
+    assert SENTINEL in notes(host) and served_build(host) == "1.0.0"
+    model = OpsContext(stack.ctx.config, "1.0.0").compose.rendered()
+    assert model["volumes"]["postgres_data"]["external"] is True
+
+
+def test_stack_health(stack, reports):
+    passed(run_check(stack, reports, "stack_health")[0])
+
+
+def test_backup_covers_the_database_and_the_uploads(stack, reports):
+    done, report = run_check(stack, reports, "backup")
+    passed(done)
+    assert ".uploads.tar.gz" in report.read_text(), "the uploads volume is archived with the dump"
+
+
+def test_restore_drill_from_the_offsite_copy(stack, reports):
+    passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
+
+
+def test_deploy_migrates_with_the_apps_own_migrate_service(stack, host, reports):
+    done, report = run_check(stack, reports, "deploy", "--tag=1.1.0")
+    passed(done)
+    assert served_build(host) == "1.1.0" and SENTINEL in notes(host)
+    page = report.read_text()
+    assert "uploads-perms" in page, "the app's one-off dependency is run, and shown, before the switch"
+    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    assert (entry["tag"], entry["outcome"]) == ("1.1.0", "deployed")
+
+
+def test_rollback_to_the_adopted_release(stack, host, reports):
+    passed(run_check(stack, reports, "rollback")[0])
+    assert served_build(host) == "1.0.0" and SENTINEL in notes(host)
