@@ -1,5 +1,6 @@
 """Command-line options, the target stack's config (loaded once per session) and the `ops` fixture."""
 
+import os
 import signal
 from pathlib import Path
 
@@ -17,7 +18,8 @@ def pytest_addoption(parser):
     group = parser.getgroup("ops", "executable runbook")
     group.addoption("--tag", help="release version to act on, e.g. 1.1.0 (never latest)")
     group.addoption("--env", dest="ops_env", help="environment name, e.g. prod (overrides [stack] environment)")
-    group.addoption("--ops-config", help="TOML config of the target stack (default: ini ops_config)")
+    group.addoption("--ops-config", help="TOML config of the target stack (default: $OPSUITE_CONFIG, "
+                                         "else ini ops_config)")
     group.addoption("--project", dest="ops_project", help="compose project name (overrides [stack] project)")
     group.addoption("--base-url", dest="ops_base_url", help="URL of the reverse proxy (overrides [http] base_url)")
     group.addoption("--break-stale-lock", action="store_true", default=False,
@@ -49,7 +51,8 @@ def _smoke(spec: str) -> dict:
 
 
 def _load(config):
-    path = config.getoption("ops_config") or config.getini("ops_config")
+    # OPSUITE_CONFIG lets a scheduled run (/etc/opsuite/opsuite.env) name an adopted stack's config.
+    path = config.getoption("ops_config") or os.environ.get("OPSUITE_CONFIG") or config.getini("ops_config")
     here = Path(config.invocation_params.dir)
     files = config.getoption("ops_compose_files")
     smoke = config.getoption("ops_smoke")

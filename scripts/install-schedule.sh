@@ -83,6 +83,10 @@ install_env_template() {
 
 # Keep each check's HTML reports (reports/<check>/*.html) this many days (default 90).
 #REPORT_KEEP_DAYS=90
+
+# The ops config of the stack the checks run against (default: the checkout's ops.toml), e.g. a
+# stack adopted with docs/ADOPTING.md.
+#OPSUITE_CONFIG=/srv/zenops/ops.toml
 EOF
     )
     say "created $ENV_FILE (set NOTIFY_URL there to be told about each run)"

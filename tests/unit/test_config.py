@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,20 @@ def test_migrations_need_a_service_or_a_command(tmp_path):
     assert load_config(write(tmp_path, body)).deploy.migrate_command == ("alembic", "upgrade", "head")
     with pytest.raises(ConfigError, match="migrate is empty and .*migrate_command too"):
         load_config(write(tmp_path, body + "[deploy]\nmigrate_command = []\n"))
+
+
+def _first_step_output(tmp_path, *args, env=None):
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "pytest", "ops_checks/stack_health.py", "-p", "no:cacheprovider",
+                           f"--html={tmp_path / 'report.html'}", "-x", *args], cwd=root, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **(env or {})})
+    return done.stdout
+
+
+def test_opsuite_config_names_the_config_of_a_scheduled_run(tmp_path):
+    """/etc/opsuite/opsuite.env's OPSUITE_CONFIG picks an adopted stack's config; --ops-config still wins."""
+    from_env = _first_step_output(tmp_path, env={"OPSUITE_CONFIG": "/srv/adopted/ops.toml"})
+    assert "config file /srv/adopted/ops.toml not found" in from_env
+    from_option = _first_step_output(tmp_path, "--ops-config=/srv/other/ops.toml",
+                                     env={"OPSUITE_CONFIG": "/srv/adopted/ops.toml"})
+    assert "config file /srv/other/ops.toml not found" in from_option
