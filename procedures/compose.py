@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from . import runner
 from .commands import compose as cmd
 from .config import OpsConfig
-from .redact import register_secret
+from .redact import is_secret_name, register_secret, url_passwords
 from .runner import Completed
 
-_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "PASSPHRASE")
 # Rendering costs ~150 ms of compose start-up; a run asks for the model many times. The key holds
 # everything the model depends on (argv, the process environment with the variables we add, each
 # file's size and mtime), so an edited compose or env file (a volume switch rewrites one) renders afresh.
@@ -18,11 +17,15 @@ _rendered: dict[tuple, dict] = {}
 
 
 def register_model_secrets(model: dict) -> dict:
-    """Register every secret-named environment value of a rendered model for redaction; returns the model."""
+    """Register for redaction every secret-named environment value of a rendered model, env files
+    included (*PASSWORD*, *SECRET*, *TOKEN*, *PWD*, ...; PASS, KEY, AUTH, DSN as a part: SMTP_PASS,
+    SENTRY_DSN), and the password of every URL with credentials in any value; returns the model."""
     for service in model.get("services", {}).values():
         for key, value in (service.get("environment") or {}).items():
-            if value and any(word in key.upper() for word in _SECRET_WORDS):
+            if value and is_secret_name(key):
                 register_secret(str(value))
+            for password in url_passwords(str(value or "")):
+                register_secret(password)
     return model
 
 

@@ -1,4 +1,5 @@
-"""The release ledger (one JSON line per deploy or rollback) and the audit log beside it."""
+"""The release ledger (one JSON line per deploy or rollback) and the audit log beside it: redacted,
+0600 files in a 0700 directory."""
 
 import getpass
 import json
@@ -6,11 +7,14 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .private_files import open_private, private_dir
+from .redact import redact, redact_data
+
 
 def _dir(state_dir: str, project: str) -> Path:
-    path = Path(state_dir) / project
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """<state_dir>/<project>, 0700; a state_dir that already exists keeps its mode (it may be shared)."""
+    private_dir(state_dir, tighten=False)
+    return private_dir(Path(state_dir) / project)
 
 
 def now() -> str:
@@ -18,10 +22,10 @@ def now() -> str:
 
 
 def append_release(state_dir: str, project: str, record: dict) -> dict:
-    """Append a release record (who, where, when added here) and return it."""
-    record = {"recorded_at": now(), "user": getpass.getuser(), "host": socket.gethostname(), **record}
-    with (_dir(state_dir, project) / "releases.jsonl").open("a") as ledger:
-        ledger.write(json.dumps(record, sort_keys=True, default=str) + "\n")
+    """Append a release record (who, where, when added here) and return it as written, redacted."""
+    record = redact_data({"recorded_at": now(), "user": getpass.getuser(), "host": socket.gethostname(), **record})
+    with open_private(_dir(state_dir, project) / "releases.jsonl", append=True) as ledger:
+        ledger.write(json.dumps(record, sort_keys=True) + "\n")
     return record
 
 
@@ -41,5 +45,7 @@ def previous_release(state_dir: str, project: str, serving_tag: str | None) -> s
 
 
 def audit(state_dir: str, project: str, message: str) -> None:
-    with (_dir(state_dir, project) / "audit.log").open("a") as log:
-        log.write(f"{now()} {getpass.getuser()}@{socket.gethostname()} {message}\n")
+    """Append one line (when, who@where, what) to the audit log, redacted."""
+    line = redact(f"{now()} {getpass.getuser()}@{socket.gethostname()} {message}".replace("\n", " "))
+    with open_private(_dir(state_dir, project) / "audit.log", append=True) as log:
+        log.write(line + "\n")

@@ -1,18 +1,22 @@
 """The HTML evidence report: where it goes, its title, a Step column, the environment table, redaction.
 
 Evidence is one self-contained file per run under reports/<check>/<UTC stamp>.html, whoever
-named it. Tracebacks and captured output are embedded as they are, so secrets are masked here.
+named it, 0600 in a 0700 directory. Tracebacks and captured output are embedded as they are, so
+secrets are masked here.
 """
 
 import getpass
 import html
+import os
 import socket
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from pytest_metadata.plugin import metadata_key
 
 from procedures.errors import OpsError
+from procedures.private_files import open_private, private_dir
 from procedures.redact import redact
 from procedures.stack import tools
 
@@ -26,12 +30,28 @@ def pytest_configure(config):
     config.stash[TITLE] = "Ops evidence"
     if not checks or config.getoption("plan"):
         return
-    if not config.getoption("htmlpath", None):
+    named = bool(config.getoption("htmlpath", None))
+    if not named:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         config.option.htmlpath = str(config.rootpath / "reports" / "-".join(checks) / f"{stamp}.html")
     config.option.self_contained_html = True  # evidence is one file, whoever named it
+    _prepare_private_report(report_path(config), ours=not named)
     mode = config.getoption("ops_mode")
     config.stash[TITLE] = "Ops evidence: " + ", ".join(checks) + (f" ({mode} mode)" if mode != "test" else "")
+
+
+def report_path(config) -> Path:
+    """The HTML report's path, resolved as pytest-html resolves it."""
+    return Path.cwd() / Path(os.path.expandvars(config.option.htmlpath)).expanduser()
+
+
+def _prepare_private_report(path: Path, ours: bool) -> None:
+    """The report's directory 0700 (reports/ and reports/<check>/ tightened when they are ours) and
+    the report itself created 0600: pytest-html (set up after this hook) writes into it and keeps its mode."""
+    if ours:
+        private_dir(path.parent.parent)
+    private_dir(path.parent, tighten=ours)
+    open_private(path).close()
 
 
 def pytest_html_report_title(report):

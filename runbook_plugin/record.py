@@ -3,6 +3,7 @@ fields), and the copy of both offsite for checks that ask for it (ARCHIVE_REPORT
 
 import getpass
 import json
+import os
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from procedures.backup import evidence_copy
-from procedures.redact import redact
+from procedures.private_files import open_private
+from procedures.redact import redact, redact_data
 
+from .evidence import report_path
 from .options import ops_context
 from .state import RECORD, STARTED, ops_check_names
 
@@ -43,7 +46,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def _write_record(session, htmlpath: Path, checks: list[str]) -> Path:
-    """<report>.json beside the HTML evidence: the run's record, redacted."""
+    """<report>.json beside the HTML evidence: the run's record, redacted, 0600."""
     record, started = session.config.stash[RECORD], session.config.stash[STARTED]
     finished = datetime.now(timezone.utc)
     steps = list(record["steps"].values())
@@ -57,8 +60,8 @@ def _write_record(session, htmlpath: Path, checks: list[str]) -> Path:
         **record["fields"],
     }
     target = htmlpath.with_suffix(".json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(redact(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
+    with open_private(target) as out:  # beside the report, in the directory evidence made 0700
+        out.write(json.dumps(redact_data(document), indent=2, sort_keys=True) + "\n")
     return target
 
 
@@ -78,12 +81,16 @@ def _archive_offsite(session, files: list[Path], check: str) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_sessionfinish(session, exitstatus):
-    """After pytest-html wrote the evidence: the JSON record beside it, and both offsite if asked."""
+    """After pytest-html wrote the evidence (0600 still, whatever it did): the JSON record beside it,
+    and both offsite if asked."""
     yield
     htmlpath = session.config.getoption("htmlpath", None)
     checks = ops_check_names(session.config)
     if not htmlpath or not checks or session.config.getoption("plan"):
         return
-    record_path = _write_record(session, Path(htmlpath), checks)
+    htmlpath = report_path(session.config)
+    if htmlpath.exists():
+        os.chmod(htmlpath, 0o600)
+    record_path = _write_record(session, htmlpath, checks)
     if any(getattr(item.module, "ARCHIVE_REPORTS_OFFSITE", False) for item in session.items):
-        _archive_offsite(session, [Path(htmlpath), record_path], "-".join(checks))
+        _archive_offsite(session, [htmlpath, record_path], "-".join(checks))

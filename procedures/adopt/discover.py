@@ -8,7 +8,6 @@ ops config whose guesses are marked.
 """
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from ..commands import docker as docker_cmd
 from ..compose import register_model_secrets
 from ..config import StackConfig
 from ..errors import CommandFailed, ConfigError
+from ..private_files import private_dir, write_private
 from ..runbook import Runbook, Step
 from .proposal import propose
 from .risks import Risk, find_risks
@@ -126,10 +126,8 @@ def write_proposal(run: DiscoverRun) -> str:
     run.proposal = propose(run.model, run.roles, run.project, run.compose_files,
                            run.compose_files[0].parent / OVERLAY_NAME)
     if run.proposal_path is not None:
-        partial = run.proposal_path.with_name(run.proposal_path.name + ".partial")
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(run.proposal)
-        os.replace(partial, run.proposal_path)
+        private_dir(run.proposal_path.parent, tighten=False)
+        write_private(run.proposal_path, run.proposal)
     return run.proposal
 
 

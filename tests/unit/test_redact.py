@@ -1,10 +1,46 @@
+import json
 import logging
 
 import pytest
 
-from procedures.redact import MASK, install_log_redaction, redact, register_secret
+from procedures.compose import register_model_secrets
+from procedures.redact import MASK, install_log_redaction, is_secret_name, redact, redact_argv, register_secret
 
 pytestmark = pytest.mark.unit
+
+_PEM = ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0planted-pem-line-one\n"
+        "planted-pem-line-two+/AbCdEf==\n-----END PRIVATE KEY-----\n")
+# Secret shapes seen in the wild, each with the fragments that must never be shown or written;
+# the report test plants the same list in every output of a check.
+PLANTED_SHAPES = [
+    ("rclone.conf obscured pass", "[gdrive-crypt]\ntype = crypt\npass = hB2xvWpl7Qz-planted-obscured\n",
+     ["hB2xvWpl7Qz-planted-obscured"]),
+    ("SMTP_PASS", "SMTP_PASS=smtp-planted-9931", ["smtp-planted-9931"]),
+    ("DB_PWD", "DB_PWD=dbpwd-planted-4417", ["dbpwd-planted-4417"]),
+    ("--pass flag", "restic --pass flag-planted-2288 snapshots", ["flag-planted-2288"]),
+    ("Authorization: Basic", "Authorization: Basic dXNlcjpiYXNpYy1wbGFudGVk", ["dXNlcjpiYXNpYy1wbGFudGVk"]),
+    ("Authorization: Bearer", "curl -H 'Authorization: Bearer eyJbearer.planted.7713' https://api.example/v1",
+     ["eyJbearer.planted.7713"]),
+    ("URL with an empty user", "redis://:redis-planted-5150@cache:6379/0", ["redis-planted-5150"]),
+    ("URL with / in the password", "postgresql://zen:slash/planted-6021@db:5432/zen", ["planted-6021"]),
+    ("URL with @ in the password", "amqp://zen:at@planted-7034@mq:5672/vhost", ["planted-7034"]),
+    ("double-quoted value with spaces", 'PASSWORD="quoted planted-horse planted-battery"',
+     ["planted-horse", "planted-battery"]),
+    ("single-quoted value with spaces", "password: 'single planted-lark planted-wren'", ["planted-lark", "planted-wren"]),
+    ("service-account private_key", json.dumps({"type": "service_account", "private_key": _PEM,
+                                                "client_email": "ops@zen.iam.gserviceaccount.com"}),
+     ["planted-pem-line-one", "planted-pem-line-two"]),
+    ("SENTRY_DSN", "SENTRY_DSN=https://dsnkey-planted-8080@o1.ingest.sentry.io/42", ["dsnkey-planted-8080"]),
+]
+
+
+@pytest.mark.parametrize("text, leaked", [(text, leaked) for _, text, leaked in PLANTED_SHAPES],
+                         ids=[name for name, _, _ in PLANTED_SHAPES])
+def test_every_planted_shape_is_masked(text, leaked):
+    redacted = redact(text)
+    assert MASK in redacted
+    for fragment in leaked:
+        assert fragment not in redacted
 
 
 @pytest.mark.parametrize("text, leaked", [
@@ -43,3 +79,38 @@ def test_log_records_are_redacted_at_creation(caplog):
         logging.getLogger("ops.test").info("connecting with %s", "logged-secret-5521")
     assert "logged-secret-5521" not in caplog.text
     assert MASK in caplog.text
+
+
+def test_the_argv_element_after_a_secret_flag_is_masked():
+    assert redact_argv(["restic", "--pass", "argv-pass-4471", "--repo", "/backups", "--password-stdin", "-v"]) \
+        == ["restic", "--pass", MASK, "--repo", "/backups", "--password-stdin", "-v"]
+
+
+@pytest.mark.parametrize("text", [
+    "3 passed, 1 failed in 2.1s; bypass: on",
+    "http://db:5432/zen?notify=ops@zen.example",
+    "compass.heading=north monkey=3",
+])
+def test_words_that_only_look_like_secret_names_are_kept(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("name, secret", [
+    ("SMTP_PASS", True), ("DB_PWD", True), ("MYSQL_PWD_FILE", True), ("SENTRY_DSN", True),
+    ("POSTGRES_PASSWORD", True), ("GITHUB_TOKEN", True), ("SECRET_KEY", True), ("ENCRYPTION_KEY_B64", True),
+    ("BASIC_AUTH", True), ("GPG_PASSPHRASE", True), ("GOOGLE_APPLICATION_CREDENTIALS", True),
+    ("PWD", False), ("DATABASE_URL", False), ("BYPASS_CACHE", False), ("KEYCLOAK_REALM", False),
+])
+def test_secret_names(name, secret):
+    assert is_secret_name(name) is secret
+
+
+def test_model_secrets_are_registered_by_name_and_from_url_credentials():
+    register_model_secrets({"services": {"app": {"environment": {
+        "SMTP_PASS": "model-smtp-pass-31", "DB_PWD": "model-db-pwd-32", "SENTRY_DSN": "model-dsn-value-33",
+        "DATABASE_URL": "postgresql+psycopg2://zen:model%40url-pw-34@db/zen",
+        "CACHE": "redis://:model-redis-pw-35@cache/0", "PWD": "/model-working-dir", "LANG": "C.UTF-8",
+    }}}})
+    text = ("model-smtp-pass-31 model-db-pwd-32 model-dsn-value-33 model@url-pw-34 model%40url-pw-34 "
+            "model-redis-pw-35 /model-working-dir C.UTF-8")
+    assert redact(text) == " ".join([MASK] * 6 + ["/model-working-dir", "C.UTF-8"])
