@@ -6,15 +6,17 @@ database; an existing database is left to deploy, which takes a verified backup 
 
 import pytest
 
-from procedures.release.install import INSTALL, InstallRun
+from procedures.release import install
+from procedures.release.install import INSTALL
 from runbook_plugin.steps import runbook_step
 
 from . import evidence
 
 
 @pytest.fixture(scope="module")
-def run(ops):
-    return InstallRun(ops)
+def run(ops, pytestconfig):
+    with install.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock")) as opened:
+        yield opened
 
 
 @runbook_step(INSTALL, "no_other_release")

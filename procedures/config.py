@@ -88,9 +88,11 @@ class HttpConfig:
 class BackupConfig:
     directory: str = "/backups"
     local_keep_days: int = 14
-    daily: int = 0
-    weekly: int = 0
-    monthly: int = 0
+    # Seed 001's rotation: 2 daily slots, a weekly, a fortnightly and a monthly, beyond the window.
+    daily: int = 2
+    weekly: int = 1
+    fortnightly: int = 1
+    monthly: int = 1
     uploads_archive: bool = True
     uploads_path: str = "/uploads"
     # The suite's backup image (pg_dump of the server's major version, rclone) in a generated overlay;
@@ -98,6 +100,9 @@ class BackupConfig:
     image: str = "opsuite-local/backup:pg15"
     min_free_bytes: int = 512 * 1024 * 1024
     free_space_factor: float = 2.0
+    # Pruning is refused when "now" is further than this past the newest earlier backup (a clock
+    # running ahead would delete history); a nightly schedule leaves a day and a margin.
+    max_clock_gap_hours: int = 48
 
 
 @dataclass(frozen=True)
@@ -105,9 +110,14 @@ class OffsiteConfig:
     enabled: bool = True
     remote: str = "gdrive:ZenOpsBackups"
     keep_days: int = 30
-    daily: int = 0
-    weekly: int = 0
-    monthly: int = 0
+    # Older generations offsite, so corruption noticed late can still be undone: seed 001's tiers,
+    # with a year of monthly sets.
+    daily: int = 2
+    weekly: int = 4
+    fortnightly: int = 2
+    monthly: int = 12
+    # Offsite copies go through an rclone crypt remote (seeds 001, 004); plaintext only when said here.
+    plaintext: bool = False
 
     def path(self, environment: str) -> str:
         """The remote folder of one environment: <remote>/<env>/ (the brief's default layout)."""
@@ -137,6 +147,20 @@ class RestoreConfig:
 
 
 @dataclass(frozen=True)
+class TimeoutsConfig:
+    """Seconds an external command may run before it is killed with its children (procedures/runner.py)."""
+    command_seconds: float = 600.0  # any other command: docker inspect, compose stop/pull, sha256sum, ...
+    dump_seconds: float = 6 * 3600.0  # pg_dump and the uploads archive (tar)
+    restore_seconds: float = 6 * 3600.0  # pg_restore (a call site that sets its own limit keeps it)
+    compose_up_seconds: float = 900.0  # docker compose up: waits for the dependencies' health
+    one_off_seconds: float = 3600.0  # docker compose run: migrations and the app's one-off tasks
+    # A psql session holds the dump's snapshot open for the whole pg_dump, so it outlives dump_seconds.
+    session_seconds: float = 6 * 3600.0 + 600.0
+    # pg_dump --lock-wait-timeout: fail after this long instead of queueing behind a table lock.
+    pg_lock_wait_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
@@ -147,6 +171,7 @@ class OpsConfig:
     offsite: OffsiteConfig = field(default_factory=OffsiteConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     restore: RestoreConfig = field(default_factory=RestoreConfig)
+    timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
     source: Path | None = None
 
 
@@ -175,6 +200,22 @@ def _deploy_section(raw: dict) -> DeployConfig:
         if not check.path.startswith("/"):
             raise ConfigError(f"[[deploy.smoke]] path = {check.path!r} must start with '/'")
     return replace(deploy, smoke=checks)
+
+
+def _timeouts_section(raw: dict) -> TimeoutsConfig:
+    timeouts = _section(TimeoutsConfig, raw, "timeouts")
+    for name, value in vars(timeouts).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"[timeouts] {name} = {value!r} must be a number of seconds above 0 "
+                              f"(default {getattr(TimeoutsConfig, name)})")
+    if not isinstance(timeouts.pg_lock_wait_seconds, int):
+        raise ConfigError(f"[timeouts] pg_lock_wait_seconds = {timeouts.pg_lock_wait_seconds!r} must be whole "
+                          "seconds (pg_dump --lock-wait-timeout); default 60")
+    if timeouts.session_seconds < timeouts.dump_seconds:
+        raise ConfigError(f"[timeouts] session_seconds = {timeouts.session_seconds:g} is below dump_seconds = "
+                          f"{timeouts.dump_seconds:g}: the psql session holds the dump's snapshot for the whole "
+                          "dump; raise session_seconds to at least dump_seconds")
+    return timeouts
 
 
 def _check(config: OpsConfig) -> OpsConfig:
@@ -250,7 +291,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
-    unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore"}
+    unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore",
+                          "timeouts"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -281,7 +323,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         stack = replace(stack, overlay=overlay)
         files += (overlay,)
     stack = replace(stack, compose_files=files)
-    return _check(
+    config = _check(
         OpsConfig(
             stack=stack,
             services=_section(ServiceNames, raw.get("services", {}), "services"),
@@ -292,6 +334,10 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             offsite=_section(OffsiteConfig, raw.get("offsite", {}), "offsite"),
             deploy=_deploy_section(raw.get("deploy", {})),
             restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),
+            timeouts=_timeouts_section(raw.get("timeouts", {})),
             source=path,
         )
     )
+    from .runner import use_timeouts  # here, not at the top: the runner imports TimeoutsConfig from this module
+    use_timeouts(config.timeouts)
+    return config

@@ -1,19 +1,36 @@
-"""The one place that runs external commands: argv lists in, a Completed or CommandFailed out."""
+"""The one place that runs external commands: argv lists in, a Completed or CommandFailed out.
+
+Every command runs against a time limit: the caller's `timeout`, else the [timeouts] setting of its
+kind (`limit_for`). Loading the config makes its [timeouts] the limits (`use_timeouts`); until then
+the documented defaults apply. Each command leads its own process group, so a command past its
+limit, or interrupted, is stopped (SIGTERM, then SIGKILL) together with every process it started.
+"""
 
 import contextlib
 import logging
 import os
+import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from typing import IO, Iterator
 
+from .config import TimeoutsConfig
 from .errors import CommandFailed
 from .guards import refuse_volume_removal
 from .redact import redact, redact_argv
 
 log = logging.getLogger("ops.runner")
 _STDERR_TAIL_LINES = 25
+# How long an interrupted session may take to exit once its stdin is closed, before it is stopped.
+_SESSION_EXIT_GRACE_SECONDS = 60.0
+# Between SIGTERM and SIGKILL when a command is stopped: docker's CLIs pass SIGTERM on and clean up.
+_STOP_GRACE_SECONDS = 5.0
+_EXEC_OPTIONS_WITH_VALUE = {"-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys"}
+_COMPOSE_OPTIONS_WITH_VALUE = {"-p", "--project-name", "-f", "--file", "--env-file", "--profile",
+                               "--project-directory", "--ansi", "--progress", "--parallel"}
+_timeouts = TimeoutsConfig()
 
 
 @dataclass(frozen=True)
@@ -25,8 +42,83 @@ class Completed:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Limit:
+    seconds: float
+    setting: str | None  # the [timeouts] setting it comes from; None when the caller chose it
+
+    def exceeded(self) -> str:
+        fix = (f"if it needs longer, raise [timeouts] {self.setting} in the ops config" if self.setting
+               else "this limit is the procedure's own, not a [timeouts] setting")
+        return f"timed out after {self.seconds:g}s and was killed with its child processes; {fix}"
+
+
+def use_timeouts(timeouts: TimeoutsConfig) -> None:
+    """Make these the limits of every later command that brings none of its own (load_config calls it)."""
+    global _timeouts
+    _timeouts = timeouts
+
+
+def _after_options(words: list[str], with_value: set[str]) -> list[str]:
+    """words from the first one that is not an option (or an option's value)."""
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in with_value else 1
+    return words[i:]
+
+
+def _program(argv: list[str]) -> str:
+    """The program argv runs: argv[0], or the one `docker exec` starts in the container."""
+    if argv[:2] != ["docker", "exec"]:
+        return os.path.basename(argv[0]) if argv else ""
+    container_and_command = _after_options(argv[2:], _EXEC_OPTIONS_WITH_VALUE)
+    return os.path.basename(container_and_command[1]) if len(container_and_command) > 1 else ""
+
+
+def _setting_for(argv: list[str]) -> str:
+    if argv[:2] == ["docker", "compose"]:
+        sub, *args = _after_options(argv[2:], _COMPOSE_OPTIONS_WITH_VALUE) or [""]
+        if sub == "up":
+            return "compose_up_seconds"
+        if sub == "run" and not {"-d", "--detach"} & set(args):
+            return "one_off_seconds"
+        return "command_seconds"
+    program = _program(argv)
+    if (program == "pg_dump" and "--version" not in argv) or program == "tar":
+        return "dump_seconds"
+    if program == "pg_restore" and "--list" not in argv:
+        return "restore_seconds"
+    return "command_seconds"
+
+
+def limit_for(argv: list[str]) -> Limit:
+    """The [timeouts] limit of argv's kind: a dump or archive, a restore, compose up, a one-off task, or any other."""
+    setting = _setting_for(argv)
+    return Limit(getattr(_timeouts, setting), setting)
+
+
 def _tail(text: str) -> str:
     return redact("\n".join(text.strip().splitlines()[-_STDERR_TAIL_LINES:]))
+
+
+def _environment(env: dict[str, str] | None) -> dict[str, str] | None:
+    return {**os.environ, **env} if env else None
+
+
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signum)  # the command leads its own process group: its children get it too
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the command and every process it started; SIGKILL whatever still runs after a grace."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=_STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        _signal_group(proc, signal.SIGKILL)
 
 
 def run(
@@ -40,32 +132,43 @@ def run(
     timeout: float | None = None,
     cwd: str | None = None,
 ) -> Completed:
-    """Run argv (never through a shell); refuses volume-removing commands; raises CommandFailed.
+    """Run argv (never through a shell) within its time limit; refuses volume-removing commands;
+    raises CommandFailed on a non-zero exit or when the limit passes.
 
     `env` adds to the inherited environment (secrets travel here, never in argv). `stdin` and
-    `stdout` take open binary files so large streams (dumps) never pass through memory.
+    `stdout` take open binary files so large streams (dumps) never pass through memory. `timeout`
+    replaces the [timeouts] limit of argv's kind.
     """
     refuse_volume_removal(argv)
     shown = redact_argv(argv)
+    limit = Limit(timeout, None) if timeout is not None else limit_for(argv)
     log.info("run: %s", " ".join(shown))
     started = time.monotonic()
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
-            env={**os.environ, **env} if env else None,
-            input=input_text.encode() if input_text is not None else None,
-            stdin=stdin if input_text is None else None,
+            env=_environment(env),
+            stdin=subprocess.PIPE if input_text is not None else stdin,
             stdout=stdout if stdout is not None else subprocess.PIPE,
             stderr=subprocess.PIPE,
-            timeout=timeout,
             cwd=cwd,
+            start_new_session=True,
         )
     except FileNotFoundError as e:
         raise CommandFailed(shown, 127, f"{argv[0]}: not installed or not on PATH") from e
-    except subprocess.TimeoutExpired as e:
-        raise CommandFailed(shown, -1, f"timed out after {timeout}s\n{_tail((e.stderr or b'').decode(errors='replace'))}") from e
-    out = proc.stdout.decode(errors="replace") if stdout is None else ""
-    err = proc.stderr.decode(errors="replace")
+    with proc:
+        try:
+            raw_out, raw_err = proc.communicate(input_text.encode() if input_text is not None else None,
+                                                timeout=limit.seconds)
+        except subprocess.TimeoutExpired as e:
+            _stop_group(proc)
+            partial = _tail((e.stderr or b"").decode(errors="replace"))
+            raise CommandFailed(shown, -1, f"{limit.exceeded()}\n{partial}".rstrip()) from e
+        except BaseException:
+            _stop_group(proc)  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing running
+            raise
+    out = raw_out.decode(errors="replace") if stdout is None else ""
+    err = raw_err.decode(errors="replace")
     done = Completed(shown, proc.returncode, out, err, time.monotonic() - started)
     if check and proc.returncode != 0:
         raise CommandFailed(shown, proc.returncode, _tail(err or out))
@@ -73,22 +176,48 @@ def run(
 
 
 class LineSession:
-    """A running command spoken to line by line (a psql session that holds a snapshot open)."""
+    """A running command spoken to line by line (a psql session that holds a snapshot open).
 
-    def __init__(self, proc: subprocess.Popen, shown: list[str]):
+    A watchdog stops it with its children at its limit; reads and writes then raise CommandFailed
+    naming the limit.
+    """
+
+    def __init__(self, proc: subprocess.Popen, shown: list[str], limit: Limit):
         self._proc = proc
         self._shown = shown
+        self._limit = limit
+        self._expired = threading.Event()
+        self._watchdog = threading.Timer(limit.seconds, self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _expire(self) -> None:
+        self._expired.set()
+        _stop_group(self._proc)
+
+    def failure(self, fallback: str) -> CommandFailed:
+        """The error of a session that ended: past its limit, or its exit code and stderr tail."""
+        if self._expired.is_set():
+            return CommandFailed(self._shown, -1, self._limit.exceeded())
+        return CommandFailed(self._shown, self._proc.returncode or -1, _tail(self._proc.stderr.read()) or fallback)
+
+    @property
+    def failed(self) -> bool:
+        return self._expired.is_set() or self._proc.returncode != 0
 
     def send(self, text: str) -> None:
-        self._proc.stdin.write(text if text.endswith("\n") else text + "\n")
-        self._proc.stdin.flush()
+        try:
+            self._proc.stdin.write(text if text.endswith("\n") else text + "\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError as e:
+            self._proc.wait()
+            raise self.failure("session ended before it could be sent more") from e
 
     def read_line(self) -> str:
         line = self._proc.stdout.readline()
         if line == "":
             self._proc.wait()
-            raise CommandFailed(self._shown, self._proc.returncode or -1,
-                                _tail(self._proc.stderr.read()) or "session ended unexpectedly")
+            raise self.failure("session ended unexpectedly")
         return line.rstrip("\n")
 
     def read_until(self, marker: str) -> list[str]:
@@ -97,24 +226,38 @@ class LineSession:
             lines.append(line)
         return lines
 
+    def end(self, grace: float | None = None) -> None:
+        """Close stdin and wait for the exit, at most `grace` seconds (else until the limit); then
+        kill whatever of it still runs (children it left behind included)."""
+        try:
+            if self._proc.stdin and not self._proc.stdin.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    self._proc.stdin.close()
+            self._proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            _stop_group(self._proc)
+            self._watchdog.cancel()
+
 
 @contextlib.contextmanager
-def session(argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[LineSession]:
-    """Start argv with text pipes; on exit close its stdin and raise CommandFailed if it failed."""
+def session(argv: list[str], *, env: dict[str, str] | None = None,
+            timeout: float | None = None) -> Iterator[LineSession]:
+    """Start argv with text pipes, killed at its limit (`timeout`, else [timeouts] session_seconds);
+    on exit close its stdin and raise CommandFailed if it failed or ran out of time."""
     refuse_volume_removal(argv)
     shown = redact_argv(argv)
+    limit = Limit(timeout, None) if timeout is not None else Limit(_timeouts.session_seconds, "session_seconds")
     log.info("session: %s", " ".join(shown))
-    proc = subprocess.Popen(argv, env={**os.environ, **env} if env else None, text=True, bufsize=1,
+    proc = subprocess.Popen(argv, env=_environment(env), text=True, bufsize=1, start_new_session=True,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    talk = LineSession(proc, shown, limit)
     try:
-        yield LineSession(proc, shown)
-    finally:
-        if proc.stdin and not proc.stdin.closed:
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    if proc.returncode != 0:
-        raise CommandFailed(shown, proc.returncode, _tail(proc.stderr.read()))
+        yield talk
+    except BaseException:
+        talk.end(grace=_SESSION_EXIT_GRACE_SECONDS)
+        raise
+    talk.end()
+    if talk.failed:
+        raise talk.failure("session failed")

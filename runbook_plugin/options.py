@@ -29,6 +29,8 @@ def pytest_addoption(parser):
                          "(overrides [stack] compose_files)")
     group.addoption("--smoke", dest="ops_smoke", action="append", metavar="PATH[=STATUS[:TEXT]]",
                     help="smoke check, repeatable (overrides [[deploy.smoke]]), e.g. --smoke=/notes=200")
+    group.addoption("--accept-clock", action="store_true", default=False,
+                    help="backup: prune although now is far past the newest earlier backup (backups really paused)")
     group.addoption("--backup", dest="ops_backup", metavar="SET_OR_FILE",
                     help="restore drill: this backup instead of the newest verified one")
     group.addoption("--keep", dest="ops_keep", action="store_true", default=False,
@@ -95,9 +97,16 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def unwind_on_stop_signals() -> None:
+    """SIGTERM (systemd stop, kill) and SIGHUP (the SSH session dropped) unwind like Ctrl-C:
+    fixtures release the lock and roll back. A run started under nohup keeps ignoring SIGHUP."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, _interrupt)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     install_log_redaction()
     if ops_check_names(config):
-        # SIGTERM (systemd stop, kill) unwinds like Ctrl-C: fixtures release the lock and roll back.
-        signal.signal(signal.SIGTERM, _interrupt)
+        unwind_on_stop_signals()

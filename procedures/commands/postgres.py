@@ -1,5 +1,7 @@
 """argv builders and SQL for Postgres client tools; connection details come from PG* env vars."""
 
+from ..config import TimeoutsConfig
+
 SERVER_VERSION_SQL = "SHOW server_version_num"
 SERVER_VERSION_TEXT_SQL = "SHOW server_version"
 SYSTEM_IDENTIFIER_SQL = "SELECT system_identifier FROM pg_control_system()"
@@ -37,8 +39,10 @@ def psql_session() -> list[str]:
             "--set", "ON_ERROR_STOP=1"]
 
 
-def dump(path: str, snapshot: str | None = None) -> list[str]:
-    argv = ["pg_dump", "--format=custom", "--file", path]
+def dump(path: str, snapshot: str | None = None,
+         lock_wait_seconds: int = TimeoutsConfig.pg_lock_wait_seconds) -> list[str]:
+    """pg_dump -Fc to path; gives up after lock_wait_seconds instead of queueing behind a table lock."""
+    argv = ["pg_dump", "--format=custom", f"--lock-wait-timeout={lock_wait_seconds}s", "--file", path]
     return argv + (["--snapshot", snapshot] if snapshot else [])
 
 

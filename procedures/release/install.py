@@ -1,12 +1,15 @@
 """First install (or restart) of a stack at TAG; migrates only a database it has just created.
 
 An existing database is never migrated here: deploy owns that, because it backs up first.
-`INSTALL` lists the steps once: `install(ctx)` runs them all, ops_checks/install.py one by one.
+`INSTALL` lists the steps once: `install(ctx)` runs them all, ops_checks/install.py one by one,
+both under the stack's operations lock.
 """
 
+import contextlib
 from dataclasses import dataclass
+from typing import Iterator
 
-from .. import ledger
+from .. import ledger, lock
 from ..context import OpsContext
 from ..errors import UnsafeOperation
 from ..runbook import Runbook, Step
@@ -63,6 +66,7 @@ def start_database(ctx: OpsContext) -> services.ServiceState:
     validate_tag(ctx.tag)
     db = ctx.config.services.database
     volumes.refuse_volume_drift(ctx)
+    volumes.ensure_data_volumes(ctx)  # backups, rclone config and uploads: external, made once
     ctx.compose.up([db])
     return services.wait_healthy(ctx.compose, [db])[db]
 
@@ -124,8 +128,15 @@ INSTALL = Runbook("install", (
 ))
 
 
-def install(ctx: OpsContext) -> InstallRun:
+@contextlib.contextmanager
+def open_run(ctx: OpsContext, *, break_stale_lock: bool = False) -> Iterator[InstallRun]:
+    """The install under the operations lock."""
+    with lock.hold_stack(ctx.config, "install", break_stale=break_stale_lock):
+        yield InstallRun(ctx)
+
+
+def install(ctx: OpsContext, *, break_stale_lock: bool = False) -> InstallRun:
     """Install the stack at ctx.tag: volume, database, first migration, app, readiness, ledger."""
-    run = InstallRun(ctx)
-    INSTALL.run_all(run)
-    return run
+    with open_run(ctx, break_stale_lock=break_stale_lock) as run:
+        INSTALL.run_all(run)
+        return run

@@ -131,3 +131,41 @@ def test_opsuite_config_names_the_config_of_a_scheduled_run(tmp_path):
     from_option = _first_step_output(tmp_path, "--ops-config=/srv/other/ops.toml",
                                      env={"OPSUITE_CONFIG": "/srv/adopted/ops.toml"})
     assert "config file /srv/other/ops.toml not found" in from_option
+
+
+TIMEOUTS_BASE = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n'
+
+
+@pytest.fixture
+def default_limits():
+    """Loading a config sets the runner's limits; put the defaults back for the next test."""
+    from procedures import runner
+    from procedures.config import TimeoutsConfig
+    yield
+    runner.use_timeouts(TimeoutsConfig())
+
+
+def test_timeouts_have_documented_defaults(tmp_path, default_limits):
+    timeouts = load_config(write(tmp_path, TIMEOUTS_BASE)).timeouts
+    assert (timeouts.command_seconds, timeouts.dump_seconds, timeouts.restore_seconds) == (600, 21600, 21600)
+    assert (timeouts.compose_up_seconds, timeouts.one_off_seconds, timeouts.pg_lock_wait_seconds) == (900, 3600, 60)
+    assert timeouts.session_seconds >= timeouts.dump_seconds
+
+
+def test_timeouts_are_read_and_become_the_runners_limits(tmp_path, default_limits):
+    from procedures import runner
+    config = load_config(write(tmp_path, TIMEOUTS_BASE + "[timeouts]\ncommand_seconds = 30\npg_lock_wait_seconds = 5\n"))
+    assert (config.timeouts.command_seconds, config.timeouts.pg_lock_wait_seconds) == (30, 5)
+    assert runner.limit_for(["docker", "volume", "inspect", "x"]) == runner.Limit(30, "command_seconds")
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("command_seconds = 0", r"command_seconds = 0 must be a number of seconds above 0 \(default 600"),
+    ('dump_seconds = "1h"', "dump_seconds = '1h' must be a number of seconds"),
+    ("pg_lock_wait_seconds = 1.5", "pg_lock_wait_seconds = 1.5 must be whole seconds"),
+    ("dump_seconds = 90000", "session_seconds = 22200 is below dump_seconds = 90000.*raise session_seconds"),
+    ("pull_seconds = 60", "unknown setting"),
+])
+def test_bad_timeouts_name_the_setting_and_fix(tmp_path, setting, message, default_limits):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, TIMEOUTS_BASE + f"[timeouts]\n{setting}\n"))

@@ -1,10 +1,19 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from procedures import runner
+from procedures.config import TimeoutsConfig
 from procedures.errors import CommandFailed
 from procedures.redact import register_secret
 
 pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_success_returns_output():
@@ -73,3 +82,134 @@ def test_session_that_dies_mid_read_raises():
     with pytest.raises(CommandFailed):
         with runner.session(["sh", "-c", "echo bye >&2; exit 5"]) as talk:
             talk.read_line()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+
+
+def _wait_gone(pid: int, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _gone(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def limits():
+    """Set [timeouts] as loading a config does; the defaults come back afterwards."""
+    yield lambda **seconds: runner.use_timeouts(TimeoutsConfig(**seconds))
+    runner.use_timeouts(TimeoutsConfig())
+
+
+def test_command_past_its_limit_is_killed_with_its_children(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    with pytest.raises(CommandFailed) as caught:
+        runner.run(["sh", "-c", f'sleep 5 & echo $! > {pid_file}; echo working >&2; wait'], timeout=0.5)
+    assert time.monotonic() - started < 3
+    assert _wait_gone(int(pid_file.read_text())), "the child sleep must be killed too"
+    message = str(caught.value)
+    assert "timed out after 0.5s" in message and "sh -c" in message and "working" in message
+    assert "the procedure's own" in message
+
+
+def test_command_without_a_limit_gets_command_seconds_and_the_error_names_the_key(limits):
+    limits(command_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match=r"timed out after 0\.5s .* raise \[timeouts\] command_seconds"):
+        runner.run(["sleep", "5"])
+    assert time.monotonic() - started < 3
+
+
+def test_timed_out_command_error_redacts_secrets_in_argv():
+    with pytest.raises(CommandFailed) as caught:
+        runner.run(["sh", "-c", "sleep 5", "postgresql://zen:hunter2hunter2@db/zen"], timeout=0.3)
+    assert "hunter2hunter2" not in str(caught.value) and "timed out" in str(caught.value)
+
+
+def test_an_interrupt_kills_the_running_command_and_its_children(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    script = f"""
+import signal, sys
+sys.path.insert(0, {str(ROOT)!r})
+from procedures import runner
+def stop(signum, frame):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGTERM, stop)
+runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; wait"])
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 10
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the command never started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    assert _wait_gone(int(pid_file.read_text())), "an interrupted run must leave no process behind"
+
+
+@pytest.mark.parametrize("argv, setting", [
+    (["docker", "exec", "--interactive", "--env", "PGPASSWORD", "box", "pg_dump", "--format=custom"], "dump_seconds"),
+    (["docker", "exec", "--interactive", "box", "pg_dump", "--version"], "command_seconds"),
+    (["docker", "exec", "--interactive", "box", "tar", "--create", "--file", "x.tar.gz", "."], "dump_seconds"),
+    (["docker", "exec", "-e", "PGPASSWORD", "srv", "pg_restore", "--jobs=2", "x.dump"], "restore_seconds"),
+    (["docker", "exec", "--interactive", "box", "pg_restore", "--list", "x.dump"], "command_seconds"),
+    (["docker", "exec", "--interactive", "box", "sha256sum", "--", "x.dump"], "command_seconds"),
+    (["docker", "compose", "--project-name", "zen", "--file", "a.yml", "up", "--detach", "api"], "compose_up_seconds"),
+    (["docker", "compose", "--project-name", "zen", "run", "--rm", "--no-TTY", "migrate"], "one_off_seconds"),
+    (["docker", "compose", "-p", "zen", "run", "--rm", "--detach", "--name", "b", "opsuite-backup"], "command_seconds"),
+    (["docker", "compose", "--project-name", "zen", "stop", "api"], "command_seconds"),
+    (["docker", "compose", "--project-name", "zen", "pull", "--policy", "missing"], "command_seconds"),
+    (["docker", "volume", "inspect", "zen_pgdata"], "command_seconds"),
+    (["pg_dump", "--format=custom", "--file", "x.dump"], "dump_seconds"),
+])
+def test_each_kind_of_command_gets_its_timeouts_setting(argv, setting):
+    limit = runner.limit_for(argv)
+    assert (limit.setting, limit.seconds) == (setting, getattr(TimeoutsConfig(), setting))
+
+
+def test_session_past_its_deadline_is_killed_and_names_session_seconds(limits):
+    limits(session_seconds=0.5, dump_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match=r"timed out after 0\.5s .* \[timeouts\] session_seconds"):
+        with runner.session(["sh", "-c", "sleep 5; echo late"]) as talk:
+            talk.read_line()
+    assert time.monotonic() - started < 3
+
+
+def test_session_that_hangs_after_stdin_closes_is_killed_at_its_deadline(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match=r"timed out after 0\.5s"):
+        with runner.session(["sh", "-c", f"sleep 5 & echo $! > {pid_file}; read x; echo \"got $x\"; wait"],
+                            timeout=0.5) as talk:
+            talk.send("one")
+            assert talk.read_line() == "got one"
+    assert time.monotonic() - started < 3
+    assert _wait_gone(int(pid_file.read_text()))
+
+
+def test_session_interrupted_in_its_body_leaves_no_process(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    with pytest.raises(KeyboardInterrupt):
+        with runner.session(["sh", "-c", f"sleep 30 & echo $! > {pid_file}; echo ready; cat"]) as talk:
+            assert talk.read_line() == "ready"
+            raise KeyboardInterrupt
+    assert _wait_gone(int(pid_file.read_text()), 10)
+
+
+def test_command_that_ignores_sigterm_is_killed_after_the_grace(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "_STOP_GRACE_SECONDS", 0.3)
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match="timed out after 0.3s"):
+        runner.run(["sh", "-c", f"trap '' TERM; sleep 5 & echo $! > {pid_file}; wait"], timeout=0.3)
+    assert time.monotonic() - started < 3
+    assert _wait_gone(int(pid_file.read_text()))

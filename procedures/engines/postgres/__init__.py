@@ -62,7 +62,7 @@ class PostgresInStack:
         return dumping.check_dump_client(box)
 
     def dump(self, box, path: str):
-        return dumping.dump(box, path)
+        return dumping.dump(box, path, self.config.timeouts.pg_lock_wait_seconds)
 
     def verify_dump(self, box, path: str) -> int:
         return dumping.verify_dump(box, path)

@@ -45,7 +45,7 @@ def _read_in_snapshot(talk) -> DumpFacts:
     return DumpFacts(version, revision, counts)
 
 
-def dump(box, path: str) -> DumpFacts:
+def dump(box, path: str, lock_wait_seconds: int) -> DumpFacts:
     """pg_dump -Fc to path inside an exported snapshot; the facts come from that same snapshot."""
     try:
         with box.session(pg.psql_session()) as talk:
@@ -53,7 +53,7 @@ def dump(box, path: str) -> DumpFacts:
             talk.read_line()
             talk.send(pg.EXPORT_SNAPSHOT_SQL)
             snapshot = talk.read_line()
-            box.run(pg.dump(path, snapshot))
+            box.run(pg.dump(path, snapshot, lock_wait_seconds))
             facts = _read_in_snapshot(talk)
             talk.send("COMMIT;")
     except CommandFailed as e:
