@@ -16,7 +16,8 @@ from . import evidence
 @pytest.fixture(scope="module")
 def run(ops, pytestconfig):
     """One backup run: the lock and one backup container for all steps, released on every exit."""
-    with pipeline.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock")) as opened:
+    with pipeline.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock"),
+                           accept_clock=pytestconfig.getoption("accept_clock")) as opened:
         yield opened
 
 
@@ -77,6 +78,9 @@ def _retention_evidence(extras, result) -> None:
             for v in verdicts]
     evidence.table(extras, f"{result.where}: {result.policy.describe()}", rows)
     evidence.data(extras, f"{result.where}: listing after pruning", result.listing_after)
+    if result.left_alone:
+        evidence.data(extras, f"{result.where}: sets that are not this stack's ({result.identity.describe()}), "
+                              "left alone", result.left_alone)
 
 
 @runbook_step(BACKUP, "prune_local")

@@ -6,7 +6,7 @@ name the suite assumes:
 - the app services (and the app's own migrate service) run `<their image repository>:${TAG}`:
   rendering fails without an explicit TAG;
 - the database volume is external under its real name: compose can neither create an empty one
-  nor remove it;
+  nor remove it; so are the suite's backups and rclone config volumes and the app's uploads;
 - long-running services get a restart policy and log rotation where the app sets none, and the
   database a healthcheck where it has none;
 - the suite's backup service carries the reserved `opsuite-` prefix (it can never merge into the
@@ -18,7 +18,6 @@ JSON, which compose reads as YAML, so the suite needs no YAML library for it.
 """
 
 import json
-import os
 from pathlib import Path
 
 from .commands import compose as compose_cmd
@@ -26,6 +25,7 @@ from .compose import inputs, rendered_model
 from .compose_model import image_repository
 from .config import OpsConfig, StackConfig
 from .errors import CommandFailed, ConfigError
+from .private_files import write_private
 
 TAG_REQUIRED = "${TAG:?TAG is required: set TAG to the release version to deploy, e.g. TAG=1.1.0 (never latest)}"
 LOGGING = {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}
@@ -116,12 +116,20 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     volume_key = database_volume_key(config, model, engine.data_directory(db_env))
     backups, rclone = _suite_volume(config, model, "backups"), _suite_volume(config, model, "rclone_config")
     mounts = [f"{backups}:{config.backup.directory}", f"{rclone}:{RCLONE_CONFIG_DIR}"]
-    if config.backup.uploads_archive and config.volumes.uploads:
-        if config.volumes.uploads not in (model.get("volumes") or {}):
-            raise ConfigError(f"[volumes] uploads = {config.volumes.uploads!r} is not a volume of the app's compose "
-                              f"files (they have {sorted(model.get('volumes') or {})}); name the uploads volume, or "
-                              "set [backup] uploads_archive = false")
-        mounts.append(f"{config.volumes.uploads}:{config.backup.uploads_path}:ro")
+    # Every volume holding data is external, so no `docker compose down -v` can remove it: the suite's
+    # own under <project>_<key>, the app's uploads under the name compose already gave it.
+    data_volumes = {backups: {"external": True, "name": f"{config.stack.project}_{backups}"},
+                    rclone: {"external": True, "name": f"{config.stack.project}_{rclone}"}}
+    uploads = config.volumes.uploads
+    if uploads:
+        declared = (model.get("volumes") or {}).get(uploads)
+        if declared is None:
+            raise ConfigError(f"[volumes] uploads = {uploads!r} is not a volume of the app's compose files (they "
+                              f"have {sorted(model.get('volumes') or {})}); name the uploads volume, or set "
+                              "[volumes] uploads = \"\" when the app keeps no files")
+        data_volumes[uploads] = {"external": True, "name": declared.get("name") or f"{config.stack.project}_{uploads}"}
+        if config.backup.uploads_archive:
+            mounts.append(f"{uploads}:{config.backup.uploads_path}:ro")
     out[names.backup] = {
         "image": config.backup.image,
         "restart": "no",
@@ -136,7 +144,7 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
         "volumes": {
             # PGDATA_VOLUME is what a volume switch sets for the run it makes; the config's name otherwise.
             volume_key: {"external": True, "name": f"${{PGDATA_VOLUME:-{config.volumes.database}}}"},
-            backups: {}, rclone: {},
+            **data_volumes,
         },
     }
 
@@ -157,8 +165,6 @@ def write_overlay(config: OpsConfig, engine, tag: str | None = None) -> Path | N
     if _written.get(path) == text or (path.is_file() and path.read_text() == text):
         _written[path] = text
         return path
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
+    write_private(path, text)
     _written[path] = text
     return path

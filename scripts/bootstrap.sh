@@ -50,25 +50,24 @@ ensure_compose_v2() {
 }
 
 ensure_example_env() {
-  if [ -f example/.env ]; then
-    # Settings added to .env.example since this file was written (never the passwords, which it has).
-    local key
-    while IFS= read -r line; do
-      key=${line%%=*}
-      if [[ "$line" =~ ^[A-Z_]+= ]] && ! grep -q "^${key}=" example/.env; then
-        echo "$line" >> example/.env
-        log "added $key to example/.env"
-      fi
-    done < example/.env.example
-    return
+  # Every *_PASSWORD gets a fresh random value, never the placeholder of .env.example; an existing
+  # example/.env keeps its values and only gains the settings added to .env.example since.
+  local key line created=no
+  if [ ! -f example/.env ]; then
+    (umask 077 && : > example/.env)
+    created=yes
   fi
-  local db_password offsite_password
-  db_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
-  offsite_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
-  umask 077
-  sed -e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=${db_password}/" \
-      -e "s/^OFFSITE_PASSWORD=.*/OFFSITE_PASSWORD=${offsite_password}/" example/.env.example > example/.env
-  log "wrote example/.env with fresh passwords"
+  while IFS= read -r line; do
+    key=${line%%=*}
+    if [[ "$line" =~ ^[A-Z_]+= ]] && ! grep -q "^${key}=" example/.env; then
+      if [[ "$key" == *PASSWORD ]]; then
+        line="${key}=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+      fi
+      echo "$line" >> example/.env
+      [ "$created" = yes ] || log "added $key to example/.env"
+    fi
+  done < example/.env.example
+  [ "$created" = no ] || log "wrote example/.env with fresh passwords"
 }
 
 ensure_engine

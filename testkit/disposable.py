@@ -49,6 +49,8 @@ def create(workdir: Path, tag: str = "1.0.0") -> DisposableStack:
             line = f"POSTGRES_PASSWORD={password}"
         elif line.startswith("OFFSITE_PASSWORD="):
             line = f"OFFSITE_PASSWORD={secrets.token_urlsafe(18)}"
+        elif line.startswith("OFFSITE_CRYPT_PASSWORD="):
+            line = f"OFFSITE_CRYPT_PASSWORD={secrets.token_urlsafe(18)}"
         elif line.startswith("PROXY_PORT="):
             continue
         env_lines.append(line)
@@ -83,9 +85,11 @@ def bring_up(stack: DisposableStack) -> None:
 
 
 def configure_offsite(stack: DisposableStack, crypt_password: str | None = None) -> None:
-    """Point the stack's `gdrive:` remote at its own SFTP stand-in (with the OFFSITE_PASSWORD it was made with)."""
-    password = offsite_standin.env_value(stack.ctx.config.stack.env_file, "OFFSITE_PASSWORD")
-    offsite_standin.configure(stack.ctx, password, crypt_password)
+    """Point the stack's `gdrive:` remote, and `gdrive-crypt:` over it, at its own SFTP stand-in (with the
+    passwords it was made with, or the crypt password given)."""
+    env_file = stack.ctx.config.stack.env_file
+    offsite_standin.configure(stack.ctx, offsite_standin.env_value(env_file, "OFFSITE_PASSWORD"),
+                              crypt_password or offsite_standin.env_value(env_file, "OFFSITE_CRYPT_PASSWORD"))
 
 
 def destroy(stack: DisposableStack) -> None:

@@ -36,6 +36,7 @@ class ZenOpsHost:
     app_dir: Path
     port: int
     offsite_password: str
+    crypt_password: str
 
     @property
     def files(self) -> list[Path]:
@@ -57,7 +58,7 @@ def create(workdir: Path) -> ZenOpsHost:
     project = f"{TEST_PREFIX}zen{uuid4().hex[:6]}"
     app_dir = workdir / "zenops"
     shutil.copytree(FIXTURE, app_dir, ignore=shutil.ignore_patterns("app", "images"))
-    host = ZenOpsHost(project, app_dir, free_port(), secrets.token_urlsafe(18))
+    host = ZenOpsHost(project, app_dir, free_port(), secrets.token_urlsafe(18), secrets.token_urlsafe(18))
     env = app_dir / ".env"
     extra = {**STANDIN_IMAGES, "PROXY_PORT": str(host.port), "OFFSITE_PASSWORD": host.offsite_password}
     env.write_text(env.read_text() + "".join(f"{k}={v}\n" for k, v in extra.items()))
@@ -73,7 +74,7 @@ def start_plainly(host: ZenOpsHost, tag: str) -> None:
 SETTLED_GUESSES = {
     "environment": '"ci"',
     "version_field": '"build"',  # Zen Ops' /version carries the release in `build`
-    "remote": '"gdrive:zenops"',  # the stand-in's remote
+    "remote": '"gdrive-crypt:zenops"',  # the crypt remote over the stand-in
 }
 
 

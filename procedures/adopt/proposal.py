@@ -88,8 +88,9 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
                                                 "the running images' tag instead)"),
               _line("version_field", "version", "the JSON field of version_path that carries the deployed TAG "
                                                 "(e.g. \"build\")"),
-              "", "[offsite]", _line("remote", f"gdrive:{project}-backups",
-                                     "your rclone remote and folder (docs/BACKUPS.md); backups go to <remote>/<env>/"),
+              "", "[offsite]", _line("remote", f"gdrive-crypt:{project}-backups",
+                                     "your rclone crypt remote over Drive, and a folder (docs/BACKUPS.md section 5); "
+                                     "backups go to <remote>/<env>/"),
               *(["", "[deploy]", _line("migrate_command", ["alembic", "upgrade", "head"],
                                        f"the command that migrates, run as a one-off in {roles.api}")]
                 if not roles.migrate else []),

@@ -13,6 +13,7 @@ from typing import Iterator
 from .. import runner
 from ..commands import docker as cmd
 from ..context import OpsContext
+from ..stack.volumes import ensure_data_volumes
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
     --no-deps: a backup never starts the database itself; a stopped database fails the preflight.
     """
     remove_leftover_boxes(ctx)
+    ensure_data_volumes(ctx)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     name = f"{ctx.config.stack.project}-backup-{stamp}-{os.getpid()}"
     with contextlib.ExitStack() as cleanup:

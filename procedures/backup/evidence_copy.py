@@ -11,6 +11,7 @@ from ..commands import rclone as cmd
 from ..context import OpsContext
 from ..errors import CommandFailed, OpsError
 from ..stack.serving import with_serving_tag
+from ..stack.volumes import ensure_data_volumes
 
 _MOUNT = "/evidence"
 
@@ -25,6 +26,7 @@ def copy_offsite(ctx: OpsContext, files: list[Path], check: str) -> str:
     folder = files[0].parent.resolve()
     names = [f.name for f in files]
     target = remote_folder(ctx, check)
+    ensure_data_volumes(ctx)
     try:
         ctx.compose.run_once(ctx.config.services.backup, cmd.copy_files(_MOUNT, target, names),
                              volumes=[f"{folder}:{_MOUNT}:ro"], no_deps=True, timeout=600)

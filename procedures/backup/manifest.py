@@ -5,6 +5,7 @@ import socket
 
 from ..commands import files as cmd
 from .box import BackupBox
+from .names import Identity
 
 FORMAT_VERSION = 1
 REQUIRED = ("format_version", "set", "environment", "engine", "database", "server_version_num",
@@ -12,14 +13,15 @@ REQUIRED = ("format_version", "set", "environment", "engine", "database", "serve
             "started_at", "finished_at", "duration_seconds", "verified", "host")
 
 
-def build(*, set_name: str, environment: str, engine: str, database: str, tag: str | None, dump, uploads,
-          started_at: str, finished_at: str, duration: float) -> dict:
+def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, dump, uploads,
+          started_at: str, finished_at: str, duration: float, clock: str) -> dict:
     return {
         "format_version": FORMAT_VERSION,
         "set": set_name,
-        "environment": environment,
+        "project": identity.project,
+        "environment": identity.environment,
         "engine": engine,
-        "database": database,
+        "database": identity.database,
         "server_version_num": dump.facts.server_version_num,
         # The key keeps its first name so earlier manifests still read; it holds the engine's schema revision.
         "alembic_revision": dump.facts.schema_revision,
@@ -33,8 +35,16 @@ def build(*, set_name: str, environment: str, engine: str, database: str, tag: s
         "finished_at": finished_at,
         "duration_seconds": round(duration, 3),
         "verified": True,
+        # Whether this run's clock agreed with the history (backup/clock.py): a set written on a
+        # clock that disagreed is never the reference for a later run's check.
+        "clock": clock,
         "host": socket.gethostname(),
     }
+
+
+def identity(manifest: dict) -> Identity:
+    """Whose set a manifest describes (project None in manifests written before it was recorded)."""
+    return Identity(manifest.get("project"), manifest.get("environment", ""), manifest.get("database", ""))
 
 
 def missing_fields(manifest: dict) -> list[str]:

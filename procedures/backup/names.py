@@ -1,6 +1,9 @@
-"""Backup set names: <env>_<database>_<UTC YYYYmmddTHHMMSSZ>, with one file per kind beside it.
+"""Backup set names: <project>.<env>_<database>_<UTC YYYYmmddTHHMMSSZ>, one file per kind beside it.
 
-Files still being written carry a `.partial` suffix and are never taken for backups.
+The name carries the stack's identity (compose project, environment, database), so stacks that
+share a folder or a remote never prune or restore each other's sets. Names written before the
+project joined them (<env>_<database>_<stamp>) still parse, with no project: they belong to no
+stack and are left alone. Files still being written carry a `.partial` suffix and are never backups.
 """
 
 import re
@@ -15,31 +18,59 @@ _PART = re.compile(r"[A-Za-z0-9-]+")
 _STAMP = "%Y%m%dT%H%M%SZ"
 SUFFIXES = {".dump": "dump", ".manifest.json": "manifest", ".uploads.tar.gz": "uploads"}
 # [0-9] rather than \d: strptime would accept other scripts' digits and the name would not round-trip.
-_SET = re.compile(r"(?P<env>[A-Za-z0-9-]+)_(?P<db>[A-Za-z0-9-]+)_(?P<stamp>[0-9]{8}T[0-9]{6}Z)")
+# A compose project name never holds '.', so the first '.' ends it.
+_SET = re.compile(r"(?:(?P<project>[a-z0-9][a-z0-9_-]*)\.)?"
+                  r"(?P<env>[A-Za-z0-9-]+)_(?P<db>[A-Za-z0-9-]+)_(?P<stamp>[0-9]{8}T[0-9]{6}Z)")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whose backups: the compose project, the environment and the database (project None: an old name)."""
+
+    project: str | None
+    environment: str
+    database: str
+
+    def describe(self) -> str:
+        return (f"project {self.project or '(none: named before sets carried it)'}, "
+                f"environment {self.environment}, database {self.database}")
+
+    def as_dict(self) -> dict:
+        return {"project": self.project, "environment": self.environment, "database": self.database}
 
 
 @dataclass(frozen=True)
 class BackupSetName:
-    """A parsed set name (or one of its files): env, database, UTC time and the file kind if any."""
+    """A parsed set name (or one of its files): whose it is, its UTC time and the file kind if any."""
 
     name: str
-    env: str
-    database: str
+    identity: Identity
     taken_at: datetime
     kind: str | None  # None for a bare set name
 
+    @property
+    def env(self) -> str:
+        return self.identity.environment
 
-def set_name(env: str, database: str, taken_at: datetime) -> str:
+    @property
+    def database(self) -> str:
+        return self.identity.database
+
+
+def set_name(identity: Identity, taken_at: datetime) -> str:
     """Name a backup set in UTC; refuses naive times (ValueError) and parts other than letters, digits and '-'."""
     if taken_at.tzinfo is None or taken_at.utcoffset() is None:
         raise ValueError("taken_at must be timezone-aware (use datetime.now(timezone.utc))")
+    env, database = identity.environment, identity.database
+    if identity.project is None or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", identity.project):
+        raise ConfigError(f"[stack] project = {identity.project!r} can't name a backup: use a compose project name")
     for setting, value in (("[stack] environment", env), ("database name (POSTGRES_DB)", database)):
         if not _PART.fullmatch(value):
             raise ConfigError(
                 f"{setting} = {value!r} can't name a backup: use letters, digits and '-' only "
                 "('_' separates the parts of a set name)"
             )
-    return f"{env}_{database}_{taken_at.astimezone(timezone.utc).strftime(_STAMP)}"
+    return f"{identity.project}.{env}_{database}_{taken_at.astimezone(timezone.utc).strftime(_STAMP)}"
 
 
 def parse_set_name(name: str) -> BackupSetName | None:
@@ -57,14 +88,20 @@ def parse_set_name(name: str) -> BackupSetName | None:
         taken = datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=timezone.utc)
     except ValueError:  # shaped like a stamp but not a real time, e.g. month 13
         return None
-    return BackupSetName(stem, match["env"], match["db"], taken, kind)
+    return BackupSetName(stem, Identity(match["project"], match["env"], match["db"]), taken, kind)
 
 
-def group_files(filenames: Iterable[str]) -> dict[str, set[str]]:
-    """Map set name to the kinds of file present for it (dump, manifest, uploads); ignores everything else."""
+def group_files(filenames: Iterable[str], identity: Identity | None = None) -> dict[str, set[str]]:
+    """Map set name to the kinds of file present for it (dump, manifest, uploads), only identity's
+    sets when one is given; ignores everything else."""
     groups: dict[str, set[str]] = {}
     for filename in filenames:
         parsed = parse_set_name(filename)
-        if parsed is not None and parsed.kind is not None:
+        if parsed is not None and parsed.kind is not None and identity in (None, parsed.identity):
             groups.setdefault(parsed.name, set()).add(parsed.kind)
     return groups
+
+
+def others(filenames: Iterable[str], identity: Identity) -> list[str]:
+    """Set names in a listing that are not identity's (another stack's, or named before sets carried one)."""
+    return sorted(set(group_files(filenames)) - set(group_files(filenames, identity)))

@@ -8,16 +8,16 @@ step succeeded, and a failure never leaves a partial file under a final name.
 import contextlib
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from .. import lock
 from ..commands import files as files_cmd
 from ..context import OpsContext
-from ..errors import BackupError
+from ..errors import BackupError, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
-from . import files, manifest, names, offsite, prune, retention, sets, verify
+from . import clock, files, manifest, names, offsite, prune, retention, sets, verify
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
 
@@ -30,6 +30,8 @@ class Preflight:
     required_free_bytes: int
     last_dump_bytes: int
     leftover_partials: list[str]
+    clock: str  # the clock check's verdict (clock.AGREED, ...), and why
+    clock_reason: str
 
 
 @dataclass
@@ -37,7 +39,7 @@ class BackupRun:
     ctx: OpsContext
     box: BackupBox
     now: datetime
-    database: str
+    identity: names.Identity
     set_name: str
     preflight: Preflight | None = None
     dump: DumpResult | None = None
@@ -52,6 +54,8 @@ class BackupRun:
     remote_files: list[str] = field(default_factory=list)
     local_prune: prune.PruneResult | None = None
     remote_prune: prune.PruneResult | None = None
+    accept_clock: bool = False  # the operator says the clock is right after a long pause in backups
+    clock_check: clock.ClockCheck | None = None
 
     @property
     def directory(self) -> str:
@@ -70,15 +74,15 @@ class BackupRun:
                 if kind != "uploads" or self.uploads]
 
 
-def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None) -> BackupRun:
+def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None, accept_clock: bool = False) -> BackupRun:
     now = now or datetime.now(timezone.utc)
-    database = ctx.database.database_name()
-    name = names.set_name(ctx.config.stack.environment, database, now)
-    return BackupRun(ctx, box, now, database, name)
+    identity = sets.identity_of(ctx)
+    return BackupRun(ctx, box, now, identity, names.set_name(identity, now), accept_clock=accept_clock)
 
 
 @contextlib.contextmanager
-def open_run(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False) -> Iterator[BackupRun]:
+def open_run(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False,
+             accept_clock: bool = False, now: datetime | None = None) -> Iterator[BackupRun]:
     """A backup run of the serving release: the lock (unless the caller holds it) and one backup
     container for every step, both released on every exit."""
     ctx = with_serving_tag(ctx)
@@ -86,7 +90,7 @@ def open_run(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = 
         if not locked:
             stack.enter_context(lock.hold_stack(ctx.config, "backup", break_stale=break_stale_lock))
         box = stack.enter_context(backup_box(ctx))
-        yield start(ctx, box)
+        yield start(ctx, box, now, accept_clock=accept_clock)
 
 
 def run_preflight(run: BackupRun) -> Preflight:
@@ -104,7 +108,11 @@ def run_preflight(run: BackupRun) -> Preflight:
             f"only {free} bytes free in the backups volume, need {required} "
             f"({cfg.free_space_factor}x the last dump of {last} bytes): free space or lower local_keep_days"
         )
-    run.preflight = Preflight(server.server_version_num, server.client_major, free, required, last, leftovers)
+    earlier, _ = sets.to_sets(run.local_files, run.identity)
+    run.clock_check = clock.judge(run.now, clock.newest_trusted(box, run.directory, earlier),
+                                  timedelta(hours=cfg.max_clock_gap_hours), run.accept_clock)
+    run.preflight = Preflight(server.server_version_num, server.client_major, free, required, last, leftovers,
+                              run.clock_check.verdict, run.clock_check.reason)
     return run.preflight
 
 
@@ -139,10 +147,9 @@ def run_manifest(run: BackupRun) -> dict:
     """Write the manifest (row counts, revision, checksums) last: a manifest on disk means a complete set."""
     finished = datetime.now(timezone.utc)
     run.manifest = manifest.build(
-        set_name=run.set_name, environment=run.ctx.config.stack.environment, engine=run.ctx.engine.name,
-        database=run.database, tag=run.ctx.tag, dump=run.dump, uploads=run.uploads,
+        set_name=run.set_name, identity=run.identity, engine=run.ctx.engine.name, tag=run.ctx.tag, dump=run.dump, uploads=run.uploads,
         started_at=run.now.isoformat(timespec="seconds"), finished_at=finished.isoformat(timespec="seconds"),
-        duration=(finished - run.now).total_seconds(),
+        duration=(finished - run.now).total_seconds(), clock=run.clock_check.verdict,
     )
     manifest.write(run.box, run.path("manifest"), run.manifest)
     run.wrote(run.path("manifest"))
@@ -156,7 +163,7 @@ def run_verify(run: BackupRun) -> dict:
 
 def complete_local_files(run: BackupRun) -> list[str]:
     """Files of local sets that have a manifest (complete and verified), oldest set first."""
-    return sets.complete_files(run.local_files)
+    return sets.complete_files(run.local_files, run.identity)
 
 
 def offsite_disabled(run: BackupRun) -> str | None:
@@ -169,6 +176,12 @@ def run_remote_status(run: BackupRun) -> offsite.RemoteStatus:
     """The remote is configured and reachable (its folder created); its files listed once."""
     cfg = run.ctx.config
     run.remote = offsite.remote_status(run.box, cfg.offsite.path(cfg.stack.environment))
+    if not run.remote.crypt and not cfg.offsite.plaintext:
+        raise BackupError(
+            f"[offsite] remote = {cfg.offsite.remote!r} is a {run.remote.remote_type} remote, not an rclone crypt "
+            "remote: offsite copies must be encrypted (seeds 001 and 004). Create a crypt remote over it "
+            "(docs/BACKUPS.md section 5) and name it in [offsite] remote, or set [offsite] plaintext = true to "
+            "upload unencrypted (every backup and drill report then says so)")
     run.remote_files = [f.name for f in offsite.list_remote(run.box, run.remote.path)]
     return run.remote
 
@@ -185,23 +198,35 @@ def run_upload(run: BackupRun) -> list[str]:
 
 def local_policy(run: BackupRun) -> retention.RetentionPolicy:
     cfg = run.ctx.config.backup
-    return retention.local_policy(cfg.local_keep_days, daily=cfg.daily, weekly=cfg.weekly, monthly=cfg.monthly)
+    return retention.local_policy(cfg.local_keep_days, daily=cfg.daily, weekly=cfg.weekly,
+                                  fortnightly=cfg.fortnightly, monthly=cfg.monthly)
 
 
 def remote_policy(run: BackupRun) -> retention.RetentionPolicy:
     cfg = run.ctx.config.offsite
-    return retention.remote_policy(cfg.keep_days, daily=cfg.daily, weekly=cfg.weekly, monthly=cfg.monthly)
+    return retention.remote_policy(cfg.keep_days, daily=cfg.daily, weekly=cfg.weekly,
+                                   fortnightly=cfg.fortnightly, monthly=cfg.monthly)
+
+
+def refuse_untrusted_clock(run: BackupRun) -> None:
+    """Retention measures age against now: never prune on a clock that disagrees with the history."""
+    if not run.clock_check.trusted:
+        raise UnsafeOperation(f"not pruning: {run.clock_check.reason}")
 
 
 def run_prune_local(run: BackupRun) -> prune.PruneResult:
     """Delete what the local policy does not keep; list the directory again as proof."""
-    run.local_prune = prune.prune_local(run.box, run.directory, run.local_files, local_policy(run), run.now)
+    refuse_untrusted_clock(run)
+    run.local_prune = prune.prune_local(run.box, run.directory, run.local_files, run.identity,
+                                     local_policy(run), run.now)
     return run.local_prune
 
 
 def run_prune_remote(run: BackupRun) -> prune.PruneResult:
     """Delete what the offsite policy does not keep; list the remote again as proof."""
-    run.remote_prune = prune.prune_remote(run.box, run.remote, run.remote_files, remote_policy(run), run.now)
+    refuse_untrusted_clock(run)
+    run.remote_prune = prune.prune_remote(run.box, run.remote, run.remote_files, run.identity,
+                                       remote_policy(run), run.now)
     return run.remote_prune
 
 
@@ -231,9 +256,12 @@ class BackupResult:
     timings: dict[str, float]
 
 
-def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False) -> BackupResult:
-    """Run the whole backup runbook under the lock; prune only after every other step succeeded."""
-    with open_run(ctx, break_stale_lock=break_stale_lock, locked=locked) as run:
+def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False,
+           accept_clock: bool = False, now: datetime | None = None) -> BackupResult:
+    """Run the whole backup runbook under the lock; prune only after every other step succeeded.
+    `now` is the host's clock unless given (what retention measures age against)."""
+    with open_run(ctx, break_stale_lock=break_stale_lock, locked=locked, accept_clock=accept_clock,
+                  now=now) as run:
         BACKUP.run_all(run)
         return BackupResult(run.set_name, run.dump.path, run.dump.size, run.dump.sha256, run.manifest,
                             run.uploaded, run.local_prune, run.remote_prune, run.timings)

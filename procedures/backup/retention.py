@@ -2,7 +2,8 @@
 
 Kept: every set within keep_days, any set dated after now, the newest verified set not dated
 after now whatever its age, and the newest verified set of each of the latest `daily` UTC days,
-`weekly` ISO weeks and `monthly` months that have one. Unverified sets keep only themselves.
+`weekly` ISO weeks, `fortnightly` half-months (the 1st-14th and the 15th-end, seed 001's
+FORTNIGHT_DAYS=1,15) and `monthly` months that have one. Unverified sets keep only themselves.
 """
 
 from dataclasses import dataclass
@@ -21,35 +22,41 @@ class RetentionPolicy:
     keep_days: int
     daily: int = 0
     weekly: int = 0
+    fortnightly: int = 0
     monthly: int = 0
+
+    def tiers(self) -> tuple[tuple[str, int], ...]:
+        return (("daily", self.daily), ("weekly", self.weekly), ("fortnightly", self.fortnightly),
+                ("monthly", self.monthly))
 
     def validate(self, section: str = "retention") -> "RetentionPolicy":
         """Return the policy unchanged; refuses keep_days below 1 or negative tiers with a ConfigError."""
         if self.keep_days < 1:
             raise ConfigError(f"[{section}] keep_days = {self.keep_days}: must be at least 1 (default 30)")
-        for name, value in (("daily", self.daily), ("weekly", self.weekly), ("monthly", self.monthly)):
+        for name, value in self.tiers():
             if value < 0:
                 raise ConfigError(f"[{section}] {name} = {value}: tiers count periods and must be 0 or more")
         return self
 
     def describe(self) -> str:
         """Summarise the policy in one line for reports."""
-        tiers = [f"{n} {name}" for name, n in (("daily", self.daily), ("weekly", self.weekly),
-                                                ("monthly", self.monthly)) if n]
+        tiers = [f"{n} {name}" for name, n in self.tiers() if n]
         return f"keep {self.keep_days} days" + (f" + tiers: {', '.join(tiers)}" if tiers else "")
 
 
-def local_policy(keep_days: int = 14, *, daily: int = 0, weekly: int = 0, monthly: int = 0) -> RetentionPolicy:
+def local_policy(keep_days: int = 14, *, daily: int = 0, weekly: int = 0, fortnightly: int = 0,
+                 monthly: int = 0) -> RetentionPolicy:
     """Build the local policy; refuses keep_days outside 14..30 (default 14) and negative tiers."""
     low, high = LOCAL_KEEP_RANGE
     if not low <= keep_days <= high:
         raise ConfigError(f"[backup] local_keep_days = {keep_days}: keep {low} to {high} days locally (default 14)")
-    return RetentionPolicy(keep_days, daily, weekly, monthly).validate("backup")
+    return RetentionPolicy(keep_days, daily, weekly, fortnightly, monthly).validate("backup")
 
 
-def remote_policy(keep_days: int = 30, *, daily: int = 0, weekly: int = 0, monthly: int = 0) -> RetentionPolicy:
+def remote_policy(keep_days: int = 30, *, daily: int = 0, weekly: int = 0, fortnightly: int = 0,
+                  monthly: int = 0) -> RetentionPolicy:
     """Build the offsite policy; refuses keep_days below 1 (default 30) and negative tiers."""
-    return RetentionPolicy(keep_days, daily, weekly, monthly).validate("offsite")
+    return RetentionPolicy(keep_days, daily, weekly, fortnightly, monthly).validate("offsite")
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,12 @@ def _iso_week(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
+def _half_month(moment: datetime) -> str:
+    """Name the UTC half-month of a time: 2026-11a (1st-14th) or 2026-11b (15th-end)."""
+    utc = _utc(moment)
+    return utc.strftime("%Y-%m") + ("a" if utc.day < 15 else "b")
+
+
 def _month(moment: datetime) -> str:
     """Name the UTC month of a time, e.g. 2026-11."""
     return _utc(moment).strftime("%Y-%m")
@@ -138,12 +151,14 @@ def _newest_per_period(verified: list[BackupSet], count: int,
 
 
 def tier_picks(sets: list[BackupSet], policy: RetentionPolicy, now: datetime) -> dict[BackupSet, str]:
-    """Map each daily, weekly and monthly tier pick to its reason; ignores unverified and future-dated sets."""
+    """Map each daily, weekly, fortnightly and monthly tier pick to its reason; ignores unverified and
+    future-dated sets."""
     # Future-dated sets are kept anyway; letting them fill a tier would push a real period out.
     verified = [s for s in _newest_first(sets) if s.verified and _utc(s.taken_at) <= _utc(now)]
     picks: dict[BackupSet, str] = {}
     for label, count, period_of in (("daily tier", policy.daily, _day),
                                     ("weekly tier", policy.weekly, _iso_week),
+                                    ("fortnightly tier", policy.fortnightly, _half_month),
                                     ("monthly tier", policy.monthly, _month)):
         for backup, period in _newest_per_period(verified, count, period_of):
             picks.setdefault(backup, f"{label}: {period}")

@@ -1,11 +1,11 @@
 """Choose the backup set to restore (the newest verified one, or the one asked for) and re-verify it."""
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from ..backup import files, names, verify
+from ..backup import files, manifest, names, verify
 from ..backup.box import BackupBox
-from ..backup.sets import to_sets
+from ..backup.sets import identity_of, to_sets
 from ..context import OpsContext
 from ..errors import BackupError, CommandFailed, RestoreError
 
@@ -15,6 +15,9 @@ class Chosen:
     set_name: str
     manifest: dict
     folder: str = ""  # inside the backups volume: "" or where a set fetched from the remote lies
+    # The crypt remote a fetched set was decrypted through ("" when local or plaintext): its
+    # checksums equal the manifest's, so the key decrypts.
+    decrypted_through: str = ""
 
     @property
     def dump_file(self) -> str:
@@ -31,29 +34,57 @@ class Chosen:
         return (datetime.now(timezone.utc) - taken).total_seconds()
 
 
-def pick_set(filenames: list[str], requested: str | None, where: str, how_to_list: str) -> str:
-    """The requested set, else the newest verified one (dump and manifest present) among file names."""
-    sets, groups = to_sets(filenames)
+# A set stamped later than this after now was written while the clock ran ahead: never "newest".
+FUTURE_MARGIN = timedelta(minutes=5)
+
+
+def _may_restore(wanted: names.Identity, ours: names.Identity) -> bool:
+    """Our own sets; one named before sets carried a project only if environment and database match."""
+    return wanted == ours or (wanted.project is None and (wanted.environment, wanted.database)
+                              == (ours.environment, ours.database))
+
+
+def pick_set(filenames: list[str], requested: str | None, where: str, how_to_list: str,
+             identity: names.Identity, now: datetime | None = None) -> str:
+    """The requested set, else identity's newest verified one (dump and manifest present) that is not
+    stamped in the future; another stack's set is refused, naming both."""
     if requested:
         wanted = names.parse_set_name(requested.rsplit("/", 1)[-1])
-        if wanted is None or wanted.name not in groups:
+        if wanted is None or wanted.name not in names.group_files(filenames):
             raise RestoreError(f"backup {requested!r} not found in {where}; list the sets there: {how_to_list}")
-        if "manifest" not in groups[wanted.name]:
+        if not _may_restore(wanted.identity, identity):
+            raise RestoreError(f"backup {wanted.name} is not this stack's: it is {wanted.identity.describe()}; "
+                               f"this stack is {identity.describe()}. Choose one of this stack's sets")
+        if "manifest" not in names.group_files(filenames)[wanted.name]:
             raise RestoreError(f"backup {wanted.name} in {where} has no manifest: it never verified; choose another")
         return wanted.name
-    newest = sorted((s for s in sets if s.verified), key=lambda s: s.taken_at, reverse=True)
+    sets, _ = to_sets(filenames, identity)
+    latest = (now or datetime.now(timezone.utc)) + FUTURE_MARGIN
+    future = sorted(s.name for s in sets if s.taken_at > latest)
+    newest = sorted((s for s in sets if s.verified and s.taken_at <= latest), key=lambda s: s.taken_at, reverse=True)
     if not newest:
-        raise RestoreError(f"no verified backup in {where}: run `pytest ops_checks/backup.py` first")
+        others = names.others(filenames, identity)
+        raise RestoreError(
+            f"no verified backup of this stack ({identity.describe()}) in {where}: run `pytest ops_checks/backup.py` "
+            "first" + (f"; sets stamped in the future (the clock ran ahead when they were written) are never "
+                       f"chosen by themselves: {', '.join(future)} (pass --backup=SET to restore one)" if future else "")
+            + (f"; {len(others)} other set(s) there are not this stack's" if others else ""))
     return newest[0].name
 
 
-def verify_chosen(engine, box: BackupBox, directory: str, name: str, folder: str = "") -> Chosen:
-    """Re-check a set's archive and checksums against its manifest before anything restores it."""
+def verify_chosen(engine, box: BackupBox, directory: str, name: str, folder: str = "",
+                  identity: names.Identity | None = None) -> Chosen:
+    """Re-check a set's archive and checksums against its manifest, and that the manifest is this
+    stack's, before anything restores it."""
     try:
-        manifest = verify.verify_set(engine, box, "/".join(p for p in (directory, folder) if p), name)
+        found = verify.verify_set(engine, box, "/".join(p for p in (directory, folder) if p), name)
     except (BackupError, CommandFailed) as e:
         raise RestoreError(f"backup {name} failed verification, not restoring it: {e}") from e
-    return Chosen(name, manifest, folder)
+    recorded = manifest.identity(found)
+    if identity is not None and not _may_restore(recorded, identity):
+        raise RestoreError(f"backup {name}'s manifest is not this stack's: it records {recorded.describe()}; this "
+                           f"stack is {identity.describe()}. Not restoring it")
+    return Chosen(name, found, folder)
 
 
 def choose_backup(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> Chosen:
@@ -61,4 +92,6 @@ def choose_backup(ctx: OpsContext, box: BackupBox, requested: str | None = None)
     directory = ctx.config.backup.directory
     filenames = [f.name for f in files.list_files(box, directory)]
     listing = f"`{box.how_to_run(f'ls -l {directory}')}`"
-    return verify_chosen(ctx.engine, box, directory, pick_set(filenames, requested, "the backups volume", listing))
+    identity = identity_of(ctx)
+    return verify_chosen(ctx.engine, box, directory, pick_set(filenames, requested, "the backups volume", listing,
+                                                              identity), identity=identity)

@@ -97,6 +97,9 @@ def choose(run: RestoreRun) -> dict:
              "backup_sha256": chosen.manifest["dump"]["sha256"], "backup_taken_at": chosen.manifest["started_at"],
              "backup_age_hours": round(chosen.age_seconds / 3600, 2),
              "backup_source": "remote" if run.options.from_remote else "local", "mode": run.mode}
+    if run.options.from_remote:
+        facts["offsite_encryption"] = (f"decrypted through {chosen.decrypted_through}: checksums equal the manifest's"
+                                       if chosen.decrypted_through else "NOT ENCRYPTED: the remote is not a crypt remote")
     run.record.update(facts)
     return facts
 

@@ -7,6 +7,7 @@ there and its checksums equal its manifest's; local backups are never overwritte
 from ..backup import files as backup_files
 from ..backup import offsite
 from ..backup.box import BackupBox
+from ..backup.sets import identity_of
 from ..commands import files as files_cmd
 from ..commands import rclone as rclone_cmd
 from ..context import OpsContext
@@ -31,9 +32,10 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
         raise RestoreError("--from-remote needs an offsite remote: set [offsite] enabled = true and remote")
     status = offsite.remote_status(box, cfg.offsite.path(cfg.stack.environment))
     names = [f.name for f in offsite.list_remote(box, status.path)]
+    identity = identity_of(ctx)
     try:
         name = pick_set(names, requested, status.path,
-                        f"`{box.how_to_run(f'rclone lsl {status.path}')}`")
+                        f"`{box.how_to_run(f'rclone lsl {status.path}')}`", identity)
     except RestoreError as e:
         raise RestoreError(f"{e}.{_crypt_hint(status)}") from e
     folder = FOLDER_PREFIX + name
@@ -47,13 +49,13 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"download of {name} from {status.path} failed: {e.stderr_tail}{_crypt_hint(status)}") from e
     try:
-        staged = verify_chosen(ctx.engine, box, cfg.backup.directory, name, folder + backup_files.PARTIAL)
+        staged = verify_chosen(ctx.engine, box, cfg.backup.directory, name, folder + backup_files.PARTIAL, identity)
     except RestoreError as e:
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"the copy of {name} on {status.path} is not usable: {e}") from e
     box.run(files_cmd.remove_tree(final))  # an earlier fetch of the same set: a copy, never a backup of record
     box.run(files_cmd.rename(staging, final))
-    return Chosen(name, staged.manifest, folder)
+    return Chosen(name, staged.manifest, folder, status.path if status.crypt else "")
 
 
 def remove_fetched(ctx: OpsContext, box: BackupBox, chosen: Chosen) -> None:

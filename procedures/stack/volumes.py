@@ -1,4 +1,6 @@
-"""Facts about the database volume, and its one-time creation on a first install."""
+"""Facts about the database volume, its one-time creation on a first install, and the suite's
+other data volumes (backups, the rclone config with the Drive token and crypt key, uploads),
+external like the database so that no `docker compose down -v` can remove them."""
 
 import json
 import uuid
@@ -11,6 +13,7 @@ from ..errors import CommandFailed, ConfigError, UnsafeOperation
 
 MANAGED_LABEL = "io.opsuite.role"
 ID_LABEL = "io.opsuite.volume-id"
+PROJECT_LABEL = "io.opsuite.project"
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,24 @@ def refuse_volume_drift(ctx) -> str | None:
             "--volume=NAME`"
         )
     return mounted
+
+
+def data_volume_names(ctx) -> dict[str, str]:
+    """The external volumes besides the database's that hold data ([volumes] backups, rclone_config,
+    uploads): compose key -> real name, as the rendered model declares them."""
+    declared = ctx.compose.rendered().get("volumes") or {}
+    keys = [ctx.config.volumes.backups, ctx.config.volumes.rclone_config, ctx.config.volumes.uploads]
+    return {key: declared[key]["name"] for key in keys
+            if key and (declared.get(key) or {}).get("external") and declared[key].get("name")}
+
+
+def ensure_data_volumes(ctx) -> list[str]:
+    """Create the data volumes that do not exist yet (a first install, or an adoption whose stack
+    never had them); an existing one, compose-made or not, is used as it is. Returns the created."""
+    created = []
+    for key, name in sorted(data_volume_names(ctx).items()):
+        if inspect_volume(name) is None:
+            runner.run(cmd.volume_create(name, {MANAGED_LABEL: key, PROJECT_LABEL: ctx.config.stack.project,
+                                                ID_LABEL: str(uuid.uuid4())}))
+            created.append(name)
+    return created

@@ -7,7 +7,10 @@ import pytest
 
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
+from procedures.backup.sets import identity_of
 from procedures.commands import files as files_cmd
+from procedures.errors import BackupError, RestoreError, UnsafeOperation
+from procedures.restore import drill
 
 from testkit.backup_helpers import in_box, local_files, manifest_of, plant_aged_copy, remote_files, with_offsite
 
@@ -43,10 +46,10 @@ def test_manifest_describes_the_dump_exactly(backup_stack):
 
 
 def test_retention_is_proven_by_listing_on_both_sides(backup_stack):
-    ctx = backup_stack.ctx
+    ctx = with_offsite(backup_stack.ctx, daily=0, weekly=0, fortnightly=0, monthly=0)  # the day windows alone
     seed = backup.backup(ctx)
     now = datetime.now(timezone.utc)
-    aged = {days: backup_names.set_name("demo", "zenops", now - timedelta(days=days)) for days in (10, 20, 40)}
+    aged = {days: backup_names.set_name(identity_of(ctx), now - timedelta(days=days)) for days in (10, 20, 40)}
     plant_aged_copy(ctx, seed.set_name, aged[10], local=True, remote=True)
     plant_aged_copy(ctx, seed.set_name, aged[20], local=True, remote=True)
     plant_aged_copy(ctx, seed.set_name, aged[40], local=False, remote=True)
@@ -80,3 +83,63 @@ def test_crypt_remote_is_unreadable_without_the_password_and_restorable_with_it(
                                      f'rclone --config /tmp/wrong.conf copyto "gdrive-crypt:ZenOpsBackups/demo/{dump_name}" /tmp/y.dump'],
                    check=False)
     assert wrong.returncode != 0, "a wrong crypt password must not yield the dump"
+
+
+def test_a_neighbour_sharing_the_folder_and_the_remote_is_never_pruned_or_restored(backup_stack):
+    """Two stacks (or two databases) in one remote folder: each prunes and restores only its own sets."""
+    ctx = backup_stack.ctx
+    seed = backup.backup(ctx)
+    now = datetime.now(timezone.utc)
+    ours = identity_of(ctx)
+    neighbour = backup_names.Identity(ours.project + "-b", ours.environment, ours.database)
+    old = backup_names.set_name(neighbour, now - timedelta(days=40))   # past both policies
+    newer = backup_names.set_name(neighbour, now + timedelta(minutes=2))  # newer than anything of ours
+    for name in (old, newer):
+        plant_aged_copy(ctx, seed.set_name, name, local=True, remote=True)
+
+    result = backup.backup(ctx)
+
+    for listing in (local_files(ctx), remote_files(ctx)):
+        assert {old, newer} <= set(backup_names.group_files(listing)), "the neighbour's sets are untouched"
+    assert {old, newer} <= set(result.local.left_alone) and {old, newer} <= set(result.remote.left_alone)
+    restored = drill.restore(ctx, drill.RestoreOptions(from_remote=True))
+    assert restored.chosen.set_name == result.set_name, "our newest set, not the neighbour's newer one"
+    with pytest.raises(RestoreError, match=f"not this stack's: it is project {neighbour.project}"):
+        drill.restore(ctx, drill.RestoreOptions(requested=newer))
+
+
+def test_a_clock_far_ahead_keeps_the_history_and_is_never_the_newest(backup_stack):
+    ctx = backup_stack.ctx
+    backup.backup(ctx)
+    before_local, before_remote = set(local_files(ctx)), set(remote_files(ctx))
+    ahead = datetime.now(timezone.utc) + timedelta(days=45)
+
+    for night in range(2):  # the second night too: a set written on the wrong clock is no reference
+        with pytest.raises(UnsafeOperation, match="not pruning: the clock may be ahead"):
+            backup.backup(ctx, now=ahead + timedelta(days=night))
+
+    assert before_local <= set(local_files(ctx)) and before_remote <= set(remote_files(ctx)), "nothing deleted"
+    future = backup_names.set_name(identity_of(ctx), ahead)
+    assert manifest_of(ctx, future)["clock"] == "disagreed"
+    kept = {v.set.name: v.reason for v in backup.backup(ctx).local.decision.keep}
+    assert kept[future].startswith("taken after now"), "on the real clock the next night prunes normally"
+    assert drill.restore(ctx, drill.RestoreOptions()).chosen.set_name != future
+
+
+def test_a_remote_that_is_not_crypt_is_refused_unless_plaintext_is_said(backup_stack):
+    plain = with_offsite(backup_stack.ctx, remote="gdrive:ZenOpsBackups")
+    with pytest.raises(BackupError, match="not an rclone crypt remote.*plaintext = true"):
+        backup.backup(plain)
+    said = with_offsite(backup_stack.ctx, remote="gdrive:ZenOpsBackups", plaintext=True)
+    result = backup.backup(said)
+    assert f"{result.set_name}.dump" in remote_files(said)
+
+
+def test_older_generations_are_kept_offsite_by_default(backup_stack):
+    """Seed 001's tiers ship as the default: a set from a month before the 30-day window stays offsite."""
+    ctx = backup_stack.ctx
+    seed = backup.backup(ctx)
+    old = backup_names.set_name(identity_of(ctx), datetime.now(timezone.utc) - timedelta(days=60))
+    plant_aged_copy(ctx, seed.set_name, old, local=False, remote=True)
+    kept = {v.set.name: v.reason for v in backup.backup(ctx).remote.decision.keep}
+    assert kept[old].startswith("monthly tier:"), kept

@@ -49,7 +49,7 @@ def stack(host, reports):
     config_path = zenops.settle_proposal(report.with_suffix(".ops.toml"))
     config = load_config(config_path)
     stack = disposable.DisposableStack(OpsContext(config), config_path, password="fixture-password")
-    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password)
+    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
     return stack
 
 

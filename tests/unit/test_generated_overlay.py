@@ -51,6 +51,8 @@ def test_zen_ops_overlay_pins_the_tag_keeps_the_volume_and_adds_a_backup_service
     for name in ("api", "email-worker", "migrate"):
         assert services[name]["image"] == "ghcr.io/zen-ops/api:1.0.0"
     assert model["volumes"]["postgres_data"] == {"name": "opstest-zenops_postgres_data", "external": True}
+    assert model["volumes"]["uploads"] == {"name": "opstest-zenops_uploads", "external": True}
+    assert model["volumes"]["opsuite_backups"] == {"name": "opstest-zenops_opsuite_backups", "external": True}
     backup = services["opsuite-backup"]
     assert backup["image"] == zenops.backup.image and backup["profiles"] == ["ops"]
     assert {(m["source"], m["target"], m.get("read_only", False)) for m in backup["volumes"]} == {
@@ -94,7 +96,9 @@ def test_the_example_overlay_generated_from_its_config_matches_the_shipped_one(t
     a, b = every_profile(OpsContext(shipped, "1.0.0")), every_profile(OpsContext(generated, "1.0.0"))
     for name in shipped.services.app:
         assert a["services"][name]["image"] == b["services"][name]["image"]
-    assert a["volumes"]["pgdata"] == b["volumes"]["pgdata"]
+    for key in ("pgdata", "backups", "rclone_config", "uploads"):
+        assert a["volumes"][key] == b["volumes"][key]
+        assert b["volumes"][key]["external"] is True, "no `down -v` can remove a volume that holds data"
     mounts = [{(m["source"], m["target"]) for m in model["services"]["opsuite-backup"]["volumes"]} for model in (a, b)]
     assert mounts[0] == mounts[1]
 

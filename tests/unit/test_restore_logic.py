@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from procedures.backup.names import Identity
 from procedures.restore import choose, disaster
 from procedures.commands import compose, files, rclone
 from procedures.config import StackConfig
@@ -12,34 +13,66 @@ from testkit import faults
 
 pytestmark = pytest.mark.unit
 
-NAMES = ["prod_zenops_20261101T023000Z.dump", "prod_zenops_20261101T023000Z.manifest.json",
-         "prod_zenops_20261102T023000Z.dump", "prod_zenops_20261102T023000Z.manifest.json",
-         "prod_zenops_20261103T023000Z.dump",  # no manifest: never verified
-         "prod_zenops_20261104T023000Z.dump.partial", "notes.txt"]
+ID = Identity("zen", "prod", "zenops")
+P = "zen.prod_zenops_"
+NOW = datetime(2026, 11, 5, tzinfo=timezone.utc)
+NAMES = [P + "20261101T023000Z.dump", P + "20261101T023000Z.manifest.json",
+         P + "20261102T023000Z.dump", P + "20261102T023000Z.manifest.json",
+         P + "20261103T023000Z.dump",  # no manifest: never verified
+         P + "20261104T023000Z.dump.partial", "notes.txt",
+         # another stack sharing the folder, newer than every set of ours
+         "zen-2.prod_zenops_20261104T030000Z.dump", "zen-2.prod_zenops_20261104T030000Z.manifest.json"]
 
 
-def test_newest_verified_set_is_picked_never_an_unverified_or_partial_one():
-    assert choose.pick_set(NAMES, None, "here", "ls") == "prod_zenops_20261102T023000Z"
+def pick(names, requested=None, now=NOW):
+    return choose.pick_set(names, requested, "here", "ls", ID, now)
+
+
+def test_newest_verified_set_of_this_stack_is_picked_never_an_unverified_partial_or_others():
+    assert pick(NAMES) == P + "20261102T023000Z"
 
 
 def test_requested_set_by_set_name_or_file_name():
-    assert choose.pick_set(NAMES, "prod_zenops_20261101T023000Z", "here", "ls") == "prod_zenops_20261101T023000Z"
-    assert choose.pick_set(NAMES, "/backups/prod_zenops_20261101T023000Z.dump", "here", "ls") == "prod_zenops_20261101T023000Z"
+    assert pick(NAMES, P + "20261101T023000Z") == P + "20261101T023000Z"
+    assert pick(NAMES, "/backups/" + P + "20261101T023000Z.dump") == P + "20261101T023000Z"
+
+
+def test_a_set_stamped_in_the_future_is_never_picked_by_itself():
+    ahead = NAMES + [P + "20261220T023000Z.dump", P + "20261220T023000Z.manifest.json"]
+    assert pick(ahead) == P + "20261102T023000Z"
+    assert pick(ahead, P + "20261220T023000Z") == P + "20261220T023000Z", "asked for by name, it may be restored"
+    with pytest.raises(choose.RestoreError, match="stamped in the future.*20261220T023000Z"):
+        pick([P + "20261220T023000Z.dump", P + "20261220T023000Z.manifest.json"])
+
+
+def test_another_stacks_set_is_refused_naming_both():
+    with pytest.raises(choose.RestoreError, match=r"not this stack's: it is project zen-2, .*this stack is project zen,"):
+        pick(NAMES, "zen-2.prod_zenops_20261104T030000Z")
+
+
+def test_a_set_named_before_sets_carried_the_project_is_restored_only_when_asked_and_of_this_database():
+    old = ["prod_zenops_20261104T023000Z.dump", "prod_zenops_20261104T023000Z.manifest.json",
+           "prod_billing_20261104T023000Z.dump", "prod_billing_20261104T023000Z.manifest.json"]
+    with pytest.raises(choose.RestoreError, match="no verified backup of this stack.*2 other set"):
+        pick(old)
+    assert pick(old, "prod_zenops_20261104T023000Z") == "prod_zenops_20261104T023000Z"
+    with pytest.raises(choose.RestoreError, match="database billing"):
+        pick(old, "prod_billing_20261104T023000Z")
 
 
 @pytest.mark.parametrize("requested, message", [
-    ("prod_zenops_20261103T023000Z", "has no manifest"),
-    ("prod_zenops_20200101T000000Z", "not found in gdrive:x; list the sets there: rclone lsl gdrive:x"),
+    (P + "20261103T023000Z", "has no manifest"),
+    (P + "20200101T000000Z", "not found in gdrive:x; list the sets there: rclone lsl gdrive:x"),
     ("whatever", "not found in gdrive:x; list the sets there: rclone lsl gdrive:x"),
 ])
 def test_bad_requests_say_why(requested, message):
     with pytest.raises(choose.RestoreError, match=message):
-        choose.pick_set(NAMES, requested, "gdrive:x", "rclone lsl gdrive:x")
+        choose.pick_set(NAMES, requested, "gdrive:x", "rclone lsl gdrive:x", ID, NOW)
 
 
 def test_nothing_verified_names_the_fix():
     with pytest.raises(choose.RestoreError, match="run `pytest ops_checks/backup.py` first"):
-        choose.pick_set(["prod_zenops_20261103T023000Z.dump"], None, "the backups volume", "ls")
+        pick([P + "20261103T023000Z.dump"])
 
 
 def test_dump_path_inside_the_backups_volume():

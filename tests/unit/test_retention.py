@@ -355,3 +355,26 @@ def test_decision_properties_with_clock_skew(sets, policy):
 def test_verified_input_is_never_refused(sets, policy):
     if any(s.verified for s in sets):
         decide(sets, policy, NOW)
+
+
+def test_fortnightly_tier_keeps_the_newest_set_of_each_half_month():
+    """Seed 001's FORTNIGHT_DAYS=1,15: the 1st-14th and the 15th-end are the periods."""
+    sets = nightly(90)
+    decision = decide(sets, RetentionPolicy(7, fortnightly=4), NOW)
+    picked = {v.set.name: v.reason for v in decision.keep if v.reason.startswith("fortnightly")}
+    # Newest of 2026-11b is inside the window already; then 2026-11a (the 14th), 2026-10b (the 31st), 2026-10a.
+    assert picked == {"demo_zenops_010": "fortnightly tier: 2026-11a", "demo_zenops_024": "fortnightly tier: 2026-10b",
+                      "demo_zenops_041": "fortnightly tier: 2026-10a"}
+
+
+def test_shipped_defaults_keep_seed_001s_tiers_and_older_generations_offsite():
+    from procedures.config import BackupConfig, OffsiteConfig
+    local, offsite = BackupConfig(), OffsiteConfig()
+    assert (local.daily, local.weekly, local.fortnightly, local.monthly) == (2, 1, 1, 1)
+    assert (offsite.daily, offsite.weekly, offsite.fortnightly, offsite.monthly) == (2, 4, 2, 12)
+    assert offsite.plaintext is False
+    year = [BackupSet(f"n{i:03d}", NOW - timedelta(days=i), True) for i in range(365)]
+    kept = decide(year, remote_policy(offsite.keep_days, daily=offsite.daily, weekly=offsite.weekly,
+                                      fortnightly=offsite.fortnightly, monthly=offsite.monthly), NOW).keep
+    oldest = max(NOW - v.set.taken_at for v in kept)
+    assert oldest > timedelta(days=300), "generations far older than the 30-day window remain"
