@@ -99,6 +99,15 @@ def test_sample_queries_return_rows(run, step, extras):
         evidence.table(extras, "sample queries", run.record.get("samples", []))
 
 
+@runbook_step(RESTORE, "uploads")
+def test_uploads_restored_match_the_recorded_list(run, step, extras):
+    """Unpack the uploads archive into a throwaway volume; every file equals the list recorded at backup time."""
+    try:
+        step(run)
+    finally:
+        evidence.data(extras, "uploads: recorded list vs restored", run.record.get("uploads"))
+
+
 @runbook_step(RESTORE, "switch")
 def test_stack_switched_to_restored_volume(run, step, extras):
     """Switch the stack to the new volume: db recreated on it, config updated, app started; old volume kept."""

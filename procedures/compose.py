@@ -82,6 +82,11 @@ class Compose:
         stack = self.config.stack
         return rendered_model(cmd.config_json(stack), self.environment(), inputs(stack))
 
+    def rendered_every_profile(self) -> dict:
+        """The model with every profile's services (and the volumes only they use), cached the same way."""
+        stack = self.config.stack
+        return rendered_model(cmd.config_json_every_profile(stack), self.environment(), inputs(stack))
+
     def containers(self) -> list[dict]:
         """`compose ps` rows (one JSON object per line in compose v2.21+)."""
         out = self.run(cmd.ps_json(self.config.stack)).stdout.strip()

@@ -16,7 +16,8 @@ from ..errors import ConfigError
 # '_' separates the parts of a set name, so it may not appear inside one.
 _PART = re.compile(r"[A-Za-z0-9-]+")
 _STAMP = "%Y%m%dT%H%M%SZ"
-SUFFIXES = {".dump": "dump", ".manifest.json": "manifest", ".uploads.tar.gz": "uploads"}
+SUFFIXES = {".dump": "dump", ".manifest.json": "manifest", ".uploads.tar.gz": "uploads",
+            ".uploads.list.json": "uploads_list"}
 # [0-9] rather than \d: strptime would accept other scripts' digits and the name would not round-trip.
 # A compose project name never holds '.', so the first '.' ends it.
 _SET = re.compile(r"(?:(?P<project>[a-z0-9][a-z0-9_-]*)\.)?"
@@ -74,7 +75,7 @@ def set_name(identity: Identity, taken_at: datetime) -> str:
 
 
 def parse_set_name(name: str) -> BackupSetName | None:
-    """Parse a bare set name or one of its three files; None for `.partial`, foreign or malformed names."""
+    """Parse a bare set name or one of its files; None for `.partial`, foreign or malformed names."""
     kind = None
     stem = name
     for suffix, suffix_kind in SUFFIXES.items():
@@ -92,7 +93,7 @@ def parse_set_name(name: str) -> BackupSetName | None:
 
 
 def group_files(filenames: Iterable[str], identity: Identity | None = None) -> dict[str, set[str]]:
-    """Map set name to the kinds of file present for it (dump, manifest, uploads), only identity's
+    """Map set name to the kinds of file present for it (dump, manifest, uploads, uploads_list), only identity's
     sets when one is given; ignores everything else."""
     groups: dict[str, set[str]] = {}
     for filename in filenames:

@@ -17,7 +17,7 @@ from ..context import OpsContext
 from ..errors import BackupError, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
-from . import clock, files, manifest, names, offsite, prune, retention, sets, verify
+from . import clock, files, manifest, names, offsite, prune, retention, sets, uploads_list, verify
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
 
@@ -70,8 +70,8 @@ class BackupRun:
     @property
     def current_files(self) -> list[str]:
         """The files of the set this run wrote."""
-        return [files.file_name(self.set_name, kind) for kind in ("dump", "uploads", "manifest")
-                if kind != "uploads" or self.uploads]
+        return [files.file_name(self.set_name, kind) for kind in ("dump", "uploads", "uploads_list", "manifest")
+                if kind not in ("uploads", "uploads_list") or self.uploads]
 
 
 def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None, accept_clock: bool = False) -> BackupRun:
@@ -126,7 +126,8 @@ def run_dump(run: BackupRun) -> DumpResult:
 
 
 def run_uploads_archive(run: BackupRun) -> dict | None:
-    """Archive the uploads volume beside the dump (partial name until complete), if enabled."""
+    """Archive the uploads volume beside the dump, and list what the archive holds (path, size,
+    sha256, mode) for the restore drill; both under partial names until complete, if enabled."""
     cfg = run.ctx.config.backup
     if not cfg.uploads_archive:
         run.uploads = None
@@ -136,10 +137,14 @@ def run_uploads_archive(run: BackupRun) -> dict | None:
     run.box.run(files_cmd.archive(cfg.uploads_path, final + files.PARTIAL))
     size = files.size(run.box, final + files.PARTIAL)
     checksum = files.sha256(run.box, final + files.PARTIAL)
+    # Listed from the archive, not the live volume: a file the app writes meanwhile cannot make them disagree.
+    listed = uploads_list.write(run.box, run.path("uploads_list"),
+                                uploads_list.walk(run.box, "archive", final + files.PARTIAL))
+    run.wrote(run.path("uploads_list"))
     run.box.run(files_cmd.rename(final + files.PARTIAL, final))
     run.wrote(final)
     run.timings["uploads"] = time.monotonic() - started
-    run.uploads = {"file": final.rsplit("/", 1)[-1], "size": size, "sha256": checksum}
+    run.uploads = {"file": final.rsplit("/", 1)[-1], "size": size, "sha256": checksum, "list": listed}
     return run.uploads
 
 

@@ -19,7 +19,7 @@ def complete_files(filenames: list[str], identity: names.Identity) -> list[str]:
     """Files of identity's sets that have a manifest (complete and verified), oldest set first."""
     sets, groups = to_sets(filenames, identity)
     return [file_name(s.name, kind) for s in sorted(sets, key=lambda s: s.taken_at) if s.verified
-            for kind in ("dump", "uploads", "manifest") if kind in groups[s.name]]
+            for kind in ("dump", "uploads", "uploads_list", "manifest") if kind in groups[s.name]]
 
 
 def identity_of(ctx) -> names.Identity:
@@ -28,5 +28,5 @@ def identity_of(ctx) -> names.Identity:
 
 
 def files_of(set_name: str, filenames: list[str]) -> list[str]:
-    """The files of one set among filenames (its dump, manifest and uploads archive)."""
+    """The files of one set among filenames (its dump, manifest, uploads archive and list)."""
     return [n for n in filenames if names.parse_set_name(n) is not None and n.startswith(set_name + ".")]

@@ -18,6 +18,9 @@ def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
         uploads_path = f"{directory}/{recorded['uploads']['file']}"
         if files.sha256(box, uploads_path) != recorded["uploads"]["sha256"]:
             raise BackupError(f"{uploads_path}: checksum differs from the manifest: the archive is corrupted")
+        listed = recorded["uploads"].get("list")  # sets written before the list was recorded have none
+        if listed and files.sha256(box, f"{directory}/{listed['file']}") != listed["sha256"]:
+            raise BackupError(f"{directory}/{listed['file']}: checksum differs from the manifest: the list is corrupted")
     return recorded
 
 
@@ -27,9 +30,10 @@ def verify_written(box: BackupBox, directory: str, set_name: str, expected: dict
     recorded = manifest.read(box, f"{directory}/{files.file_name(set_name, 'manifest')}")
     if recorded != expected:
         raise BackupError(f"the manifest of {set_name} on disk differs from the one written: the disk is failing?")
-    for part in ("dump", "uploads"):
-        if recorded.get(part):
-            path = f"{directory}/{recorded[part]['file']}"
-            if files.size(box, path) != recorded[part]["size"]:
+    uploads = recorded.get("uploads") or {}
+    for entry in (recorded["dump"], uploads, uploads.get("list")):
+        if entry:
+            path = f"{directory}/{entry['file']}"
+            if files.size(box, path) != entry["size"]:
                 raise BackupError(f"{path} has changed size since it was checksummed: do not trust this set")
     return recorded

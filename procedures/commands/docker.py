@@ -108,3 +108,37 @@ def container_mounts(container: str) -> list[str]:
 def remove_throwaway_volume(name: str) -> list[str]:
     """Remove a restore-drill volume; the guard refuses any name without the reserved prefix."""
     return ["docker", "volume", "rm", name]
+
+
+def run_isolated_idle(name: str, image: str, volume: str, volume_path: str, backups_volume: str,
+                      labels: dict[str, str]) -> list[str]:
+    """A detached, idle container (commands exec in it) with no network, one volume of its own
+    and the backups read-only."""
+    argv = ["docker", "run", "--detach", "--name", name, "--network", "none",
+            "--mount", f"type=volume,src={volume},dst={volume_path}",
+            "--mount", f"type=volume,src={backups_volume},dst={BACKUPS_MOUNT},readonly"]
+    for key, value in sorted(labels.items()):
+        argv += ["--label", f"{key}={value}"]
+    return argv + [image, "sleep", "infinity"]
+
+
+def containers_using_volume(name: str) -> list[str]:
+    """Every container, running or stopped, that mounts the volume: one name per line."""
+    return ["docker", "ps", "--all", "--filter", f"volume={name}", "--format", "{{.Names}}"]
+
+
+def stop_container(name: str, seconds: int) -> list[str]:
+    """Stop a container with its image's stop signal (a clean shutdown), killing it after seconds."""
+    return ["docker", "stop", "--time", str(seconds), name]
+
+
+# Where a volume is looked into by a throwaway reader.
+INSPECTED_VOLUME_MOUNT = "/inspected-volume"
+
+
+def volume_has_file(image: str, volume: str, path: str) -> list[str]:
+    """A throwaway reader (no network, read-only volume and root fs, never pulls) that exits 0 when
+    the file path (relative to the volume's root) exists in the volume."""
+    return ["docker", "run", "--rm", "--network", "none", "--read-only", "--pull", "never", "--user", "0",
+            "--mount", f"type=volume,src={volume},dst={INSPECTED_VOLUME_MOUNT},readonly",
+            "--entrypoint", "test", image, "-f", f"{INSPECTED_VOLUME_MOUNT}/{path}"]

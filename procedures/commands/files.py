@@ -46,3 +46,15 @@ def remove_tree(path: str) -> list[str]:
 def archive(source_dir: str, target: str) -> list[str]:
     return ["tar", "--create", "--gzip", "--file", target, "--directory", source_dir, "."]
 
+
+
+def extract_archive(archive_path: str, target_dir: str) -> list[str]:
+    """Unpack a tar.gz into target_dir, keeping the modes it records."""
+    return ["tar", "--extract", "--gzip", "--preserve-permissions", "--file", archive_path, "--directory", target_dir]
+
+
+def walk_uploads(kind: str, source: str) -> list[str]:
+    """Run the uploads lister (its source on stdin) over a tree ("tree") or a tar.gz ("archive")."""
+    if kind not in ("tree", "archive"):
+        raise ValueError(f"walk_uploads kind must be 'tree' or 'archive', not {kind!r}")
+    return ["python3", "-", kind, source]

@@ -37,5 +37,5 @@ def delete_file(remote_file: str) -> list[str]:
 
 
 def copy_set_to_local(remote_path: str, set_name: str, local_dir: str) -> list[str]:
-    """Copy every file of one backup set (dump, manifest, uploads archive) from the remote."""
+    """Copy every file of one backup set (dump, manifest, uploads archive and list) from the remote."""
     return ["rclone", "copy", "--include", f"/{set_name}.*", remote_path, local_dir]

@@ -1,18 +1,23 @@
 """Disaster restore: a verified backup into a NEW database volume, then the stack switched to it.
 
-Refused without CONFIRM=YES. The live volume is never a restore target and is never removed:
+Every function here that changes the live stack refuses without CONFIRM=YES in the environment,
+whichever step called it (a deselected confirmation step confirms nothing). The live volume is never a restore target and is never removed:
 the restore runs in an isolated server on the new volume, and the switch
 (`procedures/volume_switch.py`) only changes which volume the db container mounts.
 """
 
+import contextlib
+import os
 import re
 import secrets
 from datetime import datetime, timezone
 from typing import Mapping
 
+from .. import guards, runner
 from ..backup.box import BackupBox
+from ..commands import docker as cmd
 from ..context import OpsContext
-from .. import guards
+from ..errors import RestoreError
 from ..stack import volumes
 
 RESTORED_LABEL = "io.opsuite.restored-from"
@@ -20,7 +25,11 @@ PROJECT_LABEL = "io.opsuite.project"
 _RESTORED_SUFFIX = re.compile(r"_restored_[0-9]{8}T[0-9]{6}Z$")
 
 
-def require_confirmation(environ: Mapping[str, str]) -> None:
+# A restore server is stopped cleanly before the switch, so the db starts on a cleanly shut down cluster.
+_SERVER_STOP_SECONDS = 60
+
+
+def require_confirmation(environ: Mapping[str, str] = os.environ) -> None:
     """Refuse a disaster restore, before anything changes, unless CONFIRM=YES is in the environment."""
     guards.require_confirmation(
         environ, "disaster mode stops the app and switches the stack to a restored copy of the database "
@@ -33,9 +42,12 @@ def new_volume_name(current: str, now: datetime) -> str:
     return f"{_RESTORED_SUFFIX.sub('', current)}_restored_{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
 
 
-def stop_writers(ctx: OpsContext) -> list[str]:
-    """Stop the app services so nothing writes to the database that is about to be replaced."""
+def stop_writers(ctx: OpsContext, undo: contextlib.ExitStack) -> list[str]:
+    """Stop the app services so nothing writes to the database that is about to be replaced; their
+    restart is registered on undo first, so any exit before the switch serves the old volume again."""
+    require_confirmation()
     services = list(ctx.config.services.app)
+    undo.callback(resume_writers, ctx)
     ctx.compose.stop(services)
     return services
 
@@ -45,17 +57,37 @@ def resume_writers(ctx: OpsContext) -> None:
     ctx.compose.up(list(ctx.config.services.app), no_deps=True)
 
 
-def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str):
-    """Create the new database volume and start an isolated server on it with the stack's credentials.
+def remove_restore_container(name: str) -> None:
+    """Remove a disaster restore's server container, never its volume (no -v)."""
+    runner.run(cmd.remove_container(name), check=False)
+
+
+def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str, cleanup: contextlib.ExitStack):
+    """Create the new database volume and start an isolated server on it with the stack's credentials;
+    the container's removal is registered on cleanup before it is started. Refused without CONFIRM=YES.
 
     With the stack's own user, password and database, the restored cluster is what the app expects.
     """
+    require_confirmation()
     now = datetime.now(timezone.utc)
     volume = new_volume_name(volumes.mounted_database_volume(ctx) or ctx.config.volumes.database, now)
     labels = {RESTORED_LABEL: set_name, PROJECT_LABEL: ctx.config.stack.project}
     volumes.create_database_volume(volume, labels)
     user, password, name = ctx.database.credentials()
     container = f"opsuite-disaster-{ctx.config.stack.project}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    cleanup.callback(remove_restore_container, container)
     return ctx.engine.start_server(ctx, box, container, volume, name,
                                    {"io.opsuite.role": "disaster-restore", PROJECT_LABEL: ctx.config.stack.project},
                                    credentials=(user, password))
+
+
+def retire_restore_server(ctx: OpsContext, server) -> None:
+    """Shut the restore server down cleanly and remove its container (not its volume); refuse to go on
+    while any container still mounts the new volume. Refused without CONFIRM=YES."""
+    require_confirmation()
+    runner.run(cmd.stop_container(server.container, _SERVER_STOP_SECONDS), check=False)
+    ctx.engine.stop_server(server)
+    users = volumes.containers_using(server.volume)
+    if users:
+        raise RestoreError(f"the restore server's volume {server.volume} is still mounted by {', '.join(users)}; "
+                           "not switching the stack to it")

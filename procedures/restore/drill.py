@@ -1,19 +1,20 @@
 """The restore runbook: the monthly drill (test mode) and the disaster restore, as one list of steps.
 
-    test:     choose -> throwaway server -> restore -> counts -> revision -> samples -> times
+    test:     choose -> throwaway server -> restore -> counts -> revision -> samples -> uploads -> times
     disaster: confirm -> choose -> stop writers -> new volume -> restore -> counts -> revision
               -> samples -> switch -> readiness -> times -> where the stack stands (always)
 
 `RESTORE` lists the steps once: `restore(ctx, options)` runs a mode's steps, and
 ops_checks/restore_drill.py runs and asserts them one by one. Test mode never touches the live
-database; disaster mode restores into a NEW volume and keeps the old one.
+database; disaster mode restores into a NEW volume and keeps the old one. Each disaster step that
+changes the live stack checks CONFIRM=YES itself, and from the moment the writers are stopped until
+the switch succeeded, every exit (a failure, Ctrl-C, SIGTERM or SIGHUP) starts them again on the old volume.
 """
 
 import contextlib
-import os
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Iterator
 
 from .. import lock
 from ..backup.box import BackupBox, backup_box
@@ -22,7 +23,7 @@ from ..errors import RestoreError
 from ..runbook import TEST_MODE, Runbook, Step
 from ..stack import readiness
 from ..stack.serving import with_serving_tag
-from . import compare, disaster, from_remote, volume_switch
+from . import compare, disaster, from_remote, uploads, volume_switch
 from .choose import Chosen, choose_backup
 from .throwaway import throwaway_server
 
@@ -45,7 +46,8 @@ class RestoreRun:
     ctx: OpsContext
     options: RestoreOptions
     cleanup: contextlib.ExitStack
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # The writers' restart until the switch succeeded (then popped): closed by cleanup on every exit.
+    writers: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     box: BackupBox | None = None
     confirmed: bool = False
     chosen: Chosen | None = None
@@ -74,7 +76,7 @@ def open_run(ctx: OpsContext, options: RestoreOptions) -> Iterator[RestoreRun]:
 
 def confirm(run: RestoreRun) -> dict:
     """Refuse unless CONFIRM=YES: nothing has changed yet."""
-    disaster.require_confirmation(run.environ)
+    disaster.require_confirmation()
     run.confirmed = True
     return {"CONFIRM": "YES"}
 
@@ -105,9 +107,12 @@ def choose(run: RestoreRun) -> dict:
 
 
 def stop_writers(run: RestoreRun) -> list[str]:
-    """Stop the app services so nothing writes to the database being replaced."""
+    """Stop the app services so nothing writes to the database being replaced (their restart on the old
+    volume is registered first, undone only by a successful switch)."""
+    disaster.require_confirmation()
     run.started = time.monotonic()
-    run.stopped = disaster.stop_writers(run.ctx)
+    run.cleanup.enter_context(run.writers)  # after the lock and the backup container: unwound before them
+    run.stopped = disaster.stop_writers(run.ctx, run.writers)
     return run.stopped
 
 
@@ -121,8 +126,7 @@ def start_throwaway_server(run: RestoreRun):
 
 def start_server_on_new_volume(run: RestoreRun):
     """Create a NEW database volume and start an isolated server on it (the live volume is not touched)."""
-    run.server = disaster.restore_server_on_new_volume(run.ctx, run.box, run.chosen.set_name)
-    run.cleanup.callback(run.ctx.engine.stop_server, run.server)
+    run.server = disaster.restore_server_on_new_volume(run.ctx, run.box, run.chosen.set_name, run.cleanup)
     run.record["new_volume"] = run.server.volume
     return run.server
 
@@ -162,9 +166,10 @@ def run_samples(run: RestoreRun) -> list[dict]:
 
 def switch_to_restored(run: RestoreRun) -> volume_switch.SwitchResult:
     """Switch the stack to the new volume: db recreated on it, config updated, app started; old volume kept."""
-    run.ctx.engine.stop_server(run.server)
+    disaster.retire_restore_server(run.ctx, run.server)
     run.switched_ctx, run.switch = volume_switch.switch_database_volume(
         run.ctx, run.server.volume, f"disaster restore of {run.chosen.set_name}")
+    run.writers.pop_all()  # the app serves the new volume now: nothing to restart on the old one
     run.record.update({"old_volume": run.switch.from_volume, "switch_back": run.switch.how_to_switch_back()})
     return run.switch
 
@@ -184,15 +189,13 @@ def measure_recovery(run: RestoreRun) -> dict:
 
 def leave_stack_serving(run: RestoreRun, failed_step: str | None) -> dict:
     """Say where the stack stands; after a failure before the switch, restart the app on the volume it kept."""
-    if not run.confirmed:
-        raise RestoreError("refused without CONFIRM=YES: nothing was changed")
     if run.switch is not None:
         where = {"serving from": run.switch.to_volume, "old volume, kept": run.switch.from_volume,
                  "switch back": run.switch.how_to_switch_back()}
     else:
-        if run.stopped:
-            disaster.resume_writers(run.ctx)
-        where = {"serving from": run.ctx.config.volumes.database, "switched": False,
+        run.writers.close()  # starts the app again if it was stopped
+        where = {"serving from": run.ctx.config.volumes.database,
+                 "switched": False, "app stopped and started again": bool(run.stopped),
                  "new volume, kept for inspection": run.server.volume if run.server else None}
     run.record["stack"] = where
     if failed_step:
@@ -211,6 +214,7 @@ RESTORE = Runbook("restore", (
     Step("row_counts", compare_row_counts, modes=BOTH),
     Step("revision", compare_revision, modes=BOTH),
     Step("samples", run_samples, modes=BOTH),
+    Step("uploads", uploads.restore_and_compare, modes=(TEST_MODE,), skip_reason=uploads.not_applicable),
     Step("switch", switch_to_restored, modes=(DISASTER_MODE,)),
     Step("ready", check_ready, modes=(DISASTER_MODE,)),
     Step("recovery_times", measure_recovery, modes=BOTH),

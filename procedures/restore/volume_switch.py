@@ -8,10 +8,12 @@ stack's config, start the app. Nothing is restored or removed, so going back is 
 import contextlib
 import dataclasses
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ledger, lock
+from ..compose_model import database_mount
 from ..context import OpsContext
 from ..errors import ConfigError, OpsError, SwitchError, UnsafeOperation
 from ..guards import THROWAWAY_VOLUME_PREFIX, require_confirmation
@@ -19,6 +21,10 @@ from ..runbook import Runbook, Step
 from ..stack import readiness, services, volumes
 from ..stack.serving import with_serving_tag
 from . import config_edit
+
+# What a Postgres data directory holds from initdb on: without it the db would start an empty cluster.
+CLUSTER_MARKER = "PG_VERSION"
+COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,33 @@ def on_volume(ctx: OpsContext, name: str) -> OpsContext:
     return OpsContext(config, ctx.tag)
 
 
+def require_switch_confirmation(target: str) -> None:
+    """Refuse, before anything changes, unless CONFIRM=YES is in this process's environment."""
+    require_confirmation(os.environ, "the switch stops the app and the database and puts the database on "
+                         f"volume {target!r} (the volume it leaves is kept)",
+                         f"CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume={target}")
+
+
+def _is_this_stacks_database_volume(ctx: OpsContext, facts: volumes.VolumeFacts) -> bool:
+    """Made by the suite as a database volume (and not for another project), or by compose for this project."""
+    labels, project = facts.labels, ctx.config.stack.project
+    if labels.get(volumes.PROJECT_LABEL, project) != project:
+        return False
+    return labels.get(volumes.MANAGED_LABEL) == "database" or labels.get(COMPOSE_PROJECT_LABEL) == project
+
+
+def _cluster_marker_path(ctx: OpsContext) -> str:
+    """Where the database service's data directory puts PG_VERSION, relative to the volume's root."""
+    model = ctx.compose.rendered()
+    mounted_at = database_mount(model, ctx.config)[1]
+    data = ctx.engine.data_directory(model["services"][ctx.config.services.database].get("environment") or {})
+    inside = posixpath.relpath(data, mounted_at)
+    return CLUSTER_MARKER if inside == "." or inside.startswith("..") else f"{inside}/{CLUSTER_MARKER}"
+
+
 def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
-    """The target must be an existing, non-throwaway volume other than the one in use."""
+    """The target must be an existing database volume of this stack, other than the one in use, that
+    no container mounts (running or stopped) and that holds a database cluster (PG_VERSION)."""
     if target.startswith(THROWAWAY_VOLUME_PREFIX):
         raise UnsafeOperation(f"refused: {target!r} is a restore drill's throwaway volume, removed after the drill")
     if ctx.config.source is None:
@@ -49,6 +80,21 @@ def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
     current = volumes.mounted_database_volume(ctx) or ctx.config.volumes.database
     if current == target:
         raise UnsafeOperation(f"refused: the stack already uses {target!r}")
+    if not _is_this_stacks_database_volume(ctx, facts):
+        raise UnsafeOperation(
+            f"refused: {target!r} is not a database volume of this stack: it carries neither the suite's label "
+            f"{volumes.MANAGED_LABEL}=database (for project {ctx.config.stack.project!r}) nor compose's "
+            f"{COMPOSE_PROJECT_LABEL}={ctx.config.stack.project}; labels: {facts.labels or 'none'}")
+    users = volumes.containers_using(target)
+    if users:
+        raise UnsafeOperation(
+            f"refused: {target!r} is mounted by container(s) {', '.join(users)} (running or stopped); a second "
+            "database on a data directory in use corrupts it. Stop and remove them first (docker rm, never -v)")
+    image = ctx.compose.rendered()["services"][ctx.config.services.database]["image"]
+    marker = _cluster_marker_path(ctx)
+    if not volumes.has_file(image, target, marker):
+        raise UnsafeOperation(f"refused: {target!r} holds no database cluster ({marker} is missing); the "
+                              "database would start empty on it")
     return facts
 
 
@@ -75,23 +121,26 @@ def _put_back(ctx: OpsContext, previous: str, kept: list[tuple[Path, Path]]) -> 
 
 
 def switch_database_volume(ctx: OpsContext, target: str, reason: str) -> tuple[OpsContext, SwitchResult]:
-    """Put the stack on volume target; on any failure, put it back on the volume it used."""
+    """Put the stack on volume target; refused without CONFIRM=YES. On any failure or interruption
+    (signals arrive as KeyboardInterrupt) the stack goes back on the volume it used, and the config
+    and env file, rewritten only once the database is up on target, are put back."""
+    require_switch_confirmation(target)
     check_target(ctx, target)
     previous = volumes.mounted_database_volume(ctx) or ctx.config.volumes.database
     before = on_volume(ctx, previous)
     switched = on_volume(ctx, target)
+    config_file = Path(ctx.config.source)
     kept: list[tuple[Path, Path]] = []
     with contextlib.ExitStack() as undo:
         undo.callback(_put_back, before, previous, kept)
         ctx.compose.stop([*ctx.config.services.app])
         ctx.compose.stop([ctx.config.services.database])
-        config_file = Path(ctx.config.source)
-        kept.append((config_edit.set_database_volume(config_file, target), config_file))
-        env_kept = config_edit.set_env_database_volume(ctx.config.stack.env_file, target)
-        if env_kept:
-            kept.append((env_kept, Path(ctx.config.stack.env_file)))
         try:
             _start_database(switched, target)
+            kept.append((config_edit.set_database_volume(config_file, target), config_file))
+            env_kept = config_edit.set_env_database_volume(ctx.config.stack.env_file, target)
+            if env_kept:
+                kept.append((env_kept, Path(ctx.config.stack.env_file)))
             _start_app(switched)
         except OpsError as e:
             raise SwitchError(f"switch to {target} failed, going back to {previous}: {e}") from e
@@ -106,7 +155,6 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str) -> tuple[O
 class SwitchRun:
     ctx: OpsContext
     target: str | None
-    environ: dict = field(default_factory=lambda: dict(os.environ))
     break_stale_lock: bool = False
     cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     switched_ctx: OpsContext | None = None
@@ -115,14 +163,13 @@ class SwitchRun:
 
 def confirm(run: SwitchRun) -> dict:
     """Refuse unless CONFIRM=YES: nothing has changed yet."""
-    require_confirmation(run.environ, "the switch stops the app and the database and puts the database on "
-                         f"volume {run.target!r} (the volume it leaves is kept)",
-                         f"CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume={run.target}")
+    require_switch_confirmation(run.target)
     return {"CONFIRM": "YES"}
 
 
 def target_checked(run: SwitchRun) -> volumes.VolumeFacts:
-    """Under the operations lock: the target volume exists, is not a drill's throwaway, and is not the one in use."""
+    """Under the operations lock: the target is an existing database volume of this stack, not the one in
+    use, mounted by no container, holding a database cluster."""
     if not run.target:
         raise ConfigError("no target volume: pass --volume=NAME (docker volume ls; the report of the "
                           "disaster restore names the old volume)")

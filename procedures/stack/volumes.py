@@ -94,7 +94,7 @@ def refuse_volume_drift(ctx) -> str | None:
 def data_volume_names(ctx) -> dict[str, str]:
     """The external volumes besides the database's that hold data ([volumes] backups, rclone_config,
     uploads): compose key -> real name, as the rendered model declares them."""
-    declared = ctx.compose.rendered().get("volumes") or {}
+    declared = ctx.compose.rendered_every_profile().get("volumes") or {}  # the backup service is in a profile
     keys = [ctx.config.volumes.backups, ctx.config.volumes.rclone_config, ctx.config.volumes.uploads]
     return {key: declared[key]["name"] for key in keys
             if key and (declared.get(key) or {}).get("external") and declared[key].get("name")}
@@ -110,3 +110,17 @@ def ensure_data_volumes(ctx) -> list[str]:
                                                 ID_LABEL: str(uuid.uuid4())}))
             created.append(name)
     return created
+
+
+def containers_using(name: str) -> list[str]:
+    """The containers, running or stopped, that mount the volume."""
+    return runner.run(cmd.containers_using_volume(name)).stdout.split()
+
+
+def has_file(image: str, name: str, path: str) -> bool:
+    """Whether the volume holds the file path (relative to its root), read by a networkless,
+    read-only throwaway container of image."""
+    done = runner.run(cmd.volume_has_file(image, name, path), check=False)
+    if done.returncode not in (0, 1):
+        raise CommandFailed(done.argv, done.returncode, done.stderr[-2000:])
+    return done.returncode == 0

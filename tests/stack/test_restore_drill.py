@@ -26,7 +26,7 @@ def leftovers(stack) -> tuple[str, str]:
 
 def test_no_backup_fails_clearly(backup_stack, tmp_path):
     done, _ = run_check(backup_stack, tmp_path, "restore_drill")
-    assert done.returncode != 0 and "no verified backup in the backups volume" in done.stdout
+    assert done.returncode != 0 and "no verified backup of this stack" in done.stdout and "in the backups volume" in done.stdout
 
 
 def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
@@ -40,7 +40,7 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
     assert "row counts: manifest vs restored" in page and "public.notes" in page and "RTO seconds" in page
     record = json.loads(report.with_suffix(".json").read_text())
     assert record["outcome"] == "passed" and record["backup_sha256"] and record["rto_seconds"] > 0
-    assert len(record["steps"]) == 7 and all(s["outcome"] == "passed" for s in record["steps"])
+    assert len(record["steps"]) == 8 and all(s["outcome"] == "passed" for s in record["steps"])
     assert all(r["match"] for r in record["row_counts"]) and backup_stack.password not in page
     assert leftovers(backup_stack) == ("", ""), "throwaway server and volume are cleaned up"
     assert set(live_before) <= set(local_files(backup_stack.ctx)), "no backup was deleted"
@@ -49,10 +49,14 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
 def test_keep_leaves_the_server_and_says_how_to_clean_up(backup_stack, tmp_path):
     done, _ = run_check(backup_stack, tmp_path, "restore_drill", "--keep", "-s")
     assert done.returncode == 0, done.stdout[-3000:]
-    container, volume = leftovers(backup_stack)
-    assert container and volume and f"docker volume rm {volume}" in done.stdout
-    runner.run(["docker", "rm", "-f", container])
-    runner.run(["docker", "volume", "rm", volume])
+    containers, volumes = (names.split() for names in leftovers(backup_stack))
+    uploads_copy = f"opsuite-restore-{backup_stack.project}-uploads-"
+    [database_copy] = [v for v in volumes if not v.startswith(uploads_copy)]
+    assert set(containers) == set(volumes) and len(volumes) == 2, "the database and the uploads copies are kept"
+    assert f"docker volume rm {database_copy}" in done.stdout
+    for name in volumes:
+        runner.run(["docker", "rm", "-f", name])
+        runner.run(["docker", "volume", "rm", name])
 
 
 def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_stack):

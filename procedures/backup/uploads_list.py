@@ -1,0 +1,87 @@
+"""The uploads file list: every file an uploads archive holds (path, size, sha256, mode), written
+beside the set as `<set>.uploads.list.json` and compared with what a restore gives back."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..commands import files as cmd
+from ..errors import BackupError
+from . import files
+from .box import BackupBox
+
+WALK_SOURCE = (Path(__file__).parent / "uploads_walk.py").read_text()
+COMPARED = ("size", "sha256", "mode")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """How a restored tree differs from the recorded list; empty lists mean they are the same."""
+
+    missing: list[str]  # recorded, not restored
+    extra: list[str]  # restored, not recorded
+    differing: list[dict]  # in both: path and what differs (recorded vs restored)
+
+    @property
+    def same(self) -> bool:
+        return not (self.missing or self.extra or self.differing)
+
+    def describe(self, limit: int = 20) -> str:
+        parts = []
+        for label, items in (("missing", self.missing), ("extra", self.extra),
+                             ("differing", [d["path"] for d in self.differing])):
+            if items:
+                shown = ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+                parts.append(f"{len(items)} {label}: {shown}")
+        return "; ".join(parts) or "identical"
+
+
+def parse(stdout: str) -> dict:
+    """The lister's JSON ({"files": [...], "skipped": [...]}), with every entry's fields checked."""
+    walked = json.loads(stdout)
+    for entry in walked["files"]:
+        if set(entry) != {"path", "size", "sha256", "mode"}:
+            raise BackupError(f"uploads lister gave an entry with fields {sorted(entry)}: {entry}")
+    return walked
+
+
+def walk(box: BackupBox, kind: str, source: str) -> dict:
+    """List a tree ("tree") or a tar.gz ("archive") inside the backup container."""
+    return parse(box.run(cmd.walk_uploads(kind, source), input_text=WALK_SOURCE).stdout)
+
+
+def compare(recorded: list[dict], restored: list[dict]) -> Difference:
+    """Missing, extra and differing files (size, sha256 or mode) between two lists, by path."""
+    want = {e["path"]: e for e in recorded}
+    got = {e["path"]: e for e in restored}
+    differing = []
+    for path in sorted(set(want) & set(got)):
+        changed = {k: {"recorded": want[path][k], "restored": got[path][k]}
+                   for k in COMPARED if want[path][k] != got[path][k]}
+        if changed:
+            differing.append({"path": path, **changed})
+    return Difference(sorted(set(want) - set(got)), sorted(set(got) - set(want)), differing)
+
+
+def summary(walked: dict) -> dict:
+    return {"files": len(walked["files"]), "bytes": sum(e["size"] for e in walked["files"]),
+            "skipped": walked["skipped"]}
+
+
+def write(box: BackupBox, path: str, walked: dict) -> dict:
+    """Write the list under a partial name, checksum it, rename it; returns its manifest entry."""
+    partial = path + files.PARTIAL
+    box.run(cmd.write_stdin_to(partial), input_text=json.dumps(walked, indent=1, sort_keys=True))
+    entry = {"file": path.rsplit("/", 1)[-1], "size": files.size(box, partial),
+             "sha256": files.sha256(box, partial), **summary(walked)}
+    box.run(cmd.rename(partial, path))
+    return entry
+
+
+def read(box: BackupBox, path: str, expected_sha256: str) -> dict:
+    """A recorded list, refused when its checksum differs from the manifest's."""
+    actual = files.sha256(box, path)
+    if actual != expected_sha256:
+        raise BackupError(f"{path}: checksum {actual} differs from the manifest's {expected_sha256}: "
+                          "the uploads file list is corrupted")
+    return parse(box.run(cmd.read(path)).stdout)

@@ -1,0 +1,76 @@
+"""The drill's uploads step: unpack the set's uploads archive into a throwaway volume and compare
+every file with the list recorded at backup time (path, size, sha256, mode).
+
+The volume carries the reserved throwaway prefix and the drill's label, so the one removal path
+(throwaway.remove_throwaway) may remove it; the live uploads volume is never mounted.
+"""
+
+import secrets
+from datetime import datetime, timezone
+
+from .. import runner
+from ..backup import uploads_list
+from ..backup.box import BackupBox
+from ..commands import docker as docker_cmd
+from ..commands import files as files_cmd
+from ..errors import RestoreError
+from ..guards import THROWAWAY_VOLUME_PREFIX
+from .throwaway import DRILL_LABEL, remove_throwaway
+
+RESTORED_AT = "/restored-uploads"
+
+
+def not_applicable(run) -> str | None:
+    """Why the chosen set has no uploads to compare (None: it has them, or nothing is chosen yet)."""
+    if run.chosen is None:
+        return None
+    recorded = run.chosen.manifest.get("uploads")
+    if not recorded:
+        return "the set has no uploads archive ([backup] uploads_archive was false when it was taken)"
+    if not recorded.get("list"):
+        return ("the set was taken before uploads file lists were recorded: its archive's checksum was "
+                "checked when it was chosen, its files cannot be compared")
+    return None
+
+
+def throwaway_name(project: str, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{THROWAWAY_VOLUME_PREFIX}{project}-uploads-{stamp}-{secrets.token_hex(3)}"
+
+
+def how_to_inspect(name: str) -> str:
+    return (f"docker exec -it {name} ls -lR {RESTORED_AT}\n"
+            f"clean up: docker rm -f {name}, then remove the volume of the same name "
+            "(docs/RESTORE_RUNBOOK.md section 2)")
+
+
+def restore_and_compare(run) -> dict:
+    """Unpack the uploads archive into a fresh throwaway volume (no network, backups read-only),
+    list it and compare with the recorded list; refuse, naming the files, when they differ.
+    The volume is removed at the end of the run unless --keep."""
+    chosen, directory = run.chosen, run.ctx.config.backup.directory
+    recorded = chosen.manifest["uploads"]
+    in_backups = "/".join(p for p in (chosen.folder, recorded["file"]) if p)
+    list_path = "/".join(p for p in (directory, chosen.folder, recorded["list"]["file"]) if p)
+    expected = uploads_list.read(run.box, list_path, recorded["list"]["sha256"])
+
+    name = throwaway_name(run.ctx.config.stack.project)
+    if not run.keeps_server:
+        run.cleanup.callback(remove_throwaway, name)
+    image = runner.run(docker_cmd.image_references([run.box.name])).stdout.strip()
+    backups_volume = run.box.volume_at(directory)
+    runner.run(docker_cmd.volume_create(name, DRILL_LABEL))
+    runner.run(docker_cmd.run_isolated_idle(name, image, name, RESTORED_AT, backups_volume, DRILL_LABEL))
+    checker = BackupBox(name)
+    checker.run(files_cmd.extract_archive(f"{docker_cmd.BACKUPS_MOUNT}/{in_backups}", RESTORED_AT),
+                timeout=run.ctx.config.timeouts.restore_seconds)
+    restored = uploads_list.walk(checker, "tree", RESTORED_AT)
+    difference = uploads_list.compare(expected["files"], restored["files"])
+    found = run.record["uploads"] = {
+        "volume": name, "archive": recorded["file"], "recorded": uploads_list.summary(expected),
+        "restored": uploads_list.summary(restored), "missing": difference.missing, "extra": difference.extra,
+        "differing": difference.differing, "kept": how_to_inspect(name) if run.keeps_server else None}
+    if not difference.same:
+        raise RestoreError(f"the uploads restored from {recorded['file']} differ from the list recorded at "
+                           f"backup time: {difference.describe()}")
+    return found
