@@ -21,7 +21,7 @@ from procedures.redact import redact
 from procedures.stack import tools
 
 from .options import ops_config, ops_context
-from .state import CONFIG_FREE_CHECKS, TITLE, ops_check_names
+from .state import CONFIG_FREE_CHECKS, TITLE, WARNINGS, ops_check_names
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -58,6 +58,22 @@ def pytest_html_report_title(report):
     report.title = report.config.stash[TITLE]
 
 
+def config_warnings(cfg) -> list[str]:
+    """What an operator must see at the top of every report of this stack, whatever the check."""
+    warnings = []
+    if cfg.offsite.enabled and cfg.offsite.plaintext:
+        warnings.append(f"Offsite copies are NOT encrypted: [offsite] plaintext = true uploads the database and "
+                        f"uploads to {cfg.offsite.remote} readable by anyone with access to it. Use an rclone crypt "
+                        "remote (docs/BACKUPS.md section 5) and remove plaintext.")
+    return warnings
+
+
+def pytest_html_results_summary(prefix, summary, postfix, session):
+    for warning in session.config.stash.get(WARNINGS, []):
+        prefix.append(f'<p class="ops-warning" style="color:#a00;font-weight:bold;border:2px solid #a00;'
+                      f'padding:6px">WARNING: {html.escape(redact(warning))}</p>')
+
+
 def pytest_html_results_table_header(cells):
     cells.insert(1, "<th>Step</th>")
 
@@ -84,6 +100,9 @@ def pytest_sessionstart(session):
         meta["Compose files"] = ", ".join(str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
                                           for p in cfg.stack.compose_files)
         meta["Database volume"] = cfg.volumes.database
+        session.config.stash[WARNINGS] = config_warnings(cfg)
+        for warning in session.config.stash[WARNINGS]:
+            print(f"\nWARNING: {redact(warning)}")
         meta["Database server"] = tools.database_version(ops_context(session.config))
     except OpsError as e:  # the checks report config errors; the table just says so
         meta["Target stack"] = f"config error: {e}"

@@ -10,6 +10,7 @@ BLOCKED_BY = pytest.StashKey[dict]()  # module path -> "step N (name)" of its fi
 RECORD = pytest.StashKey[dict]()  # the JSON record's fields and steps
 STARTED = pytest.StashKey[datetime]()
 TITLE = pytest.StashKey[str]()
+WARNINGS = pytest.StashKey[list]()  # what the config says every report must warn about
 STEP_NUMBER = pytest.StashKey[int]()  # on items: the step's number within its module
 # Checks that read a stack before any ops config exists for it (they take --compose-file instead).
 CONFIG_FREE_CHECKS = {"discover"}

@@ -15,6 +15,13 @@ def with_offsite(ctx: OpsContext, **changes) -> OpsContext:
     return OpsContext(config, ctx.tag)
 
 
+def with_config(ctx: OpsContext, **sections: dict) -> OpsContext:
+    """ctx with some settings of some sections changed, e.g. backup={"min_free_bytes": 1}."""
+    config = dataclasses.replace(ctx.config, **{name: dataclasses.replace(getattr(ctx.config, name), **changes)
+                                                for name, changes in sections.items()})
+    return OpsContext(config, ctx.tag)
+
+
 def local_files(ctx: OpsContext) -> dict[str, int]:
     with backup_box(ctx) as box:
         return {f.name: f.size for f in backup_files.list_files(box, ctx.config.backup.directory)}

@@ -102,6 +102,15 @@ def destroy(stack: DisposableStack) -> None:
     destroy_project(stack.project, stack.ctx.config.volumes.database)
 
 
+def list_project_volumes(stack: DisposableStack) -> list[str]:
+    """The stack's volumes: compose's, the suite's (by label) and the database's."""
+    client = docker.from_env()
+    names = {v.name for v in client.volumes.list(filters={"label": f"com.docker.compose.project={stack.project}"})}
+    names |= {v.name for v in client.volumes.list(filters={"label": f"io.opsuite.project={stack.project}"})}
+    names |= {v.name for v in client.volumes.list() if v.name == stack.ctx.config.volumes.database}
+    return sorted(names)
+
+
 def destroy_project(project: str, *volumes: str) -> None:
     """Remove a test project's containers, networks and volumes by label, and the named volumes."""
     assert project.startswith(TEST_PREFIX), "refusing to destroy a non-test project"

@@ -3,6 +3,9 @@ import socket
 import pytest
 
 from testkit import disposable
+from testkit.fault_matrix import Recorder
+
+_faults = Recorder()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -10,6 +13,13 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+    fault = item.get_closest_marker("fault")
+    if fault is not None:
+        _faults.add(fault.args[0], item.nodeid, report.outcome)
+
+
+def pytest_sessionfinish(session):
+    _faults.write()
 
 
 def _teardown(request, stack, nodes):

@@ -13,11 +13,10 @@ from procedures.release import install
 from procedures.backup.box import backup_box
 from procedures.commands import docker as docker_cmd
 from procedures.commands import files as files_cmd
-from procedures.errors import BackupError
-from procedures.errors import OffsiteError
+from procedures.errors import BackupError, CommandFailed, OffsiteError, UnsafeOperation
 
-from testkit.backup_helpers import in_box, local_files, remote_files
-from testkit import faults
+from testkit.backup_helpers import in_box, local_files, remote_files, with_config
+from testkit import faults, witness
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -28,6 +27,7 @@ def stack(backup_stack):
     return backup_stack
 
 
+@pytest.mark.fault("database down during a backup")
 def test_database_down_fails_before_any_file_is_created(stack):
     ctx = stack.ctx
     before = local_files(ctx)
@@ -40,6 +40,7 @@ def test_database_down_fails_before_any_file_is_created(stack):
         install.start_database(ctx)
 
 
+@pytest.mark.fault("remote unreachable")
 def test_unreachable_remote_keeps_the_verified_local_dump_and_next_run_uploads_it(stack):
     ctx = stack.ctx
     ctx.compose.stop(["offsite"])
@@ -56,6 +57,7 @@ def test_unreachable_remote_keeps_the_verified_local_dump_and_next_run_uploads_i
     assert stranded in backup_names.group_files(remote_files(ctx))
 
 
+@pytest.mark.fault("rclone config missing")
 def test_missing_rclone_config_names_the_fix(stack):
     ctx = stack.ctx
     saved = in_box(ctx, files_cmd.read("/config/rclone/rclone.conf")).stdout
@@ -87,6 +89,7 @@ def local_files_quiet(ctx):
     return done.stdout.split()
 
 
+@pytest.mark.fault("dump killed")
 def test_interrupted_dump_leaves_no_final_name_and_prunes_nothing(stack):
     ctx = stack.ctx
     before = local_files(ctx)
@@ -114,6 +117,7 @@ def test_interrupted_dump_leaves_no_final_name_and_prunes_nothing(stack):
     assert recovered.set_name in backup_names.group_files(local_files(ctx))
 
 
+@pytest.mark.fault("corrupted dump")
 def test_corrupted_dump_is_caught_by_verification(stack):
     ctx = stack.ctx
     result = backup.backup(ctx)
@@ -125,3 +129,41 @@ def test_corrupted_dump_is_caught_by_verification(stack):
     with backup_box(ctx) as box:
         with pytest.raises(BackupError, match="not a readable pg_dump archive|checksum"):
             verify.verify_set(ctx.engine, box, ctx.config.backup.directory, result.set_name)
+
+
+@pytest.mark.fault("disk nearly full")
+def test_a_nearly_full_disk_refuses_the_backup_before_writing(stack):
+    before = witness.take(stack)
+    full = with_config(stack.ctx, backup={"min_free_bytes": 10**15})  # more than any disk has free
+    with pytest.raises(BackupError, match="bytes free in the backups volume, need .*free space or lower local_keep_days"):
+        backup.backup(full)
+    witness.assert_intact(stack, before)
+
+
+@pytest.mark.fault("remote listing fails (the remote goes away after the upload)")
+def test_remote_gone_before_retention_prunes_nothing_and_keeps_the_verified_set(stack):
+    ctx = stack.ctx
+    before = witness.take(stack)
+    with backup.open_run(ctx) as run:
+        for step in backup.BACKUP.steps:
+            if step.name == "prune_remote":
+                ctx.compose.stop(["offsite"])
+                try:
+                    with pytest.raises((OffsiteError, CommandFailed)):
+                        step.action(run)
+                finally:
+                    ctx.compose.up(["offsite"])
+            else:
+                step.action(run)
+    witness.assert_intact(stack, before)
+    assert run.set_name in backup_names.group_files(local_files(ctx))
+
+
+@pytest.mark.fault("every spelling that once bypassed the volume guard")
+def test_no_spelling_of_volume_removal_reaches_the_engine(stack):
+    before = witness.take(stack)
+    ctx = stack.ctx
+    for argv in faults.volume_removal_spellings(stack.project, ctx.config.volumes.database):
+        with pytest.raises(UnsafeOperation, match="never removes volumes"):
+            runner.run(argv)
+    witness.assert_intact(stack, before)

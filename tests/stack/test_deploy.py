@@ -13,6 +13,7 @@ from procedures.backup import names as backup_names
 from procedures.stack import serving as release
 from procedures.stack import volumes
 
+from testkit import witness
 from testkit.ops_run import ROOT, check_argv, run_check
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -49,6 +50,7 @@ def assert_backup_preceded_migration(entry):
     assert taken.isoformat() <= entry["migrate_started_at"], entry
 
 
+@pytest.mark.fault("migration fails; new release never ready (deploy, then rollback)")
 def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed, tmp_path):
     stack = deployed
     done, report = run_check(stack, tmp_path, "deploy", "--tag=1.1.0")
@@ -84,6 +86,7 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
     assert_data_intact(stack)
 
 
+@pytest.mark.fault("an app one-off task fails mid-deploy")
 def test_a_failing_one_off_task_stops_the_deploy_before_the_switch(deployed, tmp_path):
     stack = deployed
     failing = tmp_path / "uploads-perms-fails.yml"
@@ -106,7 +109,11 @@ def test_a_failing_one_off_task_stops_the_deploy_before_the_switch(deployed, tmp
     assert done.returncode == 0, done.stdout[-3000:]
 
 
-@pytest.mark.parametrize("tag_args", [[], ["--tag=latest"], ["--tag=9.9.9"]], ids=["missing", "latest", "nonexistent"])
+@pytest.mark.parametrize("tag_args", [
+    pytest.param([], marks=pytest.mark.fault("TAG missing"), id="missing"),
+    pytest.param(["--tag=latest"], marks=pytest.mark.fault("TAG latest"), id="latest"),
+    pytest.param(["--tag=9.9.9"], marks=pytest.mark.fault("TAG with no image (bad TAG)"), id="nonexistent"),
+])
 def test_invalid_tag_is_refused_before_anything_changes(deployed, tmp_path, tag_args):
     before = (serving(deployed), deployed.ctx.engine.schema_revision(deployed.ctx.database), release.running_tag(deployed.ctx))
     done, _ = run_check(deployed, tmp_path, "deploy", *tag_args)
@@ -115,6 +122,22 @@ def test_invalid_tag_is_refused_before_anything_changes(deployed, tmp_path, tag_
     assert (serving(deployed), deployed.ctx.engine.schema_revision(deployed.ctx.database), release.running_tag(deployed.ctx)) == before
 
 
+@pytest.mark.fault("backup fails mid-deploy")
+def test_a_failing_backup_stops_the_deploy_before_any_migration(deployed, tmp_path):
+    stack = deployed
+    before = witness.take(stack)
+    revision = stack.ctx.engine.schema_revision(stack.ctx.database)
+    full = tmp_path / "backup-disk-full.toml"
+    full.write_text(stack.config_path.read_text().replace("[backup]\n", "[backup]\nmin_free_bytes = 1000000000000000\n", 1))
+    done, _ = run_check(type(stack)(stack.ctx, full, stack.password), tmp_path, "deploy", "--tag=1.1.0")
+    assert done.returncode != 0 and "free space or lower local_keep_days" in done.stdout, done.stdout[-3000:]
+    assert stack.ctx.engine.schema_revision(stack.ctx.database) == revision, "nothing migrated"
+    assert last_entry(stack)["outcome"].startswith("failed before the app changed")
+    witness.assert_intact(stack, before)
+    assert_data_intact(stack)
+
+
+@pytest.mark.fault("concurrent deploy and backup")
 def test_second_deploy_is_refused_while_the_lock_is_held(deployed, tmp_path):
     cfg = deployed.ctx.config
     with lock.hold(cfg.stack.lock_dir, cfg.stack.project, "backup"):
@@ -122,7 +145,11 @@ def test_second_deploy_is_refused_while_the_lock_is_held(deployed, tmp_path):
     assert done.returncode != 0 and "is locked by backup by" in done.stdout
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("signum", [
+    pytest.param(signal.SIGTERM, marks=pytest.mark.fault("SIGTERM mid-deploy"), id="SIGTERM"),
+    pytest.param(signal.SIGINT, marks=pytest.mark.fault("SIGINT mid-deploy"), id="SIGINT"),
+    pytest.param(signal.SIGHUP, marks=pytest.mark.fault("SIGHUP mid-deploy (an SSH session drops)"), id="SIGHUP"),
+])
 def test_interrupted_deploy_leaves_previous_release_and_no_lock(deployed, tmp_path, signum):
     cfg = deployed.ctx.config
     before = serving(deployed)

@@ -1,7 +1,14 @@
-"""Disaster restore end to end on a disposable stack: refused without CONFIRM=YES, then a restore into a
-new volume, the switch to it, and the switch back; the old volume is never written or removed."""
+"""Disaster restore end to end on a disposable stack: refused without CONFIRM=YES (also with the
+confirmation step deselected), then a restore into a new volume, the switch to it, and the switch back;
+the old volume is never written or removed. A switch refuses a volume in use, not this stack's, or
+without a cluster; SIGTERM or SIGHUP mid-restore leaves the stack serving on the old volume."""
 
 import json
+import os
+import signal
+import subprocess
+import threading
+import time
 import tomllib
 
 import docker
@@ -13,7 +20,8 @@ from procedures.release import install
 from procedures.stack import volumes
 from procedures.errors import UnsafeOperation
 
-from testkit.ops_run import run_check
+from procedures.restore import volume_switch
+from testkit.ops_run import ROOT, check_argv, run_check
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -43,6 +51,47 @@ def configured_volume(stack) -> str:
     return tomllib.loads(stack.config_path.read_text())["volumes"]["database"]
 
 
+def env_volume(stack) -> str:
+    lines = stack.ctx.config.stack.env_file.read_text().splitlines()
+    return next(line.split("=", 1)[1] for line in lines if line.startswith("PGDATA_VOLUME="))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def env_file_names_the_volume(backup_stack):
+    """As on a host where manual compose commands read PGDATA_VOLUME from the env file: a switch rewrites it too."""
+    env_file = backup_stack.ctx.config.stack.env_file
+    env_file.write_text(env_file.read_text() + f"PGDATA_VOLUME={backup_stack.ctx.config.volumes.database}\n")
+
+
+def restore_containers(stack) -> str:
+    found = docker.from_env().containers.list(all=True, filters={"label": [
+        "io.opsuite.role=disaster-restore", f"io.opsuite.project={stack.project}"]})
+    return " ".join(c.name for c in found)
+
+
+def db_image(stack) -> str:
+    return stack.ctx.compose.rendered()["services"][stack.ctx.config.services.database]["image"]
+
+
+def spare_volume(stack, suffix: str, labels: dict, cluster: bool) -> str:
+    """A volume of this test project (removed with it), with a PG_VERSION file when cluster."""
+    name = f"{stack.ctx.config.volumes.database}_{suffix}"
+    docker.from_env().volumes.create(name, labels={volumes.PROJECT_LABEL: stack.project, **labels})
+    if cluster:
+        docker.from_env().containers.run(db_image(stack), ["-c", "echo 15 > /v/PG_VERSION"], entrypoint="sh",
+                                         volumes={name: {"bind": "/v", "mode": "rw"}}, network_mode="none",
+                                         remove=True)
+    return name
+
+
+def serving_untouched(stack, before) -> None:
+    __tracebackhide__ = True
+    assert (containers(stack), volume_names(stack), stack.config_path.read_text()) == before
+    assert httpx.get(f"{stack.ctx.config.http.base_url}/readyz").status_code == 200
+    assert "sentinel" in notes(stack)
+
+
+@pytest.mark.fault("disaster restore without CONFIRM")
 def test_disaster_mode_without_confirm_changes_nothing(backup_stack, tmp_path):
     backup.backup(backup_stack.ctx)
     before = (containers(backup_stack), volume_names(backup_stack), backup_stack.config_path.read_text())
@@ -98,3 +147,125 @@ def test_disaster_restore_of_a_missing_backup_stops_before_touching_the_app(back
     assert done.returncode != 0 and "not found in the backups volume" in done.stdout, done.stdout[-3000:]
     assert (containers(backup_stack), volume_names(backup_stack)) == before
     assert httpx.get(f"{backup_stack.ctx.config.http.base_url}/readyz").status_code == 200
+
+
+@pytest.mark.fault("disaster restore with its confirmation step deselected")
+def test_deselecting_the_confirmation_step_still_changes_nothing(backup_stack, tmp_path):
+    ctx = backup_stack.ctx
+    add_note(backup_stack, "sentinel")
+    taken = backup.backup(ctx)
+    spare = spare_volume(backup_stack, "spare", {volumes.MANAGED_LABEL: "database"}, cluster=True)
+    before = (containers(backup_stack), volume_names(backup_stack), backup_stack.config_path.read_text())
+
+    done, _ = run_check(backup_stack, tmp_path, "restore_drill", "--mode=disaster", f"--backup={taken.set_name}",
+                        "--deselect", "ops_checks/restore_drill.py::test_confirmed_with_confirm_yes")
+    assert done.returncode != 0 and "set CONFIRM=YES" in done.stdout, done.stdout[-3000:]
+    serving_untouched(backup_stack, before)
+    assert volumes.mounted_database_volume(ctx) == ctx.config.volumes.database
+
+    done, _ = run_check(backup_stack, tmp_path, "switch_database_volume", f"--volume={spare}",
+                        "--deselect", "ops_checks/switch_database_volume.py::test_confirmed_with_confirm_yes")
+    assert done.returncode != 0 and "set CONFIRM=YES" in done.stdout, done.stdout[-3000:]
+    serving_untouched(backup_stack, before)
+    assert volumes.mounted_database_volume(ctx) == ctx.config.volumes.database
+
+
+@pytest.mark.fault("switch to a volume in use, another stack's, or without a cluster")
+def test_switch_refuses_a_volume_in_use_not_this_stacks_or_without_a_cluster(backup_stack, tmp_path):
+    ctx = backup_stack.ctx.with_tag("1.0.0")
+    client = docker.from_env()
+    in_use = spare_volume(backup_stack, "in_use", {volumes.MANAGED_LABEL: "database"}, cluster=True)
+    foreign = spare_volume(backup_stack, "foreign", {}, cluster=True)
+    empty = spare_volume(backup_stack, "empty", {volumes.MANAGED_LABEL: "database"}, cluster=False)
+    labels = {"com.docker.compose.project": backup_stack.project}  # removed with the test project
+    holder = client.containers.create(db_image(backup_stack), ["sleep", "600"], entrypoint="", labels=labels,
+                                      volumes={in_use: {"bind": "/var/lib/postgresql/data", "mode": "rw"}},
+                                      network_mode="none")
+    try:
+        with pytest.raises(UnsafeOperation, match=f"mounted by container.*{holder.name}"):
+            volume_switch.check_target(ctx, in_use)  # stopped, as a restore server not yet removed
+        holder.start()
+        with pytest.raises(UnsafeOperation, match="mounted by container"):
+            volume_switch.check_target(ctx, in_use)  # running, as another stack's live database
+        before = (containers(backup_stack), volume_names(backup_stack), backup_stack.config_path.read_text())
+        done, _ = run_check(backup_stack, tmp_path, "switch_database_volume", f"--volume={in_use}",
+                            env={"CONFIRM": "YES"})
+        assert done.returncode != 0 and "mounted by container" in done.stdout, done.stdout[-3000:]
+        assert (containers(backup_stack), volume_names(backup_stack), backup_stack.config_path.read_text()) == before
+    finally:
+        holder.remove(force=True)
+    with pytest.raises(UnsafeOperation, match="not a database volume of this stack"):
+        volume_switch.check_target(ctx, foreign)
+    with pytest.raises(UnsafeOperation, match="holds no database cluster"):
+        volume_switch.check_target(ctx, empty)
+    volume_switch.check_target(ctx, in_use)  # once nothing mounts it, it is a valid target
+
+
+def _interrupted_disaster_restore(stack, tmp_path, signum: int, when) -> str:
+    """Run the disaster restore (CONFIRM=YES) and send signum once when(printed so far) is true
+    (-v prints a step's result when the next step starts); returns everything it printed."""
+    taken = backup.backup(stack.ctx)
+    argv = check_argv(stack, "restore_drill", "--mode=disaster", f"--backup={taken.set_name}", "-v",
+                      report=tmp_path / f"interrupted-{signum}.html")
+    env = {**os.environ, "CONFIRM": "YES", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))  # as in an SSH session
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(proc.stdout), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 600
+    try:
+        while not when("".join(seen)):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the run ended before the signal:\n" + "".join(seen)[-3000:])
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        proc.wait(timeout=300)
+    finally:
+        proc.kill()
+    reader.join(timeout=10)
+    output = "".join(seen)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in output, output[-3000:]
+    return output
+
+
+@pytest.mark.parametrize("signum, after_line", [
+    # while the new volume and its server are made
+    pytest.param(signal.SIGTERM, "test_writers_stopped PASSED", id="SIGTERM-writers-stopped",
+                 marks=pytest.mark.fault("SIGTERM mid-disaster-restore")),
+    pytest.param(signal.SIGINT, "test_writers_stopped PASSED", id="SIGINT-writers-stopped",
+                 marks=pytest.mark.fault("SIGINT (Ctrl-C) mid-disaster-restore")),
+    # while pg_restore runs
+    pytest.param(signal.SIGHUP, "test_new_volume_created_and_server_started PASSED", id="SIGHUP-restore-running",
+                 marks=pytest.mark.fault("SIGHUP mid-disaster-restore")),
+])
+def test_an_interrupted_disaster_restore_leaves_the_stack_serving_the_old_volume(backup_stack, tmp_path,
+                                                                                signum, after_line):
+    ctx = backup_stack.ctx
+    old = volumes.mounted_database_volume(ctx)
+    assert configured_volume(backup_stack) == old == env_volume(backup_stack)
+    output = _interrupted_disaster_restore(backup_stack, tmp_path, signum, lambda printed: after_line in printed)
+    if signum != signal.SIGINT:  # Ctrl-C is Python's own KeyboardInterrupt; the others name their signal
+        assert f"signal {int(signum)}" in output, output[-3000:]
+    assert volumes.mounted_database_volume(ctx) == old
+    assert configured_volume(backup_stack) == old and env_volume(backup_stack) == old, output[-3000:]
+    assert {"api", "email-worker", "db"} <= set(containers(backup_stack)), output[-3000:]
+    assert httpx.get(f"{ctx.config.http.base_url}/readyz").status_code == 200
+    assert restore_containers(backup_stack) == "", "the restore server is removed"
+
+
+@pytest.mark.fault("SIGTERM mid-disaster-restore, after the config edit")
+def test_a_disaster_restore_interrupted_after_the_config_edit_puts_config_env_and_database_back(backup_stack,
+                                                                                                 tmp_path):
+    ctx = backup_stack.ctx
+    old = volumes.mounted_database_volume(ctx)
+    assert configured_volume(backup_stack) == old == env_volume(backup_stack)
+    add_note(backup_stack, "before the interrupted switch")
+    kept_before = set(backup_stack.config_path.parent.glob("*.before-volume-switch"))
+    output = _interrupted_disaster_restore(  # the db is up on the new volume, the app not yet started
+        backup_stack, tmp_path, signal.SIGTERM, lambda printed: configured_volume(backup_stack) != old)
+    assert volumes.mounted_database_volume(ctx) == old, output[-3000:]
+    assert configured_volume(backup_stack) == old and env_volume(backup_stack) == old
+    assert set(backup_stack.config_path.parent.glob("*.before-volume-switch")) == kept_before, "copies put back"
+    assert httpx.get(f"{ctx.config.http.base_url}/readyz").status_code == 200
+    assert "before the interrupted switch" in notes(backup_stack) and restore_containers(backup_stack) == ""

@@ -48,6 +48,7 @@ def raw_encrypted_files(ctx) -> set[str]:
     return set(in_box(ctx, ["rclone", "lsf", "--recursive", "--files-only", "gdrive:encrypted"]).stdout.split())
 
 
+@pytest.mark.fault("wrong crypt password")
 def test_from_remote_through_crypt_and_a_wrong_crypt_password(backup_stack, tmp_path):
     crypt_stack, crypt_ctx = backup_stack, backup_stack.ctx  # offsite copies go through crypt by default
     assert crypt_ctx.config.offsite.remote.startswith("gdrive-crypt:")

@@ -56,9 +56,12 @@ def test_sources_were_found():
 # only for the reserved prefix (tests/unit/test_guards.py proves the refusal of every other name).
 EXEMPT = re.compile(r"def remove_throwaway_volume\(.*?(?=\n\n\ndef |\Z)", re.S)
 # Read by the piece scan as (file, function). The second is text, never run: the clean-up line a
-# kept drill server shows the operator, for its own throwaway (reserved-prefix) volume.
+# kept drill server shows the operator, for its own throwaway (reserved-prefix) volume. The third
+# is the fault matrix's list of spellings the guard must refuse (tests/stack/test_backup_faults.py
+# runs each through the runner and asserts the refusal and that no volume went).
 ALLOWED = {("procedures/commands/docker.py", "remove_throwaway_volume"),
-           ("procedures/engines/postgres/server.py", "how_to_connect")}
+           ("procedures/engines/postgres/server.py", "how_to_connect"),
+           ("testkit/faults.py", "volume_removal_spellings")}
 
 
 def test_the_only_volume_removal_is_the_guarded_throwaway_one():
