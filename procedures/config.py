@@ -323,7 +323,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         stack = replace(stack, overlay=overlay)
         files += (overlay,)
     stack = replace(stack, compose_files=files)
-    config = _check(
+    return _check(
         OpsConfig(
             stack=stack,
             services=_section(ServiceNames, raw.get("services", {}), "services"),
@@ -338,6 +338,4 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             source=path,
         )
     )
-    from .runner import use_timeouts  # here, not at the top: the runner imports TimeoutsConfig from this module
-    use_timeouts(config.timeouts)
-    return config
+

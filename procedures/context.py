@@ -6,6 +6,7 @@ from .compose import Compose
 from .config import OpsConfig
 from .engines import Engine, engine_for
 from .overlay import write_overlay
+from .runner import use_timeouts
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,9 @@ class OpsContext:
     tag: str | None = None
 
     def __post_init__(self):
-        # A generated overlay ([stack] overlay) must match the config before any compose command.
+        # Every command from here on runs within this stack's [timeouts], and a generated overlay
+        # ([stack] overlay) must match the config before any compose command.
+        use_timeouts(self.config.timeouts)
         write_overlay(self.config, self.engine, self.tag)
 
     @property

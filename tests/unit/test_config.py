@@ -138,7 +138,7 @@ TIMEOUTS_BASE = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n'
 
 @pytest.fixture
 def default_limits():
-    """Loading a config sets the runner's limits; put the defaults back for the next test."""
+    """A context of a config sets the runner's limits; put the defaults back for the next test."""
     from procedures import runner
     from procedures.config import TimeoutsConfig
     yield
@@ -154,8 +154,10 @@ def test_timeouts_have_documented_defaults(tmp_path, default_limits):
 
 def test_timeouts_are_read_and_become_the_runners_limits(tmp_path, default_limits):
     from procedures import runner
+    from procedures.context import OpsContext
     config = load_config(write(tmp_path, TIMEOUTS_BASE + "[timeouts]\ncommand_seconds = 30\npg_lock_wait_seconds = 5\n"))
     assert (config.timeouts.command_seconds, config.timeouts.pg_lock_wait_seconds) == (30, 5)
+    OpsContext(config)
     assert runner.limit_for(["docker", "volume", "inspect", "x"]) == runner.Limit(30, "command_seconds")
 
 
