@@ -105,13 +105,14 @@ def _label(row: dict, key: str) -> str | None:
 
 
 def running_state(run: DiscoverRun) -> dict:
-    """When the stack runs: its containers and the volumes compose made for it (read-only)."""
+    """When the stack runs: its containers and the volumes compose or the suite made for it (read-only)."""
     containers = _json_lines(runner.run(docker_cmd.project_containers(run.project)).stdout)
-    volumes = _json_lines(runner.run(docker_cmd.project_volumes(run.project)).stdout)
+    volumes = [*_json_lines(runner.run(docker_cmd.project_volumes(run.project)).stdout),
+               *_json_lines(runner.run(docker_cmd.suite_volumes(run.project)).stdout)]
     run.running = {"containers": [{"service": _label(c, "com.docker.compose.service"), "name": c.get("Names"),
                                    "state": c.get("State"), "status": c.get("Status"), "image": c.get("Image")}
                                   for c in containers],
-                   "volumes": sorted(v.get("Name") for v in volumes)}
+                   "volumes": sorted({v.get("Name") for v in volumes})}
     return run.running
 
 

@@ -75,6 +75,11 @@ def project_volumes(project: str) -> list[str]:
             "--format", "{{json .}}"]
 
 
+def suite_volumes(project: str) -> list[str]:
+    """The volumes the suite created for a project (external ones: backups, uploads, ...), one JSON object per line."""
+    return ["docker", "volume", "ls", "--filter", f"label=io.opsuite.project={project}", "--format", "{{json .}}"]
+
+
 def project_networks(project: str) -> list[str]:
     return ["docker", "network", "ls", "--filter", f"label=com.docker.compose.project={project}",
             "--format", "{{json .}}"]

@@ -63,3 +63,11 @@ def test_run_once_detached_named_without_dependencies():
     argv = cmd.run_once(STACK, "backup", ["sleep", "infinity"], detach=True, name="zen-backup-1", no_deps=True)
     assert argv == PREFIX + ["run", "--rm", "--no-TTY", "--no-deps", "--detach", "--name", "zen-backup-1",
                              "backup", "sleep", "infinity"]
+
+
+def test_volumes_of_a_project_are_listed_by_composes_label_and_by_the_suites():
+    from procedures.commands import docker as docker_cmd
+    assert docker_cmd.project_volumes("zen")[:5] == ["docker", "volume", "ls", "--filter",
+                                                     "label=com.docker.compose.project=zen"]
+    assert docker_cmd.suite_volumes("zen") == ["docker", "volume", "ls", "--filter", "label=io.opsuite.project=zen",
+                                               "--format", "{{json .}}"]
