@@ -30,11 +30,13 @@ def test_scripted_deploy_renders_once_per_tag_then_rollback_and_drill(backup_sta
     assert run.entry["outcome"] == "deployed" and serving.running_tag(ctx) == "1.1.0"
     commands = commands_run(caplog)
     renders = [c for c in commands if c.endswith("config --format json")]
-    assert len(renders) == 2, "one render for the serving TAG (backup) and one for the new TAG"
+    every_profile = [c for c in renders if "--profile * config" in c]
+    assert len(renders) - len(every_profile) == 2, "one render for the serving TAG (backup) and one for the new TAG"
+    assert len(every_profile) == 1, "the data volumes are read once, from the model with every profile"
     listings = [c for c in commands if f"find {ctx.config.backup.directory} -maxdepth 1" in c]
     assert len(listings) == 2, "the backups directory is listed at preflight and once more as proof after pruning"
     hashed = [c for c in commands if "sha256sum" in c and run.backup.dump_path.rsplit(".", 1)[0] in c]
-    assert len(hashed) == 2, "the dump and the uploads archive are each hashed once, as they are written"
+    assert len(hashed) == 3, "the dump, the uploads archive and its file list are each hashed once, as written"
 
     back = rollback.rollback(ctx)
     assert back.entry["outcome"] == "deployed" and serving.running_tag(ctx) == "1.0.0"
