@@ -51,5 +51,6 @@ def write_doc(results: Path = RESULTS, doc: Path = DOC) -> None:
 
 
 if __name__ == "__main__":
-    write_doc(Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS)
-    print(f"wrote the fault matrix of {RESULTS} into {DOC}")
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS
+    write_doc(source)
+    print(f"wrote the fault matrix of {source} into {DOC}")
