@@ -10,11 +10,12 @@ from pathlib import Path
 
 from procedures.config import load_config
 from procedures.context import OpsContext
+from procedures.overlay import RCLONE_CONFIG_DIR
 from procedures.redact import register_secret
 from procedures.stack.serving import with_serving_tag
 from procedures.stack.volumes import ensure_data_volumes
 
-CONF_PATH = "/config/rclone/rclone.conf"
+CONF_PATH = f"{RCLONE_CONFIG_DIR}/rclone.conf"  # where the backup service's RCLONE_CONFIG points
 
 
 def _obscure(ctx: OpsContext, secret: str) -> str:

@@ -18,7 +18,7 @@ from typing import IO, Iterator
 
 from .config import TimeoutsConfig
 from .errors import CommandFailed
-from .guards import refuse_volume_removal
+from .guards import compose_command, exec_command, refuse_volume_removal
 from .redact import redact, redact_argv
 
 log = logging.getLogger("ops.runner")
@@ -27,9 +27,6 @@ _STDERR_TAIL_LINES = 25
 _SESSION_EXIT_GRACE_SECONDS = 60.0
 # Between SIGTERM and SIGKILL when a command is stopped: docker's CLIs pass SIGTERM on and clean up.
 _STOP_GRACE_SECONDS = 5.0
-_EXEC_OPTIONS_WITH_VALUE = {"-e", "--env", "--env-file", "-u", "--user", "-w", "--workdir", "--detach-keys"}
-_COMPOSE_OPTIONS_WITH_VALUE = {"-p", "--project-name", "-f", "--file", "--env-file", "--profile",
-                               "--project-directory", "--ansi", "--progress", "--parallel"}
 _timeouts = TimeoutsConfig()
 
 
@@ -59,25 +56,17 @@ def use_timeouts(timeouts: TimeoutsConfig) -> None:
     _timeouts = timeouts
 
 
-def _after_options(words: list[str], with_value: set[str]) -> list[str]:
-    """words from the first one that is not an option (or an option's value)."""
-    i = 0
-    while i < len(words) and words[i].startswith("-"):
-        i += 2 if words[i] in with_value else 1
-    return words[i:]
-
-
 def _program(argv: list[str]) -> str:
     """The program argv runs: argv[0], or the one `docker exec` starts in the container."""
-    if argv[:2] != ["docker", "exec"]:
-        return os.path.basename(argv[0]) if argv else ""
-    container_and_command = _after_options(argv[2:], _EXEC_OPTIONS_WITH_VALUE)
-    return os.path.basename(container_and_command[1]) if len(container_and_command) > 1 else ""
+    inside = exec_command(argv)
+    command = argv if inside is None else inside
+    return os.path.basename(command[0]) if command else ""
 
 
 def _setting_for(argv: list[str]) -> str:
-    if argv[:2] == ["docker", "compose"]:
-        sub, *args = _after_options(argv[2:], _COMPOSE_OPTIONS_WITH_VALUE) or [""]
+    compose = compose_command(argv)
+    if compose is not None:
+        sub, args = compose
         if sub == "up":
             return "compose_up_seconds"
         if sub == "run" and not {"-d", "--detach"} & set(args):
