@@ -93,7 +93,10 @@ class BackupConfig:
     weekly: int = 1
     fortnightly: int = 1
     monthly: int = 1
-    uploads_archive: bool = True
+    uploads_archive: bool = True  # back up the uploads at all (the name predates the store)
+    # Each distinct uploads file once in <directory>/uploads-store and offsite (docs/BACKUPS.md section
+    # 10); false writes a full <set>.uploads.tar.gz into every set instead, as before.
+    uploads_store: bool = True
     uploads_path: str = "/uploads"
     # The suite's backup image (pg_dump of the server's major version, rclone) in a generated overlay;
     # scripts/build-images.sh builds it from backup-image/.

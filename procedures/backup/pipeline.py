@@ -1,4 +1,5 @@
-"""The backup runbook: preflight, dump and verify, uploads archive, manifest, offsite copy, retention.
+"""The backup runbook: preflight, dump and verify, uploads (store or archive), manifest, offsite copy,
+retention (then garbage collection of the uploads store).
 
 `BACKUP` lists the steps once: `backup(ctx)` runs them all under the operations lock, and
 ops_checks/backup.py runs and asserts them one by one. Nothing is pruned unless every earlier
@@ -17,7 +18,7 @@ from ..context import OpsContext
 from ..errors import BackupError, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
-from . import clock, files, manifest, names, offsite, prune, retention, sets, uploads_list, verify
+from . import clock, files, manifest, names, offsite, prune, retention, sets, uploads_list, uploads_store, verify
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
 
@@ -44,6 +45,7 @@ class BackupRun:
     preflight: Preflight | None = None
     dump: DumpResult | None = None
     uploads: dict | None = None
+    uploads_objects: set[str] = field(default_factory=set)  # store objects this run's list references
     manifest: dict | None = None
     remote: offsite.RemoteStatus | None = None
     uploaded: list[str] = field(default_factory=list)
@@ -54,6 +56,8 @@ class BackupRun:
     remote_files: list[str] = field(default_factory=list)
     local_prune: prune.PruneResult | None = None
     remote_prune: prune.PruneResult | None = None
+    local_collect: uploads_store.Collected | None = None
+    remote_collect: uploads_store.Collected | None = None
     accept_clock: bool = False  # the operator says the clock is right after a long pause in backups
     clock_check: clock.ClockCheck | None = None
 
@@ -70,8 +74,17 @@ class BackupRun:
     @property
     def current_files(self) -> list[str]:
         """The files of the set this run wrote."""
-        return [files.file_name(self.set_name, kind) for kind in ("dump", "uploads", "uploads_list", "manifest")
-                if kind not in ("uploads", "uploads_list") or self.uploads]
+        kinds = ["dump", *(["uploads"] if self.uploads and "file" in self.uploads else []),
+                 *(["uploads_list"] if self.uploads else []), "manifest"]
+        return [files.file_name(self.set_name, kind) for kind in kinds]
+
+    @property
+    def store(self) -> str:
+        return uploads_store.store_dir(self.identity.project)
+
+    @property
+    def store_path(self) -> str:
+        return f"{self.directory}/{self.store}"
 
 
 def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None, accept_clock: bool = False) -> BackupRun:
@@ -125,13 +138,35 @@ def run_dump(run: BackupRun) -> DumpResult:
     return run.dump
 
 
-def run_uploads_archive(run: BackupRun) -> dict | None:
-    """Archive the uploads volume beside the dump, and list what the archive holds (path, size,
-    sha256, mode) for the restore drill; both under partial names until complete, if enabled."""
+def run_uploads(run: BackupRun) -> dict | None:
+    """Back up the uploads volume, if enabled: into the store (default) or as a tar.gz in the set."""
     cfg = run.ctx.config.backup
     if not cfg.uploads_archive:
         run.uploads = None
         return None
+    return run_uploads_store(run) if cfg.uploads_store else run_uploads_archive(run)
+
+
+def run_uploads_store(run: BackupRun) -> dict:
+    """Copy every uploads file the store lacks into it (hashed while copied, renamed when whole) and
+    write the set's list (path, size, sha256, mode): the list is all the set holds of the uploads."""
+    started = time.monotonic()
+    found = uploads_store.store(run.box, run.ctx.config.backup.uploads_path, run.store_path,
+                                run.ctx.config.timeouts.dump_seconds)
+    walked = {"files": found["files"], "skipped": found["skipped"]}
+    listed = uploads_list.write(run.box, run.path("uploads_list"), walked)
+    run.wrote(run.path("uploads_list"))
+    run.uploads_objects = uploads_store.referenced(walked)
+    run.timings["uploads"] = time.monotonic() - started
+    run.uploads = {"store": run.store, "objects": len(run.uploads_objects),
+                   "new_objects": len(found["new_objects"]), "new_bytes": found["new_bytes"], "list": listed}
+    return run.uploads
+
+
+def run_uploads_archive(run: BackupRun) -> dict:
+    """Archive the uploads volume beside the dump, and list what the archive holds (path, size,
+    sha256, mode) for the restore drill; both under partial names until complete."""
+    cfg = run.ctx.config.backup
     final = run.path("uploads")
     started = time.monotonic()
     run.box.run(files_cmd.archive(cfg.uploads_path, final + files.PARTIAL))
@@ -191,9 +226,22 @@ def run_remote_status(run: BackupRun) -> offsite.RemoteStatus:
     return run.remote
 
 
+def objects_to_push(run: BackupRun) -> set[str]:
+    """Store objects of this set and of every local set whose list the remote lacks."""
+    missing = [n for n in complete_local_files(run) if n not in set(run.remote_files)]
+    earlier = [n for n in uploads_store.lists_of(missing, {names.parse_set_name(n).name for n in missing})
+               if not n.startswith(run.set_name + ".")]
+    objects = set(run.uploads_objects)
+    for name in earlier:
+        objects |= uploads_store.referenced(uploads_list.parse(run.box.run(files_cmd.read(f"{run.directory}/{name}")).stdout))
+    return objects
+
+
 def run_upload(run: BackupRun) -> list[str]:
-    """Upload every complete local set the remote lacks (this one and any a failed run left behind)."""
+    """Upload every complete local set the remote lacks (this one and any a failed run left behind):
+    first the store objects their lists reference, then the sets' files; both checked by hash."""
     started = time.monotonic()
+    uploads_store.push(run.box, run.store_path, run.remote, run.store, objects_to_push(run))
     run.uploaded = offsite.upload(run.box, run.directory, run.remote, complete_local_files(run),
                                   run.current_files, set(run.remote_files))
     run.remote_files += run.uploaded
@@ -219,11 +267,19 @@ def refuse_untrusted_clock(run: BackupRun) -> None:
         raise UnsafeOperation(f"not pruning: {run.clock_check.reason}")
 
 
+def kept_lists(run: BackupRun, result: prune.PruneResult) -> list[str]:
+    """The file lists, in the listing after pruning, of every set of this project that remains
+    (any environment or database: all may reference the project's store)."""
+    return uploads_store.project_lists(result.listing_after, run.identity.project)
+
+
 def run_prune_local(run: BackupRun) -> prune.PruneResult:
     """Delete what the local policy does not keep; list the directory again as proof."""
     refuse_untrusted_clock(run)
     run.local_prune = prune.prune_local(run.box, run.directory, run.local_files, run.identity,
                                      local_policy(run), run.now)
+    run.local_collect = uploads_store.collect_local(run.box, run.directory, run.store,
+                                                    kept_lists(run, run.local_prune))
     return run.local_prune
 
 
@@ -232,13 +288,15 @@ def run_prune_remote(run: BackupRun) -> prune.PruneResult:
     refuse_untrusted_clock(run)
     run.remote_prune = prune.prune_remote(run.box, run.remote, run.remote_files, run.identity,
                                        remote_policy(run), run.now)
+    run.remote_collect = uploads_store.collect_remote(run.box, run.remote, run.store, kept_lists(run, run.remote_prune),
+                                                      run.directory, set(run.local_prune.listing_after))
     return run.remote_prune
 
 
 BACKUP = Runbook("backup", (
     Step("preflight", run_preflight),
     Step("dump", run_dump),
-    Step("uploads", run_uploads_archive),
+    Step("uploads", run_uploads),
     Step("manifest", run_manifest),
     Step("verify", run_verify),
     Step("remote", run_remote_status, skip_reason=offsite_disabled),

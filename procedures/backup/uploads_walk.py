@@ -1,9 +1,15 @@
-"""List an uploads tree, or the regular files of a tar.gz, as JSON: relative path, size, sha256, mode.
+"""List an uploads tree, or the regular files of a tar.gz, as JSON: relative path, size, sha256, mode;
+store a tree's files in the content-addressed store, or rebuild a tree from a list and the store.
 
-Runs inside the backup container as `python3 - tree DIR` or `python3 - archive FILE`, its source
-on stdin (procedures/backup/uploads_list.py sends it), so it imports the standard library only.
-Both forms print the same shape, so a tree extracted from an archive compares with the archive's list.
-Entries that are not regular files or directories (symlinks, devices) are reported as `skipped`.
+Runs inside the backup container as `python3 - tree DIR`, `python3 - archive FILE`,
+`python3 - store DIR STORE` or `python3 - rebuild LIST STORE DIR`, its source on stdin
+(procedures/backup/uploads_list.py sends it), so it imports the standard library only.
+tree, archive and store print the same shape, so a tree extracted from an archive or rebuilt from
+the store compares with the recorded list. Entries that are not regular files or directories
+(symlinks, devices) are reported as `skipped`.
+
+The store holds each distinct file once, at STORE/<sha256[:2]>/<sha256>, written as `.partial`
+while it is hashed and renamed only when absent: an object's name is its content's hash.
 """
 
 import hashlib
@@ -65,10 +71,72 @@ def walk_archive(path: str) -> dict:
     return {"files": sorted(files, key=lambda f: f["path"]), "skipped": sorted(skipped)}
 
 
+def object_path(store: str, sha256: str) -> str:
+    return os.path.join(store, sha256[:2], sha256)
+
+
+def _copy_hashing(source: str, target: str) -> tuple[str, int]:
+    """Copy source to target, hashing what is copied; the target is flushed to disk."""
+    digest, size = hashlib.sha256(), 0
+    with open(source, "rb") as read_from, open(target, "wb") as write_to:
+        for block in iter(lambda: read_from.read(CHUNK), b""):
+            digest.update(block)
+            write_to.write(block)
+            size += len(block)
+        write_to.flush()
+        os.fsync(write_to.fileno())
+    return digest.hexdigest(), size
+
+
+def store_tree(root: str, store: str) -> dict:
+    """List the tree and put every file the store lacks into it. A file is read once when its object
+    exists; otherwise it is copied while hashed and the list records what was copied (a file the app
+    rewrites meanwhile is listed as stored, never as a mix)."""
+    walked = walk_tree(root)
+    new_objects, new_bytes = [], 0
+    for entry in walked["files"]:
+        if os.path.exists(object_path(store, entry["sha256"])):
+            continue
+        os.makedirs(os.path.join(store, entry["sha256"][:2]), exist_ok=True)
+        partial = object_path(store, entry["sha256"]) + ".partial"
+        copied, size = _copy_hashing(os.path.join(root, entry["path"]), partial)
+        entry.update(sha256=copied, size=size)
+        final = object_path(store, copied)
+        if os.path.exists(final):
+            os.unlink(partial)
+            continue
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        os.rename(partial, final)
+        new_objects.append(copied)
+        new_bytes += size
+    return {**walked, "new_objects": sorted(new_objects), "new_bytes": new_bytes}
+
+
+def rebuild_tree(list_path: str, store: str, target: str) -> dict:
+    """Copy every listed file from the store to target/path with its recorded mode, checking each
+    object's hash as it is copied; absent objects are left out, and a corrupt one is copied as it is,
+    so the comparison with the list names both."""
+    with open(list_path) as stream:
+        recorded = json.load(stream)
+    absent, corrupt = [], []
+    for entry in recorded["files"]:
+        source = object_path(store, entry["sha256"])
+        if not os.path.exists(source):
+            absent.append(entry["path"])
+            continue
+        destination = os.path.join(target, entry["path"])
+        os.makedirs(os.path.dirname(destination), exist_ok=True)
+        copied, _ = _copy_hashing(source, destination)
+        os.chmod(destination, int(entry["mode"], 8))
+        if copied != entry["sha256"]:
+            corrupt.append(entry["path"])
+    return {"absent": absent, "corrupt": corrupt}
+
+
 def main(argv: list[str]) -> int:
-    kind, source = argv
-    walked = walk_tree(source) if kind == "tree" else walk_archive(source)
-    json.dump(walked, sys.stdout)
+    kind, *args = argv
+    found = {"tree": walk_tree, "archive": walk_archive, "store": store_tree, "rebuild": rebuild_tree}[kind](*args)
+    json.dump(found, sys.stdout)
     return 0
 
 

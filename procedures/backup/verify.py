@@ -15,9 +15,10 @@ def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
         raise BackupError(f"{dump_path}: checksum {actual} differs from the manifest's {recorded['dump']['sha256']}: "
                           "the dump is corrupted; do not restore it")
     if recorded.get("uploads"):
-        uploads_path = f"{directory}/{recorded['uploads']['file']}"
-        if files.sha256(box, uploads_path) != recorded["uploads"]["sha256"]:
-            raise BackupError(f"{uploads_path}: checksum differs from the manifest: the archive is corrupted")
+        if "file" in recorded["uploads"]:  # a tar.gz in the set; a set in the store has only its list
+            uploads_path = f"{directory}/{recorded['uploads']['file']}"
+            if files.sha256(box, uploads_path) != recorded["uploads"]["sha256"]:
+                raise BackupError(f"{uploads_path}: checksum differs from the manifest: the archive is corrupted")
         listed = recorded["uploads"].get("list")  # sets written before the list was recorded have none
         if listed and files.sha256(box, f"{directory}/{listed['file']}") != listed["sha256"]:
             raise BackupError(f"{directory}/{listed['file']}: checksum differs from the manifest: the list is corrupted")
@@ -32,7 +33,7 @@ def verify_written(box: BackupBox, directory: str, set_name: str, expected: dict
         raise BackupError(f"the manifest of {set_name} on disk differs from the one written: the disk is failing?")
     uploads = recorded.get("uploads") or {}
     for entry in (recorded["dump"], uploads, uploads.get("list")):
-        if entry:
+        if entry and "file" in entry:
             path = f"{directory}/{entry['file']}"
             if files.size(box, path) != entry["size"]:
                 raise BackupError(f"{path} has changed size since it was checksummed: do not trust this set")

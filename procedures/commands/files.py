@@ -58,3 +58,18 @@ def walk_uploads(kind: str, source: str) -> list[str]:
     if kind not in ("tree", "archive"):
         raise ValueError(f"walk_uploads kind must be 'tree' or 'archive', not {kind!r}")
     return ["python3", "-", kind, source]
+
+
+def store_uploads(source_dir: str, store: str) -> list[str]:
+    """Run the uploads lister (its source on stdin) to list a tree and add the files the store lacks."""
+    return ["python3", "-", "store", source_dir, store]
+
+
+def rebuild_uploads(list_path: str, store: str, target_dir: str) -> list[str]:
+    """Run the uploads lister (its source on stdin) to rebuild a tree from a file list and the store."""
+    return ["python3", "-", "rebuild", list_path, store, target_dir]
+
+
+def store_listing(store: str) -> list[str]:
+    """Every file under the uploads store, relative to it (`ab/ab12...`), one a line."""
+    return ["find", store, "-mindepth", "2", "-maxdepth", "2", "-type", "f", "-printf", "%P\n"]

@@ -39,3 +39,34 @@ def delete_file(remote_file: str) -> list[str]:
 def copy_set_to_local(remote_path: str, set_name: str, local_dir: str) -> list[str]:
     """Copy every file of one backup set (dump, manifest, uploads archive and list) from the remote."""
     return ["rclone", "copy", "--include", f"/{set_name}.*", remote_path, local_dir]
+
+
+def copy_objects(local_store: str, remote_store: str, objects_file: str) -> list[str]:
+    """Copy the store objects named in objects_file (one relative path a line) the remote lacks.
+    An object's name is its content's hash, so one that exists is never sent again."""
+    return ["rclone", "copy", "--ignore-existing", "--files-from-raw", objects_file, local_store, remote_store]
+
+
+def check_objects(local_store: str, remote_store: str, objects_file: str, *, crypt: bool) -> list[str]:
+    """Compare the named store objects with their remote copies: size and hash (cryptcheck on crypt)."""
+    return ["rclone", "cryptcheck" if crypt else "check", "--one-way", "--files-from-raw", objects_file,
+            local_store, remote_store]
+
+
+def list_objects(remote_store: str) -> list[str]:
+    """Every object under the remote store, relative to it, one a line (nothing when it does not exist yet)."""
+    return ["rclone", "lsf", "--recursive", "--files-only", remote_store]
+
+
+def delete_objects(remote_store: str, objects_file: str) -> list[str]:
+    """Delete exactly the store objects named in objects_file, for good (not to Drive's trash)."""
+    return ["rclone", "delete", *DELETE_FLAGS, "--files-from-raw", objects_file, remote_store]
+
+
+def cat(remote_file: str) -> list[str]:
+    return ["rclone", "cat", remote_file]
+
+
+def copy_objects_to_local(remote_store: str, objects_file: str, local_store: str) -> list[str]:
+    """Download the named store objects (for a set fetched from the remote)."""
+    return ["rclone", "copy", "--files-from-raw", objects_file, remote_store, local_store]

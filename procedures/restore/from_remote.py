@@ -5,7 +5,7 @@ there and its checksums equal its manifest's; local backups are never overwritte
 """
 
 from ..backup import files as backup_files
-from ..backup import offsite
+from ..backup import offsite, uploads_list, uploads_store
 from ..backup.box import BackupBox
 from ..backup.sets import identity_of
 from ..commands import files as files_cmd
@@ -53,9 +53,30 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
     except RestoreError as e:
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"the copy of {name} on {status.path} is not usable: {e}") from e
+    try:
+        fetch_objects(box, status, staged.manifest, f"{cfg.backup.directory}/{folder}{backup_files.PARTIAL}")
+    except (CommandFailed, RestoreError) as e:
+        box.run(files_cmd.remove_tree(staging))
+        raise RestoreError(f"the uploads store objects of {name} on {status.path} could not be fetched: {e}") from e
     box.run(files_cmd.remove_tree(final))  # an earlier fetch of the same set: a copy, never a backup of record
     box.run(files_cmd.rename(staging, final))
     return Chosen(name, staged.manifest, folder, status.path if status.crypt else "")
+
+
+def fetch_objects(box: BackupBox, status: offsite.RemoteStatus, recorded: dict, staging: str) -> None:
+    """Download the store objects a fetched set's list references into the set's own folder
+    (`<folder>/<store>`); the local store of record is never written by a restore."""
+    uploads = recorded.get("uploads") or {}
+    if "store" not in uploads:
+        return
+    listed = uploads_list.read(box, f"{staging}/{uploads['list']['file']}", uploads["list"]["sha256"])
+    objects = uploads_store.referenced(listed)
+    if not objects:
+        return
+    objects_file = f"/tmp/opsuite-fetch-{recorded['set']}.txt"
+    box.run(files_cmd.write_stdin_to(objects_file), input_text="".join(f"{o}\n" for o in sorted(objects)))
+    box.run(rclone_cmd.copy_objects_to_local(f"{status.path}/{uploads['store']}", objects_file,
+                                             f"{staging}/{uploads['store']}"), timeout=6 * 3600)
 
 
 def remove_fetched(ctx: OpsContext, box: BackupBox, chosen: Chosen) -> None:

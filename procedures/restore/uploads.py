@@ -1,10 +1,12 @@
-"""The drill's uploads step: unpack the set's uploads archive into a throwaway volume and compare
-every file with the list recorded at backup time (path, size, sha256, mode).
+"""The drill's uploads step: rebuild the set's uploads from its list and the store (or unpack its
+tar.gz) into a throwaway volume and compare every file with the list recorded at backup time
+(path, size, sha256, mode).
 
 The volume carries the reserved throwaway prefix and the drill's label, so the one removal path
 (throwaway.remove_throwaway) may remove it; the live uploads volume is never mounted.
 """
 
+import json
 import secrets
 from datetime import datetime, timezone
 
@@ -45,12 +47,14 @@ def how_to_inspect(name: str) -> str:
 
 
 def restore_and_compare(run) -> dict:
-    """Unpack the uploads archive into a fresh throwaway volume (no network, backups read-only),
+    """Rebuild the uploads from the list and the store, checking each object's hash as it is copied
+    (or unpack the set's tar.gz), into a fresh throwaway volume (no network, backups read-only),
     list it and compare with the recorded list; refuse, naming the files, when they differ.
     The volume is removed at the end of the run unless --keep."""
     chosen, directory = run.chosen, run.ctx.config.backup.directory
     recorded = chosen.manifest["uploads"]
-    in_backups = "/".join(p for p in (chosen.folder, recorded["file"]) if p)
+    source = recorded.get("file") or recorded["store"]
+    in_backups = "/".join(p for p in (chosen.folder, source) if p)
     list_path = "/".join(p for p in (directory, chosen.folder, recorded["list"]["file"]) if p)
     expected = uploads_list.read(run.box, list_path, recorded["list"]["sha256"])
 
@@ -62,15 +66,23 @@ def restore_and_compare(run) -> dict:
     runner.run(docker_cmd.volume_create(name, DRILL_LABEL))
     runner.run(docker_cmd.run_isolated_idle(name, image, name, RESTORED_AT, backups_volume, DRILL_LABEL))
     checker = BackupBox(name)
-    checker.run(files_cmd.extract_archive(f"{docker_cmd.BACKUPS_MOUNT}/{in_backups}", RESTORED_AT),
-                timeout=run.ctx.config.timeouts.restore_seconds)
+    timeout = run.ctx.config.timeouts.restore_seconds
+    if "file" in recorded:
+        checker.run(files_cmd.extract_archive(f"{docker_cmd.BACKUPS_MOUNT}/{in_backups}", RESTORED_AT), timeout=timeout)
+        rebuilt = None
+    else:
+        in_mount = "/".join((docker_cmd.BACKUPS_MOUNT, *(p for p in (chosen.folder, recorded["list"]["file"]) if p)))
+        rebuilt = json.loads(checker.run(files_cmd.rebuild_uploads(in_mount, f"{docker_cmd.BACKUPS_MOUNT}/{in_backups}",
+                                                                   RESTORED_AT),
+                                         input_text=uploads_list.WALK_SOURCE, timeout=timeout).stdout)
     restored = uploads_list.walk(checker, "tree", RESTORED_AT)
     difference = uploads_list.compare(expected["files"], restored["files"])
     found = run.record["uploads"] = {
-        "volume": name, "archive": recorded["file"], "recorded": uploads_list.summary(expected),
+        "volume": name, "archive": source, "store_objects_absent": (rebuilt or {}).get("absent", []),
+        "store_objects_corrupt": (rebuilt or {}).get("corrupt", []), "recorded": uploads_list.summary(expected),
         "restored": uploads_list.summary(restored), "missing": difference.missing, "extra": difference.extra,
         "differing": difference.differing, "kept": how_to_inspect(name) if run.keeps_server else None}
     if not difference.same:
-        raise RestoreError(f"the uploads restored from {recorded['file']} differ from the list recorded at "
+        raise RestoreError(f"the uploads restored from {source} differ from the list recorded at "
                            f"backup time: {difference.describe()}")
     return found
