@@ -1,5 +1,6 @@
-"""Uploads against the real stack: the backup records a file list, the drill restores the archive
-into a throwaway volume and compares every file with it, naming what differs."""
+"""Uploads against the real stack: the backup records a file list, the drill restores the uploads
+(from the store, or a set's archive) into a throwaway volume and compares every file with it,
+naming what differs. The store's own costs and garbage collection: test_uploads_store.py."""
 
 import dataclasses
 import hashlib
@@ -16,7 +17,7 @@ from procedures.context import OpsContext
 from procedures.errors import RestoreError
 from procedures.restore import drill
 
-from testkit.backup_helpers import in_box, local_files, manifest_of, remote_files
+from testkit.backup_helpers import in_box, local_files, manifest_of, remote_files, with_config
 from testkit.ops_run import run_check
 from tests.stack.test_restore_drill import leftovers
 
@@ -67,8 +68,10 @@ def test_the_drill_passes_on_an_intact_set_and_removes_its_uploads_volume(upload
 
 
 def test_the_drill_names_the_files_of_an_archive_changed_after_the_backup(uploaded):
+    """A set written with a tar.gz ([backup] uploads_store = false) still verifies and restores
+    while the store is the default."""
     ctx = uploaded.ctx
-    result = backup.backup(ctx)
+    result = backup.backup(with_config(ctx, backup={"uploads_store": False}))
     written = manifest_of(ctx, result.set_name)
     archive = f"/backups/{written['uploads']['file']}"
     # Rebuild the archive with one file changed, one gone and one added, and make the manifest's
