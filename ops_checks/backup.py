@@ -39,7 +39,7 @@ def test_dump_is_written_then_verified_restorable(run, step, extras):
 @runbook_step(BACKUP, "uploads")
 def test_uploads_volume_is_archived(run, step, extras):
     archived = step(run)
-    evidence.data(extras, "uploads archive", archived or "disabled ([backup] uploads_archive = false)")
+    evidence.data(extras, "uploads (store or archive)", archived or "disabled ([backup] uploads_archive = false)")
 
 
 @runbook_step(BACKUP, "manifest")
@@ -71,13 +71,18 @@ def test_offsite_copy_matches(run, step, extras):
     assert run.manifest["dump"]["file"] in run.remote_files
 
 
-def _retention_evidence(extras, result) -> None:
+def _retention_evidence(extras, result, collected=None) -> None:
     rows = [{"set": v.set.name, "taken": v.set.taken_at.isoformat(), "verified": v.set.verified,
              "verdict": verdict, "why": v.reason}
             for verdict, verdicts in (("keep", result.decision.keep), ("delete", result.decision.delete))
             for v in verdicts]
     evidence.table(extras, f"{result.where}: {result.policy.describe()}", rows)
     evidence.data(extras, f"{result.where}: listing after pruning", result.listing_after)
+    if collected is not None:
+        evidence.data(extras, f"{collected.where}: uploads store garbage collection", {
+            "kept lists read": collected.kept_lists, "objects referenced": collected.referenced,
+            "objects before": collected.present_before, "deleted": collected.deleted,
+            "objects after": len(collected.present_after), "referenced but absent": collected.missing_after})
     if result.left_alone:
         evidence.data(extras, f"{result.where}: sets that are not this stack's ({result.identity.describe()}), "
                               "left alone", result.left_alone)
@@ -86,14 +91,16 @@ def _retention_evidence(extras, result) -> None:
 @runbook_step(BACKUP, "prune_local")
 def test_local_listing_matches_retention_policy(run, step, extras):
     result = step(run)
-    _retention_evidence(extras, result)
+    _retention_evidence(extras, result, run.local_collect)
     assert result.sets_after == result.expected_sets
     assert run.set_name in result.sets_after
+    assert run.local_collect.missing_after == []
 
 
 @runbook_step(BACKUP, "prune_remote")
 def test_remote_listing_matches_retention_policy(run, step, extras):
     result = step(run)
-    _retention_evidence(extras, result)
+    _retention_evidence(extras, result, run.remote_collect)
     assert result.sets_after == result.expected_sets
     assert run.set_name in result.sets_after
+    assert run.remote_collect.missing_after == []

@@ -317,6 +317,8 @@ class BackupResult:
     local: prune.PruneResult
     remote: prune.PruneResult | None
     timings: dict[str, float]
+    local_store: uploads_store.Collected | None = None  # the garbage collections after retention
+    remote_store: uploads_store.Collected | None = None
 
 
 def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False,
@@ -327,4 +329,5 @@ def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = Fa
                   now=now) as run:
         BACKUP.run_all(run)
         return BackupResult(run.set_name, run.dump.path, run.dump.size, run.dump.sha256, run.manifest,
-                            run.uploaded, run.local_prune, run.remote_prune, run.timings)
+                            run.uploaded, run.local_prune, run.remote_prune, run.timings,
+                            run.local_collect, run.remote_collect)

@@ -52,11 +52,11 @@ def lists_of(filenames: Iterable[str], set_names: Iterable[str]) -> list[str]:
 
 
 def project_lists(filenames: Iterable[str], project: str) -> list[str]:
-    """The file lists of every set of the project among filenames (any environment or database):
-    everything that may reference the project's store."""
+    """The file lists of every set of the project among filenames (any environment or database)
+    that keeps its uploads in the store: a set with a tar.gz references no object."""
     filenames = list(filenames)
-    return lists_of(filenames, {n for n in names.group_files(filenames)
-                                if names.parse_set_name(n).identity.project == project})
+    return lists_of(filenames, {n for n, kinds in names.group_files(filenames).items()
+                                if names.parse_set_name(n).identity.project == project and "uploads" not in kinds})
 
 
 def store(box: BackupBox, uploads_path: str, store_path: str, timeout: float) -> dict:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.stack
 def test_backup_writes_verified_set_locally_and_offsite_with_matching_hashes(backup_stack):
     ctx = backup_stack.ctx
     result = backup.backup(ctx)
-    names = [f"{result.set_name}{suffix}" for suffix in (".dump", ".manifest.json", ".uploads.tar.gz")]
+    names = [f"{result.set_name}{suffix}" for suffix in (".dump", ".manifest.json", ".uploads.list.json")]
     local = local_files(ctx)
     remote = remote_files(ctx)
     for name in names:

@@ -2,16 +2,20 @@
 locally or offsite, a changed file adds exactly one, retention's garbage collection removes what no
 kept list references and keeps the rest, and the drill rebuilds the uploads from list and store."""
 
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
 import httpx
 import pytest
 
 from procedures.backup import pipeline as backup
-from procedures.backup import uploads_store
+from procedures.backup import names, uploads_store
 from procedures.commands import files as files_cmd
 from procedures.errors import RestoreError
 from procedures.restore import drill
 
-from testkit.backup_helpers import in_box, manifest_of
+from testkit.backup_helpers import in_box, manifest_of, plant_aged_copy
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -71,7 +75,7 @@ def test_a_changed_file_adds_exactly_one_object(stored):
     local, remote = objects(stack.ctx)
     assert manifest_of(stack.ctx, third.set_name)["uploads"]["new_objects"] == 1
     assert local - local_before == remote - remote_before == {uploads_store.object_name(
-        __import__("hashlib").sha256(b"rewritten").hexdigest())}
+        hashlib.sha256(b"rewritten").hexdigest())}
     assert local_before <= local, "the old content is still referenced by kept sets"
 
 
@@ -85,7 +89,33 @@ def test_garbage_collection_removes_unreferenced_objects_and_keeps_referenced_on
     local, remote = objects(stack.ctx)
     assert ORPHAN not in local and ORPHAN not in remote
     assert referenced_before <= local and referenced_before <= remote
-    assert result.local.listing_after  # the sets are still there
+    assert result.local_store.deleted == result.remote_store.deleted == [ORPHAN]
+    assert result.local_store.missing_after == result.remote_store.missing_after == []
+
+
+def test_retention_that_prunes_a_set_collects_the_objects_only_it_referenced(stored):
+    stack, first = stored
+    ctx = stack.ctx
+    local_store, _ = store_paths(ctx)
+    aged = names.set_name(names.parse_set_name(first.set_name).identity,
+                          datetime.now(timezone.utc) - timedelta(days=400))
+    gone = b"only the aged set had this"
+    digest = hashlib.sha256(gone).hexdigest()
+    plant_aged_copy(ctx, first.set_name, aged, local=True, remote=False)
+    # Tiers keep the newest set of the latest days that have one: a newer aged set fills the second daily slot.
+    filler = names.set_name(names.parse_set_name(first.set_name).identity,
+                            datetime.now(timezone.utc) - timedelta(days=300))
+    plant_aged_copy(ctx, first.set_name, filler, local=True, remote=False)
+    listed = {"files": [{"path": "gone.txt", "size": len(gone), "sha256": digest, "mode": "0644"}], "skipped": []}
+    in_box(ctx, files_cmd.write_stdin_to(f"/backups/{aged}.uploads.list.json"), input_text=json.dumps(listed))
+    in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/{digest[:2]} && cat > {local_store}/{digest[:2]}/{digest}"],
+           input_text=gone.decode())
+    assert uploads_store.object_name(digest) in objects(ctx)[0]
+    result = backup.backup(ctx)
+    assert aged in {v.set.name for v in result.local.decision.delete}
+    assert uploads_store.object_name(digest) in result.local_store.deleted
+    assert uploads_store.object_name(digest) not in objects(ctx)[0]
+    assert result.local_store.missing_after == []
 
 
 def test_the_drill_rebuilds_the_uploads_from_list_and_store(stored):
@@ -100,7 +130,7 @@ def test_the_drill_rebuilds_the_uploads_from_list_and_store(stored):
 def test_the_drill_names_a_file_whose_store_object_rotted(stored):
     stack, _ = stored
     local_store, _ = store_paths(stack.ctx)
-    target = f"{local_store}/{uploads_store.object_name(__import__('hashlib').sha256(b'keep me').hexdigest())}"
+    target = f"{local_store}/{uploads_store.object_name(hashlib.sha256(b'keep me').hexdigest())}"
     in_box(stack.ctx, ["sh", "-c", f"cp {target} /backups/kept-object && printf rot > {target}"])
     try:
         with pytest.raises(RestoreError) as refused:

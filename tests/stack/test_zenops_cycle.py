@@ -90,7 +90,9 @@ def test_stack_health(stack, reports):
 def test_backup_covers_the_database_and_the_uploads(stack, reports):
     done, report = run_check(stack, reports, "backup")
     passed(done)
-    assert ".uploads.tar.gz" in report.read_text(), "the uploads volume is archived with the dump"
+    text = report.read_text()
+    assert ".uploads.list.json" in text and "uploads-store/" in text, "the uploads go to the store with the dump"
+    assert "uploads store garbage collection" in text
 
 
 def test_restore_drill_from_the_offsite_copy(stack, reports):

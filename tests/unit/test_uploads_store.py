@@ -83,10 +83,11 @@ def test_referenced_objects_of_a_list():
     assert uploads_store.referenced(listed) == {"ab/ab" + "0" * 62}
 
 
-def test_the_lists_that_may_reference_a_projects_store_are_its_sets_of_any_env_or_database():
+def test_the_lists_that_may_reference_a_projects_store_are_its_sets_of_any_env_or_database_without_a_tar_gz():
     listing = [f"{SET}.uploads.list.json", f"{SET}.dump", "zenops.staging_other_20260301T023012Z.uploads.list.json",
                "shop.prod_zenops_20260301T023012Z.uploads.list.json", "prod_zenops_20260301T023012Z.uploads.list.json",
-               "notes.txt"]
+               "zenops.prod_zenops_20260201T023012Z.uploads.list.json",
+               "zenops.prod_zenops_20260201T023012Z.uploads.tar.gz", "notes.txt"]
     assert uploads_store.project_lists(listing, "zenops") == [
         f"{SET}.uploads.list.json", "zenops.staging_other_20260301T023012Z.uploads.list.json"]
     assert uploads_store.store_dir("zenops") == "uploads-store/zenops"
