@@ -127,6 +127,16 @@ def test_the_drill_rebuilds_the_uploads_from_list_and_store(stored):
     assert found["store_objects_absent"] == found["store_objects_corrupt"] == []
 
 
+def test_the_drill_from_the_remote_fetches_the_sets_objects_into_its_own_folder(stored):
+    stack, _ = stored
+    local_before = objects(stack.ctx)[0]
+    run = drill.restore(stack.ctx, drill.RestoreOptions(from_remote=True))
+    found = run.record["uploads"]
+    assert (found["missing"], found["extra"], found["differing"]) == ([], [], [])
+    assert found["restored"]["files"] == len(UPLOADS)
+    assert objects(stack.ctx)[0] == local_before, "a restore never writes the local store"
+
+
 def test_the_drill_names_a_file_whose_store_object_rotted(stored):
     stack, _ = stored
     local_store, _ = store_paths(stack.ctx)
