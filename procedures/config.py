@@ -178,6 +178,13 @@ class OpsConfig:
     source: Path | None = None
 
 
+def _require_type(section: str, key: str, value, kind: type) -> None:
+    """A switch must be a TOML boolean ("false" in quotes is a true string) and a name a string."""
+    if not isinstance(value, kind):
+        expected = "true or false (without quotes)" if kind is bool else "a string in quotes"
+        raise ConfigError(f"[{section}] {key} = {value!r} must be {expected}")
+
+
 def _section(cls, raw: dict, name: str):
     known = {f.name for f in fields(cls)}
     unknown = set(raw) - known
@@ -185,6 +192,9 @@ def _section(cls, raw: dict, name: str):
         raise ConfigError(
             f"[{name}] has unknown setting(s) {sorted(unknown)}; known settings: {sorted(known)}"
         )
+    for setting in fields(cls):
+        if setting.name in raw and isinstance(setting.default, (bool, str)):
+            _require_type(name, setting.name, raw[setting.name], type(setting.default))
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     try:
         return cls(**values)

@@ -153,7 +153,7 @@ def run_uploads_store(run: BackupRun) -> dict:
     started = time.monotonic()
     found = uploads_store.store(run.box, run.ctx.config.backup.uploads_path, run.store_path,
                                 run.ctx.config.timeouts.dump_seconds)
-    walked = {"files": found["files"], "skipped": found["skipped"]}
+    walked = uploads_store.listed_part(found)
     listed = uploads_list.write(run.box, run.path("uploads_list"), walked)
     run.wrote(run.path("uploads_list"))
     run.uploads_objects = uploads_store.referenced(walked)

@@ -1,5 +1,6 @@
-"""The uploads file list: every file an uploads archive holds (path, size, sha256, mode), written
-beside the set as `<set>.uploads.list.json` and compared with what a restore gives back."""
+"""The uploads file list: every file the uploads hold (path, size, sha256, mode, owner) and every
+directory (mode, owner), written beside the set as `<set>.uploads.list.json` and compared with what a
+restore gives back. Lists written before owners were recorded have neither uid/gid nor directories."""
 
 import json
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from .box import BackupBox
 
 WALK_SOURCE = (Path(__file__).parent / "uploads_walk.py").read_text()
 COMPARED = ("size", "sha256", "mode")
+OWNER = ("uid", "gid")  # compared when both sides record them
+FIELDS = {"path", "size", "sha256", "mode"}
 
 
 @dataclass(frozen=True)
@@ -37,10 +40,11 @@ class Difference:
 
 
 def parse(stdout: str) -> dict:
-    """The lister's JSON ({"files": [...], "skipped": [...]}), with every entry's fields checked."""
+    """The lister's JSON ({"files": [...], "skipped": [...], "directories": [...]}), with every
+    entry's fields checked."""
     walked = json.loads(stdout)
     for entry in walked["files"]:
-        if set(entry) != {"path", "size", "sha256", "mode"}:
+        if set(entry) not in (FIELDS, FIELDS | set(OWNER)):
             raise BackupError(f"uploads lister gave an entry with fields {sorted(entry)}: {entry}")
     return walked
 
@@ -51,13 +55,14 @@ def walk(box: BackupBox, kind: str, source: str) -> dict:
 
 
 def compare(recorded: list[dict], restored: list[dict]) -> Difference:
-    """Missing, extra and differing files (size, sha256 or mode) between two lists, by path."""
+    """Missing, extra and differing files (size, sha256, mode; owner when both record it) between two
+    lists, by path."""
     want = {e["path"]: e for e in recorded}
     got = {e["path"]: e for e in restored}
     differing = []
     for path in sorted(set(want) & set(got)):
         changed = {k: {"recorded": want[path][k], "restored": got[path][k]}
-                   for k in COMPARED if want[path][k] != got[path][k]}
+                   for k in (*COMPARED, *OWNER) if k in want[path] and k in got[path] and want[path][k] != got[path][k]}
         if changed:
             differing.append({"path": path, **changed})
     return Difference(sorted(set(want) - set(got)), sorted(set(got) - set(want)), differing)

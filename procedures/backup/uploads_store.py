@@ -65,8 +65,13 @@ def store(box: BackupBox, uploads_path: str, store_path: str, timeout: float) ->
     box.run(files_cmd.make_dir(store_path))
     found = json.loads(box.run(files_cmd.store_uploads(uploads_path, store_path), input_text=uploads_list.WALK_SOURCE,
                                timeout=timeout).stdout)
-    uploads_list.parse(json.dumps({"files": found["files"], "skipped": found["skipped"]}))
+    uploads_list.parse(json.dumps(listed_part(found)))
     return found
+
+
+def listed_part(found: dict) -> dict:
+    """What a set's list keeps of the store step's answer (not the new objects it added)."""
+    return {key: found[key] for key in ("files", "skipped", "directories")}
 
 
 def _objects_file(box: BackupBox, objects: Iterable[str], tag: str) -> str:

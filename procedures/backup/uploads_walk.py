@@ -1,4 +1,5 @@
-"""List an uploads tree, or the regular files of a tar.gz, as JSON: relative path, size, sha256, mode;
+"""List an uploads tree, or the regular files of a tar.gz, as JSON: relative path, size, sha256, mode
+and owner (uid, gid), and each directory's mode and owner;
 store a tree's files in the content-addressed store, or rebuild a tree from a list and the store.
 
 Runs inside the backup container as `python3 - tree DIR`, `python3 - archive FILE`,
@@ -29,8 +30,13 @@ def _digest(stream) -> str:
     return digest.hexdigest()
 
 
-def _entry(path: str, size: int, sha256: str, mode: int) -> dict:
-    return {"path": path, "size": size, "sha256": sha256, "mode": format(stat.S_IMODE(mode), "04o")}
+def _entry(path: str, size: int, sha256: str, mode: int, uid: int, gid: int) -> dict:
+    return {"path": path, "size": size, "sha256": sha256, "mode": format(stat.S_IMODE(mode), "04o"),
+            "uid": uid, "gid": gid}
+
+
+def _directory(path: str, mode: int, uid: int, gid: int) -> dict:
+    return {"path": path, "mode": format(stat.S_IMODE(mode), "04o"), "uid": uid, "gid": gid}
 
 
 def _raise(error: OSError) -> None:
@@ -39,10 +45,13 @@ def _raise(error: OSError) -> None:
 
 def walk_tree(root: str) -> dict:
     """Every regular file under root, path relative to root; never follows symlinks; an unreadable
-    directory is an error, not a silent gap."""
-    files, skipped = [], []
+    directory is an error, not a silent gap. Directories (root as ".") are listed with their owner and
+    mode, so a tree rebuilt for the app to use belongs to the same user."""
+    files, skipped, directories = [], [], []
     for directory, dirnames, filenames in os.walk(root, onerror=_raise):
         dirnames.sort()
+        info = os.lstat(directory)
+        directories.append(_directory(os.path.relpath(directory, root), info.st_mode, info.st_uid, info.st_gid))
         for name in [*filenames, *(d for d in dirnames if os.path.islink(os.path.join(directory, d)))]:
             full = os.path.join(directory, name)
             relative = os.path.relpath(full, root)
@@ -51,24 +60,27 @@ def walk_tree(root: str) -> dict:
                 skipped.append(relative)
                 continue
             with open(full, "rb") as stream:
-                files.append(_entry(relative, info.st_size, _digest(stream), info.st_mode))
-    return {"files": sorted(files, key=lambda f: f["path"]), "skipped": sorted(skipped)}
+                files.append(_entry(relative, info.st_size, _digest(stream), info.st_mode, info.st_uid, info.st_gid))
+    return {"files": sorted(files, key=lambda f: f["path"]), "skipped": sorted(skipped),
+            "directories": sorted(directories, key=lambda d: d["path"])}
 
 
 def walk_archive(path: str) -> dict:
     """Every regular file a tar.gz holds, path relative to the archive's root ('./' dropped)."""
-    files, skipped = [], []
+    files, skipped, directories = [], [], []
     with tarfile.open(path, "r:gz") as archive:
         for member in archive:
             relative = os.path.normpath(member.name)
-            if member.isdir() or relative == ".":
+            if member.isdir():
+                directories.append(_directory(relative, member.mode, member.uid, member.gid))
                 continue
             if not member.isreg():
                 skipped.append(relative)
                 continue
             with archive.extractfile(member) as stream:
-                files.append(_entry(relative, member.size, _digest(stream), member.mode))
-    return {"files": sorted(files, key=lambda f: f["path"]), "skipped": sorted(skipped)}
+                files.append(_entry(relative, member.size, _digest(stream), member.mode, member.uid, member.gid))
+    return {"files": sorted(files, key=lambda f: f["path"]), "skipped": sorted(skipped),
+            "directories": sorted(directories, key=lambda d: d["path"])}
 
 
 def object_path(store: str, sha256: str) -> str:
@@ -112,13 +124,23 @@ def store_tree(root: str, store: str) -> dict:
     return {**walked, "new_objects": sorted(new_objects), "new_bytes": new_bytes}
 
 
+def _own(path: str, entry: dict) -> None:
+    """Give path the recorded mode and, when the list has it (lists written since owners are recorded),
+    the recorded owner."""
+    if "uid" in entry:
+        os.chown(path, entry["uid"], entry["gid"])
+    os.chmod(path, int(entry["mode"], 8))
+
+
 def rebuild_tree(list_path: str, store: str, target: str) -> dict:
-    """Copy every listed file from the store to target/path with its recorded mode, checking each
-    object's hash as it is copied; absent objects are left out, and a corrupt one is copied as it is,
-    so the comparison with the list names both."""
+    """Copy every listed file from the store to target/path with its recorded mode and owner, checking
+    each object's hash as it is copied; absent objects are left out, and a corrupt one is copied as it
+    is, so the comparison with the list names both. Directories get their recorded mode and owner."""
     with open(list_path) as stream:
         recorded = json.load(stream)
     absent, corrupt = [], []
+    for entry in recorded.get("directories", []):
+        os.makedirs(os.path.join(target, entry["path"]), exist_ok=True)
     for entry in recorded["files"]:
         source = object_path(store, entry["sha256"])
         if not os.path.exists(source):
@@ -127,9 +149,11 @@ def rebuild_tree(list_path: str, store: str, target: str) -> dict:
         destination = os.path.join(target, entry["path"])
         os.makedirs(os.path.dirname(destination), exist_ok=True)
         copied, _ = _copy_hashing(source, destination)
-        os.chmod(destination, int(entry["mode"], 8))
+        _own(destination, entry)
         if copied != entry["sha256"]:
             corrupt.append(entry["path"])
+    for entry in sorted(recorded.get("directories", []), key=lambda d: d["path"].count("/"), reverse=True):
+        _own(os.path.normpath(os.path.join(target, entry["path"])), entry)  # deepest first: a 0500 parent last
     return {"absent": absent, "corrupt": corrupt}
 
 

@@ -47,10 +47,11 @@ def archive(source_dir: str, target: str) -> list[str]:
     return ["tar", "--create", "--gzip", "--file", target, "--directory", source_dir, "."]
 
 
-
 def extract_archive(archive_path: str, target_dir: str) -> list[str]:
-    """Unpack a tar.gz into target_dir, keeping the modes it records."""
-    return ["tar", "--extract", "--gzip", "--preserve-permissions", "--file", archive_path, "--directory", target_dir]
+    """Unpack a tar.gz into target_dir, keeping the modes and the numeric owners it records (user names
+    in the backup image mean nothing to the app's image)."""
+    return ["tar", "--extract", "--gzip", "--preserve-permissions", "--numeric-owner", "--file", archive_path,
+            "--directory", target_dir]
 
 
 def walk_uploads(kind: str, source: str) -> list[str]:

@@ -52,6 +52,11 @@ def test_overrides_win(tmp_path):
     ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[extra]\n', "unknown section"),
     ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[http]\nbase_url = "localhost"\n', "must start with http"),
     ('[stack\n', "not valid TOML"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[backup]\nuploads_store = "false"\n',
+     r"\[backup\] uploads_store = 'false' must be true or false \(without quotes\)"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[offsite]\nplaintext = 1\n', "must be true or false"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[volumes]\nuploads = false\n',
+     r"\[volumes\] uploads = False must be a string in quotes"),
 ])
 def test_bad_config_names_the_setting_and_fix(tmp_path, body, message):
     with pytest.raises(ConfigError, match=message):

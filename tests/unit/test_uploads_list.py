@@ -1,5 +1,6 @@
 """The uploads file list: listing a tree and an archive the same way, comparing lists, the drill's skip reasons."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -35,9 +36,11 @@ def tree(tmp_path):
     return root
 
 
-def entry(path, content: bytes, mode="0644"):
+def entry(path, content: bytes, mode="0644", owner=None):
     import hashlib
-    return {"path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "mode": mode}
+    uid, gid = owner or (os.getuid(), os.getgid())
+    return {"path": path, "size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "mode": mode,
+            "uid": uid, "gid": gid}
 
 
 def test_tree_lists_regular_files_with_size_hash_and_mode_and_skips_symlinks(tree):
@@ -45,6 +48,8 @@ def test_tree_lists_regular_files_with_size_hash_and_mode_and_skips_symlinks(tre
     assert walked["files"] == [entry("a/b/report.pdf", b"%PDF-1.7 report"), entry("empty", b""),
                                entry("top name.txt", b"hello", "0600")]
     assert walked["skipped"] == ["link"]
+    assert [d["path"] for d in walked["directories"]] == [".", "a", "a/b", "empty-dir"]
+    assert walked["directories"][0]["uid"] == os.getuid()
 
 
 def test_an_archive_made_by_tar_lists_exactly_as_its_tree(tree, tmp_path):
@@ -94,6 +99,16 @@ def test_compare_names_missing_extra_and_differing_files():
     assert uploads_list.compare(recorded, list(reversed(recorded))).same
 
 
+def test_owners_are_compared_only_when_both_lists_record_them():
+    """Lists written before owners were recorded compare on size, hash and mode alone."""
+    recorded, restored = entry("f", b"x", owner=(10001, 10001)), entry("f", b"x", owner=(0, 0))
+    assert uploads_list.compare([recorded], [restored]).differing == [
+        {"path": "f", "uid": {"recorded": 10001, "restored": 0}, "gid": {"recorded": 10001, "restored": 0}}]
+    older = {k: v for k, v in recorded.items() if k not in uploads_list.OWNER}
+    assert uploads_list.compare([older], [restored]).same
+    assert uploads_list.parse(json.dumps({"files": [older], "skipped": []}))["files"] == [older]
+
+
 def test_describe_shortens_long_lists():
     difference = uploads_list.Difference([f"f{i:02}" for i in range(25)], [], [])
     assert difference.describe(limit=3) == "25 missing: f00, f01, f02 and 22 more"
@@ -124,7 +139,7 @@ def test_builders():
     with pytest.raises(ValueError):
         files_cmd.walk_uploads("tree; rm -rf /", "/x")
     assert files_cmd.extract_archive("/backups/x.tar.gz", "/r") == [
-        "tar", "--extract", "--gzip", "--preserve-permissions", "--file", "/backups/x.tar.gz", "--directory", "/r"]
+        "tar", "--extract", "--gzip", "--preserve-permissions", "--numeric-owner", "--file", "/backups/x.tar.gz", "--directory", "/r"]
     assert docker_cmd.run_isolated_idle("opsuite-restore-p-uploads-1", "img:1", "opsuite-restore-p-uploads-1",
                                         "/restored-uploads", "p_backups", {"io.opsuite.role": "restore-test"}) == [
         "docker", "run", "--detach", "--name", "opsuite-restore-p-uploads-1", "--network", "none",

@@ -40,7 +40,7 @@ def test_a_first_store_adds_each_distinct_file_once_named_by_its_hash(tree, tmp_
     assert objects_in(store) == sorted([uploads_store.object_name(sha(b"one")), uploads_store.object_name(sha(b"two" * 1000))])
     assert found["new_objects"] == sorted([sha(b"one"), sha(b"two" * 1000)])
     assert found["new_bytes"] == 3 + 3000
-    assert {k: found[k] for k in ("files", "skipped")} == uploads_walk.walk_tree(str(tree))
+    assert uploads_store.listed_part(found) == uploads_walk.walk_tree(str(tree))
 
 
 def test_a_second_store_of_unchanged_files_adds_nothing_and_a_changed_file_adds_one(tree, tmp_path):
@@ -54,11 +54,19 @@ def test_a_second_store_of_unchanged_files_adds_nothing_and_a_changed_file_adds_
     assert not [p for p in objects_in(store) if p.endswith(".partial")]
 
 
-def test_rebuild_gives_back_the_tree_with_its_modes_and_names_absent_and_corrupt_objects(tree, tmp_path):
+def test_rebuild_gives_back_the_tree_with_its_modes_owners_and_names_absent_and_corrupt_objects(tree, tmp_path):
+    """Owners too, so the app's non-root user can write into a rebuilt tree (as root, the backup
+    container's user, a tree owned by another user; otherwise one's own)."""
+    (tree / "private").mkdir()
+    (tree / "private" / "key.txt").write_bytes(b"k")
+    os.chmod(tree / "private", 0o750)
+    if os.geteuid() == 0:
+        for path in (tree, tree / "a", tree / "a" / "one.txt", tree / "private", tree / "private" / "key.txt"):
+            os.chown(path, 10001, 10002)
     store, target = tmp_path / "store", tmp_path / "restored"
     found = uploads_walk.store_tree(str(tree), str(store))
     listed = tmp_path / "list.json"
-    listed.write_text(__import__("json").dumps({"files": found["files"], "skipped": found["skipped"]}))
+    listed.write_text(__import__("json").dumps(uploads_store.listed_part(found)))
     assert uploads_walk.rebuild_tree(str(listed), str(store), str(target)) == {"absent": [], "corrupt": []}
     assert uploads_walk.walk_tree(str(target)) == uploads_walk.walk_tree(str(tree))
 
