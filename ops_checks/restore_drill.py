@@ -4,8 +4,9 @@
     CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster [--backup=SET | --from-remote]
 
 Test mode (the default) restores into a throwaway Postgres with no network and removes it; the
-live database is untouched. Disaster mode restores into a NEW volume, verifies it the same way,
-then switches the stack to it; the old volume is kept, and the report says how to switch back.
+live database is untouched. Disaster mode restores into a NEW database volume and a NEW uploads
+volume, verifies both the same way, then switches the stack to them together; the old volumes are
+kept, and the report says how to switch back.
 """
 
 import pytest
@@ -108,9 +109,18 @@ def test_uploads_restored_match_the_recorded_list(run, step, extras):
         evidence.data(extras, "uploads: recorded list vs restored", run.record.get("uploads"))
 
 
+@runbook_step(RESTORE, "uploads_volume")
+def test_uploads_restored_into_a_new_volume(run, step, extras):
+    """Disaster mode: rebuild the set's uploads into a NEW volume with their owners; every file equals the list."""
+    try:
+        step(run)
+    finally:
+        evidence.data(extras, "uploads: recorded list vs restored (new volume)", run.record.get("uploads"))
+
+
 @runbook_step(RESTORE, "switch")
 def test_stack_switched_to_restored_volume(run, step, extras):
-    """Switch the stack to the new volume: db recreated on it, config updated, app started; old volume kept."""
+    """Switch the stack to the new volumes (database and uploads, both or neither); old volumes kept."""
     switched = step(run)
     evidence.data(extras, "volume switch", {**vars(switched), "switch back": switched.how_to_switch_back()})
 

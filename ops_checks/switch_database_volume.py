@@ -1,10 +1,12 @@
-"""Runbook: switch the stack's database to another existing volume (going back after a disaster restore).
+"""Runbook: switch the stack's database (and its uploads) to other existing volumes (going back after
+a disaster restore).
 
-    CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume=NAME
+    CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume=NAME [--uploads-volume=NAME]
 
-The volume the stack leaves is kept as it is; nothing is restored or removed. The stack's config
-([volumes] database, and PGDATA_VOLUME in its env file if it has one) is rewritten to NAME, and
-the file as it was is kept beside it.
+The volumes the stack leaves are kept as they are; nothing is restored or removed. Database and
+uploads move together or not at all. The stack's config ([volumes] database and uploads_volume, and
+PGDATA_VOLUME / UPLOADS_VOLUME in its env file where it has those lines) is rewritten, and the file
+as it was is kept beside it. The disaster restore's report gives the exact command to go back.
 """
 
 import pytest
@@ -20,7 +22,7 @@ ARCHIVE_REPORTS_OFFSITE = True
 @pytest.fixture(scope="module")
 def run(ops, pytestconfig):
     """The switch; the operations lock it takes is released on every exit."""
-    opened = SwitchRun(ops, pytestconfig.getoption("ops_volume"),
+    opened = SwitchRun(ops, pytestconfig.getoption("ops_volume"), pytestconfig.getoption("ops_uploads_volume"),
                        break_stale_lock=pytestconfig.getoption("break_stale_lock"))
     with opened.cleanup:
         yield opened
@@ -34,15 +36,17 @@ def test_confirmed_with_confirm_yes(run, step, extras):
 
 @runbook_step(SWITCH_VOLUME, "target")
 def test_target_volume_exists(run, step, extras):
-    """The target volume exists, is not a drill's throwaway, and is not the one in use."""
-    evidence.data(extras, "target volume", vars(step(run)))
+    """The target volumes exist, are this stack's, are not in use, and the database one holds a cluster."""
+    evidence.data(extras, "target volumes", step(run))
 
 
 @runbook_step(SWITCH_VOLUME, "switch")
 def test_stack_switched(run, step, extras, runbook_record):
     """Stop the app and the db, recreate the db on the target volume, rewrite the config, start the app."""
     result = step(run)
-    runbook_record.update({"from_volume": result.from_volume, "to_volume": result.to_volume})
+    runbook_record.update({"from_volume": result.from_volume, "to_volume": result.to_volume,
+                           "from_uploads_volume": result.from_uploads_volume,
+                           "to_uploads_volume": result.to_uploads_volume})
     evidence.data(extras, "volume switch", {**vars(result), "switch back": result.how_to_switch_back()})
 
 

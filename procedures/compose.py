@@ -67,8 +67,11 @@ class Compose:
     tag: str | None = None
 
     def environment(self) -> dict[str, str]:
-        """Variables the prod overlay interpolates: the release TAG and the database volume."""
+        """Variables the prod overlay interpolates: the release TAG, the database volume and, once a
+        disaster restore has moved them, the uploads volume."""
         env = {"PGDATA_VOLUME": self.config.volumes.database}
+        if self.config.volumes.uploads_volume:
+            env["UPLOADS_VOLUME"] = self.config.volumes.uploads_volume
         if self.tag:
             env["TAG"] = self.tag
         return env

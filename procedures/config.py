@@ -50,7 +50,10 @@ class ServiceNames:
 class VolumeNames:
     database: str = "zenops_pgdata"
     backups: str = "backups"
-    uploads: str = "uploads"
+    uploads: str = "uploads"  # the compose key of the app's uploads volume ("" when it keeps no files)
+    # The real name of the uploads volume the stack uses; "" is the name the compose files give it.
+    # A disaster restore sets it to the volume it restored the uploads into (UPLOADS_VOLUME for compose).
+    uploads_volume: str = ""
     rclone_config: str = "rclone_config"
 
 

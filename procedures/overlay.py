@@ -127,7 +127,9 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
             raise ConfigError(f"[volumes] uploads = {uploads!r} is not a volume of the app's compose files (they "
                               f"have {sorted(model.get('volumes') or {})}); name the uploads volume, or set "
                               "[volumes] uploads = \"\" when the app keeps no files")
-        data_volumes[uploads] = {"external": True, "name": declared.get("name") or f"{config.stack.project}_{uploads}"}
+        # UPLOADS_VOLUME is set from [volumes] uploads_volume once a disaster restore moved the uploads.
+        original = declared.get("name") or f"{config.stack.project}_{uploads}"
+        data_volumes[uploads] = {"external": True, "name": f"${{UPLOADS_VOLUME:-{original}}}"}
         if config.backup.uploads_archive:
             mounts.append(f"{uploads}:{config.backup.uploads_path}:ro")
     out[names.backup] = {

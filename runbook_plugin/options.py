@@ -41,6 +41,8 @@ def pytest_addoption(parser):
                     help="restore: test (throwaway server, the default) or disaster (needs CONFIRM=YES)")
     group.addoption("--volume", dest="ops_volume", metavar="NAME",
                     help="switch_database_volume: the existing volume to put the database on")
+    group.addoption("--uploads-volume", dest="ops_uploads_volume", metavar="NAME",
+                    help="switch_database_volume: move the uploads to this existing volume with the database")
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")

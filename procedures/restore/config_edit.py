@@ -1,7 +1,8 @@
-"""The one setting the suite itself rewrites: which volume holds the database, after a switch.
+"""The settings the suite itself rewrites: which volumes hold the database and the uploads, after a
+switch.
 
 Files are rewritten atomically (a partial file, then a rename) and the previous file is kept
-beside it, so the stack's own config always says which volume is live.
+beside it, so the stack's own config always says which volumes are live.
 """
 
 import os
@@ -15,23 +16,29 @@ from ..errors import ConfigError
 
 _HEADER = re.compile(r"^\s*\[")
 _VOLUMES_HEADER = re.compile(r"^\s*\[volumes\]\s*(#.*)?$")
-_DATABASE_KEY = re.compile(r"^(\s*database\s*=\s*)(\"[^\"]*\"|'[^']*')(.*)$")
-_ENV_KEY = "PGDATA_VOLUME"
+_VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# The env file variables compose interpolates for each [volumes] setting (manual compose commands read them).
+ENV_KEYS = {"database": "PGDATA_VOLUME", "uploads_volume": "UPLOADS_VOLUME"}
 
 
-def _with_database_volume(text: str, name: str) -> str:
+def _key_line(key: str) -> re.Pattern:
+    return re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(\"[^\"]*\"|'[^']*')(.*)$")
+
+
+def _with_volume_setting(text: str, key: str, name: str) -> str:
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if _VOLUMES_HEADER.match(line)), None)
     if start is None:
-        return text.rstrip("\n") + f'\n\n[volumes]\ndatabase = "{name}"\n'
+        return text.rstrip("\n") + f'\n\n[volumes]\n{key} = "{name}"\n'
     end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])), len(lines))
+    pattern = _key_line(key)
     for i in range(start + 1, end):
-        match = _DATABASE_KEY.match(lines[i])
+        match = pattern.match(lines[i])
         if match:
             lines[i] = f'{match[1]}"{name}"{match[3]}'
             break
     else:
-        lines.insert(start + 1, f'database = "{name}"')
+        lines.insert(start + 1, f'{key} = "{name}"')
     return "\n".join(lines) + "\n"
 
 
@@ -45,26 +52,50 @@ def _replace_atomically(path: Path, text: str, stamp: str) -> Path:
     return kept
 
 
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def set_volumes(config_path: Path, settings: dict[str, str]) -> Path:
+    """Set [volumes] keys (database, uploads_volume) to volume names in one rewrite; returns the copy of
+    the file as it was."""
+    for key, name in settings.items():
+        if key not in ENV_KEYS:
+            raise ConfigError(f"[volumes] {key} is not a setting a switch rewrites ({sorted(ENV_KEYS)})")
+        if not _VOLUME_NAME.fullmatch(name):
+            raise ConfigError(f"{name!r} is not a valid volume name")
+    path = Path(config_path)
+    text = path.read_text()
+    for key, name in settings.items():
+        text = _with_volume_setting(text, key, name)
+    written = tomllib.loads(text).get("volumes", {})
+    if any(written.get(key) != name for key, name in settings.items()):
+        raise ConfigError(f"could not rewrite [volumes] in {path}; set {settings} by hand")
+    return _replace_atomically(path, text, _stamp())
+
+
 def set_database_volume(config_path: Path, name: str) -> Path:
     """Point [volumes] database at name; returns the copy of the file as it was."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
-        raise ConfigError(f"{name!r} is not a valid volume name")
-    path = Path(config_path)
-    text = _with_database_volume(path.read_text(), name)
-    if tomllib.loads(text).get("volumes", {}).get("database") != name:
-        raise ConfigError(f"could not rewrite [volumes] database in {path}; set it to {name!r} by hand")
-    return _replace_atomically(path, text, datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    return set_volumes(config_path, {"database": name})
+
+
+def set_env_volumes(env_file: Path | None, settings: dict[str, str]) -> Path | None:
+    """Update the variables of the given [volumes] settings (PGDATA_VOLUME, UPLOADS_VOLUME) that the
+    stack env file has a line for; None when it has none of them (or there is no env file)."""
+    if env_file is None or not Path(env_file).is_file():
+        return None
+    wanted = {ENV_KEYS[key]: name for key, name in settings.items()}
+    lines = Path(env_file).read_text().splitlines()
+    if not any(line.split("=", 1)[0] in wanted for line in lines if "=" in line):
+        return None
+    text = "\n".join(f"{line.split('=', 1)[0]}={wanted[line.split('=', 1)[0]]}"
+                     if "=" in line and line.split("=", 1)[0] in wanted else line for line in lines) + "\n"
+    return _replace_atomically(Path(env_file), text, _stamp())
 
 
 def set_env_database_volume(env_file: Path | None, name: str) -> Path | None:
     """Update PGDATA_VOLUME in the stack env file when it has one (manual compose commands read it)."""
-    if env_file is None or not Path(env_file).is_file():
-        return None
-    lines = Path(env_file).read_text().splitlines()
-    if not any(line.startswith(f"{_ENV_KEY}=") for line in lines):
-        return None
-    text = "\n".join(f"{_ENV_KEY}={name}" if line.startswith(f"{_ENV_KEY}=") else line for line in lines) + "\n"
-    return _replace_atomically(Path(env_file), text, datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    return set_env_volumes(env_file, {"database": name})
 
 
 def restore_file(kept: Path, path: Path) -> None:

@@ -2,11 +2,13 @@
 
     test:     choose -> throwaway server -> restore -> counts -> revision -> samples -> uploads -> times
     disaster: confirm -> choose -> stop writers -> new volume -> restore -> counts -> revision
-              -> samples -> switch -> readiness -> times -> where the stack stands (always)
+              -> samples -> new uploads volume -> switch -> readiness -> times
+              -> where the stack stands (always)
 
 `RESTORE` lists the steps once: `restore(ctx, options)` runs a mode's steps, and
 ops_checks/restore_drill.py runs and asserts them one by one. Test mode never touches the live
-database; disaster mode restores into a NEW volume and keeps the old one. Each disaster step that
+database or uploads; disaster mode restores into NEW volumes (database and, when the set has them,
+uploads), switches both together and keeps the old ones. Each disaster step that
 changes the live stack checks CONFIRM=YES itself, and from the moment the writers are stopped until
 the switch succeeded, every exit (a failure, Ctrl-C, SIGTERM or SIGHUP) starts them again on the old volume.
 """
@@ -52,6 +54,7 @@ class RestoreRun:
     confirmed: bool = False
     chosen: Chosen | None = None
     server: object | None = None
+    uploads_volume: str | None = None  # disaster mode: the new volume the uploads were restored into
     stopped: list[str] = field(default_factory=list)
     started: float | None = None
     switch: volume_switch.SwitchResult | None = None
@@ -165,12 +168,14 @@ def run_samples(run: RestoreRun) -> list[dict]:
 
 
 def switch_to_restored(run: RestoreRun) -> volume_switch.SwitchResult:
-    """Switch the stack to the new volume: db recreated on it, config updated, app started; old volume kept."""
+    """Switch the stack to the new volumes: db recreated on the database's, config updated, app started
+    on the uploads' (both or neither); old volumes kept."""
     disaster.retire_restore_server(run.ctx, run.server)
     run.switched_ctx, run.switch = volume_switch.switch_database_volume(
-        run.ctx, run.server.volume, f"disaster restore of {run.chosen.set_name}")
+        run.ctx, run.server.volume, f"disaster restore of {run.chosen.set_name}", run.uploads_volume)
     run.writers.pop_all()  # the app serves the new volume now: nothing to restart on the old one
-    run.record.update({"old_volume": run.switch.from_volume, "switch_back": run.switch.how_to_switch_back()})
+    run.record.update({"old_volume": run.switch.from_volume, "old_uploads_volume": run.switch.from_uploads_volume,
+                       "switch_back": run.switch.how_to_switch_back()})
     return run.switch
 
 
@@ -191,12 +196,15 @@ def leave_stack_serving(run: RestoreRun, failed_step: str | None) -> dict:
     """Say where the stack stands; after a failure before the switch, restart the app on the volume it kept."""
     if run.switch is not None:
         where = {"serving from": run.switch.to_volume, "old volume, kept": run.switch.from_volume,
+                 "uploads from": run.switch.to_uploads_volume or "unchanged",
+                 "old uploads volume, kept": run.switch.from_uploads_volume,
                  "switch back": run.switch.how_to_switch_back()}
     else:
         run.writers.close()  # starts the app again if it was stopped
         where = {"serving from": run.ctx.config.volumes.database,
                  "switched": False, "app stopped and started again": bool(run.stopped),
-                 "new volume, kept for inspection": run.server.volume if run.server else None}
+                 "new volume, kept for inspection": run.server.volume if run.server else None,
+                 "new uploads volume, kept for inspection": run.uploads_volume}
     run.record["stack"] = where
     if failed_step:
         raise RestoreError(f"disaster restore failed at {failed_step}; the stack serves from {where['serving from']}")
@@ -215,6 +223,8 @@ RESTORE = Runbook("restore", (
     Step("revision", compare_revision, modes=BOTH),
     Step("samples", run_samples, modes=BOTH),
     Step("uploads", uploads.restore_and_compare, modes=(TEST_MODE,), skip_reason=uploads.not_applicable),
+    Step("uploads_volume", uploads.restore_into_new_volume, modes=(DISASTER_MODE,),
+         skip_reason=uploads.not_applicable_to_disaster),
     Step("switch", switch_to_restored, modes=(DISASTER_MODE,)),
     Step("ready", check_ready, modes=(DISASTER_MODE,)),
     Step("recovery_times", measure_recovery, modes=BOTH),

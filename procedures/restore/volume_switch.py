@@ -1,8 +1,10 @@
-"""Switch the stack's database to another existing volume; the volume it leaves is kept as it is.
+"""Switch the stack's database (and with it, optionally, its uploads) to other existing volumes; the
+volumes it leaves are kept as they are.
 
 The switch is the disaster restore's last move and also how an operator goes back: stop the
-writers, recreate only the db container on the other volume, record the new volume in the
-stack's config, start the app. Nothing is restored or removed, so going back is the same call.
+writers, recreate the db container on the other volume, record the new volumes in the stack's
+config, start the app (recreated on the other uploads volume). Database and uploads move together
+or not at all. Nothing is restored or removed, so going back is the same call.
 """
 
 import contextlib
@@ -34,22 +36,31 @@ class SwitchResult:
     config_file: str
     config_kept_as: str
     env_file_kept_as: str | None
+    from_uploads_volume: str | None = None  # set when the uploads moved with the database
+    to_uploads_volume: str | None = None
 
     def how_to_switch_back(self) -> str:
-        return f"CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume={self.from_volume}"
+        return switch_command(self.from_volume, self.from_uploads_volume)
 
 
-def on_volume(ctx: OpsContext, name: str) -> OpsContext:
-    """The same context with [volumes] database = name."""
-    config = dataclasses.replace(ctx.config, volumes=dataclasses.replace(ctx.config.volumes, database=name))
+def switch_command(database: str, uploads: str | None = None) -> str:
+    uploads_option = f" --uploads-volume={uploads}" if uploads else ""
+    return f"CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume={database}{uploads_option}"
+
+
+def on_volumes(ctx: OpsContext, database: str, uploads: str | None = None) -> OpsContext:
+    """The same context with [volumes] database = database (and uploads_volume = uploads when given)."""
+    changed = {"database": database, **({"uploads_volume": uploads} if uploads else {})}
+    config = dataclasses.replace(ctx.config, volumes=dataclasses.replace(ctx.config.volumes, **changed))
     return OpsContext(config, ctx.tag)
 
 
-def require_switch_confirmation(target: str) -> None:
+def require_switch_confirmation(target: str, uploads_target: str | None = None) -> None:
     """Refuse, before anything changes, unless CONFIRM=YES is in this process's environment."""
+    uploads_text = f" and the uploads on {uploads_target!r}" if uploads_target else ""
     require_confirmation(os.environ, "the switch stops the app and the database and puts the database on "
-                         f"volume {target!r} (the volume it leaves is kept)",
-                         f"CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume={target}")
+                         f"volume {target!r}{uploads_text} (the volumes it leaves are kept)",
+                         switch_command(target, uploads_target))
 
 
 def _is_this_stacks_database_volume(ctx: OpsContext, facts: volumes.VolumeFacts) -> bool:
@@ -85,16 +96,45 @@ def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
             f"refused: {target!r} is not a database volume of this stack: it carries neither the suite's label "
             f"{volumes.MANAGED_LABEL}=database (for project {ctx.config.stack.project!r}) nor compose's "
             f"{COMPOSE_PROJECT_LABEL}={ctx.config.stack.project}; labels: {facts.labels or 'none'}")
-    users = volumes.containers_using(target)
-    if users:
-        raise UnsafeOperation(
-            f"refused: {target!r} is mounted by container(s) {', '.join(users)} (running or stopped); a second "
-            "database on a data directory in use corrupts it. Stop and remove them first (docker rm, never -v)")
+    _refuse_in_use(target)
     image = ctx.compose.rendered()["services"][ctx.config.services.database]["image"]
     marker = _cluster_marker_path(ctx)
     if not volumes.has_file(image, target, marker):
         raise UnsafeOperation(f"refused: {target!r} holds no database cluster ({marker} is missing); the "
                               "database would start empty on it")
+    return facts
+
+
+def _refuse_in_use(target: str) -> None:
+    users = volumes.containers_using(target)
+    if users:
+        raise UnsafeOperation(
+            f"refused: {target!r} is mounted by container(s) {', '.join(users)} (running or stopped); the "
+            "switch must be the only writer of the volume it moves to. Stop and remove them first (docker rm, never -v)")
+
+
+def check_uploads_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
+    """The uploads target must be an existing volume of this stack (made by the suite for this project,
+    or by compose for it), other than the one in use, that no container mounts."""
+    if not ctx.config.volumes.uploads:
+        raise ConfigError("--uploads-volume given, but [volumes] uploads is empty: this stack keeps no uploads")
+    if target.startswith(THROWAWAY_VOLUME_PREFIX):
+        raise UnsafeOperation(f"refused: {target!r} is a restore drill's throwaway volume, removed after the drill")
+    facts = volumes.inspect_volume(target)
+    if facts is None:
+        raise ConfigError(f"uploads volume {target!r} does not exist (docker volume ls); the report of the "
+                          "disaster restore names the old one")
+    current = volumes.uploads_volume_in_use(ctx)
+    if current == target:
+        raise UnsafeOperation(f"refused: the stack's uploads already use {target!r}")
+    labels, project = facts.labels, ctx.config.stack.project
+    if not (labels.get(volumes.PROJECT_LABEL) == project and labels.get(volumes.MANAGED_LABEL) != "database"
+            or labels.get(COMPOSE_PROJECT_LABEL) == project and volumes.PROJECT_LABEL not in labels):
+        raise UnsafeOperation(
+            f"refused: {target!r} is not an uploads volume of this stack: it carries neither the suite's label "
+            f"{volumes.PROJECT_LABEL}={project} (and is no database volume) nor compose's "
+            f"{COMPOSE_PROJECT_LABEL}={project}; labels: {labels or 'none'}")
+    _refuse_in_use(target)
     return facts
 
 
@@ -107,54 +147,71 @@ def _start_database(ctx: OpsContext, expected: str) -> None:
         raise SwitchError(f"the database came up on {mounted!r}, not {expected!r}")
 
 
-def _start_app(ctx: OpsContext) -> None:
+def _start_app(ctx: OpsContext, uploads: str | None) -> None:
+    """Start the app and the proxy (compose recreates those whose uploads volume changed); with uploads,
+    check that every one of them mounts it."""
     app = [*ctx.config.services.app, ctx.config.services.proxy]
     ctx.compose.up(app, no_deps=True)
     services.wait_healthy(ctx.compose, app, timeout=ctx.config.http.ready_timeout_seconds)
+    if uploads:
+        mounted = {service: volumes.mounted_volume(ctx, service, at)
+                   for service, at in volumes.uploads_mounts(ctx).items()}
+        wrong = {service: name for service, name in mounted.items() if name != uploads}
+        if wrong:
+            raise SwitchError(f"the uploads should be {uploads!r}, but {wrong} mount(s) another volume")
 
 
-def _put_back(ctx: OpsContext, previous: str, kept: list[tuple[Path, Path]]) -> None:
+def _put_back(ctx: OpsContext, previous: str, previous_uploads: str | None, kept: list[tuple[Path, Path]]) -> None:
     for copy, path in kept:
         config_edit.restore_file(copy, path)
     _start_database(ctx, previous)
-    _start_app(ctx)
+    _start_app(ctx, previous_uploads)
 
 
-def switch_database_volume(ctx: OpsContext, target: str, reason: str) -> tuple[OpsContext, SwitchResult]:
-    """Put the stack on volume target; refused without CONFIRM=YES. On any failure or interruption
-    (signals arrive as KeyboardInterrupt) the stack goes back on the volume it used, and the config
-    and env file, rewritten only once the database is up on target, are put back."""
-    require_switch_confirmation(target)
+def switch_database_volume(ctx: OpsContext, target: str, reason: str,
+                           uploads_target: str | None = None) -> tuple[OpsContext, SwitchResult]:
+    """Put the stack's database on volume target, and its uploads on uploads_target when given (both
+    or neither); refused without CONFIRM=YES. On any failure or interruption (signals arrive as
+    KeyboardInterrupt) the stack goes back on the volumes it used, and the config and env file,
+    rewritten only once the database is up on target, are put back."""
+    require_switch_confirmation(target, uploads_target)
     check_target(ctx, target)
+    previous_uploads = None
+    if uploads_target:
+        check_uploads_target(ctx, uploads_target)
+        previous_uploads = volumes.uploads_volume_in_use(ctx)
     previous = volumes.mounted_database_volume(ctx) or ctx.config.volumes.database
-    before = on_volume(ctx, previous)
-    switched = on_volume(ctx, target)
+    before = on_volumes(ctx, previous, previous_uploads)
+    switched = on_volumes(ctx, target, uploads_target)
+    settings = {"database": target, **({"uploads_volume": uploads_target} if uploads_target else {})}
     config_file = Path(ctx.config.source)
     kept: list[tuple[Path, Path]] = []
     with contextlib.ExitStack() as undo:
-        undo.callback(_put_back, before, previous, kept)
+        undo.callback(_put_back, before, previous, previous_uploads, kept)
         ctx.compose.stop([*ctx.config.services.app])
         ctx.compose.stop([ctx.config.services.database])
         try:
             _start_database(switched, target)
-            kept.append((config_edit.set_database_volume(config_file, target), config_file))
-            env_kept = config_edit.set_env_database_volume(ctx.config.stack.env_file, target)
+            kept.append((config_edit.set_volumes(config_file, settings), config_file))
+            env_kept = config_edit.set_env_volumes(ctx.config.stack.env_file, settings)
             if env_kept:
                 kept.append((env_kept, Path(ctx.config.stack.env_file)))
-            _start_app(switched)
+            _start_app(switched, uploads_target)
         except OpsError as e:
             raise SwitchError(f"switch to {target} failed, going back to {previous}: {e}") from e
         undo.pop_all()
     cfg = ctx.config
-    ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"database volume {previous} -> {target} ({reason})")
+    moved = f"; uploads volume {previous_uploads} -> {uploads_target}" if uploads_target else ""
+    ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"database volume {previous} -> {target}{moved} ({reason})")
     return switched, SwitchResult(previous, target, str(config_file), str(kept[0][0]),
-                                  str(env_kept) if env_kept else None)
+                                  str(env_kept) if env_kept else None, previous_uploads, uploads_target)
 
 
 @dataclass
 class SwitchRun:
     ctx: OpsContext
     target: str | None
+    uploads_target: str | None = None
     break_stale_lock: bool = False
     cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     switched_ctx: OpsContext | None = None
@@ -163,25 +220,30 @@ class SwitchRun:
 
 def confirm(run: SwitchRun) -> dict:
     """Refuse unless CONFIRM=YES: nothing has changed yet."""
-    require_switch_confirmation(run.target)
+    require_switch_confirmation(run.target, run.uploads_target)
     return {"CONFIRM": "YES"}
 
 
-def target_checked(run: SwitchRun) -> volumes.VolumeFacts:
+def target_checked(run: SwitchRun) -> dict:
     """Under the operations lock: the target is an existing database volume of this stack, not the one in
-    use, mounted by no container, holding a database cluster."""
+    use, mounted by no container, holding a database cluster (and the uploads target, when given, an
+    uploads volume of this stack that no container mounts)."""
     if not run.target:
         raise ConfigError("no target volume: pass --volume=NAME (docker volume ls; the report of the "
                           "disaster restore names the old volume)")
     run.ctx = with_serving_tag(run.ctx)
     run.cleanup.enter_context(lock.hold_stack(run.ctx.config, "switch database volume",
                                               break_stale=run.break_stale_lock))
-    return check_target(run.ctx, run.target)
+    checked = {"database": vars(check_target(run.ctx, run.target))}
+    if run.uploads_target:
+        checked["uploads"] = vars(check_uploads_target(run.ctx, run.uploads_target))
+    return checked
 
 
 def switched(run: SwitchRun) -> SwitchResult:
     """Stop the app and the db, recreate the db on the target volume, rewrite the config, start the app."""
-    run.switched_ctx, run.result = switch_database_volume(run.ctx, run.target, "switch by operator")
+    run.switched_ctx, run.result = switch_database_volume(run.ctx, run.target, "switch by operator",
+                                                          run.uploads_target)
     return run.result
 
 
@@ -201,9 +263,10 @@ SWITCH_VOLUME = Runbook("switch_database_volume", (
 ))
 
 
-def switch_volume(ctx: OpsContext, target: str, *, break_stale_lock: bool = False) -> SwitchRun:
+def switch_volume(ctx: OpsContext, target: str, *, uploads_target: str | None = None,
+                  break_stale_lock: bool = False) -> SwitchRun:
     """The whole switch runbook (CONFIRM=YES in the environment, the lock, the switch, readiness)."""
-    run = SwitchRun(ctx, target, break_stale_lock=break_stale_lock)
+    run = SwitchRun(ctx, target, uploads_target, break_stale_lock=break_stale_lock)
     with run.cleanup:
         SWITCH_VOLUME.run_all(run)
     return run

@@ -54,23 +54,57 @@ def require_database_volume(name: str) -> VolumeFacts:
     return facts
 
 
+def create_volume(name: str, role: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
+    """Create a new external data volume (role: "database" or "uploads"): a first install's database,
+    or a disaster restore's new database or uploads volume; refuses a name that exists."""
+    labels = {**(extra_labels or {}), MANAGED_LABEL: role, ID_LABEL: str(uuid.uuid4())}
+    if inspect_volume(name) is not None:
+        raise UnsafeOperation(f"refused: volume {name!r} exists already; a new {role} volume must be new")
+    runner.run(cmd.volume_create(name, labels))
+    return inspect_volume(name)
+
+
 def create_database_volume(name: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
     """Create an external database volume: a first install's, or a disaster restore's new one."""
-    labels = {**(extra_labels or {}), MANAGED_LABEL: "database", ID_LABEL: str(uuid.uuid4())}
-    if inspect_volume(name) is not None:
-        raise UnsafeOperation(f"refused: volume {name!r} exists already; a new database volume must be new")
-    runner.run(cmd.volume_create(name, labels))
-    return require_database_volume(name)
+    return create_volume(name, "database", extra_labels)
+
+
+def mounted_volume(ctx, service: str, destination: str) -> str | None:
+    """The volume a running service's (first) container mounts at destination, or None when it is not running."""
+    ids = runner.run(cmd.service_containers(ctx.config.stack.project, service)).stdout.split()
+    if not ids:
+        return None
+    mounts = json.loads(runner.run(cmd.container_mounts(ids[0])).stdout)
+    return next((m.get("Name") for m in mounts if m.get("Destination") == destination), None)
 
 
 def mounted_database_volume(ctx) -> str | None:
     """The volume the running database container really uses, or None when it is not running."""
-    ids = runner.run(cmd.service_containers(ctx.config.stack.project, ctx.config.services.database)).stdout.split()
-    if not ids:
-        return None
     target = database_mount(ctx.compose.rendered(), ctx.config)[1]
-    mounts = json.loads(runner.run(cmd.container_mounts(ids[0])).stdout)
-    return next((m.get("Name") for m in mounts if m.get("Destination") == target), None)
+    return mounted_volume(ctx, ctx.config.services.database, target)
+
+
+def uploads_volume_in_use(ctx) -> str | None:
+    """The real name of the stack's uploads volume as its compose files render it now (with
+    [volumes] uploads_volume applied); None when [volumes] uploads is empty."""
+    key = ctx.config.volumes.uploads
+    if not key:
+        return None
+    declared = (ctx.compose.rendered_every_profile().get("volumes") or {}).get(key)
+    if not declared:
+        raise ConfigError(f"[volumes] uploads = {key!r} is not a volume of the stack's compose files; name the "
+                          "uploads volume's compose key, or set it to \"\" when the app keeps no files")
+    return declared.get("name")
+
+
+def uploads_mounts(ctx) -> dict[str, str]:
+    """Where the app services and the proxy mount the uploads volume: service -> destination. These
+    are what a volume switch recreates; one-offs (a chown task, the backup) mount it only for a run."""
+    key, model, names = ctx.config.volumes.uploads, ctx.compose.rendered(), ctx.config.services
+    serving = [*names.app, *([names.proxy] if names.proxy else [])]
+    return {name: mount["target"] for name in serving
+            for mount in model["services"][name].get("volumes") or []
+            if mount.get("type") == "volume" and mount.get("source") == key}
 
 
 def refuse_volume_drift(ctx) -> str | None:
@@ -106,6 +140,10 @@ def ensure_data_volumes(ctx) -> list[str]:
     created = []
     for key, name in sorted(data_volume_names(ctx).items()):
         if inspect_volume(name) is None:
+            if key == ctx.config.volumes.uploads and ctx.config.volumes.uploads_volume:
+                raise ConfigError(f"[volumes] uploads_volume = {name!r} does not exist; the uploads would start "
+                                  "empty on it. Set it to the uploads volume's real name (docker volume ls), or \"\" "
+                                  "for the name the compose files give it")
             runner.run(cmd.volume_create(name, {MANAGED_LABEL: key, PROJECT_LABEL: ctx.config.stack.project,
                                                 ID_LABEL: str(uuid.uuid4())}))
             created.append(name)

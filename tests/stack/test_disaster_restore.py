@@ -1,7 +1,8 @@
 """Disaster restore end to end on a disposable stack: refused without CONFIRM=YES (also with the
-confirmation step deselected), then a restore into a new volume, the switch to it, and the switch back;
-the old volume is never written or removed. A switch refuses a volume in use, not this stack's, or
-without a cluster; SIGTERM or SIGHUP mid-restore leaves the stack serving on the old volume."""
+confirmation step deselected), then a restore into new database and uploads volumes, the switch to
+both, and the switch back; the old volumes are never written or removed. A switch refuses a volume
+in use, not this stack's, or without a cluster; SIGTERM, SIGINT or SIGHUP mid-restore leaves the
+stack serving on the old volumes."""
 
 import json
 import os
@@ -51,16 +52,38 @@ def configured_volume(stack) -> str:
     return tomllib.loads(stack.config_path.read_text())["volumes"]["database"]
 
 
-def env_volume(stack) -> str:
+def configured_uploads(stack) -> str | None:
+    return tomllib.loads(stack.config_path.read_text())["volumes"].get("uploads_volume") or None
+
+
+def env_volume(stack, variable: str = "PGDATA_VOLUME") -> str:
     lines = stack.ctx.config.stack.env_file.read_text().splitlines()
-    return next(line.split("=", 1)[1] for line in lines if line.startswith("PGDATA_VOLUME="))
+    return next(line.split("=", 1)[1] for line in lines if line.startswith(f"{variable}="))
+
+
+def uploads_mounted(stack) -> set[str]:
+    """The volumes the app's services mount where the uploads go (one name when all agree)."""
+    ctx = stack.ctx
+    return {volumes.mounted_volume(ctx, service, at) for service, at in volumes.uploads_mounts(ctx).items()}
+
+
+def upload(stack, name: str, content: bytes | None = None) -> bytes | int:
+    """PUT content (status code back), or GET it (its bytes, or the status code when not 200)."""
+    url = f"{stack.ctx.config.http.base_url}/uploads/{name}"
+    if content is not None:
+        return httpx.put(url, content=content).status_code
+    answer = httpx.get(url)
+    return answer.content if answer.status_code == 200 else answer.status_code
 
 
 @pytest.fixture(scope="module", autouse=True)
-def env_file_names_the_volume(backup_stack):
-    """As on a host where manual compose commands read PGDATA_VOLUME from the env file: a switch rewrites it too."""
+def env_file_names_the_volumes(backup_stack):
+    """As on a host where manual compose commands read PGDATA_VOLUME and UPLOADS_VOLUME from the env
+    file: a switch rewrites them too."""
     env_file = backup_stack.ctx.config.stack.env_file
-    env_file.write_text(env_file.read_text() + f"PGDATA_VOLUME={backup_stack.ctx.config.volumes.database}\n")
+    uploads = volumes.uploads_volume_in_use(backup_stack.ctx)
+    env_file.write_text(env_file.read_text() + f"PGDATA_VOLUME={backup_stack.ctx.config.volumes.database}\n"
+                        f"UPLOADS_VOLUME={uploads}\n")
 
 
 def restore_containers(stack) -> str:
@@ -104,13 +127,18 @@ def test_disaster_mode_without_confirm_changes_nothing(backup_stack, tmp_path):
     assert record["outcome"] == "failed" and "CONFIRM=YES" in record["issues_found"][0]
 
 
-def test_disaster_restore_switches_to_a_new_volume_and_back(backup_stack, tmp_path):
+def test_disaster_restore_switches_database_and_uploads_to_new_volumes_and_back(backup_stack, tmp_path):
     ctx = backup_stack.ctx
     old = ctx.config.volumes.database
+    old_uploads = volumes.uploads_volume_in_use(ctx)
+    assert uploads_mounted(backup_stack) == {old_uploads}
     old_identity = volumes.require_database_volume(old).identity
     add_note(backup_stack, "in the backup")
+    assert upload(backup_stack, "contract.pdf", b"signed in the backup") == 201
     taken = backup.backup(ctx)
     add_note(backup_stack, "written after the backup")
+    assert upload(backup_stack, "contract.pdf", b"rewritten after the backup") == 201
+    assert upload(backup_stack, "later.txt", b"uploaded after the backup") == 201
 
     done, report = run_check(backup_stack, tmp_path, "restore_drill", "--mode=disaster",
                              f"--backup={taken.set_name}", env={"CONFIRM": "YES"})
@@ -118,9 +146,20 @@ def test_disaster_restore_switches_to_a_new_volume_and_back(backup_stack, tmp_pa
     record = json.loads(report.with_suffix(".json").read_text())
     new = record["new_volume"]
     assert new.startswith(f"{old}_restored_") and record["old_volume"] == old
-    assert len(record["steps"]) == 12 and all(r["match"] for r in record["row_counts"])
+    new_uploads = record["new_uploads_volume"]
+    assert new_uploads.startswith(f"{old_uploads}_restored_") and record["old_uploads_volume"] == old_uploads
+    assert len(record["steps"]) == 13 and all(r["match"] for r in record["row_counts"])
+    assert record["uploads"]["volume"] == new_uploads and record["uploads"]["missing"] == []
+    assert record["switch_back"] == volume_switch.switch_command(old, old_uploads)
     page = report.read_text()
     assert "row counts: manifest vs restored" in page and "Ops evidence: restore_drill (disaster mode)" in page
+    assert "uploads: recorded list vs restored (new volume)" in page
+
+    assert configured_uploads(backup_stack) == new_uploads and env_volume(backup_stack, "UPLOADS_VOLUME") == new_uploads
+    assert uploads_mounted(backup_stack) == {new_uploads}, "database and uploads moved together"
+    assert upload(backup_stack, "contract.pdf") == b"signed in the backup", "the uploads of the backup serve"
+    assert upload(backup_stack, "later.txt") == 404
+    assert upload(backup_stack, "after-restore.txt", b"new") == 201, "the app's own user can write the restored tree"
 
     assert configured_volume(backup_stack) == new, "the stack's config names the volume it now uses"
     assert volumes.mounted_database_volume(ctx) == new
@@ -131,13 +170,18 @@ def test_disaster_restore_switches_to_a_new_volume_and_back(backup_stack, tmp_pa
     with pytest.raises(UnsafeOperation, match="recreating the database would switch"):
         install.start_database(ctx)  # ctx still names the old volume: starting it now would swap silently
 
-    back, _ = run_check(backup_stack, tmp_path, "switch_database_volume", f"--volume={old}", env={"CONFIRM": "YES"})
+    back, _ = run_check(backup_stack, tmp_path, "switch_database_volume", f"--volume={old}",
+                        f"--uploads-volume={old_uploads}", env={"CONFIRM": "YES"})
     assert back.returncode == 0, back.stdout[-4000:]
     assert configured_volume(backup_stack) == old and volumes.mounted_database_volume(ctx) == old
+    assert configured_uploads(backup_stack) == old_uploads and uploads_mounted(backup_stack) == {old_uploads}
     served = notes(backup_stack)
     assert "written after the backup" in served, "the old volume was never written by the restore"
+    assert upload(backup_stack, "contract.pdf") == b"rewritten after the backup"
+    assert upload(backup_stack, "later.txt") == b"uploaded after the backup", "nor the old uploads volume"
     assert volumes.require_database_volume(old).identity == old_identity
-    assert volumes.inspect_volume(new) is not None, "the restored volume is kept too"
+    assert volumes.inspect_volume(new) is not None and volumes.inspect_volume(new_uploads) is not None, \
+        "the restored volumes are kept too"
 
 
 def test_disaster_restore_of_a_missing_backup_stops_before_touching_the_app(backup_stack, tmp_path):
@@ -200,6 +244,25 @@ def test_switch_refuses_a_volume_in_use_not_this_stacks_or_without_a_cluster(bac
         volume_switch.check_target(ctx, empty)
     volume_switch.check_target(ctx, in_use)  # once nothing mounts it, it is a valid target
 
+    # The uploads target: this stack's, not a database volume, not the one in use, mounted by nothing.
+    neighbours = spare_volume(backup_stack, "neighbours_uploads", {volumes.PROJECT_LABEL: "another-stack"},
+                              cluster=False)
+    with pytest.raises(UnsafeOperation, match="not an uploads volume of this stack"):
+        volume_switch.check_uploads_target(ctx, neighbours)
+    with pytest.raises(UnsafeOperation, match="not an uploads volume of this stack"):
+        volume_switch.check_uploads_target(ctx, empty)  # a database volume of this stack
+    with pytest.raises(UnsafeOperation, match="already use"):
+        volume_switch.check_uploads_target(ctx, volumes.uploads_volume_in_use(ctx))
+    spare_uploads = spare_volume(backup_stack, "spare_uploads", {volumes.MANAGED_LABEL: "uploads"}, cluster=False)
+    holder = client.containers.create(db_image(backup_stack), ["sleep", "600"], entrypoint="", labels=labels,
+                                      volumes={spare_uploads: {"bind": "/u", "mode": "rw"}}, network_mode="none")
+    try:
+        with pytest.raises(UnsafeOperation, match=f"mounted by container.*{holder.name}"):
+            volume_switch.check_uploads_target(ctx, spare_uploads)
+    finally:
+        holder.remove(force=True)
+    volume_switch.check_uploads_target(ctx, spare_uploads)
+
 
 def _interrupted_disaster_restore(stack, tmp_path, signum: int, when) -> str:
     """Run the disaster restore (CONFIRM=YES) and send signum once when(printed so far) is true
@@ -238,17 +301,21 @@ def _interrupted_disaster_restore(stack, tmp_path, signum: int, when) -> str:
     # while pg_restore runs
     pytest.param(signal.SIGHUP, "test_new_volume_created_and_server_started PASSED", id="SIGHUP-restore-running",
                  marks=pytest.mark.fault("SIGHUP mid-disaster-restore")),
+    # while the uploads are rebuilt into their new volume
+    pytest.param(signal.SIGTERM, "test_sample_queries_return_rows PASSED", id="SIGTERM-uploads-restoring",
+                 marks=pytest.mark.fault("SIGTERM mid-disaster-restore, while the uploads are restored")),
 ])
 def test_an_interrupted_disaster_restore_leaves_the_stack_serving_the_old_volume(backup_stack, tmp_path,
                                                                                 signum, after_line):
     ctx = backup_stack.ctx
-    old = volumes.mounted_database_volume(ctx)
+    old, old_uploads = volumes.mounted_database_volume(ctx), uploads_mounted(backup_stack)
     assert configured_volume(backup_stack) == old == env_volume(backup_stack)
     output = _interrupted_disaster_restore(backup_stack, tmp_path, signum, lambda printed: after_line in printed)
     if signum != signal.SIGINT:  # Ctrl-C is Python's own KeyboardInterrupt; the others name their signal
         assert f"signal {int(signum)}" in output, output[-3000:]
     assert volumes.mounted_database_volume(ctx) == old
     assert configured_volume(backup_stack) == old and env_volume(backup_stack) == old, output[-3000:]
+    assert uploads_mounted(backup_stack) == old_uploads == {env_volume(backup_stack, "UPLOADS_VOLUME")}
     assert {"api", "email-worker", "db"} <= set(containers(backup_stack)), output[-3000:]
     assert httpx.get(f"{ctx.config.http.base_url}/readyz").status_code == 200
     assert restore_containers(backup_stack) == "", "the restore server is removed"
@@ -258,7 +325,8 @@ def test_an_interrupted_disaster_restore_leaves_the_stack_serving_the_old_volume
 def test_a_disaster_restore_interrupted_after_the_config_edit_puts_config_env_and_database_back(backup_stack,
                                                                                                  tmp_path):
     ctx = backup_stack.ctx
-    old = volumes.mounted_database_volume(ctx)
+    old, old_uploads = volumes.mounted_database_volume(ctx), uploads_mounted(backup_stack)
+    configured_uploads_before = configured_uploads(backup_stack)
     assert configured_volume(backup_stack) == old == env_volume(backup_stack)
     add_note(backup_stack, "before the interrupted switch")
     kept_before = set(backup_stack.config_path.parent.glob("*.before-volume-switch"))
@@ -266,6 +334,8 @@ def test_a_disaster_restore_interrupted_after_the_config_edit_puts_config_env_an
         backup_stack, tmp_path, signal.SIGTERM, lambda printed: configured_volume(backup_stack) != old)
     assert volumes.mounted_database_volume(ctx) == old, output[-3000:]
     assert configured_volume(backup_stack) == old and env_volume(backup_stack) == old
+    assert configured_uploads(backup_stack) == configured_uploads_before
+    assert uploads_mounted(backup_stack) == old_uploads == {env_volume(backup_stack, "UPLOADS_VOLUME")}
     assert set(backup_stack.config_path.parent.glob("*.before-volume-switch")) == kept_before, "copies put back"
     assert httpx.get(f"{ctx.config.http.base_url}/readyz").status_code == 200
     assert "before the interrupted switch" in notes(backup_stack) and restore_containers(backup_stack) == ""

@@ -70,3 +70,26 @@ def test_env_file_is_updated_only_when_it_names_the_volume(tmp_path):
     without.write_text("POSTGRES_DB=zenops\n")
     assert config_edit.set_env_database_volume(without, "new") is None
     assert without.read_text() == "POSTGRES_DB=zenops\n"
+
+
+def test_database_and_uploads_volumes_are_set_in_one_rewrite(tmp_path):
+    path = tmp_path / "ops.toml"
+    path.write_text(ORIGINAL)
+    kept = config_edit.set_volumes(path, {"database": "db_restored_1", "uploads_volume": "up_restored_1"})
+    assert kept.read_text() == ORIGINAL
+    assert tomllib.loads(path.read_text())["volumes"] == {"backups": "backups", "database": "db_restored_1",
+                                                          "uploads_volume": "up_restored_1"}
+    assert len(list(tmp_path.glob("ops.toml.*.before-volume-switch"))) == 1
+    with pytest.raises(ConfigError, match="not a setting a switch rewrites"):
+        config_edit.set_volumes(path, {"backups": "x"})
+
+
+def test_env_file_gets_each_volume_line_it_has(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("PGDATA_VOLUME=old\nUPLOADS_VOLUME=old_up\nOTHER=a=b\n")
+    config_edit.set_env_volumes(env, {"database": "new", "uploads_volume": "new_up"})
+    assert env.read_text() == "PGDATA_VOLUME=new\nUPLOADS_VOLUME=new_up\nOTHER=a=b\n"
+    only_db = tmp_path / "db.env"
+    only_db.write_text("PGDATA_VOLUME=old\n")
+    config_edit.set_env_volumes(only_db, {"database": "new", "uploads_volume": "new_up"})
+    assert only_db.read_text() == "PGDATA_VOLUME=new\n", "a line the operator never wrote is not added"
