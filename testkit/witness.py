@@ -1,15 +1,18 @@
 """What a fault must not cost, noted before it and checked after: the sentinel row, the release
-serving, every backup set (local and offsite) and every volume of the stack."""
+serving, every backup set (local and offsite), every uploads store object those sets reference
+(local and offsite) and every volume of the stack."""
 
 from dataclasses import dataclass
 from uuid import uuid4
 
 import httpx
 
-from procedures.backup import names
+from procedures.backup import names, uploads_list, uploads_store
+from procedures.commands import files as files_cmd
+from procedures.commands import rclone as rclone_cmd
 from procedures.stack.readiness import served_release
 
-from .backup_helpers import local_files, remote_files
+from .backup_helpers import in_box, local_files, remote_files
 from .disposable import list_project_volumes
 
 
@@ -20,6 +23,33 @@ class Witness:
     local_sets: frozenset
     remote_sets: frozenset
     volumes: frozenset
+    local_objects: frozenset  # store objects the local sets' lists reference
+    remote_objects: frozenset  # ... and the offsite sets' (their lists read from local disk)
+
+
+def store_paths(ctx) -> tuple[str, str]:
+    store = uploads_store.store_dir(ctx.config.stack.project)
+    return f"{ctx.config.backup.directory}/{store}", f"{ctx.config.offsite.path(ctx.config.stack.environment)}/{store}"
+
+
+def present_objects(ctx) -> tuple[set[str], set[str]]:
+    """The objects in the local and the offsite uploads store of the stack's project."""
+    local, remote = store_paths(ctx)
+    in_box(ctx, files_cmd.make_dir(local))  # a stack whose sets keep tar.gz archives has no store yet
+    in_box(ctx, rclone_cmd.mkdir(remote))
+    return (set(in_box(ctx, files_cmd.store_listing(local)).stdout.split()),
+            set(in_box(ctx, rclone_cmd.list_objects(remote)).stdout.split()))
+
+
+def referenced_objects(ctx, filenames, set_names) -> frozenset:
+    """The store objects the lists of the given sets reference (sets keeping a tar.gz reference none)."""
+    lists = [n for n in uploads_store.project_lists(filenames, ctx.config.stack.project)
+             if names.parse_set_name(n).name in set_names]
+    found: set[str] = set()
+    for name in lists:
+        found |= uploads_store.referenced(uploads_list.parse(
+            in_box(ctx, files_cmd.read(f"{ctx.config.backup.directory}/{name}")).stdout))
+    return frozenset(found)
 
 
 def take(stack) -> Witness:
@@ -27,8 +57,10 @@ def take(stack) -> Witness:
     ctx = stack.ctx
     sentinel = f"sentinel {uuid4().hex[:8]}"
     assert httpx.post(f"{ctx.config.http.base_url}/notes", json={"body": sentinel}).status_code == 201
-    return Witness(sentinel, served_release(ctx), frozenset(names.group_files(local_files(ctx))),
-                   frozenset(names.group_files(remote_files(ctx))), frozenset(list_project_volumes(stack)))
+    local = local_files(ctx)
+    local_sets, remote_sets = frozenset(names.group_files(local)), frozenset(names.group_files(remote_files(ctx)))
+    return Witness(sentinel, served_release(ctx), local_sets, remote_sets, frozenset(list_project_volumes(stack)),
+                   referenced_objects(ctx, local, local_sets), referenced_objects(ctx, local, remote_sets))
 
 
 def assert_intact(stack, before: Witness) -> None:
@@ -39,3 +71,6 @@ def assert_intact(stack, before: Witness) -> None:
     assert before.local_sets <= set(names.group_files(local_files(ctx))), "no local backup set lost"
     assert before.remote_sets <= set(names.group_files(remote_files(ctx))), "no offsite backup set lost"
     assert before.volumes <= set(list_project_volumes(stack)), "no volume lost"
+    local_objects, remote_objects = present_objects(ctx)
+    assert before.local_objects <= local_objects, "no uploads store object a local set references is lost"
+    assert before.remote_objects <= remote_objects, "no uploads store object an offsite set references is lost"

@@ -127,9 +127,10 @@ def run_isolated_idle(name: str, image: str, volume: str, volume_path: str, back
     return argv + [image, "sleep", "infinity"]
 
 
-def containers_using_volume(name: str) -> list[str]:
-    """Every container, running or stopped, that mounts the volume: one name per line."""
-    return ["docker", "ps", "--all", "--filter", f"volume={name}", "--format", "{{.Names}}"]
+def containers_using_volume(name: str, *, running_only: bool = False) -> list[str]:
+    """Every container (running or stopped, or only the running ones) that mounts the volume: one name per line."""
+    return ["docker", "ps", *([] if running_only else ["--all"]), "--filter", f"volume={name}", "--format",
+            "{{.Names}}"]
 
 
 def stop_container(name: str, seconds: int) -> list[str]:

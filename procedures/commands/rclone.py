@@ -42,9 +42,11 @@ def copy_set_to_local(remote_path: str, set_name: str, local_dir: str) -> list[s
 
 
 def copy_objects(local_store: str, remote_store: str, objects_file: str) -> list[str]:
-    """Copy the store objects named in objects_file (one relative path a line) the remote lacks.
-    An object's name is its content's hash, so one that exists is never sent again."""
-    return ["rclone", "copy", "--ignore-existing", "--files-from-raw", objects_file, local_store, remote_store]
+    """Copy the store objects named in objects_file (one relative path a line) the remote lacks or
+    holds at another size. An object's name is its content's hash, so a whole one is never sent again,
+    while one an interrupted upload left short (a backend writing under the final name) is sent again;
+    --ignore-existing would keep it short for good."""
+    return ["rclone", "copy", "--size-only", "--files-from-raw", objects_file, local_store, remote_store]
 
 
 def check_objects(local_store: str, remote_store: str, objects_file: str, *, crypt: bool) -> list[str]:

@@ -11,6 +11,7 @@ import shutil
 import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 from ..errors import ConfigError
 
@@ -42,9 +43,13 @@ def _with_volume_setting(text: str, key: str, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _replace_atomically(path: Path, text: str, stamp: str) -> Path:
+def _replace_atomically(path: Path, text: str, stamp: str, kept_as: Callable[[Path], None] | None) -> Path:
+    """Keep a copy of path, tell kept_as where (before path changes, so a signal arriving at any point
+    finds the copy registered for putting back), then replace path with text."""
     kept = path.with_name(f"{path.name}.{stamp}.before-volume-switch")
     shutil.copy2(path, kept)
+    if kept_as:
+        kept_as(kept)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text)
     shutil.copymode(path, partial)
@@ -56,9 +61,9 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def set_volumes(config_path: Path, settings: dict[str, str]) -> Path:
+def set_volumes(config_path: Path, settings: dict[str, str], kept_as: Callable[[Path], None] | None = None) -> Path:
     """Set [volumes] keys (database, uploads_volume) to volume names in one rewrite; returns the copy of
-    the file as it was."""
+    the file as it was (also given to kept_as before the file changes)."""
     for key, name in settings.items():
         if key not in ENV_KEYS:
             raise ConfigError(f"[volumes] {key} is not a setting a switch rewrites ({sorted(ENV_KEYS)})")
@@ -71,15 +76,12 @@ def set_volumes(config_path: Path, settings: dict[str, str]) -> Path:
     written = tomllib.loads(text).get("volumes", {})
     if any(written.get(key) != name for key, name in settings.items()):
         raise ConfigError(f"could not rewrite [volumes] in {path}; set {settings} by hand")
-    return _replace_atomically(path, text, _stamp())
+    return _replace_atomically(path, text, _stamp(), kept_as)
 
 
-def set_database_volume(config_path: Path, name: str) -> Path:
-    """Point [volumes] database at name; returns the copy of the file as it was."""
-    return set_volumes(config_path, {"database": name})
 
-
-def set_env_volumes(env_file: Path | None, settings: dict[str, str]) -> Path | None:
+def set_env_volumes(env_file: Path | None, settings: dict[str, str],
+                    kept_as: Callable[[Path], None] | None = None) -> Path | None:
     """Update the variables of the given [volumes] settings (PGDATA_VOLUME, UPLOADS_VOLUME) that the
     stack env file has a line for; None when it has none of them (or there is no env file)."""
     if env_file is None or not Path(env_file).is_file():
@@ -90,12 +92,8 @@ def set_env_volumes(env_file: Path | None, settings: dict[str, str]) -> Path | N
         return None
     text = "\n".join(f"{line.split('=', 1)[0]}={wanted[line.split('=', 1)[0]]}"
                      if "=" in line and line.split("=", 1)[0] in wanted else line for line in lines) + "\n"
-    return _replace_atomically(Path(env_file), text, _stamp())
+    return _replace_atomically(Path(env_file), text, _stamp(), kept_as)
 
-
-def set_env_database_volume(env_file: Path | None, name: str) -> Path | None:
-    """Update PGDATA_VOLUME in the stack env file when it has one (manual compose commands read it)."""
-    return set_env_volumes(env_file, {"database": name})
 
 
 def restore_file(kept: Path, path: Path) -> None:

@@ -105,17 +105,20 @@ def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
     return facts
 
 
-def _refuse_in_use(target: str) -> None:
-    users = volumes.containers_using(target)
+def _refuse_in_use(target: str, *, running_only: bool = False) -> None:
+    users = volumes.containers_using(target, running_only=running_only)
     if users:
+        state = "running" if running_only else "running or stopped"
         raise UnsafeOperation(
-            f"refused: {target!r} is mounted by container(s) {', '.join(users)} (running or stopped); the "
-            "switch must be the only writer of the volume it moves to. Stop and remove them first (docker rm, never -v)")
+            f"refused: {target!r} is mounted by container(s) {', '.join(users)} ({state}); the switch must be "
+            "the only writer of the volume it moves to. Stop and remove them first (docker rm, never -v)")
 
 
 def check_uploads_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
     """The uploads target must be an existing volume of this stack (made by the suite for this project,
-    or by compose for it), other than the one in use, that no container mounts."""
+    or by compose for it), other than the one in use, that no running container mounts. A stopped
+    container may: the stack's own one-offs (a chown task) keep the old uploads volume mounted after a
+    disaster restore, and a stopped container writes nothing (unlike a database, nothing starts on it)."""
     if not ctx.config.volumes.uploads:
         raise ConfigError("--uploads-volume given, but [volumes] uploads is empty: this stack keeps no uploads")
     if target.startswith(THROWAWAY_VOLUME_PREFIX):
@@ -134,7 +137,7 @@ def check_uploads_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
             f"refused: {target!r} is not an uploads volume of this stack: it carries neither the suite's label "
             f"{volumes.PROJECT_LABEL}={project} (and is no database volume) nor compose's "
             f"{COMPOSE_PROJECT_LABEL}={project}; labels: {labels or 'none'}")
-    _refuse_in_use(target)
+    _refuse_in_use(target, running_only=True)
     return facts
 
 
@@ -192,10 +195,10 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str,
         ctx.compose.stop([ctx.config.services.database])
         try:
             _start_database(switched, target)
-            kept.append((config_edit.set_volumes(config_file, settings), config_file))
-            env_kept = config_edit.set_env_volumes(ctx.config.stack.env_file, settings)
-            if env_kept:
-                kept.append((env_kept, Path(ctx.config.stack.env_file)))
+            # Each copy is registered for putting back before its file changes (no window for a signal).
+            config_edit.set_volumes(config_file, settings, lambda copy: kept.append((copy, config_file)))
+            env_kept = config_edit.set_env_volumes(ctx.config.stack.env_file, settings,
+                                                   lambda copy: kept.append((copy, Path(ctx.config.stack.env_file))))
             _start_app(switched, uploads_target)
         except OpsError as e:
             raise SwitchError(f"switch to {target} failed, going back to {previous}: {e}") from e

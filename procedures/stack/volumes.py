@@ -150,9 +150,9 @@ def ensure_data_volumes(ctx) -> list[str]:
     return created
 
 
-def containers_using(name: str) -> list[str]:
-    """The containers, running or stopped, that mount the volume."""
-    return runner.run(cmd.containers_using_volume(name)).stdout.split()
+def containers_using(name: str, *, running_only: bool = False) -> list[str]:
+    """The containers, running or stopped (or only the running ones), that mount the volume."""
+    return runner.run(cmd.containers_using_volume(name, running_only=running_only)).stdout.split()
 
 
 def has_file(image: str, name: str, path: str) -> bool:

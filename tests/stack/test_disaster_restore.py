@@ -257,11 +257,12 @@ def test_switch_refuses_a_volume_in_use_not_this_stacks_or_without_a_cluster(bac
     holder = client.containers.create(db_image(backup_stack), ["sleep", "600"], entrypoint="", labels=labels,
                                       volumes={spare_uploads: {"bind": "/u", "mode": "rw"}}, network_mode="none")
     try:
-        with pytest.raises(UnsafeOperation, match=f"mounted by container.*{holder.name}"):
+        volume_switch.check_uploads_target(ctx, spare_uploads)  # stopped, as the stack's own chown one-off
+        holder.start()
+        with pytest.raises(UnsafeOperation, match=f"mounted by container.*{holder.name} \\(running\\)"):
             volume_switch.check_uploads_target(ctx, spare_uploads)
     finally:
         holder.remove(force=True)
-    volume_switch.check_uploads_target(ctx, spare_uploads)
 
 
 def _interrupted_disaster_restore(stack, tmp_path, signum: int, when) -> str:

@@ -1,6 +1,7 @@
 """The uploads store against the real stack: a second backup with unchanged uploads adds no object
 locally or offsite, a changed file adds exactly one, retention's garbage collection removes what no
-kept list references and keeps the rest, and the drill rebuilds the uploads from list and store."""
+kept list references and keeps the rest, and the drill rebuilds the uploads from list and store.
+Faults: a copy killed mid-object (locally and offsite), the remote gone before the collection."""
 
 import hashlib
 import json
@@ -12,9 +13,10 @@ import pytest
 from procedures.backup import pipeline as backup
 from procedures.backup import names, uploads_store
 from procedures.commands import files as files_cmd
-from procedures.errors import RestoreError
+from procedures.errors import CommandFailed, OffsiteError, RestoreError
 from procedures.restore import drill
 
+from testkit import witness
 from testkit.backup_helpers import in_box, manifest_of, plant_aged_copy
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -149,3 +151,80 @@ def test_the_drill_names_a_file_whose_store_object_rotted(stored):
         assert "1 differing: copy-of-notes.txt" in str(refused.value)
     finally:
         in_box(stack.ctx, ["mv", "/backups/kept-object", target])
+
+
+@pytest.mark.fault("uploads store copy killed mid-copy: a stale .partial object locally")
+def test_a_copy_killed_mid_object_leaves_only_a_partial_that_the_next_backup_replaces_and_collects(stored):
+    """The store writes <hash>.partial and renames it when whole, so a killed copy leaves only the
+    partial (planted here as the kill leaves it): the next backup copies the object again, and
+    retention's collection removes a stale partial no set needs."""
+    stack, _ = stored
+    ctx = stack.ctx
+    local_store, _ = store_paths(ctx)
+    content = b"an upload whose copy was killed " * 1000
+    digest = hashlib.sha256(content).hexdigest()
+    stale = "ab/ab" + "1" * 62 + ".partial"
+    in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/{digest[:2]} {local_store}/ab && "
+                             f"head -c 100 > {local_store}/{digest[:2]}/{digest}.partial && "
+                             f"printf half > {local_store}/{stale}"], input_text=content.decode())
+    put(ctx, "killed.bin", content)
+    before = witness.take(stack)
+    result = backup.backup(ctx)
+    local, remote = objects(ctx)
+    assert uploads_store.object_name(digest) in local and uploads_store.object_name(digest) in remote
+    assert not [o for o in local if o.endswith(".partial")], "no partial left under any name"
+    assert stale in result.local_store.deleted
+    stored_copy = in_box(ctx, ["sha256sum", f"{local_store}/{uploads_store.object_name(digest)}"]).stdout.split()[0]
+    assert stored_copy == digest
+    witness.assert_intact(stack, before)
+
+
+@pytest.mark.fault("uploads store upload killed mid-copy: a short object offsite under its final name")
+def test_a_short_object_offsite_is_sent_again_not_kept(stored):
+    """A backend that writes under the final name keeps what an interrupted upload sent: the next
+    backup's copy sees the other size and sends the object again; the check then passes."""
+    stack, _ = stored
+    ctx = stack.ctx
+    local_store, remote_store = store_paths(ctx)
+    name = uploads_store.object_name(hashlib.sha256(UPLOADS["photo.jpg"]).hexdigest())
+    in_box(ctx, ["sh", "-c", f"head -c 50 {local_store}/{name} | rclone rcat {remote_store}/{name}"])
+    short = in_box(ctx, ["rclone", "size", "--json", f"{remote_store}/{name}"]).stdout
+    assert json.loads(short)["bytes"] == 50
+    before = witness.take(stack)
+    backup.backup(ctx)
+    whole = json.loads(in_box(ctx, ["rclone", "size", "--json", f"{remote_store}/{name}"]).stdout)["bytes"]
+    assert whole == len(UPLOADS["photo.jpg"])
+    run = drill.restore(ctx, drill.RestoreOptions(from_remote=True))
+    assert run.record["uploads"]["differing"] == [] and run.record["uploads"]["store_objects_absent"] == []
+    witness.assert_intact(stack, before)
+
+
+@pytest.mark.fault("remote goes away between retention and the store's garbage collection")
+def test_the_remote_going_away_before_collection_deletes_nothing(stored, monkeypatch):
+    """The offsite stand-in stops at the moment the remote collection starts (the real code runs):
+    the backup fails naming the remote, no object is deleted on either side, and the next night
+    collects normally."""
+    stack, _ = stored
+    ctx = stack.ctx
+    local_store, remote_store = store_paths(ctx)
+    in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/ee && printf orphan > {local_store}/{ORPHAN}"])
+    in_box(ctx, ["rclone", "copyto", f"{local_store}/{ORPHAN}", f"{remote_store}/{ORPHAN}"])
+    before = witness.take(stack)
+    remote_before = objects(ctx)[1]
+    real_collect = uploads_store.collect_remote
+
+    def remote_gone_first(*args, **kwargs):
+        ctx.compose.stop(["offsite"])
+        return real_collect(*args, **kwargs)
+
+    monkeypatch.setattr(uploads_store, "collect_remote", remote_gone_first)
+    try:
+        with pytest.raises((OffsiteError, CommandFailed)):
+            backup.backup(ctx)
+    finally:
+        ctx.compose.up(["offsite"])
+    monkeypatch.undo()
+    assert objects(ctx)[1] == remote_before, "nothing deleted offsite"
+    witness.assert_intact(stack, before)
+    result = backup.backup(ctx)
+    assert ORPHAN in result.remote_store.deleted

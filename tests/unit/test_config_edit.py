@@ -24,7 +24,7 @@ engine = "postgres"
 def test_rewrites_only_the_database_volume_and_keeps_the_old_file(tmp_path):
     path = tmp_path / "ops.toml"
     path.write_text(ORIGINAL)
-    kept = config_edit.set_database_volume(path, "zenops_pgdata_restored_20261124T180000Z")
+    kept = config_edit.set_volumes(path, {"database": "zenops_pgdata_restored_20261124T180000Z"})
     assert kept.read_text() == ORIGINAL and kept.name.startswith("ops.toml.")
     text = path.read_text()
     assert 'database = "zenops_pgdata_restored_20261124T180000Z"   # keep this comment' in text
@@ -35,19 +35,19 @@ def test_rewrites_only_the_database_volume_and_keeps_the_old_file(tmp_path):
 def test_adds_the_setting_when_the_section_or_the_key_is_missing(tmp_path):
     no_key = tmp_path / "a.toml"
     no_key.write_text('[volumes]\nbackups = "b"\n\n[http]\nbase_url = "http://x"\n')
-    config_edit.set_database_volume(no_key, "new_one")
+    config_edit.set_volumes(no_key, {"database": "new_one"})
     assert tomllib.loads(no_key.read_text())["volumes"] == {"backups": "b", "database": "new_one"}
     assert tomllib.loads(no_key.read_text())["http"] == {"base_url": "http://x"}
     no_section = tmp_path / "b.toml"
     no_section.write_text('[stack]\nproject = "p"\n')
-    config_edit.set_database_volume(no_section, "new_one")
+    config_edit.set_volumes(no_section, {"database": "new_one"})
     assert tomllib.loads(no_section.read_text())["volumes"]["database"] == "new_one"
 
 
 def test_a_database_key_in_another_section_is_left_alone(tmp_path):
     path = tmp_path / "ops.toml"
     path.write_text('[database]\ndatabase = "zenops"\n\n[volumes]\ndatabase = "old"\n')
-    config_edit.set_database_volume(path, "new")
+    config_edit.set_volumes(path, {"database": "new"})
     parsed = tomllib.loads(path.read_text())
     assert parsed["database"]["database"] == "zenops" and parsed["volumes"]["database"] == "new"
 
@@ -57,19 +57,30 @@ def test_refuses_names_that_are_not_volume_names(tmp_path, bad):
     path = tmp_path / "ops.toml"
     path.write_text(ORIGINAL)
     with pytest.raises(ConfigError):
-        config_edit.set_database_volume(path, bad)
+        config_edit.set_volumes(path, {"database": bad})
     assert path.read_text() == ORIGINAL
 
 
 def test_env_file_is_updated_only_when_it_names_the_volume(tmp_path):
     with_line = tmp_path / "with.env"
     with_line.write_text("POSTGRES_DB=zenops\nPGDATA_VOLUME=old\n")
-    assert config_edit.set_env_database_volume(with_line, "new") is not None
+    assert config_edit.set_env_volumes(with_line, {"database": "new"}) is not None
     assert with_line.read_text() == "POSTGRES_DB=zenops\nPGDATA_VOLUME=new\n"
     without = tmp_path / "without.env"
     without.write_text("POSTGRES_DB=zenops\n")
-    assert config_edit.set_env_database_volume(without, "new") is None
+    assert config_edit.set_env_volumes(without, {"database": "new"}) is None
     assert without.read_text() == "POSTGRES_DB=zenops\n"
+
+
+def test_the_copy_is_registered_before_the_file_changes(tmp_path):
+    """A switch puts back what it registered: the copy must be known before the rewrite, or a signal
+    arriving just after it would leave the new name in the file."""
+    path = tmp_path / "ops.toml"
+    path.write_text(ORIGINAL)
+    seen = []
+    kept = config_edit.set_volumes(path, {"database": "new"},
+                                   lambda copy: seen.append((copy.read_text(), path.read_text())))
+    assert seen == [(ORIGINAL, ORIGINAL)] and kept.read_text() == ORIGINAL
 
 
 def test_database_and_uploads_volumes_are_set_in_one_rewrite(tmp_path):
