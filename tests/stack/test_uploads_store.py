@@ -13,7 +13,7 @@ import pytest
 from procedures.backup import pipeline as backup
 from procedures.backup import names, uploads_store
 from procedures.commands import files as files_cmd
-from procedures.errors import CommandFailed, OffsiteError, RestoreError
+from procedures.errors import CommandFailed, OffsiteError, RestoreError, UnsafeOperation
 from procedures.restore import drill
 
 from testkit import witness
@@ -219,8 +219,11 @@ def test_the_remote_going_away_before_collection_deletes_nothing(stored, monkeyp
 
     monkeypatch.setattr(uploads_store, "collect_remote", remote_gone_first)
     try:
-        with pytest.raises((OffsiteError, CommandFailed)):
+        with pytest.raises((OffsiteError, CommandFailed, UnsafeOperation)) as failed:
             backup.backup(ctx)
+        assert ctx.config.offsite.remote in str(failed.value), "the error names the remote"
+        if isinstance(failed.value, UnsafeOperation):
+            assert "nothing was deleted" in str(failed.value)
     finally:
         ctx.compose.up(["offsite"])
     monkeypatch.undo()
