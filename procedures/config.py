@@ -57,12 +57,20 @@ class VolumeNames:
     rclone_config: str = "rclone_config"
 
 
+# Alembic's revision, '' while the table does not exist yet (a new database).
+ALEMBIC_REVISION_QUERY = ("SELECT CASE WHEN to_regclass('alembic_version') IS NULL THEN '' "
+                          "ELSE (SELECT string_agg(version_num, ',') FROM alembic_version) END")
+
+
 @dataclass(frozen=True)
 class DatabaseConfig:
     engine: str = "postgres"
     user_variable: str = "POSTGRES_USER"
     password_variable: str = "POSTGRES_PASSWORD"
     name_variable: str = "POSTGRES_DB"
+    # The app's schema revision: a query returning one value, recorded in every manifest and compared
+    # after a restore. "" when the app records none (then both sides are "").
+    revision_query: str = ALEMBIC_REVISION_QUERY
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ from .box import BackupBox
 def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
     """Readable dump and checksums equal to the set's manifest; returns the manifest."""
     recorded = manifest.read(box, f"{directory}/{files.file_name(set_name, 'manifest')}")
+    made_by = recorded.get("engine")
+    if made_by != engine.name:
+        raise BackupError(f"{set_name} was made by the {made_by!r} engine, and this stack's [database] engine is "
+                          f"{engine.name!r}: its dump cannot be read or restored here. Use a set of this stack's "
+                          "engine, or a config whose [database] engine is the set's")
     dump_path = f"{directory}/{recorded['dump']['file']}"
     engine.verify_dump(box, dump_path)
     actual = files.sha256(box, dump_path)

@@ -7,10 +7,12 @@ SERVER_VERSION_TEXT_SQL = "SHOW server_version"
 SYSTEM_IDENTIFIER_SQL = "SELECT system_identifier FROM pg_control_system()"
 USER_TABLES_SQL = ("SELECT count(*) FROM information_schema.tables "
                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")
-ALEMBIC_REVISION_SQL = (
-    "SELECT CASE WHEN to_regclass('alembic_version') IS NULL THEN '' "
-    "ELSE (SELECT string_agg(version_num, ',') FROM alembic_version) END"
-)
+
+
+def revision_sql(query: str) -> str:
+    """[database] revision_query as one text value: '' when it returns no row or NULL; an error when it
+    returns more than one row (a scalar subquery), so the schema revision is never a guess."""
+    return f"SELECT coalesce(({query.strip().rstrip(';')})::text, '')"
 # Exact row counts of every user table, in one query (query_to_xml runs a count per table).
 ROW_COUNTS_SQL = (
     "SELECT format('%I.%I', table_schema, table_name), "

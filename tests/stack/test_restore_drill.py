@@ -7,10 +7,12 @@ import pytest
 
 from procedures import runner
 from procedures.backup import pipeline as backup
-from procedures.restore import choose, compare, throwaway
+from procedures.restore import choose, compare, drill, throwaway
 from procedures.backup.box import backup_box
+from procedures.commands import files as files_cmd
+from procedures.errors import BackupError, RestoreError
 
-from testkit.backup_helpers import in_box, local_files
+from testkit.backup_helpers import in_box, local_files, manifest_of, with_config
 from testkit.ops_run import run_check
 from testkit import faults
 
@@ -83,3 +85,39 @@ def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_s
             rows = compare.compare_counts(tampered.manifest, ctx.engine.row_counts(server))
     assert [r["table"] for r in rows if not r["match"]] == ["public.notes"]
     assert leftovers(backup_stack) == ("", "")
+
+
+def test_the_schema_revision_comes_from_the_configured_query_or_is_not_recorded(backup_stack):
+    """Not every app uses Alembic: [database] revision_query names what to record, "" records none,
+    and a query that fails stops the backup naming the setting, with nothing under a final name."""
+    ctx = backup_stack.ctx
+    assert httpx.post(f"{ctx.config.http.base_url}/notes", json={"body": "counted"}).status_code == 201
+    counted = with_config(ctx, database={"revision_query": "SELECT count(*) FROM notes"})
+    taken = backup.backup(counted)
+    assert manifest_of(ctx, taken.set_name)["alembic_revision"] == ctx.database.query("SELECT count(*) FROM notes")
+    assert drill.restore(counted, drill.RestoreOptions(requested=taken.set_name)).record["revision"]["restored"] \
+        == manifest_of(ctx, taken.set_name)["alembic_revision"]
+
+    none = with_config(ctx, database={"revision_query": ""})
+    untracked = backup.backup(none)
+    assert manifest_of(ctx, untracked.set_name)["alembic_revision"] == ""
+    assert drill.restore(none, drill.RestoreOptions(requested=untracked.set_name)).record["revision"] == {
+        "manifest": "", "restored": ""}
+
+    before = set(local_files(ctx))
+    with pytest.raises(BackupError, match=r"\[database\] revision_query failed"):
+        backup.backup(with_config(ctx, database={"revision_query": "SELECT generate_series(1, 2)"}))  # two rows
+    assert not [n for n in set(local_files(ctx)) - before if not n.endswith(".partial")], "no new final name"
+
+
+def test_a_set_made_by_another_engine_is_refused_naming_both(backup_stack):
+    ctx = backup_stack.ctx
+    taken = backup.backup(ctx)
+    recorded = manifest_of(ctx, taken.set_name)
+    path = f"{ctx.config.backup.directory}/{taken.set_name}.manifest.json"
+    in_box(ctx, files_cmd.write_stdin_to(path), input_text=json.dumps({**recorded, "engine": "sqlite"}))
+    try:
+        with pytest.raises(RestoreError, match="made by the 'sqlite' engine.*\\[database\\] engine is 'postgres'"):
+            drill.restore(ctx, drill.RestoreOptions(requested=taken.set_name))
+    finally:
+        in_box(ctx, files_cmd.write_stdin_to(path), input_text=json.dumps(recorded))

@@ -27,7 +27,8 @@ class PostgresInStack:
         return db.query(pg.SERVER_VERSION_TEXT_SQL).strip()
 
     def schema_revision(self, db) -> str:
-        return db.query(pg.ALEMBIC_REVISION_SQL).strip()
+        query = self.config.database.revision_query
+        return db.query(pg.revision_sql(query)).strip() if query else ""
 
     def user_table_count(self, db) -> int:
         return int(db.query(pg.USER_TABLES_SQL))
@@ -62,7 +63,7 @@ class PostgresInStack:
         return dumping.check_dump_client(box)
 
     def dump(self, box, path: str):
-        return dumping.dump(box, path, self.config.timeouts.pg_lock_wait_seconds)
+        return dumping.dump(box, path, self.config.timeouts.pg_lock_wait_seconds, self.config.database.revision_query)
 
     def verify_dump(self, box, path: str) -> int:
         return dumping.verify_dump(box, path)

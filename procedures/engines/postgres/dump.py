@@ -30,12 +30,19 @@ def check_dump_client(box) -> ServerFacts:
     return ServerFacts(server, client)
 
 
-def _read_in_snapshot(talk) -> DumpFacts:
+def _read_in_snapshot(talk, revision_query: str) -> DumpFacts:
     # Over stdin psql runs a statement only at its ';' (unlike --command).
     talk.send(pg.SERVER_VERSION_SQL + ";")
     version = int(talk.read_line())
-    talk.send(pg.ALEMBIC_REVISION_SQL + ";")
-    revision = talk.read_line()
+    revision = ""
+    if revision_query:
+        talk.send(pg.revision_sql(revision_query) + ";")
+        try:
+            revision = talk.read_line()
+        except CommandFailed as e:
+            raise BackupError(f"[database] revision_query failed ({e.stderr_tail or e}); it must be a SELECT "
+                              "returning one value (or \"\" when the app records no schema revision). No backup "
+                              "was written under a final name") from e
     talk.send(pg.ROW_COUNTS_SQL + ";")
     talk.send(f"\\echo {_END}")
     counts = {}
@@ -45,7 +52,7 @@ def _read_in_snapshot(talk) -> DumpFacts:
     return DumpFacts(version, revision, counts)
 
 
-def dump(box, path: str, lock_wait_seconds: int) -> DumpFacts:
+def dump(box, path: str, lock_wait_seconds: int, revision_query: str) -> DumpFacts:
     """pg_dump -Fc to path inside an exported snapshot; the facts come from that same snapshot."""
     try:
         with box.session(pg.psql_session()) as talk:
@@ -54,7 +61,7 @@ def dump(box, path: str, lock_wait_seconds: int) -> DumpFacts:
             talk.send(pg.EXPORT_SNAPSHOT_SQL)
             snapshot = talk.read_line()
             box.run(pg.dump(path, snapshot, lock_wait_seconds))
-            facts = _read_in_snapshot(talk)
+            facts = _read_in_snapshot(talk, revision_query)
             talk.send("COMMIT;")
     except CommandFailed as e:
         raise BackupError(f"pg_dump failed; no backup was written under a final name: {e}") from e
