@@ -1,0 +1,133 @@
+"""SQLite's online backup and the check of a copy, as one standard-library script.
+
+Runs inside a container that mounts the database's volume, as `python3 - backup DB OUT SECONDS [QUERY]`
+or `python3 - check COPY [QUERY]`, its source on stdin (as the uploads lister runs), so it imports the
+standard library only; it prints the copy's facts as JSON.
+
+backup: copies the live database with SQLite's backup API in one step (never a file copy: in WAL
+mode committed pages may still sit in the -wal file, and a copy of the files mid-write is torn), so
+the copy is the database at one point in time while the app keeps writing. The database is opened
+read-only (a missing file is an error, never a new empty database), waiting at most SECONDS for a
+lock. The copy must pass `PRAGMA integrity_check`; its row counts and schema revision (QUERY, a
+SELECT of one value; none when empty) are read from the copy itself; it is written gzip-compressed
+to OUT. Temporary files are removed on every exit; OUT is written whole or not at all, and the
+caller gives it its final name.
+
+check: decompresses a copy to a temporary file and answers the same facts (verify and the drill).
+"""
+
+import contextlib
+import gzip
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+
+CHUNK = 1024 * 1024
+
+
+class CopyFailed(Exception):
+    """What the caller prints: the reason, and that nothing was written under the output name."""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def facts(connection: sqlite3.Connection, revision_query: str) -> dict:
+    """Integrity, row count of every table, schema revision and SQLite's version, from one connection."""
+    problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+    if problems != ["ok"]:
+        raise CopyFailed(f"PRAGMA integrity_check: {'; '.join(problems[:5])}")
+    tables = [row[0] for row in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    counts = {table: connection.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0] for table in tables}
+    revision = ""
+    if revision_query:
+        rows = connection.execute(revision_query.strip().rstrip(";")).fetchall()
+        if len(rows) > 1 or (rows and len(rows[0]) != 1):
+            raise CopyFailed("the revision query must return one value; it returned "
+                             f"{len(rows)} row(s) of {len(rows[0]) if rows else 0} column(s)")
+        revision = "" if not rows or rows[0][0] is None else str(rows[0][0])
+    major, minor, patch = sqlite3.sqlite_version_info
+    return {"server_version_num": major * 1000000 + minor * 1000 + patch, "revision": revision,
+            "row_counts": counts, "integrity": "ok"}
+
+
+@contextlib.contextmanager
+def _scratch(near: str):
+    """A temporary directory beside near (same filesystem), removed on every exit."""
+    directory = tempfile.mkdtemp(prefix=".sqlite-copy-", dir=os.path.dirname(os.path.abspath(near)) or ".")
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def backup(database: str, output: str, lock_seconds: float, revision_query: str = "") -> dict:
+    if not os.path.isfile(database):
+        raise CopyFailed(f"{database} does not exist (is the data volume mounted, and DB path right?)")
+    with _scratch(output) as scratch:
+        copy_path = os.path.join(scratch, "copy.db")
+        try:
+            source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=lock_seconds)
+        except sqlite3.Error as e:
+            raise CopyFailed(f"cannot open {database}: {e}") from e
+        copy = sqlite3.connect(copy_path)
+        try:
+            # The read transaction is taken first, under the busy timeout: Connection.backup itself
+            # retries a locked database forever. The copy then reads inside it: one point in time.
+            source.execute("BEGIN")
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            source.backup(copy, pages=-1)
+            found = facts(copy, revision_query)
+        except sqlite3.Error as e:
+            raise CopyFailed(f"online backup of {database} failed: {e}") from e
+        finally:
+            copy.close()
+            source.close()
+        packed = os.path.join(scratch, "copy.db.gz")
+        with open(copy_path, "rb") as read_from, gzip.open(packed, "wb") as write_to:
+            shutil.copyfileobj(read_from, write_to, CHUNK)
+        os.replace(packed, output)  # the whole compressed copy, or nothing, under output
+    return found
+
+
+def check(copy: str, revision_query: str = "") -> dict:
+    with _scratch(copy) as scratch:
+        plain = os.path.join(scratch, "check.db")
+        try:
+            with gzip.open(copy, "rb") as read_from, open(plain, "wb") as write_to:
+                shutil.copyfileobj(read_from, write_to, CHUNK)
+        except (OSError, EOFError) as e:
+            raise CopyFailed(f"{copy} is not a readable gzip-compressed copy: {e}") from e
+        connection = sqlite3.connect(f"file:{plain}?mode=ro", uri=True)
+        try:
+            return facts(connection, revision_query)
+        except sqlite3.DatabaseError as e:
+            raise CopyFailed(f"{copy} is not a readable SQLite database: {e}") from e
+        finally:
+            connection.close()
+
+
+def main(argv: list[str]) -> int:
+    kind, *args = argv
+    try:
+        if kind == "backup":
+            database, output, seconds, *query = args
+            found = backup(database, output, float(seconds), *query)
+        elif kind == "check":
+            found = check(*args)
+        else:
+            raise CopyFailed(f"unknown action {kind!r}: backup or check")
+    except CopyFailed as e:
+        print(f"{e}; nothing was written under the output name", file=sys.stderr)
+        return 1
+    json.dump(found, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

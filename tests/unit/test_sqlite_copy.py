@@ -1,0 +1,131 @@
+"""SQLite's online backup with the real library: a WAL database copied while a writer keeps writing
+passes the integrity check and is one point in time; a missing, locked or corrupt database fails
+loudly and leaves nothing under the output name."""
+
+import gzip
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from procedures.engines import sqlite_copy
+
+pytestmark = pytest.mark.unit
+SOURCE = Path(sqlite_copy.__file__).read_text()
+
+WRITER = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+i = 0
+while True:
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT INTO orders (n) VALUES (?)", (i,))
+    db.execute("INSERT INTO order_lines (n) VALUES (?)", (i,))
+    db.execute("COMMIT")
+    i += 1
+"""
+
+
+def make_database(path: Path, wal: bool = True) -> sqlite3.Connection:
+    """The app's database, and its open connection (the last close of a WAL database checkpoints it)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    if wal:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA wal_autocheckpoint=0")  # committed rows stay in -wal, as between checkpoints
+    db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, n INTEGER)")
+    db.execute("CREATE TABLE order_lines (id INTEGER PRIMARY KEY, n INTEGER)")
+    db.execute("CREATE TABLE schema_migrations (version TEXT)")
+    db.execute("INSERT INTO schema_migrations VALUES ('20261101_add_folders')")
+    db.executemany("INSERT INTO orders (n) VALUES (?)", [(i,) for i in range(100)])
+    return db
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess:
+    """As the container runs it: the source on stdin."""
+    return subprocess.run([sys.executable, "-", *args], input=SOURCE, capture_output=True, text=True, timeout=120)
+
+
+def test_rows_still_in_the_wal_file_are_in_the_copy(tmp_path):
+    db = tmp_path / "app.db"
+    app = make_database(db)  # the app keeps its connection open: the rows stay in -wal
+    assert (tmp_path / "app.db-wal").stat().st_size > 0, "the rows are in the -wal file, not yet in app.db"
+    out = tmp_path / "copy.db.gz"
+    done = run_script("backup", str(db), str(out), "5", "SELECT max(version) FROM schema_migrations")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["row_counts"] == {"order_lines": 0, "orders": 100, "schema_migrations": 1}
+    assert found["revision"] == "20261101_add_folders" and found["integrity"] == "ok"
+    assert sqlite_copy.check(str(out), "SELECT max(version) FROM schema_migrations") == found
+    assert gzip.open(out).read(16) == b"SQLite format 3\x00"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db", "app.db-shm", "app.db-wal", "copy.db.gz"]
+    app.close()
+
+
+def test_a_copy_taken_while_the_app_writes_is_whole_and_one_point_in_time(tmp_path):
+    db = tmp_path / "app.db"
+    make_database(db).execute("DELETE FROM orders")
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)])
+    try:
+        time.sleep(0.3)
+        seen = []
+        for attempt in range(5):
+            found = sqlite_copy.backup(str(db), str(tmp_path / f"copy{attempt}.gz"), 10)
+            counts = found["row_counts"]
+            assert counts["orders"] == counts["order_lines"], "both rows of a transaction, or neither"
+            seen.append(counts["orders"])
+            time.sleep(0.1)
+        assert writer.poll() is None, "the writer kept writing throughout"
+    finally:
+        writer.kill()
+        writer.wait()
+    assert seen == sorted(seen) and seen[-1] > seen[0] > 0, seen
+
+
+def test_a_missing_database_is_an_error_and_creates_nothing(tmp_path):
+    done = run_script("backup", str(tmp_path / "absent.db"), str(tmp_path / "out.gz"), "1")
+    assert done.returncode == 1 and "absent.db does not exist" in done.stderr
+    assert "nothing was written under the output name" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_locked_past_the_timeout_fails_loudly(tmp_path):
+    db = tmp_path / "app.db"
+    holder = make_database(db, wal=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(sqlite_copy.CopyFailed, match="locked"):
+            sqlite_copy.backup(str(db), str(tmp_path / "out.gz"), 0.5)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not (tmp_path / "out.gz").exists() and not list(tmp_path.glob(".sqlite-copy-*"))
+
+
+def test_a_corrupt_database_fails_the_integrity_check_or_the_copy(tmp_path):
+    db = tmp_path / "app.db"
+    make_database(db, wal=False).close()
+    data = bytearray(db.read_bytes())
+    data[4096 + 100:4096 + 400] = b"\xff" * 300  # a table's page, not the header
+    db.write_bytes(bytes(data))
+    with pytest.raises(sqlite_copy.CopyFailed, match="integrity_check|malformed|not a database"):
+        sqlite_copy.backup(str(db), str(tmp_path / "out.gz"), 1)
+    assert not (tmp_path / "out.gz").exists()
+
+
+def test_a_revision_query_of_more_than_one_value_is_refused(tmp_path):
+    db = tmp_path / "app.db"
+    make_database(db)
+    with pytest.raises(sqlite_copy.CopyFailed, match="must return one value"):
+        sqlite_copy.backup(str(db), str(tmp_path / "out.gz"), 1, "SELECT n FROM orders")
+
+
+def test_check_refuses_a_file_that_is_not_a_compressed_copy(tmp_path):
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(sqlite_copy.CopyFailed, match="not a readable gzip"):
+        sqlite_copy.check(str(bad))
