@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from . import runner
 from .commands import compose as cmd
-from .config import OpsConfig
+from .config import VOLUME_VARIABLES, OpsConfig
 from .redact import is_secret_name, register_secret, url_passwords
 from .runner import Completed
 
@@ -69,9 +69,8 @@ class Compose:
     def environment(self) -> dict[str, str]:
         """Variables the prod overlay interpolates: the release TAG, the database volume and, once a
         disaster restore has moved them, the uploads volume."""
-        env = {"PGDATA_VOLUME": self.config.volumes.database}
-        if self.config.volumes.uploads_volume:
-            env["UPLOADS_VOLUME"] = self.config.volumes.uploads_volume
+        env = {variable: getattr(self.config.volumes, setting) for setting, variable in VOLUME_VARIABLES.items()
+               if getattr(self.config.volumes, setting)}  # an empty uploads_volume: the file's own name
         if self.tag:
             env["TAG"] = self.tag
         return env

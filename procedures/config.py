@@ -46,6 +46,10 @@ class ServiceNames:
     backup: str = "opsuite-backup"
 
 
+# The compose variable each switchable [volumes] setting is given as (overlays, env files, compose runs).
+VOLUME_VARIABLES = {"database": "PGDATA_VOLUME", "uploads_volume": "UPLOADS_VOLUME"}
+
+
 @dataclass(frozen=True)
 class VolumeNames:
     database: str = "zenops_pgdata"

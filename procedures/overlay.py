@@ -23,7 +23,7 @@ from pathlib import Path
 from .commands import compose as compose_cmd
 from .compose import inputs, rendered_model
 from .compose_model import image_repository
-from .config import OpsConfig, StackConfig
+from .config import VOLUME_VARIABLES, OpsConfig, StackConfig
 from .errors import CommandFailed, ConfigError
 from .private_files import write_private
 
@@ -129,7 +129,7 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
                               "[volumes] uploads = \"\" when the app keeps no files")
         # UPLOADS_VOLUME is set from [volumes] uploads_volume once a disaster restore moved the uploads.
         original = declared.get("name") or f"{config.stack.project}_{uploads}"
-        data_volumes[uploads] = {"external": True, "name": f"${{UPLOADS_VOLUME:-{original}}}"}
+        data_volumes[uploads] = {"external": True, "name": f"${{{VOLUME_VARIABLES['uploads_volume']}:-{original}}}"}
         if config.backup.uploads_archive:
             mounts.append(f"{uploads}:{config.backup.uploads_path}:ro")
     out[names.backup] = {
@@ -145,7 +145,7 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
         "services": out,
         "volumes": {
             # PGDATA_VOLUME is what a volume switch sets for the run it makes; the config's name otherwise.
-            volume_key: {"external": True, "name": f"${{PGDATA_VOLUME:-{config.volumes.database}}}"},
+            volume_key: {"external": True, "name": f"${{{VOLUME_VARIABLES['database']}:-{config.volumes.database}}}"},
             **data_volumes,
         },
     }

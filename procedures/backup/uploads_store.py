@@ -74,7 +74,7 @@ def listed_part(found: dict) -> dict:
     return {key: found[key] for key in ("files", "skipped", "directories")}
 
 
-def _objects_file(box: BackupBox, objects: Iterable[str], tag: str) -> str:
+def objects_file(box: BackupBox, objects: Iterable[str], tag: str) -> str:
     """Write object names, one a line, to a file in the backup container's own /tmp (for rclone's
     --files-from-raw); the container and the file go at the end of the run."""
     path = f"/tmp/opsuite-objects-{tag}.txt"
@@ -87,7 +87,7 @@ def push(box: BackupBox, local_store: str, status: offsite.RemoteStatus, store: 
     if not objects:
         return
     remote_store = f"{status.path}/{store}"
-    listed = _objects_file(box, objects, "push")
+    listed = objects_file(box, objects, "push")
     try:
         box.run(rclone_cmd.copy_objects(local_store, remote_store, listed), timeout=6 * 3600)
         box.run(rclone_cmd.check_objects(local_store, remote_store, listed, crypt=status.crypt), timeout=6 * 3600)
@@ -154,6 +154,6 @@ def collect_remote(box: BackupBox, status: offsite.RemoteStatus, store: str, lis
     before = box.run(rclone_cmd.list_objects(remote_store), timeout=600).stdout.split()
     doomed = unreferenced(before, kept)
     if doomed:
-        box.run(rclone_cmd.delete_objects(remote_store, _objects_file(box, doomed, "collect")), timeout=3600)
+        box.run(rclone_cmd.delete_objects(remote_store, objects_file(box, doomed, "collect")), timeout=3600)
     after = box.run(rclone_cmd.list_objects(remote_store), timeout=600).stdout.split()
     return _collected(remote_store, lists, kept, before, doomed, after)

@@ -13,13 +13,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from ..config import VOLUME_VARIABLES
 from ..errors import ConfigError
 
 _HEADER = re.compile(r"^\s*\[")
 _VOLUMES_HEADER = re.compile(r"^\s*\[volumes\]\s*(#.*)?$")
 _VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-# The env file variables compose interpolates for each [volumes] setting (manual compose commands read them).
-ENV_KEYS = {"database": "PGDATA_VOLUME", "uploads_volume": "UPLOADS_VOLUME"}
 
 
 def _key_line(key: str) -> re.Pattern:
@@ -65,8 +64,8 @@ def set_volumes(config_path: Path, settings: dict[str, str], kept_as: Callable[[
     """Set [volumes] keys (database, uploads_volume) to volume names in one rewrite; returns the copy of
     the file as it was (also given to kept_as before the file changes)."""
     for key, name in settings.items():
-        if key not in ENV_KEYS:
-            raise ConfigError(f"[volumes] {key} is not a setting a switch rewrites ({sorted(ENV_KEYS)})")
+        if key not in VOLUME_VARIABLES:
+            raise ConfigError(f"[volumes] {key} is not a setting a switch rewrites ({sorted(VOLUME_VARIABLES)})")
         if not _VOLUME_NAME.fullmatch(name):
             raise ConfigError(f"{name!r} is not a valid volume name")
     path = Path(config_path)
@@ -86,7 +85,7 @@ def set_env_volumes(env_file: Path | None, settings: dict[str, str],
     stack env file has a line for; None when it has none of them (or there is no env file)."""
     if env_file is None or not Path(env_file).is_file():
         return None
-    wanted = {ENV_KEYS[key]: name for key, name in settings.items()}
+    wanted = {VOLUME_VARIABLES[key]: name for key, name in settings.items()}
     lines = Path(env_file).read_text().splitlines()
     if not any(line.split("=", 1)[0] in wanted for line in lines if "=" in line):
         return None

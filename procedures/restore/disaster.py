@@ -22,6 +22,12 @@ from ..stack import volumes
 
 RESTORED_LABEL = "io.opsuite.restored-from"
 PROJECT_LABEL = "io.opsuite.project"
+
+
+def container_labels(ctx: OpsContext) -> dict[str, str]:
+    """The labels of a disaster restore's containers (database server, uploads writer): how a test
+    or an operator finds one left behind."""
+    return {"io.opsuite.role": "disaster-restore", PROJECT_LABEL: ctx.config.stack.project}
 _RESTORED_SUFFIX = re.compile(r"_restored_[0-9]{8}T[0-9]{6}Z$")
 
 
@@ -77,7 +83,7 @@ def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str,
     container = f"opsuite-disaster-{ctx.config.stack.project}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     cleanup.callback(remove_restore_container, container)
     return ctx.engine.start_server(ctx, box, container, volume, name,
-                                   {"io.opsuite.role": "disaster-restore", PROJECT_LABEL: ctx.config.stack.project},
+                                   container_labels(ctx),
                                    credentials=(user, password))
 
 

@@ -73,9 +73,8 @@ def fetch_objects(box: BackupBox, status: offsite.RemoteStatus, recorded: dict, 
     objects = uploads_store.referenced(listed)
     if not objects:
         return
-    objects_file = f"/tmp/opsuite-fetch-{recorded['set']}.txt"
-    box.run(files_cmd.write_stdin_to(objects_file), input_text="".join(f"{o}\n" for o in sorted(objects)))
-    box.run(rclone_cmd.copy_objects_to_local(f"{status.path}/{uploads['store']}", objects_file,
+    box.run(rclone_cmd.copy_objects_to_local(f"{status.path}/{uploads['store']}",
+                                             uploads_store.objects_file(box, objects, "fetch"),
                                              f"{staging}/{uploads['store']}"), timeout=6 * 3600)
 
 

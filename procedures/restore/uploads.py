@@ -84,8 +84,7 @@ def restore_into_new_volume(run) -> dict:
     run.uploads_volume = name
     container = f"opsuite-disaster-uploads-{project}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     run.cleanup.callback(disaster.remove_restore_container, container)
-    found = rebuild_and_compare(run, name, container, {"io.opsuite.role": "disaster-restore",
-                                                       disaster.PROJECT_LABEL: project}, {"old volume": current})
+    found = rebuild_and_compare(run, name, container, disaster.container_labels(run.ctx), {"old volume": current})
     disaster.remove_restore_container(container)
     run.record["new_uploads_volume"] = name
     return found
