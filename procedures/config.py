@@ -136,6 +136,14 @@ class OffsiteConfig:
     monthly: int = 12
     # Offsite copies go through an rclone crypt remote (seeds 001, 004); plaintext only when said here.
     plaintext: bool = False
+    # rclone's own --retries and --low-level-retries (its defaults): how long an unreachable remote is
+    # tried before the backup fails naming it.
+    retries: int = 3
+    low_level_retries: int = 10
+
+    def rclone_environment(self) -> dict[str, str]:
+        """rclone reads every flag from RCLONE_<FLAG>, so the backup service gets these when it starts."""
+        return {"RCLONE_RETRIES": str(self.retries), "RCLONE_LOW_LEVEL_RETRIES": str(self.low_level_retries)}
 
     def path(self, environment: str) -> str:
         """The remote folder of one environment: <remote>/<env>/ (the brief's default layout)."""
@@ -286,6 +294,10 @@ def _check(config: OpsConfig) -> OpsConfig:
         )
     if config.offsite.keep_days < 1:
         raise ConfigError(f"[offsite] keep_days = {config.offsite.keep_days}: must be at least 1 (default 30)")
+    for setting, default in (("retries", 3), ("low_level_retries", 10)):
+        if getattr(config.offsite, setting) < 1:
+            raise ConfigError(f"[offsite] {setting} = {getattr(config.offsite, setting)}: must be at least 1 "
+                              f"(rclone's default is {default})")
     if config.offsite.enabled and ":" not in config.offsite.remote:
         raise ConfigError(
             f"[offsite] remote = {config.offsite.remote!r} must be an rclone remote path such as "

@@ -15,6 +15,11 @@ def with_offsite(ctx: OpsContext, **changes) -> OpsContext:
     return OpsContext(config, ctx.tag)
 
 
+def impatient(ctx: OpsContext) -> OpsContext:
+    """ctx whose rclone tries an unreachable remote once, for tests that take the remote away."""
+    return with_offsite(ctx, retries=1, low_level_retries=1)
+
+
 def with_config(ctx: OpsContext, **sections: dict) -> OpsContext:
     """ctx with some settings of some sections changed, e.g. backup={"min_free_bytes": 1}."""
     config = dataclasses.replace(ctx.config, **{name: dataclasses.replace(getattr(ctx.config, name), **changes)

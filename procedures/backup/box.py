@@ -59,5 +59,6 @@ def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(runner.run, cmd.remove_container(name), check=False)
         ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name,
-                             no_deps=True, env=ctx.engine.client_environment(ctx))
+                             no_deps=True, env={**ctx.engine.client_environment(ctx),
+                                                **ctx.config.offsite.rclone_environment()})
         yield BackupBox(name, ctx.config.services.backup)

@@ -15,7 +15,7 @@ from procedures.commands import docker as docker_cmd
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, CommandFailed, OffsiteError, UnsafeOperation
 
-from testkit.backup_helpers import in_box, local_files, remote_files, with_config
+from testkit.backup_helpers import impatient, in_box, local_files, remote_files, with_config
 from testkit import faults, witness
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -40,13 +40,18 @@ def test_database_down_fails_before_any_file_is_created(stack):
         install.start_database(ctx)
 
 
+def test_the_backup_service_gets_the_configured_rclone_retries(stack):
+    with backup_box(impatient(stack.ctx)) as box:
+        assert box.run(["printenv", "RCLONE_RETRIES", "RCLONE_LOW_LEVEL_RETRIES"]).stdout.split() == ["1", "1"]
+
+
 @pytest.mark.fault("remote unreachable")
 def test_unreachable_remote_keeps_the_verified_local_dump_and_next_run_uploads_it(stack):
     ctx = stack.ctx
     ctx.compose.stop(["offsite"])
     try:
         with pytest.raises(OffsiteError, match="unreachable.*the local backup is kept"):
-            backup.backup(ctx)
+            backup.backup(impatient(ctx))
     finally:
         ctx.compose.up(["offsite"])
     stranded = max(backup_names.group_files(local_files(ctx)))
@@ -142,7 +147,7 @@ def test_a_nearly_full_disk_refuses_the_backup_before_writing(stack):
 
 @pytest.mark.fault("remote listing fails (the remote goes away after the upload)")
 def test_remote_gone_before_retention_prunes_nothing_and_keeps_the_verified_set(stack):
-    ctx = stack.ctx
+    ctx = impatient(stack.ctx)
     before = witness.take(stack)
     with backup.open_run(ctx) as run:
         for step in backup.BACKUP.steps:

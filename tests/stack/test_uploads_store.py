@@ -17,7 +17,7 @@ from procedures.errors import CommandFailed, OffsiteError, RestoreError, UnsafeO
 from procedures.restore import drill
 
 from testkit import witness
-from testkit.backup_helpers import in_box, manifest_of, plant_aged_copy
+from testkit.backup_helpers import impatient, in_box, manifest_of, plant_aged_copy
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -220,7 +220,7 @@ def test_the_remote_going_away_before_collection_deletes_nothing(stored, monkeyp
     monkeypatch.setattr(uploads_store, "collect_remote", remote_gone_first)
     try:
         with pytest.raises((OffsiteError, CommandFailed, UnsafeOperation)) as failed:
-            backup.backup(ctx)
+            backup.backup(impatient(ctx))
         assert ctx.config.offsite.remote in str(failed.value), "the error names the remote"
         if isinstance(failed.value, UnsafeOperation):
             assert "nothing was deleted" in str(failed.value)

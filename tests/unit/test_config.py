@@ -73,10 +73,18 @@ def test_missing_file(tmp_path):
     ("[backup]\nlocal_keep_days = 31\n", "keep 14 to 30 days"),
     ("[offsite]\nkeep_days = 0\n", "at least 1"),
     ('[offsite]\nremote = "ZenOpsBackups"\n', "remote name, colon, folder"),
+    ("[offsite]\nretries = 0\n", r"\[offsite\] retries = 0: must be at least 1"),
+    ("[offsite]\nlow_level_retries = 0\n", r"low_level_retries = 0: must be at least 1 \(rclone's default is 10\)"),
 ])
 def test_bad_retention_settings_are_refused(tmp_path, body, message):
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n' + body))
+
+
+def test_rclone_retries_reach_the_backup_service_as_rclone_environment(tmp_path):
+    config = load_config(write(tmp_path, '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n'
+                                         '[offsite]\nretries = 5\n'))
+    assert config.offsite.rclone_environment() == {"RCLONE_RETRIES": "5", "RCLONE_LOW_LEVEL_RETRIES": "10"}
 
 
 def test_offsite_path_is_remote_then_environment(tmp_path):
