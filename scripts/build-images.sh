@@ -54,3 +54,9 @@ build opsuite-local/caddy-standin:bookworm "$ZENOPS/images/caddy" "$BASE" "BASE_
 for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))))' "$ZENOPS/app/releases.json"); do
   build "opsuite-local/zenops-fixture-api:$version" "$ZENOPS/app" "$BASE" "BASE_IMAGE=$BASE" "BUILD_VERSION=$version"
 done
+
+# Stand-in for the zakops fixture stack (tests/fixtures/stacks/zakops/): ZAKOPS_IMAGE, one tag per VERSION.
+ZAKOPS=tests/fixtures/stacks/zakops
+for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))))' "$ZAKOPS/app/releases.json"); do
+  build "opsuite-local/zakops-fixture-backend:$version" "$ZAKOPS/app" "$BASE" "BASE_IMAGE=$BASE" "VERSION=$version"
+done
