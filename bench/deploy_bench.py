@@ -39,7 +39,7 @@ def under_load(url: str, rate: float, max_seconds: float, change: Callable[[], o
 def plain_up(ctx: OpsContext) -> None:
     """`docker compose up -d` of app, worker and proxy on ctx.tag, then the deploy's own waits:
     container health, readyz and /version (right after a recreate the proxy can still answer 502)."""
-    services = [*ctx.config.services.app, ctx.config.services.proxy]
+    services = ctx.config.services.serving
     ctx.compose.up(services)
     health.wait_healthy(ctx.compose, services, timeout=ctx.config.http.ready_timeout_seconds)
     readiness.check_ready(ctx)

@@ -9,7 +9,9 @@ from .errors import ConfigError
 from .guards import THROWAWAY_VOLUME_PREFIX
 
 SUITE_SERVICE_PREFIX = "opsuite-"
-SUPPORTED_ENGINES = ("postgres",)  # engines.ENGINES holds their implementations
+# engines.ENGINES holds their implementations: Postgres as a service of the stack, and Postgres
+# outside it reached by the app's URL (a managed database).
+SUPPORTED_ENGINES = ("postgres", "postgres-url")
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -45,6 +47,11 @@ class ServiceNames:
     # into an app service of the same name.
     backup: str = "opsuite-backup"
 
+    @property
+    def serving(self) -> list[str]:
+        """What a release switch recreates: the app services and the proxy, when there is one."""
+        return [*self.app, *([self.proxy] if self.proxy else [])]
+
 
 # The compose variable each switchable [volumes] setting is given as (overlays, env files, compose runs).
 VOLUME_VARIABLES = {"database": "PGDATA_VOLUME", "uploads_volume": "UPLOADS_VOLUME"}
@@ -75,6 +82,15 @@ class DatabaseConfig:
     # The app's schema revision: a query returning one value, recorded in every manifest and compared
     # after a restore. "" when the app records none (then both sides are "").
     revision_query: str = ALEMBIC_REVISION_QUERY
+    # engine = "postgres-url": the app's variable holding the URL, the app service whose environment
+    # carries it (default: the first [services] app), and the env file it is written in (default:
+    # [stack] env_file), which a disaster restore edits to switch databases.
+    url_variable: str = "DATABASE_URL"
+    url_service: str = ""
+    url_file: str = ""
+    # The image of the throwaway server a drill restores into when no service of the stack runs the
+    # database; {major} is the backed-up server's major version, so the drill restores into the same.
+    server_image: str = "postgres:{major}"
 
 
 @dataclass(frozen=True)
@@ -200,6 +216,16 @@ class OpsConfig:
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
     source: Path | None = None
 
+    @property
+    def url_service(self) -> str:
+        """The app service whose environment carries [database] url_variable."""
+        return self.database.url_service or self.services.app[0]
+
+    @property
+    def url_file(self) -> Path | None:
+        """The env file [database] url_variable is written in ([stack] env_file unless said)."""
+        return Path(self.database.url_file) if self.database.url_file else self.stack.env_file
+
 
 def _require_type(section: str, key: str, value, kind: type) -> None:
     """A switch must be a TOML boolean ("false" in quotes is a true string) and a name a string."""
@@ -254,6 +280,26 @@ def _timeouts_section(raw: dict) -> TimeoutsConfig:
     return timeouts
 
 
+def _check_url_engine(config: OpsConfig) -> None:
+    """A database outside the stack: no database service or volume of the stack's is named, and the URL's
+    service is one of the app's."""
+    for setting, value in (("[services] database", config.services.database),
+                           ("[volumes] database", config.volumes.database)):
+        if value:
+            raise ConfigError(f"{setting} = {value!r}, but [database] engine = \"postgres-url\" reaches a database "
+                              f"outside the stack through {config.database.url_variable}: set {setting} = \"\"")
+    if config.database.url_service and config.database.url_service not in config.services.app:
+        raise ConfigError(f"[database] url_service = {config.database.url_service!r} is not one of [services] app "
+                          f"({', '.join(config.services.app)}): name the app service whose environment carries "
+                          f"{config.database.url_variable}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", config.database.url_variable):
+        raise ConfigError(f"[database] url_variable = {config.database.url_variable!r} is not a variable name")
+    if "{major}" not in config.database.server_image:
+        raise ConfigError(f"[database] server_image = {config.database.server_image!r} must carry {{major}}, the "
+                          "backed-up server's major version, e.g. \"postgres:{major}\": a drill restores into the "
+                          "major the dump was taken from")
+
+
 def _check(config: OpsConfig) -> OpsConfig:
     stack = config.stack
     if not _PROJECT_NAME.fullmatch(stack.project):
@@ -282,7 +328,9 @@ def _check(config: OpsConfig) -> OpsConfig:
     if not config.services.migrate and not config.deploy.migrate_command:
         raise ConfigError("[services] migrate is empty and [deploy] migrate_command too: name the app's migrate "
                           "service, or give the command that migrates (e.g. [\"alembic\", \"upgrade\", \"head\"])")
-    if not config.volumes.database:
+    if config.database.engine == "postgres-url":
+        _check_url_engine(config)
+    elif not config.volumes.database:
         raise ConfigError("[volumes] database must name the existing database volume")
     if config.volumes.database.startswith(THROWAWAY_VOLUME_PREFIX):
         raise ConfigError(f"[volumes] database = {config.volumes.database!r}: the prefix "
@@ -351,6 +399,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     stack_raw["compose_files"] = [str(base / p) for p in stack_raw["compose_files"]]
     if stack_raw.get("env_file"):
         stack_raw["env_file"] = base / stack_raw["env_file"]
+    if raw.get("database", {}).get("url_file"):
+        raw["database"]["url_file"] = str(base / raw["database"]["url_file"])
     if raw.get("http", {}).get("ca_file"):
         raw["http"]["ca_file"] = str(base / raw["http"]["ca_file"])
     stack = _section(StackConfig, stack_raw, "stack")

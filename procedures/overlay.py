@@ -10,8 +10,8 @@ name the suite assumes:
 - long-running services get a restart policy and log rotation where the app sets none, and the
   database a healthcheck where it has none;
 - the suite's backup service carries the reserved `opsuite-` prefix (it can never merge into the
-  app's own `backup`), joins the database's networks and mounts the suite's own volumes and the
-  uploads read-only. Database credentials reach it when it starts, never through this file.
+  app's own `backup`), joins the database's networks (for a database outside the stack, those of the
+  app service holding its URL) and mounts the suite's own volumes and the uploads read-only. Database credentials reach it when it starts, never through this file.
 
 It is rewritten whenever the config or the app's files change what it says; it is written as
 JSON, which compose reads as YAML, so the suite needs no YAML library for it.
@@ -46,7 +46,7 @@ def render_app_model(stack: StackConfig, tag: str | None) -> dict:
 
 def _require_services(config: OpsConfig, services: dict) -> None:
     names = config.services
-    wanted = {"database": [names.database], "app": list(names.app), "proxy": [names.proxy] if names.proxy else [],
+    wanted = {"database": [names.database] if names.database else [], "app": list(names.app), "proxy": [names.proxy] if names.proxy else [],
               "migrate": [names.migrate] if names.migrate else []}
     for key, listed in wanted.items():
         missing = [n for n in listed if n not in services]
@@ -95,14 +95,23 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     services = model.get("services") or {}
     _require_services(config, services)
     names = config.services
-    db = services[names.database]
-    db_env = db.get("environment") or {}
     out: dict[str, dict] = {}
-
-    db_overlay = _long_running(db)
-    if not db.get("healthcheck") or db["healthcheck"].get("disable"):
-        db_overlay["healthcheck"] = engine.healthcheck(db_env)
-    out[names.database] = db_overlay
+    volumes: dict[str, dict] = {}
+    if engine.database_service:
+        db = services[names.database]
+        db_overlay = _long_running(db)
+        if not db.get("healthcheck") or db["healthcheck"].get("disable"):
+            db_overlay["healthcheck"] = engine.healthcheck(db.get("environment") or {})
+        out[names.database] = db_overlay
+        volume_key = database_volume_key(config, model, engine.data_directory(db.get("environment") or {}))
+        # PGDATA_VOLUME is what a volume switch sets for the run it makes; the config's name otherwise.
+        volumes[volume_key] = {"external": True,
+                               "name": f"${{{VOLUME_VARIABLES['database']}:-{config.volumes.database}}}"}
+        # The backup service reaches the database where the database service listens...
+        reaching = db
+    else:
+        # ... or, for a database outside the stack, where the app that holds its URL does.
+        reaching = services[config.url_service]
     for name in (*names.app, *([names.migrate] if names.migrate else [])):
         image = services[name].get("image")
         if not image:
@@ -113,7 +122,6 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     if names.proxy:
         out[names.proxy] = _long_running(services[names.proxy])
 
-    volume_key = database_volume_key(config, model, engine.data_directory(db_env))
     backups, rclone = _suite_volume(config, model, "backups"), _suite_volume(config, model, "rclone_config")
     mounts = [f"{backups}:{config.backup.directory}", f"{rclone}:{RCLONE_CONFIG_DIR}"]
     # Every volume holding data is external, so no `docker compose down -v` can remove it: the suite's
@@ -138,17 +146,10 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
         "profiles": ["ops"],
         "logging": LOGGING,
         "environment": {"RCLONE_CONFIG": f"{RCLONE_CONFIG_DIR}/rclone.conf"},
-        "networks": {network: {} for network in db.get("networks") or {"default": None}},
+        "networks": {network: {} for network in reaching.get("networks") or {"default": None}},
         "volumes": mounts,
     }
-    return {
-        "services": out,
-        "volumes": {
-            # PGDATA_VOLUME is what a volume switch sets for the run it makes; the config's name otherwise.
-            volume_key: {"external": True, "name": f"${{{VOLUME_VARIABLES['database']}:-{config.volumes.database}}}"},
-            **data_volumes,
-        },
-    }
+    return {"services": out, "volumes": {**volumes, **data_volumes}}
 
 
 def overlay_text(config: OpsConfig, model: dict, engine) -> str:

@@ -19,15 +19,18 @@ def _line(key: str, value, why: str | None = None) -> str:
 
 
 def _base_url(model: dict, roles: Roles) -> tuple[str, str | None]:
-    ports = [p for p in published_ports(model) if p["service"] == roles.proxy]
+    # Without a proxy the app's own published port is where it is reached.
+    front = roles.proxy or roles.api
+    ports = [p for p in published_ports(model) if p["service"] == front]
     https = next((p for p in ports if str(p["target"]) == "443"), None)
     http = next((p for p in ports if str(p["target"]) == "80"), None) or (ports[0] if ports else None)
     if http is not None:
         host = "127.0.0.1" if http["host_ip"] in ("0.0.0.0", "::", "") else http["host_ip"]
         port = "" if http["published"] == "80" else f":{http['published']}"
         return f"http://{host}{port}", ("the public https URL is better when the proxy terminates TLS"
-                                       if https else None)
-    return "http://127.0.0.1:8080", "the proxy publishes no port: set the URL the app is reached at"
+                                       if https else None if roles.proxy else
+                                       f"no reverse proxy: {front}'s own published port")
+    return "http://127.0.0.1:8080", f"{front or 'no service'} publishes no port: set the URL the app is reached at"
 
 
 def _ready_path(model: dict, roles: Roles) -> tuple[str, str]:
@@ -43,6 +46,8 @@ def _volume_lines(roles: Roles) -> list[str]:
     lines = ["", "[volumes]"]
     if roles.database_volume:
         lines.append(_line("database", roles.database_volume.name))
+    elif roles.engine == "postgres-url":
+        lines.append(_line("database", ""))
     uploads = roles.uploads[0] if roles.uploads else ""
     why = (None if len(roles.uploads) == 1 else
            f"the app mounts several volumes ({', '.join(roles.uploads)}): name the one holding uploads"
@@ -71,8 +76,9 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
         "",
         "[services]",
     ]
-    if roles.database:
-        lines.append(_line("database", roles.database))
+    if roles.database or roles.engine == "postgres-url":
+        lines.append(_line("database", roles.database or "", "none: the database is outside the stack"
+                           if not roles.database else None))
     lines += [
         _line("app", roles.app, guesses.get("services.app")),
         _line("single_instance", roles.single_instance, guesses.get("services.single_instance")),
@@ -82,6 +88,7 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
     ]
     lines += _volume_lines(roles)
     lines += ["", "[database]", _line("engine", roles.engine, guesses.get("database.engine")),
+              *_url_lines(model, roles, compose_files),
               "", "[http]", _line("base_url", base_url, url_guess),
               _line("ready_path", ready_path, ready_why),
               _line("version_path", "/version", "the path that says which release serves (\"\" to check "
@@ -98,6 +105,26 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
               _line("sample_queries", ["SELECT version_num FROM alembic_version"] if _alembic(model, roles) else [],
                     "queries that must return rows from a restored copy (your most important tables)")]
     return "\n".join(lines) + "\n"
+
+
+def _url_lines(model: dict, roles: Roles, compose_files: list[Path]) -> list[str]:
+    """For a database outside the stack: where its URL is, the drill server's image, and the schema
+    revision query when the app shows no Alembic."""
+    if roles.engine != "postgres-url":
+        return []
+    lines = [_line("url_variable", roles.database_url_variable),
+             _line("url_service", roles.database_url_service)]
+    # compose reads the project directory's .env: the file a disaster restore edits to switch databases
+    dot_env = Path(compose_files[0]).parent / ".env"
+    if dot_env.is_file() and re.search(rf"^\s*{re.escape(roles.database_url_variable)}\s*=", dot_env.read_text(), re.M):
+        lines.append(_line("url_file", str(dot_env), f"the file that sets {roles.database_url_variable}"))
+    lines += [
+             _line("server_image", "postgres:{major}", "the image a drill restores into, at the backed-up "
+                                                       "server's major version ({major})")]
+    if not _alembic(model, roles):
+        lines.append(_line("revision_query", "", "no Alembic seen: a SELECT returning your schema revision "
+                                                 "(e.g. from your migrations table), or \"\" for none"))
+    return lines
 
 
 def _alembic(model: dict, roles: Roles) -> bool:

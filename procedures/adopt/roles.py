@@ -34,6 +34,8 @@ class Roles:
     engine: str = "postgres"
     database_volume: DatabaseVolume | None = None
     database_url_host: str | None = None  # a DATABASE_URL host outside the stack (ZakOps' shape)
+    database_url_variable: str | None = None  # ... the variable holding it, and the service whose it is
+    database_url_service: str | None = None
     sqlite_path: str | None = None  # a SQLite file in a volume (LazyFlow's shape)
     api: str | None = None
     app: list[str] = field(default_factory=list)
@@ -104,6 +106,7 @@ def find_database(model: dict, roles: Roles) -> None:
                 host = urlsplit(text.replace("+psycopg2", "").replace("+asyncpg", "")).hostname
                 if host and host not in services:
                     roles.engine, roles.database_url_host = "postgres-url", host
+                    roles.database_url_variable, roles.database_url_service = key, name
                     roles.guesses["database.engine"] = f"no database service; {name}'s {key} points at {host}, outside the stack"
                     return
             if _SQLITE_FILE.search(text) and "/" in text:

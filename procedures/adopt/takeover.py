@@ -16,7 +16,7 @@ from .. import ledger, lock
 from ..backup.pipeline import BackupResult, backup
 from ..context import OpsContext
 from ..errors import UnsafeOperation
-from ..release.install import start_app, start_database
+from ..release.install import database_answers, start_app
 from ..release.one_offs import run_one_offs
 from ..runbook import Runbook, Step
 from ..stack import readiness, volumes
@@ -33,16 +33,23 @@ class AdoptRun:
 
 
 def found_running(run: AdoptRun) -> dict:
-    """The stack runs, its database mounts the volume [volumes] database names; volume and cluster noted."""
+    """The stack runs, its database mounts the volume [volumes] database names (a database outside the
+    stack answers at the app's URL); volume and cluster noted."""
     run.ctx = with_serving_tag(run.ctx)
-    mounted = volumes.mounted_database_volume(run.ctx)
-    if mounted is None:
-        raise UnsafeOperation("refused: the database does not run; adoption takes over a running stack "
-                              "(for a new one use `pytest ops_checks/install.py --tag=VERSION`)")
-    volumes.refuse_volume_drift(run.ctx)
-    run.volume = volumes.require_database_volume(mounted)
+    if run.ctx.engine.database_volume:
+        mounted = volumes.mounted_database_volume(run.ctx)
+        if mounted is None:
+            raise UnsafeOperation("refused: the database does not run; adoption takes over a running stack "
+                                  "(for a new one use `pytest ops_checks/install.py --tag=VERSION`)")
+        volumes.refuse_volume_drift(run.ctx)
+        run.volume = volumes.require_database_volume(mounted)
     run.cluster = run.ctx.engine.data_identity(run.ctx.database)
-    return {"serving TAG": run.ctx.tag, "database volume": vars(run.volume), "cluster": run.cluster}
+    return {"serving TAG": run.ctx.tag, "database": _where(run), "cluster": run.cluster}
+
+
+def _where(run: AdoptRun) -> dict | str:
+    """The database volume's facts, or the server a database outside the stack is reached at."""
+    return vars(run.volume) if run.volume else run.ctx.database.url().describe()
 
 
 def first_backup(run: AdoptRun) -> BackupResult:
@@ -53,21 +60,22 @@ def first_backup(run: AdoptRun) -> BackupResult:
 
 def take_over(run: AdoptRun) -> dict:
     """Recreate the database on the same (now external) volume and start the app on its TAG; no migration."""
-    state = start_database(run.ctx)
+    state = database_answers(run.ctx)  # a database outside the stack is asked, never touched
     one_offs = run_one_offs(run.ctx)
     app = start_app(run.ctx)
-    return {"database": vars(state), "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()}}
+    return {"database": state, "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()}}
 
 
 def same_data(run: AdoptRun) -> dict:
     """The same volume and cluster as before, and every table holds at least the backup's rows."""
-    after = volumes.require_database_volume(run.ctx.config.volumes.database)
     cluster = run.ctx.engine.data_identity(run.ctx.database)
     # Docker's CreatedAt follows the data directory's ctime, so name and mountpoint identify the volume
     # and the cluster's system identifier (new at every initdb) identifies the data.
-    if (after.name, after.mountpoint) != (run.volume.name, run.volume.mountpoint):
-        raise UnsafeOperation(f"the database is on another volume after the take-over: {vars(after)}, "
-                              f"was {vars(run.volume)}; restore from backup {run.backup.set_name}")
+    if run.volume:
+        after = volumes.require_database_volume(run.ctx.config.volumes.database)
+        if (after.name, after.mountpoint) != (run.volume.name, run.volume.mountpoint):
+            raise UnsafeOperation(f"the database is on another volume after the take-over: {vars(after)}, "
+                                  f"was {vars(run.volume)}; restore from backup {run.backup.set_name}")
     if cluster != run.cluster:
         raise UnsafeOperation(f"the database cluster changed ({run.cluster} -> {cluster}): this is not the same "
                               f"data; restore from backup {run.backup.set_name}")
@@ -76,7 +84,7 @@ def same_data(run: AdoptRun) -> dict:
     short = {t: (n, counts.get(t)) for t, n in recorded.items() if (counts.get(t) or 0) < n}
     if short:
         raise UnsafeOperation(f"tables hold fewer rows than the backup taken before the take-over: {short}")
-    return {"volume": after.name, "cluster": cluster,
+    return {"database": _where(run), "cluster": cluster,
             "rows": [{"table": t, "backup": recorded.get(t), "now": counts.get(t)}
                      for t in sorted(set(recorded) | set(counts))]}
 
@@ -91,8 +99,10 @@ def record(run: AdoptRun) -> dict:
     cfg = run.ctx.config
     run.entry = ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {
         "action": "adopt", "tag": run.ctx.tag, "outcome": "deployed", "backup": run.backup.set_name,
-        "database_volume": run.volume.name, "revision_after": run.ctx.engine.schema_revision(run.ctx.database)})
-    ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"adopt {run.ctx.tag} on {run.volume.name}")
+        "database_volume": run.volume.name if run.volume else None,
+        "revision_after": run.ctx.engine.schema_revision(run.ctx.database)})
+    where = run.volume.name if run.volume else _where(run)
+    ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"adopt {run.ctx.tag} on {where}")
     return run.entry
 
 

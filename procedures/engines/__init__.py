@@ -12,11 +12,14 @@ from ..config import OpsConfig
 from ..errors import ConfigError
 from .facts import DumpFacts, Queryable, ServerFacts
 from .postgres import PostgresInStack
+from .postgres.by_url import PostgresByUrl
 
 
 class Engine(Protocol):
     name: str
     dump_suffix: str
+    database_service: bool  # the database runs as a service of the stack ([services] database)
+    database_volume: bool  # its data lives on a volume of the stack ([volumes] database)
 
     def live(self, ctx) -> Queryable:
         """The stack's live database, to ask read-only questions."""
@@ -55,8 +58,9 @@ class Engine(Protocol):
         """Refuse (BackupError) an unreadable dump; returns its entry count."""
 
     def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
-                     credentials: tuple[str, str] | None = None):
-        """Start an isolated server (no network) named container on volume, backups read-only."""
+                     credentials: tuple[str, str] | None = None, server_version_num: int = 0):
+        """Start an isolated server (no network) named container on volume, backups read-only, able to
+        restore a dump of server_version_num."""
 
     def stop_server(self, server) -> None:
         """Remove the server's container; never its volume."""
@@ -65,7 +69,7 @@ class Engine(Protocol):
         """Restore a dump (its path relative to the backups volume) into the server; returns seconds."""
 
 
-ENGINES = {PostgresInStack.name: PostgresInStack}
+ENGINES = {engine.name: engine for engine in (PostgresInStack, PostgresByUrl)}
 
 
 def engine_for(config: OpsConfig) -> Engine:

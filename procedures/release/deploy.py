@@ -17,7 +17,6 @@ from .. import ledger, lock, runner
 from ..backup.pipeline import BackupResult, backup
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
-from ..compose_model import require_external_database_volume
 from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, OpsError
 from ..runbook import Runbook, Step
@@ -77,9 +76,7 @@ def preflight(run: DeployRun) -> dict:
     versions = tools.tool_versions()
     if not versions["Docker Compose"].startswith("2."):
         raise DeployError(f"docker compose v2 is required, found: {versions['Docker Compose']}")
-    require_external_database_volume(run.ctx.compose.rendered(), run.ctx.config)
-    volume = volumes.require_database_volume(run.ctx.config.volumes.database)
-    volumes.refuse_volume_drift(run.ctx)
+    database = volumes.check_database_place(run.ctx)
     root = runner.run(docker_cmd.docker_root_dir()).stdout.strip() or "/"
     free = shutil.disk_usage(root if os.path.exists(root) else "/").free
     if free < run.ctx.config.deploy.min_free_bytes:
@@ -87,7 +84,7 @@ def preflight(run: DeployRun) -> dict:
     image = _app_image(run)
     local = runner.run(docker_cmd.image_inspect(image), check=False).returncode == 0
     run.timed("preflight", started)
-    return {**versions, "free_bytes": free, "database_volume": volume.identity, "image": image,
+    return {**versions, "free_bytes": free, **database, "image": image,
             "image_present_locally": local, "previous_tag": run.previous_tag, "tag": run.tag}
 
 

@@ -71,19 +71,30 @@ def start_database(ctx: OpsContext) -> services.ServiceState:
     return services.wait_healthy(ctx.compose, [db])[db]
 
 
-def migrate_new_database(ctx: OpsContext, volume: VolumeStep) -> MigrateStep:
+def database_answers(ctx: OpsContext) -> dict:
+    """The database: started and healthy when it is a service of the stack; outside it, it must answer
+    at the app's URL (the suite never starts or creates it)."""
+    if ctx.engine.database_service:
+        return vars(start_database(ctx))
+    validate_tag(ctx.tag)
+    volumes.ensure_data_volumes(ctx)
+    return {"database": ctx.database.url().describe(), "server": ctx.engine.server_version(ctx.database)}
+
+
+def migrate_new_database(ctx: OpsContext, volume: VolumeStep | None) -> MigrateStep:
     """Run the one-off migrate task on an empty database only; one holding tables is deploy's job."""
     tables = ctx.engine.user_table_count(ctx.database)
     if tables:
         return MigrateStep(False, f"existing database ({tables} tables): migrations belong to deploy, "
                                   "which takes a verified backup first")
     done = run_migrations(ctx)
-    why = "new database" if volume.created else "empty database (an earlier install stopped early)"
+    why = ("new database" if volume and volume.created else
+           "empty database (an earlier install stopped early)" if volume else "empty database")
     return MigrateStep(True, f"{why} migrated to head", done.seconds)
 
 
 def start_app(ctx: OpsContext) -> dict[str, services.ServiceState]:
-    app = [*ctx.config.services.app, ctx.config.services.proxy]
+    app = ctx.config.services.serving
     ctx.compose.up(app)
     return services.wait_healthy(ctx.compose, app)
 
@@ -118,8 +129,8 @@ def _migrate(run: InstallRun) -> MigrateStep:
 
 INSTALL = Runbook("install", (
     Step("no_other_release", _serving),
-    Step("database_volume", _volume),
-    Step("database_healthy", lambda run: start_database(run.ctx)),
+    Step("database_volume", _volume, skip_reason=lambda run: volumes.outside_the_stack(run.ctx)),
+    Step("database_healthy", lambda run: database_answers(run.ctx)),
     Step("migrate_new_database", _migrate),
     Step("one_offs", lambda run: run_one_offs(run.ctx)),
     Step("app_healthy", lambda run: start_app(run.ctx)),

@@ -7,7 +7,7 @@ from .tags import validate_tag
 
 def app_services(ctx: OpsContext) -> list[str]:
     """The services a release switch touches: app, workers and the proxy."""
-    return [*ctx.config.services.app, ctx.config.services.proxy]
+    return ctx.config.services.serving
 
 
 def switch_release(ctx: OpsContext) -> None:

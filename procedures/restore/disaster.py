@@ -68,6 +68,15 @@ def remove_restore_container(name: str) -> None:
     runner.run(cmd.remove_container(name), check=False)
 
 
+def require_volume_engine(ctx: OpsContext) -> None:
+    """Disaster mode restores into new volumes of the stack; refuse an engine whose data has none."""
+    outside = volumes.outside_the_stack(ctx)
+    if outside:
+        raise RestoreError(f"{outside}. Disaster mode restores into a new volume; for this database, restore "
+                           "the newest verified set into a new database on the server by hand (docs/RESTORE_RUNBOOK.md, "
+                           "'A database outside the stack'). Nothing was changed")
+
+
 def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str, cleanup: contextlib.ExitStack):
     """Create the new database volume and start an isolated server on it with the stack's credentials;
     the container's removal is registered on cleanup before it is started. Refused without CONFIRM=YES.

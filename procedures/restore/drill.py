@@ -80,6 +80,7 @@ def open_run(ctx: OpsContext, options: RestoreOptions) -> Iterator[RestoreRun]:
 def confirm(run: RestoreRun) -> dict:
     """Refuse unless CONFIRM=YES: nothing has changed yet."""
     disaster.require_confirmation()
+    disaster.require_volume_engine(run.ctx)
     run.confirmed = True
     return {"CONFIRM": "YES"}
 
@@ -123,7 +124,8 @@ def start_throwaway_server(run: RestoreRun):
     """Start a throwaway server: no network, a fresh volume of its own, backups read-only."""
     run.started = time.monotonic()
     run.server = run.cleanup.enter_context(
-        throwaway_server(run.ctx, run.box, run.chosen.manifest["database"], keep=run.options.keep))
+        throwaway_server(run.ctx, run.box, run.chosen.manifest["database"],
+                         server_version_num=run.chosen.manifest["server_version_num"], keep=run.options.keep))
     return run.server
 
 

@@ -28,12 +28,15 @@ def remove_throwaway(name: str) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, keep: bool = False) -> Iterator:
-    """Start an isolated server on a fresh throwaway volume; both are removed on exit unless keep."""
+def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, server_version_num: int = 0,
+                     keep: bool = False) -> Iterator:
+    """Start an isolated server able to restore a dump of server_version_num on a fresh throwaway volume;
+    both are removed on exit unless keep."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     name = f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-{stamp}-{secrets.token_hex(3)}"
     with contextlib.ExitStack() as cleanup:
         if not keep:
             cleanup.callback(remove_throwaway, name)
         runner.run(cmd.volume_create(name, DRILL_LABEL))
-        yield ctx.engine.start_server(ctx, box, name, name, database, DRILL_LABEL)
+        yield ctx.engine.start_server(ctx, box, name, name, database, DRILL_LABEL,
+                                      server_version_num=server_version_num)

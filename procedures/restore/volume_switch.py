@@ -153,7 +153,7 @@ def _start_database(ctx: OpsContext, expected: str) -> None:
 def _start_app(ctx: OpsContext, uploads: str | None) -> None:
     """Start the app and the proxy (compose recreates those whose uploads volume changed); with uploads,
     check that every one of them mounts it."""
-    app = [*ctx.config.services.app, ctx.config.services.proxy]
+    app = ctx.config.services.serving
     ctx.compose.up(app, no_deps=True)
     services.wait_healthy(ctx.compose, app, timeout=ctx.config.http.ready_timeout_seconds)
     if uploads:
@@ -178,6 +178,8 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str,
     KeyboardInterrupt) the stack goes back on the volumes it used, and the config and env file,
     rewritten only once the database is up on target, are put back."""
     require_switch_confirmation(target, uploads_target)
+    if volumes.outside_the_stack(ctx):
+        raise ConfigError(f"{volumes.outside_the_stack(ctx)}: there is no database volume to switch")
     check_target(ctx, target)
     previous_uploads = None
     if uploads_target:

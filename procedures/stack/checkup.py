@@ -52,7 +52,8 @@ def database_volume_mounted(run: CheckupRun) -> dict:
 def services_healthy(run: CheckupRun) -> dict:
     """Every service runs and passes its healthcheck."""
     names = run.ctx.config.services
-    return services.wait_healthy(run.ctx.compose, [names.database, *names.app, names.proxy], timeout=60)
+    database = [names.database] if run.ctx.engine.database_service else []
+    return services.wait_healthy(run.ctx.compose, [*database, *names.serving], timeout=60)
 
 
 def ready_through_proxy(run: CheckupRun) -> readiness.HttpResult:
@@ -92,8 +93,8 @@ def version_is_serving_tag(run: CheckupRun) -> dict:
 HEALTH = Runbook("stack_health", (
     Step("tools", engine_and_compose_answer),
     Step("serving", serving_release),
-    Step("compose_model", external_database_volume),
-    Step("database_volume", database_volume_mounted),
+    Step("compose_model", external_database_volume, skip_reason=lambda run: volumes.outside_the_stack(run.ctx)),
+    Step("database_volume", database_volume_mounted, skip_reason=lambda run: volumes.outside_the_stack(run.ctx)),
     Step("services", services_healthy),
     Step("ready", ready_through_proxy),
     Step("internal_not_public", internal_services_not_public),

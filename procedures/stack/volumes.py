@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .. import runner
 from ..commands import docker as cmd
-from ..compose_model import database_mount
+from ..compose_model import database_mount, require_external_database_volume
 from ..errors import CommandFailed, ConfigError, UnsafeOperation
 
 MANAGED_LABEL = "io.opsuite.role"
@@ -101,8 +101,7 @@ def uploads_mounts(ctx) -> dict[str, str]:
     """Where the app services and the proxy mount the uploads volume: service -> destination. These
     are what a volume switch recreates; one-offs (a chown task, the backup) mount it only for a run."""
     key, model, names = ctx.config.volumes.uploads, ctx.compose.rendered(), ctx.config.services
-    serving = [*names.app, *([names.proxy] if names.proxy else [])]
-    return {name: mount["target"] for name in serving
+    return {name: mount["target"] for name in names.serving
             for mount in model["services"][name].get("volumes") or []
             if mount.get("type") == "volume" and mount.get("source") == key}
 
@@ -123,6 +122,25 @@ def refuse_volume_drift(ctx) -> str | None:
             "--volume=NAME`"
         )
     return mounted
+
+
+def outside_the_stack(ctx) -> str | None:
+    """Why a step about the database volume does not apply: the database is outside the stack."""
+    if not ctx.engine.database_volume:
+        return (f"the database is outside the stack ([database] engine = {ctx.engine.name!r}): "
+                "the stack keeps no volume of it")
+    return None
+
+
+def check_database_place(ctx) -> dict:
+    """Where the live data is, checked before a change: the external database volume the running
+    database really uses, or (for a database outside the stack) the server the app's URL names."""
+    if not ctx.engine.database_volume:
+        return {"database": ctx.database.url().describe()}
+    require_external_database_volume(ctx.compose.rendered(), ctx.config)
+    volume = require_database_volume(ctx.config.volumes.database)
+    refuse_volume_drift(ctx)
+    return {"database_volume": volume.identity}
 
 
 def data_volume_names(ctx) -> dict[str, str]:

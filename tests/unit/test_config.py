@@ -184,3 +184,28 @@ def test_timeouts_are_read_and_become_the_runners_limits(tmp_path, default_limit
 def test_bad_timeouts_name_the_setting_and_fix(tmp_path, setting, message, default_limits):
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, TIMEOUTS_BASE + f"[timeouts]\n{setting}\n"))
+
+
+URL_STACK = ('[stack]\nproject = "zak"\ncompose_files = ["a.yml"]\n[services]\ndatabase = ""\napp = ["backend", "worker"]\n'
+             'proxy = ""\nmigrate = ""\n[volumes]\ndatabase = ""\n')
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[database]\nengine = "postgres-url"\n', r"\[services\] database = 'db', but .*postgres-url.*set \[services\] database = \"\""),
+    ('[database]\nengine = "postgres-url"\nurl_service = "proxy"\n', "is not one of \\[services\\] app"),
+    ('[database]\nengine = "postgres-url"\nserver_image = "postgres:15"\n', "must carry \\{major\\}"),
+    ('[database]\nengine = "postgres-url"\nurl_variable = "DATABASE URL"\n', "is not a variable name"),
+])
+def test_a_database_outside_the_stack_is_configured_without_a_service_or_volume(tmp_path, body, message):
+    text = body if "url_service" in body or "server_image" in body or "url_variable" in body else ""
+    base = URL_STACK if text else '[stack]\nproject = "zak"\ncompose_files = ["a.yml"]\n'
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, base + body))
+
+
+def test_the_url_engine_defaults_to_the_first_app_service_and_the_stack_env_file(tmp_path):
+    (tmp_path / "app.env").write_text("DATABASE_URL=postgresql://u:p@h/d\n")
+    config = load_config(write(tmp_path, URL_STACK.replace('[services]', 'env_file = "app.env"\n[services]')
+                               + '[database]\nengine = "postgres-url"\n'))
+    assert (config.url_service, config.url_file) == ("backend", tmp_path / "app.env")
+    assert config.services.serving == ["backend", "worker"], "no proxy: a release switch recreates the app only"

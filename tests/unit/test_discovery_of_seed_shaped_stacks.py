@@ -78,6 +78,18 @@ def test_zak_ops_database_outside_the_stack():
     assert "backend publishes port 8000 on 0.0.0.0" in risk_text(run)
 
 
+def test_zak_ops_proposal_loads_as_a_database_reached_by_its_url(tmp_path):
+    run = discovered("zakops", tmp_path=tmp_path)
+    config = load_config(tmp_path / "proposal.toml")
+    assert (config.database.engine, config.services.database, config.volumes.database) == ("postgres-url", "", "")
+    assert (config.url_service, config.database.url_variable) == ("backend", "DATABASE_URL")
+    assert config.url_file == STACKS / "zakops" / ".env", "the file that sets the URL, which a disaster restore edits"
+    assert config.http.base_url == "http://127.0.0.1:8000", "no proxy: the api's own published port"
+    assert config.database.revision_query == "", "no Alembic in sight: no revision query until the operator gives one"
+    guessed = [line.split(" =")[0] for line in run.proposal.splitlines() if " = " in line and "# GUESS:" in line]
+    assert {"engine", "url_file", "server_image", "revision_query", "base_url", "migrate_command"} <= set(guessed)
+
+
 def test_lazyflow_sqlite_in_a_volume():
     run = discovered("lazyflow")
     roles = run.roles

@@ -66,6 +66,24 @@ def test_zen_ops_overlay_pins_the_tag_keeps_the_volume_and_adds_a_backup_service
     assert services["migrate"].get("restart") in (None, "no"), "a one-off is never restarted"
 
 
+def test_zak_ops_overlay_reaches_the_database_where_the_app_does_and_adds_no_database(tmp_path):
+    """A database outside the stack: no database service or volume in the overlay, the images pinned,
+    and the backup service on the networks of the service holding DATABASE_URL (its route to the server)."""
+    app = tmp_path / "zakops"
+    shutil.copytree(STACKS / "zakops", app, ignore=shutil.ignore_patterns("app", "managed-db"))
+    discover.discover([str(app / "docker-compose.yml"), str(app / "docker-compose.managed-db.yml")],
+                      project="opstest-zakops", proposal_path=tmp_path / "ops.toml")
+    config = load_config(tmp_path / "ops.toml")
+    model = every_profile(OpsContext(config, "1.1.0"))
+    services = model["services"]
+    assert services["backend"]["image"] == services["outbox-processor"]["image"] == "zakops-backend:1.1.0"
+    assert set(services["opsuite-backup"]["networks"]) == {"default", "managed_db"}
+    assert set(services["opsuite-backup"]["networks"]) == set(services["backend"]["networks"])
+    assert set(model["volumes"]) == {"opsuite_backups", "opsuite_rclone_config"}
+    assert all(v["external"] for v in model["volumes"].values())
+    assert "fixture-password" not in config.stack.overlay.read_text(), "the URL's password is in no file of ours"
+
+
 def test_zen_ops_overlay_refuses_to_render_without_a_tag(zenops):
     ctx = OpsContext(zenops)
     with pytest.raises(CommandFailed) as failed:

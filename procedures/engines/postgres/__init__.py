@@ -16,6 +16,9 @@ class PostgresInStack:
 
     name = "postgres"
     dump_suffix = ".dump"
+    # Where the data lives: a service of the stack, on a volume of the stack.
+    database_service = True
+    database_volume = True
 
     def __init__(self, config: OpsConfig):
         self.config = config
@@ -43,7 +46,7 @@ class PostgresInStack:
 
     def data_directory(self, service_env: dict) -> str:
         """Where the database service keeps its cluster (PGDATA, or the official image's default)."""
-        return service_env.get("PGDATA") or "/var/lib/postgresql/data"
+        return service_env.get("PGDATA") or servers.DEFAULT_DATA_PATH
 
     def healthcheck(self, service_env: dict) -> dict:
         """A compose healthcheck for a database service that has none: pg_isready as its own user."""
@@ -68,11 +71,16 @@ class PostgresInStack:
     def verify_dump(self, box, path: str) -> int:
         return dumping.verify_dump(box, path)
 
+    @staticmethod
+    def one_time_credentials() -> tuple[str, str]:
+        return _RESTORE_USER, secrets.token_urlsafe(18)
+
     def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
-                     credentials: tuple[str, str] | None = None):
-        """A networkless server on `volume`; with credentials (the stack's own, for a disaster
-        restore) the restored cluster is what the app expects, else a one-time restore user."""
-        user, password = credentials or (_RESTORE_USER, secrets.token_urlsafe(18))
+                     credentials: tuple[str, str] | None = None, server_version_num: int = 0):
+        """A networkless server on `volume` from the stack's own db image (the live server's major);
+        with credentials (the stack's own, for a disaster restore) the restored cluster is what the
+        app expects, else a one-time restore user."""
+        user, password = credentials or self.one_time_credentials()
         return servers.start(ctx, box, servers.RestoreServer(container, volume, user, database, password), labels)
 
     def stop_server(self, server) -> None:

@@ -14,6 +14,8 @@ from ...compose_model import database_mount
 from ...errors import CommandFailed, NotReady, RestoreError
 from ...redact import register_secret
 
+DEFAULT_DATA_PATH = "/var/lib/postgresql/data"  # the official image's PGDATA
+
 
 @dataclass
 class RestoreServer:
@@ -49,12 +51,22 @@ def start(ctx, box, server: RestoreServer, labels: dict[str, str]) -> RestoreSer
     """Start a networkless Postgres from the stack's own db image on server.volume, backups read-only."""
     model = ctx.compose.rendered()
     db = model["services"][ctx.config.services.database]
-    data_path = database_mount(model, ctx.config)[1]
+    pgdata = (db.get("environment") or {}).get("PGDATA")
+    return _start(ctx, box, server, labels, db["image"], database_mount(model, ctx.config)[1], pgdata)
+
+
+def start_image(ctx, box, server: RestoreServer, labels: dict[str, str], image: str) -> RestoreServer:
+    """Start a networkless Postgres from image (the official image's layout) on server.volume."""
+    return _start(ctx, box, server, labels, image, DEFAULT_DATA_PATH, None)
+
+
+def _start(ctx, box, server: RestoreServer, labels: dict[str, str], image: str, data_path: str,
+           pgdata: str | None) -> RestoreServer:
     env = {"POSTGRES_PASSWORD": server.password, "POSTGRES_USER": server.user, "POSTGRES_DB": server.database}
-    if (db.get("environment") or {}).get("PGDATA"):
-        env["PGDATA"] = db["environment"]["PGDATA"]
+    if pgdata:
+        env["PGDATA"] = pgdata
     register_secret(server.password)
-    runner.run(cmd.run_isolated_postgres(server.container, db["image"], server.volume, data_path,
+    runner.run(cmd.run_isolated_postgres(server.container, image, server.volume, data_path,
                                          box.volume_at(ctx.config.backup.directory), sorted(env), labels), env=env)
     _wait_ready(server, ctx.config.restore.ready_timeout_seconds)
     return server

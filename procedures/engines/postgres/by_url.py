@@ -1,0 +1,85 @@
+"""Postgres outside the stack (a managed database) reached by the app's own URL: the Engine for it.
+
+The URL is read from the app service's environment as compose renders it, parsed by libpq (through
+database_url) and handed to psql, pg_dump and pg_restore as libpq's variables, in the suite's backup
+service: it joins the app service's networks, so the URL's host resolves and routes as it does for
+the app. Dumps, manifests and drills are the in-stack engine's; what differs is where the live
+database is asked, what tells one database from another, and the drill server's image, which comes
+from the config for the dump's server major.
+"""
+
+from dataclasses import dataclass
+
+from ...commands import postgres as pg
+from ...errors import BackupError, CommandFailed, ConfigError
+from .. import database_url
+from . import PostgresInStack
+from . import server as servers
+
+# Another database on the same server has another oid; a database created anew gets a new one.
+DATABASE_IDENTITY_SQL = ("SELECT current_setting('server_version_num') || '/' || oid FROM pg_database "
+                         "WHERE datname = current_database()")
+
+
+@dataclass(frozen=True)
+class UrlDatabase:
+    ctx: object  # OpsContext
+
+    def url(self) -> database_url.DatabaseUrl:
+        """The URL the app is given, as its compose files render it, parsed and checked."""
+        config = self.ctx.config
+        service, variable = config.url_service, config.database.url_variable
+        env = self.ctx.compose.rendered()["services"][service].get("environment") or {}
+        where = f"{variable} (the {service} service's, from {config.url_file or 'its compose file'})"
+        return database_url.parse(env.get(variable), where)
+
+    def credentials(self) -> tuple[str, str, str]:
+        keywords = self.url().keywords
+        return keywords["user"], keywords["password"], keywords["dbname"]
+
+    def database_name(self) -> str:
+        return self.url().keywords["dbname"]
+
+    def query(self, sql: str) -> str:
+        """Run one SQL statement from a one-off backup container (on the app's networks); tab-separated rows."""
+        url = self.url()
+        try:
+            return self.ctx.compose.run_once(self.ctx.config.services.backup, pg.psql(sql), no_deps=True,
+                                             env=url.environment()).stdout.strip()
+        except CommandFailed as e:
+            raise BackupError(f"the database at {url.describe()} did not answer ({e.stderr_tail.strip() or e}); "
+                              f"check {url.variable}") from e
+
+
+class PostgresByUrl(PostgresInStack):
+    """pg_dump -Fc of a server outside the stack, from the backup service; drills in a networkless
+    server of [database] server_image at the dump's major."""
+
+    name = "postgres-url"
+    database_service = False
+    database_volume = False
+
+    def live(self, ctx) -> UrlDatabase:
+        return UrlDatabase(ctx)
+
+    def data_identity(self, db) -> str:
+        """The server's version and the database's oid: both stay while the data does."""
+        return db.query(DATABASE_IDENTITY_SQL).strip()
+
+    def data_directory(self, service_env: dict) -> str:
+        raise ConfigError("[database] engine = \"postgres-url\" keeps no data in the stack")
+
+    def client_environment(self, ctx) -> dict[str, str]:
+        """libpq's variables from the app's URL (password included), given when the backup container starts."""
+        return UrlDatabase(ctx).url().environment()
+
+    def server_image(self, server_version_num: int) -> str:
+        return self.config.database.server_image.format(major=server_version_num // 10000)
+
+    def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
+                     credentials: tuple[str, str] | None = None, server_version_num: int = 0):
+        if not server_version_num:
+            raise ConfigError("a drill of a database outside the stack needs the dump's server version")
+        user, password = credentials or self.one_time_credentials()
+        return servers.start_image(ctx, box, servers.RestoreServer(container, volume, user, database, password),
+                                   labels, self.server_image(server_version_num))
