@@ -6,7 +6,6 @@ The copy keeps the repository clean: the app's `./deploy/...` binds and the over
 generates land in the work dir. The project name carries the test prefix, so cleanup may remove it.
 """
 
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from procedures import runner
 from procedures.commands import compose as compose_cmd
 from procedures.config import StackConfig
 
+from . import proposals
 from .disposable import ROOT, TEST_PREFIX, free_port
 
 FIXTURE = ROOT / "tests" / "fixtures" / "stacks" / "zenops"
@@ -79,17 +79,5 @@ SETTLED_GUESSES = {
 
 
 def settle_proposal(proposal: Path) -> Path:
-    """Edit the proposed config only where discovery marked a guess, and add the test host's offsite
-    stand-in to the compose files (on a real host, a real rclone remote needs no compose file)."""
-    lines = []
-    for line in proposal.read_text().splitlines():
-        key = line.split(" =", 1)[0]
-        if key in SETTLED_GUESSES:
-            assert "# GUESS:" in line, f"{key} is not marked as a guess in the proposal: {line}"
-            line = f"{key} = {SETTLED_GUESSES[key]}"
-        elif key == "compose_files":
-            line = re.sub(r"\]$", f', "{OFFSITE_STANDIN}"]', line)
-        lines.append(line)
-    settled = proposal.with_name("ops.toml")
-    settled.write_text("\n".join(lines) + "\n")
-    return settled
+    """The proposal settled at its guesses, with the test host's offsite stand-in."""
+    return proposals.settle(proposal, SETTLED_GUESSES, [OFFSITE_STANDIN])

@@ -101,6 +101,9 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
               *(["", "[deploy]", _line("migrate_command", ["alembic", "upgrade", "head"],
                                        f"the command that migrates, run as a one-off in {roles.api}")]
                 if not roles.migrate else []),
+              # After every deploy and rollback; the default /healthz is not every app's.
+              "", "[[deploy.smoke]]", _line("path", ready_path, "a request that must answer 200 after every "
+                                                                "deploy (add your most important pages)"),
               "", "[restore]",
               _line("sample_queries", ["SELECT version_num FROM alembic_version"] if _alembic(model, roles) else [],
                     "queries that must return rows from a restored copy (your most important tables)")]

@@ -66,7 +66,8 @@ def test_zen_ops_proposal_loads_and_marks_its_guesses(tmp_path):
     assert (config.http.ready_path, config.restore.sample_queries) == ("/readyz", ("SELECT version_num FROM alembic_version",))
     guessed = [line.split(" =")[0] for line in run.proposal.splitlines() if " = " in line and "# GUESS:" in line]
     assert guessed == ["environment", "single_instance", "ready_path", "version_path", "version_field", "remote",
-                       "sample_queries"]
+                       "path", "sample_queries"]
+    assert [check.path for check in config.deploy.smoke] == ["/readyz"], "the api's own healthcheck path"
 
 
 def test_zak_ops_database_outside_the_stack():

@@ -1,0 +1,23 @@
+"""Settle a proposed ops config as an operator does: only the lines discovery marked as guesses."""
+
+import re
+from pathlib import Path
+
+
+def settle(proposal: Path, settled_guesses: dict[str, str], extra_compose_files: list[Path]) -> Path:
+    """Write ops.toml beside the proposal with each guessed setting in settled_guesses replaced (a
+    setting not marked as a guess fails the test) and extra_compose_files added (a test host's
+    offsite stand-in: on a real host, a real rclone remote needs no compose file)."""
+    lines = []
+    for line in proposal.read_text().splitlines():
+        key = line.split(" =", 1)[0]
+        if key in settled_guesses:
+            assert "# GUESS:" in line, f"{key} is not marked as a guess in the proposal: {line}"
+            line = f"{key} = {settled_guesses[key]}"
+        elif key == "compose_files":
+            added = "".join(f', "{path}"' for path in extra_compose_files)
+            line = re.sub(r"\]$", f"{added}]", line)
+        lines.append(line)
+    settled = proposal.with_name("ops.toml")
+    settled.write_text("\n".join(lines) + "\n")
+    return settled

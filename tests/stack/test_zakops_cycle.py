@@ -1,0 +1,124 @@
+"""A ZakOps-shaped stack (seed 002) whose Postgres is outside the stack, reached only by the app's
+DATABASE_URL, is discovered, adopted with the config discovery proposes (edited only at its
+guesses) and taken through the whole cycle by the operator's commands: adopt, health, backup,
+drill, deploy, rollback.
+
+Its backend and outbox worker, its plain SQL migrations (`python -m src.core.database.migrations`,
+recorded in zakops.schema_migrations, no Alembic), its /health, /api/health/ready and /api/version,
+and a managed server in a compose project of its own are all the app's; nothing here is the
+example stack's. The server is never started, stopped or written by the suite.
+"""
+
+import httpx
+import pytest
+
+from procedures import ledger
+from procedures.backup import names as backup_names
+from procedures.config import load_config
+from procedures.context import OpsContext
+from example import offsite_standin
+from testkit import disposable, zakops
+from testkit.backup_helpers import local_files, manifest_of
+from testkit.ops_run import run_check
+
+pytestmark = [pytest.mark.stack]
+SENTINEL = "deal written before adoption"
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    """The ZakOps stack running plainly at 1.0.0 against its managed server, a sentinel deal in it."""
+    host = zakops.create(tmp_path_factory.mktemp("zakops-host"))
+    try:
+        zakops.start_plainly(host, "1.0.0")
+        assert httpx.post(f"{host.base_url}/api/deals", json={"name": SENTINEL}).status_code in (200, 201)
+        yield host
+    finally:
+        zakops.destroy(host)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    return tmp_path_factory.mktemp("zakops-reports")
+
+
+@pytest.fixture(scope="module")
+def stack(host, reports):
+    """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
+    done, report = run_check(None, reports, "discover", *(f"--compose-file={f}" for f in host.files),
+                             f"--project={host.project}")
+    assert done.returncode == 0, done.stdout[-3000:]
+    config_path = zakops.settle_proposal(report.with_suffix(".ops.toml"))
+    config = load_config(config_path)
+    stack = disposable.DisposableStack(OpsContext(config), config_path, password=host.db_password)
+    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
+    return stack
+
+
+def passed(done) -> None:
+    assert done.returncode == 0, done.stdout[-4000:]
+
+
+def deals(host) -> list[str]:
+    return [d["name"] for d in httpx.get(f"{host.base_url}/api/deals").json()]
+
+
+def served_build(host) -> str:
+    return httpx.get(f"{host.base_url}/api/version").json()["build"]
+
+
+def server_state(host) -> str:
+    """The managed server's container id and start time: the suite never recreates or restarts it."""
+    return host.managed_db("ps", "--format", "{{.ID}} {{.RunningFor}}", "postgres").stdout.split()[0]
+
+
+def test_discovery_proposes_a_database_reached_by_url(stack, host):
+    config = stack.ctx.config
+    assert (config.database.engine, config.services.database, config.volumes.database) == ("postgres-url", "", "")
+    assert (config.services.app, config.services.single_instance) == (("backend", "outbox-processor"),
+                                                                     ("outbox-processor",))
+    assert config.http.base_url == host.base_url
+
+
+def test_adopt_backs_up_first_and_keeps_the_server_untouched(stack, host, reports):
+    before = server_state(host)
+    done, report = run_check(stack, reports, "adopt", "--tag=1.0.0")
+    passed(done)
+    assert server_state(host) == before, "the managed server is neither recreated nor restarted"
+    assert SENTINEL in deals(host) and served_build(host) == "1.0.0"
+    page = report.read_text()
+    assert "postgres.zakops.example.test" in page and host.db_password not in page
+
+
+def test_stack_health(stack, reports):
+    done, report = run_check(stack, reports, "stack_health")
+    passed(done)
+    assert "the database is outside the stack" in report.read_text(), "volume checks say why they do not apply"
+
+
+def test_backup_dumps_the_managed_database(stack, host, reports):
+    done, report = run_check(stack, reports, "backup")
+    passed(done)
+    newest = max(backup_names.group_files(local_files(stack.ctx)))
+    manifest = manifest_of(stack.ctx, newest)
+    assert (manifest["engine"], manifest["database"]) == ("postgres-url", "zakops")
+    assert manifest["row_counts"]["zakops.deals"] >= 1
+    assert manifest["alembic_revision"] == "001_deals_outbox", "the configured revision query, not Alembic's"
+    assert host.db_password not in report.read_text()
+
+
+def test_restore_drill_from_the_offsite_copy(stack, reports):
+    passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
+
+
+def test_deploy_backs_up_then_migrates_with_the_configured_command(stack, host, reports):
+    done, _ = run_check(stack, reports, "deploy", "--tag=1.1.0")
+    passed(done)
+    assert served_build(host) == "1.1.0" and SENTINEL in deals(host)
+    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    assert (entry["tag"], entry["outcome"], entry["revision_after"]) == ("1.1.0", "deployed", "002_deal_stage")
+
+
+def test_rollback_to_the_adopted_release(stack, host, reports):
+    passed(run_check(stack, reports, "rollback")[0])
+    assert served_build(host) == "1.0.0" and SENTINEL in deals(host)
