@@ -3,6 +3,7 @@
 Only this test helper removes volumes, and only ones whose names carry the test prefix.
 """
 
+import os
 import secrets
 import socket
 from dataclasses import dataclass
@@ -22,10 +23,26 @@ EXAMPLE = ROOT / "example"
 TEST_PREFIX = "opstest-"
 
 
+# Parallel xdist workers pick ports from ranges of their own: a port one worker found free is not
+# handed to another before its stack binds it.
+_PORTS_PER_WORKER = 2000
+_next_port: dict[str, int] = {}
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now, from this worker's own range (gw0, gw1, ...; one range without xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    first = 20000 + int(worker.removeprefix("gw") or 0) * _PORTS_PER_WORKER
+    start = _next_port.get(worker, first)
+    for port in [*range(start, first + _PORTS_PER_WORKER), *range(first, start)]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _next_port[worker] = port + 1 if port + 1 < first + _PORTS_PER_WORKER else first
+        return port
+    raise RuntimeError(f"no free port in {first}-{first + _PORTS_PER_WORKER - 1}")
 
 
 @dataclass

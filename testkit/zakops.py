@@ -94,7 +94,9 @@ def start_plainly(host: ZakOpsHost, version: str) -> None:
     docker.from_env().networks.create(host.network)
     host.managed_db("up", "--detach", "--wait")
     host.compose("run", "--rm", "--no-deps", "backend", *MIGRATE, version=version)
-    host.compose("up", "--detach", "--wait", version=version, timeout=400)
+    # Not --wait: compose refuses it for the worker, whose healthcheck the app's file disables.
+    host.compose("up", "--detach", version=version, timeout=400)
+    host.compose("up", "--detach", "--wait", "--no-deps", "backend", version=version, timeout=400)
 
 
 def destroy(host: ZakOpsHost) -> None:

@@ -15,11 +15,20 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
     fault = item.get_closest_marker("fault")
     if fault is not None:
-        _faults.add(fault.args[0], item.nodeid, report.outcome)
+        report.user_properties.append(("fault", fault.args[0]))
+
+
+def pytest_runtest_logreport(report):
+    """Fault rows are recorded where reports arrive: the controller when xdist runs workers (their
+    reports carry the fault in user_properties), the one process otherwise."""
+    for key, value in report.user_properties:
+        if key == "fault":
+            _faults.add(value, report.nodeid, report.outcome)
 
 
 def pytest_sessionfinish(session):
-    _faults.write()
+    if not hasattr(session.config, "workerinput"):  # an xdist worker's rows reach the controller
+        _faults.write()
 
 
 def _teardown(request, stack, nodes):

@@ -139,9 +139,10 @@ def run_dump(run: BackupRun) -> DumpResult:
 
 
 def run_uploads(run: BackupRun) -> dict | None:
-    """Back up the uploads volume, if enabled: into the store (default) or as a tar.gz in the set."""
+    """Back up the uploads volume, if enabled: into the store (default) or as a tar.gz in the set. None
+    when the app keeps no files ([volumes] uploads = "")."""
     cfg = run.ctx.config.backup
-    if not cfg.uploads_archive:
+    if not cfg.uploads_archive or not run.ctx.config.volumes.uploads:
         run.uploads = None
         return None
     return run_uploads_store(run) if cfg.uploads_store else run_uploads_archive(run)

@@ -32,7 +32,8 @@ def not_applicable(run) -> str | None:
         return None
     recorded = run.chosen.manifest.get("uploads")
     if not recorded:
-        return "the set has no uploads archive ([backup] uploads_archive was false when it was taken)"
+        return ("the set has no uploads: the app keeps no files ([volumes] uploads = \"\"), or [backup] "
+                "uploads_archive was false when it was taken")
     if not recorded.get("list"):
         return ("the set was taken before uploads file lists were recorded: its archive's checksum was "
                 "checked when it was chosen, its files cannot be compared")

@@ -14,8 +14,11 @@ import pytest
 
 from procedures import ledger
 from procedures.backup import names as backup_names
+from procedures.backup import pipeline as backup
 from procedures.config import load_config
 from procedures.context import OpsContext
+from procedures.errors import BackupError, ConfigError
+from procedures.stack.serving import with_serving_tag
 from example import offsite_standin
 from testkit import disposable, zakops
 from testkit.backup_helpers import local_files, manifest_of
@@ -99,8 +102,9 @@ def test_stack_health(stack, reports):
 def test_backup_dumps_the_managed_database(stack, host, reports):
     done, report = run_check(stack, reports, "backup")
     passed(done)
-    newest = max(backup_names.group_files(local_files(stack.ctx)))
-    manifest = manifest_of(stack.ctx, newest)
+    ctx = with_serving_tag(stack.ctx)
+    newest = max(backup_names.group_files(local_files(ctx)))
+    manifest = manifest_of(ctx, newest)
     assert (manifest["engine"], manifest["database"]) == ("postgres-url", "zakops")
     assert manifest["row_counts"]["zakops.deals"] >= 1
     assert manifest["alembic_revision"] == "001_deals_outbox", "the configured revision query, not Alembic's"
@@ -122,3 +126,35 @@ def test_deploy_backs_up_then_migrates_with_the_configured_command(stack, host, 
 def test_rollback_to_the_adopted_release(stack, host, reports):
     passed(run_check(stack, reports, "rollback")[0])
     assert served_build(host) == "1.0.0" and SENTINEL in deals(host)
+
+
+def bad_urls(host) -> dict[str, tuple[str, str]]:
+    """Each wrong DATABASE_URL, and what the refusal must say besides naming the variable."""
+    good = host.url()
+    return {
+        "no password": (good.replace(f":{host.db_password}@", "@"), "has no password"),
+        "unknown host": (good.replace("postgres.zakops.example.test", "nowhere.zakops.invalid"), "not reachable"),
+        "refused connection": (good.replace(":5432/", ":5439/"), "not reachable"),
+        "wrong sslmode": (good.replace("sslmode=prefer", "sslmode=require"), "not reachable"),
+    }
+
+
+@pytest.mark.parametrize("fault", [
+    pytest.param(name, marks=pytest.mark.fault(f"DATABASE_URL with {name} (database outside the stack)"), id=name)
+    for name in ("no password", "unknown host", "refused connection", "wrong sslmode")])
+def test_a_bad_database_url_fails_naming_the_variable_and_writes_nothing(stack, host, fault):
+    url, said = bad_urls(host)[fault]
+    env = host.app_dir / ".env"
+    saved = env.read_text()
+    ctx = with_serving_tag(stack.ctx)
+    before = local_files(ctx)
+    env.write_text(saved.replace(f"DATABASE_URL={host.url()}", f"DATABASE_URL={url}"))
+    try:
+        with pytest.raises((BackupError, ConfigError)) as failed:
+            backup.backup(ctx)
+    finally:
+        env.write_text(saved)
+    message = str(failed.value)
+    assert "DATABASE_URL" in message and said in message, message
+    assert host.db_password not in message
+    assert local_files(ctx) == before, "nothing is written, every earlier backup kept"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ...commands import postgres as pg
 from ...errors import BackupError, CommandFailed, ConfigError
+from ...stack.volumes import ensure_data_volumes
 from .. import database_url
 from . import PostgresInStack
 from . import server as servers
@@ -43,6 +44,7 @@ class UrlDatabase:
     def query(self, sql: str) -> str:
         """Run one SQL statement from a one-off backup container (on the app's networks); tab-separated rows."""
         url = self.url()
+        ensure_data_volumes(self.ctx)  # the backup service mounts them: made once, on a first run
         try:
             return self.ctx.compose.run_once(self.ctx.config.services.backup, pg.psql(sql), no_deps=True,
                                              env=url.environment()).stdout.strip()
@@ -72,6 +74,17 @@ class PostgresByUrl(PostgresInStack):
     def client_environment(self, ctx) -> dict[str, str]:
         """libpq's variables from the app's URL (password included), given when the backup container starts."""
         return UrlDatabase(ctx).url().environment()
+
+    def check_dump_client(self, box):
+        """As in the stack, with the URL named: an unknown host, a refused connection, a wrong password
+        or sslmode is the URL's to fix."""
+        try:
+            return super().check_dump_client(box)
+        except BackupError as e:
+            config = self.config
+            raise BackupError(f"{e}\nThe server is the one {config.database.url_variable} names (the "
+                              f"{config.url_service} service's); fix the URL in {config.url_file or 'its env file'}, "
+                              "or the route to that server") from e
 
     def server_image(self, server_version_num: int) -> str:
         return self.config.database.server_image.format(major=server_version_num // 10000)
