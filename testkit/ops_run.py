@@ -23,3 +23,8 @@ def run_check(stack, tmp_path, check, *args, env: dict | None = None):
     done = subprocess.run(check_argv(stack, check, *args, report=report), cwd=ROOT, capture_output=True,
                           text=True, timeout=900, env={**environ, **(env or {})})
     return done, report
+
+
+def passed(done) -> None:
+    """The check exited 0; otherwise the failure shows the end of its output."""
+    assert done.returncode == 0, done.stdout[-4000:]

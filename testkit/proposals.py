@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+from .ops_run import passed, run_check
+
 
 def settle(proposal: Path, settled_guesses: dict[str, str], extra_compose_files: list[Path]) -> Path:
     """Write ops.toml beside the proposal with each guessed setting in settled_guesses replaced (a
@@ -21,3 +23,12 @@ def settle(proposal: Path, settled_guesses: dict[str, str], extra_compose_files:
     settled = proposal.with_name("ops.toml")
     settled.write_text("\n".join(lines) + "\n")
     return settled
+
+
+def adopted_config(files: list[Path], project: str, reports: Path, settle_proposal) -> Path:
+    """Run discovery on a host's compose files (the ops check, as an operator does) and settle its
+    proposal with settle_proposal; returns the settled config's path."""
+    done, report = run_check(None, reports, "discover", *(f"--compose-file={f}" for f in files),
+                             f"--project={project}")
+    passed(done)
+    return settle_proposal(report.with_suffix(".ops.toml"))

@@ -12,7 +12,7 @@ example stack's. The server is never started, stopped or written by the suite.
 import httpx
 import pytest
 
-from procedures import ledger
+from procedures import ledger, runner
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
 from procedures.config import load_config
@@ -20,9 +20,9 @@ from procedures.context import OpsContext
 from procedures.errors import BackupError, ConfigError
 from procedures.stack.serving import with_serving_tag
 from example import offsite_standin
-from testkit import disposable, zakops
+from testkit import disposable, proposals, zakops
 from testkit.backup_helpers import local_files, manifest_of
-from testkit.ops_run import run_check
+from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
 SENTINEL = "deal written before adoption"
@@ -48,18 +48,11 @@ def reports(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(host, reports):
     """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
-    done, report = run_check(None, reports, "discover", *(f"--compose-file={f}" for f in host.files),
-                             f"--project={host.project}")
-    assert done.returncode == 0, done.stdout[-3000:]
-    config_path = zakops.settle_proposal(report.with_suffix(".ops.toml"))
+    config_path = proposals.adopted_config(host.files, host.project, reports, zakops.settle_proposal)
     config = load_config(config_path)
     stack = disposable.DisposableStack(OpsContext(config), config_path, password=host.db_password)
     offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
     return stack
-
-
-def passed(done) -> None:
-    assert done.returncode == 0, done.stdout[-4000:]
 
 
 def deals(host) -> list[str]:
@@ -72,7 +65,8 @@ def served_build(host) -> str:
 
 def server_state(host) -> str:
     """The managed server's container id and start time: the suite never recreates or restarts it."""
-    return host.managed_db("ps", "--format", "{{.ID}} {{.RunningFor}}", "postgres").stdout.split()[0]
+    container = host.managed_db("ps", "--quiet", "postgres").stdout.strip()
+    return runner.run(["docker", "inspect", "--format", "{{.Id}} {{.State.StartedAt}}", container]).stdout
 
 
 def test_discovery_proposes_a_database_reached_by_url(stack, host):

@@ -15,8 +15,8 @@ from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.stack import volumes
 from example import offsite_standin
-from testkit import disposable, zenops
-from testkit.ops_run import run_check
+from testkit import disposable, proposals, zenops
+from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
 SENTINEL = "sentinel written before adoption"
@@ -43,18 +43,11 @@ def reports(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(host, reports):
     """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
-    done, report = run_check(None, reports, "discover", *(f"--compose-file={f}" for f in host.files),
-                             f"--project={host.project}")
-    assert done.returncode == 0, done.stdout[-3000:]
-    config_path = zenops.settle_proposal(report.with_suffix(".ops.toml"))
+    config_path = proposals.adopted_config(host.files, host.project, reports, zenops.settle_proposal)
     config = load_config(config_path)
     stack = disposable.DisposableStack(OpsContext(config), config_path, password="fixture-password")
     offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
     return stack
-
-
-def passed(done) -> None:
-    assert done.returncode == 0, done.stdout[-4000:]
 
 
 def notes(host) -> list[str]:
