@@ -60,3 +60,23 @@ ZAKOPS=tests/fixtures/stacks/zakops
 for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))))' "$ZAKOPS/app/releases.json"); do
   build "opsuite-local/zakops-fixture-backend:$version" "$ZAKOPS/app" "$BASE" "BASE_IMAGE=$BASE" "VERSION=$version"
 done
+
+# Stand-ins for the lazyflow fixture stack (tests/fixtures/stacks/lazyflow/): LAZYFLOW_APP_IMAGE (a
+# real, pinned Bun from the npm registry), LAZYFLOW_PROXY_IMAGE (the user's docker/nginx/Dockerfile on
+# NGINX_IMAGE) and TAG=1.0.0 or 1.1.0.
+LAZYFLOW=tests/fixtures/stacks/lazyflow
+LAZYFLOW_NGINX=opsuite-local/lazyflow-nginx-base:bookworm
+build "$LAZYFLOW_NGINX" "$LAZYFLOW/images/nginx-base" opsuite-local/nginx-standin:bookworm \
+  "NGINX_STANDIN=opsuite-local/nginx-standin:bookworm"
+python3 "$LAZYFLOW/app/fetch_bun.py"  # the pinned Bun tarball into the git-ignored app/.cache/
+# build() takes DIR/Dockerfile, and the user's proxy Dockerfile builds from the fixture's root (which
+# holds the app and its Bun tarball): its own context is the files it copies.
+LAZYFLOW_PROXY_CONTEXT=$(mktemp -d /tmp/opsuite-lazyflow-proxy.XXXXXX)
+cp -R "$LAZYFLOW/docker" "$LAZYFLOW/frontend" "$LAZYFLOW_PROXY_CONTEXT/"
+cp "$LAZYFLOW/docker/nginx/Dockerfile" "$LAZYFLOW_PROXY_CONTEXT/Dockerfile"
+for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))))' "$LAZYFLOW/app/releases.json"); do
+  build "opsuite-local/lazyflow-fixture-app:$version" "$LAZYFLOW/app" "$BASE" "BASE_IMAGE=$BASE" "VERSION=$version"
+  # compose gives both services the one TAG: the same proxy image under each app version
+  build "opsuite-local/lazyflow-fixture-proxy:$version" "$LAZYFLOW_PROXY_CONTEXT" "$LAZYFLOW_NGINX" "NGINX_IMAGE=$LAZYFLOW_NGINX"
+done
+rm -rf "$LAZYFLOW_PROXY_CONTEXT"
