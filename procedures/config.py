@@ -9,9 +9,9 @@ from .errors import ConfigError
 from .guards import THROWAWAY_VOLUME_PREFIX
 
 SUITE_SERVICE_PREFIX = "opsuite-"
-# engines.ENGINES holds their implementations: Postgres as a service of the stack, and Postgres
-# outside it reached by the app's URL (a managed database).
-SUPPORTED_ENGINES = ("postgres", "postgres-url")
+# engines.ENGINES holds their implementations: Postgres as a service of the stack, Postgres outside
+# it reached by the app's URL (a managed database), and a SQLite file on an app service's volume.
+SUPPORTED_ENGINES = ("postgres", "postgres-url", "sqlite")
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -91,6 +91,8 @@ class DatabaseConfig:
     # The image of the throwaway server a drill restores into when no service of the stack runs the
     # database; {major} is the backed-up server's major version, so the drill restores into the same.
     server_image: str = "postgres:{major}"
+    # engine = "sqlite": the database file as the app service mounting [volumes] database sees it.
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,16 @@ def _check_url_engine(config: OpsConfig) -> None:
                           "major the dump was taken from")
 
 
+def _check_sqlite_engine(config: OpsConfig) -> None:
+    """A database file on an app service's volume: no database service, the file's path given."""
+    if config.services.database:
+        raise ConfigError(f"[services] database = {config.services.database!r}, but [database] engine = \"sqlite\" "
+                          "keeps the database in a file of an app service: set [services] database = \"\"")
+    if not config.database.file.startswith("/"):
+        raise ConfigError(f"[database] file = {config.database.file!r}: give the SQLite file's absolute path as the app "
+                          "service sees it, e.g. \"/app/data/app.db\" (the DB_PATH the app is given)")
+
+
 def _check(config: OpsConfig) -> OpsConfig:
     stack = config.stack
     if not _PROJECT_NAME.fullmatch(stack.project):
@@ -330,7 +342,9 @@ def _check(config: OpsConfig) -> OpsConfig:
                           "service, or give the command that migrates (e.g. [\"alembic\", \"upgrade\", \"head\"])")
     if config.database.engine == "postgres-url":
         _check_url_engine(config)
-    elif not config.volumes.database:
+    elif config.database.engine == "sqlite":
+        _check_sqlite_engine(config)
+    if config.database.engine != "postgres-url" and not config.volumes.database:
         raise ConfigError("[volumes] database must name the existing database volume")
     if config.volumes.database.startswith(THROWAWAY_VOLUME_PREFIX):
         raise ConfigError(f"[volumes] database = {config.volumes.database!r}: the prefix "

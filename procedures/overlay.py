@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .commands import compose as compose_cmd
 from .compose import inputs, rendered_model
-from .compose_model import image_repository
+from .compose_model import database_file_mount, database_holder, image_repository
 from .config import VOLUME_VARIABLES, OpsConfig, StackConfig
 from .errors import CommandFailed, ConfigError
 from .private_files import write_private
@@ -109,6 +109,12 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
                                "name": f"${{{VOLUME_VARIABLES['database']}:-{config.volumes.database}}}"}
         # The backup service reaches the database where the database service listens...
         reaching = db
+    elif engine.database_volume:
+        # ... or, for a database file, on the app service's volume, which it mounts where the app does.
+        volume_key, at = database_file_mount(config, model)
+        volumes[volume_key] = {"external": True,
+                               "name": f"${{{VOLUME_VARIABLES['database']}:-{config.volumes.database}}}"}
+        reaching = services[database_holder(model, config)]
     else:
         # ... or, for a database outside the stack, where the app that holds its URL does.
         reaching = services[config.url_service]
@@ -124,6 +130,11 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
 
     backups, rclone = _suite_volume(config, model, "backups"), _suite_volume(config, model, "rclone_config")
     mounts = [f"{backups}:{config.backup.directory}", f"{rclone}:{RCLONE_CONFIG_DIR}"]
+    if engine.database_volume and not engine.database_service:
+        if at in (config.backup.directory, RCLONE_CONFIG_DIR, config.backup.uploads_path):
+            raise ConfigError(f"the database file's volume is mounted at {at}, where the backup service keeps its "
+                              "own; set [backup] directory or uploads_path elsewhere")
+        mounts.append(f"{volume_key}:{at}")  # read-write: SQLite's readers of a WAL database share its -shm
     # Every volume holding data is external, so no `docker compose down -v` can remove it: the suite's
     # own under <project>_<key>, the app's uploads under the name compose already gave it.
     data_volumes = {backups: {"external": True, "name": f"{config.stack.project}_{backups}"},

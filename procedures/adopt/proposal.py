@@ -48,7 +48,9 @@ def _volume_lines(roles: Roles) -> list[str]:
         lines.append(_line("database", roles.database_volume.name))
     elif roles.engine == "postgres-url":
         lines.append(_line("database", ""))
-    uploads = roles.uploads[0] if roles.uploads else ""
+    # Several volumes: one named for files is the likelier home of uploads (still a guess).
+    named = [v for v in roles.uploads if re.search(r"upload|media|files|attachment", v, re.I)]
+    uploads = (named or roles.uploads or [""])[0]
     why = (None if len(roles.uploads) == 1 else
            f"the app mounts several volumes ({', '.join(roles.uploads)}): name the one holding uploads"
            if roles.uploads else "the app mounts no volume besides the database's: no uploads to archive")
@@ -76,9 +78,10 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
         "",
         "[services]",
     ]
-    if roles.database or roles.engine == "postgres-url":
-        lines.append(_line("database", roles.database or "", "none: the database is outside the stack"
-                           if not roles.database else None))
+    if roles.database or roles.engine in ("postgres-url", "sqlite"):
+        lines.append(_line("database", roles.database or "", None if roles.database else
+                           "none: the database is outside the stack" if roles.engine == "postgres-url" else
+                           "none: the database is a file of an app service"))
     lines += [
         _line("app", roles.app, guesses.get("services.app")),
         _line("single_instance", roles.single_instance, guesses.get("services.single_instance")),
@@ -110,9 +113,18 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
     return "\n".join(lines) + "\n"
 
 
+def _revision_line(model: dict, roles: Roles) -> list[str]:
+    if _alembic(model, roles):
+        return []
+    return [_line("revision_query", "", "no Alembic seen: a SELECT returning your schema revision "
+                                        "(e.g. from your migrations table), or \"\" for none")]
+
+
 def _url_lines(model: dict, roles: Roles, compose_files: list[Path]) -> list[str]:
     """For a database outside the stack: where its URL is, the drill server's image, and the schema
-    revision query when the app shows no Alembic."""
+    revision query when the app shows no Alembic; for a SQLite file, its path."""
+    if roles.engine == "sqlite":
+        return [_line("file", roles.sqlite_path.removeprefix("sqlite:").removeprefix("///")), *_revision_line(model, roles)]
     if roles.engine != "postgres-url":
         return []
     lines = [_line("url_variable", roles.database_url_variable),
@@ -124,10 +136,7 @@ def _url_lines(model: dict, roles: Roles, compose_files: list[Path]) -> list[str
     lines += [
              _line("server_image", "postgres:{major}", "the image a drill restores into, at the backed-up "
                                                        "server's major version ({major})")]
-    if not _alembic(model, roles):
-        lines.append(_line("revision_query", "", "no Alembic seen: a SELECT returning your schema revision "
-                                                 "(e.g. from your migrations table), or \"\" for none"))
-    return lines
+    return lines + _revision_line(model, roles)
 
 
 def _alembic(model: dict, roles: Roles) -> bool:

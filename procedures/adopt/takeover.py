@@ -49,7 +49,7 @@ def found_running(run: AdoptRun) -> dict:
 
 def _where(run: AdoptRun) -> dict | str:
     """The database volume's facts, or the server a database outside the stack is reached at."""
-    return vars(run.volume) if run.volume else run.ctx.database.url().describe()
+    return {**run.ctx.engine.where(run.ctx), **({"volume": vars(run.volume)} if run.volume else {})}
 
 
 def first_backup(run: AdoptRun) -> BackupResult:
@@ -101,7 +101,7 @@ def record(run: AdoptRun) -> dict:
         "action": "adopt", "tag": run.ctx.tag, "outcome": "deployed", "backup": run.backup.set_name,
         "database_volume": run.volume.name if run.volume else None,
         "revision_after": run.ctx.engine.schema_revision(run.ctx.database)})
-    where = run.volume.name if run.volume else _where(run)
+    where = run.volume.name if run.volume else run.ctx.engine.where(run.ctx)
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"adopt {run.ctx.tag} on {where}")
     return run.entry
 

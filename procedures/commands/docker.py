@@ -1,5 +1,7 @@
 """argv builders for plain `docker` commands."""
 
+import shlex
+
 
 def version_json() -> list[str]:
     return ["docker", "version", "--format", "{{json .}}"]
@@ -113,6 +115,11 @@ def container_mounts(container: str) -> list[str]:
 def remove_throwaway_volume(name: str) -> list[str]:
     """Remove a restore-drill volume; the guard refuses any name without the reserved prefix."""
     return ["docker", "volume", "rm", name]
+
+
+def throwaway_cleanup_hint(container: str, volume: str) -> str:
+    """The line a kept drill server shows the operator to remove it and its throwaway volume."""
+    return f"{shlex.join(remove_container(container))} && {shlex.join(remove_throwaway_volume(volume))}"
 
 
 def run_isolated_idle(name: str, image: str, volume: str, volume_path: str, backups_volume: str,

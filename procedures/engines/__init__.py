@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from .facts import DumpFacts, Queryable, ServerFacts
 from .postgres import PostgresInStack
 from .postgres.by_url import PostgresByUrl
+from .sqlite import SqliteInVolume
 
 
 class Engine(Protocol):
@@ -23,6 +24,9 @@ class Engine(Protocol):
 
     def live(self, ctx) -> Queryable:
         """The stack's live database, to ask read-only questions."""
+
+    def where(self, ctx) -> dict:
+        """Where the live database is, for evidence and messages (never a secret)."""
 
     def server_version(self, db: Queryable) -> str:
         """The server's version, as text for evidence."""
@@ -69,7 +73,7 @@ class Engine(Protocol):
         """Restore a dump (its path relative to the backups volume) into the server; returns seconds."""
 
 
-ENGINES = {engine.name: engine for engine in (PostgresInStack, PostgresByUrl)}
+ENGINES = {engine.name: engine for engine in (PostgresInStack, PostgresByUrl, SqliteInVolume)}
 
 
 def engine_for(config: OpsConfig) -> Engine:

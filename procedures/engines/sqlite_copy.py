@@ -14,6 +14,14 @@ to OUT. Temporary files are removed on every exit; OUT is written whole or not a
 caller gives it its final name.
 
 check: decompresses a copy to a temporary file and answers the same facts (verify and the drill).
+restore: decompresses a copy, checks it, and moves it whole to OUT (the drill's and a disaster's copy).
+counts, identity, query: questions to a database, read-only: its row counts and revision (no
+integrity check: the live database is asked this on every deploy), what tells this file from a new
+one (its inode), or one SELECT's rows, tab-separated.
+
+The container runs as root; SQLite creates the -wal and -shm files of a WAL database when no
+connection has them open. Any this script created are given to the database file's owner before it
+exits, so the app (a non-root user) can still open its own database.
 """
 
 import contextlib
@@ -41,9 +49,13 @@ def facts(connection: sqlite3.Connection, revision_query: str) -> dict:
     problems = [row[0] for row in connection.execute("PRAGMA integrity_check")]
     if problems != ["ok"]:
         raise CopyFailed(f"PRAGMA integrity_check: {'; '.join(problems[:5])}")
+    return {**_facts_without_integrity(connection, revision_query), "integrity": "ok"}
+
+
+def _facts_without_integrity(connection: sqlite3.Connection, revision_query: str) -> dict:
     tables = [row[0] for row in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    counts = {table: connection.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0] for table in tables}
+    row_counts = {table: connection.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0] for table in tables}
     revision = ""
     if revision_query:
         rows = connection.execute(revision_query.strip().rstrip(";")).fetchall()
@@ -53,7 +65,7 @@ def facts(connection: sqlite3.Connection, revision_query: str) -> dict:
         revision = "" if not rows or rows[0][0] is None else str(rows[0][0])
     major, minor, patch = sqlite3.sqlite_version_info
     return {"server_version_num": major * 1000000 + minor * 1000 + patch, "revision": revision,
-            "row_counts": counts, "integrity": "ok"}
+            "row_counts": row_counts}
 
 
 @contextlib.contextmanager
@@ -66,15 +78,90 @@ def _scratch(near: str):
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def backup(database: str, output: str, lock_seconds: float, revision_query: str = "") -> dict:
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+@contextlib.contextmanager
+def _owner_keeps_sidecars(database: str):
+    """Give the -wal/-shm/-journal files created meanwhile to the database file's owner."""
     if not os.path.isfile(database):
-        raise CopyFailed(f"{database} does not exist (is the data volume mounted, and DB path right?)")
-    with _scratch(output) as scratch:
-        copy_path = os.path.join(scratch, "copy.db")
+        raise CopyFailed(f"{database} does not exist (is the data volume mounted, and the database path right?)")
+    before = {suffix for suffix in SIDECARS if os.path.exists(database + suffix)}
+    owner = os.stat(database)
+    try:
+        yield
+    finally:
+        for suffix in SIDECARS:
+            path = database + suffix
+            if suffix not in before and os.path.exists(path):
+                with contextlib.suppress(OSError):
+                    os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def _open_read_only(database: str, lock_seconds: float) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=lock_seconds)
+    except sqlite3.Error as e:
+        raise CopyFailed(f"cannot open {database}: {e}") from e
+
+
+def counts(database: str, lock_seconds: float, revision_query: str = "") -> dict:
+    with _owner_keeps_sidecars(database):
+        connection = _open_read_only(database, lock_seconds)
         try:
-            source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=lock_seconds)
+            connection.execute("BEGIN")  # one point in time for every count
+            return _facts_without_integrity(connection, revision_query)
         except sqlite3.Error as e:
-            raise CopyFailed(f"cannot open {database}: {e}") from e
+            raise CopyFailed(f"reading {database} failed: {e}") from e
+        finally:
+            connection.close()
+
+
+def identity(database: str) -> dict:
+    if not os.path.isfile(database):
+        raise CopyFailed(f"{database} does not exist (is the data volume mounted, and the database path right?)")
+    return {"identity": str(os.stat(database).st_ino), "sqlite_version": sqlite3.sqlite_version}
+
+
+def query(database: str, lock_seconds: float, sql: str) -> str:
+    with _owner_keeps_sidecars(database):
+        connection = _open_read_only(database, lock_seconds)
+        try:
+            rows = connection.execute(sql).fetchall()
+        except sqlite3.Error as e:
+            raise CopyFailed(f"{sql!r} failed on {database}: {e}") from e
+        finally:
+            connection.close()
+    return "".join("\t".join("" if v is None else str(v) for v in row) + "\n" for row in rows)
+
+
+def restore(copy: str, output: str, revision_query: str = "") -> dict:
+    with _scratch(output) as scratch:
+        plain = os.path.join(scratch, "restored.db")
+        _decompress(copy, plain)
+        connection = sqlite3.connect(f"file:{plain}?mode=ro", uri=True)
+        try:
+            found = facts(connection, revision_query)
+        except sqlite3.DatabaseError as e:
+            raise CopyFailed(f"{copy} is not a readable SQLite database: {e}") from e
+        finally:
+            connection.close()
+        os.replace(plain, output)
+    return found
+
+
+def _decompress(copy: str, plain: str) -> None:
+    try:
+        with gzip.open(copy, "rb") as read_from, open(plain, "wb") as write_to:
+            shutil.copyfileobj(read_from, write_to, CHUNK)
+    except (OSError, EOFError) as e:
+        raise CopyFailed(f"{copy} is not a readable gzip-compressed copy: {e}") from e
+
+
+def backup(database: str, output: str, lock_seconds: float, revision_query: str = "") -> dict:
+    with _owner_keeps_sidecars(database), _scratch(output) as scratch:
+        copy_path = os.path.join(scratch, "copy.db")
+        source = _open_read_only(database, lock_seconds)
         copy = sqlite3.connect(copy_path)
         try:
             # The read transaction is taken first, under the busy timeout: Connection.backup itself
@@ -98,11 +185,7 @@ def backup(database: str, output: str, lock_seconds: float, revision_query: str 
 def check(copy: str, revision_query: str = "") -> dict:
     with _scratch(copy) as scratch:
         plain = os.path.join(scratch, "check.db")
-        try:
-            with gzip.open(copy, "rb") as read_from, open(plain, "wb") as write_to:
-                shutil.copyfileobj(read_from, write_to, CHUNK)
-        except (OSError, EOFError) as e:
-            raise CopyFailed(f"{copy} is not a readable gzip-compressed copy: {e}") from e
+        _decompress(copy, plain)
         connection = sqlite3.connect(f"file:{plain}?mode=ro", uri=True)
         try:
             return facts(connection, revision_query)
@@ -116,14 +199,26 @@ def main(argv: list[str]) -> int:
     kind, *args = argv
     try:
         if kind == "backup":
-            database, output, seconds, *query = args
-            found = backup(database, output, float(seconds), *query)
+            database, output, seconds, *revision_query = args
+            found = backup(database, output, float(seconds), *revision_query)
         elif kind == "check":
             found = check(*args)
+        elif kind == "restore":
+            found = restore(*args)
+        elif kind == "counts":
+            database, seconds, *revision_query = args
+            found = counts(database, float(seconds), *revision_query)
+        elif kind == "identity":
+            found = identity(*args)
+        elif kind == "query":
+            database, seconds, sql = args
+            sys.stdout.write(query(database, float(seconds), sql))
+            return 0
         else:
-            raise CopyFailed(f"unknown action {kind!r}: backup or check")
+            raise CopyFailed(f"unknown action {kind!r}: backup, check, restore, counts, identity or query")
     except CopyFailed as e:
-        print(f"{e}; nothing was written under the output name", file=sys.stderr)
+        writes = kind in ("backup", "restore")
+        print(f"{e}{'; nothing was written under the output name' if writes else ''}", file=sys.stderr)
         return 1
     json.dump(found, sys.stdout)
     return 0

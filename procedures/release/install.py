@@ -73,12 +73,16 @@ def start_database(ctx: OpsContext) -> services.ServiceState:
 
 def database_answers(ctx: OpsContext) -> dict:
     """The database: started and healthy when it is a service of the stack; outside it, it must answer
-    at the app's URL (the suite never starts or creates it)."""
+    at the app's URL (the suite never starts or creates it); a file of the app's is the app's to
+    open (on a new install its migration creates it)."""
     if ctx.engine.database_service:
         return vars(start_database(ctx))
     validate_tag(ctx.tag)
     volumes.ensure_data_volumes(ctx)
-    return {"database": ctx.database.url().describe(), "server": ctx.engine.server_version(ctx.database)}
+    found = ctx.engine.where(ctx)
+    if not ctx.engine.database_volume:
+        found["version"] = ctx.engine.server_version(ctx.database)  # it answers
+    return found
 
 
 def migrate_new_database(ctx: OpsContext, volume: VolumeStep | None) -> MigrateStep:

@@ -69,12 +69,15 @@ def remove_restore_container(name: str) -> None:
 
 
 def require_volume_engine(ctx: OpsContext) -> None:
-    """Disaster mode restores into new volumes of the stack; refuse an engine whose data has none."""
-    outside = volumes.outside_the_stack(ctx)
-    if outside:
-        raise RestoreError(f"{outside}. Disaster mode restores into a new volume; for this database, restore "
-                           "the newest verified set into a new database on the server by hand (docs/RESTORE_RUNBOOK.md, "
-                           "'A database outside the stack'). Nothing was changed")
+    """Disaster mode restores into a new volume and recreates the database service on it; refuse an
+    engine whose database is no service of the stack (nothing has changed yet)."""
+    if ctx.engine.database_service:
+        return
+    by_hand = {"postgres-url": "restore the set into a new database on the server and switch the URL",
+               "sqlite": "stop the app, restore the set's copy into a new volume and switch the app to it"}
+    raise RestoreError(f"disaster mode does not handle [database] engine = {ctx.engine.name!r} yet: "
+                       f"{by_hand.get(ctx.engine.name, 'restore by hand')} (docs/RESTORE_RUNBOOK.md section 8). "
+                       "Nothing was changed")
 
 
 def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str, cleanup: contextlib.ExitStack):

@@ -178,8 +178,9 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str,
     KeyboardInterrupt) the stack goes back on the volumes it used, and the config and env file,
     rewritten only once the database is up on target, are put back."""
     require_switch_confirmation(target, uploads_target)
-    if volumes.outside_the_stack(ctx):
-        raise ConfigError(f"{volumes.outside_the_stack(ctx)}: there is no database volume to switch")
+    if not ctx.engine.database_service:
+        raise ConfigError(f"[database] engine = {ctx.engine.name!r}: switching volumes handles a database service of "
+                          "the stack only (docs/RESTORE_RUNBOOK.md section 8)")
     check_target(ctx, target)
     previous_uploads = None
     if uploads_target:

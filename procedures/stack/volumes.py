@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .. import runner
 from ..commands import docker as cmd
-from ..compose_model import database_mount, require_external_database_volume
+from ..compose_model import database_holder, database_mount, require_external_database_volume
 from ..errors import CommandFailed, ConfigError, UnsafeOperation
 
 MANAGED_LABEL = "io.opsuite.role"
@@ -79,9 +79,10 @@ def mounted_volume(ctx, service: str, destination: str) -> str | None:
 
 
 def mounted_database_volume(ctx) -> str | None:
-    """The volume the running database container really uses, or None when it is not running."""
-    target = database_mount(ctx.compose.rendered(), ctx.config)[1]
-    return mounted_volume(ctx, ctx.config.services.database, target)
+    """The volume the running database container (or, for a database file, the app container holding
+    it) really uses, or None when it is not running."""
+    model = ctx.compose.rendered()
+    return mounted_volume(ctx, database_holder(model, ctx.config), database_mount(model, ctx.config)[1])
 
 
 def uploads_volume_in_use(ctx) -> str | None:
@@ -136,7 +137,7 @@ def check_database_place(ctx) -> dict:
     """Where the live data is, checked before a change: the external database volume the running
     database really uses, or (for a database outside the stack) the server the app's URL names."""
     if not ctx.engine.database_volume:
-        return {"database": ctx.database.url().describe()}
+        return {"database": ctx.engine.where(ctx)}
     require_external_database_volume(ctx.compose.rendered(), ctx.config)
     volume = require_database_volume(ctx.config.volumes.database)
     refuse_volume_drift(ctx)

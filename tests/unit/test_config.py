@@ -47,7 +47,7 @@ def test_overrides_win(tmp_path):
     ('[stack]\nproject = "Zen Ops"\ncompose_files = ["a.yml"]\n', "not a valid compose project name"),
     ('[stack]\nproject = "zen"\ncompose_files = ["missing.yml"]\n', "missing.yml does not exist"),
     ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\nenv_file = "nope.env"\n', "create it"),
-    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[database]\nengine = "sqlite"\n', "not supported yet"),
+    ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[database]\nengine = "mysql"\n', "not supported yet"),
     ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[services]\ndatabse = "db"\n', "unknown setting"),
     ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[extra]\n', "unknown section"),
     ('[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[http]\nbase_url = "localhost"\n', "must start with http"),
@@ -209,3 +209,17 @@ def test_the_url_engine_defaults_to_the_first_app_service_and_the_stack_env_file
                                + '[database]\nengine = "postgres-url"\n'))
     assert (config.url_service, config.url_file) == ("backend", tmp_path / "app.env")
     assert config.services.serving == ["backend", "worker"], "no proxy: a release switch recreates the app only"
+
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[services]\ndatabase = "db"\n[database]\nengine = "sqlite"\nfile = "/app/data/app.db"\n',
+     r"\[services\] database = 'db', but \[database\] engine = \"sqlite\""),
+    ('[services]\ndatabase = ""\n[database]\nengine = "sqlite"\n', r"\[database\] file = '': give the SQLite file's absolute path"),
+    ('[services]\ndatabase = ""\n[database]\nengine = "sqlite"\nfile = "data/app.db"\n', "absolute path"),
+    ('[services]\ndatabase = ""\n[volumes]\ndatabase = ""\n[database]\nengine = "sqlite"\nfile = "/a/b.db"\n',
+     r"\[volumes\] database must name"),
+])
+def test_a_sqlite_database_names_its_file_and_volume_and_no_service(tmp_path, body, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, '[stack]\nproject = "lf"\ncompose_files = ["a.yml"]\n' + body))

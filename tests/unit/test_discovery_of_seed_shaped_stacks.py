@@ -98,3 +98,13 @@ def test_lazyflow_sqlite_in_a_volume():
     assert (roles.database_volume.key, roles.database_volume.target) == ("lazyflow_data", "/app/data")
     assert (roles.app, roles.proxy) == (["app"], "reverse-proxy")
     assert "no backup covers: lazyflow_backups, lazyflow_uploads" in risk_text(run)
+
+
+def test_lazyflow_proposal_loads_as_a_sqlite_file_on_the_apps_volume(tmp_path):
+    run = discovered("lazyflow", tmp_path=tmp_path)
+    config = load_config(tmp_path / "proposal.toml")
+    assert (config.database.engine, config.services.database) == ("sqlite", "")
+    assert (config.database.file, config.volumes.database) == ("/app/data/lazyflow.db", "lazyflow_lazyflow_data")
+    assert config.volumes.uploads == "lazyflow_uploads", "of several volumes, the one named for files"
+    guessed = [line.split(" =")[0] for line in run.proposal.splitlines() if " = " in line and "# GUESS:" in line]
+    assert {"database", "engine", "uploads", "revision_query", "migrate_command"} <= set(guessed)

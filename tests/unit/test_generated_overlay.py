@@ -84,6 +84,20 @@ def test_zak_ops_overlay_reaches_the_database_where_the_app_does_and_adds_no_dat
     assert "fixture-password" not in config.stack.overlay.read_text(), "the URL's password is in no file of ours"
 
 
+def test_lazyflow_overlay_keeps_the_apps_data_volume_and_mounts_it_where_the_app_does(tmp_path):
+    """A SQLite file on the app's volume: that volume external under its real name, and mounted in the
+    backup service where the app mounts it, so [database] file is the same path in both."""
+    app = tmp_path / "lazyflow"
+    shutil.copytree(STACKS / "lazyflow", app, ignore=shutil.ignore_patterns("app", "images"))
+    discover.discover([str(app / "docker-compose.yml")], project="opstest-lazyflow", proposal_path=tmp_path / "ops.toml")
+    config = load_config(tmp_path / "ops.toml")
+    model = every_profile(OpsContext(config, "1.0.0"))
+    assert model["volumes"]["lazyflow_data"] == {"name": "opstest-lazyflow_lazyflow_data", "external": True}
+    assert model["services"]["app"]["image"] == "lazyflow-app:1.0.0"
+    mounts = {(m["source"], m["target"], m.get("read_only", False)) for m in model["services"]["opsuite-backup"]["volumes"]}
+    assert ("lazyflow_data", "/app/data", False) in mounts and ("lazyflow_uploads", "/uploads", True) in mounts
+
+
 def test_zen_ops_overlay_refuses_to_render_without_a_tag(zenops):
     ctx = OpsContext(zenops)
     with pytest.raises(CommandFailed) as failed:

@@ -60,7 +60,7 @@ EXEMPT = re.compile(r"def remove_throwaway_volume\(.*?(?=\n\n\ndef |\Z)", re.S)
 # is the fault matrix's list of spellings the guard must refuse (tests/stack/test_backup_faults.py
 # runs each through the runner and asserts the refusal and that no volume went).
 ALLOWED = {("procedures/commands/docker.py", "remove_throwaway_volume"),
-           ("procedures/engines/postgres/server.py", "how_to_connect"),
+           ("procedures/commands/docker.py", "throwaway_cleanup_hint"),
            ("testkit/faults.py", "volume_removal_spellings")}
 
 

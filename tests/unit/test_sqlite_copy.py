@@ -4,6 +4,7 @@ loudly and leaves nothing under the output name."""
 
 import gzip
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -129,3 +130,59 @@ def test_check_refuses_a_file_that_is_not_a_compressed_copy(tmp_path):
     bad.write_bytes(b"not gzip")
     with pytest.raises(sqlite_copy.CopyFailed, match="not a readable gzip"):
         sqlite_copy.check(str(bad))
+
+
+def test_counts_and_query_read_the_live_database_without_writing_it(tmp_path):
+    db = tmp_path / "app.db"
+    holder = make_database(db)
+    try:
+        found = sqlite_copy.counts(str(db), 5, "SELECT max(version) FROM schema_migrations")
+        assert found["row_counts"] == {"order_lines": 0, "orders": 100, "schema_migrations": 1}
+        assert found["revision"] == "20261101_add_folders" and "integrity" not in found
+        assert sqlite_copy.query(str(db), 5, "SELECT n FROM orders WHERE n < 2 ORDER BY n") == "0\n1\n"
+        done = run_script("query", str(db), "5", "SELECT count(*) FROM orders")
+        assert (done.returncode, done.stdout) == (0, "100\n")
+    finally:
+        holder.close()
+
+
+def test_the_identity_of_a_database_file_changes_when_it_is_created_anew(tmp_path):
+    db = tmp_path / "app.db"
+    make_database(db).close()
+    first = sqlite_copy.identity(str(db))["identity"]
+    assert sqlite_copy.identity(str(db))["identity"] == first
+    (tmp_path / "other.db").write_bytes(db.read_bytes())
+    db.unlink()
+    (tmp_path / "other.db").rename(db)
+    assert sqlite_copy.identity(str(db))["identity"] != first
+
+
+def test_restore_moves_a_checked_copy_whole_to_its_place(tmp_path):
+    db = tmp_path / "app.db"
+    make_database(db).close()
+    sqlite_copy.backup(str(db), str(tmp_path / "copy.gz"), 5)
+    restored = tmp_path / "restored" / "database.db"
+    restored.parent.mkdir()
+    found = sqlite_copy.restore(str(tmp_path / "copy.gz"), str(restored))
+    assert found["integrity"] == "ok" and found["row_counts"]["orders"] == 100
+    assert [p.name for p in restored.parent.iterdir()] == ["database.db"], "no scratch left, no -wal beside it"
+    (tmp_path / "bad.gz").write_bytes(gzip.compress(b"not a database"))
+    with pytest.raises(sqlite_copy.CopyFailed, match="not a readable SQLite database"):
+        sqlite_copy.restore(str(tmp_path / "bad.gz"), str(tmp_path / "restored" / "other.db"))
+    assert not (tmp_path / "restored" / "other.db").exists()
+
+
+def test_files_the_copy_creates_beside_the_database_go_to_its_owner(tmp_path):
+    """Run as root (the backup container), a reader of a closed WAL database creates its -wal and -shm:
+    the app, not root, must own them, or the app could no longer open its own database."""
+    assert os.geteuid() == 0, "the backup container runs as root; so does this test (CI does)"
+    db = tmp_path / "app.db"
+    make_database(db).close()
+    os.chown(db, 12345, 12345)
+    holder = sqlite3.connect(db)  # open, but it has read nothing: the copy's read makes the sidecars
+    try:
+        sqlite_copy.counts(str(db), 5)
+        sidecars = {p.name: p.stat().st_uid for p in tmp_path.iterdir() if p.name.startswith("app.db-")}
+    finally:
+        holder.close()
+    assert sidecars == {"app.db-wal": 12345, "app.db-shm": 12345}

@@ -26,6 +26,9 @@ class PostgresInStack:
     def live(self, ctx) -> LiveDatabase:
         return LiveDatabase(ctx)
 
+    def where(self, ctx) -> dict:
+        return {"service": ctx.config.services.database, "volume": ctx.config.volumes.database}
+
     def server_version(self, db) -> str:
         return db.query(pg.SERVER_VERSION_TEXT_SQL).strip()
 

@@ -64,6 +64,10 @@ class PostgresByUrl(PostgresInStack):
     def live(self, ctx) -> UrlDatabase:
         return UrlDatabase(ctx)
 
+    def where(self, ctx) -> dict:
+        """The server the URL names (user, host, port, database, sslmode; no password)."""
+        return {"server": UrlDatabase(ctx).url().describe()}
+
     def data_identity(self, db) -> str:
         """The server's version and the database's oid: both stay while the data does."""
         return db.query(DATABASE_IDENTITY_SQL).strip()

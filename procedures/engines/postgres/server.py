@@ -34,7 +34,7 @@ class RestoreServer:
 
     def how_to_connect(self) -> str:
         return (f"docker exec -it {self.container} psql -U {self.user} -d {self.database}\n"
-                f"clean up: docker rm -f {self.container} && docker volume rm {self.volume}")
+                f"clean up: {cmd.throwaway_cleanup_hint(self.container, self.volume)}")
 
 
 def _wait_ready(server: RestoreServer, timeout: float) -> None:

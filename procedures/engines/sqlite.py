@@ -1,0 +1,211 @@
+"""SQLite in a volume of an app service (LazyFlow's shape): the Engine for it.
+
+There is no database server. The database is a file ([database] file, as the app service that
+mounts it sees it) on the volume [volumes] database names. The suite's backup service mounts that
+volume at /database and runs sqlite_copy (standard-library Python, its source on stdin) there:
+SQLite's online backup into a gzip-compressed copy (the set's `.dump`), integrity check, row counts
+and revision from the copy. A drill or a disaster restore decompresses the copy into a volume of
+its own, in a networkless container of the backup image, and checks it; the live file and its
+-wal/-shm are never copied.
+"""
+
+import json
+import posixpath
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import runner
+from ..commands import docker as cmd
+from ..config import OpsConfig
+from ..errors import BackupError, CommandFailed, ConfigError, RestoreError
+from ..stack.volumes import ensure_data_volumes
+from . import sqlite_copy
+from .facts import DumpFacts, ServerFacts
+
+SCRIPT = Path(sqlite_copy.__file__).read_text()  # sent to the container on stdin
+RESTORED = "/restored"  # where a drill's or a disaster's container mounts its new volume
+RESTORED_FILE = "database.db"
+LOCK_SECONDS = 30.0  # a live question waits this long for a writer's lock
+
+
+def _script(*args: str) -> list[str]:
+    return ["python3", "-", *args]
+
+
+def _facts(text: str, what: str) -> dict:
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise BackupError(f"{what}: the copy script answered no facts ({text[:200]!r})") from e
+
+
+def _failure(e: CommandFailed) -> str:
+    return (e.stderr_tail or str(e)).strip().splitlines()[-1] if (e.stderr_tail or str(e)).strip() else str(e)
+
+
+@dataclass(frozen=True)
+class LiveSqlite:
+    """The live database file, asked read-only from a one-off backup container mounting its volume."""
+
+    ctx: object  # OpsContext
+
+    def _run(self, *args: str) -> str:
+        ctx = self.ctx
+        ensure_data_volumes(ctx)  # the backup service mounts them: made once, on a first run
+        try:
+            return ctx.compose.run_once(ctx.config.services.backup, _script(*args), no_deps=True,
+                                        input_text=SCRIPT).stdout
+        except CommandFailed as e:
+            raise BackupError(f"the SQLite database {ctx.config.database.file} could not be read: {_failure(e)}") from e
+
+    @property
+    def path(self) -> str:
+        return self.ctx.config.database.file
+
+    def query(self, sql: str) -> str:
+        return self._run("query", self.path, str(LOCK_SECONDS), sql).strip()
+
+    def counts(self) -> dict:
+        return _facts(self._run("counts", self.path, str(LOCK_SECONDS), self.ctx.config.database.revision_query),
+                      "row counts")
+
+    def identity(self) -> str:
+        return _facts(self._run("identity", self.path), "identity")["identity"]
+
+    def exists(self) -> bool:
+        """Whether the database file exists yet (a new install's app has not created it)."""
+        try:
+            self.identity()
+        except BackupError as e:
+            if "does not exist" in str(e):
+                return False
+            raise
+        return True
+
+    def database_name(self) -> str:
+        return posixpath.splitext(posixpath.basename(self.ctx.config.database.file))[0]
+
+
+@dataclass
+class RestoredCopy:
+    """A copy decompressed into a new volume, in a networkless container of the backup image."""
+
+    container: str
+    volume: str
+    revision_query: str
+    path: str = f"{RESTORED}/{RESTORED_FILE}"
+
+    def run_script(self, *args: str) -> str:
+        return runner.run(cmd.exec_in(self.container, _script(*args)), input_text=SCRIPT).stdout
+
+    def query(self, sql: str) -> str:
+        try:
+            return self.run_script("query", self.path, str(LOCK_SECONDS), sql).strip()
+        except CommandFailed as e:
+            raise RestoreError(f"{sql!r} failed on the restored copy: {_failure(e)}") from e
+
+    def counts(self) -> dict:
+        return _facts(self.run_script("counts", self.path, str(LOCK_SECONDS), self.revision_query), "row counts")
+
+    def identity(self) -> str:
+        return _facts(self.run_script("identity", self.path), "identity")["identity"]
+
+    def how_to_connect(self) -> str:
+        return (f"docker exec -it {self.container} python3 -c \"import sqlite3; "
+                f"print(sqlite3.connect('{self.path}').execute('SELECT name FROM sqlite_master').fetchall())\"\n"
+                f"clean up: {cmd.throwaway_cleanup_hint(self.container, self.volume)}")
+
+
+class SqliteInVolume:
+    """SQLite's online backup of a file on an app service's volume, from the backup service."""
+
+    name = "sqlite"
+    dump_suffix = ".dump"  # a gzip-compressed copy, under the set's one dump name
+    database_service = False
+    database_volume = True
+
+    def __init__(self, config: OpsConfig):
+        self.config = config
+
+    def live(self, ctx) -> LiveSqlite:
+        return LiveSqlite(ctx)
+
+    def where(self, ctx) -> dict:
+        return {"file": ctx.config.database.file, "volume": ctx.config.volumes.database}
+
+    def server_version(self, db) -> str:
+        found = db.counts()["server_version_num"]
+        return f"SQLite {found // 1000000}.{found // 1000 % 1000}.{found % 1000}"
+
+    def schema_revision(self, db) -> str:
+        return db.counts()["revision"]
+
+    def user_table_count(self, db) -> int:
+        if isinstance(db, LiveSqlite) and not db.exists():
+            return 0  # a new install: the app's migration creates the file
+        return len(db.counts()["row_counts"])
+
+    def row_counts(self, db) -> dict[str, int]:
+        return db.counts()["row_counts"]
+
+    def data_identity(self, db) -> str:
+        """The database file's inode: a database created anew is a new file."""
+        return db.identity()
+
+    def data_directory(self, service_env: dict) -> str:
+        raise ConfigError("[database] engine = \"sqlite\" has no database service")
+
+    def healthcheck(self, service_env: dict) -> dict:
+        raise ConfigError("[database] engine = \"sqlite\" has no database service")
+
+    def client_environment(self, ctx) -> dict[str, str]:
+        return {}
+
+    def check_dump_client(self, box) -> ServerFacts:
+        """The database file exists and SQLite in the backup image can read it."""
+        try:
+            found = _facts(box.run(_script("identity", self.config.database.file), input_text=SCRIPT).stdout, "identity")
+        except CommandFailed as e:
+            raise BackupError(f"the SQLite database is not readable, nothing was written: {_failure(e)} "
+                              "([database] file, [volumes] database)") from e
+        major, minor, patch = (int(part) for part in found["sqlite_version"].split("."))
+        return ServerFacts(major * 1000000 + minor * 1000 + patch, major)
+
+    def dump(self, box, path: str) -> DumpFacts:
+        """SQLite's online backup of the live file into path (gzip), checked; facts from the copy."""
+        seconds = str(self.config.timeouts.pg_lock_wait_seconds)
+        try:
+            found = _facts(box.run(_script("backup", self.config.database.file, path, seconds, self.config.database.revision_query),
+                                   input_text=SCRIPT).stdout, "backup")
+        except CommandFailed as e:
+            raise BackupError(f"SQLite online backup failed; no backup was written under a final name: "
+                              f"{_failure(e)}") from e
+        return DumpFacts(found["server_version_num"], found["revision"], found["row_counts"])
+
+    def verify_dump(self, box, path: str) -> int:
+        """The copy decompresses and passes PRAGMA integrity_check; returns its table count."""
+        try:
+            found = _facts(box.run(_script("check", path), input_text=SCRIPT).stdout, "check")
+        except CommandFailed as e:
+            raise BackupError(f"dump {path} is not a readable SQLite copy: {_failure(e)}") from e
+        return len(found["row_counts"]) or 1
+
+    def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
+                     credentials: tuple[str, str] | None = None, server_version_num: int = 0) -> RestoredCopy:
+        """An idle, networkless container of the backup image on volume, backups read-only."""
+        runner.run(cmd.run_isolated_idle(container, ctx.config.backup.image, volume, RESTORED,
+                                         box.volume_at(ctx.config.backup.directory), labels))
+        return RestoredCopy(container, volume, self.config.database.revision_query)
+
+    def stop_server(self, server: RestoredCopy) -> None:
+        runner.run(cmd.remove_container(server.container), check=False)
+
+    def restore_dump(self, server: RestoredCopy, dump_in_backups: str, jobs: int) -> float:
+        """Decompress the copy into the new volume and check its integrity; returns seconds."""
+        started = time.monotonic()
+        try:
+            server.run_script("restore", f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.path)
+        except CommandFailed as e:
+            raise RestoreError(f"restoring {dump_in_backups.rsplit('/', 1)[-1]} failed: {_failure(e)}") from e
+        return time.monotonic() - started
