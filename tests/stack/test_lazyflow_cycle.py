@@ -1,0 +1,129 @@
+"""A LazyFlow-shaped stack (seed 003) whose database is a SQLite file in WAL mode on the app's own
+volume is discovered, adopted with the config discovery proposes (edited only at its guesses) and
+taken through the whole cycle by the operator's commands: adopt, health, backup, drill, deploy,
+rollback, while the app writes continuously (a task and its event in one transaction, every 50 ms).
+
+Its real Bun app, its migrations (`bun run migrate`, schema_migrations), nginx in front, /health
+carrying the version and the volumes lazyflow_data and lazyflow_uploads are all the app's; nothing
+here is the example stack's.
+"""
+
+import httpx
+import pytest
+
+from procedures import ledger
+from procedures.backup import names as backup_names
+from procedures.backup import pipeline as backup
+from procedures.config import load_config
+from procedures.context import OpsContext
+from procedures.errors import BackupError
+from procedures.stack import volumes
+from procedures.stack.serving import with_serving_tag
+from example import offsite_standin
+from testkit import disposable, lazyflow, proposals
+from testkit.backup_helpers import local_files, manifest_of, with_config
+from testkit.ops_run import passed, run_check
+
+pytestmark = [pytest.mark.stack]
+SENTINEL = "folder written before adoption"
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    """The LazyFlow stack running plainly at 1.0.0, writing continuously, a sentinel folder in it."""
+    host = lazyflow.create(tmp_path_factory.mktemp("lazyflow-host"))
+    try:
+        lazyflow.start_plainly(host, "1.0.0")
+        assert httpx.post(f"{host.base_url}/folders", json={"name": SENTINEL}).status_code == 201
+        yield host
+    finally:
+        lazyflow.destroy(host)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    return tmp_path_factory.mktemp("lazyflow-reports")
+
+
+@pytest.fixture(scope="module")
+def stack(host, reports):
+    """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
+    config_path = proposals.adopted_config(host.files, host.project, reports, lazyflow.settle_proposal)
+    config = load_config(config_path)
+    stack = disposable.DisposableStack(OpsContext(config), config_path, password="")
+    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
+    return stack
+
+
+def folders(host) -> list[str]:
+    return [f["name"] for f in httpx.get(f"{host.base_url}/folders").json()["folders"]]
+
+
+def health(host) -> dict:
+    return httpx.get(f"{host.base_url}/health").json()
+
+
+def newest_manifest(stack) -> dict:
+    ctx = with_serving_tag(stack.ctx)
+    return manifest_of(ctx, max(backup_names.group_files(local_files(ctx))))
+
+
+def test_discovery_proposes_a_sqlite_file_on_the_apps_volume(stack, host):
+    config = stack.ctx.config
+    assert (config.database.engine, config.services.database) == ("sqlite", "")
+    assert (config.database.file, config.volumes.database) == ("/app/data/lazyflow.db", f"{host.project}_lazyflow_data")
+    assert config.http.base_url == host.base_url
+
+
+def test_adopt_keeps_the_file_in_place(stack, host, reports):
+    before = volumes.require_database_volume(f"{host.project}_lazyflow_data")
+    passed(run_check(stack, reports, "adopt", "--tag=1.0.0")[0])
+    after = volumes.require_database_volume(f"{host.project}_lazyflow_data")
+    assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
+    assert SENTINEL in folders(host) and health(host)["version"] == "1.0.0"
+    model = OpsContext(stack.ctx.config, "1.0.0").compose.rendered()
+    assert model["volumes"]["lazyflow_data"]["external"] is True
+
+
+def test_stack_health(stack, reports):
+    passed(run_check(stack, reports, "stack_health")[0])
+
+
+def test_backup_while_the_app_writes_is_one_point_in_time(stack, host, reports):
+    """Every task is written with its event in one transaction: a copy of one point in time holds as
+    many of each, however many the app added while it was taken."""
+    done, report = run_check(stack, reports, "backup")
+    passed(done)
+    manifest = newest_manifest(stack)
+    counts = manifest["row_counts"]
+    assert (manifest["engine"], manifest["database"]) == ("sqlite", "lazyflow")
+    assert counts["tasks"] == counts["events"] > 0, counts
+    assert manifest["alembic_revision"] == "0001_init"
+    assert httpx.get(f"{host.base_url}/tasks").json()["count"] > counts["tasks"], "the app kept writing"
+    assert "lazyflow.db-wal" not in report.read_text(), "the live -wal file is never copied"
+
+
+def test_restore_drill_from_the_offsite_copy(stack, reports):
+    passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
+
+
+def test_deploy_backs_up_then_migrates_with_the_apps_command(stack, host, reports):
+    passed(run_check(stack, reports, "deploy", "--tag=1.1.0")[0])
+    assert health(host)["version"] == "1.1.0" and SENTINEL in folders(host)
+    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    assert (entry["tag"], entry["outcome"], entry["revision_after"]) == ("1.1.0", "deployed", "0002_task_priority")
+
+
+def test_rollback_to_the_adopted_release(stack, host, reports):
+    passed(run_check(stack, reports, "rollback")[0])
+    assert health(host)["version"] == "1.0.0" and SENTINEL in folders(host)
+
+
+@pytest.mark.fault("SQLite file missing (wrong [database] file)")
+def test_a_missing_database_file_fails_loudly_and_keeps_every_backup(stack):
+    ctx = with_serving_tag(stack.ctx)
+    before = local_files(ctx)
+    with pytest.raises(BackupError, match="does not exist") as failed:
+        backup.backup(with_config(ctx, database={"file": "/app/data/absent.db"}))
+    assert "nothing was written" in str(failed.value)
+    assert local_files(ctx) == before
