@@ -11,7 +11,7 @@ name the suite assumes:
   database a healthcheck where it has none;
 - the suite's backup service carries the reserved `opsuite-` prefix (it can never merge into the
   app's own `backup`), joins the database's networks (for a database outside the stack, those of the
-  app service holding its URL) and mounts the suite's own volumes and the uploads read-only. Database credentials reach it when it starts, never through this file.
+  app service holding its URL) and the project's default network (the route out to the remote), and mounts the suite's own volumes and the uploads read-only. Database credentials reach it when it starts, never through this file.
 
 It is rewritten whenever the config or the app's files change what it says; it is written as
 JSON, which compose reads as YAML, so the suite needs no YAML library for it.
@@ -157,7 +157,9 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
         "profiles": ["ops"],
         "logging": LOGGING,
         "environment": {"RCLONE_CONFIG": f"{RCLONE_CONFIG_DIR}/rclone.conf"},
-        "networks": {network: {} for network in reaching.get("networks") or {"default": None}},
+        # ... and the project's default network too: the route out to the offsite remote, which an
+        # app's own network (`internal: true`, say) may not give.
+        "networks": {**{network: {} for network in reaching.get("networks") or {}}, "default": {}},
         "volumes": mounts,
     }
     return {"services": out, "volumes": {**volumes, **data_volumes}}

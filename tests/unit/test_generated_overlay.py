@@ -96,6 +96,8 @@ def test_lazyflow_overlay_keeps_the_apps_data_volume_and_mounts_it_where_the_app
     assert model["services"]["app"]["image"] == "lazyflow-app:1.0.0"
     mounts = {(m["source"], m["target"], m.get("read_only", False)) for m in model["services"]["opsuite-backup"]["volumes"]}
     assert ("lazyflow_data", "/app/data", False) in mounts and ("lazyflow_uploads", "/uploads", True) in mounts
+    assert set(model["services"]["opsuite-backup"]["networks"]) == {"internal", "default"}, \
+        "the app's network, and the default one for the route out to the remote"
 
 
 def test_zen_ops_overlay_refuses_to_render_without_a_tag(zenops):
