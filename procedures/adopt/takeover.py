@@ -43,6 +43,9 @@ def found_running(run: AdoptRun) -> dict:
                                   "(for a new one use `pytest ops_checks/install.py --tag=VERSION`)")
         volumes.refuse_volume_drift(run.ctx)
         run.volume = volumes.require_database_volume(mounted)
+    # The suite's own volumes, made once: a database without a service of its own is asked from a
+    # one-off of the backup service, which mounts them.
+    volumes.ensure_data_volumes(run.ctx)
     run.cluster = run.ctx.engine.data_identity(run.ctx.database)
     return {"serving TAG": run.ctx.tag, "database": _where(run), "cluster": run.cluster}
 

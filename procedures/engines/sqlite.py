@@ -19,7 +19,6 @@ from .. import runner
 from ..commands import docker as cmd
 from ..config import OpsConfig
 from ..errors import BackupError, CommandFailed, ConfigError, RestoreError
-from ..stack.volumes import ensure_data_volumes
 from . import sqlite_copy
 from .facts import DumpFacts, ServerFacts
 
@@ -52,7 +51,6 @@ class LiveSqlite:
 
     def _run(self, *args: str) -> str:
         ctx = self.ctx
-        ensure_data_volumes(ctx)  # the backup service mounts them: made once, on a first run
         try:
             return ctx.compose.run_once(ctx.config.services.backup, _script(*args), no_deps=True,
                                         input_text=SCRIPT).stdout

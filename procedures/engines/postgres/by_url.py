@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from ...commands import postgres as pg
 from ...errors import BackupError, CommandFailed, ConfigError
-from ...stack.volumes import ensure_data_volumes
 from .. import database_url
 from . import PostgresInStack
 from . import server as servers
@@ -44,7 +43,6 @@ class UrlDatabase:
     def query(self, sql: str) -> str:
         """Run one SQL statement from a one-off backup container (on the app's networks); tab-separated rows."""
         url = self.url()
-        ensure_data_volumes(self.ctx)  # the backup service mounts them: made once, on a first run
         try:
             return self.ctx.compose.run_once(self.ctx.config.services.backup, pg.psql(sql), no_deps=True,
                                              env=url.environment()).stdout.strip()
