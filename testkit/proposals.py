@@ -3,6 +3,11 @@
 import re
 from pathlib import Path
 
+from example import offsite_standin
+from procedures.config import load_config
+from procedures.context import OpsContext
+
+from .disposable import DisposableStack
 from .ops_run import passed, run_check
 
 
@@ -32,3 +37,12 @@ def adopted_config(files: list[Path], project: str, reports: Path, settle_propos
                              f"--project={project}")
     passed(done)
     return settle_proposal(report.with_suffix(".ops.toml"))
+
+
+def adopted_stack(host, reports: Path, settle_proposal, serving_tag: str, password: str = ""):
+    """The ops config discovery proposes for a seed host, settled at its guesses, as a stack the checks
+    run against; its offsite remote pointed at the host's stand-in."""
+    config_path = adopted_config(host.files, host.project, reports, settle_proposal)
+    config = load_config(config_path)
+    offsite_standin.configure(OpsContext(config, serving_tag), host.offsite_password, host.crypt_password)
+    return DisposableStack(OpsContext(config), config_path, password=password)

@@ -9,10 +9,8 @@ The fixture names its containers (zakops-backend, zakops-outbox), so one such ho
 
 import re
 import secrets
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from uuid import uuid4
 
 import docker
 
@@ -21,23 +19,16 @@ from procedures.commands import compose as compose_cmd
 from procedures.config import StackConfig
 
 from . import proposals
-from .disposable import ROOT, TEST_PREFIX, destroy_project, free_port
-
-FIXTURE = ROOT / "tests" / "fixtures" / "stacks" / "zakops"
-OFFSITE_STANDIN = ROOT / "example" / "docker-compose.offsite-standin.yml"
+from .disposable import destroy_project
+from .seed_host import OFFSITE_STANDIN, SeedHost, append_env, copy_fixture
 BACKEND_IMAGE = "opsuite-local/zakops-fixture-backend"
 SERVER_IMAGE = "opsuite-local/postgres-standin:15"
 MIGRATE = ["python", "-m", "src.core.database.migrations"]  # seed 002's migration command
 
 
 @dataclass
-class ZakOpsHost:
-    project: str
-    app_dir: Path
-    port: int
-    db_password: str
-    offsite_password: str
-    crypt_password: str
+class ZakOpsHost(SeedHost):
+    db_password: str = ""
 
     @property
     def db_project(self) -> str:
@@ -47,24 +38,9 @@ class ZakOpsHost:
     def network(self) -> str:
         return f"{self.project}-route"
 
-    @property
-    def files(self) -> list[Path]:
-        """The operator's files: the app's own, the route to the managed database, the API on loopback."""
-        return [self.app_dir / name for name in
-                ("docker-compose.yml", "docker-compose.managed-db.yml", "docker-compose.loopback.yml")]
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def url(self, database: str = "zakops") -> str:
         """The app's DATABASE_URL; the stand-in server speaks no TLS, so sslmode=prefer."""
         return f"postgresql://zakops:{self.db_password}@postgres.zakops.example.test:5432/{database}?sslmode=prefer"
-
-    def compose(self, *args: str, version: str | None = None, timeout: float = 300):
-        """`docker compose` as the operator ran the app before the suite: the app's files only."""
-        argv = compose_cmd.compose(StackConfig(self.project, tuple(self.files)), *args)
-        return runner.run(argv, env={"VERSION": version} if version else {}, timeout=timeout)
 
     def managed_db(self, *args: str, timeout: float = 300):
         """The managed-Postgres stand-in's own compose project."""
@@ -75,17 +51,15 @@ class ZakOpsHost:
 
 
 def create(workdir: Path) -> ZakOpsHost:
-    """Copy the fixture's compose files and .env; point the image and the URL at the stand-ins."""
-    project = f"{TEST_PREFIX}zak{uuid4().hex[:6]}"
-    app_dir = workdir / "zakops"
-    shutil.copytree(FIXTURE, app_dir, ignore=shutil.ignore_patterns("app"))
-    host = ZakOpsHost(project, app_dir, free_port(), secrets.token_urlsafe(18), secrets.token_urlsafe(18),
-                      secrets.token_urlsafe(18))
-    env = app_dir / ".env"
-    text = re.sub(r"^DATABASE_URL=.*$", f"DATABASE_URL={host.url()}", env.read_text(), flags=re.M)
-    extra = {"ZAKOPS_IMAGE": BACKEND_IMAGE, "BACKEND_PORT": str(host.port), "MANAGED_DB_NETWORK": host.network,
-             "OFFSITE_PASSWORD": host.offsite_password}
-    env.write_text(text + "".join(f"{k}={v}\n" for k, v in extra.items()))
+    """Copy the fixture's compose files and .env; point the image and the URL at the stand-ins. The
+    app's files take the release from VERSION (seed 002)."""
+    files = ("docker-compose.yml", "docker-compose.managed-db.yml", "docker-compose.loopback.yml")
+    seed = copy_fixture("zakops", workdir, "zak", files, ignore=("app",), release_variable="VERSION")
+    host = ZakOpsHost(**vars(seed), db_password=secrets.token_urlsafe(18))
+    env = host.app_dir / ".env"
+    env.write_text(re.sub(r"^DATABASE_URL=.*$", f"DATABASE_URL={host.url()}", env.read_text(), flags=re.M))
+    append_env(env, {"ZAKOPS_IMAGE": BACKEND_IMAGE, "BACKEND_PORT": str(host.port),
+                     "MANAGED_DB_NETWORK": host.network, "OFFSITE_PASSWORD": host.offsite_password})
     return host
 
 
@@ -93,10 +67,10 @@ def start_plainly(host: ZakOpsHost, version: str) -> None:
     """The route, the managed server, the seed's migrations, then `docker compose up -d --wait`."""
     docker.from_env().networks.create(host.network)
     host.managed_db("up", "--detach", "--wait")
-    host.compose("run", "--rm", "--no-deps", "backend", *MIGRATE, version=version)
+    host.compose("run", "--rm", "--no-deps", "backend", *MIGRATE, tag=version)
     # Not --wait: compose refuses it for the worker, whose healthcheck the app's file disables.
-    host.compose("up", "--detach", version=version, timeout=400)
-    host.compose("up", "--detach", "--wait", "--no-deps", "backend", version=version, timeout=400)
+    host.compose("up", "--detach", tag=version, timeout=400)
+    host.compose("up", "--detach", "--wait", "--no-deps", "backend", tag=version, timeout=400)
 
 
 def destroy(host: ZakOpsHost) -> None:

@@ -2,11 +2,12 @@
 
 There is no database server. The database is a file ([database] file, as the app service that
 mounts it sees it) on the volume [volumes] database names. The suite's backup service mounts that
-volume at /database and runs sqlite_copy (standard-library Python, its source on stdin) there:
-SQLite's online backup into a gzip-compressed copy (the set's `.dump`), integrity check, row counts
-and revision from the copy. A drill or a disaster restore decompresses the copy into a volume of
-its own, in a networkless container of the backup image, and checks it; the live file and its
--wal/-shm are never copied.
+volume where the app does (so the file has the same path in both) and runs sqlite_copy there
+(standard-library Python, its source on stdin): SQLite's online backup into a gzip-compressed copy
+(the set's `.dump`), integrity check, row counts and revision from the copy. A drill decompresses
+the copy into a volume of its own, in a networkless container of the backup image, and checks it;
+the live file and its -wal/-shm are never copied. (Disaster mode, which needs a database service,
+refuses this engine.)
 """
 
 import json
@@ -23,7 +24,7 @@ from . import sqlite_copy
 from .facts import DumpFacts, ServerFacts
 
 SCRIPT = Path(sqlite_copy.__file__).read_text()  # sent to the container on stdin
-RESTORED = "/restored"  # where a drill's or a disaster's container mounts its new volume
+RESTORED = "/restored"  # where a drill's container mounts its new volume
 RESTORED_FILE = "database.db"
 LOCK_SECONDS = 30.0  # a live question waits this long for a writer's lock
 
@@ -40,7 +41,9 @@ def _facts(text: str, what: str) -> dict:
 
 
 def _failure(e: CommandFailed) -> str:
-    return (e.stderr_tail or str(e)).strip().splitlines()[-1] if (e.stderr_tail or str(e)).strip() else str(e)
+    """The script's own last line of complaint (its CopyFailed), else the command's error."""
+    text = (e.stderr_tail or "").strip()
+    return text.splitlines()[-1] if text else str(e)
 
 
 @dataclass(frozen=True)

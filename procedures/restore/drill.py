@@ -203,7 +203,7 @@ def leave_stack_serving(run: RestoreRun, failed_step: str | None) -> dict:
                  "switch back": run.switch.how_to_switch_back()}
     else:
         run.writers.close()  # starts the app again if it was stopped
-        where = {"serving from": run.ctx.config.volumes.database,
+        where = {"serving from": run.ctx.config.volumes.database or run.ctx.engine.where(run.ctx),
                  "switched": False, "app stopped and started again": bool(run.stopped),
                  "new volume, kept for inspection": run.server.volume if run.server else None,
                  "new uploads volume, kept for inspection": run.uploads_volume}

@@ -14,13 +14,11 @@ import pytest
 from procedures import ledger
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
-from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.errors import BackupError
 from procedures.stack import volumes
 from procedures.stack.serving import with_serving_tag
-from example import offsite_standin
-from testkit import disposable, lazyflow, proposals
+from testkit import proposals, lazyflow
 from testkit.backup_helpers import local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
@@ -48,11 +46,7 @@ def reports(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(host, reports):
     """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
-    config_path = proposals.adopted_config(host.files, host.project, reports, lazyflow.settle_proposal)
-    config = load_config(config_path)
-    stack = disposable.DisposableStack(OpsContext(config), config_path, password="")
-    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
-    return stack
+    return proposals.adopted_stack(host, reports, lazyflow.settle_proposal, "1.0.0")
 
 
 def folders(host) -> list[str]:
@@ -127,3 +121,13 @@ def test_a_missing_database_file_fails_loudly_and_keeps_every_backup(stack):
         backup.backup(with_config(ctx, database={"file": "/app/data/absent.db"}))
     assert "nothing was written" in str(failed.value)
     assert local_files(ctx) == before
+
+
+def test_disaster_mode_is_refused_for_this_engine_and_changes_nothing(stack, host, reports):
+    """Disaster mode recreates a database service on a new volume; this stack has none: refused at its
+    first step, naming the engine and the manual path, with the app still serving."""
+    done, _ = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
+    assert done.returncode != 0
+    assert "disaster mode does not handle [database] engine = 'sqlite'" in done.stdout, done.stdout[-3000:]
+    assert "RESTORE_RUNBOOK.md section 8" in done.stdout and "Nothing was changed" in done.stdout
+    assert health(host)["version"] == "1.0.0"

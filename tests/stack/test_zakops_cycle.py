@@ -15,12 +15,9 @@ import pytest
 from procedures import ledger, runner
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
-from procedures.config import load_config
-from procedures.context import OpsContext
 from procedures.errors import BackupError, ConfigError
 from procedures.stack.serving import with_serving_tag
-from example import offsite_standin
-from testkit import disposable, proposals, zakops
+from testkit import proposals, zakops
 from testkit.backup_helpers import local_files, manifest_of
 from testkit.ops_run import passed, run_check
 
@@ -48,11 +45,7 @@ def reports(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(host, reports):
     """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
-    config_path = proposals.adopted_config(host.files, host.project, reports, zakops.settle_proposal)
-    config = load_config(config_path)
-    stack = disposable.DisposableStack(OpsContext(config), config_path, password=host.db_password)
-    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
-    return stack
+    return proposals.adopted_stack(host, reports, zakops.settle_proposal, "1.0.0", password=host.db_password)
 
 
 def deals(host) -> list[str]:
@@ -152,3 +145,13 @@ def test_a_bad_database_url_fails_naming_the_variable_and_writes_nothing(stack, 
     assert "DATABASE_URL" in message and said in message, message
     assert host.db_password not in message
     assert local_files(ctx) == before, "nothing is written, every earlier backup kept"
+
+
+def test_disaster_mode_is_refused_for_this_engine_and_changes_nothing(stack, host, reports):
+    """Disaster mode recreates a database service on a new volume; this stack has none: refused at its
+    first step, naming the engine and the manual path, with the app still serving."""
+    done, _ = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
+    assert done.returncode != 0
+    assert "disaster mode does not handle [database] engine = 'postgres-url'" in done.stdout, done.stdout[-3000:]
+    assert "RESTORE_RUNBOOK.md section 8" in done.stdout and "Nothing was changed" in done.stdout
+    assert served_build(host) == "1.0.0"

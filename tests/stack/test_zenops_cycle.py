@@ -11,10 +11,8 @@ import httpx
 import pytest
 
 from procedures import ledger
-from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.stack import volumes
-from example import offsite_standin
 from testkit import disposable, proposals, zenops
 from testkit.ops_run import passed, run_check
 
@@ -43,11 +41,7 @@ def reports(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(host, reports):
     """Discovery's proposal, settled at its guesses, as the ops config of the checks below."""
-    config_path = proposals.adopted_config(host.files, host.project, reports, zenops.settle_proposal)
-    config = load_config(config_path)
-    stack = disposable.DisposableStack(OpsContext(config), config_path, password="fixture-password")
-    offsite_standin.configure(OpsContext(config, "1.0.0"), host.offsite_password, host.crypt_password)
-    return stack
+    return proposals.adopted_stack(host, reports, zenops.settle_proposal, "1.0.0", password="fixture-password")
 
 
 def notes(host) -> list[str]:
