@@ -1,4 +1,5 @@
-"""Runbook: verified pg_dump -Fc backup, uploads archive, offsite copy, retention proven by listing.
+"""Runbook: verified database dump (pg_dump -Fc, or SQLite's online backup: [database] engine), the
+uploads, offsite copy, retention proven by listing.
 
 Run nightly (docs/BACKUPS.md). A failed step blocks every later one, so nothing is pruned after a
 failure; the verified local dump stays even when the offsite copy fails.

@@ -3,8 +3,9 @@
     pytest ops_checks/restore_drill.py [--backup=SET | --from-remote] [--keep]
     CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster [--backup=SET | --from-remote]
 
-Test mode (the default) restores into a throwaway Postgres with no network and removes it; the
-live database is untouched. Disaster mode restores into a NEW database volume and a NEW uploads
+Test mode (the default) restores into a throwaway server with no network (Postgres; for a SQLite
+file, a container of the backup image holding the decompressed copy) and removes it; the live
+database is untouched. Disaster mode restores into a NEW database volume and a NEW uploads
 volume, verifies both the same way, then switches the stack to them together; the old volumes are
 kept, and the report says how to switch back.
 """
@@ -53,7 +54,7 @@ def test_writers_stopped(run, step, extras):
 
 @runbook_step(RESTORE, "throwaway_server")
 def test_throwaway_server_started_isolated(run, step, extras):
-    """Start a throwaway Postgres: no network, a fresh volume of its own, backups read-only."""
+    """Start a throwaway server: no network, a fresh volume of its own, backups read-only."""
     server = step(run)
     evidence.data(extras, "throwaway server", {"container": server.container, "volume": server.volume,
                                                "network": "none"})
