@@ -62,10 +62,12 @@ def test_throwaway_server_started_isolated(run, step, extras):
 
 @runbook_step(RESTORE, "new_volume")
 def test_new_volume_created_and_server_started(run, step, extras):
-    """Create a NEW database volume and start an isolated Postgres on it (the live volume is not touched)."""
+    """Create a NEW database volume and start an isolated Postgres on it (the live volume is not touched);
+    for a database outside the stack, a NEW database on its server."""
     server = step(run)
-    evidence.data(extras, "restore server", {"container": server.container, "new volume": server.volume,
-                                             "network": "none"})
+    found = (server.describe() if hasattr(server, "describe") else
+             {"container": server.container, "new volume": server.volume, "network": "none"})
+    evidence.data(extras, "restore target", found)
 
 
 @runbook_step(RESTORE, "restore")
@@ -123,7 +125,7 @@ def test_uploads_restored_into_a_new_volume(run, step, extras):
 def test_stack_switched_to_restored_volume(run, step, extras):
     """Switch the stack to the new volumes (database and uploads, both or neither); old volumes kept."""
     switched = step(run)
-    evidence.data(extras, "volume switch", {**vars(switched), "switch back": switched.how_to_switch_back()})
+    evidence.data(extras, "switch", {**vars(switched), "switch back": switched.how_to_switch_back()})
 
 
 @runbook_step(RESTORE, "ready")

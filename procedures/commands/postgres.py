@@ -1,5 +1,7 @@
 """argv builders and SQL for Postgres client tools; connection details come from PG* env vars."""
 
+import re
+
 from ..config import TimeoutsConfig
 
 SERVER_VERSION_SQL = "SHOW server_version_num"
@@ -60,3 +62,17 @@ def restore(path: str, database: str, user: str, jobs: int) -> list[str]:
 
 def restore_list(path: str) -> list[str]:
     return ["pg_restore", "--list", path]
+
+
+def restore_over_url(path: str, database: str, jobs: int) -> list[str]:
+    """pg_restore into an empty database of the server libpq's variables name (a database outside the
+    stack), owners and grants dropped."""
+    return ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}",
+            "--dbname", database, path]
+
+
+def create_database_sql(name: str) -> str:
+    """CREATE DATABASE for a name the suite made (letters, digits, '_'): quoted, never interpolated raw."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
+        raise ValueError(f"not a database name the suite makes: {name!r}")
+    return f'CREATE DATABASE "{name}"'

@@ -95,6 +95,22 @@ def set_env_volumes(env_file: Path | None, settings: dict[str, str],
 
 
 
+def set_env_value(env_file: Path, variable: str, value: str, kept_as: Callable[[Path], None] | None = None) -> Path:
+    """Rewrite the one line that sets variable in env_file (a database URL after a disaster restore);
+    returns the copy of the file as it was. Refuses a file with no such line, or with several."""
+    path = Path(env_file)
+    lines = path.read_text().splitlines()
+    setting = re.compile(rf"^\s*(export\s+)?{re.escape(variable)}\s*=")
+    found = [i for i, line in enumerate(lines) if setting.match(line)]
+    if len(found) != 1:
+        raise ConfigError(f"{path} has {len(found)} lines setting {variable}; a switch rewrites exactly one. Set it by hand")
+    if "\n" in value or "'" in value:
+        raise ConfigError(f"the new value of {variable} cannot be written on one line as it is")
+    prefix = setting.match(lines[found[0]]).group(0)
+    lines[found[0]] = f"{prefix}{value}"
+    return _replace_atomically(path, "\n".join(lines) + "\n", _stamp(), kept_as)
+
+
 def restore_file(kept: Path, path: Path) -> None:
     """Put back the file a switch replaced (used when the switch fails half-way)."""
     os.replace(kept, path)

@@ -69,11 +69,14 @@ def remove_restore_container(name: str) -> None:
 
 
 def require_volume_engine(ctx: OpsContext) -> None:
-    """Disaster mode restores into a new volume and recreates the database service on it; refuse an
-    engine whose database is no service of the stack (nothing has changed yet)."""
+    """Disaster mode restores into a new volume and recreates the database service on it, or (engine
+    postgres-url) into a new database on the server; refuse what it cannot do (nothing has changed yet)."""
     if ctx.engine.database_service:
         return
-    by_hand = {"postgres-url": "restore the set into a new database on the server and switch the URL",
+    if ctx.engine.name == "postgres-url" and not ctx.config.volumes.uploads:
+        return
+    by_hand = {"postgres-url": "with uploads, restore the set into a new database on the server, switch the URL "
+                               "and the uploads volume",
                "sqlite": "stop the app, restore the set's copy into a new volume and switch the app to it"}
     raise RestoreError(f"disaster mode does not handle [database] engine = {ctx.engine.name!r} yet: "
                        f"{by_hand.get(ctx.engine.name, 'restore by hand')} (docs/RESTORE_RUNBOOK.md section 8). "

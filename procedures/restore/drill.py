@@ -25,7 +25,7 @@ from ..errors import RestoreError
 from ..runbook import TEST_MODE, Runbook, Step
 from ..stack import readiness
 from ..stack.serving import with_serving_tag
-from . import compare, disaster, from_remote, uploads, volume_switch
+from . import compare, disaster, from_remote, uploads, url_switch, volume_switch
 from .choose import Chosen, choose_backup
 from .throwaway import throwaway_server
 
@@ -57,7 +57,7 @@ class RestoreRun:
     uploads_volume: str | None = None  # disaster mode: the new volume the uploads were restored into
     stopped: list[str] = field(default_factory=list)
     started: float | None = None
-    switch: volume_switch.SwitchResult | None = None
+    switch: "volume_switch.SwitchResult | url_switch.UrlSwitchResult | None" = None
     switched_ctx: OpsContext | None = None
     record: dict = field(default_factory=dict)  # fields for the drill record (seed 004's template)
 
@@ -130,7 +130,13 @@ def start_throwaway_server(run: RestoreRun):
 
 
 def start_server_on_new_volume(run: RestoreRun):
-    """Create a NEW database volume and start an isolated server on it (the live volume is not touched)."""
+    """Create a NEW database volume and start an isolated server on it (the live volume is not touched);
+    for a database outside the stack, a NEW database on its server (the live one is not touched)."""
+    disaster.require_confirmation()
+    if not run.ctx.engine.database_volume:
+        run.server = url_switch.create_new_database(run.ctx, run.box)
+        run.record["new_database"] = run.server.name
+        return run.server
     run.server = disaster.restore_server_on_new_volume(run.ctx, run.box, run.chosen.set_name, run.cleanup)
     run.record["new_volume"] = run.server.volume
     return run.server
@@ -172,9 +178,17 @@ def run_samples(run: RestoreRun) -> list[dict]:
 def switch_to_restored(run: RestoreRun) -> volume_switch.SwitchResult:
     """Switch the stack to the new volumes: db recreated on the database's, config updated, app started
     on the uploads' (both or neither); old volumes kept."""
+    reason = f"disaster restore of {run.chosen.set_name}"
+    if not run.ctx.engine.database_volume:
+        disaster.require_confirmation()
+        run.switch = url_switch.switch_database_url(run.ctx, run.server.name, reason)
+        run.switched_ctx = run.ctx
+        run.writers.pop_all()  # the app serves the new database now: nothing to restart on the old one
+        run.record.update({"old_database": run.switch.from_database, "switch_back": run.switch.how_to_switch_back()})
+        return run.switch
     disaster.retire_restore_server(run.ctx, run.server)
-    run.switched_ctx, run.switch = volume_switch.switch_database_volume(
-        run.ctx, run.server.volume, f"disaster restore of {run.chosen.set_name}", run.uploads_volume)
+    run.switched_ctx, run.switch = volume_switch.switch_database_volume(run.ctx, run.server.volume, reason,
+                                                                       run.uploads_volume)
     run.writers.pop_all()  # the app serves the new volume now: nothing to restart on the old one
     run.record.update({"old_volume": run.switch.from_volume, "old_uploads_volume": run.switch.from_uploads_volume,
                        "switch_back": run.switch.how_to_switch_back()})
@@ -197,15 +211,13 @@ def measure_recovery(run: RestoreRun) -> dict:
 def leave_stack_serving(run: RestoreRun, failed_step: str | None) -> dict:
     """Say where the stack stands; after a failure before the switch, restart the app on the volume it kept."""
     if run.switch is not None:
-        where = {"serving from": run.switch.to_volume, "old volume, kept": run.switch.from_volume,
-                 "uploads from": run.switch.to_uploads_volume or "unchanged",
-                 "old uploads volume, kept": run.switch.from_uploads_volume,
-                 "switch back": run.switch.how_to_switch_back()}
+        where = run.switch.where()
     else:
         run.writers.close()  # starts the app again if it was stopped
         where = {"serving from": run.ctx.config.volumes.database or run.ctx.engine.where(run.ctx),
                  "switched": False, "app stopped and started again": bool(run.stopped),
-                 "new volume, kept for inspection": run.server.volume if run.server else None,
+                 "new volume (or database), kept for inspection":
+                     getattr(run.server, "volume", None) or getattr(run.server, "name", None),
                  "new uploads volume, kept for inspection": run.uploads_volume}
     run.record["stack"] = where
     if failed_step:

@@ -42,6 +42,11 @@ class SwitchResult:
     def how_to_switch_back(self) -> str:
         return switch_command(self.from_volume, self.from_uploads_volume)
 
+    def where(self) -> dict:
+        return {"serving from": self.to_volume, "old volume, kept": self.from_volume,
+                "uploads from": self.to_uploads_volume or "unchanged", "old uploads volume, kept": self.from_uploads_volume,
+                "switch back": self.how_to_switch_back()}
+
 
 def switch_command(database: str, uploads: str | None = None) -> str:
     uploads_option = f" --uploads-volume={uploads}" if uploads else ""

@@ -1,7 +1,7 @@
 """A ZakOps-shaped stack (seed 002) whose Postgres is outside the stack, reached only by the app's
 DATABASE_URL, is discovered, adopted with the config discovery proposes (edited only at its
 guesses) and taken through the whole cycle by the operator's commands: adopt, health, backup,
-drill, deploy, rollback.
+drill, deploy, rollback, and a disaster restore into a new database on the server.
 
 Its backend and outbox worker, its plain SQL migrations (`python -m src.core.database.migrations`,
 recorded in zakops.schema_migrations, no Alembic), its /health, /api/health/ready and /api/version,
@@ -9,12 +9,15 @@ and a managed server in a compose project of its own are all the app's; nothing 
 example stack's. The server is never started, stopped or written by the suite.
 """
 
+import re
+
 import httpx
 import pytest
 
 from procedures import ledger, runner
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
+from procedures.restore import url_switch
 from procedures.errors import BackupError, ConfigError
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, zakops
@@ -115,6 +118,25 @@ def test_rollback_to_the_adopted_release(stack, host, reports):
     assert served_build(host) == "1.0.0" and SENTINEL in deals(host)
 
 
+def test_disaster_restore_into_a_new_database_switches_the_url_and_keeps_the_old(stack, host, reports):
+    """The newest set goes into a NEW database on the same server, is verified, and the app's URL is
+    switched to it; the old database is kept (the deal written after the backup is still in it) and
+    switching back is putting its name back in the URL."""
+    passed(run_check(stack, reports, "backup")[0])
+    assert httpx.post(f"{host.base_url}/api/deals", json={"name": "after the backup"}).status_code == 201
+    done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
+    passed(done)
+    env = (host.app_dir / ".env").read_text()
+    restored = re.search(r"^DATABASE_URL=.*/(zakops_restored_\d{8}T\d{6}Z)\?sslmode=prefer$", env, re.M)
+    assert restored, env
+    assert SENTINEL in deals(host) and "after the backup" not in deals(host), "the set's point in time"
+    assert "old database, kept" in report.read_text() and host.db_password not in report.read_text()
+    back = url_switch.switch_database_url(with_serving_tag(stack.ctx), "zakops", "back after the test")
+    assert (back.from_database, back.to_database) == (restored.group(1), "zakops")
+    assert "after the backup" in deals(host), "the old database was kept as it was"
+    assert f"DATABASE_URL={host.url()}" in (host.app_dir / ".env").read_text()
+
+
 def bad_urls(host) -> dict[str, tuple[str, str]]:
     """Each wrong DATABASE_URL, and what the refusal must say besides naming the variable."""
     good = host.url()
@@ -145,13 +167,3 @@ def test_a_bad_database_url_fails_naming_the_variable_and_writes_nothing(stack, 
     assert "DATABASE_URL" in message and said in message, message
     assert host.db_password not in message
     assert local_files(ctx) == before, "nothing is written, every earlier backup kept"
-
-
-def test_disaster_mode_is_refused_for_this_engine_and_changes_nothing(stack, host, reports):
-    """Disaster mode recreates a database service on a new volume; this stack has none: refused at its
-    first step, naming the engine and the manual path, with the app still serving."""
-    done, _ = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
-    assert done.returncode != 0
-    assert "disaster mode does not handle [database] engine = 'postgres-url'" in done.stdout, done.stdout[-3000:]
-    assert "RESTORE_RUNBOOK.md section 8" in done.stdout and "Nothing was changed" in done.stdout
-    assert served_build(host) == "1.0.0"

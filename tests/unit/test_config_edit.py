@@ -104,3 +104,20 @@ def test_env_file_gets_each_volume_line_it_has(tmp_path):
     only_db.write_text("PGDATA_VOLUME=old\n")
     config_edit.set_env_volumes(only_db, {"database": "new", "uploads_volume": "new_up"})
     assert only_db.read_text() == "PGDATA_VOLUME=new\n", "a line the operator never wrote is not added"
+
+
+def test_one_env_variable_is_rewritten_and_the_file_kept(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("# managed db\nDATABASE_URL=postgresql://u:p@h/zakops?sslmode=require\nOTHER=1\n")
+    kept = config_edit.set_env_value(env, "DATABASE_URL", "postgresql://u:p@h/zakops_restored?sslmode=require")
+    assert env.read_text() == "# managed db\nDATABASE_URL=postgresql://u:p@h/zakops_restored?sslmode=require\nOTHER=1\n"
+    assert kept.read_text().startswith("# managed db\nDATABASE_URL=postgresql://u:p@h/zakops?")
+
+
+@pytest.mark.parametrize("text", ["OTHER=1\n", "DATABASE_URL=a\nDATABASE_URL=b\n"])
+def test_an_env_file_without_exactly_one_line_for_the_variable_is_refused_unchanged(tmp_path, text):
+    env = tmp_path / ".env"
+    env.write_text(text)
+    with pytest.raises(ConfigError, match="a switch rewrites exactly one"):
+        config_edit.set_env_value(env, "DATABASE_URL", "postgresql://x")
+    assert env.read_text() == text and list(tmp_path.iterdir()) == [env]

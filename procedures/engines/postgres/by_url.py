@@ -11,7 +11,7 @@ from the config for the dump's server major.
 from dataclasses import dataclass
 
 from ...commands import postgres as pg
-from ...errors import BackupError, CommandFailed, ConfigError
+from ...errors import BackupError, CommandFailed, ConfigError, RestoreError
 from .. import database_url
 from . import PostgresInStack
 from . import server as servers
@@ -87,6 +87,16 @@ class PostgresByUrl(PostgresInStack):
             raise BackupError(f"{e}\nThe server is the one {config.database.url_variable} names (the "
                               f"{config.url_service} service's); fix the URL in {config.url_file or 'its env file'}, "
                               "or the route to that server") from e
+
+    def restore_dump(self, server, dump_in_backups: str, jobs: int) -> float:
+        """Into a throwaway server (a drill) as in the stack; into a new database on the live server
+        (a disaster restore) from the backup container."""
+        if hasattr(server, "restore"):
+            try:
+                return server.restore(dump_in_backups, jobs)
+            except CommandFailed as e:
+                raise RestoreError(f"pg_restore into {server.name} failed (exit {e.returncode}): {e.stderr_tail}") from e
+        return super().restore_dump(server, dump_in_backups, jobs)
 
     def server_image(self, server_version_num: int) -> str:
         return self.config.database.server_image.format(major=server_version_num // 10000)
