@@ -18,10 +18,11 @@ from procedures import ledger, runner
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
 from procedures.restore import url_switch
-from procedures.errors import BackupError, ConfigError
+from procedures.errors import BackupError, ConfigError, OpsError
+from procedures.stack import readiness
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, zakops
-from testkit.backup_helpers import local_files, manifest_of
+from testkit.backup_helpers import local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
@@ -135,6 +136,20 @@ def test_disaster_restore_into_a_new_database_switches_the_url_and_keeps_the_old
     assert (back.from_database, back.to_database) == (restored.group(1), "zakops")
     assert "after the backup" in deals(host), "the old database was kept as it was"
     assert f"DATABASE_URL={host.url()}" in (host.app_dir / ".env").read_text()
+
+
+@pytest.mark.fault("URL switched to a database the app cannot serve from (database outside the stack)")
+def test_a_switch_the_app_cannot_serve_from_puts_the_url_back_and_serves_the_old_database(stack, host):
+    """The server's empty `postgres` database: the app starts but is never ready there. The env file is
+    put back as it was, with no copy left, and the app serves the old database again."""
+    ctx = with_config(with_serving_tag(stack.ctx), http={"ready_timeout_seconds": 45})
+    env = host.app_dir / ".env"
+    before, copies = env.read_text(), set(host.app_dir.glob(".env.*"))
+    with pytest.raises(OpsError):
+        url_switch.switch_database_url(ctx, "postgres", "test: a database the app cannot serve from")
+    assert env.read_text() == before and set(host.app_dir.glob(".env.*")) == copies, "put back, no copy left"
+    readiness.wait_until_ready(ctx.config.http, timeout=90)
+    assert SENTINEL in deals(host)
 
 
 def bad_urls(host) -> dict[str, tuple[str, str]]:
