@@ -108,9 +108,14 @@ def test_with_the_http_version_check_off_the_running_images_prove_the_release(ru
 def test_discovery_of_the_running_stack_changes_nothing(running_stack, tmp_path):
     client = docker.from_env()
 
+    # The project's own containers, volumes and networks: other stacks may come and go on the same
+    # engine meanwhile (the suite runs two test workers), and discovery reads only this project.
+    project = {"label": f"com.docker.compose.project={running_stack.project}"}
+
     def state():
-        return ({(c.name, c.status, c.attrs["Created"]) for c in client.containers.list(all=True)},
-                {v.name for v in client.volumes.list()}, {n.id for n in client.networks.list()})
+        return ({(c.name, c.status, c.attrs["Created"]) for c in client.containers.list(all=True, filters=project)},
+                {v.name for v in client.volumes.list() if v.name.startswith(running_stack.project)},
+                {n.id for n in client.networks.list(filters=project)})
 
     before = state()
     run = discover.discover([str(EXAMPLE_COMPOSE)], running_stack.project, tmp_path / "proposal.toml")
