@@ -142,6 +142,8 @@ def destroy_project(project: str, *volumes: str) -> None:
     names = {v.name for v in client.volumes.list(filters={"label": label})}
     names |= {v.name for v in client.volumes.list(filters={"label": f"io.opsuite.project={project}"})}
     names |= set(volumes)
+    # Spare volumes a test made under the project's name but labelled as another's (a neighbour's).
+    names |= {v.name for v in client.volumes.list() if v.name.startswith(f"{project}_")}
     for name in names:
         assert name.startswith(TEST_PREFIX), f"refusing to remove non-test volume {name}"
         try:
