@@ -65,9 +65,7 @@ def test_new_volume_created_and_server_started(run, step, extras):
     """Create a NEW database volume and start an isolated Postgres on it (the live volume is not touched);
     for a database outside the stack, a NEW database on its server."""
     server = step(run)
-    found = (server.describe() if hasattr(server, "describe") else
-             {"container": server.container, "new volume": server.volume, "network": "none"})
-    evidence.data(extras, "restore target", found)
+    evidence.data(extras, "restore target", server.describe())
 
 
 @runbook_step(RESTORE, "restore")

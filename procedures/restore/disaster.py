@@ -43,9 +43,12 @@ def require_confirmation(environ: Mapping[str, str] = os.environ) -> None:
         "CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster [--backup=SET | --from-remote]")
 
 
-def new_volume_name(current: str, now: datetime) -> str:
-    """<volume>_restored_<UTC stamp>; a second disaster replaces the stamp instead of stacking it."""
-    return f"{_RESTORED_SUFFIX.sub('', current)}_restored_{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+def new_volume_name(current: str, now: datetime, limit: int | None = None) -> str:
+    """<volume or database>_restored_<UTC stamp>, within limit characters (Postgres names: 63); a second
+    disaster replaces the stamp instead of stacking it."""
+    stamp = f"_restored_{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
+    base = _RESTORED_SUFFIX.sub("", current)
+    return (base[:limit - len(stamp)] if limit else base) + stamp
 
 
 def stop_writers(ctx: OpsContext, undo: contextlib.ExitStack) -> list[str]:

@@ -132,7 +132,6 @@ def start_throwaway_server(run: RestoreRun):
 def start_server_on_new_volume(run: RestoreRun):
     """Create a NEW database volume and start an isolated server on it (the live volume is not touched);
     for a database outside the stack, a NEW database on its server (the live one is not touched)."""
-    disaster.require_confirmation()
     if not run.ctx.engine.database_volume:
         run.server = url_switch.create_new_database(run.ctx, run.box)
         run.record["new_database"] = run.server.name
@@ -216,8 +215,7 @@ def leave_stack_serving(run: RestoreRun, failed_step: str | None) -> dict:
         run.writers.close()  # starts the app again if it was stopped
         where = {"serving from": run.ctx.config.volumes.database or run.ctx.engine.where(run.ctx),
                  "switched": False, "app stopped and started again": bool(run.stopped),
-                 "new volume (or database), kept for inspection":
-                     getattr(run.server, "volume", None) or getattr(run.server, "name", None),
+                 "restore target, kept for inspection": run.server.describe() if run.server else None,
                  "new uploads volume, kept for inspection": run.uploads_volume}
     run.record["stack"] = where
     if failed_step:

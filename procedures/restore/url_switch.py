@@ -9,58 +9,23 @@ restarted on the old database.
 
 import contextlib
 import os
-import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import ledger
-from ..commands import postgres as pg
 from ..context import OpsContext
-from ..errors import ConfigError, RestoreError, SwitchError
+from ..errors import ConfigError, SwitchError
 from ..stack import readiness, services
-from . import config_edit
+from . import config_edit, disaster
 
-_RESTORED_SUFFIX = re.compile(r"_restored_\d{8}T\d{6}Z$")
+POSTGRES_NAME_LIMIT = 63  # bytes in a Postgres identifier
 
-
-def new_database_name(current: str, now: datetime) -> str:
-    """<database>_restored_<UTC stamp>, within Postgres' 63 bytes; a second restore replaces the stamp."""
-    stamp = f"_restored_{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
-    return _RESTORED_SUFFIX.sub("", current)[:63 - len(stamp)] + stamp
-
-
-@dataclass
-class NewDatabase:
-    """A new database on the live server, reached from the backup container (the URL's route)."""
-
-    box: object  # BackupBox: libpq's variables from the URL
-    name: str
-    backups: str  # where the backups volume is mounted in the box
-
-    def query(self, sql: str) -> str:
-        return self.box.run(pg.psql(sql, self.name)).stdout
-
-    def restore(self, dump_in_backups: str, jobs: int) -> float:
-        started = time.monotonic()
-        self.box.run(pg.restore_over_url(f"{self.backups}/{dump_in_backups}", self.name, jobs))
-        return time.monotonic() - started
-
-    def describe(self) -> dict:
-        return {"new database": self.name, "on": "the server the app's URL names"}
-
-
-def create_new_database(ctx: OpsContext, box, now: datetime | None = None) -> NewDatabase:
-    """CREATE DATABASE <current>_restored_<stamp> on the server, as the URL's user (it needs CREATEDB)."""
-    name = new_database_name(ctx.database.database_name(), now or datetime.now(timezone.utc))
-    try:
-        box.run(pg.psql(pg.create_database_sql(name)))
-    except Exception as e:
-        raise RestoreError(f"could not create database {name} on the server ({e}); the URL's user needs "
-                           "CREATEDB, or create it yourself and restore by hand (docs/RESTORE_RUNBOOK.md "
-                           "section 8). Nothing else was changed") from e
-    return NewDatabase(box, name, ctx.config.backup.directory)
+def create_new_database(ctx: OpsContext, box):
+    """A NEW database on the live server, named <database>_restored_<UTC stamp>. Refused without CONFIRM=YES."""
+    disaster.require_confirmation()
+    name = disaster.new_volume_name(ctx.database.database_name(), datetime.now(timezone.utc), POSTGRES_NAME_LIMIT)
+    return ctx.engine.create_database(box, name)
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,17 @@ from datetime import datetime, timezone
 import pytest
 
 from procedures.commands import postgres as pg
-from procedures.restore import url_switch
+from procedures.restore import disaster
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 28, 2, 30, tzinfo=timezone.utc)
 
 
 def test_a_new_database_is_named_for_the_old_one_and_the_moment():
-    assert url_switch.new_database_name("zakops", NOW) == "zakops_restored_20261128T023000Z"
-    again = url_switch.new_database_name("zakops_restored_20261101T000000Z", NOW)
+    assert disaster.new_volume_name("zakops", NOW, 63) == "zakops_restored_20261128T023000Z"
+    again = disaster.new_volume_name("zakops_restored_20261101T000000Z", NOW, 63)
     assert again == "zakops_restored_20261128T023000Z", "a second restore replaces the stamp, never stacks it"
-    assert len(url_switch.new_database_name("x" * 80, NOW)) == 63, "within Postgres' identifier length"
+    assert len(disaster.new_volume_name("x" * 80, NOW, 63)) == 63, "within Postgres' identifier length"
 
 
 @pytest.mark.parametrize("bad", ['a"; DROP DATABASE zakops; --', "name with space", "über"])

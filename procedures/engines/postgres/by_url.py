@@ -8,6 +8,7 @@ database is asked, what tells one database from another, and the drill server's 
 from the config for the dump's server major.
 """
 
+import time
 from dataclasses import dataclass
 
 from ...commands import postgres as pg
@@ -51,6 +52,22 @@ class UrlDatabase:
                               f"check {url.variable}") from e
 
 
+@dataclass
+class NewDatabase:
+    """A new database on the live server, reached from the backup container (the URL's route): where a
+    disaster restore puts the set before the app's URL is switched to it."""
+
+    box: object  # BackupBox: libpq's variables from the URL
+    name: str
+    backups: str  # where the backups volume is mounted in the box
+
+    def query(self, sql: str) -> str:
+        return self.box.run(pg.psql(sql, self.name)).stdout
+
+    def describe(self) -> dict:
+        return {"new database": self.name, "on": "the server the app's URL names"}
+
+
 class PostgresByUrl(PostgresInStack):
     """pg_dump -Fc of a server outside the stack, from the backup service; drills in a networkless
     server of [database] server_image at the dump's major."""
@@ -88,15 +105,27 @@ class PostgresByUrl(PostgresInStack):
                               f"{config.url_service} service's); fix the URL in {config.url_file or 'its env file'}, "
                               "or the route to that server") from e
 
+    def create_database(self, box, name: str) -> NewDatabase:
+        """CREATE DATABASE name on the live server, as the URL's user (it needs CREATEDB)."""
+        try:
+            box.run(pg.psql(pg.create_database_sql(name)))
+        except CommandFailed as e:
+            raise RestoreError(f"could not create database {name} on the server ({e.stderr_tail.strip() or e}); the "
+                               "URL's user needs CREATEDB, or restore by hand (docs/RESTORE_RUNBOOK.md section 8). "
+                               "Nothing else was changed") from e
+        return NewDatabase(box, name, self.config.backup.directory)
+
     def restore_dump(self, server, dump_in_backups: str, jobs: int) -> float:
         """Into a throwaway server (a drill) as in the stack; into a new database on the live server
         (a disaster restore) from the backup container."""
-        if hasattr(server, "restore"):
-            try:
-                return server.restore(dump_in_backups, jobs)
-            except CommandFailed as e:
-                raise RestoreError(f"pg_restore into {server.name} failed (exit {e.returncode}): {e.stderr_tail}") from e
-        return super().restore_dump(server, dump_in_backups, jobs)
+        if not isinstance(server, NewDatabase):
+            return super().restore_dump(server, dump_in_backups, jobs)
+        started = time.monotonic()
+        try:
+            server.box.run(pg.restore_over_url(f"{server.backups}/{dump_in_backups}", server.name, jobs))
+        except CommandFailed as e:
+            raise RestoreError(f"pg_restore into {server.name} failed (exit {e.returncode}): {e.stderr_tail}") from e
+        return time.monotonic() - started
 
     def server_image(self, server_version_num: int) -> str:
         return self.config.database.server_image.format(major=server_version_num // 10000)

@@ -32,6 +32,9 @@ class RestoreServer:
     def query(self, sql: str) -> str:
         return self.exec([*pg.psql(sql, self.database), "--host", "127.0.0.1", "--username", self.user]).stdout
 
+    def describe(self) -> dict:
+        return {"container": self.container, "new volume": self.volume, "network": "none"}
+
     def how_to_connect(self) -> str:
         return (f"docker exec -it {self.container} psql -U {self.user} -d {self.database}\n"
                 f"clean up: {cmd.throwaway_cleanup_hint(self.container, self.volume)}")
