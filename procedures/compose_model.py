@@ -83,34 +83,38 @@ def require_external_database_volume(model: dict, config: OpsConfig) -> tuple[st
 def database_mount(model: dict, config: OpsConfig) -> tuple[str, str]:
     """The compose key of the database volume and where the service holding the database (the db
     service, or for a database file the app service) mounts it, from a rendered model."""
+    if not config.services.database:
+        return database_file_mount(config, model)
     key = database_volume(model, config)[0]
-    holder = database_holder(model, config)
-    target = next((m["target"] for m in model["services"][holder].get("volumes") or [] if m.get("source") == key), None)
+    db = config.services.database
+    target = next((m["target"] for m in model["services"][db].get("volumes") or [] if m.get("source") == key), None)
     if target is None:
-        raise ConfigError(f"the {holder} service mounts no volume {key!r}; use "
+        raise ConfigError(f"the {db} service mounts no volume {key!r}; use "
                           "docker-compose.prod.yml as the last compose file")
     return key, target
 
 
 def database_holder(model: dict, config: OpsConfig) -> str:
     """The service whose container holds the database's volume: [services] database, or (a database
-    file, no database service) the first app service that mounts the [volumes] database volume."""
+    file, no database service) the first app service that mounts the volume the file lies on."""
     if config.services.database:
         return config.services.database
-    key = database_volume(model, config)[0]
-    for name in config.services.app:
-        if any(m.get("source") == key for m in model["services"][name].get("volumes") or []):
-            return name
-    raise ConfigError(f"no [services] app service mounts the database's volume {config.volumes.database!r}; "
-                      "name the app service that holds the database file in [services] app")
+    key = database_file_mount(config, model)[0]
+    return next(name for name in config.services.app
+                if any(m.get("source") == key for m in model["services"][name].get("volumes") or []))
 
 
 def database_file_mount(config: OpsConfig, model: dict) -> tuple[str, str]:
-    """The database volume's compose key and where the app service holding the file mounts it; the
-    backup service mounts it at the same place, so [database] file is the same path in both."""
-    key, target = database_mount(model, config)
+    """The compose key of the named volume [database] file lies on, and where the app service holding
+    it mounts it, found by that path (not by the volume's name: a switch renames the volume while the
+    app's own files keep theirs); the backup service mounts it at the same place, so [database] file
+    is the same path in both."""
     path = config.database.file
-    if not path.startswith(target.rstrip("/") + "/"):
-        raise ConfigError(f"[database] file = {path!r} is not on the volume {config.volumes.database!r}, mounted at "
-                          f"{target}; give the file's path as the app service sees it")
-    return key, target
+    on_it = [(mount["source"], mount["target"]) for name in config.services.app
+             for mount in model["services"][name].get("volumes") or []
+             if mount.get("type") == "volume" and mount.get("source")
+             and path.startswith(mount["target"].rstrip("/") + "/")]
+    if not on_it:
+        raise ConfigError(f"[database] file = {path!r} is on no named volume of the [services] app services; give "
+                          "the file's path as the app service sees it, on the volume it keeps its data on")
+    return max(on_it, key=lambda found: len(found[1]))  # the innermost mount holds the file

@@ -43,6 +43,8 @@ def pytest_addoption(parser):
                     help="switch_database_volume: the existing volume to put the database on")
     group.addoption("--uploads-volume", dest="ops_uploads_volume", metavar="NAME",
                     help="switch_database_volume: move the uploads to this existing volume with the database")
+    group.addoption("--database", dest="ops_database", metavar="NAME",
+                    help="switch_database_url: the existing database on the URL's server to switch the app to")
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")

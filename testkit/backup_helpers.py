@@ -1,7 +1,11 @@
 """Small helpers for backup tests: look inside the backups volume and the remote with real tools."""
 
+import contextlib
 import dataclasses
 import json
+from typing import Iterator
+
+import docker
 
 from procedures.backup import files as backup_files
 from procedures.backup import offsite
@@ -60,3 +64,37 @@ def plant_aged_copy(ctx: OpsContext, source_set: str, aged_set: str, *, local: b
 def manifest_of(ctx: OpsContext, set_name: str) -> dict:
     path = f"{ctx.config.backup.directory}/{backup_files.file_name(set_name, 'manifest')}"
     return json.loads(in_box(ctx, files_cmd.read(path)).stdout)
+
+
+FULL_BACKUPS_KEY = "opsuite_full_backups"
+
+
+FILLER = "disk-filler"
+_FILL = ("import os, sys; found = os.statvfs('/to'); "
+         "open('/to/" + FILLER + "', 'wb').write(bytes(found.f_bavail * found.f_frsize - int(sys.argv[1])))")
+
+
+@contextlib.contextmanager
+def backups_on_a_nearly_full_disk(ctx: OpsContext, spare_bytes: int) -> Iterator[OpsContext]:
+    """ctx whose backups volume is a tmpfs holding a copy of every local file, filled (a file named
+    disk-filler) until spare_bytes are free: the next dump runs out of space while it is written (a
+    real ENOSPC, not the free-space check's refusal before writing)."""
+    size = sum(local_files(ctx).values()) + 4 * 1024 * 1024
+    project, client = ctx.config.stack.project, docker.from_env()
+    source, full = f"{project}_{ctx.config.volumes.backups}", f"{project}_{FULL_BACKUPS_KEY}"
+    client.volumes.create(full, driver="local", driver_opts={"type": "tmpfs", "device": "tmpfs", "o": f"size={size}"},
+                          labels={"io.opsuite.project": project})
+    # Docker mounts a tmpfs volume anew for the first container using it and drops its contents when the
+    # last one stops: a holder keeps it mounted, with its files, while the backup containers come and go.
+    holder = client.containers.run(ctx.config.backup.image, ["sleep", "infinity"], detach=True, network_mode="none",
+                                   volumes={source: {"bind": "/from", "mode": "ro"}, full: {"bind": "/to", "mode": "rw"}})
+    try:
+        filled = holder.exec_run(["sh", "-c", 'cp -a /from/. /to/ && python3 -c "$0" "$1"', _FILL, str(spare_bytes)])
+        assert filled.exit_code == 0, filled.output
+        # The free-space check would refuse before writing; this disk fills while the dump is written.
+        yield with_config(ctx, volumes={"backups": FULL_BACKUPS_KEY}, backup={"min_free_bytes": 0,
+                                                                           "free_space_factor": 0})
+    finally:
+        OpsContext(ctx.config, ctx.tag)  # the stack's overlay names its own backups volume again
+        holder.remove(force=True)
+        client.volumes.get(full).remove(force=True)

@@ -65,7 +65,7 @@ def set_name(identity: Identity, taken_at: datetime) -> str:
     env, database = identity.environment, identity.database
     if identity.project is None or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", identity.project):
         raise ConfigError(f"[stack] project = {identity.project!r} can't name a backup: use a compose project name")
-    for setting, value in (("[stack] environment", env), ("database name (POSTGRES_DB)", database)):
+    for setting, value in (("[stack] environment", env), ("database name", database)):
         if not _PART.fullmatch(value):
             raise ConfigError(
                 f"{setting} = {value!r} can't name a backup: use letters, digits and '-' only "

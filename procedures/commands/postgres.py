@@ -76,3 +76,8 @@ def create_database_sql(name: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
         raise ValueError(f"not a database name the suite makes: {name!r}")
     return f'CREATE DATABASE "{name}"'
+
+
+def database_exists_sql(name: str) -> str:
+    """How many databases are named name (0 or 1): the name as a quoted literal, never raw SQL."""
+    return "SELECT count(*) FROM pg_database WHERE datname = '" + name.replace("'", "''") + "'"

@@ -6,8 +6,9 @@ volume where the app does (so the file has the same path in both) and runs sqlit
 (standard-library Python, its source on stdin): SQLite's online backup into a gzip-compressed copy
 (the set's `.dump`), integrity check, row counts and revision from the copy. A drill decompresses
 the copy into a volume of its own, in a networkless container of the backup image, and checks it;
-the live file and its -wal/-shm are never copied. (Disaster mode, which needs a database service,
-refuses this engine.)
+the live file and its -wal/-shm are never copied. A disaster restore decompresses it into a NEW
+volume, at the path it has on the live one and with the live file's owner; the volume switch then
+recreates the app on that volume.
 """
 
 import json
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from .. import runner
 from ..commands import docker as cmd
+from ..compose_model import database_file_mount
 from ..config import OpsConfig
 from ..errors import BackupError, CommandFailed, ConfigError, RestoreError
 from . import sqlite_copy
@@ -74,6 +76,10 @@ class LiveSqlite:
     def identity(self) -> str:
         return _facts(self._run("identity", self.path), "identity")["identity"]
 
+    def owner(self) -> str:
+        """Who owns the file and its directory, as the script's JSON (handed on to a restore as it is)."""
+        return self._run("owner", self.path).strip()
+
     def exists(self) -> bool:
         """Whether the database file exists yet (a new install's app has not created it)."""
         try:
@@ -96,6 +102,7 @@ class RestoredCopy:
     volume: str
     revision_query: str
     path: str = f"{RESTORED}/{RESTORED_FILE}"
+    owned: str = ""  # a disaster's copy: the live file's owner (the script's `owner` answer)
 
     def run_script(self, *args: str) -> str:
         return runner.run(cmd.exec_in(self.container, _script(*args)), input_text=SCRIPT).stdout
@@ -111,6 +118,9 @@ class RestoredCopy:
 
     def identity(self) -> str:
         return _facts(self.run_script("identity", self.path), "identity")["identity"]
+
+    def describe(self) -> dict:
+        return {"container": self.container, "new volume": self.volume, "file": self.path, "network": "none"}
 
     def how_to_connect(self) -> str:
         return (f"docker exec -it {self.container} python3 -c \"import sqlite3; "
@@ -199,6 +209,24 @@ class SqliteInVolume:
                                          box.volume_at(ctx.config.backup.directory), labels))
         return RestoredCopy(container, volume, self.config.database.revision_query)
 
+    def start_disaster_copy(self, ctx, box, container: str, volume: str, labels: dict[str, str]) -> RestoredCopy:
+        """For a disaster restore: a container like a drill's on the NEW volume, the copy to go where
+        [database] file is on the live volume, owned as the live file and its directory are (read
+        from the live volume: the app runs as its own user and must write there)."""
+        try:
+            owned = LiveSqlite(ctx).owner()
+        except BackupError as e:
+            raise RestoreError(f"{e}; the new volume takes the owner of the live file, so the live volume "
+                               f"{ctx.config.volumes.database} must be readable. Nothing was switched") from e
+        copy = self.start_server(ctx, box, container, volume, "", labels)
+        copy.path, copy.owned = posixpath.join(RESTORED, self.file_in_volume(ctx)), owned
+        return copy
+
+    def file_in_volume(self, ctx) -> str:
+        """Where [database] file lies inside its volume (what a volume switch checks a target holds)."""
+        at = database_file_mount(self.config, ctx.compose.rendered())[1]
+        return posixpath.relpath(self.config.database.file, at)
+
     def stop_server(self, server: RestoredCopy) -> None:
         runner.run(cmd.remove_container(server.container), check=False)
 
@@ -206,7 +234,8 @@ class SqliteInVolume:
         """Decompress the copy into the new volume and check its integrity; returns seconds."""
         started = time.monotonic()
         try:
-            server.run_script("restore", f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.path)
+            server.run_script("restore", f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.path,
+                              server.revision_query, server.owned)
         except CommandFailed as e:
             raise RestoreError(f"restoring {dump_in_backups.rsplit('/', 1)[-1]} failed: {_failure(e)}") from e
         return time.monotonic() - started

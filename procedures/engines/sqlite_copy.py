@@ -14,7 +14,11 @@ to OUT. Temporary files are removed on every exit; OUT is written whole or not a
 caller gives it its final name.
 
 check: decompresses a copy to a temporary file and answers the same facts (verify and the drill).
-restore: decompresses a copy, checks it, and moves it whole to OUT (the drill's and a disaster's copy).
+restore: decompresses a copy, checks it, and moves it whole to OUT (the drill's and a disaster's copy),
+into a place where no database or -wal/-shm file is (a -wal of another database would be replayed into
+it); given OWNER (the `owner` answer of the live file), the file and its directory get the live
+ones' owner and mode, so the app (a non-root user) can write there and create its -wal.
+owner: who owns the database file and its directory (the nearest that exists), and their modes.
 counts, identity, query: questions to a database, read-only: its row counts and revision (no
 integrity check: the live database is asked this on every deploy), what tells this file from a new
 one (its inode), or one SELECT's rows, tab-separated.
@@ -25,6 +29,7 @@ exits, so the app (a non-root user) can still open its own database.
 """
 
 import contextlib
+import errno
 import gzip
 import json
 import os
@@ -135,7 +140,35 @@ def query(database: str, lock_seconds: float, sql: str) -> str:
     return "".join("\t".join("" if v is None else str(v) for v in row) + "\n" for row in rows)
 
 
-def restore(copy: str, output: str, revision_query: str = "") -> dict:
+def owner(database: str) -> dict:
+    """The owner and mode of the database file (None when it is gone) and of its nearest existing directory."""
+    directory = os.path.dirname(os.path.abspath(database))
+    while not os.path.isdir(directory):
+        directory = os.path.dirname(directory)
+    found = os.stat(directory)
+    answer = {"directory": [found.st_uid, found.st_gid, found.st_mode & 0o7777], "file": None}
+    if os.path.isfile(database):
+        found = os.stat(database)
+        answer["file"] = [found.st_uid, found.st_gid, found.st_mode & 0o7777]
+    return answer
+
+
+def _take_owner(plain: str, output: str, owned: dict) -> None:
+    """Give the restored file (before it takes its name) and its directory the live ones' owner and mode."""
+    uid, gid, mode = owned["directory"]
+    os.chown(os.path.dirname(output), uid, gid)
+    os.chmod(os.path.dirname(output), mode)
+    uid, gid, mode = owned["file"] or [uid, gid, 0o644]
+    os.chown(plain, uid, gid)
+    os.chmod(plain, mode)
+
+
+def restore(copy: str, output: str, revision_query: str = "", owned: str = "") -> dict:
+    mixed = [output + suffix for suffix in ("", *SIDECARS) if os.path.exists(output + suffix)]
+    if mixed:
+        raise CopyFailed(f"{', '.join(mixed)} exist(s) where the copy goes: a restore is made into an empty place, "
+                         "never beside another database's files")
+    os.makedirs(os.path.dirname(output), exist_ok=True)
     with _scratch(output) as scratch:
         plain = os.path.join(scratch, "restored.db")
         _decompress(copy, plain)
@@ -146,15 +179,24 @@ def restore(copy: str, output: str, revision_query: str = "") -> dict:
             raise CopyFailed(f"{copy} is not a readable SQLite database: {e}") from e
         finally:
             connection.close()
+        if owned:
+            _take_owner(plain, output, json.loads(owned))
         os.replace(plain, output)
     return found
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def _decompress(copy: str, plain: str) -> None:
     try:
         with gzip.open(copy, "rb") as read_from, open(plain, "wb") as write_to:
             shutil.copyfileobj(read_from, write_to, CHUNK)
-    except (OSError, EOFError) as e:
+    except OSError as e:
+        if e.errno in NO_SPACE:
+            raise CopyFailed(f"no space left writing the decompressed copy of {copy}: {e}") from e
+        raise CopyFailed(f"{copy} is not a readable gzip-compressed copy: {e}") from e
+    except EOFError as e:
         raise CopyFailed(f"{copy} is not a readable gzip-compressed copy: {e}") from e
 
 
@@ -176,8 +218,11 @@ def backup(database: str, output: str, lock_seconds: float, revision_query: str 
             copy.close()
             source.close()
         packed = os.path.join(scratch, "copy.db.gz")
-        with open(copy_path, "rb") as read_from, gzip.open(packed, "wb") as write_to:
-            shutil.copyfileobj(read_from, write_to, CHUNK)
+        try:
+            with open(copy_path, "rb") as read_from, gzip.open(packed, "wb") as write_to:
+                shutil.copyfileobj(read_from, write_to, CHUNK)
+        except OSError as e:
+            raise CopyFailed(f"writing the compressed copy failed: {e}") from e
         os.replace(packed, output)  # the whole compressed copy, or nothing, under output
     return found
 
@@ -210,12 +255,14 @@ def main(argv: list[str]) -> int:
             found = counts(database, float(seconds), *revision_query)
         elif kind == "identity":
             found = identity(*args)
+        elif kind == "owner":
+            found = owner(*args)
         elif kind == "query":
             database, seconds, sql = args
             sys.stdout.write(query(database, float(seconds), sql))
             return 0
         else:
-            raise CopyFailed(f"unknown action {kind!r}: backup, check, restore, counts, identity or query")
+            raise CopyFailed(f"unknown action {kind!r}: backup, check, restore, counts, identity, owner or query")
     except CopyFailed as e:
         writes = kind in ("backup", "restore")
         print(f"{e}{'; nothing was written under the output name' if writes else ''}", file=sys.stderr)

@@ -2,18 +2,18 @@
 
 Every function here that changes the live stack refuses without CONFIRM=YES in the environment,
 whichever step called it (a deselected confirmation step confirms nothing). The live volume is never a restore target and is never removed:
-the restore runs in an isolated server on the new volume, and the switch
-(`procedures/volume_switch.py`) only changes which volume the db container mounts.
+the restore runs in an isolated server (or, for a database file, an idle container) on the new
+volume, and the switch (`procedures/volume_switch.py`) only changes which volume the db container
+(or the app holding the file) mounts.
 """
 
 import contextlib
 import os
-import re
 import secrets
 from datetime import datetime, timezone
 from typing import Mapping
 
-from .. import guards, runner
+from .. import guards, restored_names, runner
 from ..backup.box import BackupBox
 from ..commands import docker as cmd
 from ..context import OpsContext
@@ -28,7 +28,6 @@ def container_labels(ctx: OpsContext) -> dict[str, str]:
     """The labels of a disaster restore's containers (database server, uploads writer): how a test
     or an operator finds one left behind."""
     return {"io.opsuite.role": "disaster-restore", PROJECT_LABEL: ctx.config.stack.project}
-_RESTORED_SUFFIX = re.compile(r"_restored_[0-9]{8}T[0-9]{6}Z$")
 
 
 # A restore server is stopped cleanly before the switch, so the db starts on a cleanly shut down cluster.
@@ -41,14 +40,6 @@ def require_confirmation(environ: Mapping[str, str] = os.environ) -> None:
         environ, "disaster mode stops the app and switches the stack to a restored copy of the database "
         "(the current volume is kept)",
         "CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster [--backup=SET | --from-remote]")
-
-
-def new_volume_name(current: str, now: datetime, limit: int | None = None) -> str:
-    """<volume or database>_restored_<UTC stamp>, within limit characters (Postgres names: 63); a second
-    disaster replaces the stamp instead of stacking it."""
-    stamp = f"_restored_{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}"
-    base = _RESTORED_SUFFIX.sub("", current)
-    return (base[:limit - len(stamp)] if limit else base) + stamp
 
 
 def stop_writers(ctx: OpsContext, undo: contextlib.ExitStack) -> list[str]:
@@ -72,15 +63,13 @@ def remove_restore_container(name: str) -> None:
 
 
 def require_volume_engine(ctx: OpsContext) -> None:
-    """Disaster mode restores into a new volume and recreates the database service on it, or (engine
-    postgres-url) into a new database on the server; refuse what it cannot do (nothing has changed yet)."""
-    if ctx.engine.database_service:
-        return
-    if ctx.engine.name == "postgres-url" and not ctx.config.volumes.uploads:
+    """Disaster mode restores into a new volume and recreates the service holding the database on it,
+    or (engine postgres-url) into a new database on the server; refuse what it cannot do (nothing has
+    changed yet)."""
+    if ctx.engine.database_volume or not ctx.config.volumes.uploads:
         return
     by_hand = {"postgres-url": "with uploads, restore the set into a new database on the server, switch the URL "
-                               "and the uploads volume",
-               "sqlite": "stop the app, restore the set's copy into a new volume and switch the app to it"}
+                               "and the uploads volume"}
     raise RestoreError(f"disaster mode does not handle [database] engine = {ctx.engine.name!r} yet: "
                        f"{by_hand.get(ctx.engine.name, 'restore by hand')} (docs/RESTORE_RUNBOOK.md section 8). "
                        "Nothing was changed")
@@ -94,12 +83,14 @@ def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str,
     """
     require_confirmation()
     now = datetime.now(timezone.utc)
-    volume = new_volume_name(volumes.mounted_database_volume(ctx) or ctx.config.volumes.database, now)
+    volume = restored_names.new_name(volumes.mounted_database_volume(ctx) or ctx.config.volumes.database, now)
     labels = {RESTORED_LABEL: set_name, PROJECT_LABEL: ctx.config.stack.project}
     volumes.create_database_volume(volume, labels)
-    user, password, name = ctx.database.credentials()
     container = f"opsuite-disaster-{ctx.config.stack.project}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     cleanup.callback(remove_restore_container, container)
+    if not ctx.engine.database_service:  # a database file on the app's volume
+        return ctx.engine.start_disaster_copy(ctx, box, container, volume, container_labels(ctx))
+    user, password, name = ctx.database.credentials()
     return ctx.engine.start_server(ctx, box, container, volume, name,
                                    container_labels(ctx),
                                    credentials=(user, password))
@@ -109,7 +100,8 @@ def retire_restore_server(ctx: OpsContext, server) -> None:
     """Shut the restore server down cleanly and remove its container (not its volume); refuse to go on
     while any container still mounts the new volume. Refused without CONFIRM=YES."""
     require_confirmation()
-    runner.run(cmd.stop_container(server.container, _SERVER_STOP_SECONDS), check=False)
+    if ctx.engine.database_service:  # a server to shut down; a database file's container only idles
+        runner.run(cmd.stop_container(server.container, _SERVER_STOP_SECONDS), check=False)
     ctx.engine.stop_server(server)
     users = volumes.containers_using(server.volume)
     if users:

@@ -12,7 +12,7 @@ import json
 import secrets
 from datetime import datetime, timezone
 
-from .. import runner
+from .. import restored_names, runner
 from ..backup import uploads_list
 from ..backup.box import BackupBox
 from ..commands import docker as docker_cmd
@@ -79,7 +79,7 @@ def restore_into_new_volume(run) -> dict:
     disaster.require_confirmation()
     project, now = run.ctx.config.stack.project, datetime.now(timezone.utc)
     current = volumes.uploads_volume_in_use(run.ctx)
-    name = disaster.new_volume_name(current, now)
+    name = restored_names.new_name(current, now)
     volumes.create_volume(name, "uploads", {disaster.RESTORED_LABEL: run.chosen.set_name,
                                             disaster.PROJECT_LABEL: project})
     run.uploads_volume = name

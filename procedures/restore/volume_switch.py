@@ -3,7 +3,8 @@ volumes it leaves are kept as they are.
 
 The switch is the disaster restore's last move and also how an operator goes back: stop the
 writers, recreate the db container on the other volume, record the new volumes in the stack's
-config, start the app (recreated on the other uploads volume). Database and uploads move together
+config, start the app (recreated on the other uploads volume). For a database file on the app's own
+volume (engine sqlite) there is no db container: the app is recreated on the other volume. Database and uploads move together
 or not at all. Nothing is restored or removed, so going back is the same call.
 """
 
@@ -23,6 +24,7 @@ from ..runbook import Runbook, Step
 from ..stack import readiness, services, volumes
 from ..stack.serving import with_serving_tag
 from . import config_edit
+from .url_switch import url_switch_command
 
 # What a Postgres data directory holds from initdb on: without it the db would start an empty cluster.
 CLUSTER_MARKER = "PG_VERSION"
@@ -76,9 +78,17 @@ def _is_this_stacks_database_volume(ctx: OpsContext, facts: volumes.VolumeFacts)
     return labels.get(volumes.MANAGED_LABEL) == "database" or labels.get(COMPOSE_PROJECT_LABEL) == project
 
 
-def _cluster_marker_path(ctx: OpsContext) -> str:
-    """Where the database service's data directory puts PG_VERSION, relative to the volume's root."""
+def _database_marker(ctx: OpsContext) -> tuple[str, str]:
+    """What a volume holding this stack's database must hold, relative to its root, and an image to
+    look with: the database service's PG_VERSION, or the database file."""
+    if not ctx.engine.database_service:
+        return ctx.engine.file_in_volume(ctx), ctx.config.backup.image
     model = ctx.compose.rendered()
+    return _cluster_marker_path(ctx, model), model["services"][ctx.config.services.database]["image"]
+
+
+def _cluster_marker_path(ctx: OpsContext, model: dict) -> str:
+    """Where the database service's data directory puts PG_VERSION, relative to the volume's root."""
     mounted_at = database_mount(model, ctx.config)[1]
     data = ctx.engine.data_directory(model["services"][ctx.config.services.database].get("environment") or {})
     inside = posixpath.relpath(data, mounted_at)
@@ -87,7 +97,8 @@ def _cluster_marker_path(ctx: OpsContext) -> str:
 
 def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
     """The target must be an existing database volume of this stack, other than the one in use, that
-    no container mounts (running or stopped) and that holds a database cluster (PG_VERSION)."""
+    no container mounts (running or stopped) and that holds a database cluster (PG_VERSION), or the
+    database file."""
     if target.startswith(THROWAWAY_VOLUME_PREFIX):
         raise UnsafeOperation(f"refused: {target!r} is a restore drill's throwaway volume, removed after the drill")
     if ctx.config.source is None:
@@ -102,10 +113,9 @@ def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
             f"{volumes.MANAGED_LABEL}=database (for project {ctx.config.stack.project!r}) nor compose's "
             f"{COMPOSE_PROJECT_LABEL}={ctx.config.stack.project}; labels: {facts.labels or 'none'}")
     _refuse_in_use(target)
-    image = ctx.compose.rendered()["services"][ctx.config.services.database]["image"]
-    marker = _cluster_marker_path(ctx)
+    marker, image = _database_marker(ctx)
     if not volumes.has_file(image, target, marker):
-        raise UnsafeOperation(f"refused: {target!r} holds no database cluster ({marker} is missing); the "
+        raise UnsafeOperation(f"refused: {target!r} holds no database ({marker} is missing); the "
                               "database would start empty on it")
     return facts
 
@@ -157,10 +167,15 @@ def _start_database(ctx: OpsContext, expected: str) -> None:
 
 def _start_app(ctx: OpsContext, uploads: str | None) -> None:
     """Start the app and the proxy (compose recreates those whose uploads volume changed); with uploads,
-    check that every one of them mounts it."""
+    check that every one of them mounts it. An app holding the database file is recreated, and must
+    hold it on [volumes] database."""
     app = ctx.config.services.serving
-    ctx.compose.up(app, no_deps=True)
+    holds_the_file = not ctx.engine.database_service
+    ctx.compose.up(app, no_deps=True, force_recreate=holds_the_file)
     services.wait_healthy(ctx.compose, app, timeout=ctx.config.http.ready_timeout_seconds)
+    if holds_the_file and volumes.mounted_database_volume(ctx) != ctx.config.volumes.database:
+        raise SwitchError(f"the app came up on {volumes.mounted_database_volume(ctx)!r}, not "
+                          f"{ctx.config.volumes.database!r}")
     if uploads:
         mounted = {service: volumes.mounted_volume(ctx, service, at)
                    for service, at in volumes.uploads_mounts(ctx).items()}
@@ -172,7 +187,8 @@ def _start_app(ctx: OpsContext, uploads: str | None) -> None:
 def _put_back(ctx: OpsContext, previous: str, previous_uploads: str | None, kept: list[tuple[Path, Path]]) -> None:
     for copy, path in kept:
         config_edit.restore_file(copy, path)
-    _start_database(ctx, previous)
+    if ctx.engine.database_service:
+        _start_database(ctx, previous)
     _start_app(ctx, previous_uploads)
 
 
@@ -183,9 +199,9 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str,
     KeyboardInterrupt) the stack goes back on the volumes it used, and the config and env file,
     rewritten only once the database is up on target, are put back."""
     require_switch_confirmation(target, uploads_target)
-    if not ctx.engine.database_service:
-        raise ConfigError(f"[database] engine = {ctx.engine.name!r}: switching volumes handles a database service of "
-                          "the stack only (docs/RESTORE_RUNBOOK.md section 8)")
+    if not ctx.engine.database_volume:
+        raise ConfigError(f"[database] engine = {ctx.engine.name!r} keeps no volume in the stack: switch the "
+                          f"database with `{url_switch_command('NAME')}`")
     check_target(ctx, target)
     previous_uploads = None
     if uploads_target:
@@ -200,9 +216,10 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str,
     with contextlib.ExitStack() as undo:
         undo.callback(_put_back, before, previous, previous_uploads, kept)
         ctx.compose.stop([*ctx.config.services.app])
-        ctx.compose.stop([ctx.config.services.database])
         try:
-            _start_database(switched, target)
+            if ctx.engine.database_service:
+                ctx.compose.stop([ctx.config.services.database])
+                _start_database(switched, target)
             # Each copy is registered for putting back before its file changes (no window for a signal).
             config_edit.set_volumes(config_file, settings, lambda copy: kept.append((copy, config_file)))
             env_kept = config_edit.set_env_volumes(ctx.config.stack.env_file, settings,

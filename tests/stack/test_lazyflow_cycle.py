@@ -1,12 +1,17 @@
 """A LazyFlow-shaped stack (seed 003) whose database is a SQLite file in WAL mode on the app's own
 volume is discovered, adopted with the config discovery proposes (edited only at its guesses) and
 taken through the whole cycle by the operator's commands: adopt, health, backup, drill, deploy,
-rollback, while the app writes continuously (a task and its event in one transaction, every 50 ms).
+rollback, and a disaster restore into new volumes and back, while the app writes continuously (a
+task and its event in one transaction, every 50 ms).
 
 Its real Bun app, its migrations (`bun run migrate`, schema_migrations), nginx in front, /health
 carrying the version and the volumes lazyflow_data and lazyflow_uploads are all the app's; nothing
 here is the example stack's.
 """
+
+import re
+import time
+import tomllib
 
 import httpx
 import pytest
@@ -19,7 +24,7 @@ from procedures.errors import BackupError
 from procedures.stack import volumes
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, lazyflow
-from testkit.backup_helpers import local_files, manifest_of, with_config
+from testkit.backup_helpers import backups_on_a_nearly_full_disk, local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
@@ -123,11 +128,49 @@ def test_a_missing_database_file_fails_loudly_and_keeps_every_backup(stack):
     assert local_files(ctx) == before
 
 
-def test_disaster_mode_is_refused_for_this_engine_and_changes_nothing(stack, host, reports):
-    """Disaster mode recreates a database service on a new volume; this stack has none: refused at its
-    first step, naming the engine and the manual path, with the app still serving."""
-    done, _ = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
-    assert done.returncode != 0
-    assert "disaster mode does not handle [database] engine = 'sqlite'" in done.stdout, done.stdout[-3000:]
-    assert "RESTORE_RUNBOOK.md section 8" in done.stdout and "Nothing was changed" in done.stdout
-    assert health(host)["version"] == "1.0.0"
+def tasks(host) -> int:
+    return httpx.get(f"{host.base_url}/tasks").json()["count"]
+
+
+def test_disaster_restore_into_new_volumes_recreates_the_app_on_them_and_keeps_the_old(stack, host, reports):
+    """The app is stopped, the newest set's copy goes into a NEW volume at the file's place (the uploads
+    into another), is verified, and the app is recreated on both: it serves the set's point in time and
+    keeps writing there as its own user (uid 10001). The old volumes are kept as they were (the folder
+    written after the backup is still in them) and the report's switch-back command brings them back."""
+    old = volumes.mounted_database_volume(with_serving_tag(stack.ctx))
+    passed(run_check(stack, reports, "backup")[0])
+    assert httpx.post(f"{host.base_url}/folders", json={"name": "after the backup"}).status_code == 201
+    done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
+    passed(done)
+    switched = tomllib.loads(stack.config_path.read_text())["volumes"]
+    assert re.fullmatch(rf"{old}_restored_\d{{8}}T\d{{6}}Z", switched["database"]), switched
+    assert volumes.mounted_database_volume(OpsContext(stack.ctx.config, "1.0.0")) != old
+    assert SENTINEL in folders(host) and "after the backup" not in folders(host), "the set's point in time"
+    written = tasks(host)
+    time.sleep(1)
+    assert tasks(host) > written, "the app writes into the restored file (owner and -wal in the new volume)"
+    passed(run_check(stack, reports, "backup")[0])
+    assert newest_manifest(stack)["row_counts"]["tasks"] > 0, "the restored stack is backed up as before"
+    back = re.search(r"CONFIRM=YES pytest ops_checks/switch_database_volume.py (--volume=[\w.-]+)"
+                     r"( --uploads-volume=[\w.-]+)", report.read_text())
+    assert back and back.group(1) == f"--volume={old}", "the report names the old volumes and how to go back"
+    done, _ = run_check(stack, reports, "switch_database_volume", back.group(1), back.group(2).strip(),
+                        env={"CONFIRM": "YES"})
+    passed(done)
+    assert "after the backup" in folders(host), "the old volume was kept as it was"
+    assert tomllib.loads(stack.config_path.read_text())["volumes"]["database"] == old
+
+
+@pytest.mark.fault("disk fills during the backup (SQLite)")
+def test_a_disk_that_fills_during_the_backup_leaves_no_final_name_and_keeps_every_set(stack):
+    """A real ENOSPC while the copy is written: the backup fails loudly, no file takes a final name,
+    and every earlier set is still there, whole."""
+    ctx = with_serving_tag(stack.ctx)
+    with backups_on_a_nearly_full_disk(ctx, spare_bytes=4096) as full:
+        before = local_files(full)
+        assert any(name.endswith(".dump") for name in before), "the earlier sets are on the full disk"
+        with pytest.raises(BackupError, match="disk is full|No space left"):
+            backup.backup(full)
+        after = local_files(full)
+    assert {name: after[name] for name in before} == before, "every earlier file kept as it was"
+    assert all(name.endswith(".partial") for name in set(after) - set(before)), after

@@ -22,7 +22,7 @@ from procedures.errors import BackupError, ConfigError, OpsError
 from procedures.stack import readiness
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, zakops
-from testkit.backup_helpers import local_files, manifest_of, with_config
+from testkit.backup_helpers import backups_on_a_nearly_full_disk, local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
@@ -58,6 +58,10 @@ def deals(host) -> list[str]:
 
 def served_build(host) -> str:
     return httpx.get(f"{host.base_url}/api/version").json()["build"]
+
+
+def newest_set(stack) -> str:
+    return max(backup_names.group_files(local_files(with_serving_tag(stack.ctx))))
 
 
 def server_state(host) -> str:
@@ -122,7 +126,7 @@ def test_rollback_to_the_adopted_release(stack, host, reports):
 def test_disaster_restore_into_a_new_database_switches_the_url_and_keeps_the_old(stack, host, reports):
     """The newest set goes into a NEW database on the same server, is verified, and the app's URL is
     switched to it; the old database is kept (the deal written after the backup is still in it) and
-    switching back is putting its name back in the URL."""
+    switching back is the one command the report gives."""
     passed(run_check(stack, reports, "backup")[0])
     assert httpx.post(f"{host.base_url}/api/deals", json={"name": "after the backup"}).status_code == 201
     done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
@@ -132,16 +136,28 @@ def test_disaster_restore_into_a_new_database_switches_the_url_and_keeps_the_old
     assert restored, env
     assert SENTINEL in deals(host) and "after the backup" not in deals(host), "the set's point in time"
     assert "old database, kept" in report.read_text() and host.db_password not in report.read_text()
-    back = url_switch.switch_database_url(with_serving_tag(stack.ctx), "zakops", "back after the test")
-    assert (back.from_database, back.to_database) == (restored.group(1), "zakops")
+    passed(run_check(stack, reports, "backup")[0])
+    assert manifest_of(with_serving_tag(stack.ctx), newest_set(stack))["database"] == "zakops", "the backups continue the series"
+    back = re.search(r"CONFIRM=YES pytest ops_checks/switch_database_url.py (--database=\w+)", report.read_text())
+    assert back and back.group(1) == "--database=zakops", "the report names the old database and how to go back"
+    passed(run_check(stack, reports, "switch_database_url", back.group(1), env={"CONFIRM": "YES"})[0])
     assert "after the backup" in deals(host), "the old database was kept as it was"
     assert f"DATABASE_URL={host.url()}" in (host.app_dir / ".env").read_text()
 
 
+def test_a_switch_to_a_database_that_does_not_exist_is_refused_and_changes_nothing(stack, host, reports):
+    env = host.app_dir / ".env"
+    before = env.read_text()
+    done, _ = run_check(stack, reports, "switch_database_url", "--database=zakops_nowhere", env={"CONFIRM": "YES"})
+    assert done.returncode != 0 and "database 'zakops_nowhere' does not exist on" in done.stdout, done.stdout[-2000:]
+    assert env.read_text() == before and SENTINEL in deals(host)
+
+
 @pytest.mark.fault("URL switched to a database the app cannot serve from (database outside the stack)")
-def test_a_switch_the_app_cannot_serve_from_puts_the_url_back_and_serves_the_old_database(stack, host):
+def test_a_switch_the_app_cannot_serve_from_puts_the_url_back_and_serves_the_old_database(stack, host, monkeypatch):
     """The server's empty `postgres` database: the app starts but is never ready there. The env file is
     put back as it was, with no copy left, and the app serves the old database again."""
+    monkeypatch.setenv("CONFIRM", "YES")
     ctx = with_config(with_serving_tag(stack.ctx), http={"ready_timeout_seconds": 45})
     env = host.app_dir / ".env"
     before, copies = env.read_text(), set(host.app_dir.glob(".env.*"))
@@ -182,3 +198,18 @@ def test_a_bad_database_url_fails_naming_the_variable_and_writes_nothing(stack, 
     assert "DATABASE_URL" in message and said in message, message
     assert host.db_password not in message
     assert local_files(ctx) == before, "nothing is written, every earlier backup kept"
+
+
+@pytest.mark.fault("disk fills during the backup (database outside the stack)")
+def test_a_disk_that_fills_during_the_backup_leaves_no_final_name_and_keeps_every_set(stack):
+    """A real ENOSPC while the dump is written: the backup fails loudly, no file takes a final name,
+    and every earlier set is still there, whole."""
+    ctx = with_serving_tag(stack.ctx)
+    with backups_on_a_nearly_full_disk(ctx, spare_bytes=0) as full:
+        before = local_files(full)
+        assert any(name.endswith(".dump") for name in before), "the earlier sets are on the full disk"
+        with pytest.raises(BackupError, match="No space left|could not write|pg_dump"):
+            backup.backup(full)
+        after = local_files(full)
+    assert {name: after[name] for name in before} == before, "every earlier file kept as it was"
+    assert all(name.endswith(".partial") for name in set(after) - set(before)), after

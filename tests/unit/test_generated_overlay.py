@@ -100,6 +100,21 @@ def test_lazyflow_overlay_keeps_the_apps_data_volume_and_mounts_it_where_the_app
         "the app's network, and the default one for the route out to the remote"
 
 
+def test_lazyflow_overlay_after_a_switch_puts_the_apps_data_key_on_the_restored_volume(tmp_path):
+    """After a disaster restore [volumes] database names a volume the app's own files never mention:
+    the file's volume is found by where the app mounts it, and that key is put on the new volume."""
+    app = tmp_path / "lazyflow"
+    shutil.copytree(STACKS / "lazyflow", app, ignore=shutil.ignore_patterns("app", "images"))
+    discover.discover([str(app / "docker-compose.yml")], project="opstest-lazyflow", proposal_path=tmp_path / "ops.toml")
+    config = load_config(tmp_path / "ops.toml")
+    restored = "opstest-lazyflow_lazyflow_data_restored_20261128T043942Z"
+    switched = replace(config, volumes=replace(config.volumes, database=restored))
+    model = every_profile(OpsContext(switched, "1.0.0"))
+    assert model["volumes"]["lazyflow_data"] == {"name": restored, "external": True}
+    mounts = {(m["source"], m["target"]) for m in model["services"]["opsuite-backup"]["volumes"]}
+    assert ("lazyflow_data", "/app/data") in mounts
+
+
 def test_zen_ops_overlay_refuses_to_render_without_a_tag(zenops):
     ctx = OpsContext(zenops)
     with pytest.raises(CommandFailed) as failed:

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from procedures.backup.names import Identity
+from procedures import restored_names
 from procedures.restore import choose, disaster
 from procedures.commands import compose, files, rclone
 from procedures.config import StackConfig
@@ -83,8 +84,8 @@ def test_dump_path_inside_the_backups_volume():
 
 def test_new_volume_names_replace_an_earlier_restore_stamp():
     now = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)
-    assert disaster.new_volume_name("zenops_pgdata", now) == "zenops_pgdata_restored_20261124T180000Z"
-    assert (disaster.new_volume_name("zenops_pgdata_restored_20261001T010203Z", now)
+    assert restored_names.new_name("zenops_pgdata", now) == "zenops_pgdata_restored_20261124T180000Z"
+    assert (restored_names.new_name("zenops_pgdata_restored_20261001T010203Z", now)
             == "zenops_pgdata_restored_20261124T180000Z")
 
 

@@ -14,6 +14,7 @@ from procedures.release.deploy import DEPLOY
 from procedures.release.install import INSTALL
 from procedures.release.rollback import ROLLBACK
 from procedures.restore.drill import RESTORE
+from procedures.restore.url_switch import SWITCH_URL
 from procedures.restore.volume_switch import SWITCH_VOLUME
 from procedures.runbook import Runbook, Step
 from procedures.stack.checkup import HEALTH
@@ -21,7 +22,8 @@ from procedures.stack.checkup import HEALTH
 pytestmark = pytest.mark.unit
 
 CHECKS = {"adopt": ADOPT, "discover": DISCOVER, "backup": BACKUP, "deploy": DEPLOY, "install": INSTALL, "rollback": ROLLBACK,
-          "restore_drill": RESTORE, "switch_database_volume": SWITCH_VOLUME, "stack_health": HEALTH}
+          "restore_drill": RESTORE, "switch_database_volume": SWITCH_VOLUME,
+          "switch_database_url": SWITCH_URL, "stack_health": HEALTH}
 
 
 def check_steps(module_name: str) -> list[tuple[int, Runbook, Step]]:

@@ -186,3 +186,39 @@ def test_files_the_copy_creates_beside_the_database_go_to_its_owner(tmp_path):
     finally:
         holder.close()
     assert sidecars == {"app.db-wal": 12345, "app.db-shm": 12345}
+
+
+def test_a_restore_never_lands_beside_another_databases_files(tmp_path):
+    """A -wal left in the target place would be replayed into the restored copy: refused, nothing written."""
+    db = tmp_path / "app.db"
+    make_database(db).close()
+    sqlite_copy.backup(str(db), str(tmp_path / "copy.gz"), 5)
+    place = tmp_path / "volume"
+    place.mkdir()
+    (place / "app.db-wal").write_bytes(b"old wal")
+    with pytest.raises(sqlite_copy.CopyFailed, match="app.db-wal exist"):
+        sqlite_copy.restore(str(tmp_path / "copy.gz"), str(place / "app.db"))
+    assert sorted(p.name for p in place.iterdir()) == ["app.db-wal"]
+
+
+def test_a_disaster_copy_takes_the_live_files_owner_and_mode(tmp_path):
+    """The owner of the live file and its directory (read on the live volume) go to the restored file and
+    the new volume's directory, so the app's own user can write there (the stack test proves it for real)."""
+    assert os.geteuid() == 0, "the backup container runs as root; so does this test (CI does)"
+    live = tmp_path / "live"
+    live.mkdir()
+    make_database(live / "app.db").close()
+    os.chown(live, 10001, 10002)
+    os.chmod(live, 0o750)
+    os.chown(live / "app.db", 10001, 10002)
+    os.chmod(live / "app.db", 0o640)
+    owned = sqlite_copy.owner(str(live / "app.db"))
+    assert owned == {"directory": [10001, 10002, 0o750], "file": [10001, 10002, 0o640]}
+    assert sqlite_copy.owner(str(live / "gone" / "app.db"))["file"] is None, "a lost file: its directory's owner"
+    sqlite_copy.backup(str(live / "app.db"), str(tmp_path / "copy.gz"), 5)
+    restored = tmp_path / "new-volume" / "app.db"
+    done = run_script("restore", str(tmp_path / "copy.gz"), str(restored), "", json.dumps(owned))
+    assert done.returncode == 0, done.stderr
+    for path, mode in ((restored, 0o640), (restored.parent, 0o750)):
+        found = path.stat()
+        assert (found.st_uid, found.st_gid, found.st_mode & 0o7777) == (10001, 10002, mode), path

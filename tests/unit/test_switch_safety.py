@@ -11,7 +11,7 @@ import pytest
 
 from procedures.compose import Compose
 from procedures.errors import NotReady, SwitchError, UnsafeOperation
-from procedures.restore import disaster, drill, volume_switch
+from procedures.restore import disaster, drill, url_switch, volume_switch
 from procedures.stack import volumes
 from testkit import disposable
 
@@ -75,6 +75,8 @@ def test_every_live_stack_step_refuses_without_confirm_yes_and_calls_nothing(sta
         disaster.restore_server_on_new_volume(stack.ctx, None, "set", contextlib.ExitStack())
     with pytest.raises(UnsafeOperation, match="CONFIRM=YES"):
         disaster.retire_restore_server(stack.ctx, SimpleNamespace(container="c", volume="v"))
+    with pytest.raises(UnsafeOperation, match="switch_database_url.py --database=old_db"):
+        url_switch.switch_database_url(stack.ctx, "old_db", "test")
     run = drill.RestoreRun(stack.ctx, drill.RestoreOptions(mode=drill.DISASTER_MODE), contextlib.ExitStack())
     with pytest.raises(UnsafeOperation, match="CONFIRM=YES"):
         drill.stop_writers(run)  # the confirmation step deselected: this step still refuses

@@ -11,6 +11,7 @@ from the config for the dump's server major.
 import time
 from dataclasses import dataclass
 
+from ... import restored_names
 from ...commands import postgres as pg
 from ...errors import BackupError, CommandFailed, ConfigError, RestoreError
 from .. import database_url
@@ -39,6 +40,13 @@ class UrlDatabase:
         return keywords["user"], keywords["password"], keywords["dbname"]
 
     def database_name(self) -> str:
+        """The app's database as backups name it: one a disaster restore made (<name>_restored_<stamp>)
+        keeps the name of the database it replaced, so its sets continue that series (retention,
+        the drill's choice). The URL's own name is in_use()."""
+        return restored_names.original_name(self.in_use())
+
+    def in_use(self) -> str:
+        """The database the app's URL names now."""
         return self.url().keywords["dbname"]
 
     def query(self, sql: str) -> str:
