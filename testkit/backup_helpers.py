@@ -6,12 +6,14 @@ import json
 from typing import Iterator
 
 import docker
+import pytest
 
 from procedures.backup import files as backup_files
-from procedures.backup import offsite
+from procedures.backup import offsite, pipeline
 from procedures.backup.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.context import OpsContext
+from procedures.errors import BackupError
 
 
 def with_offsite(ctx: OpsContext, **changes) -> OpsContext:
@@ -79,6 +81,7 @@ def backups_on_a_nearly_full_disk(ctx: OpsContext, spare_bytes: int) -> Iterator
     """ctx whose backups volume is a tmpfs holding a copy of every local file, filled (a file named
     disk-filler) until spare_bytes are free: the next dump runs out of space while it is written (a
     real ENOSPC, not the free-space check's refusal before writing)."""
+    assert ctx.config.stack.overlay, "the backups volume is swapped through the generated overlay (an adopted stack's)"
     size = sum(local_files(ctx).values()) + 4 * 1024 * 1024
     project, client = ctx.config.stack.project, docker.from_env()
     source, full = f"{project}_{ctx.config.volumes.backups}", f"{project}_{FULL_BACKUPS_KEY}"
@@ -98,3 +101,16 @@ def backups_on_a_nearly_full_disk(ctx: OpsContext, spare_bytes: int) -> Iterator
         OpsContext(ctx.config, ctx.tag)  # the stack's overlay names its own backups volume again
         holder.remove(force=True)
         client.volumes.get(full).remove(force=True)
+
+
+def check_a_full_disk_loses_nothing(ctx: OpsContext, spare_bytes: int, said: str) -> None:
+    """A backup on a disk that fills while the dump is written fails saying `said` (a regex); no file
+    takes a final name and every earlier file is still there, whole."""
+    with backups_on_a_nearly_full_disk(ctx, spare_bytes) as full:
+        before = local_files(full)
+        assert any(name.endswith(".dump") for name in before), "the earlier sets are on the full disk"
+        with pytest.raises(BackupError, match=said):
+            pipeline.backup(full)
+        after = local_files(full)
+    assert {name: after[name] for name in before} == before, "every earlier file kept as it was"
+    assert all(name.endswith(".partial") for name in set(after) - set(before)), after

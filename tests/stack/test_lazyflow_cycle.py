@@ -13,6 +13,7 @@ import re
 import time
 import tomllib
 
+import docker
 import httpx
 import pytest
 
@@ -20,11 +21,12 @@ from procedures import ledger
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
 from procedures.context import OpsContext
-from procedures.errors import BackupError
+from procedures.errors import BackupError, SwitchError
+from procedures.restore import volume_switch
 from procedures.stack import volumes
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, lazyflow
-from testkit.backup_helpers import backups_on_a_nearly_full_disk, local_files, manifest_of, with_config
+from testkit.backup_helpers import check_a_full_disk_loses_nothing, local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
@@ -165,12 +167,24 @@ def test_disaster_restore_into_new_volumes_recreates_the_app_on_them_and_keeps_t
 def test_a_disk_that_fills_during_the_backup_leaves_no_final_name_and_keeps_every_set(stack):
     """A real ENOSPC while the copy is written: the backup fails loudly, no file takes a final name,
     and every earlier set is still there, whole."""
-    ctx = with_serving_tag(stack.ctx)
-    with backups_on_a_nearly_full_disk(ctx, spare_bytes=4096) as full:
-        before = local_files(full)
-        assert any(name.endswith(".dump") for name in before), "the earlier sets are on the full disk"
-        with pytest.raises(BackupError, match="disk is full|No space left"):
-            backup.backup(full)
-        after = local_files(full)
-    assert {name: after[name] for name in before} == before, "every earlier file kept as it was"
-    assert all(name.endswith(".partial") for name in set(after) - set(before)), after
+    check_a_full_disk_loses_nothing(with_serving_tag(stack.ctx), 4096, "disk is full|No space left")
+
+
+@pytest.mark.fault("switch to a volume whose SQLite file the app cannot serve from")
+def test_a_switch_the_app_cannot_serve_from_recreates_it_on_the_old_volume(stack, host, monkeypatch):
+    """A volume of this stack holding a file that is no database: the app is recreated on it, never
+    becomes healthy, and is recreated on the old volume; the config and env file are put back."""
+    monkeypatch.setenv("CONFIRM", "YES")
+    ctx = with_config(with_serving_tag(stack.ctx), http={"ready_timeout_seconds": 40})
+    old, project = volumes.mounted_database_volume(ctx), ctx.config.stack.project
+    broken = f"{project}_lazyflow_data_broken"
+    volumes.create_database_volume(broken, {volumes.PROJECT_LABEL: project})
+    docker.from_env().containers.run(ctx.config.backup.image, ["sh", "-c", "echo 'not a database' > /v/lazyflow.db"],
+                                     remove=True, network_mode="none", volumes={broken: {"bind": "/v", "mode": "rw"}})
+    files = [path for path in (stack.config_path, ctx.config.stack.env_file) if path]
+    before = [path.read_text() for path in files]
+    with pytest.raises(SwitchError, match="going back to"):
+        volume_switch.switch_database_volume(ctx, broken, "test: a file the app cannot serve from")
+    assert volumes.mounted_database_volume(ctx) == old
+    assert [path.read_text() for path in files] == before, "the config (and env file) put back"
+    assert SENTINEL in folders(host)

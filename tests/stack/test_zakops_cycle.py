@@ -22,7 +22,7 @@ from procedures.errors import BackupError, ConfigError, OpsError
 from procedures.stack import readiness
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, zakops
-from testkit.backup_helpers import backups_on_a_nearly_full_disk, local_files, manifest_of, with_config
+from testkit.backup_helpers import check_a_full_disk_loses_nothing, local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
@@ -204,12 +204,4 @@ def test_a_bad_database_url_fails_naming_the_variable_and_writes_nothing(stack, 
 def test_a_disk_that_fills_during_the_backup_leaves_no_final_name_and_keeps_every_set(stack):
     """A real ENOSPC while the dump is written: the backup fails loudly, no file takes a final name,
     and every earlier set is still there, whole."""
-    ctx = with_serving_tag(stack.ctx)
-    with backups_on_a_nearly_full_disk(ctx, spare_bytes=0) as full:
-        before = local_files(full)
-        assert any(name.endswith(".dump") for name in before), "the earlier sets are on the full disk"
-        with pytest.raises(BackupError, match="No space left|could not write|pg_dump"):
-            backup.backup(full)
-        after = local_files(full)
-    assert {name: after[name] for name in before} == before, "every earlier file kept as it was"
-    assert all(name.endswith(".partial") for name in set(after) - set(before)), after
+    check_a_full_disk_loses_nothing(with_serving_tag(stack.ctx), 0, "No space left|could not write|pg_dump")
