@@ -78,13 +78,14 @@ def _is_this_stacks_database_volume(ctx: OpsContext, facts: volumes.VolumeFacts)
     return labels.get(volumes.MANAGED_LABEL) == "database" or labels.get(COMPOSE_PROJECT_LABEL) == project
 
 
-def _database_marker(ctx: OpsContext) -> tuple[str, str]:
-    """What a volume holding this stack's database must hold, relative to its root, and an image to
-    look with: the database service's PG_VERSION, or the database file."""
+def _database_marker(ctx: OpsContext) -> tuple[str, str, str]:
+    """What a volume holding this stack's database must hold, relative to its root, what that is, and
+    an image to look with: the database service's PG_VERSION, or the database file."""
     if not ctx.engine.database_service:
-        return ctx.engine.file_in_volume(ctx), ctx.config.backup.image
+        return ctx.engine.file_in_volume(ctx), "database file", ctx.config.backup.image
     model = ctx.compose.rendered()
-    return _cluster_marker_path(ctx, model), model["services"][ctx.config.services.database]["image"]
+    return (_cluster_marker_path(ctx, model), "database cluster",
+            model["services"][ctx.config.services.database]["image"])
 
 
 def _cluster_marker_path(ctx: OpsContext, model: dict) -> str:
@@ -113,9 +114,9 @@ def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
             f"{volumes.MANAGED_LABEL}=database (for project {ctx.config.stack.project!r}) nor compose's "
             f"{COMPOSE_PROJECT_LABEL}={ctx.config.stack.project}; labels: {facts.labels or 'none'}")
     _refuse_in_use(target)
-    marker, image = _database_marker(ctx)
+    marker, what, image = _database_marker(ctx)
     if not volumes.has_file(image, target, marker):
-        raise UnsafeOperation(f"refused: {target!r} holds no database ({marker} is missing); the "
+        raise UnsafeOperation(f"refused: {target!r} holds no {what} ({marker} is missing); the "
                               "database would start empty on it")
     return facts
 
