@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Iterator
 
 from .config import TimeoutsConfig
@@ -99,6 +100,51 @@ def _signal_group(proc: subprocess.Popen, signum: int) -> None:
         os.killpg(proc.pid, signum)  # the command leads its own process group: its children get it too
 
 
+def _lost_children(argv: list[str]) -> list[int]:
+    """Children of this process that lead their own session and run argv (or are still the fork,
+    before exec): an interrupt landing between Popen's fork and its return loses the child's pid."""
+    me, ours = os.getpid(), Path(f"/proc/{os.getpid()}/cmdline").read_bytes()
+    wanted, found = "\0".join(argv).encode() + b"\0", []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+            cmdline = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        state_ppid_pgrp_session = stat[stat.rindex(")") + 2:].split()[:4]
+        pid = int(entry.name)
+        if int(state_ppid_pgrp_session[1]) == me and int(state_ppid_pgrp_session[3]) == pid \
+                and cmdline in (wanted, ours):
+            found.append(pid)
+    return found
+
+
+def _still_running(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return False
+
+
+def _stop_lost_children(argv: list[str]) -> None:
+    """SIGTERM, then SIGKILL after the grace, the process groups of the children Popen never handed back."""
+    lost = _lost_children(argv)
+    for pid in lost:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + _STOP_GRACE_SECONDS
+    while lost and time.monotonic() < deadline:
+        lost = [pid for pid in lost if _still_running(pid)]
+        time.sleep(0.05)
+    for pid in lost:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
 def _stop_group(proc: subprocess.Popen) -> None:
     """SIGTERM the command and every process it started; SIGKILL whatever still runs after a grace."""
     _signal_group(proc, signal.SIGTERM)
@@ -145,6 +191,9 @@ def run(
         )
     except FileNotFoundError as e:
         raise CommandFailed(shown, 127, f"{argv[0]}: not installed or not on PATH") from e
+    except BaseException:
+        _stop_lost_children(argv)  # an interrupt during the fork: the child runs, its pid never came back
+        raise
     with proc:
         try:
             raw_out, raw_err = proc.communicate(input_text.encode() if input_text is not None else None,
