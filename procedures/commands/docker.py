@@ -60,6 +60,19 @@ def exec_in(container: str, argv: list[str], env_names: list[str] | None = None)
     return flags + [container, *argv]
 
 
+def container_healthcheck(container: str) -> list[str]:
+    """The container's healthcheck as the engine runs it (test, interval, timeout), as JSON."""
+    return ["docker", "inspect", "--format", "{{json .Config.Healthcheck}}", container]
+
+
+def run_healthcheck(container: str, test: list[str]) -> list[str]:
+    """Run a healthcheck's test in the container now, as the engine would at its next interval:
+    ["CMD", argv...] is run as it is, ["CMD-SHELL", text] through the container's /bin/sh."""
+    kind, *rest = test
+    argv = ["/bin/sh", "-c", rest[0]] if kind == "CMD-SHELL" else rest
+    return ["docker", "exec", container, *argv]
+
+
 def remove_container(name: str) -> list[str]:
     """Force-remove a container; never its volumes (no -v)."""
     return ["docker", "rm", "--force", name]

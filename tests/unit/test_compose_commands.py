@@ -71,3 +71,10 @@ def test_volumes_of_a_project_are_listed_by_composes_label_and_by_the_suites():
                                                      "label=com.docker.compose.project=zen"]
     assert docker_cmd.suite_volumes("zen") == ["docker", "volume", "ls", "--filter", "label=io.opsuite.project=zen",
                                                "--format", "{{json .}}"]
+
+
+def test_a_healthcheck_runs_now_as_the_engine_would_run_it():
+    assert docker_cmd.run_healthcheck("c1", ["CMD", "pg_isready", "-U", "app"]) == \
+        ["docker", "exec", "c1", "pg_isready", "-U", "app"]
+    assert docker_cmd.run_healthcheck("c1", ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]) == \
+        ["docker", "exec", "c1", "/bin/sh", "-c", "curl -f http://localhost/ || exit 1"]
