@@ -27,11 +27,11 @@ class ServiceState:
     health: str
     image: str
     container: str = ""
-    probed: bool = False  # its healthcheck, run now, passed while the engine still said "starting"
+    probed: bool = False  # healthy by its own healthcheck run now, while the engine still said "starting"
 
     @property
     def good(self) -> bool:
-        return self.state == "running" and (self.health in ("", "healthy") or self.probed)
+        return self.state == "running" and self.health in ("", "healthy")
 
 
 def service_states(compose: Compose) -> dict[str, ServiceState]:
@@ -63,7 +63,10 @@ def wait_healthy(compose: Compose, services: list[str], timeout: float = 120.0) 
     passed: set[str] = set()  # containers whose check, run now, passed
     next_probe: dict[str, float] = {}
     while True:
-        states = {name: dataclasses.replace(state, probed=state.container in passed)
+        # A container whose check passed now counts as healthy (what the engine says at its next
+        # interval), marked probed for the evidence.
+        states = {name: dataclasses.replace(state, health="healthy", probed=True)
+                  if state.container in passed and state.health == "starting" else state
                   for name, state in service_states(compose).items()}
         pending = [s for s in services if s not in states or not states[s].good]
         if not pending:
