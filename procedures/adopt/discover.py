@@ -19,6 +19,7 @@ from ..compose import register_model_secrets
 from ..config import StackConfig
 from ..errors import CommandFailed, ConfigError
 from ..private_files import private_dir, write_private
+from ..stack import proxy_config
 from ..runbook import Runbook, Step
 from .proposal import propose
 from .risks import Risk, find_risks
@@ -116,9 +117,24 @@ def running_state(run: DiscoverRun) -> dict:
     return run.running
 
 
+def _proxy_risks(run: DiscoverRun) -> list[Risk]:
+    """Where the running proxy would fail requests while a deploy switches an app service, with the fix."""
+    proxy = next((c["name"] for c in run.running.get("containers", [])
+                  if c["service"] == run.roles.proxy and c["state"] == "running"), None)
+    if not proxy:
+        return []
+    view = proxy_config.read(proxy, list(run.roles.app))
+    if not view.kind:
+        return [Risk(f"cannot tell whether the proxy {run.roles.proxy} retries on a new container: {view.problem}",
+                     "deploys recreate the app services (a short gap); an nginx or Caddy front switches without one "
+                     f"({proxy_config.RUNBOOK})")]
+    return [Risk(f"the proxy ({view.kind}) would fail requests while a deploy switches {u.service}", u.problem)
+            for u in view.upstreams.values() if u.problem]
+
+
 def assess_risks(run: DiscoverRun) -> list[Risk]:
-    """Every risk the model shows, each with its fix."""
-    run.risks = find_risks(run.model, run.roles)
+    """Every risk the model shows, and the running proxy's config, each with its fix."""
+    run.risks = find_risks(run.model, run.roles) + _proxy_risks(run)
     return run.risks
 
 
