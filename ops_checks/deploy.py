@@ -25,8 +25,11 @@ def run(ops, pytestconfig):
 
 @runbook_step(DEPLOY, "preflight")
 def test_preflight(run, step, extras):
-    """Preflight: docker and compose v2, free disk, the external database volume, TAG's images, the lock."""
-    evidence.data(extras, "preflight", step(run))
+    """Preflight: docker and compose v2, free disk, the external database volume, TAG's images, the lock,
+    and how each service will switch (start-first only where the proxy re-resolves and retries)."""
+    found = step(run)
+    evidence.table(extras, "how each service switches", found["switch"])
+    evidence.data(extras, "preflight", found)
 
 
 @runbook_step(DEPLOY, "pull")
@@ -58,9 +61,11 @@ def test_app_one_off_tasks_completed(run, step, extras):
 
 
 @runbook_step(DEPLOY, "up")
-def test_up_on_new_tag(run, step):
-    """Up: api, worker and proxy on the new TAG."""
-    step(run)
+def test_up_on_new_tag(run, step, extras):
+    """Up: api, worker and proxy on the new TAG; stateless services behind the proxy start beside the
+    old container and take over once ready, single-instance workers stop first."""
+    switched = step(run)
+    evidence.table(extras, "switch", switched["services"])
 
 
 @runbook_step(DEPLOY, "health")

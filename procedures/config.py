@@ -181,6 +181,9 @@ class DeployConfig:
     min_free_bytes: int = 1024 * 1024 * 1024
     smoke: tuple[SmokeCheck, ...] = (SmokeCheck("/healthz"),)
     migrate_command: tuple[str, ...] = ("alembic", "upgrade", "head")
+    # Switch a stateless app service behind the proxy by starting the new container beside the old
+    # one (docs/DEPLOYMENT_RUNBOOK.md section 9); false: compose recreates it (a short gap).
+    start_first: bool = True
 
 
 @dataclass(frozen=True)

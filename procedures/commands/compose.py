@@ -43,6 +43,18 @@ def up(stack: StackConfig, services: list[str], *, no_deps: bool = False,
     return compose(stack, *flags, *services)
 
 
+def scale_beside(stack: StackConfig, service: str, count: int) -> list[str]:
+    """Start new containers of a service beside the running ones, up to count in all: the running
+    ones are kept as they are (`--no-recreate`), the new ones get the current config (the new TAG)."""
+    return compose(stack, "up", "--detach", "--no-build", "--no-deps", "--no-recreate",
+                   "--scale", f"{service}={count}", service)
+
+
+def config_hash(stack: StackConfig, service: str) -> list[str]:
+    """The config hash compose would label a new container of the service with ("<service> <hash>")."""
+    return compose(stack, "config", f"--hash={service}")
+
+
 def run_once(stack: StackConfig, service: str, command: list[str] | None = None,
              *, volumes: list[str] | None = None, env_names: list[str] | None = None,
              detach: bool = False, name: str | None = None, no_deps: bool = False) -> list[str]:

@@ -52,6 +52,31 @@ def container_image_ids(containers: list[str]) -> list[str]:
     return ["docker", "inspect", "--format", "{{.Image}}", *containers]
 
 
+def service_containers_all(project: str, service: str) -> list[str]:
+    """IDs of every container of one compose service, running or not (a new one may have exited)."""
+    return ["docker", "ps", "--all", "--quiet",
+            "--filter", f"label=com.docker.compose.project={project}",
+            "--filter", f"label=com.docker.compose.service={service}",
+            "--filter", "label=com.docker.compose.oneoff=False"]
+
+
+def container_facts(containers: list[str]) -> list[str]:
+    """One JSON line per container: id, state, its config hash label and its network addresses."""
+    template = ('{"id": {{json .Id}}, "state": {{json .State.Status}}, '
+                '"config_hash": {{json (index .Config.Labels "com.docker.compose.config-hash")}}, '
+                '"addresses": [{{range .NetworkSettings.Networks}}{{json .IPAddress}},{{end}}""]}')
+    return ["docker", "inspect", "--format", template, *containers]
+
+
+def container_command(container: str) -> list[str]:
+    """The command the container runs (its Cmd), as JSON."""
+    return ["docker", "inspect", "--format", "{{json .Config.Cmd}}", container]
+
+
+def container_logs(container: str, tail: int = 60) -> list[str]:
+    return ["docker", "logs", "--tail", str(tail), container]
+
+
 def exec_in(container: str, argv: list[str], env_names: list[str] | None = None) -> list[str]:
     """Run argv in a running container with stdin attached; env values are inherited by name."""
     flags = ["docker", "exec", "--interactive"]
@@ -156,6 +181,11 @@ def containers_using_volume(name: str, *, running_only: bool = False) -> list[st
 def stop_container(name: str, seconds: int) -> list[str]:
     """Stop a container with its image's stop signal (a clean shutdown), killing it after seconds."""
     return ["docker", "stop", "--time", str(seconds), name]
+
+
+def stop_container_gracefully(name: str) -> list[str]:
+    """Stop a container within its own stop grace period (compose's stop_grace_period, else 10 s)."""
+    return ["docker", "stop", name]
 
 
 # Where a volume is looked into by a throwaway reader.

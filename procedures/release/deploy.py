@@ -23,6 +23,7 @@ from ..runbook import Runbook, Step
 from ..stack import readiness, services, tools, volumes
 from ..stack.serving import serving_or_none
 from .migrations import run_migrations
+from . import switch_plan
 from .one_offs import run_one_offs
 from .switch import app_services, put_app_on, switch_release
 from .tags import validate_tag
@@ -46,6 +47,7 @@ class DeployRun:
     migrate_started_at: str | None = None
     entry: dict | None = None  # the ledger entry, once recorded
     one_offs: list[dict] = field(default_factory=list)
+    switch: dict | None = None  # how each service moved to the TAG (release/switch_plan.py)
 
     @property
     def tag(self) -> str:
@@ -83,9 +85,11 @@ def preflight(run: DeployRun) -> dict:
         raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
     image = _app_image(run)
     local = runner.run(docker_cmd.image_inspect(image), check=False).returncode == 0
+    switches, proxy = switch_plan.plan(run.ctx)
     run.timed("preflight", started)
     return {**versions, "free_bytes": free, **database, "image": image,
-            "image_present_locally": local, "previous_tag": run.previous_tag, "tag": run.tag}
+            "image_present_locally": local, "previous_tag": run.previous_tag, "tag": run.tag,
+            "switch": [s.describe() for s in switches], "proxy": proxy.describe() if proxy else None}
 
 
 def pull(run: DeployRun) -> dict:
@@ -139,12 +143,13 @@ def one_offs(run: DeployRun) -> list[dict]:
     return run.one_offs
 
 
-def up(run: DeployRun) -> None:
-    """Switch app, worker and proxy to the new TAG."""
+def up(run: DeployRun) -> dict:
+    """Switch app, worker and proxy to the new TAG: start-first where the proxy allows it."""
     started = time.monotonic()
     run.app_touched = True
-    switch_release(run.ctx)
+    run.switch = switch_release(run.ctx)
     run.timed("up", started)
+    return run.switch
 
 
 def wait_healthy(run: DeployRun) -> dict:
@@ -173,7 +178,7 @@ def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
         "image_id": run.image_id, "revision_before": run.revision_before, "revision_after": run.revision_after,
         "backup": run.backup.set_name if run.backup else None, "started_at": run.started_at,
         "migrate_started_at": run.migrate_started_at, "one_offs": [r["service"] for r in run.one_offs],
-        "timings": run.timings, "error": error, "rollback": run.rollback,
+        "timings": run.timings, "error": error, "rollback": run.rollback, "switch": run.switch,
     })
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"deploy {run.tag} {outcome}")
     run.entry = entry

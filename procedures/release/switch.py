@@ -1,7 +1,9 @@
 """Put the app on a TAG and prove it serves: the move deploy and rollback share."""
 
+from .. import ledger
 from ..context import OpsContext
 from ..stack import readiness, services
+from . import start_first, switch_plan
 from .tags import validate_tag
 
 
@@ -10,18 +12,26 @@ def app_services(ctx: OpsContext) -> list[str]:
     return ctx.config.services.serving
 
 
-def switch_release(ctx: OpsContext) -> None:
-    """Put app, worker and proxy on ctx.tag; single-instance services are stopped first, so two
-    versions of them (the email worker) never run at once, whatever compose's recreate order."""
-    single = list(ctx.config.services.single_instance)
+def switch_release(ctx: OpsContext) -> dict:
+    """Put app, worker and proxy on ctx.tag, each the way switch_plan chose: start-first services
+    first (a failure there leaves everything on the old release), then single-instance services
+    stopped before their new container starts, so two versions of them (the email worker) never
+    run at once, whatever compose's recreate order; compose recreates the rest."""
+    started_at = ledger.now()
+    plans, proxy = switch_plan.plan(ctx)
+    moved = [start_first.switch(ctx, p, proxy.refresh_seconds if proxy else 0.0)
+             for p in plans if p.how == switch_plan.START_FIRST]
+    single = [p.service for p in plans if p.how == switch_plan.STOP_FIRST]
     if single:
         ctx.compose.stop(single)
     ctx.compose.up(app_services(ctx), no_deps=True)
+    return {"started_at": started_at, "finished_at": ledger.now(), "proxy": proxy.describe() if proxy else None,
+            "services": moved + [p.describe() for p in plans if p.how != switch_plan.START_FIRST]}
 
 
 def put_app_on(ctx: OpsContext, tag: str) -> dict:
     """Put the app back on TAG (no migration, no restore) and prove it serves."""
     target = ctx.with_tag(validate_tag(tag))
-    switch_release(target)
+    switched = switch_release(target)
     services.wait_healthy(target.compose, app_services(ctx), timeout=ctx.config.http.ready_timeout_seconds)
-    return {**readiness.check_ready(target), "smoke": readiness.smoke(target)}
+    return {**readiness.check_ready(target), "smoke": readiness.smoke(target), "switch": switched}

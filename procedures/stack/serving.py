@@ -6,7 +6,8 @@ from ..context import OpsContext
 from ..errors import ConfigError
 
 
-def _containers(ctx: OpsContext, service: str) -> list[str]:
+def running_containers(ctx: OpsContext, service: str) -> list[str]:
+    """IDs of the service's running containers (two while a start-first switch runs)."""
     return runner.run(cmd.service_containers(ctx.config.stack.project, service)).stdout.split()
 
 
@@ -22,7 +23,7 @@ def _tags(images: list[str]) -> set[str]:
 def running_tag(ctx: OpsContext) -> str:
     """TAG of the running api container; refuses when nothing runs (pass --tag instead)."""
     api = ctx.config.services.app[0]
-    images = _images(_containers(ctx, api))
+    images = _images(running_containers(ctx, api))
     tags = _tags(images)
     if len(tags) != 1:
         raise ConfigError(
@@ -34,7 +35,7 @@ def running_tag(ctx: OpsContext) -> str:
 
 def image_release(ctx: OpsContext) -> dict:
     """The release as the running app containers prove it: one image tag, and the image ids they run."""
-    ids = {service: _containers(ctx, service) for service in ctx.config.services.app}
+    ids = {service: running_containers(ctx, service) for service in ctx.config.services.app}
     containers = [c for found in ids.values() for c in found]
     images = _images(containers)
     tags = _tags(images)

@@ -13,6 +13,7 @@ from procedures.backup import names as backup_names
 from procedures.stack import serving as release
 from procedures.stack import volumes
 
+from bench.load import ConstantLoad
 from testkit import witness
 from testkit.ops_run import ROOT, check_argv, run_check
 
@@ -172,3 +173,60 @@ def test_interrupted_deploy_leaves_previous_release_and_no_lock(deployed, tmp_pa
     assert serving(deployed) == ("1.1.0", 200)
     done, _ = run_check(deployed, tmp_path, "rollback", f"--tag={before[0]}")
     assert done.returncode == 0
+
+
+def api_containers(stack) -> list[str]:
+    return release.running_containers(stack.ctx, "api")
+
+
+def switch_of(entry: dict, service: str) -> dict:
+    return next(s for s in entry["switch"]["services"] if s["service"] == service)
+
+
+@pytest.mark.fault("start-first switch under load: deploy, rollback, a release that never becomes ready")
+def test_start_first_switch_fails_no_request(deployed, tmp_path):
+    stack = deployed
+    url = stack.ctx.config.http.base_url + "/notes"
+    before = serving(stack)
+    with ConstantLoad(url, rate=20, max_seconds=600) as load:
+        done, report = run_check(stack, tmp_path, "deploy", "--tag=1.1.0")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert load.summary()["failed"] == 0, load.summary()
+    entry = last_entry(stack)
+    assert switch_of(entry, "api")["how"] == "start-first" and switch_of(entry, "api")["result"] == "switched"
+    assert switch_of(entry, "email-worker")["how"] == "stop-first"
+    assert len(api_containers(stack)) == 1 and "start-first" in report.read_text()
+
+    with ConstantLoad(url, rate=20, max_seconds=600) as load:
+        done, _ = run_check(stack, tmp_path, "rollback", f"--tag={before[0]}")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert load.summary()["failed"] == 0, load.summary()
+    assert serving(stack) == before
+
+    old = api_containers(stack)
+    with ConstantLoad(url, rate=20, max_seconds=600) as load:
+        done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.2.1-never-ready")
+    assert done.returncode != 0
+    assert load.summary()["failed"] == 0, load.summary()
+    assert "did not become ready beside the old container" in done.stdout
+    assert "logs of the new container" in done.stdout
+    assert api_containers(stack) == old, "the old container serves on; the new one was removed"
+    assert serving(stack) == before
+    assert_data_intact(stack)
+
+
+@pytest.mark.fault("SIGINT while the new container starts beside the old one")
+def test_an_interrupt_mid_switch_leaves_the_old_container_serving(deployed, tmp_path):
+    stack = deployed
+    before, old = serving(stack), api_containers(stack)
+    proc = subprocess.Popen(check_argv(stack, "deploy", "--tag=1.2.1-never-ready", report=tmp_path / "i.html"),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None and len(api_containers(stack)) < 2:
+        time.sleep(0.2)
+    assert len(api_containers(stack)) == 2, "the new container started beside the old one"
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, output[-2000:]
+    assert api_containers(stack) == old and serving(stack) == before
+    assert not lock.lock_path(stack.ctx.config.stack.lock_dir, stack.ctx.config.stack.project).exists()

@@ -78,3 +78,12 @@ def test_a_healthcheck_runs_now_as_the_engine_would_run_it():
         ["docker", "exec", "c1", "pg_isready", "-U", "app"]
     assert docker_cmd.run_healthcheck("c1", ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]) == \
         ["docker", "exec", "c1", "/bin/sh", "-c", "curl -f http://localhost/ || exit 1"]
+
+
+def test_a_start_first_switch_scales_beside_the_running_containers_and_keeps_them():
+    assert cmd.scale_beside(STACK, "api", 2) == PREFIX + [
+        "up", "--detach", "--no-build", "--no-deps", "--no-recreate", "--scale", "api=2", "api"]
+    assert cmd.config_hash(STACK, "api") == PREFIX + ["config", "--hash=api"]
+    # The old container goes within its own stop grace period: no --time overrides it.
+    assert docker_cmd.stop_container_gracefully("abc") == ["docker", "stop", "abc"]
+    refuse_volume_removal(cmd.scale_beside(STACK, "api", 2))

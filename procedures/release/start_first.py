@@ -1,0 +1,130 @@
+"""Start-first switch of one stateless service behind the proxy, as docker-rollout does it with compose:
+
+1. `compose up --scale S=2N --no-recreate S`: N new containers of the new TAG beside the N old ones;
+2. each new container answers readiness itself, at its own address (not through the proxy, which
+   would also reach the old ones), and the proxy has found it;
+3. the old containers are stopped within their own stop grace period (the app finishes what it
+   serves; the proxy retries a refused connection on the new one) and removed.
+
+Until step 3 starts, any failure or interrupt removes the new containers and leaves the old ones
+serving as they were.
+"""
+
+import json
+import time
+
+from .. import runner
+from ..commands import compose as compose_cmd
+from ..commands import docker as docker_cmd
+from ..context import OpsContext
+from ..errors import DeployError, NotReady
+from ..stack import readiness
+from .switch_plan import ServiceSwitch
+
+READY_POLL_SECONDS = 0.5
+# Past the proxy's look-up interval before the old container goes: a look-up made just before the new
+# container joined Docker's DNS is still kept for the whole interval.
+LOOKUP_MARGIN_SECONDS = 1.0
+
+
+def _facts(ids: list[str]) -> list[dict]:
+    if not ids:
+        return []
+    done = runner.run(docker_cmd.container_facts(ids), check=False)  # one may be gone meanwhile
+    return [json.loads(line) for line in done.stdout.splitlines() if line]
+
+
+def _containers(ctx: OpsContext, service: str) -> list[dict]:
+    return _facts(runner.run(docker_cmd.service_containers_all(ctx.config.stack.project, service)).stdout.split())
+
+
+def _wanted_hash(ctx: OpsContext, service: str) -> str:
+    return ctx.compose.run(compose_cmd.config_hash(ctx.config.stack, service)).stdout.split()[-1]
+
+
+def _ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float) -> dict:
+    """Poll the container's own readiness endpoint until 2xx; NotReady when it exits or the time is up."""
+    http = ctx.config.http
+    while True:
+        facts = (_facts([container["id"]]) or [{**container, "state": "removed"}])[0]
+        addresses = [a for a in facts["addresses"] if a]
+        if facts["state"] != "running":
+            raise NotReady(f"container {facts['id'][:12]} is {facts['state']}")
+        if addresses:
+            answer = readiness.get(f"http://{addresses[0]}:{port}", http.ready_path, timeout=3.0, verify=http.verify)
+            if answer.ok:
+                return {"container": facts["id"][:12], "url": answer.url, "status": answer.status}
+            last = f"{answer.status}: {answer.body[:200]}"
+        else:
+            last = "no network address yet"
+        if time.monotonic() >= deadline:
+            raise NotReady(f"container {facts['id'][:12]} not ready at its own {http.ready_path}: last answer {last}")
+        time.sleep(READY_POLL_SECONDS)
+
+
+def _proxy_found_new(ctx: OpsContext, refresh_seconds: float, started: float, deadline: float) -> str:
+    """Wait until the proxy sends requests to the new release. Each nginx worker keeps its own look-up
+    of the name for up to refresh_seconds, so one worker reaching the new container says nothing of
+    the others: the look-ups made before the new container existed must have expired first. Then,
+    when the release is read by HTTP, the new TAG is seen answering through the proxy."""
+    time.sleep(max(0.0, started + refresh_seconds + LOOKUP_MARGIN_SECONDS - time.monotonic()))
+    http = ctx.config.http
+    if not http.version_path:
+        return f"the proxy's look-ups of the name expired ({refresh_seconds:g} s)"
+    while True:
+        if readiness.served_release(ctx)["version"] == ctx.tag:
+            return (f"the proxy's look-ups of the name expired ({refresh_seconds:g} s) and it answered "
+                    f"{http.version_path} with {ctx.tag}")
+        if time.monotonic() >= deadline:
+            raise NotReady(f"the proxy did not send a request to {ctx.tag} within the ready timeout")
+        time.sleep(0.2)
+
+
+def _remove(containers: list[dict]) -> None:
+    for container in containers:
+        runner.run(docker_cmd.remove_container(container["id"]), check=False)
+
+
+def _logs(containers: list[dict]) -> str:
+    parts = []
+    for container in containers:
+        done = runner.run(docker_cmd.container_logs(container["id"]), check=False)
+        parts.append(f"--- {container['id'][:12]}\n{done.stdout}{done.stderr}")
+    return "\n".join(parts)
+
+
+def switch(ctx: OpsContext, plan: ServiceSwitch, refresh_seconds: float) -> dict:
+    """Move one service to ctx.tag start-first; DeployError (old containers serving) when the new ones fail."""
+    service = plan.service
+    wanted = _wanted_hash(ctx, service)
+    old = [c for c in _containers(ctx, service) if c["state"] == "running"]
+    if old and all(c["config_hash"] == wanted for c in old):
+        return {**plan.describe(), "result": "unchanged: already on this release"}
+    if not old:
+        ctx.compose.up([service], no_deps=True)
+        return {**plan.describe(), "result": "started: nothing ran before"}
+    started = time.monotonic()
+    known = {c["id"] for c in _containers(ctx, service)}
+    new: list[dict] = []
+    try:
+        ctx.compose.run(compose_cmd.scale_beside(ctx.config.stack, service, 2 * len(old)))
+        new = [c for c in _containers(ctx, service) if c["id"] not in known]
+        deadline = time.monotonic() + ctx.config.http.ready_timeout_seconds
+        ready = [_ready_directly(ctx, c, plan.port, deadline) for c in new]
+        found = _proxy_found_new(ctx, refresh_seconds, started, deadline)
+    except BaseException as e:  # a failure, Ctrl-C or SIGTERM: the old containers keep serving
+        logs = _logs(new)
+        _remove(new)
+        if isinstance(e, Exception):
+            raise DeployError(f"{service} of {ctx.tag} did not become ready beside the old container(s), which "
+                              f"keep serving; the new one(s) were removed: {e}\nlogs of the new container(s):\n"
+                              f"{logs}") from e
+        raise
+    ready_seconds = round(time.monotonic() - started, 3)
+    for container in old:
+        # `docker stop` with the container's own stop grace period (compose's stop_grace_period).
+        runner.run(docker_cmd.stop_container_gracefully(container["id"]))
+    _remove(old)
+    return {**plan.describe(), "result": "switched", "old": [c["id"][:12] for c in old],
+            "new": [c["id"][:12] for c in new], "ready": ready, "proxy": found, "ready_seconds": ready_seconds,
+            "drain_seconds": round(time.monotonic() - started - ready_seconds, 3)}
