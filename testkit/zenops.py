@@ -8,6 +8,7 @@ The app's `./deploy/...` binds land in the work dir.
 from pathlib import Path
 
 from . import proposals
+from .ops_run import passed, run_check
 from .seed_host import OFFSITE_STANDIN, SeedHost, append_env, copy_fixture
 
 # What the fixture's image variables point at on a machine without a registry (scripts/build-images.sh).
@@ -44,3 +45,20 @@ SETTLED_GUESSES = {
 def settle_proposal(proposal: Path) -> Path:
     """The proposal settled at its guesses, with the test host's offsite stand-in."""
     return proposals.settle(proposal, SETTLED_GUESSES, [OFFSITE_STANDIN])
+
+
+def let_caddy_retry(host: SeedHost) -> None:
+    """The fix a deploy names for this stack's Caddyfile (docs/DEPLOYMENT_RUNBOOK.md section 9):
+    `lb_try_duration 5s` in its reverse_proxy block, then Caddy reloaded, as an operator does it."""
+    caddyfile = host.app_dir / "Caddyfile"
+    caddyfile.write_text(caddyfile.read_text().replace(
+        "reverse_proxy api:8000\n", "reverse_proxy api:8000 {\n\t\t\tlb_try_duration 5s\n\t\t}\n"))
+    host.compose("exec", "-T", "reverse-proxy", "caddy", "reload", "--config", "/etc/caddy/Caddyfile",
+                 "--adapter", "caddyfile")
+
+
+def adopted(host: SeedHost, reports: Path, tag: str = "1.0.0"):
+    """The host running plainly at tag, discovered, settled and adopted by the operator's checks."""
+    stack = proposals.adopted_stack(host, reports, settle_proposal, tag, password="fixture-password")
+    passed(run_check(stack, reports, "adopt", f"--tag={tag}")[0])
+    return stack

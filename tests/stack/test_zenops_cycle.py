@@ -10,6 +10,7 @@ healthcheck are all the app's; nothing here is the example stack's.
 import httpx
 import pytest
 
+from bench.load import ConstantLoad
 from procedures import ledger
 from procedures.context import OpsContext
 from procedures.stack import volumes
@@ -52,7 +53,9 @@ def served_build(host) -> str:
     return httpx.get(f"{host.base_url}/version").json()["build"]
 
 
-def test_discovery_proposes_what_the_stack_is(stack, host):
+def test_discovery_proposes_what_the_stack_is(stack, host, reports):
+    discovered = next(reports.glob("discover-*.html")).read_text()
+    assert "would fail requests while a deploy switches api" in discovered and "lb_try_duration 5s" in discovered
     config = stack.ctx.config
     assert (config.services.database, config.services.app, config.services.migrate) == (
         "db", ("api", "email-worker"), "migrate")
@@ -86,16 +89,40 @@ def test_restore_drill_from_the_offsite_copy(stack, reports):
     passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
 
 
+def last_release(stack) -> dict:
+    return ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+
+
+def api_switch(entry: dict) -> dict:
+    return next(s for s in entry["switch"]["services"] if s["service"] == "api")
+
+
+@pytest.mark.fault("a proxy that cannot switch cleanly (Caddy without retries)")
 def test_deploy_migrates_with_the_apps_own_migrate_service(stack, host, reports):
     done, report = run_check(stack, reports, "deploy", "--tag=1.1.0")
     passed(done)
     assert served_build(host) == "1.1.0" and SENTINEL in notes(host)
     page = report.read_text()
     assert "uploads-perms" in page, "the app's one-off dependency is run, and shown, before the switch"
-    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    entry = last_release(stack)
     assert (entry["tag"], entry["outcome"]) == ("1.1.0", "deployed")
+    # The app's Caddyfile has no lb_try_duration: the deploy said so up front, naming the setting,
+    # and recreated the api as before.
+    assert api_switch(entry)["how"] == "recreate" and "lb_try_duration" in api_switch(entry)["why"]
+    assert "lb_try_duration 5s" in page
 
 
 def test_rollback_to_the_adopted_release(stack, host, reports):
     passed(run_check(stack, reports, "rollback")[0])
     assert served_build(host) == "1.0.0" and SENTINEL in notes(host)
+
+
+def test_with_caddy_retrying_the_deploy_fails_no_request(stack, host, reports):
+    """The operator's fix the deploy named: `lb_try_duration 5s` in the Caddyfile, Caddy reloaded."""
+    zenops.let_caddy_retry(host)
+    with ConstantLoad(f"{host.base_url}/api/notes", rate=20, max_seconds=600) as load:
+        done, _ = run_check(stack, reports, "deploy", "--tag=1.1.0")
+    passed(done)
+    assert load.summary()["failed"] == 0, load.summary()
+    assert api_switch(last_release(stack))["result"] == "switched"
+    assert served_build(host) == "1.1.0" and SENTINEL in notes(host)
