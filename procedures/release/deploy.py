@@ -147,7 +147,12 @@ def up(run: DeployRun) -> dict:
     """Switch app, worker and proxy to the new TAG: start-first where the proxy allows it."""
     started = time.monotonic()
     run.app_touched = True
-    run.switch = switch_release(run.ctx)
+    started_at = ledger.now()
+    try:
+        run.switch = switch_release(run.ctx)
+    except BaseException as e:  # the evidence still says when the switch was tried, and how it ended
+        run.switch = {"started_at": started_at, "finished_at": ledger.now(), "error": str(e) or type(e).__name__}
+        raise
     run.timed("up", started)
     return run.switch
 

@@ -54,6 +54,7 @@ def record(run: RollbackRun, error: str | None) -> dict:
     entry = ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {
         "action": "rollback", "tag": run.ctx.tag, "previous_tag": run.from_tag, "outcome": outcome,
         "revision_before": run.revision, "revision_after": run.revision, "error": error,
+        "switch": run.result.get("switch"),
     })
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"rollback {run.from_tag} -> {run.ctx.tag} {outcome}")
     run.entry = entry

@@ -113,6 +113,9 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, refresh_seconds: float) -> dict
         ready = [_ready_directly(ctx, c, plan.port, deadline) for c in new]
         found = _proxy_found_new(ctx, refresh_seconds, started, deadline)
     except BaseException as e:  # a failure, Ctrl-C or SIGTERM: the old containers keep serving
+        # Interrupted inside `compose up`, the new container exists but was not listed yet; the
+        # runner has stopped compose by now, so the list is final.
+        new = new or [c for c in _containers(ctx, service) if c["id"] not in known]
         logs = _logs(new)
         _remove(new)
         if isinstance(e, Exception):
