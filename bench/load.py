@@ -59,9 +59,11 @@ class ConstantLoad:
         self._thread = threading.Thread(target=self._schedule, daemon=True)
         self._started = 0.0
         self._seconds = 0.0
+        self.started_wall = 0.0  # time.time() when the load began: samples' due is counted from it
 
     def __enter__(self) -> "ConstantLoad":
         self._started = time.monotonic()
+        self.started_wall = time.time()
         self._thread.start()
         return self
 
@@ -85,6 +87,10 @@ class ConstantLoad:
         except httpx.HTTPError:
             status = None
         self.samples.append(Sample(due - self._started, time.monotonic() - due, status))
+
+    def between(self, start_wall: float, end_wall: float) -> list[Sample]:
+        """The samples due between two wall-clock times (the switch's window, from the ledger)."""
+        return [s for s in self.samples if start_wall <= self.started_wall + s.due <= end_wall]
 
     def summary(self) -> dict:
         return {**summarize(self.samples, self._seconds), "rate_per_second": self.rate, "url": self.url}
