@@ -205,9 +205,13 @@ class SqliteInVolume:
     def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
                      credentials: tuple[str, str] | None = None, server_version_num: int = 0) -> RestoredCopy:
         """An idle, networkless container of the backup image on volume, backups read-only."""
-        runner.run(cmd.run_isolated_idle(container, ctx.config.backup.image, volume, RESTORED,
+        return self._start_copy(ctx, box, RestoredCopy(container, volume, self.config.database.revision_query), labels)
+
+    @staticmethod
+    def _start_copy(ctx, box, copy: RestoredCopy, labels: dict[str, str]) -> RestoredCopy:
+        runner.run(cmd.run_isolated_idle(copy.container, ctx.config.backup.image, copy.volume, RESTORED,
                                          box.volume_at(ctx.config.backup.directory), labels))
-        return RestoredCopy(container, volume, self.config.database.revision_query)
+        return copy
 
     def start_disaster_copy(self, ctx, box, container: str, volume: str, labels: dict[str, str]) -> RestoredCopy:
         """For a disaster restore: a container like a drill's on the NEW volume, the copy to go where
@@ -218,9 +222,9 @@ class SqliteInVolume:
         except BackupError as e:
             raise RestoreError(f"{e}; the new volume takes the owner of the live file, so the live volume "
                                f"{ctx.config.volumes.database} must be readable. Nothing was switched") from e
-        copy = self.start_server(ctx, box, container, volume, "", labels)
-        copy.path, copy.owned = posixpath.join(RESTORED, self.file_in_volume(ctx)), owned
-        return copy
+        return self._start_copy(ctx, box, RestoredCopy(container, volume, self.config.database.revision_query,
+                                                       posixpath.join(RESTORED, self.file_in_volume(ctx)), owned),
+                                labels)
 
     def file_in_volume(self, ctx) -> str:
         """Where [database] file lies inside its volume (what a volume switch checks a target holds)."""

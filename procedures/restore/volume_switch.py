@@ -161,9 +161,14 @@ def _start_database(ctx: OpsContext, expected: str) -> None:
     db = ctx.config.services.database
     ctx.compose.up([db], no_deps=True, force_recreate=True)
     services.wait_healthy(ctx.compose, [db], timeout=ctx.config.http.ready_timeout_seconds)
+    _require_mounted(ctx, "database", expected)
+
+
+def _require_mounted(ctx: OpsContext, holder: str, expected: str) -> None:
+    """The service holding the database (the db server, or the app holding its file) came up on expected."""
     mounted = volumes.mounted_database_volume(ctx)
     if mounted != expected:
-        raise SwitchError(f"the database came up on {mounted!r}, not {expected!r}")
+        raise SwitchError(f"the {holder} came up on {mounted!r}, not {expected!r}")
 
 
 def _start_app(ctx: OpsContext, uploads: str | None) -> None:
@@ -174,9 +179,8 @@ def _start_app(ctx: OpsContext, uploads: str | None) -> None:
     holds_the_file = not ctx.engine.database_service
     ctx.compose.up(app, no_deps=True, force_recreate=holds_the_file)
     services.wait_healthy(ctx.compose, app, timeout=ctx.config.http.ready_timeout_seconds)
-    if holds_the_file and volumes.mounted_database_volume(ctx) != ctx.config.volumes.database:
-        raise SwitchError(f"the app came up on {volumes.mounted_database_volume(ctx)!r}, not "
-                          f"{ctx.config.volumes.database!r}")
+    if holds_the_file:
+        _require_mounted(ctx, "app", ctx.config.volumes.database)
     if uploads:
         mounted = {service: volumes.mounted_volume(ctx, service, at)
                    for service, at in volumes.uploads_mounts(ctx).items()}
