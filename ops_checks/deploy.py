@@ -19,7 +19,8 @@ from . import evidence
 def run(ops, pytestconfig):
     """The deploy under the operations lock; an interrupt still records, rolls back and unlocks."""
     with deploy.open_run(ops, pytestconfig.getoption("tag"),
-                         break_stale_lock=pytestconfig.getoption("break_stale_lock")) as opened:
+                         break_stale_lock=pytestconfig.getoption("break_stale_lock"),
+                         allow_irreversible=pytestconfig.getoption("allow_irreversible")) as opened:
         yield opened
 
 
@@ -44,6 +45,19 @@ def test_verified_backup_before_migrations(run, step, extras):
     taken = step(run)
     evidence.data(extras, "backup used by this deploy", {"set": taken.set_name, "bytes": taken.dump_size,
                                                         "sha256": taken.sha256, "uploaded": taken.uploaded})
+
+
+@runbook_step(DEPLOY, "rollback_check")
+def test_rollback_stays_possible(run, step, extras):
+    """Rehearse the migration on a throwaway copy of that backup and start the serving release on it: an
+    app-only rollback is safe, or the deploy stops here (nothing live changed) unless --allow-irreversible."""
+    try:
+        step(run)
+    finally:  # a refusal shows its verdict and the previous release's logs too
+        verdict = run.rollback_check or {}
+        evidence.data(extras, "rollback after this deploy", {k: v for k, v in verdict.items() if k != "logs"})
+        if verdict.get("logs"):
+            evidence.data(extras, "the previous release's logs on the migrated copy", verdict["logs"])
 
 
 @runbook_step(DEPLOY, "migrate")

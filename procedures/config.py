@@ -184,6 +184,10 @@ class DeployConfig:
     # Switch a stateless app service behind the proxy by starting the new container beside the old
     # one (docs/DEPLOYMENT_RUNBOOK.md section 9); false: compose recreates it (a short gap).
     start_first: bool = True
+    # Before the live migration, rehearse it on a copy of the deploy's backup and start the serving
+    # release on the result (release/rollback_check.py): a deploy after which the app could not be
+    # rolled back stops unless --allow-irreversible. false: not rehearsed (the ledger says so).
+    rollback_check: bool = True
 
 
 @dataclass(frozen=True)

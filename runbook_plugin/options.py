@@ -29,6 +29,9 @@ def pytest_addoption(parser):
                          "(overrides [stack] compose_files)")
     group.addoption("--smoke", dest="ops_smoke", action="append", metavar="PATH[=STATUS[:TEXT]]",
                     help="smoke check, repeatable (overrides [[deploy.smoke]]), e.g. --smoke=/notes=200")
+    group.addoption("--allow-irreversible", action="store_true", default=False,
+                    help="deploy even when the rollback check finds the serving release cannot run after the "
+                         "new release's migrations (the ledger records it)")
     group.addoption("--accept-clock", action="store_true", default=False,
                     help="backup: prune although now is far past the newest earlier backup (backups really paused)")
     group.addoption("--backup", dest="ops_backup", metavar="SET_OR_FILE",

@@ -23,7 +23,7 @@ from ..runbook import Runbook, Step
 from ..stack import readiness, services, tools, volumes
 from ..stack.serving import serving_or_none
 from .migrations import run_migrations
-from . import switch_plan
+from . import rollback_check, switch_plan
 from .one_offs import run_one_offs
 from .switch import app_services, put_app_on, switch_release
 from .tags import validate_tag
@@ -48,6 +48,8 @@ class DeployRun:
     entry: dict | None = None  # the ledger entry, once recorded
     one_offs: list[dict] = field(default_factory=list)
     switch: dict | None = None  # how each service moved to the TAG (release/switch_plan.py)
+    allow_irreversible: bool = False  # --allow-irreversible: deploy even when a rollback would not work
+    rollback_check: dict | None = None  # the rehearsal's verdict (release/rollback_check.py)
 
     @property
     def tag(self) -> str:
@@ -113,6 +115,22 @@ def take_backup(run: DeployRun) -> BackupResult:
     return run.backup
 
 
+def check_rollback(run: DeployRun) -> dict:
+    """Rehearse the migration on a copy of the backup and start the serving release on it: is an app-only
+    rollback safe after this deploy? Refuses (nothing live changed) when not, unless --allow-irreversible."""
+    started = time.monotonic()
+    if not run.ctx.config.deploy.rollback_check:
+        run.rollback_check = {"rollback": "not checked ([deploy] rollback_check = false)"}
+    elif not run.previous_tag:
+        run.rollback_check = {"rollback": "nothing to roll back to: no release was serving"}
+    else:
+        run.rollback_check = rollback_check.check(run.ctx, run.backup.set_name, run.previous_tag)
+    run.rollback_check["allow_irreversible"] = run.allow_irreversible
+    run.timed("rollback_check", started)
+    rollback_check.refuse_unsafe(run.rollback_check, run.allow_irreversible)
+    return run.rollback_check
+
+
 def _revision(run: DeployRun) -> str:
     return run.ctx.engine.schema_revision(run.ctx.database)
 
@@ -121,6 +139,9 @@ def migrate(run: DeployRun) -> tuple[str, str]:
     """Run the one-off migrate task of the new TAG; the serving app is untouched meanwhile."""
     if run.backup is None:
         raise DeployError("refused: no verified backup was taken in this deploy; migrations need one first")
+    if run.rollback_check is None:
+        raise DeployError("refused: the rollback check has not run in this deploy; migrations need its verdict "
+                          "first ([deploy] rollback_check = false turns the rehearsal off, not the step)")
     started = time.monotonic()
     run.migrate_started_at = ledger.now()
     run.revision_before = _revision(run)
@@ -184,6 +205,7 @@ def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
         "backup": run.backup.set_name if run.backup else None, "started_at": run.started_at,
         "migrate_started_at": run.migrate_started_at, "one_offs": [r["service"] for r in run.one_offs],
         "timings": run.timings, "error": error, "rollback": run.rollback, "switch": run.switch,
+        "rollback_check": {k: v for k, v in (run.rollback_check or {}).items() if k != "logs"} or None,
     })
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"deploy {run.tag} {outcome}")
     run.entry = entry
@@ -248,6 +270,7 @@ DEPLOY = Runbook("deploy", (
     Step("preflight", attempt(preflight)),
     Step("pull", attempt(pull)),
     Step("backup", attempt(take_backup)),
+    Step("rollback_check", attempt(check_rollback)),
     Step("migrate", attempt(migrate)),
     Step("one_offs", attempt(one_offs)),
     Step("up", attempt(up)),
@@ -259,17 +282,19 @@ DEPLOY = Runbook("deploy", (
 
 
 @contextlib.contextmanager
-def open_run(ctx: OpsContext, tag: str | None, *, break_stale_lock: bool = False) -> Iterator[DeployRun]:
+def open_run(ctx: OpsContext, tag: str | None, *, break_stale_lock: bool = False,
+             allow_irreversible: bool = False) -> Iterator[DeployRun]:
     """The deploy under the operations lock; an interrupt still records, rolls back and unlocks."""
     with contextlib.ExitStack() as cleanup:
         cleanup.enter_context(lock.hold_stack(ctx.config, "deploy", break_stale=break_stale_lock))
         run = start(ctx, tag)
+        run.allow_irreversible = allow_irreversible
         cleanup.callback(lambda: finish(run, run.error or "interrupted"))
         yield run
 
 
-def deploy(ctx: OpsContext, tag: str, *, break_stale_lock: bool = False) -> DeployRun:
+def deploy(ctx: OpsContext, tag: str, *, break_stale_lock: bool = False, allow_irreversible: bool = False) -> DeployRun:
     """Deploy TAG through every step; raises DeployError after recording (and rolling back) a failure."""
-    with open_run(ctx, tag, break_stale_lock=break_stale_lock) as run:
+    with open_run(ctx, tag, break_stale_lock=break_stale_lock, allow_irreversible=allow_irreversible) as run:
         DEPLOY.run_all(run)
         return run

@@ -27,7 +27,8 @@ READY_POLL_SECONDS = 0.5
 LOOKUP_MARGIN_SECONDS = 1.0
 
 
-def _facts(ids: list[str]) -> list[dict]:
+def container_facts(ids: list[str]) -> list[dict]:
+    """id, state, config hash and network addresses of each container (one that is gone is left out)."""
     if not ids:
         return []
     done = runner.run(docker_cmd.container_facts(ids), check=False)  # one may be gone meanwhile
@@ -35,18 +36,18 @@ def _facts(ids: list[str]) -> list[dict]:
 
 
 def _containers(ctx: OpsContext, service: str) -> list[dict]:
-    return _facts(runner.run(docker_cmd.service_containers_all(ctx.config.stack.project, service)).stdout.split())
+    return container_facts(runner.run(docker_cmd.service_containers_all(ctx.config.stack.project, service)).stdout.split())
 
 
 def _wanted_hash(ctx: OpsContext, service: str) -> str:
     return ctx.compose.run(compose_cmd.config_hash(ctx.config.stack, service)).stdout.split()[-1]
 
 
-def _ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float) -> dict:
+def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float) -> dict:
     """Poll the container's own readiness endpoint until 2xx; NotReady when it exits or the time is up."""
     http = ctx.config.http
     while True:
-        facts = (_facts([container["id"]]) or [{**container, "state": "removed"}])[0]
+        facts = (container_facts([container["id"]]) or [{**container, "state": "removed"}])[0]
         addresses = [a for a in facts["addresses"] if a]
         if facts["state"] != "running":
             raise NotReady(f"container {facts['id'][:12]} is {facts['state']}")
@@ -110,7 +111,7 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, refresh_seconds: float) -> dict
         ctx.compose.run(compose_cmd.scale_beside(ctx.config.stack, service, 2 * len(old)))
         new = [c for c in _containers(ctx, service) if c["id"] not in known]
         deadline = time.monotonic() + ctx.config.http.ready_timeout_seconds
-        ready = [_ready_directly(ctx, c, plan.port, deadline) for c in new]
+        ready = [ready_directly(ctx, c, plan.port, deadline) for c in new]
         found = _proxy_found_new(ctx, refresh_seconds, started, deadline)
     except BaseException as e:  # a failure, Ctrl-C or SIGTERM: the old containers keep serving
         # Interrupted inside `compose up`, the new container exists but was not listed yet; the

@@ -92,11 +92,12 @@ def check_ready(ctx) -> dict:
     return {"readyz": ready.body, "version": found["version"], "version_source": found["source"]}
 
 
-def smoke(ctx) -> list[dict]:
-    """Run the configured HTTP expectations; raises NotReady listing every one that failed."""
+def smoke(ctx, base_url: str | None = None) -> list[dict]:
+    """Run the configured HTTP expectations through the proxy (or against base_url, one container's own
+    address); raises NotReady listing every one that failed."""
     results = []
     for check in ctx.config.deploy.smoke:
-        answer = get(ctx.config.http.base_url, check.path, verify=ctx.config.http.verify)
+        answer = get(base_url or ctx.config.http.base_url, check.path, verify=ctx.config.http.verify)
         ok = answer.status == check.status and check.contains in answer.body
         results.append({"path": check.path, "expected": check.status, "status": answer.status,
                         "contains": check.contains, "ok": ok, "seconds": round(answer.seconds, 3)})

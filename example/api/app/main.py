@@ -19,6 +19,8 @@ SCRIPTS = ScriptDirectory.from_config(Config(str(HERE.parent / "alembic.ini")))
 HEAD = SCRIPTS.get_current_head()
 KNOWN = {script.revision for script in SCRIPTS.walk_revisions()}
 HAS_TITLES = "0002_note_titles" in RELEASE["migrations"]
+# 1.3.0-contract renamed the column; its API still calls it body.
+BODY = "content" if "0004_note_body_renamed" in RELEASE["migrations"] else "body"
 UPLOADS = Path(os.environ.get("UPLOADS_DIR", "/app/uploads"))
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
@@ -75,7 +77,7 @@ def list_notes():
     conn = connect()
     try:
         with conn.cursor() as cur:
-            columns = "id, body, title" if HAS_TITLES else "id, body"
+            columns = f"id, {BODY} AS body, title" if HAS_TITLES else "id, body"
             cur.execute(f"SELECT {columns} FROM notes ORDER BY id")
             names = [c.name for c in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
@@ -91,7 +93,7 @@ async def create_note(request: Request):
     try:
         with conn, conn.cursor() as cur:
             if HAS_TITLES:
-                cur.execute("INSERT INTO notes (body, title) VALUES (%s, %s) RETURNING id",
+                cur.execute(f"INSERT INTO notes ({BODY}, title) VALUES (%s, %s) RETURNING id",
                             (body, str(payload.get("title") or body[:40])))
             else:
                 cur.execute("INSERT INTO notes (body) VALUES (%s) RETURNING id", (body,))
