@@ -1,5 +1,6 @@
 """Deploy, rollback and failure paths on a disposable stack, run as an operator runs them."""
 
+import copy
 import signal
 import subprocess
 import time
@@ -47,6 +48,16 @@ def assert_data_intact(stack):
     assert ctx.database.query("SELECT count(*) FROM notes WHERE body = 'sentinel'") == "1"
 
 
+def without_rollback_check(stack, tmp_path):
+    """The stack under a config with [deploy] rollback_check = false: for tests of other paths, which the
+    rehearsal would only make slower (its own tests are below)."""
+    unrehearsed = copy.copy(stack)  # keeps what the module's fixture noted on it (volume identity)
+    unrehearsed.config_path = tmp_path / "no-rollback-check.toml"
+    unrehearsed.config_path.write_text(stack.config_path.read_text().replace("rollback_check = true",
+                                                                            "rollback_check = false"))
+    return unrehearsed
+
+
 def assert_backup_preceded_migration(entry):
     taken = backup_names.parse_set_name(entry["backup"]).taken_at
     assert taken.isoformat() <= entry["migrate_started_at"], entry
@@ -75,9 +86,20 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
     assert done.returncode != 0
     assert serving(stack) == ("1.0.0", 200), "the previous release keeps serving"
     entry = last_entry(stack)
+    assert entry["outcome"].startswith("failed before the app changed")
+    assert "migrations of 1.2.0-broken-migration failed on a copy of backup" in entry["error"]
+    assert entry["migrate_started_at"] is None, "the rehearsal caught it: the live database was never migrated"
+    assert stack.ctx.engine.schema_revision(stack.ctx.database) == "0002_note_titles"
+    assert_data_intact(stack)
+
+    # Without the rehearsal, the live migration fails in its transaction and changes nothing either.
+    done, _ = run_check(without_rollback_check(stack, tmp_path), tmp_path, "deploy", "--tag=1.2.0-broken-migration")
+    assert done.returncode != 0
+    entry = last_entry(stack)
     assert entry["outcome"].startswith("failed before the app changed") and "migrat" in entry["error"]
-    assert entry["revision_after"] == "0002_note_titles"
+    assert entry["rollback_check"]["rollback"].startswith("not checked") and entry["revision_after"] == "0002_note_titles"
     assert_backup_preceded_migration(entry)
+    assert serving(stack) == ("1.0.0", 200)
     assert_data_intact(stack)
 
     done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.2.1-never-ready")
@@ -90,7 +112,7 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
 
 @pytest.mark.fault("an app one-off task fails mid-deploy")
 def test_a_failing_one_off_task_stops_the_deploy_before_the_switch(deployed, tmp_path):
-    stack = deployed
+    stack = without_rollback_check(deployed, tmp_path)
     failing = tmp_path / "uploads-perms-fails.yml"
     failing.write_text('services:\n  uploads-perms:\n    command: ["sh", "-c", "echo no permission >&2; exit 3"]\n')
     files = [f"--compose-file={path}" for path in (*stack.ctx.config.stack.compose_files, failing)]
@@ -153,6 +175,7 @@ def test_second_deploy_is_refused_while_the_lock_is_held(deployed, tmp_path):
     pytest.param(signal.SIGHUP, marks=pytest.mark.fault("SIGHUP mid-deploy (an SSH session drops)"), id="SIGHUP"),
 ])
 def test_interrupted_deploy_leaves_previous_release_and_no_lock(deployed, tmp_path, signum):
+    deployed = without_rollback_check(deployed, tmp_path)
     cfg = deployed.ctx.config
     before = serving(deployed)
     proc = subprocess.Popen(check_argv(deployed, "deploy", "--tag=1.1.0", report=tmp_path / "i.html"),
@@ -210,6 +233,8 @@ def test_start_first_switch_fails_no_request(deployed, tmp_path):
     assert switch_of(entry, "api")["how"] == "start-first" and switch_of(entry, "api")["result"] == "switched"
     assert switch_of(entry, "email-worker")["how"] == "stop-first"
     assert len(api_containers(stack)) == 1 and "start-first" in report.read_text()
+    assert entry["rollback_check"]["rollback"] == "safe", entry["rollback_check"]
+    assert set(entry["rollback_check"]["seconds"]) == {"restore", "migrate", "previous release"}
 
     with ConstantLoad(url, rate=20, max_seconds=600) as load:
         done, _ = run_check(stack, tmp_path, "rollback", f"--tag={before[0]}")
@@ -244,3 +269,37 @@ def test_an_interrupt_mid_switch_leaves_the_old_container_serving(deployed, tmp_
     assert proc.returncode != 0, output[-2000:]
     assert api_containers(stack) == old and serving(stack) == before
     assert not lock.lock_path(stack.ctx.config.stack.lock_dir, stack.ctx.config.stack.project).exists()
+
+
+def rehearsal_leftovers(stack) -> list[str]:
+    prefix = f"opsuite-restore-{stack.project}-rehearsal"
+    found = []
+    for argv in (["docker", "ps", "--all", "--format", "{{.Names}}"], ["docker", "volume", "ls", "--format", "{{.Name}}"],
+                 ["docker", "network", "ls", "--format", "{{.Name}}"]):
+        found += [n for n in subprocess.run(argv, capture_output=True, text=True).stdout.split() if n.startswith(prefix)]
+    return found
+
+
+# Last in the module: the forced deploy leaves the stack on a schema earlier releases cannot read.
+@pytest.mark.fault("a release whose migrations break the serving release (rollback check)")
+def test_a_deploy_after_which_the_app_could_not_roll_back_stops_before_the_live_migration(deployed, tmp_path):
+    stack = deployed
+    before, revision = serving(stack), stack.ctx.engine.schema_revision(stack.ctx.database)
+    done, report = run_check(stack, tmp_path, "deploy", "--tag=1.3.0-contract")
+    assert done.returncode != 0
+    assert "refused before the live migration" in done.stdout and "--allow-irreversible" in done.stdout
+    assert serving(stack) == before and stack.ctx.engine.schema_revision(stack.ctx.database) == revision
+    entry = last_entry(stack)
+    assert entry["outcome"].startswith("failed before the app changed")
+    assert entry["rollback_check"]["rollback"] == "NOT safe" and not entry["rollback_check"]["allow_irreversible"]
+    page = report.read_text()
+    assert "logs on the migrated copy" in page, "the refusal shows why the previous release did not serve"
+    assert not rehearsal_leftovers(stack)
+    assert_data_intact(stack)
+
+    done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.3.0-contract", "--allow-irreversible")
+    assert done.returncode == 0, done.stdout[-3000:]
+    entry = last_entry(stack)
+    assert entry["outcome"] == "deployed" and entry["revision_after"] == "0004_note_body_renamed"
+    assert entry["rollback_check"]["rollback"] == "NOT safe" and entry["rollback_check"]["allow_irreversible"]
+    assert serving(stack) == ("1.3.0-contract", 200) and not rehearsal_leftovers(stack)

@@ -109,6 +109,7 @@ def test_deploy_migrates_with_the_apps_own_migrate_service(stack, host, reports)
     # The app's Caddyfile has no lb_try_duration: the deploy said so up front, naming the setting,
     # and recreated the api as before.
     assert api_switch(entry)["how"] == "recreate" and "lb_try_duration" in api_switch(entry)["why"]
+    assert entry["rollback_check"]["rollback"] == "safe", entry["rollback_check"]
     assert "lb_try_duration 5s" in page
 
 
