@@ -19,6 +19,7 @@ from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, OpsError
+from ..restore.choose import Chosen
 from ..runbook import Runbook, Step
 from ..stack import readiness, services, tools, volumes
 from ..stack.serving import serving_or_none
@@ -124,7 +125,8 @@ def check_rollback(run: DeployRun) -> dict:
     elif not run.previous_tag:
         run.rollback_check = {"rollback": "nothing to roll back to: no release was serving"}
     else:
-        run.rollback_check = rollback_check.check(run.ctx, run.backup.set_name, run.previous_tag)
+        taken = Chosen(run.backup.set_name, run.backup.manifest)  # verified by this deploy's backup step
+        run.rollback_check = rollback_check.check(run.ctx, taken, run.previous_tag)
     run.rollback_check["allow_irreversible"] = run.allow_irreversible
     run.timed("rollback_check", started)
     rollback_check.refuse_unsafe(run.rollback_check, run.allow_irreversible)

@@ -28,7 +28,7 @@ from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, OpsError
 from ..guards import THROWAWAY_VOLUME_PREFIX
 from ..private_files import write_private
-from ..restore.choose import choose_backup
+from ..restore.choose import Chosen
 from ..restore.throwaway import DRILL_LABEL, remove_throwaway
 from ..engines.postgres.server import DEFAULT_DATA_PATH
 from ..stack import proxy_config, readiness, services
@@ -94,11 +94,10 @@ class RestoredCopy:
     server_image: str = ""  # ... and that server's image (the dump's major)
 
 
-def _restore_copy(ctx: OpsContext, set_name: str, volume: str) -> RestoredCopy:
+def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
     """Restore the set into the throwaway volume, where the rehearsal's database will find it."""
     engine = ctx.engine
     with backup_box(ctx) as box, contextlib.ExitStack() as cleanup:
-        chosen = choose_backup(ctx, box, set_name)
         container = f"{volume}-restore"
         cleanup.callback(runner.run, docker_cmd.remove_container(container), check=False)
         if not engine.database_volume:  # outside the stack: a server of the dump's major, own credentials
@@ -172,14 +171,15 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
         OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), check=False)
 
 
-def check(ctx: OpsContext, set_name: str, previous_tag: str) -> dict:
-    """Rehearse the deploy on a copy of set_name: the new TAG's migrations, then previous_tag serving on
-    the result. Returns the verdict and what it cost; raises only when the rehearsal cannot run (or the
+def check(ctx: OpsContext, chosen: Chosen, previous_tag: str) -> dict:
+    """Rehearse the deploy on a copy of the set the deploy just took and verified (not verified again):
+    the new TAG's migrations, then previous_tag serving on the result. Returns the verdict and what it cost; raises only when the rehearsal cannot run (or the
     new TAG's migrations fail on the copy), never for an unsafe rollback: refuse_unsafe decides that."""
     port = app_port(ctx)
     with rehearsal_of(ctx) as rehearsal:
         started = time.monotonic()
-        copy = _restore_copy(ctx, set_name, rehearsal.database_volume)
+        # The backup's own context (the serving TAG): its compose models are already rendered.
+        copy = _restore_copy(ctx.with_tag(previous_tag), chosen, rehearsal.database_volume)
         rehearsal.timed("restore", started)
         text = _overlay_text(ctx, copy.url)
         if copy.url is not None:
@@ -194,13 +194,13 @@ def check(ctx: OpsContext, set_name: str, previous_tag: str) -> dict:
         try:
             run_migrations(new)
         except CommandFailed as e:
-            raise DeployError(f"the migrations of {ctx.tag} failed on a copy of backup {set_name}; the live "
+            raise DeployError(f"the migrations of {ctx.tag} failed on a copy of backup {chosen.set_name}; the live "
                               f"database was not touched: {e.stderr_tail}") from e
         rehearsal.timed("migrate", started)
         started = time.monotonic()
         verdict = _previous_serves(new.with_tag(previous_tag), port)
         rehearsal.timed("previous release", started)
-    return {**verdict, "backup": set_name, "previous_tag": previous_tag, "tag": ctx.tag,
+    return {**verdict, "backup": chosen.set_name, "previous_tag": previous_tag, "tag": ctx.tag,
             "seconds": rehearsal.seconds}
 
 
