@@ -34,9 +34,10 @@ def docker_root_dir() -> list[str]:
     return ["docker", "info", "--format", "{{.DockerRootDir}}"]
 
 
-def service_containers(project: str, service: str) -> list[str]:
-    """IDs of the running containers of one compose service (works without rendering compose)."""
-    return ["docker", "ps", "--quiet",
+def service_containers(project: str, service: str, *, stopped_too: bool = False) -> list[str]:
+    """IDs of the running containers of one compose service, or of all of them with stopped_too (works
+    without rendering compose)."""
+    return ["docker", "ps", *(["--all"] if stopped_too else []), "--quiet",
             "--filter", f"label=com.docker.compose.project={project}",
             "--filter", f"label=com.docker.compose.service={service}",
             "--filter", "label=com.docker.compose.oneoff=False"]
@@ -50,14 +51,6 @@ def image_references(containers: list[str]) -> list[str]:
 def container_image_ids(containers: list[str]) -> list[str]:
     """The id (sha256 digest) of the image each container runs."""
     return ["docker", "inspect", "--format", "{{.Image}}", *containers]
-
-
-def service_containers_all(project: str, service: str) -> list[str]:
-    """IDs of every container of one compose service, running or not (a new one may have exited)."""
-    return ["docker", "ps", "--all", "--quiet",
-            "--filter", f"label=com.docker.compose.project={project}",
-            "--filter", f"label=com.docker.compose.service={service}",
-            "--filter", "label=com.docker.compose.oneoff=False"]
 
 
 def container_facts(containers: list[str]) -> list[str]:
@@ -178,14 +171,10 @@ def containers_using_volume(name: str, *, running_only: bool = False) -> list[st
             "{{.Names}}"]
 
 
-def stop_container(name: str, seconds: int) -> list[str]:
-    """Stop a container with its image's stop signal (a clean shutdown), killing it after seconds."""
-    return ["docker", "stop", "--time", str(seconds), name]
-
-
-def stop_container_gracefully(name: str) -> list[str]:
-    """Stop a container within its own stop grace period (compose's stop_grace_period, else 10 s)."""
-    return ["docker", "stop", name]
+def stop_container(name: str, seconds: int | None = None) -> list[str]:
+    """Stop a container with its image's stop signal (a clean shutdown), killing it after seconds, or
+    with None after its own stop grace period (compose's stop_grace_period, else 10 s)."""
+    return ["docker", "stop", *(["--time", str(seconds)] if seconds is not None else []), name]
 
 
 # Where a volume is looked into by a throwaway reader.

@@ -48,6 +48,7 @@ class DeployRun:
     migrate_started_at: str | None = None
     entry: dict | None = None  # the ledger entry, once recorded
     one_offs: list[dict] = field(default_factory=list)
+    plan: switch_plan.Plan | None = None  # how each service will switch, as preflight shows it
     switch: dict | None = None  # how each service moved to the TAG (release/switch_plan.py)
     allow_irreversible: bool = False  # --allow-irreversible: deploy even when a rollback would not work
     rollback_check: dict | None = None  # the rehearsal's verdict (release/rollback_check.py)
@@ -88,7 +89,7 @@ def preflight(run: DeployRun) -> dict:
         raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
     image = _app_image(run)
     local = runner.run(docker_cmd.image_inspect(image), check=False).returncode == 0
-    switches, proxy = switch_plan.plan(run.ctx)
+    run.plan = switches, proxy = switch_plan.plan(run.ctx)
     run.timed("preflight", started)
     return {**versions, "free_bytes": free, **database, "image": image,
             "image_present_locally": local, "previous_tag": run.previous_tag, "tag": run.tag,
@@ -126,7 +127,7 @@ def check_rollback(run: DeployRun) -> dict:
         run.rollback_check = {"rollback": "nothing to roll back to: no release was serving"}
     else:
         taken = Chosen(run.backup.set_name, run.backup.manifest)  # verified by this deploy's backup step
-        run.rollback_check = rollback_check.check(run.ctx, taken, run.previous_tag)
+        run.rollback_check = rollback_check.check(run.ctx, taken, run.previous_tag, run.plan[1] if run.plan else None)
     run.rollback_check["allow_irreversible"] = run.allow_irreversible
     run.timed("rollback_check", started)
     rollback_check.refuse_unsafe(run.rollback_check, run.allow_irreversible)
@@ -172,7 +173,7 @@ def up(run: DeployRun) -> dict:
     run.app_touched = True
     started_at = ledger.now()
     try:
-        run.switch = switch_release(run.ctx)
+        run.switch = switch_release(run.ctx, run.plan)
     except BaseException as e:  # the evidence still says when the switch was tried, and how it ended
         run.switch = {"started_at": started_at, "finished_at": ledger.now(), "error": str(e) or type(e).__name__}
         raise

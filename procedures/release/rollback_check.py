@@ -25,12 +25,11 @@ from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..config import OpsConfig
 from ..context import OpsContext
-from ..errors import CommandFailed, DeployError, OpsError
+from ..errors import CommandFailed, DeployError, NotReady, OpsError
 from ..guards import THROWAWAY_VOLUME_PREFIX
 from ..private_files import write_private
 from ..restore.choose import Chosen
 from ..restore.throwaway import DRILL_LABEL, remove_throwaway
-from ..engines.postgres.server import DEFAULT_DATA_PATH
 from ..stack import proxy_config, readiness, services
 from ..stack.serving import running_containers
 from . import start_first
@@ -92,6 +91,7 @@ def _rehearsal_config(ctx: OpsContext, rehearsal: Rehearsal) -> OpsConfig:
 class RestoredCopy:
     url: str | None = None  # a database outside the stack: the rehearsal's URL to its own server
     server_image: str = ""  # ... and that server's image (the dump's major)
+    data_path: str = ""  # ... where that image keeps its data
 
 
 def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
@@ -106,7 +106,7 @@ def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
             server = engine.start_server(ctx, box, container, volume, database, DRILL_LABEL,
                                          credentials=(user, password), server_version_num=major)
             copy = RestoredCopy(f"postgresql://{user}:{password}@{REHEARSAL_DB_SERVICE}:5432/{database}",
-                                engine.server_image(major))
+                                engine.server_image(major), engine.server_data_path)
         elif engine.database_service:  # the stack's own server: its credentials, so the app logs in
             user, password, name = ctx.database.credentials()
             server = engine.start_server(ctx, box, container, volume, name, DRILL_LABEL, credentials=(user, password))
@@ -129,19 +129,17 @@ def _database_services(ctx: OpsContext, copy: RestoredCopy) -> list[str]:
 def _server_service(copy: RestoredCopy, volume: str) -> str:
     """The rehearsal's server for a database outside the stack, on the restored volume."""
     return "\n".join([f'  "{REHEARSAL_DB_SERVICE}":', f'    image: "{copy.server_image}"', "    volumes:",
-                      f'      - "{REHEARSAL_DB_SERVICE}:{DEFAULT_DATA_PATH}"', "volumes:",
+                      f'      - "{REHEARSAL_DB_SERVICE}:{copy.data_path}"', "volumes:",
                       f'  "{REHEARSAL_DB_SERVICE}":', "    external: true", f'    name: "{volume}"']) + "\n"
 
 
-def app_port(ctx: OpsContext) -> int:
-    """Where the app's first service answers HTTP: the port the proxy forwards to, else its published
-    port's target; refuses when neither tells."""
+def app_port(ctx: OpsContext, proxy: proxy_config.ProxyView | None) -> int:
+    """Where the app's first service answers HTTP: the port the proxy forwards to (its view from the
+    deploy's preflight), else its published port's target; refuses when neither tells."""
     name = ctx.config.services.app[0]
-    proxies = running_containers(ctx, ctx.config.services.proxy) if ctx.config.services.proxy else []
-    if proxies:
-        upstream = proxy_config.read(proxies[0], [name]).upstreams.get(name)
-        if upstream:
-            return upstream.port
+    upstream = proxy.upstreams.get(name) if proxy else None
+    if upstream:
+        return upstream.port
     ports = [p.get("target") for p in ctx.compose.rendered()["services"][name].get("ports") or [] if p.get("target")]
     if ports:
         return int(ports[0])
@@ -171,11 +169,12 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
         OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), check=False)
 
 
-def check(ctx: OpsContext, chosen: Chosen, previous_tag: str) -> dict:
+def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: proxy_config.ProxyView | None) -> dict:
     """Rehearse the deploy on a copy of the set the deploy just took and verified (not verified again):
-    the new TAG's migrations, then previous_tag serving on the result. Returns the verdict and what it cost; raises only when the rehearsal cannot run (or the
-    new TAG's migrations fail on the copy), never for an unsafe rollback: refuse_unsafe decides that."""
-    port = app_port(ctx)
+    the new TAG's migrations, then previous_tag serving on the result. Returns the verdict and what it
+    cost; raises only when the rehearsal cannot run (or the new TAG's migrations fail on the copy),
+    never for an unsafe rollback: refuse_unsafe decides that."""
+    port = app_port(ctx, proxy)
     with rehearsal_of(ctx) as rehearsal:
         started = time.monotonic()
         # The backup's own context (the serving TAG): its compose models are already rendered.
@@ -210,12 +209,13 @@ def _previous_serves(old: OpsContext, port: int) -> dict:
     try:
         run_one_offs(old)
         old.compose.up([name], no_deps=True)
-        container = start_first.container_facts(running_containers(old, name))[0]
+        running = start_first.container_facts(running_containers(old, name))
+        if not running:
+            raise NotReady(f"no container of {name} runs after `compose up`")
         deadline = time.monotonic() + old.config.http.ready_timeout_seconds
-        ready = start_first.ready_directly(old, container, port, deadline)
-        base = ready["url"].rsplit(old.config.http.ready_path, 1)[0]
-        smoke = readiness.smoke(old, base_url=base)
-    except (OpsError, CommandFailed, IndexError) as e:
+        ready = start_first.ready_directly(old, running[0], port, deadline)
+        smoke = readiness.smoke(old, base_url=ready["base_url"])
+    except (OpsError, CommandFailed) as e:
         logs = old.compose.logs([name], tail=40)
         return {"rollback": UNSAFE, "why": f"{old.tag} does not serve on the migrated copy: {e}", "logs": logs}
     return {"rollback": SAFE, "why": f"{old.tag} is ready and passes its smoke checks on the migrated copy",
@@ -226,6 +226,6 @@ def refuse_unsafe(verdict: dict, allow_irreversible: bool) -> None:
     """Stop the deploy before the live migration when the app could not be rolled back, unless allowed."""
     if verdict["rollback"] == UNSAFE and not allow_irreversible:
         raise DeployError(f"refused before the live migration: an app-only rollback to {verdict['previous_tag']} "
-                       f"would not work after {verdict['tag']}'s migrations ({verdict['why']}). Nothing live "
-                       "changed. Deploy anyway with --allow-irreversible (a rollback then needs the database "
-                       f"restored from backup {verdict['backup']}: docs/DEPLOYMENT_RUNBOOK.md section 10)")
+                          f"would not work after {verdict['tag']}'s migrations ({verdict['why']}). Nothing live "
+                          "changed. Deploy anyway with --allow-irreversible (a rollback then needs the database "
+                          f"restored from backup {verdict['backup']}: docs/DEPLOYMENT_RUNBOOK.md section 10)")

@@ -36,7 +36,8 @@ def container_facts(ids: list[str]) -> list[dict]:
 
 
 def _containers(ctx: OpsContext, service: str) -> list[dict]:
-    return container_facts(runner.run(docker_cmd.service_containers_all(ctx.config.stack.project, service)).stdout.split())
+    ids = runner.run(docker_cmd.service_containers(ctx.config.stack.project, service, stopped_too=True)).stdout
+    return container_facts(ids.split())
 
 
 def _wanted_hash(ctx: OpsContext, service: str) -> str:
@@ -54,7 +55,8 @@ def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float)
         if addresses:
             answer = readiness.get(f"http://{addresses[0]}:{port}", http.ready_path, timeout=3.0, verify=http.verify)
             if answer.ok:
-                return {"container": facts["id"][:12], "url": answer.url, "status": answer.status}
+                return {"container": facts["id"][:12], "base_url": f"http://{addresses[0]}:{port}",
+                        "url": answer.url, "status": answer.status}
             last = f"{answer.status}: {answer.body[:200]}"
         else:
             last = "no network address yet"
@@ -98,14 +100,15 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, refresh_seconds: float) -> dict
     """Move one service to ctx.tag start-first; DeployError (old containers serving) when the new ones fail."""
     service = plan.service
     wanted = _wanted_hash(ctx, service)
-    old = [c for c in _containers(ctx, service) if c["state"] == "running"]
+    existing = _containers(ctx, service)
+    old = [c for c in existing if c["state"] == "running"]
     if old and all(c["config_hash"] == wanted for c in old):
         return {**plan.describe(), "result": "unchanged: already on this release"}
     if not old:
         ctx.compose.up([service], no_deps=True)
         return {**plan.describe(), "result": "started: nothing ran before"}
     started = time.monotonic()
-    known = {c["id"] for c in _containers(ctx, service)}
+    known = {c["id"] for c in existing}
     new: list[dict] = []
     try:
         ctx.compose.run(compose_cmd.scale_beside(ctx.config.stack, service, 2 * len(old)))
@@ -127,7 +130,7 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, refresh_seconds: float) -> dict
     ready_seconds = round(time.monotonic() - started, 3)
     for container in old:
         # `docker stop` with the container's own stop grace period (compose's stop_grace_period).
-        runner.run(docker_cmd.stop_container_gracefully(container["id"]))
+        runner.run(docker_cmd.stop_container(container["id"]))
     _remove(old)
     return {**plan.describe(), "result": "switched", "old": [c["id"][:12] for c in old],
             "new": [c["id"][:12] for c in new], "ready": ready, "proxy": found, "ready_seconds": ready_seconds,

@@ -12,13 +12,14 @@ def app_services(ctx: OpsContext) -> list[str]:
     return ctx.config.services.serving
 
 
-def switch_release(ctx: OpsContext) -> dict:
+def switch_release(ctx: OpsContext, planned: switch_plan.Plan | None = None) -> dict:
     """Put app, worker and proxy on ctx.tag, each the way switch_plan chose: start-first services
     first (a failure there leaves everything on the old release), then single-instance services
     stopped before their new container starts, so two versions of them (the email worker) never
-    run at once, whatever compose's recreate order; compose recreates the rest."""
+    run at once, whatever compose's recreate order; compose recreates the rest. planned: the plan the
+    deploy's preflight showed (made here when not given)."""
     started_at = ledger.now()
-    plans, proxy = switch_plan.plan(ctx)
+    plans, proxy = planned or switch_plan.plan(ctx)
     moved = [start_first.switch(ctx, p, proxy.refresh_seconds if proxy else 0.0)
              for p in plans if p.how == switch_plan.START_FIRST]
     single = [p.service for p in plans if p.how == switch_plan.STOP_FIRST]

@@ -47,7 +47,10 @@ def _why_not_beside(name: str, service: dict) -> str:
     return ""
 
 
-def plan(ctx: OpsContext) -> tuple[list[ServiceSwitch], proxy_config.ProxyView | None]:
+Plan = tuple[list[ServiceSwitch], proxy_config.ProxyView | None]
+
+
+def plan(ctx: OpsContext) -> Plan:
     """Each serving service's switch, and the proxy's view it was decided on (None without a proxy)."""
     names = ctx.config.services
     model = ctx.compose.rendered()["services"]

@@ -56,6 +56,7 @@ def test_docker_builders():
         "docker", "ps", "--quiet", "--filter", "label=com.docker.compose.project=zen",
         "--filter", "label=com.docker.compose.service=api",
         "--filter", "label=com.docker.compose.oneoff=False"]
+    assert docker_cmd.service_containers("zen", "api", stopped_too=True)[:4] == ["docker", "ps", "--all", "--quiet"]
     assert docker_cmd.image_references(["a1", "b2"]) == ["docker", "inspect", "--format", "{{.Config.Image}}", "a1", "b2"]
 
 
@@ -85,5 +86,5 @@ def test_a_start_first_switch_scales_beside_the_running_containers_and_keeps_the
         "up", "--detach", "--no-build", "--no-deps", "--no-recreate", "--scale", "api=2", "api"]
     assert cmd.config_hash(STACK, "api") == PREFIX + ["config", "--hash=api"]
     # The old container goes within its own stop grace period: no --time overrides it.
-    assert docker_cmd.stop_container_gracefully("abc") == ["docker", "stop", "abc"]
+    assert docker_cmd.stop_container("abc") == ["docker", "stop", "abc"]
     refuse_volume_removal(cmd.scale_beside(STACK, "api", 2))

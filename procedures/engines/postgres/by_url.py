@@ -83,6 +83,8 @@ class PostgresByUrl(PostgresInStack):
     name = "postgres-url"
     database_service = False
     database_volume = False
+    # Where a server of server_image keeps its data: the drill's, and the deploy's rollback rehearsal's.
+    server_data_path = servers.DEFAULT_DATA_PATH
 
     def live(self, ctx) -> UrlDatabase:
         return UrlDatabase(ctx)
