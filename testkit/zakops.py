@@ -20,10 +20,12 @@ from procedures.config import StackConfig
 
 from . import proposals
 from .disposable import destroy_project
+from .leftovers import holders_of
 from .seed_host import OFFSITE_STANDIN, SeedHost, append_env, copy_fixture
 BACKEND_IMAGE = "opsuite-local/zakops-fixture-backend"
 SERVER_IMAGE = "opsuite-local/postgres-standin:15"
 MIGRATE = ["python", "-m", "src.core.database.migrations"]  # seed 002's migration command
+FIXED_NAMES = ["zakops-backend", "zakops-outbox"]  # the fixture's container_names
 
 
 @dataclass
@@ -64,7 +66,12 @@ def create(workdir: Path) -> ZakOpsHost:
 
 
 def start_plainly(host: ZakOpsHost, version: str) -> None:
-    """The route, the managed server, the seed's migrations, then `docker compose up -d --wait`."""
+    """The route, the managed server, the seed's migrations, then `docker compose up -d --wait`.
+
+    One such host runs at a time, so a test project's container holding the fixed names was left by
+    an earlier run that never reached its teardown: it goes first (the last CI failed on one)."""
+    for leftover in holders_of(FIXED_NAMES):
+        destroy_project(leftover.labels["com.docker.compose.project"])
     docker.from_env().networks.create(host.network)
     host.managed_db("up", "--detach", "--wait")
     host.compose("run", "--rm", "--no-deps", "backend", *MIGRATE, tag=version)
