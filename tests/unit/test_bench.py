@@ -62,3 +62,11 @@ def test_rss_probe_reads_vmhwm(tmp_path):
     status = tmp_path / "status"
     status.write_text("Name:\tpytest\nVmPeak:\t  300000 kB\nVmHWM:\t   55123 kB\nVmRSS:\t   50000 kB\n")
     assert rss_probe.peak_rss_kib(status) == 55123
+
+
+def test_the_wait_bound_leaves_out_the_rollback_check_and_allows_backup_migrate_and_20_s():
+    from bench.zero_downtime import wait_bound
+
+    timings = {"backup": 9.0, "migrate": 3.0, "rollback_check": 22.0, "up": 8.0}
+    assert wait_bound(timings, 50.0) == {"limit_seconds": 32.0, "wall_without_rollback_check": 28.0, "within": True}
+    assert wait_bound(timings, 60.0)["within"] is False
