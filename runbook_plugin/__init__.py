@@ -4,6 +4,7 @@
     steps     order from the runbook definitions, --mode selection, numbering, --plan, blocking
     evidence  the HTML report: path, title, Step column, environment table, redaction
     record    the JSON record beside the report, and its copy offsite
+    history   reports/index.html rebuilt from the records after every check (old reports pruned first)
 
 State lives in `config.stash` (keys in `state`); the root conftest.py only registers this package.
 """

@@ -14,6 +14,7 @@ from procedures.backup import evidence_copy
 from procedures.private_files import open_private
 from procedures.redact import redact, redact_data
 
+from . import history
 from .evidence import report_path
 from .options import ops_context
 from .state import RECORD, STARTED, ops_check_names
@@ -94,3 +95,4 @@ def pytest_sessionfinish(session, exitstatus):
     record_path = _write_record(session, htmlpath, checks)
     if any(getattr(item.module, "ARCHIVE_REPORTS_OFFSITE", False) for item in session.items):
         _archive_offsite(session, [htmlpath, record_path], "-".join(checks))
+    history.refresh_after_check(htmlpath, session.config.rootpath)
