@@ -19,8 +19,8 @@ from pathlib import Path
 from .config import load_config
 from .errors import ConfigError
 from .notify_message import Message, build, one_line
-from .notify_targets import apprise_log, read_urls, shown
-from .redact import redact
+from .notify_targets import apprise_log, load_apprise, read_urls, shown
+from .redact import install_log_redaction, redact
 
 DEFAULT_CONFIG = "ops.toml"
 
@@ -28,8 +28,7 @@ DEFAULT_CONFIG = "ops.toml"
 def send(targets: list[tuple[str, str]], message: Message) -> bool:
     """Send message to every (where, url) target, one line printed for each; False if any was not
     delivered. Never raises: a notification must not change the check's result."""
-    import apprise
-
+    apprise = load_apprise()
     asset = apprise.AppriseAsset(body_format=apprise.NotifyFormat.TEXT)
     kind = apprise.NotifyType.FAILURE if message.failed else apprise.NotifyType.SUCCESS
     delivered = True
@@ -93,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"the stack's ops config (default: $OPSUITE_CONFIG, else {DEFAULT_CONFIG})")
     parser.add_argument("--setup-error", help="why the check could not start (then there is no record)")
     args = parser.parse_args(argv)
+    install_log_redaction()  # any library's log record (urllib3 quotes the path) is redacted at creation
     config = args.ops_config or Path(os.environ.get("OPSUITE_CONFIG") or DEFAULT_CONFIG)
     delivered = notify(args.check, args.exit_code, config, args.record, args.report, args.setup_error)
     return 0 if delivered else 1

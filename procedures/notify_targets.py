@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import re
 import stat
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,10 +45,20 @@ def apprise_log(into: list[logging.LogRecord] | None = None) -> Iterator[None]:
         logger.setLevel(saved[2])
 
 
+def load_apprise():
+    """The apprise module, imported on first use: only a config with [notify] pays for its plugins."""
+    with warnings.catch_warnings():  # its PGP support imports imghdr, deprecated: not ours to fix
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
+        from apprise.manager_plugins import NotificationManager
+
+        NotificationManager().load_modules()  # the plugins load lazily, on first use: now, in here
+    return apprise
+
+
 def parse(url: str):
     """The Apprise plugin for url, or None when Apprise cannot parse it (nothing logged)."""
-    import apprise  # only a config with [notify] pays for loading Apprise's plugins
-
+    apprise = load_apprise()
     with apprise_log():
         return apprise.Apprise.instantiate(url)
 
@@ -102,7 +113,7 @@ def read_urls(urls_variable: str, urls_file: str, env_file: Path | None) -> list
         if parse(url) is None:
             raise ConfigError(f"{where} is not a notification URL Apprise can parse (the URL is not shown: it may "
                               "hold a token); fix it after Apprise's URL syntax, e.g. json://host:port/path or "
-                              "mailto://user:password@smtp.example.com?to=oncall@example.com")
+                              "mailto://smtp.example.com?from=ops@example.com&to=oncall@example.com")
     return found
 
 

@@ -78,7 +78,7 @@ class _LoopbackController(Controller):
 
 @contextmanager
 def smtp_receiver(login: tuple[str, str] | None = None) -> Iterator[SmtpReceiver]:
-    """An SMTP server on 127.0.0.1:0 keeping every mail; with login, AUTH is required and checked
+    """An SMTP server on 127.0.0.1:0 keeping every mail; with login, AUTH is offered and checked
     (over plain SMTP: it is loopback)."""
     receiver = SmtpReceiver(port=0, login=login)
 
@@ -97,7 +97,7 @@ def smtp_receiver(login: tuple[str, str] | None = None) -> Iterator[SmtpReceiver
         receiver.logins.append(given)
         return AuthResult(success=given == login)
 
-    options = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True} if login else {}
+    options = {"authenticator": authenticator, "auth_require_tls": False} if login else {}
     with warnings.catch_warnings():  # AUTH without TLS is the point here: loopback, a test's own password
         warnings.simplefilter("ignore")
         controller = _LoopbackController(Handler(), hostname="127.0.0.1", port=0, **options)
