@@ -185,3 +185,34 @@ def test_main_as_run_check_runs_it_prints_no_secret_even_with_apprise_logging_ev
     assert len(receiver.posts) == (1 if up else 0) and len(mail.mails) == (1 if up else 0)
     assert_no_secret(result.stdout + result.stderr)
     assert result.stdout.count("opsuite: ") == 2
+
+
+LEAKY_CHECK = '''
+import logging
+from pathlib import Path
+
+def test_step_shows_the_env_file(ops):
+    text = Path(ops.config.stack.env_file).read_text()
+    print(text)
+    logging.getLogger("ops.leak").warning("env file: %s", text)
+    assert text == "", f"the env file holds {text}"
+'''
+
+
+def test_a_check_that_shows_the_urls_puts_no_secret_in_its_report_record_or_terminal(pytester):
+    """Loading [notify] registers the URLs' secrets, so a check that prints, logs or fails with them
+    (the env file, a traceback) shows them masked everywhere the runbook writes."""
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    pytester.mkpydir("ops_checks")
+    (pytester.path / "ops_checks" / "leaky.py").write_text(LEAKY_CHECK)
+    stack(pytester.path, secret_json_url(9), "mailto://ops:" + SECRETS[3] + "@smtp.example.test?to=a@example.test")
+    result = pytester.runpytest_subprocess("ops_checks/leaky.py", "-p", "no:cacheprovider", "-rA",
+                                           "--ops-config", "ops.toml")
+    result.assert_outcomes(failed=1)
+    [report] = (pytester.path / "reports" / "leaky").glob("*.html")
+    outputs = {"terminal": result.stdout.str() + result.stderr.str(), "HTML report": report.read_text(),
+               "JSON record": report.with_suffix(".json").read_text()}
+    assert [(where, s) for where, text in outputs.items() for s in SECRETS if s in text] == []
+    # the path's token is masked only because loading [notify] registered it (no secret shape shows it)
+    assert "NOTIFY_URLS=*** ***" in outputs["terminal"] and "NOTIFY_URLS=*** ***" in outputs["HTML report"]
+    assert "***" in outputs["JSON record"]
