@@ -29,7 +29,9 @@ def send(targets: list[tuple[str, str]], message: Message) -> bool:
     """Send message to every (where, url) target, one line printed for each; False if any was not
     delivered. Never raises: a notification must not change the check's result."""
     apprise = load_apprise()
-    asset = apprise.AppriseAsset(body_format=apprise.NotifyFormat.TEXT)
+    # Memory only: Apprise's persistent store would otherwise keep per-target state on disk.
+    asset = apprise.AppriseAsset(body_format=apprise.NotifyFormat.TEXT,
+                                 storage_mode=apprise.PersistentStoreMode.MEMORY)
     kind = apprise.NotifyType.FAILURE if message.failed else apprise.NotifyType.SUCCESS
     delivered = True
     for where, url in targets:
