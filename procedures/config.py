@@ -212,6 +212,15 @@ class TimeoutsConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """Where the Apprise URLs of the scheduled checks' notifications are read from (never this file: they
+    may hold tokens): a variable of [stack] env_file and/or a file only its owner can read."""
+    urls_variable: str = ""  # one or more URLs, separated by spaces or commas
+    urls_file: str = ""  # one URL per line; '#' starts a comment line
+    on_success: bool = False  # failures always notify; successes too when true
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
@@ -223,6 +232,8 @@ class OpsConfig:
     deploy: DeployConfig = field(default_factory=DeployConfig)
     restore: RestoreConfig = field(default_factory=RestoreConfig)
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+    # None: no [notify] section, so no notifications and nothing read.
+    notify: NotifyConfig | None = None
     source: Path | None = None
 
     @property
@@ -388,6 +399,9 @@ def _check(config: OpsConfig) -> OpsConfig:
                           "against that CA, or drop it to skip verification")
     if http.ca_file and not Path(http.ca_file).is_file():
         raise ConfigError(f"[http] ca_file = {http.ca_file!r} does not exist; give the path of the CA bundle (PEM)")
+    if config.notify is not None:
+        from .notify_targets import read_urls  # Apprise loads only for a config that notifies
+        read_urls(config.notify.urls_variable, config.notify.urls_file, stack.env_file)
     return config
 
 
@@ -401,7 +415,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
     unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore",
-                          "timeouts"}
+                          "timeouts", "notify"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -424,6 +438,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         raw["database"]["url_file"] = str(base / raw["database"]["url_file"])
     if raw.get("http", {}).get("ca_file"):
         raw["http"]["ca_file"] = str(base / raw["http"]["ca_file"])
+    if raw.get("notify", {}).get("urls_file"):
+        raw["notify"]["urls_file"] = str(base / raw["notify"]["urls_file"])
     stack = _section(StackConfig, stack_raw, "stack")
     files = tuple(Path(p) for p in stack.compose_files)
     if stack.overlay:
@@ -446,6 +462,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             deploy=_deploy_section(raw.get("deploy", {})),
             restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),
             timeouts=_timeouts_section(raw.get("timeouts", {})),
+            notify=_section(NotifyConfig, raw["notify"], "notify") if "notify" in raw else None,
             source=path,
         )
     )

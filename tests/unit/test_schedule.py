@@ -13,9 +13,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from testkit.receivers import json_receiver
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,11 +148,25 @@ def test_installed_units_pass_systemd_analyze(tmp_path):
 # --- run-check.sh -------------------------------------------------------------------------------
 
 FAKE_CONFTEST = '''
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+STEPS = []
+
+
+def pytest_addoption(parser):
+    parser.addoption("--ops-config")  # the real plugin's option, passed through by run-check.sh
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or report.failed:
+        error = str(report.longrepr).splitlines()[-1] if report.failed else None
+        STEPS.append({"step": report.nodeid.split("::")[-1], "outcome": report.outcome, "error": error})
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Like the real root conftest: one HTML report per run under reports/<check>/<UTC stamp>.html."""
+    """Like the real root conftest and record plugin: reports/<check>/<UTC stamp>.html and its .json."""
     for arg in session.config.args:
         path = Path(arg.split("::")[0])
         if path.parent.name == "ops_checks":
@@ -159,6 +174,8 @@ def pytest_sessionfinish(session, exitstatus):
             out = Path(__file__).parent / "reports" / path.stem / f"{stamp}.html"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(f"<html>exit {int(exitstatus)}</html>")
+            record = {"check": path.stem, "outcome": "passed" if exitstatus == 0 else "failed", "steps": STEPS}
+            out.with_suffix(".json").write_text(json.dumps(record))
 '''
 
 
@@ -167,11 +184,12 @@ def fake_repo(tmp_path):
     repo = tmp_path / "repo"
     (repo / "scripts").mkdir(parents=True)
     shutil.copy2(RUN_CHECK, repo / "scripts" / "run-check.sh")
-    (repo / "procedures").mkdir()
-    for name in ("__init__.py", "redact.py", "notify.py"):  # all the notifier may import from the repo
-        shutil.copy2(ROOT / "procedures" / name, repo / "procedures" / name)
+    (repo / "procedures").symlink_to(ROOT / "procedures")  # the notifier and the config it loads
     (repo / ".venv" / "bin").mkdir(parents=True)
     (repo / ".venv" / "bin" / "pytest").symlink_to(Path(sys.prefix) / "bin" / "pytest")
+    python = repo / ".venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')  # this venv's, where Apprise is
+    python.chmod(0o755)
     (repo / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
     (repo / "conftest.py").write_text(FAKE_CONFTEST)
     (repo / "ops_checks").mkdir()
@@ -182,7 +200,7 @@ def fake_repo(tmp_path):
 
 def run_check(repo: Path, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items()
-                if k not in ("NOTIFY_URL", "REPORT_KEEP_DAYS", "OPSUITE_ENV_FILE") and not k.startswith("PYTEST_")}
+                if k not in ("NOTIFY_URL", "REPORT_KEEP_DAYS", "OPSUITE_ENV_FILE", "OPSUITE_CONFIG") and not k.startswith("PYTEST_")}
     full_env.update(env)
     result = subprocess.run([str(repo / "scripts" / "run-check.sh"), *args], cwd=cwd or "/",
                             env=full_env, capture_output=True, text=True, timeout=120)
@@ -282,26 +300,34 @@ def test_bad_retention_exits_2(fake_repo):
     assert result.returncode == 2 and "REPORT_KEEP_DAYS" in result.stderr
 
 
-# --- notifications --------------------------------------------------------------------------------
+# --- notifications ---------------------------------------------------------------------------------
+
+SECRET = "SECRET-TOKEN-97531"
+
 
 @pytest.fixture
-def hook():
-    """A real HTTP server on 127.0.0.1 recording each request's path and query."""
+def receiver():
+    """Apprise's json:// target: a real HTTP server on 127.0.0.1 recording each post."""
+    with json_receiver() as server:
+        yield server
+
+
+@pytest.fixture
+def old_hook():
+    """A NOTIFY_URL-style GET receiver: it must get nothing now."""
     received = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            received.append(urlsplit(self.path))
+            received.append(self.path)
             self.send_response(200)
             self.end_headers()
-            self.wfile.write(b"ok")
 
         def log_message(self, *args):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     server.received = received
     server.base = f"http://127.0.0.1:{server.server_address[1]}"
     yield server
@@ -309,62 +335,123 @@ def hook():
     server.server_close()
 
 
-@pytest.mark.parametrize("check, status, code", [("passing", "success", 0), ("failing", "failure", 1)])
-def test_notification_carries_check_status_and_exit_code(fake_repo, hook, check, status, code):
-    result = run_check(fake_repo, check, NOTIFY_URL=f"{hook.base}/ping")
-    assert result.returncode == code, result.output
-    [request] = hook.received
-    assert request.path == "/ping"
-    assert parse_qs(request.query) == {"check": [check], "status": [status], "exit_code": [str(code)]}
-    assert f"opsuite: notified {hook.base} (status={status}, HTTP 200)" in result.stdout
+def ops_config(repo: Path, *urls: str, name: str = "ops.toml", on_success: bool = False) -> Path:
+    """An ops config in the fake repo whose [notify] reads urls from its stack's env file."""
+    (repo / "a.yml").write_text("services: {}\n")
+    env = repo / f"{name}.env"
+    env.write_text("NOTIFY_URLS=" + ",".join(urls) + "\n")
+    config = repo / name
+    config.write_text(f'[stack]\nproject = "fake"\ncompose_files = ["a.yml"]\nenv_file = "{env.name}"\n'
+                      f'[notify]\nurls_variable = "NOTIFY_URLS"\non_success = {str(on_success).lower()}\n')
+    return config
 
 
-def test_notify_url_token_is_kept_in_the_request_and_never_printed(fake_repo, hook):
-    url = f"{hook.base}/hook/TOKEN-IN-PATH-123?token=TOKEN-IN-QUERY-456"
-    result = run_check(fake_repo, "failing", NOTIFY_URL=url)
-    assert result.returncode == 1
-    [request] = hook.received
-    assert request.path == "/hook/TOKEN-IN-PATH-123"
-    assert parse_qs(request.query) == {"token": ["TOKEN-IN-QUERY-456"], "check": ["failing"],
-                                       "status": ["failure"], "exit_code": ["1"]}
-    assert "TOKEN-IN" not in result.output
-    assert hook.base in result.output
+def secret_url(port: int) -> str:
+    return f"json://ops:{SECRET}-PW@127.0.0.1:{port}/hook/{SECRET}?-token={SECRET}-Q"
+
+
+def assert_secret_nowhere(repo: Path, result):
+    __tracebackhide__ = True
+    assert SECRET not in result.output
+    for path in (repo / "reports").rglob("*"):
+        assert path.is_dir() or SECRET not in path.read_text(), path
+
+
+def test_a_failed_check_notifies_its_failed_step_error_and_report(fake_repo, receiver):
+    ops_config(fake_repo, receiver.url())
+    result = run_check(fake_repo, "failing")
+    assert result.returncode == 1, result.output
+    [report] = (fake_repo / "reports" / "failing").glob("*.html")
+    [post] = receiver.posts
+    assert post["json"]["type"] == "failure" and post["json"]["title"] == "opsuite fake: failing FAILED"
+    assert post["json"]["message"].splitlines() == [
+        "Stack: fake", "Check: failing", "Outcome: failed (exit 1)", "Failed step: test_broken",
+        "Error: ops_checks/failing.py:2: AssertionError", f"Report: {report}"]
+    assert f"opsuite: notified json://127.0.0.1:{receiver.port} ([notify] urls_variable entry 1)" in result.stdout
+    assert last_line(result) == f"opsuite: failing FAILED (exit 1), report: {report}"
+
+
+@pytest.mark.parametrize("on_success, posts", [(False, 0), (True, 1)])
+def test_a_passing_check_notifies_only_with_on_success(fake_repo, receiver, on_success, posts):
+    ops_config(fake_repo, receiver.url(), on_success=on_success)
+    result = run_check(fake_repo, "passing")
+    assert result.returncode == 0, result.output
+    assert len(receiver.posts) == posts
+    if posts:
+        assert receiver.posts[0]["json"]["title"] == "opsuite fake: passing succeeded"
+
+
+def test_the_config_is_ops_config_in_the_args_else_opsuite_config_else_ops_toml(fake_repo, receiver):
+    ops_config(fake_repo, receiver.url(path="/default"))
+    ops_config(fake_repo, receiver.url(path="/from-env"), name="env.toml")
+    ops_config(fake_repo, receiver.url(path="/from-args"), name="args.toml")
+    run_check(fake_repo, "failing")
+    run_check(fake_repo, "failing", OPSUITE_CONFIG="env.toml")
+    run_check(fake_repo, "failing", "--ops-config", "args.toml", OPSUITE_CONFIG="env.toml")
+    run_check(fake_repo, "failing", f"--ops-config={fake_repo / 'args.toml'}")
+    assert [post["path"] for post in receiver.posts] == ["/default", "/from-env", "/from-args", "/from-args"]
 
 
 @pytest.mark.parametrize("check, code", [("passing", 0), ("failing", 1)])
-def test_unreachable_notify_url_keeps_the_checks_exit_code(fake_repo, closed_port, check, code):
-    url = f"http://127.0.0.1:{closed_port}/hook/SECRET-TOKEN?token=SECRET-QUERY"
-    result = run_check(fake_repo, check, NOTIFY_URL=url)
+def test_a_receiver_that_is_down_is_logged_and_keeps_the_checks_exit_code(fake_repo, closed_port, check, code):
+    ops_config(fake_repo, secret_url(closed_port), on_success=True)
+    result = run_check(fake_repo, check)
     assert result.returncode == code, result.output
-    assert f"notification to http://127.0.0.1:{closed_port} not delivered" in result.stdout
-    assert "SECRET" not in result.output
+    assert (f"opsuite: WARNING: notification to json://127.0.0.1:{closed_port} ([notify] urls_variable entry 1) "
+            "not delivered: ") in result.stdout
+    assert "opsuite: WARNING: notification failed (the check's result stands)" in result.stdout
     assert last_line(result).startswith(f"opsuite: {check} ")
+    assert_secret_nowhere(fake_repo, result)
 
 
-def test_non_http_notify_url_is_refused_not_fatal(fake_repo):
-    result = run_check(fake_repo, "passing", NOTIFY_URL="ftp://user:SECRET@127.0.0.1/x")
-    assert result.returncode == 0
-    assert "not notifying" in result.stdout and "SECRET" not in result.output
+def test_the_urls_secret_is_used_and_never_printed(fake_repo, receiver):
+    ops_config(fake_repo, secret_url(receiver.port))
+    result = run_check(fake_repo, "failing")
+    assert result.returncode == 1
+    [post] = receiver.posts
+    assert post["path"] == f"/hook/{SECRET}?token={SECRET}-Q"
+    assert_secret_nowhere(fake_repo, result)
 
 
-def test_env_file_for_cron_is_read_as_data(fake_repo, hook, tmp_path):
+def test_a_url_that_does_not_parse_is_said_and_keeps_the_exit_code(fake_repo):
+    ops_config(fake_repo, f"nosuchscheme://{SECRET}@example.test")
+    result = run_check(fake_repo, "failing")
+    assert result.returncode == 1
+    assert ("opsuite: WARNING: not notifying: [notify] urls_variable entry 1 is not a notification URL Apprise "
+            "can parse") in result.stdout
+    assert_secret_nowhere(fake_repo, result)
+
+
+def test_a_notify_url_still_set_says_how_to_move_and_gets_nothing(fake_repo, receiver, old_hook):
+    ops_config(fake_repo, receiver.url())
+    result = run_check(fake_repo, "failing", NOTIFY_URL=f"{old_hook.base}/ping/{SECRET}")
+    assert result.returncode == 1
+    assert old_hook.received == [] and len(receiver.posts) == 1
+    assert "opsuite: WARNING: NOTIFY_URL is no longer read" in result.stdout
+    assert '[notify] urls_variable = "NOTIFY_URLS"' in result.stdout
+    assert SECRET not in result.output
+
+
+def test_env_file_for_cron_is_read_as_data(fake_repo, receiver, tmp_path):
+    ops_config(fake_repo, receiver.url(path="/from-env-file"), name="stack.toml")
     marker = tmp_path / "executed"
     env_file = tmp_path / "opsuite.env"
-    env_file.write_text(f"# comment\nNOTIFY_URL={hook.base}/ping?a=1&b=2\nREPORT_KEEP_DAYS=30\n"
+    env_file.write_text(f"# comment\nOPSUITE_CONFIG={fake_repo / 'stack.toml'}\nREPORT_KEEP_DAYS=30\n"
                         f"EVIL=$(touch {marker})\n")
-    result = run_check(fake_repo, "passing", OPSUITE_ENV_FILE=str(env_file))
-    assert result.returncode == 0, result.output
-    [request] = hook.received
-    assert parse_qs(request.query) == {"a": ["1"], "b": ["2"], "check": ["passing"],
-                                       "status": ["success"], "exit_code": ["0"]}
+    result = run_check(fake_repo, "failing", OPSUITE_ENV_FILE=str(env_file))
+    assert result.returncode == 1, result.output
+    assert [post["path"] for post in receiver.posts] == ["/from-env-file"]
     assert not marker.exists()
 
 
-def test_check_that_does_not_exist_yet_still_notifies_a_failure(fake_repo, hook):
+def test_check_that_does_not_exist_yet_still_notifies_a_failure(fake_repo, receiver):
     """e.g. the monthly timer runs restore_drill before ops_checks/restore_drill.py is deployed."""
-    result = run_check(fake_repo, "restore_drill", NOTIFY_URL=f"{hook.base}/ping")
+    ops_config(fake_repo, receiver.url())
+    result = run_check(fake_repo, "restore_drill")
     assert result.returncode == 2
     assert "no ops_checks/restore_drill.py" in result.stderr
-    [request] = hook.received
-    assert parse_qs(request.query) == {"check": ["restore_drill"], "status": ["failure"], "exit_code": ["2"]}
+    [post] = receiver.posts
+    assert post["json"]["title"] == "opsuite fake: restore_drill could not start"
+    assert "Outcome: could not start (exit 2): no ops_checks/restore_drill.py in " in post["json"]["message"]
+    assert "Report: none written" in post["json"]["message"]
     assert last_line(result) == "opsuite: restore_drill FAILED (exit 2), report: none written"
