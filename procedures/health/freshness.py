@@ -101,7 +101,7 @@ def drill_fresh(run: FreshnessRun, failed_step: str | None = None) -> dict:
     return {**_judge(newest, timedelta(days=cfg.freshness.drill_max_age_days),
                      f"passed restore drill of {cfg.stack.project} in {records}", "[freshness] drill_max_age_days",
                      "run the drill now: pytest ops_checks/restore_drill.py (scheduled: systemctl start "
-                     f"opsuite-restore-drill@{cfg.stack.project}.service); a backup never restored is a hope"),
+                     f"opsuite-restore-drill@{cfg.stack.project}.service)"),
             "drill_max_age_days": cfg.freshness.drill_max_age_days}
 
 
