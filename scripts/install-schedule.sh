@@ -151,6 +151,10 @@ if [[ "$MODE" == systemd ]]; then
     install_stack_env
     install_env_template
     other_mode_warning "$(DEST "/etc/cron.d/opsuite-$STACK")"
+    if [[ -e "$(DEST /etc/cron.d/opsuite)" ]]; then
+        say "WARNING: $(DEST /etc/cron.d/opsuite) is from an earlier, single-stack schedule; remove it, or its" \
+            "backup runs beside this one's"
+    fi
     # The single-stack units of earlier versions would run a second backup beside this one's.
     for old in opsuite-backup.timer opsuite-restore-drill.timer opsuite-check@.service; do
         if [[ -e "$unit_dir/$old" ]]; then

@@ -50,7 +50,7 @@ def _judge(newest: ages.Newest, limit: timedelta, what: str, setting: str, fix: 
         raise Stale(f"no {what} found{_left_out(newest)}: {fix}")
     if newest.older_than(limit):
         raise Stale(f"the newest {what} ({newest.name}, {newest.at.isoformat(timespec='seconds')}) is "
-                    f"{ages.hours(newest.age)} old, over the limit of {ages.hours(limit)} ({setting}): {fix}")
+                    f"{ages.hours(newest.age)} old, over the limit of {ages.hours(limit)} ({setting}){_left_out(newest)}: {fix}")
     return found
 
 

@@ -175,6 +175,12 @@ def test_install_warns_about_the_single_stack_units_of_earlier_versions(tmp_path
     old.write_text("[Timer]\nOnCalendar=*-*-* 02:30:00\n")
     result = install(tmp_path / "root", config=configs["zen-a"])
     assert f"WARNING: {old} is from an earlier, single-stack schedule" in result.stdout
+    old_cron = tmp_path / "root/etc/cron.d/opsuite"
+    old_cron.parent.mkdir(parents=True)
+    old_cron.write_text("30 2 * * * root true\n")
+    for mode in ([], ["--cron"]):
+        assert f"WARNING: {old_cron} is from an earlier, single-stack schedule" in install(
+            tmp_path / "root", *mode, config=configs["zen-a"]).stdout
 
 
 def test_install_defaults_repo_and_config_to_this_checkout(tmp_path):
