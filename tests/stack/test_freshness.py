@@ -56,8 +56,10 @@ def test_a_backup_that_stopped_turns_local_and_offsite_red_the_next_day(backed_u
 def test_the_check_with_a_tiny_limit_is_red_naming_ages_a_missing_drill_and_a_failed_deploy(backed_up, tmp_path):
     stack, _ = backed_up
     tiny = tmp_path / "tiny.toml"
-    tiny.write_text(stack.config_path.read_text() + "\n[freshness]\nbackup_max_age_hours = 0.0003\n"
-                                                    "offsite_max_age_hours = 0.0003\n")
+    tiny.write_text(stack.config_path.read_text()
+                    .replace("backup_max_age_hours = 26", "backup_max_age_hours = 0.0003")
+                    .replace("offsite_max_age_hours = 26", "offsite_max_age_hours = 0.0003"))
+    assert tiny.read_text().count("= 0.0003") == 2
     cfg = stack.ctx.config
     ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {
         "action": "deploy", "tag": "1.1.0", "outcome": "failed before the app changed; previous release still serving",

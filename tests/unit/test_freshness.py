@@ -9,7 +9,7 @@ import pytest
 
 from procedures import ledger
 from procedures.backup import names
-from procedures.config import load_config
+from procedures.config import FreshnessConfig, load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError, Stale
 from procedures.health import ages
@@ -18,6 +18,7 @@ from procedures.health.freshness import FreshnessRun, drill_fresh, no_failed_dep
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=timezone.utc)
 OURS = names.Identity("zen", "prod", "app")
+ROOT = Path(__file__).resolve().parents[2]
 BASE = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n'
 
 
@@ -38,6 +39,11 @@ def set_files(identity: names.Identity, hours_ago: float, kinds=("dump", "manife
 def test_freshness_defaults_follow_the_issue(tmp_path):
     freshness = load_config(write_config(tmp_path)).freshness
     assert (freshness.backup_max_age_hours, freshness.offsite_max_age_hours, freshness.drill_max_age_days) == (26, 26, 35)
+
+
+def test_the_bundled_config_states_the_defaults():
+    (ROOT / "example" / ".env").exists() or pytest.fail("run scripts/bootstrap.sh first: example/.env missing")
+    assert load_config(ROOT / "ops.toml").freshness == FreshnessConfig()
 
 
 def test_freshness_limits_are_read(tmp_path):

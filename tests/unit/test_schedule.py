@@ -209,7 +209,7 @@ def test_install_refuses_bad_arguments(tmp_path, args, message):
 
 def test_a_config_that_does_not_load_is_refused_naming_the_setting(tmp_path):
     bad = stack_config(tmp_path / "srv", "zen-a")
-    bad.write_text(bad.read_text() + "\n[freshness]\nbackup_max_age_hours = 0\n")
+    bad.write_text(bad.read_text().replace("backup_max_age_hours = 26", "backup_max_age_hours = 0"))
     root = tmp_path / "root"
     root.mkdir()
     result = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--config", str(bad)],
