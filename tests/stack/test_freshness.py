@@ -11,7 +11,8 @@ import pytest
 from procedures import ledger
 from procedures.backup import pipeline as backup
 from procedures.errors import Stale
-from procedures.health.freshness import FreshnessRun, local_backup_fresh, no_failed_deploy, offsite_copy_fresh
+from procedures.health.freshness import (FreshnessRun, freshness, local_backup_fresh, no_failed_deploy,
+                                         offsite_copy_fresh)
 
 from testkit.ops_run import run_check
 
@@ -90,3 +91,21 @@ def test_a_failed_deploy_is_red_until_a_later_success(backed_up, tmp_path):
     ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {
         "action": "rollback", "tag": "1.0.0", "previous_tag": "1.1.0", "outcome": "deployed"})
     assert no_failed_deploy(judged(stack.ctx, tmp_path))["later success"]["action"] == "rollback"
+
+
+def test_the_whole_runbook_is_green_after_a_backup_a_drill_and_a_good_deploy(backed_up, tmp_path):
+    """The scripted entry point, with a drill record from before records carried `project`: it is this
+    stack's by the project its backup set's name carries."""
+    stack, result = backed_up
+    cfg = stack.ctx.config
+    drills = tmp_path / "reports" / "restore_drill"
+    drills.mkdir(parents=True)
+    (drills / "20261201T040000Z.json").write_text(json.dumps({
+        "check": "restore_drill", "outcome": "passed", "backup_set": result.set_name, "mode": "test",
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+    ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {"action": "deploy", "tag": "1.0.0",
+                                                                     "outcome": "deployed"})
+    verdicts = freshness(stack.ctx, tmp_path / "reports")
+    assert verdicts["local_backup"]["newest"] == verdicts["offsite_copy"]["newest"] == result.set_name
+    assert verdicts["restore_drill"]["newest"] == "20261201T040000Z.json"
+    assert verdicts["last_deploy"]["last deploy"]["outcome"] == "deployed"
