@@ -221,6 +221,16 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class FreshnessConfig:
+    """How old the evidence of recoverability may be before ops_checks/freshness.py goes red."""
+    # A nightly backup leaves a day and a margin for its randomized start and its run time.
+    backup_max_age_hours: float = 26.0
+    offsite_max_age_hours: float = 26.0
+    # The drill is monthly (first Sunday): 35 days covers the longest gap between two first Sundays.
+    drill_max_age_days: float = 35.0
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
@@ -234,6 +244,7 @@ class OpsConfig:
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
     # None: no [notify] section, so no notifications and nothing read.
     notify: NotifyConfig | None = None
+    freshness: FreshnessConfig = field(default_factory=FreshnessConfig)
     source: Path | None = None
 
     @property
@@ -298,6 +309,16 @@ def _timeouts_section(raw: dict) -> TimeoutsConfig:
                           f"{timeouts.dump_seconds:g}: the psql session holds the dump's snapshot for the whole "
                           "dump; raise session_seconds to at least dump_seconds")
     return timeouts
+
+
+def _freshness_section(raw: dict) -> FreshnessConfig:
+    freshness = _section(FreshnessConfig, raw, "freshness")
+    for name, value in vars(freshness).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"[freshness] {name} = {value!r} must be a number above 0 "
+                              f"(default {getattr(FreshnessConfig, name):g}); a limit of 0 or less would "
+                              "make every backup, copy or drill stale")
+    return freshness
 
 
 def _check_url_engine(config: OpsConfig) -> None:
@@ -415,7 +436,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
     unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore",
-                          "timeouts", "notify"}
+                          "timeouts", "notify", "freshness"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -463,6 +484,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),
             timeouts=_timeouts_section(raw.get("timeouts", {})),
             notify=_section(NotifyConfig, raw["notify"], "notify") if "notify" in raw else None,
+            freshness=_freshness_section(raw.get("freshness", {})),
             source=path,
         )
     )

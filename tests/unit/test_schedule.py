@@ -22,13 +22,34 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "scripts" / "install-schedule.sh"
 RUN_CHECK = ROOT / "scripts" / "run-check.sh"
-UNITS = ["opsuite-check@.service", "opsuite-backup.timer", "opsuite-restore-drill.timer"]
+CHECKS = {"backup": "backup", "freshness": "freshness", "restore-drill": "restore_drill"}  # unit name: check
+UNITS = [f"opsuite-{name}@.{kind}" for name in CHECKS for kind in ("service", "timer")]
 TARGET_REPO = "/opt/opsuite-test"
+STACKS = ("zen-a", "zen-b")
 
 
-def install(root: Path, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--repo", TARGET_REPO, *args],
-                            capture_output=True, text=True, timeout=60)
+def stack_config(directory: Path, project: str) -> Path:
+    """A loadable ops config of stack `project` (the bundled one, its paths made absolute)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "ops.toml"
+    path.write_text((ROOT / "ops.toml").read_text()
+                    .replace('project = "zenops-example"', f'project = "{project}"')
+                    .replace('"example/', f'"{ROOT}/example/')
+                    .replace('"docker-compose.prod.yml"', f'"{ROOT}/docker-compose.prod.yml"'))
+    return path
+
+
+@pytest.fixture
+def configs(tmp_path) -> dict[str, Path]:
+    """Two stacks' configs, as two adopted stacks on one host keep them."""
+    return {project: stack_config(tmp_path / "srv" / project, project) for project in STACKS}
+
+
+def install(root: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
+    config = config or stack_config(root.parent / "default-config", "zen-a")
+    root.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--repo", TARGET_REPO,
+                             "--config", str(config), *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -49,93 +70,164 @@ def ini(text: str) -> dict[str, dict[str, list[str]]]:
     return sections
 
 
+def environment_file(path: Path) -> dict[str, str]:
+    """KEY=value lines as systemd's EnvironmentFile= reads them (comments skipped)."""
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
+
+
 # --- install-schedule.sh ------------------------------------------------------------------------
 
-def test_systemd_install_renders_units_and_env_template(tmp_path):
-    result = install(tmp_path)
-    unit_dir = tmp_path / "etc/systemd/system"
+def test_systemd_install_renders_templates_per_check_and_names_the_stacks_config(tmp_path, configs):
+    result = install(tmp_path / "root", config=configs["zen-a"])
+    unit_dir = tmp_path / "root/etc/systemd/system"
+    assert sorted(p.name for p in unit_dir.iterdir()) == sorted(UNITS)
     for name in UNITS:
-        text = (unit_dir / name).read_text()
-        assert "@REPO@" not in text, name
-    service = ini((unit_dir / "opsuite-check@.service").read_text())["Service"]
-    assert service["Type"] == ["oneshot"]
-    assert service["WorkingDirectory"] == [TARGET_REPO]
-    assert service["ExecStart"] == [f"/bin/bash {TARGET_REPO}/scripts/run-check.sh %i"]
-    assert service["EnvironmentFile"] == ["-/etc/opsuite/opsuite.env"]
-    assert int(service["Nice"][0]) > 0 and service["IOSchedulingPriority"] == ["7"]
+        assert "@REPO@" not in (unit_dir / name).read_text(), name
+    for name, check in CHECKS.items():
+        service = ini((unit_dir / f"opsuite-{name}@.service").read_text())["Service"]
+        assert service["Type"] == ["oneshot"]
+        assert service["WorkingDirectory"] == [TARGET_REPO]
+        assert service["ExecStart"] == [f"/bin/bash {TARGET_REPO}/scripts/run-check.sh {check}"]
+        # The shared settings first, then the stack's own file, which names its config and wins.
+        assert service["EnvironmentFile"] == ["-/etc/opsuite/opsuite.env", "/etc/opsuite/stacks/%i.env"]
+        assert int(service["Nice"][0]) > 0 and service["IOSchedulingPriority"] == ["7"]
+    assert environment_file(tmp_path / "root/etc/opsuite/stacks/zen-a.env") == {"OPSUITE_CONFIG": str(configs["zen-a"])}
 
-    backup = ini((unit_dir / "opsuite-backup.timer").read_text())
-    assert backup["Timer"]["Unit"] == ["opsuite-check@backup.service"]
-    assert backup["Timer"]["OnCalendar"] == ["*-*-* 02:30:00"]
-    assert backup["Timer"]["Persistent"] == ["true"]
-    assert backup["Timer"]["RandomizedDelaySec"] == ["10m"]
-    assert backup["Install"]["WantedBy"] == ["timers.target"]
-    drill = ini((unit_dir / "opsuite-restore-drill.timer").read_text())
-    assert drill["Timer"]["Unit"] == ["opsuite-check@restore_drill.service"]
-    assert drill["Timer"]["OnCalendar"] == ["Sun *-*-01..07 04:00:00"]
-    assert drill["Timer"]["Persistent"] == ["true"]
+    timers = {name: ini((unit_dir / f"opsuite-{name}@.timer").read_text())["Timer"] for name in CHECKS}
+    assert timers["backup"]["OnCalendar"] == ["*-*-* 02:30:00"]
+    assert timers["freshness"]["OnCalendar"] == ["*-*-* 06:00:00"]
+    assert timers["restore-drill"]["OnCalendar"] == ["Sun *-*-01..07 04:00:00"]
+    for timer in timers.values():
+        assert timer["Persistent"] == ["true"] and timer["RandomizedDelaySec"] == ["10m"]
+        assert "Unit" not in timer  # opsuite-X@STACK.timer starts opsuite-X@STACK.service
+    # The freshness check waits for this stack's backup and drill, and does not need them to pass.
+    freshness = ini((unit_dir / "opsuite-freshness@.service").read_text())["Unit"]
+    assert "opsuite-backup@%i.service opsuite-restore-drill@%i.service" in freshness["After"]
+    assert not {"Requires", "BindsTo", "Requisite"} & set(freshness)
 
-    env = tmp_path / "etc/opsuite/opsuite.env"
+    env = tmp_path / "root/etc/opsuite/opsuite.env"
     assert "NOTIFY_URL" in env.read_text() and "REPORT_KEEP_DAYS" in env.read_text()
     assert env.stat().st_mode & 0o077 == 0, "the env file may hold a token: not readable by others"
-    assert not (tmp_path / "etc/cron.d").exists()
+    assert not (tmp_path / "root/etc/cron.d").exists()
     # Not root /: nothing is enabled, the commands to run are printed instead.
-    assert "systemctl daemon-reload && systemctl enable --now opsuite-backup.timer opsuite-restore-drill.timer" \
-        in result.stdout
+    assert ("systemctl daemon-reload && systemctl enable --now opsuite-backup@zen-a.timer "
+            "opsuite-freshness@zen-a.timer opsuite-restore-drill@zen-a.timer") in result.stdout
 
 
-def test_cron_install_renders_both_schedules(tmp_path):
-    install(tmp_path, "--cron")
-    text = (tmp_path / "etc/cron.d/opsuite").read_text()
-    assert "@REPO@" not in text
-    assert oct((tmp_path / "etc/cron.d/opsuite").stat().st_mode & 0o777) == "0o644"
-    jobs = [line for line in text.splitlines() if line and not line.startswith("#") and "root" in line]
-    assert len(jobs) == 2
-    backup, drill = jobs
+def test_two_stacks_on_one_host_get_their_own_schedules_and_configs(tmp_path, configs):
+    root = tmp_path / "root"
+    for project in STACKS:
+        install(root, config=configs[project])
+    stacks = root / "etc/opsuite/stacks"
+    assert sorted(p.name for p in stacks.iterdir()) == ["zen-a.env", "zen-b.env"]
+    for project in STACKS:
+        assert environment_file(stacks / f"{project}.env") == {"OPSUITE_CONFIG": str(configs[project])}
+    assert sorted(p.name for p in (root / "etc/systemd/system").iterdir()) == sorted(UNITS)  # templates, shared
+    for project in STACKS:
+        install(root, "--cron", config=configs[project])
+    for project in STACKS:
+        jobs = cron_jobs(root / f"etc/cron.d/opsuite-{project}")
+        assert [job.split(" root ")[0] for job in jobs] == ["30 2 * * *", "0 6 * * *", "0 4 1-7 * *"]
+        for job, check in zip(jobs, ("backup", "freshness", "restore_drill")):
+            assert (f"cd {TARGET_REPO} && OPSUITE_CONFIG={configs[project]} /bin/bash scripts/run-check.sh {check} "
+                    f">> /var/log/opsuite-{project}-{check.replace('_', '-')}.log 2>&1") in job
+
+
+def cron_jobs(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line and not line.startswith("#") and " root " in line]
+
+
+def test_cron_install_renders_the_three_schedules(tmp_path, configs):
+    install(tmp_path / "root", "--cron", config=configs["zen-b"])
+    cron = tmp_path / "root/etc/cron.d/opsuite-zen-b"
+    text = cron.read_text()
+    assert "@REPO@" not in text and "@CONFIG@" not in text and "@STACK@" not in text
+    assert oct(cron.stat().st_mode & 0o777) == "0o644"
+    backup, freshness, drill = cron_jobs(cron)
     assert backup.startswith("30 2 * * * root ")
-    assert f"cd {TARGET_REPO} && /bin/bash scripts/run-check.sh backup >> /var/log/opsuite-backup.log 2>&1" in backup
+    # Its own line, not chained to the backup's: it runs whether the backup passed, failed or never ran.
+    assert freshness.startswith("0 6 * * * root ") and "run-check.sh backup" not in freshness
     assert drill.startswith("0 4 1-7 * * root ")
     assert 'date +\\%u)" = 7' in drill  # only the Sunday among days 1-7; % is escaped for cron
-    assert f"cd {TARGET_REPO} && /bin/bash scripts/run-check.sh restore_drill" in drill
     assert "OPSUITE_ENV_FILE=/etc/opsuite/opsuite.env" in text.splitlines()
-    assert (tmp_path / "etc/opsuite/opsuite.env").is_file()
-    assert not (tmp_path / "etc/systemd").exists()
+    assert (tmp_path / "root/etc/opsuite/opsuite.env").is_file()
+    assert not (tmp_path / "root/etc/systemd").exists()
 
 
 @pytest.mark.parametrize("mode", [[], ["--cron"]], ids=["systemd", "cron"])
-def test_install_is_idempotent_and_keeps_an_existing_env_file(tmp_path, mode):
-    install(tmp_path, *mode)
-    env = tmp_path / "etc/opsuite/opsuite.env"
+def test_install_is_idempotent_and_keeps_an_existing_env_file(tmp_path, mode, configs):
+    root = tmp_path / "root"
+    install(root, *mode, config=configs["zen-a"])
+    env = root / "etc/opsuite/opsuite.env"
     env.write_text("NOTIFY_URL=https://hooks.example/secret\n")
-    installed = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    installed = sorted(p for p in root.rglob("*") if p.is_file())
     before = {p: p.read_bytes() for p in installed}
 
-    again = install(tmp_path, *mode)
+    again = install(root, *mode, config=configs["zen-a"])
     assert env.read_text() == "NOTIFY_URL=https://hooks.example/secret\n"
     assert "kept existing" in again.stdout
-    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == installed  # no leftovers, no extras
+    assert sorted(p for p in root.rglob("*") if p.is_file()) == installed  # no leftovers, no extras
     assert {p: p.read_bytes() for p in installed} == before
 
 
-def test_install_defaults_repo_to_this_checkout(tmp_path):
+def test_install_warns_about_the_single_stack_units_of_earlier_versions(tmp_path, configs):
+    old = tmp_path / "root/etc/systemd/system/opsuite-backup.timer"
+    old.parent.mkdir(parents=True)
+    old.write_text("[Timer]\nOnCalendar=*-*-* 02:30:00\n")
+    result = install(tmp_path / "root", config=configs["zen-a"])
+    assert f"WARNING: {old} is from an earlier, single-stack schedule" in result.stdout
+    old_cron = tmp_path / "root/etc/cron.d/opsuite"
+    old_cron.parent.mkdir(parents=True)
+    old_cron.write_text("30 2 * * * root true\n")
+    for mode in ([], ["--cron"]):
+        assert f"WARNING: {old_cron} is from an earlier, single-stack schedule" in install(
+            tmp_path / "root", *mode, config=configs["zen-a"]).stdout
+
+
+def test_install_defaults_repo_and_config_to_this_checkout(tmp_path):
     subprocess.run(["bash", str(INSTALL), "--root", str(tmp_path)], check=True, capture_output=True, timeout=60)
-    service = ini((tmp_path / "etc/systemd/system/opsuite-check@.service").read_text())["Service"]
+    service = ini((tmp_path / "etc/systemd/system/opsuite-backup@.service").read_text())["Service"]
     assert service["WorkingDirectory"] == [str(ROOT)]
+    assert environment_file(tmp_path / "etc/opsuite/stacks/zenops-example.env") == {"OPSUITE_CONFIG": str(ROOT / "ops.toml")}
 
 
-@pytest.mark.parametrize("args", [["--repo", "relative/path"], ["--repo", "/opt/has space"], ["--bogus"]])
-def test_install_refuses_bad_arguments(tmp_path, args):
-    result = subprocess.run(["bash", str(INSTALL), "--root", str(tmp_path), *args],
+@pytest.mark.parametrize("args, message", [
+    (["--repo", "relative/path"], "--repo must be an absolute path"),
+    (["--repo", "/opt/has space"], "has spaces or special characters"),
+    (["--bogus"], "unknown argument '--bogus'"),
+    (["--config", "relative/ops.toml"], "--config must be an absolute path"),
+    (["--config", "/srv/has space/ops.toml"], "has spaces or special characters"),
+    (["--config", "/nonexistent/ops.toml"], "config file /nonexistent/ops.toml not found"),
+])
+def test_install_refuses_bad_arguments(tmp_path, args, message):
+    root = tmp_path / "root"
+    root.mkdir()
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(root), *args],
                             capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "install-schedule:" in result.stderr
-    assert not any(tmp_path.iterdir())
+    assert result.returncode == 2 and "install-schedule:" in result.stderr and message in result.stderr, result.stderr
+    assert not any(root.iterdir())
 
 
-def test_installed_units_pass_systemd_analyze(tmp_path):
-    subprocess.run(["bash", str(INSTALL), "--root", str(tmp_path)], check=True, capture_output=True, timeout=60)
-    unit_dir = tmp_path / "etc/systemd/system"
-    verify = subprocess.run(["systemd-analyze", "verify", *(str(unit_dir / u) for u in UNITS[1:])],
+def test_a_config_that_does_not_load_is_refused_naming_the_setting(tmp_path):
+    bad = stack_config(tmp_path / "srv", "zen-a")
+    bad.write_text(bad.read_text().replace("backup_max_age_hours = 26", "backup_max_age_hours = 0"))
+    root = tmp_path / "root"
+    root.mkdir()
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--config", str(bad)],
                             capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "[freshness] backup_max_age_hours = 0 must be a number above 0" in result.stderr
+    assert not any(root.iterdir())
+
+
+def test_installed_units_of_two_stacks_pass_systemd_analyze(tmp_path, configs):
+    root = tmp_path / "root"
+    for project in STACKS:
+        install(root, config=configs[project])
+    unit_dir = root / "etc/systemd/system"
+    # Instances of the templates, as the timers and services of each stack are loaded.
+    instances = [str(unit_dir / f"opsuite-{name}@{project}.{kind}")
+                 for project in STACKS for name in CHECKS for kind in ("timer", "service")]
+    verify = subprocess.run(["systemd-analyze", "verify", *instances], capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0 and "opsuite" not in verify.stderr, verify.stderr
     calendar = subprocess.run(["systemd-analyze", "calendar", "--iterations=3", "Sun *-*-01..07 04:00:00"],
                               capture_output=True, text=True, timeout=60, check=True).stdout
