@@ -235,3 +235,34 @@ def test_a_backup_set_counts_its_own_files_and_is_encrypted_only_offsite():
     assert local_only["backup_set"]["size_bytes"] == 1007
     assert (local_only["backup_set"]["offsite"], local_only["backup_set"]["encrypted"],
             local_only["backup_set"]["offsite_bytes"]) == (False, False, None)
+
+
+def test_a_restore_gives_the_set_it_restored_its_recovery_times_and_how_to_switch_back():
+    manifest = {"dump": {"size": 500, "sha256": "ef" * 32}, "uploads": None}
+    chosen = SimpleNamespace(set_name="s", manifest=manifest, decrypted_through="gdrive-crypt:")
+    record = {"rto_seconds": 12.5, "rpo_seconds": 3600.0, "row_counts": [{"match": True}, {"match": False}],
+              "old_volume": "zen_db", "new_volume": "zen_db_restored_x", "switch_back": "pytest ... --volume=zen_db"}
+    run = SimpleNamespace(record=record, mode="disaster", chosen=chosen, options=SimpleNamespace(from_remote=True),
+                          keeps_server=False, server=None)
+    found = facts.restore(run)
+    assert found["what"] == "Disaster restore"
+    assert found["backup_set"] == {"name": "s", "size_bytes": 500, "dump_bytes": 500, "sha256": "ef" * 32,
+                                   "offsite": True, "encrypted": True, "offsite_bytes": 500}
+    assert found["drill"] == {"rto_seconds": 12.5, "rpo_seconds": 3600.0, "row_counts": "differ"}
+    assert found["changed"] == ["database volume zen_db -> zen_db_restored_x", "switch back: pytest ... --volume=zen_db"]
+    assert found["advice"] == ["switch back: pytest ... --volume=zen_db"]
+    unchosen = facts.restore(SimpleNamespace(record={}, mode="test", chosen=None, keeps_server=False, server=None))
+    assert unchosen == {"what": "Restore drill", "advice": []}
+
+
+def test_rollback_install_and_adopt_say_what_changed():
+    ctx = SimpleNamespace(tag="1.0.0", config=SimpleNamespace(stack=SimpleNamespace(project="zen")))
+    assert facts.rollback(SimpleNamespace(ctx=ctx, from_tag="1.1.0", revision="0002")) == {
+        "what": "Rollback to 1.0.0", "tag": {"from": "1.1.0", "to": "1.0.0"}, "revision": {"from": "0002", "to": "0002"}}
+    new = SimpleNamespace(ctx=ctx, serving=None, migrated=SimpleNamespace(ran=True), entry={"revision_after": "0001"})
+    assert facts.install(new)["tag"] == {"from": None, "to": "1.0.0"}
+    assert facts.install(new)["revision"] == {"from": None, "to": "0001"}
+    adopted = facts.adopt(SimpleNamespace(ctx=ctx, entry={"revision_after": "0001"}, backup=None))
+    assert adopted == {"what": "Adoption of zen at 1.0.0", "tag": {"from": "1.0.0", "to": "1.0.0"},
+                       "revision": {"from": "0001", "to": "0001"}}
+    assert header.what_changed({"tag": adopted["tag"], "revision": None}) == "TAG 1.0.0 (unchanged)"
