@@ -1,10 +1,13 @@
 """An ops check run as an operator runs it leaves self-contained, redacted HTML evidence."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from testkit.ops_run import summary_header
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,13 +25,20 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
     assert "8 passed" in done.stdout
     new = set(reports.glob("*.html")) - before
     assert len(new) == 1, f"expected one new report, got {new}"
-    page = new.pop().read_text()
+    report = new.pop()
+    page = report.read_text()
     try:
         assert running_stack.password not in page
         assert running_stack.project in page            # environment table: target stack
         assert "1.0.0" in page                          # the serving TAG, found without --tag
         assert "Docker Compose" in page and "Docker engine" in page
         assert "test_readyz_is_green_through_proxy" in page
+        summary, top = summary_header(report)  # a check that contributes no facts still opens with one
+        record = json.loads(report.with_suffix(".json").read_text())
+        assert (record["record_version"], record["project"], record["report"]) == (2, running_stack.project, str(report))
+        assert summary["outcome_text"] == "stack_health check succeeded" and summary["backup_set"] is None
+        assert "stack_health check succeeded" in top and running_stack.project in top and "None" in top
     finally:
         for report in set(reports.glob("*.html")) - before:
             report.unlink()
+            report.with_suffix(".json").unlink(missing_ok=True)
