@@ -110,7 +110,8 @@ def restore(run) -> dict:
         facts["drill"] = {"rto_seconds": record.get("rto_seconds"), "rpo_seconds": record.get("rpo_seconds"),
                           "row_counts": _verdict(record.get("row_counts"))}
     changed = [f"{what} {record[old]} -> {record[new]}" for what, old, new in (
-        ("database volume", "old_volume", "new_volume"), ("database", "old_database", "new_database"))
+        ("database volume", "old_volume", "new_volume"), ("uploads volume", "old_uploads_volume", "new_uploads_volume"),
+        ("database", "old_database", "new_database"))
         if record.get(old) and record.get(new)]
     if changed:
         facts["changed"] = changed + [f"switch back: {record['switch_back']}"] * bool(record.get("switch_back"))
@@ -118,4 +119,24 @@ def restore(run) -> dict:
     if run.keeps_server and run.server is not None:
         advice.append(run.server.how_to_connect())
     facts["advice"] = advice
+    return facts
+
+
+def volume_switch(run) -> dict:
+    """The database (and uploads) volume from -> to, and the command that switches back."""
+    facts = {"what": f"Switch of the database to volume {run.target or '(none given)'}"}
+    if run.result is not None:
+        moved = run.result
+        facts["changed"] = [f"database volume {moved.from_volume} -> {moved.to_volume}"] + (
+            [f"uploads volume {moved.from_uploads_volume} -> {moved.to_uploads_volume}"]
+            if moved.to_uploads_volume else []) + [f"switch back: {moved.how_to_switch_back()}"]
+    return facts
+
+
+def url_switch(run) -> dict:
+    """The URL's database from -> to, and the command that switches back."""
+    facts = {"what": f"Switch of the app to database {run.target or '(none given)'}"}
+    if run.result is not None:
+        facts["changed"] = [f"database {run.result.from_database} -> {run.result.to_database}",
+                            f"switch back: {run.result.how_to_switch_back()}"]
     return facts

@@ -266,3 +266,11 @@ def test_rollback_install_and_adopt_say_what_changed():
     assert adopted == {"what": "Adoption of zen at 1.0.0", "tag": {"from": "1.0.0", "to": "1.0.0"},
                        "revision": {"from": "0001", "to": "0001"}}
     assert header.what_changed({"tag": adopted["tag"], "revision": None}) == "TAG 1.0.0 (unchanged)"
+
+
+def test_a_switch_says_which_volume_or_database_it_moved_to_and_how_to_switch_back():
+    moved = SimpleNamespace(from_volume="a", to_volume="b", from_uploads_volume=None, to_uploads_volume=None,
+                            how_to_switch_back=lambda: "CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume=a")
+    assert facts.volume_switch(SimpleNamespace(target="b", result=moved))["changed"] == [
+        "database volume a -> b", "switch back: CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume=a"]
+    assert facts.url_switch(SimpleNamespace(target="new", result=None)) == {"what": "Switch of the app to database new"}
