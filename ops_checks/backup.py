@@ -11,14 +11,15 @@ from procedures.backup import manifest, pipeline
 from procedures.backup.pipeline import BACKUP
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     """One backup run: the lock and one backup container for all steps, released on every exit."""
     with pipeline.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock"),
                            accept_clock=pytestconfig.getoption("accept_clock")) as opened:
+        runbook_summary.read(summary.backup, opened)
         yield opened
 
 

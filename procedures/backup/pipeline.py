@@ -320,6 +320,7 @@ class BackupResult:
     timings: dict[str, float]
     local_store: uploads_store.Collected | None = None  # the garbage collections after retention
     remote_store: uploads_store.Collected | None = None
+    remote_status: offsite.RemoteStatus | None = None  # the remote as found (crypt or not); None when disabled
 
 
 def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False,
@@ -331,4 +332,4 @@ def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = Fa
         BACKUP.run_all(run)
         return BackupResult(run.set_name, run.dump.path, run.dump.size, run.dump.sha256, run.manifest,
                             run.uploaded, run.local_prune, run.remote_prune, run.timings,
-                            run.local_collect, run.remote_collect)
+                            run.local_collect, run.remote_collect, run.remote)

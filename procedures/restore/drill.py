@@ -201,8 +201,9 @@ def check_ready(run: RestoreRun) -> dict:
 
 def measure_recovery(run: RestoreRun) -> dict:
     """RTO (server start, or the app stop in disaster mode, to verified) and RPO (age of the backup)."""
+    age = run.chosen.age_seconds
     measured = {"rto_seconds": round(time.monotonic() - run.started, 2),
-                "rpo_hours": round(run.chosen.age_seconds / 3600, 2)}
+                "rpo_seconds": round(age, 1), "rpo_hours": round(age / 3600, 2)}
     run.record.update(measured)
     return measured
 

@@ -13,7 +13,7 @@ from procedures.errors import BackupError, RestoreError, UnsafeOperation
 from procedures.restore import drill
 
 from testkit.backup_helpers import in_box, local_files, manifest_of, plant_aged_copy, remote_files, with_offsite
-from testkit.ops_run import run_check
+from testkit.ops_run import run_check, summary_header
 
 pytestmark = pytest.mark.stack
 
@@ -144,6 +144,18 @@ def test_a_remote_that_is_not_crypt_is_refused_unless_plaintext_is_said(backup_s
         done, report = run_check(stack, tmp_path, check)
         assert done.returncode == 0, done.stdout[-3000:]
         assert "WARNING: Offsite copies are NOT encrypted" in report.read_text(), f"{check} report warns"
+        summary, top = summary_header(report)
+        assert summary["actions_required"][-1].startswith("Warning: Offsite copies are NOT encrypted"), check
+        if check == "backup":  # the set it wrote, as on disk and offsite, unencrypted
+            written = summary["backup_set"]
+            assert local_files(plain)[written["name"] + ".dump"] == written["dump_bytes"]
+            assert remote_files(plain)[written["name"] + ".dump"].size == written["dump_bytes"]
+            dump_path = f"{plain.config.backup.directory}/{written['name']}.dump"
+            assert in_box(plain, files_cmd.sha256(dump_path)).stdout.split()[0] == written["sha256"]
+            assert (written["offsite"], written["encrypted"], written["offsite_bytes"]) == (
+                True, False, written["size_bytes"])
+            assert "offsite: yes" in top and "encrypted (crypt remote): no" in top and written["sha256"] in top
+            assert summary["backup_seconds"] > 0 and summary["outcome_text"] == "Backup succeeded"
 
 
 def test_older_generations_are_kept_offsite_by_default(backup_stack):

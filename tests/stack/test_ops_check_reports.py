@@ -2,6 +2,7 @@
 history (reports/index.html) lists it."""
 
 import html
+import json
 import re
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from urllib.parse import unquote
 import pytest
 
 from runbook_plugin import history
+from testkit.ops_run import summary_header
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +38,11 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
         assert "1.0.0" in page                          # the serving TAG, found without --tag
         assert "Docker Compose" in page and "Docker engine" in page
         assert "test_readyz_is_green_through_proxy" in page
+        summary, top = summary_header(report)  # a check that contributes no facts still opens with one
+        record = json.loads(report.with_suffix(".json").read_text())
+        assert (record["record_version"], record["project"], record["report"]) == (2, running_stack.project, str(report))
+        assert summary["outcome_text"] == "stack_health check succeeded" and summary["backup_set"] is None
+        assert "stack_health check succeeded" in top and running_stack.project in top and "None" in top
         assert_history_lists(ROOT / "reports", report, running_stack.project)
     finally:
         for html_report in set(reports.glob("*.html")) - before:
