@@ -18,7 +18,7 @@
 # ROOT/etc/opsuite/stacks/PROJECT.env names the config (OPSUITE_CONFIG=PATH) for the instances
 # opsuite-{backup,freshness,restore-drill}@PROJECT; when ROOT is / and systemd is running, the three
 # timers are enabled and started, otherwise the commands are printed. Both modes create
-# ROOT/etc/opsuite/opsuite.env (NOTIFY_URL, REPORT_KEEP_DAYS) from a commented template if it is
+# ROOT/etc/opsuite/opsuite.env (REPORT_KEEP_DAYS, OPSUITE_CONFIG) from a commented template if it is
 # missing; an existing one is never touched. Safe to run again.
 set -euo pipefail
 SRC="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd -P)"
@@ -102,11 +102,10 @@ install_env_template() {
     (umask 077 && cat > "$ENV_FILE" <<'EOF'
 # opsuite settings for the scheduled ops checks of every stack (scripts/run-check.sh), read by the
 # systemd units opsuite-*@.service (EnvironmentFile=) and by the cron entries in /etc/cron.d/opsuite-*.
-# Plain KEY=value lines, no quotes needed, no shell syntax. Mode 0600: a notify URL may hold a token.
+# Plain KEY=value lines, no quotes needed, no shell syntax. Mode 0600.
 
-# GET this URL after every run, with ?check=NAME&status=success|failure&exit_code=N appended
-# (e.g. a healthchecks/ntfy/webhook URL). Empty or unset: no notification.
-#NOTIFY_URL=https://hc.example.com/ping/your-token
+# Notifications are set per stack in its ops config: [notify] names the variable of the stack's env
+# file (or a secret file) holding Apprise URLs (docs/BACKUPS.md section 8, Notifications).
 
 # Keep each check's HTML reports (reports/<check>/*.html) this many days (default 90).
 #REPORT_KEEP_DAYS=90
@@ -117,7 +116,7 @@ install_env_template() {
 #OPSUITE_CONFIG=/srv/zenops/ops.toml
 EOF
     )
-    say "created $ENV_FILE (set NOTIFY_URL there to be told about each run)"
+    say "created $ENV_FILE (notifications: [notify] in each stack's ops config, docs/BACKUPS.md section 8)"
 }
 
 other_mode_warning() {

@@ -5,7 +5,8 @@
 #
 # Runs `.venv/bin/pytest ops_checks/CHECK.py [args...]` from the repo root (the root conftest writes
 # the HTML evidence to reports/CHECK/<UTC stamp>.html), then:
-#   - prunes that check's own reports and records older than REPORT_KEEP_DAYS days (default 90):
+#   - prunes that check's own reports and records older than REPORT_KEEP_DAYS days (default 90; the
+#     plugin already did, before it rewrote reports/index.html, so this finds nothing on a normal run):
 #     only reports/CHECK/*.html and *.json, nothing else;
 #   - notifies through the ops config's [notify] (Apprise URLs read from the stack's env file or a
 #     secret file, never argv): on failure always, on success when [notify] on_success = true; the

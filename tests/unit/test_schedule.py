@@ -106,7 +106,8 @@ def test_systemd_install_renders_templates_per_check_and_names_the_stacks_config
     assert not {"Requires", "BindsTo", "Requisite"} & set(freshness)
 
     env = tmp_path / "root/etc/opsuite/opsuite.env"
-    assert "NOTIFY_URL" in env.read_text() and "REPORT_KEEP_DAYS" in env.read_text()
+    assert "[notify]" in env.read_text() and "REPORT_KEEP_DAYS" in env.read_text()
+    assert "NOTIFY_URL=" not in env.read_text(), "the old GET notifier is gone: the template must not offer it"
     assert env.stat().st_mode & 0o077 == 0, "the env file may hold a token: not readable by others"
     assert not (tmp_path / "root/etc/cron.d").exists()
     # Not root /: nothing is enabled, the commands to run are printed instead.
