@@ -4,9 +4,10 @@
     steps     order from the runbook definitions, --mode selection, numbering, --plan, blocking
     evidence  the HTML report: path, title, Step column, environment table, redaction
     record    the JSON record beside the report, and its copy offsite
+    progress  live progress of long steps (dump, upload, restore) on the terminal, never in the report
 
 State lives in `config.stash` (keys in `state`); the root conftest.py only registers this package.
 """
 
 pytest_plugins = ["runbook_plugin.options", "runbook_plugin.steps", "runbook_plugin.evidence",
-                  "runbook_plugin.record"]
+                  "runbook_plugin.record", "runbook_plugin.progress"]
