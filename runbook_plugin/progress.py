@@ -18,6 +18,9 @@ def terminal_sink(config: pytest.Config) -> progress.Sink:
             if terminal is None:  # -p no:terminal
                 progress.to_stderr(line)
             else:
+                terminal.ensure_newline()
+                if terminal._width_of_current_line:  # -q writes its dots with no path, which ensure_newline misses
+                    terminal.write("\n")
                 terminal.write_line(line)
 
     return write

@@ -2,6 +2,7 @@
 into the lines the terminal shows, through the real runner; the plugin's sink writes past pytest's
 capture, so the lines reach the terminal and never the HTML report."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,10 @@ from procedures.engines.postgres.progress import TableCount
 from procedures.redact import register_secret
 
 
+def test_a_step_before():
+    """Its result is on the line when the progress starts."""
+
+
 def test_step_shows_progress():
     print("captured-by-pytest")
     register_secret("plugin-s3cret-4242")
@@ -141,19 +146,21 @@ def test_step_shows_progress():
 '''
 
 
-def test_the_plugin_shows_progress_on_the_terminal_and_keeps_it_out_of_captured_output_and_the_report(pytester):
+@pytest.mark.parametrize("verbosity", [[], ["-q"], ["-v"]], ids=["default", "quiet", "verbose"])
+def test_the_plugin_shows_progress_on_the_terminal_and_keeps_it_out_of_captured_output_and_the_report(
+        pytester, verbosity):
     pytester.makeconftest((ROOT / "conftest.py").read_text())
     pytester.mkpydir("ops_checks")
     (pytester.path / "ops_checks" / "progressing.py").write_text(
         PROGRESS_CHECK.replace("__RECORDED__", repr(str(RECORDED / "pg_restore_verbose_jobs2.txt"))))
     # -rP: the captured output of a passed test is shown at the end, in its own section
-    result = pytester.runpytest_subprocess("ops_checks/progressing.py", "-p", "no:cacheprovider", "-rP")
-    result.assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("ops_checks/progressing.py", "-p", "no:cacheprovider", "-rP", *verbosity)
+    result.assert_outcomes(passed=2)
     terminal = result.stdout.str()
     live, _, captured = terminal.partition("= PASSES =")
     for line in ("upload set files: 1 MiB / 2 MiB, 50%, 1 MiB/s, ETA 1s via ***", "restore: table 1 of 3: app.Order Lines",
                  "restore: table 3 of 3: public.items"):
-        assert line in live, terminal
+        assert re.search(f"^{re.escape(line)}$", live, re.M), terminal  # a line of its own
     assert "captured-by-pytest" in captured, "the check's own output is captured as before"
     assert "table 1 of 3" not in captured and "ETA" not in captured and "plugin-s3cret-4242" not in terminal
     [report] = (pytester.path / "reports" / "progressing").glob("*.html")
