@@ -30,9 +30,9 @@ class Transfer:
         """Run one rclone copy in the backup container, its stats shown live; raises as box.run does."""
         self._what, self._last = what, None
         done = box.run(argv, progress=self._line, **kwargs)
-        last = self._last
-        self.copies.append({"copy": what, "transferred": last["done"] if last else "", "of": last["total"] if last else "",
-                            "speed": last["speed"] if last else "", "seconds": round(done.seconds, 1)})
+        final = {key: self._last[group] if self._last else ""
+                 for key, group in (("transferred", "done"), ("of", "total"), ("speed", "speed"))}
+        self.copies.append({"copy": what, **final, "seconds": round(done.seconds, 1)})
         return done
 
     def _line(self, line: str) -> None:
