@@ -19,6 +19,7 @@ from ..commands import docker as docker_cmd
 from ..context import OpsContext
 from ..errors import DeployError, NotReady
 from ..stack import readiness
+from ..stack.proxy_config import ProxyView
 from .switch_plan import ServiceSwitch
 
 READY_POLL_SECONDS = 0.5
@@ -65,19 +66,28 @@ def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float)
         time.sleep(READY_POLL_SECONDS)
 
 
-def _proxy_found_new(ctx: OpsContext, refresh_seconds: float, started: float, deadline: float) -> str:
+def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, started: float, deadline: float) -> str:
     """Wait until the proxy sends requests to the new release. Each nginx worker keeps its own look-up
     of the name for up to refresh_seconds, so one worker reaching the new container says nothing of
     the others: the look-ups made before the new container existed must have expired first. Then,
-    when the release is read by HTTP, the new TAG is seen answering through the proxy."""
+    when the release is read by HTTP, the new TAG is seen answering through the proxy, unless the
+    proxy reuses its connections to the old container (Caddy): then no request through it can tell,
+    and the old container's stop closes them; the proxy dials the name again and retries a refused
+    dial (lb_try_duration), and the deploy's readiness and version checks through it follow."""
+    refresh_seconds = proxy.refresh_seconds if proxy else 0.0
     time.sleep(max(0.0, started + refresh_seconds + LOOKUP_MARGIN_SECONDS - time.monotonic()))
+    expired = f"the proxy's look-ups of the name expired ({refresh_seconds:g} s)"
+    if proxy and proxy.reuses_connections:
+        # Without load, one kept-alive connection to the old container carried every probe until the
+        # ready timeout ran out (bench.zero_downtime's unloaded switch back, 2026-12-02).
+        return (f"{expired}; {proxy.kind} dials the name for each new connection and keeps the old container's "
+                "connections until it stops, so it is not asked through the proxy")
     http = ctx.config.http
     if not http.version_path:
-        return f"the proxy's look-ups of the name expired ({refresh_seconds:g} s)"
+        return expired
     while True:
         if readiness.served_release(ctx)["version"] == ctx.tag:
-            return (f"the proxy's look-ups of the name expired ({refresh_seconds:g} s) and it answered "
-                    f"{http.version_path} with {ctx.tag}")
+            return f"{expired} and it answered {http.version_path} with {ctx.tag}"
         if time.monotonic() >= deadline:
             raise NotReady(f"the proxy did not send a request to {ctx.tag} within the ready timeout")
         time.sleep(0.2)
@@ -96,7 +106,7 @@ def _logs(containers: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def switch(ctx: OpsContext, plan: ServiceSwitch, refresh_seconds: float) -> dict:
+def switch(ctx: OpsContext, plan: ServiceSwitch, proxy: ProxyView | None) -> dict:
     """Move one service to ctx.tag start-first; DeployError (old containers serving) when the new ones fail."""
     service = plan.service
     wanted = _wanted_hash(ctx, service)
@@ -115,7 +125,7 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, refresh_seconds: float) -> dict
         new = [c for c in _containers(ctx, service) if c["id"] not in known]
         deadline = time.monotonic() + ctx.config.http.ready_timeout_seconds
         ready = [ready_directly(ctx, c, plan.port, deadline) for c in new]
-        found = _proxy_found_new(ctx, refresh_seconds, started, deadline)
+        found = _proxy_found_new(ctx, proxy, started, deadline)
     except BaseException as e:  # a failure, Ctrl-C or SIGTERM: the old containers keep serving
         # Interrupted inside `compose up`, the new container exists but was not listed yet; the
         # runner has stopped compose by now, so the list is final.

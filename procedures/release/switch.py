@@ -20,7 +20,7 @@ def switch_release(ctx: OpsContext, planned: switch_plan.Plan | None = None) -> 
     deploy's preflight showed (made here when not given)."""
     started_at = ledger.now()
     plans, proxy = planned or switch_plan.plan(ctx)
-    moved = [start_first.switch(ctx, p, proxy.refresh_seconds if proxy else 0.0)
+    moved = [start_first.switch(ctx, p, proxy)
              for p in plans if p.how == switch_plan.START_FIRST]
     single = [p.service for p in plans if p.how == switch_plan.STOP_FIRST]
     if single:

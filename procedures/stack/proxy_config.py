@@ -38,9 +38,13 @@ class ProxyView:
     upstreams: dict[str, Upstream] = field(default_factory=dict)
     problem: str = ""  # why the proxy's config could not be read
     refresh_seconds: float = 0.0  # how long the proxy may keep a name's old addresses
+    # Keeps idle connections to an upstream's address and reuses them (Caddy, Go's keep-alive pool):
+    # a request through it may ride a connection to the old container however long the new one runs.
+    reuses_connections: bool = False
 
     def describe(self) -> dict:
         return {"kind": self.kind or "unknown", "problem": self.problem, "refresh_seconds": self.refresh_seconds,
+                "reuses_connections": self.reuses_connections,
                 "upstreams": {s: {"port": u.port, "problem": u.problem} for s, u in self.upstreams.items()}}
 
 
@@ -138,8 +142,8 @@ def judge_caddy(adapted: dict, services: list[str]) -> ProxyView:
                 f"no retries: Caddy gives up on the first refused connection to {dial}; add `lb_try_duration 5s` "
                 f"to that `reverse_proxy` block ({RUNBOOK})")
             upstreams[host] = Upstream(host, port, problem)
-    # Caddy looks the name up on every new connection: nothing to wait for.
-    return ProxyView("caddy", upstreams)
+    # Caddy looks the name up on every new connection (nothing to wait for), and keeps the ones it has.
+    return ProxyView("caddy", upstreams, reuses_connections=True)
 
 
 # ---------------------------------------------------------------- the running proxy

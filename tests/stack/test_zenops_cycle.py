@@ -127,3 +127,14 @@ def test_with_caddy_retrying_the_deploy_fails_no_request(stack, host, reports):
     assert load.summary()["failed"] == 0, load.summary()
     assert api_switch(last_release(stack))["result"] == "switched"
     assert served_build(host) == "1.1.0" and SENTINEL in notes(host)
+
+
+def test_an_unloaded_rollback_behind_caddy_switches_start_first(stack, host, reports):
+    """With no traffic Caddy keeps one connection to the old api and sends every request over it:
+    the switch must not wait to see the new release through the proxy (it waited out the ready
+    timeout and failed, before), and the rollback's own checks through Caddy prove it serves."""
+    passed(run_check(stack, reports, "rollback")[0])
+    switched = api_switch(last_release(stack))
+    assert switched["result"] == "switched", switched
+    assert "not asked through the proxy" in switched["proxy"], switched
+    assert served_build(host) == "1.0.0" and SENTINEL in notes(host)

@@ -64,3 +64,10 @@ def test_caddy_dynamic_upstreams_are_found():
     adapted = {"handle": [{"handler": "reverse_proxy", "dynamic_upstreams": {"source": "a", "name": "api", "port": "8000"},
                            "load_balancing": {"try_duration": 5_000_000_000}}]}
     assert judge_caddy(adapted, SERVICES).upstreams["api"].port == 8000
+
+
+def test_caddy_reuses_its_connections_and_nginx_dials_for_each_request():
+    """Caddy's keep-alive pool can carry every request to the old container while the new one runs, so
+    the switch does not ask the new release through it; nginx with a variable upstream connects anew."""
+    assert judge_caddy(caddy({"try_duration": "5s"}), SERVICES).reuses_connections is True
+    assert judge_nginx(DYNAMIC, SERVICES).reuses_connections is False
