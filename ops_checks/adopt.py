@@ -13,12 +13,13 @@ from procedures.adopt import takeover
 from procedures.adopt.takeover import ADOPT
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     with takeover.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock")) as opened:
+        runbook_summary.read(summary.adopt, opened)
         yield opened
 
 

@@ -11,14 +11,15 @@ from procedures.backup import manifest, pipeline
 from procedures.backup.pipeline import BACKUP
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     """One backup run: the lock and one backup container for all steps, released on every exit."""
     with pipeline.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock"),
                            accept_clock=pytestconfig.getoption("accept_clock")) as opened:
+        runbook_summary.read(summary.backup, opened)
         yield opened
 
 
@@ -32,8 +33,10 @@ def test_preflight_database_reachable_and_disk_free(run, step, extras):
 @runbook_step(BACKUP, "dump")
 def test_dump_is_written_then_verified_restorable(run, step, extras):
     dumped = step(run)
+    tables = ({} if dumped.facts.tables_dumped is None
+              else {"tables dumped": f"{dumped.facts.tables_dumped} of {len(dumped.facts.row_counts)}"})
     evidence.table(extras, "dump", [{"file": dumped.path, "bytes": dumped.size, "seconds": round(dumped.seconds, 2),
-                                     "archive entries": dumped.toc_entries, "sha256": dumped.sha256}])
+                                     **tables, "archive entries": dumped.toc_entries, "sha256": dumped.sha256}])
     assert dumped.size > 0 and dumped.toc_entries > 0
 
 
@@ -69,6 +72,8 @@ def test_offsite_remote_is_reachable(run, step, extras):
 def test_offsite_copy_matches(run, step, extras):
     uploaded = step(run)
     evidence.data(extras, "uploaded now (everything the remote lacked)", uploaded)
+    if run.transferred:
+        evidence.table(extras, "transferred (rclone's final stats of each copy)", run.transferred)
     assert run.manifest["dump"]["file"] in run.remote_files
 
 

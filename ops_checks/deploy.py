@@ -12,15 +12,16 @@ from procedures.release import deploy
 from procedures.release.deploy import DEPLOY
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     """The deploy under the operations lock; an interrupt still records, rolls back and unlocks."""
     with deploy.open_run(ops, pytestconfig.getoption("tag"),
                          break_stale_lock=pytestconfig.getoption("break_stale_lock"),
                          allow_irreversible=pytestconfig.getoption("allow_irreversible")) as opened:
+        runbook_summary.read(summary.deploy, opened)
         yield opened
 
 

@@ -10,12 +10,13 @@ from procedures.release import install
 from procedures.release.install import INSTALL
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     with install.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock")) as opened:
+        runbook_summary.read(summary.install, opened)
         yield opened
 
 

@@ -16,13 +16,13 @@ from procedures.restore import drill
 from procedures.restore.drill import RESTORE, RestoreOptions
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 ARCHIVE_REPORTS_OFFSITE = True
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig, runbook_record):
+def run(ops, pytestconfig, runbook_record, runbook_summary):
     """The restore run; the lock, backup container and servers its steps start are undone on exit.
     Its record fields (seed 004's drill record) go into the JSON record beside the report."""
     options = RestoreOptions(mode=pytestconfig.getoption("ops_mode"), requested=pytestconfig.getoption("ops_backup"),
@@ -31,6 +31,7 @@ def run(ops, pytestconfig, runbook_record):
                              break_stale_lock=pytestconfig.getoption("break_stale_lock"))
     with drill.open_run(ops, options) as opened:
         opened.record = runbook_record
+        runbook_summary.read(summary.restore, opened)
         yield opened
 
 

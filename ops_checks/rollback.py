@@ -9,13 +9,14 @@ from procedures.release import rollback
 from procedures.release.rollback import ROLLBACK
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     with rollback.open_run(ops, pytestconfig.getoption("tag"),
                            break_stale_lock=pytestconfig.getoption("break_stale_lock")) as opened:
+        runbook_summary.read(summary.rollback, opened)
         yield opened
 
 

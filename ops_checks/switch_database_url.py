@@ -13,16 +13,17 @@ import pytest
 from procedures.restore.url_switch import SWITCH_URL, UrlSwitchRun
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 ARCHIVE_REPORTS_OFFSITE = True
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     """The switch; the operations lock it takes is released on every exit."""
     opened = UrlSwitchRun(ops, pytestconfig.getoption("ops_database"),
                           break_stale_lock=pytestconfig.getoption("break_stale_lock"))
+    runbook_summary.read(summary.url_switch, opened)
     with opened.cleanup:
         yield opened
 

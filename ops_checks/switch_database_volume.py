@@ -14,16 +14,17 @@ import pytest
 from procedures.restore.volume_switch import SWITCH_VOLUME, SwitchRun
 from runbook_plugin.steps import runbook_step
 
-from . import evidence
+from . import evidence, summary
 
 ARCHIVE_REPORTS_OFFSITE = True
 
 
 @pytest.fixture(scope="module")
-def run(ops, pytestconfig):
+def run(ops, pytestconfig, runbook_summary):
     """The switch; the operations lock it takes is released on every exit."""
     opened = SwitchRun(ops, pytestconfig.getoption("ops_volume"), pytestconfig.getoption("ops_uploads_volume"),
                        break_stale_lock=pytestconfig.getoption("break_stale_lock"))
+    runbook_summary.read(summary.volume_switch, opened)
     with opened.cleanup:
         yield opened
 

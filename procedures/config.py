@@ -212,6 +212,25 @@ class TimeoutsConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """Where the Apprise URLs of the scheduled checks' notifications are read from (never this file: they
+    may hold tokens): a variable of [stack] env_file and/or a file only its owner can read."""
+    urls_variable: str = ""  # one or more URLs, separated by spaces or commas
+    urls_file: str = ""  # one URL per line; '#' starts a comment line
+    on_success: bool = False  # failures always notify; successes too when true
+
+
+@dataclass(frozen=True)
+class FreshnessConfig:
+    """How old the evidence of recoverability may be before ops_checks/freshness.py goes red."""
+    # A nightly backup leaves a day and a margin for its randomized start and its run time.
+    backup_max_age_hours: float = 26.0
+    offsite_max_age_hours: float = 26.0
+    # The drill is monthly (first Sunday): 35 days covers the longest gap between two first Sundays.
+    drill_max_age_days: float = 35.0
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
@@ -223,6 +242,9 @@ class OpsConfig:
     deploy: DeployConfig = field(default_factory=DeployConfig)
     restore: RestoreConfig = field(default_factory=RestoreConfig)
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+    # None: no [notify] section, so no notifications and nothing read.
+    notify: NotifyConfig | None = None
+    freshness: FreshnessConfig = field(default_factory=FreshnessConfig)
     source: Path | None = None
 
     @property
@@ -287,6 +309,16 @@ def _timeouts_section(raw: dict) -> TimeoutsConfig:
                           f"{timeouts.dump_seconds:g}: the psql session holds the dump's snapshot for the whole "
                           "dump; raise session_seconds to at least dump_seconds")
     return timeouts
+
+
+def _freshness_section(raw: dict) -> FreshnessConfig:
+    freshness = _section(FreshnessConfig, raw, "freshness")
+    for name, value in vars(freshness).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"[freshness] {name} = {value!r} must be a number above 0 "
+                              f"(default {getattr(FreshnessConfig, name):g}); a limit of 0 or less would "
+                              "make every backup, copy or drill stale")
+    return freshness
 
 
 def _check_url_engine(config: OpsConfig) -> None:
@@ -388,6 +420,9 @@ def _check(config: OpsConfig) -> OpsConfig:
                           "against that CA, or drop it to skip verification")
     if http.ca_file and not Path(http.ca_file).is_file():
         raise ConfigError(f"[http] ca_file = {http.ca_file!r} does not exist; give the path of the CA bundle (PEM)")
+    if config.notify is not None:
+        from .notify_targets import read_urls  # Apprise loads only for a config that notifies
+        read_urls(config.notify.urls_variable, config.notify.urls_file, stack.env_file)
     return config
 
 
@@ -401,7 +436,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
     unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore",
-                          "timeouts"}
+                          "timeouts", "notify", "freshness"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -424,6 +459,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         raw["database"]["url_file"] = str(base / raw["database"]["url_file"])
     if raw.get("http", {}).get("ca_file"):
         raw["http"]["ca_file"] = str(base / raw["http"]["ca_file"])
+    if raw.get("notify", {}).get("urls_file"):
+        raw["notify"]["urls_file"] = str(base / raw["notify"]["urls_file"])
     stack = _section(StackConfig, stack_raw, "stack")
     files = tuple(Path(p) for p in stack.compose_files)
     if stack.overlay:
@@ -446,6 +483,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             deploy=_deploy_section(raw.get("deploy", {})),
             restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),
             timeouts=_timeouts_section(raw.get("timeouts", {})),
+            notify=_section(NotifyConfig, raw["notify"], "notify") if "notify" in raw else None,
+            freshness=_freshness_section(raw.get("freshness", {})),
             source=path,
         )
     )

@@ -10,7 +10,8 @@
     │   └── OffsiteError     the offsite copy failed (the verified local backup stays)
     ├── RestoreError         a restore could not run or does not match its manifest
     ├── SwitchError          a volume switch failed and was undone
-    └── DeployError          a deploy step failed
+    ├── DeployError          a deploy step failed
+    └── Stale                a backup, copy or drill is too old, or the last deploy failed
 """
 
 
@@ -64,3 +65,8 @@ class SwitchError(OpsError):
 
 class DeployError(OpsError):
     """A deploy step failed; the previous release keeps (or is put back to) serving."""
+
+
+class Stale(OpsError):
+    """Evidence of recoverability is too old (a backup, an offsite copy, a drill) or the last deploy
+    failed without a later success; the message names what, its age, the limit and the fix."""

@@ -4,6 +4,8 @@ Every command runs against a time limit: the caller's `timeout`, else the [timeo
 kind (`limit_for`). Loading the config makes its [timeouts] the limits (`use_timeouts`); until then
 the documented defaults apply. Each command leads its own process group, so a command past its
 limit, or interrupted, is stopped (SIGTERM, then SIGKILL) together with every process it started.
+A caller may take a command's stderr line by line as it arrives (`progress`): a long step's live
+progress; the error's stderr tail stays as it is.
 """
 
 import contextlib
@@ -15,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from .config import TimeoutsConfig
 from .errors import CommandFailed
@@ -95,6 +97,45 @@ def _environment(env: dict[str, str] | None) -> dict[str, str] | None:
     return {**os.environ, **env} if env else None
 
 
+class _StderrLines:
+    """A command's stderr read on a thread of its own: every line handed to `progress` as it arrives
+    and kept whole for the result and the error's tail."""
+
+    def __init__(self, progress: Callable[[str], None]):
+        self._read_end, self.write_end = os.pipe()
+        self._progress = progress
+        self._chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._pump, name="stderr-lines", daemon=True)
+
+    def start(self) -> None:
+        os.close(self.write_end)  # the command holds its copy: its exit (and its children's) ends the stream
+        self._thread.start()
+
+    def close(self) -> None:
+        """Close both ends of a pipe no command ever got."""
+        for fd in (self._read_end, self.write_end):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _pump(self) -> None:
+        with open(self._read_end, "rb") as stream:
+            for raw in stream:
+                self._chunks.append(raw)
+                try:
+                    self._progress(raw.decode(errors="replace").rstrip("\r\n"))
+                except Exception:  # a broken sink must not stop the draining: a full pipe would hang the command
+                    log.debug("progress sink failed", exc_info=True)
+
+    def wait(self, seconds: float) -> None:
+        """Wait for the end of the stream (every process holding it gone); raises TimeoutExpired if it lasts longer."""
+        self._thread.join(max(seconds, 0))
+        if self._thread.is_alive():
+            raise subprocess.TimeoutExpired("stderr", seconds, stderr=self.text().encode())
+
+    def text(self) -> str:
+        return b"".join(self._chunks).decode(errors="replace")
+
+
 def _signal_group(proc: subprocess.Popen, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signum)  # the command leads its own process group: its children get it too
@@ -166,47 +207,61 @@ def run(
     check: bool = True,
     timeout: float | None = None,
     cwd: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Completed:
     """Run argv (never through a shell) within its time limit; refuses volume-removing commands;
     raises CommandFailed on a non-zero exit or when the limit passes.
 
     `env` adds to the inherited environment (secrets travel here, never in argv). `stdin` and
     `stdout` take open binary files so large streams (dumps) never pass through memory. `timeout`
-    replaces the [timeouts] limit of argv's kind.
+    replaces the [timeouts] limit of argv's kind. `progress` is called with each stderr line (without
+    its newline) as it arrives, on another thread, and every call is over when run returns.
     """
     refuse_volume_removal(argv)
     shown = redact_argv(argv)
     limit = Limit(timeout, None) if timeout is not None else limit_for(argv)
     log.info("run: %s", " ".join(shown))
     started = time.monotonic()
+    lines = _StderrLines(progress) if progress is not None else None
     try:
         proc = subprocess.Popen(
             argv,
             env=_environment(env),
             stdin=subprocess.PIPE if input_text is not None else stdin,
             stdout=stdout if stdout is not None else subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=lines.write_end if lines else subprocess.PIPE,
             cwd=cwd,
             start_new_session=True,
         )
     except FileNotFoundError as e:
+        if lines:
+            lines.close()
         raise CommandFailed(shown, 127, f"{argv[0]}: not installed or not on PATH") from e
     except BaseException:
+        if lines:
+            lines.close()
         _stop_lost_children(argv)  # an interrupt during the fork: the child runs, its pid never came back
         raise
     with proc:
         try:
+            if lines:
+                lines.start()
             raw_out, raw_err = proc.communicate(input_text.encode() if input_text is not None else None,
                                                 timeout=limit.seconds)
+            if lines:
+                lines.wait(started + limit.seconds - time.monotonic())
         except subprocess.TimeoutExpired as e:
             _stop_group(proc)
-            partial = _tail((e.stderr or b"").decode(errors="replace"))
+            if lines:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    lines.wait(_STOP_GRACE_SECONDS)  # the lines up to the kill, for the tail
+            partial = _tail(lines.text() if lines else (e.stderr or b"").decode(errors="replace"))
             raise CommandFailed(shown, -1, f"{limit.exceeded()}\n{partial}".rstrip()) from e
         except BaseException:
             _stop_group(proc)  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing running
             raise
     out = raw_out.decode(errors="replace") if stdout is None else ""
-    err = raw_err.decode(errors="replace")
+    err = lines.text() if lines else raw_err.decode(errors="replace")
     done = Completed(shown, proc.returncode, out, err, time.monotonic() - started)
     if check and proc.returncode != 0:
         raise CommandFailed(shown, proc.returncode, _tail(err or out))

@@ -48,6 +48,8 @@ def pytest_addoption(parser):
                     help="switch_database_volume: move the uploads to this existing volume with the database")
     group.addoption("--database", dest="ops_database", metavar="NAME",
                     help="switch_database_url: the existing database on the URL's server to switch the app to")
+    group.addoption("--signed-off-by", dest="ops_signed_off_by", metavar="NAME",
+                    help="the person who signs this run's evidence off (shown in the report's summary header)")
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")

@@ -1,5 +1,6 @@
-"""The JSON record beside each HTML report (steps with outcome, time and blocker, plus a check's own
-fields), and the copy of both offsite for checks that ask for it (ARCHIVE_REPORTS_OFFSITE = True)."""
+"""The JSON record beside each HTML report (steps with outcome, time and blocker, a check's own fields,
+and the summary: record_version 2), the summary header put first in the report, and the copy of both
+offsite for checks that ask for it (ARCHIVE_REPORTS_OFFSITE = True)."""
 
 import getpass
 import json
@@ -11,23 +12,32 @@ from pathlib import Path
 import pytest
 
 from procedures.backup import evidence_copy
-from procedures.private_files import open_private
+from procedures.errors import ConfigError
+from procedures.private_files import write_private
 from procedures.redact import redact, redact_data
 
+from . import header, history, summary
 from .evidence import report_path
-from .options import ops_context
-from .state import RECORD, STARTED, ops_check_names
+from .options import ops_config, ops_context
+from .state import CONFIG_FREE_CHECKS, RECORD, STARTED, SUMMARY_FACTS, WARNINGS, ops_check_names
 
 
 def pytest_configure(config):
     config.stash[RECORD] = {"fields": {}, "steps": {}}
     config.stash[STARTED] = datetime.now(timezone.utc)
+    config.stash[SUMMARY_FACTS] = summary.SummaryFacts()
 
 
 @pytest.fixture(scope="session")
 def runbook_record(pytestconfig) -> dict:
     """Fields a check adds to the JSON record written beside its HTML report (e.g. the drill's)."""
     return pytestconfig.stash[RECORD]["fields"]
+
+
+@pytest.fixture(scope="session")
+def runbook_summary(pytestconfig) -> summary.SummaryFacts:
+    """Where a check registers the reader of its run (`runbook_summary.read(reader, run)`) for the summary."""
+    return pytestconfig.stash[SUMMARY_FACTS]
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -40,29 +50,64 @@ def pytest_runtest_makereport(item, call):
         return
     blocked = (report.longrepr[2].removeprefix("Skipped: ")
                if report.skipped and isinstance(report.longrepr, tuple) else None)
+    marker = item.get_closest_marker("runbook_step")
     item.config.stash[RECORD]["steps"][report.nodeid] = {
-        "step": step, "outcome": report.outcome, "when": report.when, "seconds": round(report.duration, 3),
+        "step": step, "name": marker.args[1].name if marker else item.name, "outcome": report.outcome,
+        "when": report.when, "seconds": round(report.duration, 3),
         "blocked_by": blocked, "error": getattr(report, "error_summary", None)}
 
 
-def _write_record(session, htmlpath: Path, checks: list[str]) -> Path:
-    """<report>.json beside the HTML evidence: the run's record, redacted, 0600."""
-    record, started = session.config.stash[RECORD], session.config.stash[STARTED]
+def _project(config) -> str | None:
+    """[stack] project of the target stack; None for a check that needs no config or a config that fails."""
+    if set(ops_check_names(config)) <= CONFIG_FREE_CHECKS:
+        return None
+    try:
+        return ops_config(config).stack.project
+    except ConfigError:  # the checks report it; the record just has no stack
+        return None
+
+
+def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
+    """The run's record (record_version 2), redacted: steps, the check's fields and the summary."""
+    config = session.config
+    record, started = config.stash[RECORD], config.stash[STARTED]
+    facts_source = config.stash[SUMMARY_FACTS]
     finished = datetime.now(timezone.utc)
     steps = list(record["steps"].values())
     document = {
         "check": ", ".join(checks), "operator": getpass.getuser(), "host": socket.gethostname(),
-        "tag": session.config.getoption("tag"), "outcome": "passed" if session.exitstatus == 0 else "failed",
+        "tag": config.getoption("tag"), "outcome": "passed" if session.exitstatus == 0 else "failed",
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "duration_seconds": round((finished - started).total_seconds(), 3),
         "steps": steps, "issues_found": [f"{s['step']}: {s['error']}" for s in steps if s.get("error")],
         **record["fields"],
     }
-    target = htmlpath.with_suffix(".json")
-    with open_private(target) as out:  # beside the report, in the directory evidence made 0700
-        out.write(json.dumps(redact_data(document), indent=2, sort_keys=True) + "\n")
-    return target
+    facts = facts_source.collect()
+    document.update({
+        "record_version": summary.RECORD_VERSION, "project": _project(config), "report": str(htmlpath.resolve()),
+        "summary": summary.build(document, facts, exitstatus=session.exitstatus,
+                                 warnings=config.stash.get(WARNINGS, []), errors=facts_source.errors,
+                                 signed_off_by=config.getoption("ops_signed_off_by")),
+    })
+    return redact_data(document)
+
+
+def _write_record(document: dict, htmlpath: Path) -> Path:
+    """<report>.json beside the HTML evidence, 0600, under a partial name until whole."""
+    return write_private(htmlpath.with_suffix(".json"), json.dumps(document, indent=2, sort_keys=True) + "\n")
+
+
+def _add_header(document: dict, htmlpath: Path) -> None:
+    """The summary header first in the report's <body>; the report rewritten 0600 through a partial name."""
+    if not htmlpath.exists():
+        return
+    try:
+        page = header.insert_first_in_body(htmlpath.read_text(encoding="utf-8"), header.render(document))
+    except ValueError as e:
+        print(f"\nopsuite: WARNING: {e}")
+        return
+    write_private(htmlpath, page)
 
 
 def _archive_offsite(session, files: list[Path], check: str) -> None:
@@ -81,8 +126,8 @@ def _archive_offsite(session, files: list[Path], check: str) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_sessionfinish(session, exitstatus):
-    """After pytest-html wrote the evidence (0600 still, whatever it did): the JSON record beside it,
-    and both offsite if asked."""
+    """After pytest-html wrote the evidence (0600 still, whatever it did): the summary header first in
+    it, the JSON record beside it, and both offsite if asked."""
     yield
     htmlpath = session.config.getoption("htmlpath", None)
     checks = ops_check_names(session.config)
@@ -91,6 +136,9 @@ def pytest_sessionfinish(session, exitstatus):
     htmlpath = report_path(session.config)
     if htmlpath.exists():
         os.chmod(htmlpath, 0o600)
-    record_path = _write_record(session, htmlpath, checks)
+    document = build_record(session, htmlpath, checks)
+    _add_header(document, htmlpath)
+    record_path = _write_record(document, htmlpath)
     if any(getattr(item.module, "ARCHIVE_REPORTS_OFFSITE", False) for item in session.items):
         _archive_offsite(session, [htmlpath, record_path], "-".join(checks))
+    history.refresh_after_check(htmlpath, session.config.rootpath)

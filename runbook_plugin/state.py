@@ -8,6 +8,7 @@ import pytest
 OPS_CONFIG = pytest.StashKey[object]()  # the loaded OpsConfig, or the ConfigError it raised
 BLOCKED_BY = pytest.StashKey[dict]()  # module path -> "step N (name)" of its first failed step
 RECORD = pytest.StashKey[dict]()  # the JSON record's fields and steps
+SUMMARY_FACTS = pytest.StashKey[object]()  # summary.SummaryFacts: the readers checks registered
 STARTED = pytest.StashKey[datetime]()
 TITLE = pytest.StashKey[str]()
 WARNINGS = pytest.StashKey[list]()  # what the config says every report must warn about

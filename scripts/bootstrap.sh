@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs and starts what the suite needs, idempotently: Docker engine, compose v2, the Python
-# venv, the example stack's env file and locally built images. Safe to run again and again.
+# Installs and starts what the suite needs, idempotently: Docker engine, compose v2, Chromium (for
+# the history page test), the Python venv, the example stack's env file and locally built images.
+# Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '[bootstrap] %s\n' "$*"; }
@@ -26,6 +27,15 @@ ensure_systemd_analyze() {
   log "installing systemd (for systemd-analyze)"
   { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd; } \
     >/tmp/opsuite-apt.log 2>&1 || { tail -20 /tmp/opsuite-apt.log >&2; die "apt-get install systemd failed"; }
+}
+
+ensure_chromium() {
+  # The history test renders reports/index.html in headless Chromium and reads what it drew (it must
+  # not skip in CI).
+  command -v chromium >/dev/null 2>&1 && return
+  log "installing Debian's chromium (for the history page test)"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+    >/tmp/opsuite-apt.log 2>&1 || { tail -20 /tmp/opsuite-apt.log >&2; die "apt-get install chromium failed"; }
 }
 
 ensure_venv() {
@@ -72,6 +82,7 @@ ensure_example_env() {
 
 ensure_engine
 ensure_systemd_analyze
+ensure_chromium
 ensure_venv
 ensure_compose_v2
 ensure_example_env

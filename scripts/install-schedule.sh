@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Schedule the ops checks on this machine: nightly backup (02:30) and monthly restore drill (first
-# Sunday, 04:00). Run as root from the installed checkout:
+# Schedule the ops checks of one stack on this machine: nightly backup (02:30), nightly freshness check
+# (06:00, after the backup, whether it passed or failed) and monthly restore drill (first Sunday, 04:00),
+# all with the ops config given. Run as root from the installed checkout, once per stack:
 #
-#   sudo bash scripts/install-schedule.sh            # systemd timers (default)
-#   sudo bash scripts/install-schedule.sh --cron     # /etc/cron.d/opsuite instead
+#   sudo bash scripts/install-schedule.sh --config /srv/zenops/ops.toml           # systemd timers (default)
+#   sudo bash scripts/install-schedule.sh --config /srv/zenops/ops.toml --cron    # /etc/cron.d instead
 #
 # Options:
-#   --cron        install deploy/cron/opsuite as ROOT/etc/cron.d/opsuite instead of the systemd units
+#   --config PATH absolute path of the stack's ops config (default: the checkout's ops.toml); it is
+#                 loaded here, so a config that would fail at 02:30 is refused now
+#   --cron        install deploy/cron/opsuite as ROOT/etc/cron.d/opsuite-PROJECT instead of the systemd units
 #   --root DIR    install under DIR instead of / (staging, tests); nothing is enabled then
 #   --repo DIR    absolute path of the checkout the schedule runs (default: this checkout)
 #
-# systemd: deploy/systemd/* go to ROOT/etc/systemd/system/ with @REPO@ replaced; when ROOT is /
-# and systemd is running, the two timers are enabled and started, otherwise the commands are printed.
-# Both modes create ROOT/etc/opsuite/opsuite.env (NOTIFY_URL, REPORT_KEEP_DAYS) from a commented
-# template if it is missing; an existing one is never touched. Safe to run again.
+# PROJECT is the config's [stack] project: two stacks on one host get their own schedules side by side.
+# systemd: the templates deploy/systemd/* go to ROOT/etc/systemd/system/ with @REPO@ replaced, and
+# ROOT/etc/opsuite/stacks/PROJECT.env names the config (OPSUITE_CONFIG=PATH) for the instances
+# opsuite-{backup,freshness,restore-drill}@PROJECT; when ROOT is / and systemd is running, the three
+# timers are enabled and started, otherwise the commands are printed. Both modes create
+# ROOT/etc/opsuite/opsuite.env (REPORT_KEEP_DAYS, OPSUITE_CONFIG) from a commented template if it is
+# missing; an existing one is never touched. Safe to run again.
 set -euo pipefail
 SRC="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd -P)"
 
@@ -24,6 +30,7 @@ ARGS="$*"
 MODE=systemd
 ROOT=/
 REPO="$SRC"
+CONFIG=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --cron) MODE=cron; shift ;;
@@ -32,8 +39,10 @@ while [[ $# -gt 0 ]]; do
         --root=*) ROOT="${1#*=}"; shift ;;
         --repo) [[ $# -ge 2 ]] || die "--repo needs a directory"; REPO="$2"; shift 2 ;;
         --repo=*) REPO="${1#*=}"; shift ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) die "unknown argument '$1' (usage: scripts/install-schedule.sh [--cron] [--root DIR] [--repo DIR])" ;;
+        --config) [[ $# -ge 2 ]] || die "--config needs the path of an ops config"; CONFIG="$2"; shift 2 ;;
+        --config=*) CONFIG="${1#*=}"; shift ;;
+        -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument '$1' (usage: scripts/install-schedule.sh [--config PATH] [--cron] [--root DIR] [--repo DIR])" ;;
     esac
 done
 
@@ -50,6 +59,24 @@ if [[ "$ROOT" == / ]]; then
     [[ -f "$REPO/scripts/run-check.sh" && -x "$REPO/.venv/bin/pytest" ]] \
         || die "$REPO is not a set-up opsuite checkout (needs scripts/run-check.sh and .venv/bin/pytest; run bash scripts/bootstrap.sh there)"
 fi
+CONFIG="${CONFIG:-$REPO/ops.toml}"
+[[ "$CONFIG" == /* ]] || die "--config must be an absolute path, not '$CONFIG'"
+# The path goes unquoted into an environment file and a cron line, like the repo's.
+[[ "$CONFIG" =~ ^[A-Za-z0-9/._+-]+$ ]] \
+    || die "config path '$CONFIG' has spaces or special characters; move the config (e.g. to /srv/zenops/ops.toml)"
+# The stack's name from its own config, loaded as the checks load it (refused now, not at 02:30).
+PY="$SRC/.venv/bin/python3"
+[[ -x "$PY" ]] || PY=python3
+STACK="$(cd "$SRC" && "$PY" -c '
+import sys
+from pathlib import Path
+from procedures.config import load_config
+from procedures.errors import ConfigError
+try:
+    print(load_config(Path(sys.argv[1])).stack.project)
+except ConfigError as e:
+    sys.exit(f"install-schedule: {e}")
+' "$CONFIG")" || die "the ops config $CONFIG does not load (above); fix it, then run this again"
 DEST() { if [[ "$ROOT" == / ]]; then echo "$1"; else echo "$ROOT$1"; fi; }
 
 # install_rendered SRC DEST MODE: copy with @REPO@ replaced; only rewrites when the content changed.
@@ -57,7 +84,7 @@ install_rendered() {
     local src="$1" dest="$2" mode="$3" tmp
     mkdir -p "$(dirname "$dest")"
     tmp="$(mktemp "$(dirname "$dest")/.opsuite.XXXXXX")"
-    sed "s|@REPO@|$REPO|g" "$src" > "$tmp"
+    sed -e "s|@REPO@|$REPO|g" -e "s|@CONFIG@|$CONFIG|g" -e "s|@STACK@|$STACK|g" "$src" > "$tmp"
     if [[ -f "$dest" ]] && cmp -s "$tmp" "$dest"; then
         rm -f "$tmp"; chmod "$mode" "$dest"; say "unchanged $dest"
     else
@@ -73,23 +100,23 @@ install_env_template() {
     fi
     mkdir -p "$(dirname "$ENV_FILE")"
     (umask 077 && cat > "$ENV_FILE" <<'EOF'
-# opsuite settings for the scheduled ops checks (scripts/run-check.sh), read by the systemd unit
-# opsuite-check@.service (EnvironmentFile=) and by the cron entries in /etc/cron.d/opsuite.
-# Plain KEY=value lines, no quotes needed, no shell syntax. Mode 0600: a notify URL may hold a token.
+# opsuite settings for the scheduled ops checks of every stack (scripts/run-check.sh), read by the
+# systemd units opsuite-*@.service (EnvironmentFile=) and by the cron entries in /etc/cron.d/opsuite-*.
+# Plain KEY=value lines, no quotes needed, no shell syntax. Mode 0600.
 
-# GET this URL after every run, with ?check=NAME&status=success|failure&exit_code=N appended
-# (e.g. a healthchecks/ntfy/webhook URL). Empty or unset: no notification.
-#NOTIFY_URL=https://hc.example.com/ping/your-token
+# Notifications are set per stack in its ops config: [notify] names the variable of the stack's env
+# file (or a secret file) holding Apprise URLs (docs/BACKUPS.md section 8, Notifications).
 
 # Keep each check's HTML reports (reports/<check>/*.html) this many days (default 90).
 #REPORT_KEEP_DAYS=90
 
-# The ops config of the stack the checks run against (default: the checkout's ops.toml), e.g. a
-# stack adopted with docs/ADOPTING.md.
+# The scheduled checks of each stack run with the config named by install-schedule.sh --config
+# (/etc/opsuite/stacks/PROJECT.env for systemd, the cron line for cron); this one serves only a
+# check run by hand through run-check.sh (default: the checkout's ops.toml).
 #OPSUITE_CONFIG=/srv/zenops/ops.toml
 EOF
     )
-    say "created $ENV_FILE (set NOTIFY_URL there to be told about each run)"
+    say "created $ENV_FILE (notifications: [notify] in each stack's ops config, docs/BACKUPS.md section 8)"
 }
 
 other_mode_warning() {
@@ -100,29 +127,62 @@ other_mode_warning() {
     return 0
 }
 
+# install_stack_env: ROOT/etc/opsuite/stacks/STACK.env, the config this stack's units run with.
+install_stack_env() {
+    local dest tmp
+    dest="$(DEST "/etc/opsuite/stacks/$STACK.env")"
+    tmp="$(mktemp)"
+    printf '%s\n' "# Written by scripts/install-schedule.sh --config: the ops config of stack $STACK's scheduled checks" \
+        "# (opsuite-backup@$STACK, opsuite-freshness@$STACK, opsuite-restore-drill@$STACK). Run it again to change it." \
+        "OPSUITE_CONFIG=$CONFIG" > "$tmp"
+    install_rendered "$tmp" "$dest" 0644
+    rm -f "$tmp"
+}
+
+CHECKS=(backup freshness restore-drill)
 if [[ "$MODE" == systemd ]]; then
     unit_dir="$(DEST /etc/systemd/system)"
-    for unit in opsuite-check@.service opsuite-backup.timer opsuite-restore-drill.timer; do
-        install_rendered "$SRC/deploy/systemd/$unit" "$unit_dir/$unit" 0644
+    for check in "${CHECKS[@]}"; do
+        for kind in service timer; do
+            install_rendered "$SRC/deploy/systemd/opsuite-$check@.$kind" "$unit_dir/opsuite-$check@.$kind" 0644
+        done
     done
+    install_stack_env
     install_env_template
-    other_mode_warning "$(DEST /etc/cron.d/opsuite)"
-    enable=(systemctl enable --now opsuite-backup.timer opsuite-restore-drill.timer)
+    other_mode_warning "$(DEST "/etc/cron.d/opsuite-$STACK")"
+    if [[ -e "$(DEST /etc/cron.d/opsuite)" ]]; then
+        say "WARNING: $(DEST /etc/cron.d/opsuite) is from an earlier, single-stack schedule; remove it, or its" \
+            "backup runs beside this one's"
+    fi
+    # The single-stack units of earlier versions would run a second backup beside this one's.
+    for old in opsuite-backup.timer opsuite-restore-drill.timer opsuite-check@.service; do
+        if [[ -e "$unit_dir/$old" ]]; then
+            say "WARNING: $unit_dir/$old is from an earlier, single-stack schedule; stop it" \
+                "(systemctl disable --now opsuite-backup.timer opsuite-restore-drill.timer) and remove it"
+        fi
+    done
+    enable=(systemctl enable --now "opsuite-backup@$STACK.timer" "opsuite-freshness@$STACK.timer"
+            "opsuite-restore-drill@$STACK.timer")
     if [[ "$ROOT" == / ]] && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
         systemctl daemon-reload
         "${enable[@]}"
         say "enabled; next runs:"
-        systemctl list-timers --no-pager 'opsuite-*' || true
+        systemctl list-timers --no-pager "opsuite-*@$STACK.timer" || true
     else
         say "not enabling (root is $ROOT or systemd is not running); on the target machine run:"
         echo "    systemctl daemon-reload && ${enable[*]}"
     fi
-    say "run one now: systemctl start opsuite-check@backup.service; logs: journalctl -u 'opsuite-check@*'"
+    say "stack $STACK runs with $CONFIG; run one now: systemctl start opsuite-backup@$STACK.service;" \
+        "logs: journalctl -u 'opsuite-*@$STACK.service'"
 else
-    install_rendered "$SRC/deploy/cron/opsuite" "$(DEST /etc/cron.d/opsuite)" 0644
+    install_rendered "$SRC/deploy/cron/opsuite" "$(DEST "/etc/cron.d/opsuite-$STACK")" 0644
     install_env_template
-    other_mode_warning "$(DEST /etc/systemd/system/opsuite-backup.timer)" \
-                       "$(DEST /etc/systemd/system/opsuite-restore-drill.timer)"
-    say "cron picks up /etc/cron.d/opsuite by itself; logs: /var/log/opsuite-backup.log, /var/log/opsuite-restore-drill.log"
+    other_mode_warning "$(DEST "/etc/systemd/system/timers.target.wants/opsuite-backup@$STACK.timer")"
+    if [[ -e "$(DEST /etc/cron.d/opsuite)" ]]; then
+        say "WARNING: $(DEST /etc/cron.d/opsuite) is from an earlier, single-stack schedule; remove it, or its" \
+            "backup runs beside this one's"
+    fi
+    say "stack $STACK runs with $CONFIG; cron picks up /etc/cron.d/opsuite-$STACK by itself;" \
+        "logs: /var/log/opsuite-$STACK-{backup,freshness,restore-drill}.log"
 fi
 say "evidence: $REPO/reports/<check>/<UTC stamp>.html"

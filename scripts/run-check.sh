@@ -5,11 +5,14 @@
 #
 # Runs `.venv/bin/pytest ops_checks/CHECK.py [args...]` from the repo root (the root conftest writes
 # the HTML evidence to reports/CHECK/<UTC stamp>.html), then:
-#   - prunes that check's own reports and records older than REPORT_KEEP_DAYS days (default 90):
+#   - prunes that check's own reports and records older than REPORT_KEEP_DAYS days (default 90; the
+#     plugin already did, before it rewrote reports/index.html, so this finds nothing on a normal run):
 #     only reports/CHECK/*.html and *.json, nothing else;
-#   - if NOTIFY_URL is set, sends GET NOTIFY_URL?check=CHECK&status=success|failure&exit_code=N
-#     (a failed notification is logged and never changes the exit code; the URL may carry a token,
-#     so only its scheme://host is ever printed);
+#   - notifies through the ops config's [notify] (Apprise URLs read from the stack's env file or a
+#     secret file, never argv): on failure always, on success when [notify] on_success = true; the
+#     message carries the stack, the check, the outcome, the failed step, its error and the report
+#     path, from the run's JSON record. The config is --ops-config in the args, else $OPSUITE_CONFIG,
+#     else ops.toml. A failed notification is logged and never changes the exit code;
 #   - prints one final line: "opsuite: CHECK succeeded|FAILED (exit N), report: PATH".
 # Exits with pytest's exit code; 2 for a bad invocation or set-up (before pytest runs; notified too
 # once CHECK is a valid name, e.g. a timer for a check that is not deployed yet).
@@ -26,27 +29,46 @@ die() { echo "opsuite: $*" >&2; exit 2; }
 # so an unattended run that cannot even start is loud too.
 setup_failed() {
     echo "opsuite: $*" >&2
-    notify failure 2
+    notify 2 --setup-error "$*"
     say "$CHECK FAILED (exit 2), report: none written"
     exit 2
 }
 
-notify() {  # notify STATUS EXIT_CODE; never fails the script
-    [[ -n "${NOTIFY_URL:-}" ]] || return 0
-    local py
-    py=.venv/bin/python3
-    [[ -x "$py" ]] || py=python3
-    # procedures/notify.py sends the GET. The URL travels in the environment, never in argv (visible
-    # in ps) or in output.
-    OPSUITE_CHECK="$CHECK" OPSUITE_STATUS="$1" OPSUITE_EXIT_CODE="$2" "$py" -m procedures.notify \
+notify() {  # notify EXIT_CODE [--record PATH] [--report PATH] [--setup-error TEXT]; never fails the script
+    local code="$1"
+    shift
+    if [[ -n "${NOTIFY_URL:-}" ]]; then
+        say "WARNING: NOTIFY_URL is no longer read (nothing was sent to it): put the URL, in Apprise's syntax" \
+            "(https://host/path becomes jsons://host/path), in the stack's env file as e.g. NOTIFY_URLS=..." \
+            "and name it in the ops config: [notify] urls_variable = \"NOTIFY_URLS\" (docs/BACKUPS.md, Notifications)"
+    fi
+    if [[ ! -x .venv/bin/python ]]; then
+        say "WARNING: cannot notify: no .venv/bin/python in $PWD (bash scripts/bootstrap.sh)"
+        return 0
+    fi
+    # The check name, exit code and paths are not secrets; the URLs stay in the env file or secret file.
+    .venv/bin/python -m procedures.notify "$CHECK" "$code" ${OPS_CONFIG:+--ops-config "$OPS_CONFIG"} "$@" \
         || say "WARNING: notification failed (the check's result stands)"
 }
 
+# The ops config the check runs with, as the pytest plugin finds it: --ops-config in the args, else
+# $OPSUITE_CONFIG, else its ops.toml default.
+ops_config_of() {
+    local arg next=no
+    for arg in "$@"; do
+        if [[ "$next" == yes ]]; then printf '%s' "$arg"; return; fi
+        case "$arg" in
+            --ops-config) next=yes ;;
+            --ops-config=*) printf '%s' "${arg#--ops-config=}"; return ;;
+        esac
+    done
+    printf '%s' "${OPSUITE_CONFIG:-}"
+}
 
 if [[ -n "${OPSUITE_ENV_FILE:-}" && -r "$OPSUITE_ENV_FILE" ]]; then
     while IFS= read -r line || [[ -n "$line" ]]; do
         line="${line%$'\r'}"
-        [[ "$line" =~ ^[[:space:]]*(NOTIFY_URL|REPORT_KEEP_DAYS)[[:space:]]*=[[:space:]]*(.*)$ ]] || continue
+        [[ "$line" =~ ^[[:space:]]*(NOTIFY_URL|REPORT_KEEP_DAYS|OPSUITE_CONFIG)[[:space:]]*=[[:space:]]*(.*)$ ]] || continue
         key="${BASH_REMATCH[1]}" value="${BASH_REMATCH[2]}"
         value="${value%"${value##*[![:space:]]}"}"                 # trailing blanks
         if [[ "$value" =~ ^\"(.*)\"$ || "$value" =~ ^\'(.*)\'$ ]]; then value="${BASH_REMATCH[1]}"; fi
@@ -57,6 +79,7 @@ fi
 CHECK="${1:-}"
 [[ -n "$CHECK" ]] || die "usage: scripts/run-check.sh CHECK [pytest args...]   (CHECK: a file name in ops_checks/ without .py, e.g. backup)"
 shift
+OPS_CONFIG="$(ops_config_of "$@")"
 [[ "$CHECK" =~ ^[a-z][a-z_]*$ ]] \
     || die "bad check name '$CHECK': use the name of a file in ops_checks/ without .py (lowercase letters and _), e.g. backup"
 [[ -f "ops_checks/$CHECK.py" ]] \
@@ -81,9 +104,12 @@ if [[ -d "reports/$CHECK" ]]; then
         || say "WARNING: pruning old reports in reports/$CHECK failed (the check's result stands)"
 fi
 
-status=success
-[[ "$rc" -eq 0 ]] || status=failure
-notify "$status" "$rc"
+record="${report%.html}.json"
+if [[ -n "$report" && -f "$record" ]]; then
+    notify "$rc" --record "$record" --report "$report"
+else
+    notify "$rc" ${report:+--report "$report"}
+fi
 
 
 if [[ "$rc" -eq 0 ]]; then

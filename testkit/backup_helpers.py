@@ -15,6 +15,9 @@ from procedures.commands import files as files_cmd
 from procedures.context import OpsContext
 from procedures.errors import BackupError
 
+# rclone's one-line stats at the end of a copy, as the terminal shows them after '<step> <what>: '
+RCLONE_STATS = r"[\d.]+ \S*B / [\d.]+ \S*B, 100%, [\d.]+ \S*B/s, ETA \S+"
+
 
 def with_offsite(ctx: OpsContext, **changes) -> OpsContext:
     config = dataclasses.replace(ctx.config, offsite=dataclasses.replace(ctx.config.offsite, **changes))

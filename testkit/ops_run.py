@@ -1,5 +1,6 @@
 """Run an ops check as an operator does (`pytest ops_checks/CHECK.py ...`) against a disposable stack."""
 
+import json
 import os
 import subprocess
 import sys
@@ -28,3 +29,12 @@ def run_check(stack, tmp_path, check, *args, env: dict | None = None):
 def passed(done) -> None:
     """The check exited 0; otherwise the failure shows the end of its output."""
     assert done.returncode == 0, done.stdout[-4000:]
+
+
+def summary_header(report: Path) -> tuple[dict, str]:
+    """The record's summary and the report's summary header, which must come first in its <body>."""
+    page = report.read_text()
+    body = page.index("<body>") + len("<body>")
+    assert page.startswith("<section id='ops-summary'", body), "the summary header is not first in <body>"
+    header = page[body:page.index("</section>", body) + len("</section>")]
+    return json.loads(report.with_suffix(".json").read_text())["summary"], header

@@ -3,9 +3,11 @@
 import json
 from dataclasses import dataclass
 
+from .. import progress
 from ..commands import rclone as cmd
 from ..errors import CommandFailed, OffsiteError
 from .box import BackupBox
+from .rclone_progress import Transfer
 
 
 @dataclass(frozen=True)
@@ -60,19 +62,22 @@ def list_remote(box: BackupBox, path: str) -> list[RemoteFile]:
 
 
 def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str], current: list[str],
-           present: set[str]) -> list[str]:
-    """Copy the named local files the remote lacks (`present`: the remote's listing); verify those
-    and the current set (size and hash).
+           present: set[str], transfer: Transfer | None = None) -> list[str]:
+    """Copy the named local files the remote lacks (`present`: the remote's listing), rclone's stats
+    shown live and its final ones kept in `transfer`; verify those and the current set (size and hash).
 
     Older sets already offsite are not re-hashed each night: that would read every kept dump.
     """
     if not names:
         return []
+    transfer = transfer or Transfer("upload")
     missing = [n for n in names if n not in present]
     to_check = sorted(set(missing) | set(current))
     try:
         if missing:
-            box.run(cmd.copy_files(directory, status.path, missing), timeout=6 * 3600)
+            transfer.copy(box, "set files", cmd.copy_files(directory, status.path, missing), timeout=6 * 3600)
+        # A check shows no byte counts in rclone's one-line stats: the operator is told what it waits for.
+        progress.show(f"{transfer.step}: checking {len(to_check)} files on {status.path} by hash")
         box.run(cmd.check(directory, status.path, to_check, crypt=status.crypt), timeout=6 * 3600)
     except CommandFailed as e:
         raise OffsiteError(f"offsite copy to {status.path} failed or does not match: {e.stderr_tail}") from e

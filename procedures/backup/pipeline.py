@@ -19,6 +19,7 @@ from ..errors import BackupError, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
 from . import clock, files, manifest, names, offsite, prune, retention, sets, uploads_list, uploads_store, verify
+from .rclone_progress import Transfer
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
 
@@ -49,6 +50,7 @@ class BackupRun:
     manifest: dict | None = None
     remote: offsite.RemoteStatus | None = None
     uploaded: list[str] = field(default_factory=list)
+    transferred: list[dict] = field(default_factory=list)  # each offsite copy's final figures (rclone's last stats)
     timings: dict[str, float] = field(default_factory=dict)
     # The directory and the remote folder are listed once; the files this run writes, uploads or
     # removes are added or taken off here, so later steps need no second listing.
@@ -240,11 +242,14 @@ def objects_to_push(run: BackupRun) -> set[str]:
 
 def run_upload(run: BackupRun) -> list[str]:
     """Upload every complete local set the remote lacks (this one and any a failed run left behind):
-    first the store objects their lists reference, then the sets' files; both checked by hash."""
+    first the store objects their lists reference, then the sets' files; both checked by hash. rclone's
+    stats are shown live; its final figures are kept in run.transferred."""
     started = time.monotonic()
-    uploads_store.push(run.box, run.store_path, run.remote, run.store, objects_to_push(run))
+    transfer = Transfer("upload")
+    uploads_store.push(run.box, run.store_path, run.remote, run.store, objects_to_push(run), transfer)
     run.uploaded = offsite.upload(run.box, run.directory, run.remote, complete_local_files(run),
-                                  run.current_files, set(run.remote_files))
+                                  run.current_files, set(run.remote_files), transfer)
+    run.transferred = transfer.copies
     run.remote_files += run.uploaded
     run.timings["offsite"] = time.monotonic() - started
     return run.uploaded
@@ -320,6 +325,7 @@ class BackupResult:
     timings: dict[str, float]
     local_store: uploads_store.Collected | None = None  # the garbage collections after retention
     remote_store: uploads_store.Collected | None = None
+    remote_status: offsite.RemoteStatus | None = None  # the remote as found (crypt or not); None when disabled
 
 
 def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False,
@@ -331,4 +337,4 @@ def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = Fa
         BACKUP.run_all(run)
         return BackupResult(run.set_name, run.dump.path, run.dump.size, run.dump.sha256, run.manifest,
                             run.uploaded, run.local_prune, run.remote_prune, run.timings,
-                            run.local_collect, run.remote_collect)
+                            run.local_collect, run.remote_collect, run.remote)

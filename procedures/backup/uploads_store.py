@@ -14,11 +14,13 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from .. import progress
 from ..commands import files as files_cmd
 from ..commands import rclone as rclone_cmd
 from ..errors import CommandFailed, OffsiteError, UnsafeOperation
 from . import names, offsite, uploads_list
 from .box import BackupBox
+from .rclone_progress import Transfer
 
 STORE_ROOT = "uploads-store"
 
@@ -82,14 +84,19 @@ def objects_file(box: BackupBox, objects: Iterable[str], tag: str) -> str:
     return path
 
 
-def push(box: BackupBox, local_store: str, status: offsite.RemoteStatus, store: str, objects: set[str]) -> None:
-    """Copy the given objects the remote store lacks, then check every one of them by size and hash."""
+def push(box: BackupBox, local_store: str, status: offsite.RemoteStatus, store: str, objects: set[str],
+         transfer: Transfer | None = None) -> None:
+    """Copy the given objects the remote store lacks (rclone's stats shown live, its final ones kept in
+    `transfer`), then check every one of them by size and hash."""
     if not objects:
         return
+    transfer = transfer or Transfer("upload")
     remote_store = f"{status.path}/{store}"
     listed = objects_file(box, objects, "push")
     try:
-        box.run(rclone_cmd.copy_objects(local_store, remote_store, listed), timeout=6 * 3600)
+        transfer.copy(box, "uploads store objects", rclone_cmd.copy_objects(local_store, remote_store, listed),
+                      timeout=6 * 3600)
+        progress.show(f"{transfer.step}: checking {len(objects)} uploads store objects on {remote_store} by hash")
         box.run(rclone_cmd.check_objects(local_store, remote_store, listed, crypt=status.crypt), timeout=6 * 3600)
     except CommandFailed as e:
         raise OffsiteError(f"copy of uploads store objects to {remote_store} failed or does not match: "

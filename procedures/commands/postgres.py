@@ -15,14 +15,16 @@ def revision_sql(query: str) -> str:
     """[database] revision_query as one text value: '' when it returns no row or NULL; an error when it
     returns more than one row (a scalar subquery), so the schema revision is never a guess."""
     return f"SELECT coalesce(({query.strip().rstrip(';')})::text, '')"
+_USER_BASE_TABLES = ("FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+                     "AND table_schema NOT IN ('pg_catalog', 'information_schema')")
 # Exact row counts of every user table, in one query (query_to_xml runs a count per table).
 ROW_COUNTS_SQL = (
     "SELECT format('%I.%I', table_schema, table_name), "
     "(xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', "
-    "table_schema, table_name), false, true, '')))[1]::text "
-    "FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-    "AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"
+    f"table_schema, table_name), false, true, '')))[1]::text {_USER_BASE_TABLES} ORDER BY 1"
 )
+# The tables ROW_COUNTS_SQL counts, read from the catalog alone: no lock on any of them.
+BASE_TABLE_COUNT_SQL = f"SELECT count(*) {_USER_BASE_TABLES}"
 BEGIN_SNAPSHOT_SQL = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;"
 EXPORT_SNAPSHOT_SQL = "SELECT pg_export_snapshot();"
 
@@ -45,8 +47,9 @@ def psql_session() -> list[str]:
 
 def dump(path: str, snapshot: str | None = None,
          lock_wait_seconds: int = TimeoutsConfig.pg_lock_wait_seconds) -> list[str]:
-    """pg_dump -Fc to path; gives up after lock_wait_seconds instead of queueing behind a table lock."""
-    argv = ["pg_dump", "--format=custom", f"--lock-wait-timeout={lock_wait_seconds}s", "--file", path]
+    """pg_dump -Fc to path; gives up after lock_wait_seconds instead of queueing behind a table lock;
+    --verbose names each table as it is dumped (the dump's live progress)."""
+    argv = ["pg_dump", "--format=custom", f"--lock-wait-timeout={lock_wait_seconds}s", "--verbose", "--file", path]
     return argv + (["--snapshot", snapshot] if snapshot else [])
 
 
@@ -55,8 +58,9 @@ def dump_version() -> list[str]:
 
 
 def restore(path: str, database: str, user: str, jobs: int) -> list[str]:
-    """pg_restore into an empty database over TCP, owners and grants dropped (the target's roles differ)."""
-    return ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}",
+    """pg_restore into an empty database over TCP, owners and grants dropped (the target's roles differ);
+    --verbose names each table as its data is restored (the restore's live progress)."""
+    return ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--verbose", f"--jobs={jobs}",
             "--host", "127.0.0.1", "--username", user, "--dbname", database, path]
 
 
@@ -66,8 +70,8 @@ def restore_list(path: str) -> list[str]:
 
 def restore_over_url(path: str, database: str, jobs: int) -> list[str]:
     """pg_restore into an empty database of the server libpq's variables name (a database outside the
-    stack), owners and grants dropped."""
-    return ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--jobs={jobs}",
+    stack), owners and grants dropped, each table named as it is restored."""
+    return ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--verbose", f"--jobs={jobs}",
             "--dbname", database, path]
 
 

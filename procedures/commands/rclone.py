@@ -2,6 +2,9 @@
 
 # Drive sends deletions to the trash, which still counts against quota: retention deletes for good.
 DELETE_FLAGS = ["--drive-use-trash=false"]
+# A copy's live progress: rclone's own one-line stats every 5 s and at the end, on stderr at the default
+# log level (NOTICE) so no per-file INFO lines come with them (procedures/backup/rclone_progress.py).
+STATS_FLAGS = ["--stats=5s", "--stats-one-line", "--stats-log-level=NOTICE"]
 
 
 def listremotes() -> list[str]:
@@ -18,7 +21,7 @@ def lsjson(remote_path: str) -> list[str]:
 
 def copy_files(local_dir: str, remote_path: str, names: list[str]) -> list[str]:
     """Copy the named files (skipping ones already identical remotely)."""
-    argv = ["rclone", "copy", "--no-traverse"]
+    argv = ["rclone", "copy", *STATS_FLAGS, "--no-traverse"]
     for name in names:
         argv += ["--include", f"/{name}"]
     return argv + [local_dir, remote_path]
@@ -38,7 +41,7 @@ def delete_file(remote_file: str) -> list[str]:
 
 def copy_set_to_local(remote_path: str, set_name: str, local_dir: str) -> list[str]:
     """Copy every file of one backup set (dump, manifest, uploads archive and list) from the remote."""
-    return ["rclone", "copy", "--include", f"/{set_name}.*", remote_path, local_dir]
+    return ["rclone", "copy", *STATS_FLAGS, "--include", f"/{set_name}.*", remote_path, local_dir]
 
 
 def copy_objects(local_store: str, remote_store: str, objects_file: str) -> list[str]:
@@ -46,7 +49,7 @@ def copy_objects(local_store: str, remote_store: str, objects_file: str) -> list
     holds at another size. An object's name is its content's hash, so a whole one is never sent again,
     while one an interrupted upload left short (a backend writing under the final name) is sent again;
     --ignore-existing would keep it short for good."""
-    return ["rclone", "copy", "--size-only", "--files-from-raw", objects_file, local_store, remote_store]
+    return ["rclone", "copy", *STATS_FLAGS, "--size-only", "--files-from-raw", objects_file, local_store, remote_store]
 
 
 def check_objects(local_store: str, remote_store: str, objects_file: str, *, crypt: bool) -> list[str]:
@@ -71,4 +74,4 @@ def cat(remote_file: str) -> list[str]:
 
 def copy_objects_to_local(remote_store: str, objects_file: str, local_store: str) -> list[str]:
     """Download the named store objects (for a set fetched from the remote)."""
-    return ["rclone", "copy", "--files-from-raw", objects_file, remote_store, local_store]
+    return ["rclone", "copy", *STATS_FLAGS, "--files-from-raw", objects_file, remote_store, local_store]

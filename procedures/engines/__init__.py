@@ -69,8 +69,9 @@ class Engine(Protocol):
     def stop_server(self, server) -> None:
         """Remove the server's container; never its volume."""
 
-    def restore_dump(self, server, dump_in_backups: str, jobs: int) -> float:
-        """Restore a dump (its path relative to the backups volume) into the server; returns seconds."""
+    def restore_dump(self, server, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
+        """Restore a dump (its path relative to the backups volume) into the server, showing progress
+        against `tables` (the manifest's table count) where the engine's tool reports it; returns seconds."""
 
 
 ENGINES = {engine.name: engine for engine in (PostgresInStack, PostgresByUrl, SqliteInVolume)}

@@ -25,6 +25,7 @@ class DumpFacts:
     server_version_num: int
     schema_revision: str
     row_counts: dict[str, int] = field(default_factory=dict)
+    tables_dumped: int | None = None  # tables the dump tool reported writing; None when it reports none
 
     @property
     def server_major(self) -> int:

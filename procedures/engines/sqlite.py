@@ -234,8 +234,9 @@ class SqliteInVolume:
     def stop_server(self, server: RestoredCopy) -> None:
         runner.run(cmd.remove_container(server.container), check=False)
 
-    def restore_dump(self, server: RestoredCopy, dump_in_backups: str, jobs: int) -> float:
-        """Decompress the copy into the new volume and check its integrity; returns seconds."""
+    def restore_dump(self, server: RestoredCopy, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
+        """Decompress the copy into the new volume and check its integrity (no live progress: one file);
+        returns seconds."""
         started = time.monotonic()
         try:
             server.run_script("restore", f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.path,

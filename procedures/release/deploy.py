@@ -225,6 +225,14 @@ def database_restore_advice(run: DeployRun) -> str:
             "section 6); it is never restored automatically")
 
 
+def rollback_advice(run: DeployRun) -> str | None:
+    """The command that puts the app back when the automatic rollback failed (None when it did not)."""
+    if run.rollback is None or "error" not in run.rollback:
+        return None
+    return (f"the automatic rollback to {run.previous_tag} failed: roll back by hand with "
+            f"pytest ops_checks/rollback.py --tag={run.previous_tag} (docs/DEPLOYMENT_RUNBOOK.md section 4)")
+
+
 def finish(run: DeployRun, error: str | None) -> dict:
     """Record the outcome once; after a failure that touched the app, roll the app back."""
     if run.outcome is not None:
@@ -250,7 +258,7 @@ def record_or_roll_back(run: DeployRun, failed_step: str | None) -> dict:
     entry = finish(run, run.error or (f"{failed_step} failed" if failed_step else None))
     if failed_step:
         if run.rollback is not None and "error" in run.rollback:
-            raise DeployError(f"rollback failed: {run.rollback}")
+            raise DeployError(f"rollback failed: {run.rollback}; {rollback_advice(run)}")
         raise DeployError(f"deploy of {run.tag} failed at {failed_step}: {entry['outcome']}; "
                           f"database restore needed: {database_restore_advice(run)}")
     return entry

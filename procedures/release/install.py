@@ -40,6 +40,7 @@ class InstallRun:
     volume: VolumeStep | None = None
     migrated: MigrateStep | None = None
     one_offs: list[dict] | None = None
+    entry: dict | None = None  # the ledger entry, once recorded
 
 
 def refuse_other_release_serving(ctx: OpsContext) -> str | None:
@@ -131,6 +132,11 @@ def _migrate(run: InstallRun) -> MigrateStep:
     return run.migrated
 
 
+def _record(run: InstallRun) -> dict:
+    run.entry = record(run.ctx, run.migrated)
+    return run.entry
+
+
 INSTALL = Runbook("install", (
     Step("no_other_release", _serving),
     Step("database_volume", _volume, skip_reason=lambda run: volumes.outside_the_stack(run.ctx)),
@@ -139,7 +145,7 @@ INSTALL = Runbook("install", (
     Step("one_offs", lambda run: run_one_offs(run.ctx)),
     Step("app_healthy", lambda run: start_app(run.ctx)),
     Step("ready", lambda run: check_ready(run.ctx)),
-    Step("record", lambda run: record(run.ctx, run.migrated)),
+    Step("record", _record),
 ))
 
 

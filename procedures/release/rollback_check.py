@@ -114,7 +114,8 @@ def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
         else:  # a database file, where the app finds it, owned as the live one
             server = engine.start_disaster_copy(ctx, box, container, volume, DRILL_LABEL)
             copy = RestoredCopy()
-        engine.restore_dump(server, chosen.dump_in_backups, ctx.config.restore.jobs)
+        engine.restore_dump(server, chosen.dump_in_backups, ctx.config.restore.jobs,
+                            chosen.manifest.get("table_count", 0))
         runner.run(docker_cmd.stop_container(container, 60), check=False)  # a clean shutdown before reuse
     return copy
 

@@ -1,6 +1,6 @@
 """Choose the backup set to restore (the newest verified one, or the one asked for) and re-verify it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from ..backup import files, manifest, names, verify
@@ -18,6 +18,7 @@ class Chosen:
     # The crypt remote a fetched set was decrypted through ("" when local or plaintext): its
     # checksums equal the manifest's, so the key decrypts.
     decrypted_through: str = ""
+    downloaded: list[dict] = field(default_factory=list)  # a fetched set's copies: rclone's final figures
 
     @property
     def dump_file(self) -> str:

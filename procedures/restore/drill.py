@@ -106,6 +106,7 @@ def choose(run: RestoreRun) -> dict:
     if run.options.from_remote:
         facts["offsite_encryption"] = (f"decrypted through {chosen.decrypted_through}: checksums equal the manifest's"
                                        if chosen.decrypted_through else "NOT ENCRYPTED: the remote is not a crypt remote")
+        facts["downloaded"] = chosen.downloaded
     run.record.update(facts)
     return facts
 
@@ -142,9 +143,10 @@ def start_server_on_new_volume(run: RestoreRun):
 
 
 def restore_dump(run: RestoreRun) -> dict:
-    """Restore the dump with the configured parallel jobs."""
+    """Restore the dump with the configured parallel jobs (progress on the terminal: table i of the manifest's N)."""
     jobs = run.ctx.config.restore.jobs
-    seconds = run.ctx.engine.restore_dump(run.server, run.chosen.dump_in_backups, jobs)
+    seconds = run.ctx.engine.restore_dump(run.server, run.chosen.dump_in_backups, jobs,
+                                          run.chosen.manifest.get("table_count", 0))
     return {"jobs": jobs, "seconds": round(seconds, 2)}
 
 
@@ -201,8 +203,9 @@ def check_ready(run: RestoreRun) -> dict:
 
 def measure_recovery(run: RestoreRun) -> dict:
     """RTO (server start, or the app stop in disaster mode, to verified) and RPO (age of the backup)."""
+    age = run.chosen.age_seconds
     measured = {"rto_seconds": round(time.monotonic() - run.started, 2),
-                "rpo_hours": round(run.chosen.age_seconds / 3600, 2)}
+                "rpo_seconds": round(age, 1), "rpo_hours": round(age / 3600, 2)}
     run.record.update(measured)
     return measured
 

@@ -7,6 +7,7 @@ there and its checksums equal its manifest's; local backups are never overwritte
 from ..backup import files as backup_files
 from ..backup import offsite, uploads_list, uploads_store
 from ..backup.box import BackupBox
+from ..backup.rclone_progress import Transfer
 from ..backup.sets import identity_of
 from ..commands import files as files_cmd
 from ..commands import rclone as rclone_cmd
@@ -26,7 +27,8 @@ def _crypt_hint(status: offsite.RemoteStatus) -> str:
 
 
 def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> Chosen:
-    """Download the requested set (else the newest verified one) from the remote and verify it."""
+    """Download the requested set (else the newest verified one) from the remote, rclone's stats shown
+    live and its final figures kept in the result (`downloaded`), and verify it."""
     cfg = ctx.config
     if not cfg.offsite.enabled:
         raise RestoreError("--from-remote needs an offsite remote: set [offsite] enabled = true and remote")
@@ -43,8 +45,9 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
     staging = final + backup_files.PARTIAL
     box.run(files_cmd.remove_tree(staging))
     box.run(files_cmd.make_dir(staging))
+    transfer = Transfer("download")
     try:
-        box.run(rclone_cmd.copy_set_to_local(status.path, name, staging), timeout=6 * 3600)
+        transfer.copy(box, "set files", rclone_cmd.copy_set_to_local(status.path, name, staging), timeout=6 * 3600)
     except CommandFailed as e:
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"download of {name} from {status.path} failed: {e.stderr_tail}{_crypt_hint(status)}") from e
@@ -54,18 +57,19 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"the copy of {name} on {status.path} is not usable: {e}") from e
     try:
-        fetch_objects(box, status, staged.manifest, f"{cfg.backup.directory}/{folder}{backup_files.PARTIAL}")
+        fetch_objects(box, status, staged.manifest, f"{cfg.backup.directory}/{folder}{backup_files.PARTIAL}", transfer)
     except (CommandFailed, RestoreError) as e:
         box.run(files_cmd.remove_tree(staging))
         raise RestoreError(f"the uploads store objects of {name} on {status.path} could not be fetched: {e}") from e
     box.run(files_cmd.remove_tree(final))  # an earlier fetch of the same set: a copy, never a backup of record
     box.run(files_cmd.rename(staging, final))
-    return Chosen(name, staged.manifest, folder, status.path if status.crypt else "")
+    return Chosen(name, staged.manifest, folder, status.path if status.crypt else "", transfer.copies)
 
 
-def fetch_objects(box: BackupBox, status: offsite.RemoteStatus, recorded: dict, staging: str) -> None:
+def fetch_objects(box: BackupBox, status: offsite.RemoteStatus, recorded: dict, staging: str,
+                  transfer: Transfer | None = None) -> None:
     """Download the store objects a fetched set's list references into the set's own folder
-    (`<folder>/<store>`); the local store of record is never written by a restore."""
+    (`<folder>/<store>`), rclone's stats shown live; the local store of record is never written by a restore."""
     uploads = recorded.get("uploads") or {}
     if "store" not in uploads:
         return
@@ -73,9 +77,11 @@ def fetch_objects(box: BackupBox, status: offsite.RemoteStatus, recorded: dict, 
     objects = uploads_store.referenced(listed)
     if not objects:
         return
-    box.run(rclone_cmd.copy_objects_to_local(f"{status.path}/{uploads['store']}",
-                                             uploads_store.objects_file(box, objects, "fetch"),
-                                             f"{staging}/{uploads['store']}"), timeout=6 * 3600)
+    transfer = transfer or Transfer("download")
+    transfer.copy(box, "uploads store objects",
+                  rclone_cmd.copy_objects_to_local(f"{status.path}/{uploads['store']}",
+                                                   uploads_store.objects_file(box, objects, "fetch"),
+                                                   f"{staging}/{uploads['store']}"), timeout=6 * 3600)
 
 
 def remove_fetched(ctx: OpsContext, box: BackupBox, chosen: Chosen) -> None:

@@ -10,7 +10,7 @@ from procedures.commands import compose as compose_cmd
 from procedures.config import StackConfig
 from procedures.stack import volumes
 from testkit import disposable
-from testkit.ops_run import run_check
+from testkit.ops_run import run_check, summary_header
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -45,5 +45,10 @@ def test_a_plainly_running_stack_is_adopted_with_its_data(fresh_stack, tmp_path)
     assert (entry["action"], entry["tag"], entry["database_volume"]) == ("adopt", "1.0.0", before.name)
     page = report.read_text()
     assert page.index("test_verified_backup_before_any_change") < page.index("test_taken_over_under_the_overlay")
+    summary, top = summary_header(report)
+    assert summary["outcome_text"] == f"Adoption of {stack.project} at 1.0.0 succeeded"
+    assert summary["tag"] == {"from": "1.0.0", "to": "1.0.0"} and "TAG 1.0.0 (unchanged)" in top
+    assert summary["revision"] == {"from": entry["revision_after"], "to": entry["revision_after"]}
+    assert summary["backup_set"]["name"] == entry["backup"] and summary["backup_set"]["sha256"] in top
     model = stack.ctx.compose.rendered()
     assert model["volumes"]["pgdata"] == {"name": before.name, "external": True}

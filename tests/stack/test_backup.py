@@ -1,5 +1,7 @@
 """The backup procedure against the real stack and a real rclone remote."""
 
+import html
+import re
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -7,13 +9,15 @@ import pytest
 
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
+from procedures.backup.box import backup_box
 from procedures.backup.sets import identity_of
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, RestoreError, UnsafeOperation
 from procedures.restore import drill
 
-from testkit.backup_helpers import in_box, local_files, manifest_of, plant_aged_copy, remote_files, with_offsite
-from testkit.ops_run import run_check
+from testkit.backup_helpers import (RCLONE_STATS, in_box, local_files, manifest_of, plant_aged_copy, remote_files,
+                                     with_offsite)
+from testkit.ops_run import run_check, summary_header
 
 pytestmark = pytest.mark.stack
 
@@ -144,6 +148,18 @@ def test_a_remote_that_is_not_crypt_is_refused_unless_plaintext_is_said(backup_s
         done, report = run_check(stack, tmp_path, check)
         assert done.returncode == 0, done.stdout[-3000:]
         assert "WARNING: Offsite copies are NOT encrypted" in report.read_text(), f"{check} report warns"
+        summary, top = summary_header(report)
+        assert summary["actions_required"][-1].startswith("Warning: Offsite copies are NOT encrypted"), check
+        if check == "backup":  # the set it wrote, as on disk and offsite, unencrypted
+            written = summary["backup_set"]
+            assert local_files(plain)[written["name"] + ".dump"] == written["dump_bytes"]
+            assert remote_files(plain)[written["name"] + ".dump"].size == written["dump_bytes"]
+            dump_path = f"{plain.config.backup.directory}/{written['name']}.dump"
+            assert in_box(plain, files_cmd.sha256(dump_path)).stdout.split()[0] == written["sha256"]
+            assert (written["offsite"], written["encrypted"], written["offsite_bytes"]) == (
+                True, False, written["size_bytes"])
+            assert "offsite: yes" in top and "encrypted (crypt remote): no" in top and written["sha256"] in top
+            assert summary["backup_seconds"] > 0 and summary["outcome_text"] == "Backup succeeded"
 
 
 def test_older_generations_are_kept_offsite_by_default(backup_stack):
@@ -154,3 +170,32 @@ def test_older_generations_are_kept_offsite_by_default(backup_stack):
     plant_aged_copy(ctx, seed.set_name, old, local=False, remote=True)
     kept = {v.set.name: v.reason for v in backup.backup(ctx).remote.decision.keep}
     assert kept[old].split(":")[0].endswith(" tier"), kept  # a weekly or monthly pick: periods that have a set
+
+
+def test_stderr_of_a_command_in_the_backup_container_reaches_the_runner_line_by_line(backup_stack):
+    """Inside the container the command waits for a file the callback creates on its first line: had
+    `docker exec` handed stderr over only at the end, it would wait until its limit."""
+    seen = []
+    with backup_box(backup_stack.ctx) as box:
+        def progress(line):
+            seen.append(line)
+            if line == "started":
+                box.run(["touch", "/tmp/progress-seen"])
+
+        box.run(["sh", "-c", "echo started >&2; while [ ! -e /tmp/progress-seen ]; do sleep 0.05; done; "
+                             "echo finished >&2"], progress=progress, timeout=30)
+    assert seen == ["started", "finished"]
+
+
+def test_the_backup_check_shows_progress_on_the_terminal_and_only_final_figures_in_its_report(backup_stack, tmp_path):
+    """The restore's half (download stats, restored tables) is asserted on the drill from the remote in
+    test_restore_remote.py."""
+    done, report = run_check(backup_stack, tmp_path, "backup")
+    assert done.returncode == 0, done.stdout[-3000:]
+    tables = int(re.search(r"^dump: table 1 of (\d+): public\.\w+$", done.stdout, re.M)[1])
+    assert re.search(rf"^dump: table {tables} of {tables}: public\.\w+$", done.stdout, re.M)
+    assert re.search(rf"^upload set files: {RCLONE_STATS}$", done.stdout, re.M), done.stdout[-3000:]
+    page = html.unescape(html.unescape(report.read_text()))  # the extras are escaped HTML in escaped JSON
+    assert ", ETA " not in page and ": table 1 of " not in page, "live lines stay out of the report"
+    assert "transferred (rclone's final stats of each copy)" in page
+    assert f"<td>{tables} of {tables}</td>" in page, "the tables dumped, as a final figure"

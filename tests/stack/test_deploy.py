@@ -1,6 +1,7 @@
 """Deploy, rollback and failure paths on a disposable stack, run as an operator runs them."""
 
 import copy
+import html
 import signal
 import subprocess
 import time
@@ -17,7 +18,7 @@ from procedures.stack import volumes
 
 from bench.load import ConstantLoad, summarize
 from testkit import witness
-from testkit.ops_run import ROOT, check_argv, run_check
+from testkit.ops_run import ROOT, check_argv, run_check, summary_header
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -75,6 +76,12 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
     assert_data_intact(stack)
     page = report.read_text()
     assert "1.1.0" in page and entry["backup"] in page and "test_readyz_green_and_version_is_tag" in page
+    summary, top = summary_header(report)
+    assert summary["outcome_text"] == "Deploy of 1.1.0 succeeded" and summary["failure"] is None
+    assert summary["tag"] == {"from": "1.0.0", "to": "1.1.0"} and "TAG 1.0.0 -&gt; 1.1.0" in top
+    assert summary["revision"] == {"from": entry["revision_before"], "to": "0002_note_titles"}
+    assert summary["backup_set"]["name"] == entry["backup"] and summary["backup_set"]["offsite"] is True
+    assert summary["backup_set"]["encrypted"] is True and summary["backup_seconds"] > 0
 
     done, _ = run_check(stack, tmp_path, "rollback")
     assert done.returncode == 0, done.stdout[-3000:]
@@ -102,11 +109,19 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
     assert serving(stack) == ("1.0.0", 200)
     assert_data_intact(stack)
 
-    done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.2.1-never-ready")
+    done, report = run_check(stack, tmp_path, "deploy", "--tag=1.2.1-never-ready")
     assert done.returncode != 0
     assert "database restore needed: no" in done.stdout
     assert serving(stack) == ("1.0.0", 200)
     assert last_entry(stack)["outcome"] == "failed, rolled back to 1.0.0"
+    summary, top = summary_header(report)
+    assert summary["outcome_text"].startswith("Deploy of 1.2.1-never-ready FAILED at step ")
+    assert summary["outcome_text"].endswith('; the release ledger records "failed, rolled back to 1.0.0"')
+    assert summary["tag"] == {"from": "1.0.0", "to": "1.2.1-never-ready"}
+    failure = summary["failure"]
+    assert failure["label"] == "step 7 (up)" and html.escape(failure["error"]) in top  # start-first: never took over
+    assert failure["advice"] == ["database restore needed: no: the database schema did not change"]
+    assert summary["actions_required"][0].startswith("Fix the failure, then run the check again: " + failure["step"])
     assert_data_intact(stack)
 
 

@@ -4,6 +4,7 @@ both, and the switch back; the old volumes are never written or removed. A switc
 in use, not this stack's, or without a cluster; SIGTERM, SIGINT or SIGHUP mid-restore leaves the
 stack serving on the old volumes."""
 
+import html
 import json
 import os
 import signal
@@ -22,7 +23,7 @@ from procedures.stack import volumes
 from procedures.errors import UnsafeOperation
 
 from procedures.restore import volume_switch
-from testkit.ops_run import ROOT, check_argv, run_check
+from testkit.ops_run import ROOT, check_argv, run_check, summary_header
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -154,6 +155,12 @@ def test_disaster_restore_switches_database_and_uploads_to_new_volumes_and_back(
     page = report.read_text()
     assert "row counts: manifest vs restored" in page and "Ops evidence: restore_drill (disaster mode)" in page
     assert "uploads: recorded list vs restored (new volume)" in page
+    summary, top = summary_header(report)
+    assert summary["outcome_text"] == "Disaster restore succeeded" and summary["backup_set"]["name"] == taken.set_name
+    assert summary["changed"] == [f"database volume {old} -> {new}", f"uploads volume {old_uploads} -> {new_uploads}",
+                                  f"switch back: {record['switch_back']}"]
+    assert summary["drill"]["row_counts"] == "match" and summary["drill"]["rto_seconds"] == record["rto_seconds"]
+    assert html.escape(f"database volume {old} -> {new}") in top
 
     assert configured_uploads(backup_stack) == new_uploads and env_volume(backup_stack, "UPLOADS_VOLUME") == new_uploads
     assert uploads_mounted(backup_stack) == {new_uploads}, "database and uploads moved together"
@@ -170,9 +177,12 @@ def test_disaster_restore_switches_database_and_uploads_to_new_volumes_and_back(
     with pytest.raises(UnsafeOperation, match="recreating the database would switch"):
         install.start_database(ctx)  # ctx still names the old volume: starting it now would swap silently
 
-    back, _ = run_check(backup_stack, tmp_path, "switch_database_volume", f"--volume={old}",
-                        f"--uploads-volume={old_uploads}", env={"CONFIRM": "YES"})
+    back, report = run_check(backup_stack, tmp_path, "switch_database_volume", f"--volume={old}",
+                             f"--uploads-volume={old_uploads}", env={"CONFIRM": "YES"})
     assert back.returncode == 0, back.stdout[-4000:]
+    summary, _ = summary_header(report)
+    assert summary["outcome_text"] == f"Switch of the database to volume {old} succeeded"
+    assert summary["changed"][:2] == [f"database volume {new} -> {old}", f"uploads volume {new_uploads} -> {old_uploads}"]
     assert configured_volume(backup_stack) == old and volumes.mounted_database_volume(ctx) == old
     assert configured_uploads(backup_stack) == old_uploads and uploads_mounted(backup_stack) == {old_uploads}
     served = notes(backup_stack)

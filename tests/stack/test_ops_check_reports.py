@@ -1,10 +1,18 @@
-"""An ops check run as an operator runs it leaves self-contained, redacted HTML evidence."""
+"""An ops check run as an operator runs it leaves self-contained, redacted HTML evidence, and the
+history (reports/index.html) lists it."""
 
+import html
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
+
+from runbook_plugin import history
+from testkit.ops_run import summary_header
 
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,13 +30,36 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
     assert "8 passed" in done.stdout
     new = set(reports.glob("*.html")) - before
     assert len(new) == 1, f"expected one new report, got {new}"
-    page = new.pop().read_text()
+    report = new.pop()
+    page = report.read_text()
     try:
         assert running_stack.password not in page
         assert running_stack.project in page            # environment table: target stack
         assert "1.0.0" in page                          # the serving TAG, found without --tag
         assert "Docker Compose" in page and "Docker engine" in page
         assert "test_readyz_is_green_through_proxy" in page
+        summary, top = summary_header(report)  # a check that contributes no facts still opens with one
+        record = json.loads(report.with_suffix(".json").read_text())
+        assert (record["record_version"], record["project"], record["report"]) == (2, running_stack.project, str(report))
+        assert summary["outcome_text"] == "stack_health check succeeded" and summary["backup_set"] is None
+        assert "stack_health check succeeded" in top and running_stack.project in top and "None" in top
+        assert_history_lists(ROOT / "reports", report, running_stack.project)
     finally:
-        for report in set(reports.glob("*.html")) - before:
-            report.unlink()
+        for html_report in set(reports.glob("*.html")) - before:
+            html_report.unlink()
+            html_report.with_suffix(".json").unlink(missing_ok=True)
+        history.rewrite_index(ROOT / "reports")  # without the runs just removed
+
+
+def assert_history_lists(reports: Path, report: Path, project: str) -> None:
+    """reports/index.html has a row for this run: check, project, outcome, a relative link to the report."""
+    __tracebackhide__ = True
+    index = (reports / "index.html").read_text()
+    link = report.relative_to(reports).as_posix()
+    rows = [row for row in re.findall(r'<tr class="run">(.*?)</tr>', index, re.S) if f'href="{link}"' in row]
+    skipped = [html.unescape(re.sub(r"<[^>]+>", "", li)) for li in re.findall(r"<li>(.*?)</li>", index)]
+    assert len(rows) == 1, f"reports/index.html has no row linking {link}; skipped records: {skipped}"
+    cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[0], re.S)]
+    assert cells[1:4] == ["stack_health", project, "passed"], cells
+    [href] = re.findall(r'href="([^"]+)"', rows[0])
+    assert not href.startswith(("/", "file:")) and (reports / unquote(href)).resolve() == report.resolve()

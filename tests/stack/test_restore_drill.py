@@ -13,7 +13,7 @@ from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, RestoreError
 
 from testkit.backup_helpers import in_box, local_files, manifest_of, with_config
-from testkit.ops_run import run_check
+from testkit.ops_run import run_check, summary_header
 from testkit import faults
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -35,8 +35,8 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
     base = backup_stack.ctx.config.http.base_url
     assert httpx.post(f"{base}/notes", json={"body": "restore me"}).status_code == 201
     live_before = local_files(backup_stack.ctx)
-    backup.backup(backup_stack.ctx)
-    done, report = run_check(backup_stack, tmp_path, "restore_drill")
+    taken = backup.backup(backup_stack.ctx)
+    done, report = run_check(backup_stack, tmp_path, "restore_drill", "--signed-off-by=Drill Lead")
     assert done.returncode == 0, done.stdout[-3000:]
     page = report.read_text()
     assert "row counts: manifest vs restored" in page and "public.notes" in page and "RTO seconds" in page
@@ -46,6 +46,19 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
     assert all(r["match"] for r in record["row_counts"]) and backup_stack.password not in page
     assert leftovers(backup_stack) == ("", ""), "throwaway server and volume are cleaned up"
     assert set(live_before) <= set(local_files(backup_stack.ctx)), "no backup was deleted"
+
+    summary, top = summary_header(report)
+    on_disk = in_box(backup_stack.ctx, files_cmd.sha256(taken.dump_path)).stdout.split()[0]
+    used = summary["backup_set"]
+    assert (used["name"], used["sha256"], used["dump_bytes"]) == (
+        taken.set_name, on_disk, local_files(backup_stack.ctx)[taken.dump_path.rsplit("/", 1)[-1]])
+    assert taken.set_name in top and on_disk in top and "Drill Lead" in top
+    drill_facts = summary["drill"]
+    assert drill_facts["row_counts"] == "match" and "row counts: match" in top
+    assert all(isinstance(drill_facts[k], float) and drill_facts[k] >= 0 for k in ("rto_seconds", "rpo_seconds"))
+    assert drill_facts["rto_seconds"] == record["rto_seconds"] and f"RTO {record['rto_seconds']} s" in top
+    assert summary["outcome_text"] == "Restore drill succeeded" and summary["actions_required"] == []
+    assert "Table count verified: done" in top and "Schema version matches: done" in top
 
 
 def test_keep_leaves_the_server_and_says_how_to_clean_up(backup_stack, tmp_path):

@@ -1,6 +1,8 @@
 """--from-remote on the real stand-in remote: the offsite copy is what gets restored, crypt included."""
 
+import html
 import json
+import re
 
 import httpx
 import pytest
@@ -9,7 +11,7 @@ from procedures.backup import pipeline as backup
 from procedures.restore import from_remote as remote_fetch
 
 from testkit import disposable
-from testkit.backup_helpers import in_box, local_files, remote_files
+from testkit.backup_helpers import RCLONE_STATS, in_box, local_files, remote_files
 from testkit.ops_run import run_check
 from testkit import faults
 
@@ -34,7 +36,13 @@ def test_from_remote_restores_the_offsite_copy_when_the_local_one_is_corrupted(b
 
     done, report = run_check(backup_stack, tmp_path, "restore_drill", "--from-remote", f"--backup={result.set_name}")
     assert done.returncode == 0, done.stdout[-3000:]
+    tables = result.manifest["table_count"]
+    assert re.search(rf"^download set files: {RCLONE_STATS}$", done.stdout, re.M), "rclone's stats, live"
+    assert re.search(rf"^restore: table {tables} of {tables}: public\.\w+$", done.stdout, re.M), "tables, live"
+    page = html.unescape(html.unescape(report.read_text()))  # the extras are escaped HTML in escaped JSON
+    assert ", ETA " not in page and ": table 1 of " not in page, "live lines stay out of the report"
     record = json.loads(report.with_suffix(".json").read_text())
+    assert record["downloaded"][0]["copy"] == "set files" and record["downloaded"][0]["transferred"], "final figures"
     assert record["backup_source"] == "remote" and record["backup_set"] == result.set_name
     assert all(r["match"] for r in record["row_counts"]) and record["issues_found"] == []
     assert fetched_folders(ctx) == [], "the downloaded copy is removed after the drill"

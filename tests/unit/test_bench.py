@@ -20,7 +20,7 @@ def test_pgbench_init_argv():
 
 def test_raw_restore_and_the_drill_share_one_pg_restore_argv():
     assert pg.restore("/backups/x.dump", "raw_0", "restore", 2) == [
-        "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--jobs=2",
+        "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--verbose", "--jobs=2",
         "--host", "127.0.0.1", "--username", "restore", "--dbname", "raw_0", "/backups/x.dump"]
 
 

@@ -8,10 +8,23 @@ pytestmark = pytest.mark.unit
 
 def test_dump_fails_after_the_lock_wait_instead_of_queueing_behind_a_table_lock():
     assert pg.dump("/backups/x.dump.partial", "00000003-1") == [
-        "pg_dump", "--format=custom", "--lock-wait-timeout=60s", "--file", "/backups/x.dump.partial",
+        "pg_dump", "--format=custom", "--lock-wait-timeout=60s", "--verbose", "--file", "/backups/x.dump.partial",
         "--snapshot", "00000003-1"]
     assert pg.dump("/b/x.dump", lock_wait_seconds=5) == [
-        "pg_dump", "--format=custom", "--lock-wait-timeout=5s", "--file", "/b/x.dump"]
+        "pg_dump", "--format=custom", "--lock-wait-timeout=5s", "--verbose", "--file", "/b/x.dump"]
+
+
+def test_a_restore_over_the_url_names_each_table_as_it_goes():
+    assert pg.restore_over_url("/backups/x.dump", "zen_restored_1", 2) == [
+        "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--verbose", "--jobs=2",
+        "--dbname", "zen_restored_1", "/backups/x.dump"]
+
+
+def test_the_progress_total_counts_the_tables_the_row_counts_count():
+    assert pg.BASE_TABLE_COUNT_SQL == (
+        "SELECT count(*) FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+        "AND table_schema NOT IN ('pg_catalog', 'information_schema')")
+    assert pg.ROW_COUNTS_SQL.endswith(pg.BASE_TABLE_COUNT_SQL.removeprefix("SELECT count(*) ") + " ORDER BY 1")
 
 
 def test_dump_lock_wait_default_is_the_config_default():

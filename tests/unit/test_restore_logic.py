@@ -101,7 +101,8 @@ def test_argv_of_the_new_commands():
     assert compose.up(stack, ["db"], no_deps=True, force_recreate=True) == [
         "docker", "compose", "--project-name", "p", "up", "--detach", "--no-build", "--no-deps", "--force-recreate", "db"]
     assert rclone.copy_set_to_local("gdrive:Z/prod", "prod_zenops_20261101T023000Z", "/backups/x.partial") == [
-        "rclone", "copy", "--include", "/prod_zenops_20261101T023000Z.*", "gdrive:Z/prod", "/backups/x.partial"]
+        "rclone", "copy", "--stats=5s", "--stats-one-line", "--stats-log-level=NOTICE",
+        "--include", "/prod_zenops_20261101T023000Z.*", "gdrive:Z/prod", "/backups/x.partial"]
     assert files.make_dir("/backups/x") == ["mkdir", "--parents", "--", "/backups/x"]
     assert files.remove_tree("/backups/x") == ["rm", "-rf", "--", "/backups/x"]
     assert faults.flip_byte("/backups/a.dump", 7)[-2:] == ["/backups/a.dump", "7"]

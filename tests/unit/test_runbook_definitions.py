@@ -10,6 +10,7 @@ from procedures.adopt.takeover import ADOPT
 from procedures.backup.pipeline import BACKUP
 from procedures.config import SUPPORTED_ENGINES
 from procedures.engines import ENGINES
+from procedures.health.freshness import FRESHNESS
 from procedures.release.deploy import DEPLOY
 from procedures.release.install import INSTALL
 from procedures.release.rollback import ROLLBACK
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.unit
 
 CHECKS = {"adopt": ADOPT, "discover": DISCOVER, "backup": BACKUP, "deploy": DEPLOY, "install": INSTALL, "rollback": ROLLBACK,
           "restore_drill": RESTORE, "switch_database_volume": SWITCH_VOLUME,
-          "switch_database_url": SWITCH_URL, "stack_health": HEALTH}
+          "switch_database_url": SWITCH_URL, "stack_health": HEALTH, "freshness": FRESHNESS}
 
 
 def check_steps(module_name: str) -> list[tuple[int, Runbook, Step]]:
@@ -50,7 +51,7 @@ def test_every_step_has_exactly_one_check_in_runbook_order(module_name):
 
 def test_every_check_module_is_a_known_runbook():
     modules = {p.stem for p in (Path(__file__).resolve().parents[2] / "ops_checks").glob("*.py")}
-    assert modules - {"__init__", "evidence"} == set(CHECKS)
+    assert modules - {"__init__", "evidence", "summary"} == set(CHECKS)  # helpers of the checks
 
 
 def test_run_all_runs_a_modes_steps_in_order_and_always_run_steps_after_a_failure():

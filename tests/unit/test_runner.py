@@ -215,7 +215,8 @@ def test_command_that_ignores_sigterm_is_killed_after_the_grace(tmp_path, monkey
     assert _wait_gone(int(pid_file.read_text()))
 
 
-def test_an_interrupt_landing_in_the_fork_still_stops_the_command(tmp_path, monkeypatch):
+@pytest.mark.parametrize("progress", [None, lambda line: None], ids=["stderr kept", "stderr streamed"])
+def test_an_interrupt_landing_in_the_fork_still_stops_the_command(tmp_path, monkeypatch, progress):
     """A signal handled between Popen's fork and its return loses the child's pid (seen once in CI): the
     command, found as this process's child leading its own session, is stopped all the same."""
     pid_file = tmp_path / "child.pid"
@@ -231,5 +232,100 @@ def test_an_interrupt_landing_in_the_fork_still_stops_the_command(tmp_path, monk
 
     monkeypatch.setattr(runner.subprocess, "Popen", interrupted_in_the_fork)
     with pytest.raises(KeyboardInterrupt):
-        runner.run(["sh", "-c", f"sleep 30 & echo $! > {pid_file}; wait"])
+        runner.run(["sh", "-c", f"sleep 30 & echo $! > {pid_file}; wait"], progress=progress)
     assert _wait_gone(int(pid_file.read_text())), "an interrupt in the fork must leave no process behind"
+
+
+def test_progress_gets_each_stderr_line_while_the_command_still_runs(tmp_path):
+    """The command waits for a file the callback writes on its first line: a runner that handed the
+    lines over only at the end would leave it waiting until its limit."""
+    flag, seen = tmp_path / "seen", []
+
+    def progress(line):
+        seen.append(line)
+        flag.touch()
+
+    done = runner.run(["sh", "-c", f'echo started >&2; while [ ! -e {flag} ]; do sleep 0.02; done; '
+                                   'echo out; echo finished >&2'], progress=progress, timeout=10)
+    assert seen == ["started", "finished"]
+    assert (done.stdout, done.stderr) == ("out\n", "started\nfinished\n")
+
+
+def test_progress_leaves_the_error_tail_as_it_was():
+    failing = ["sh", "-c", "for i in $(seq 100); do echo line$i >&2; done; exit 7"]
+    with pytest.raises(CommandFailed) as plain:
+        runner.run(failing)
+    with pytest.raises(CommandFailed) as streamed:
+        runner.run(failing, progress=lambda line: None)
+    assert str(streamed.value) == str(plain.value)
+    assert streamed.value.stderr_tail == plain.value.stderr_tail
+
+
+def test_progress_with_much_output_on_both_streams_does_not_deadlock(tmp_path):
+    # Far more than a pipe holds (64 KiB) on stdout and stderr, interleaved.
+    chatty = [sys.executable, "-c", "import sys\nfor i in range(50000):\n"
+                                    "    print('o' * 40, flush=True); print('e', i, file=sys.stderr, flush=True)"]
+    seen = []
+    done = runner.run(chatty, progress=seen.append, timeout=60)
+    assert len(done.stdout.splitlines()) == 50000 and seen[-1] == "e 49999" and len(seen) == 50000
+    with (tmp_path / "out").open("wb") as sink:
+        done = runner.run(chatty, stdout=sink, progress=lambda line: None, timeout=60)
+    assert (tmp_path / "out").stat().st_size == 50000 * 41 and done.stderr.endswith("e 49999\n")
+
+
+def test_a_failing_progress_sink_never_stalls_the_command():
+    def broken(line):
+        raise RuntimeError("sink down")
+
+    done = runner.run(["sh", "-c", "seq 20000 >&2"], progress=broken, timeout=30)
+    assert done.stderr.endswith("20000\n")
+
+
+def test_progress_command_past_its_limit_is_killed_with_its_children_and_keeps_its_tail(tmp_path):
+    pid_file, seen = tmp_path / "child.pid", []
+    started = time.monotonic()
+    with pytest.raises(CommandFailed) as caught:
+        runner.run(["sh", "-c", f'sleep 5 & echo $! > {pid_file}; echo working >&2; wait'], timeout=0.5,
+                   progress=seen.append)
+    assert time.monotonic() - started < 3
+    assert _wait_gone(int(pid_file.read_text())), "the child sleep must be killed too"
+    assert "timed out after 0.5s" in str(caught.value) and "working" in str(caught.value)
+    assert seen == ["working"]
+
+
+def test_progress_a_child_left_holding_stderr_is_stopped_at_the_limit(tmp_path):
+    """The command exits but its background child still holds stderr: as without progress, the run
+    waits for the stream's end only until the limit, then stops the group."""
+    pid_file = tmp_path / "child.pid"
+    started = time.monotonic()
+    with pytest.raises(CommandFailed, match="timed out after 0.5s"):
+        runner.run(["sh", "-c", f'sleep 5 & echo $! > {pid_file}; echo left >&2'], timeout=0.5,
+                   progress=lambda line: None)
+    assert time.monotonic() - started < 3
+    assert _wait_gone(int(pid_file.read_text()))
+
+
+def test_progress_missing_program_is_a_command_failure_and_leaks_no_pipe():
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(CommandFailed, match="not installed"):
+        runner.run(["no-such-program-opsuite"], progress=lambda line: None)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_progress_an_interrupt_kills_the_running_command_and_its_children(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    script = f"""
+import signal, sys
+sys.path.insert(0, {str(ROOT)!r})
+from procedures import runner
+def stop(signum, frame):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGTERM, stop)
+runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; echo going >&2; wait"],
+           progress=lambda line: print(line, flush=True))
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "going\n"  # the child's pid is written by then
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    assert _wait_gone(int(pid_file.read_text())), "an interrupted run must leave no process behind"

@@ -118,7 +118,8 @@ def test_store_and_rclone_commands():
     assert files_cmd.store_listing("/s") == ["find", "/s", "-mindepth", "2", "-maxdepth", "2", "-type", "f",
                                              "-printf", "%P\n"]
     assert rclone_cmd.copy_objects("/s", "r:p/uploads-store/z", "/tmp/o") == [
-        "rclone", "copy", "--size-only", "--files-from-raw", "/tmp/o", "/s", "r:p/uploads-store/z"]
+        "rclone", "copy", "--stats=5s", "--stats-one-line", "--stats-log-level=NOTICE",
+        "--size-only", "--files-from-raw", "/tmp/o", "/s", "r:p/uploads-store/z"]
     assert rclone_cmd.check_objects("/s", "r:x", "/tmp/o", crypt=True) == [
         "rclone", "cryptcheck", "--one-way", "--files-from-raw", "/tmp/o", "/s", "r:x"]
     assert rclone_cmd.delete_objects("r:x", "/tmp/o") == [

@@ -89,5 +89,5 @@ class PostgresInStack:
     def stop_server(self, server) -> None:
         servers.stop(server)
 
-    def restore_dump(self, server, dump_in_backups: str, jobs: int) -> float:
-        return servers.restore_dump(server, dump_in_backups, jobs)
+    def restore_dump(self, server, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
+        return servers.restore_dump(server, dump_in_backups, jobs, tables)

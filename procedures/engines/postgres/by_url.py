@@ -17,6 +17,7 @@ from ...errors import BackupError, CommandFailed, ConfigError, RestoreError
 from .. import database_url
 from . import PostgresInStack
 from . import server as servers
+from .progress import TableCount
 
 # Another database on the same server has another oid; a database created anew gets a new one.
 DATABASE_IDENTITY_SQL = ("SELECT current_setting('server_version_num') || '/' || oid FROM pg_database "
@@ -125,14 +126,15 @@ class PostgresByUrl(PostgresInStack):
                                "Nothing else was changed") from e
         return NewDatabase(box, name, self.config.backup.directory)
 
-    def restore_dump(self, server, dump_in_backups: str, jobs: int) -> float:
+    def restore_dump(self, server, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
         """Into a throwaway server (a drill) as in the stack; into a new database on the live server
         (a disaster restore) from the backup container."""
         if not isinstance(server, NewDatabase):
-            return super().restore_dump(server, dump_in_backups, jobs)
+            return super().restore_dump(server, dump_in_backups, jobs, tables)
         started = time.monotonic()
         try:
-            server.box.run(pg.restore_over_url(f"{server.backups}/{dump_in_backups}", server.name, jobs))
+            server.box.run(pg.restore_over_url(f"{server.backups}/{dump_in_backups}", server.name, jobs),
+                           progress=TableCount("restore", tables))
         except CommandFailed as e:
             raise RestoreError(f"pg_restore into {server.name} failed (exit {e.returncode}): {e.stderr_tail}") from e
         return time.monotonic() - started

@@ -5,10 +5,12 @@ manifest describes exactly what the dump holds, even while the app keeps writing
 """
 
 import re
+from dataclasses import replace
 
 from ...commands import postgres as pg
 from ...errors import BackupError, CommandFailed
 from ..facts import DumpFacts, ServerFacts
+from .progress import TableCount
 
 _END = "__END_OF_COUNTS__"
 
@@ -53,19 +55,24 @@ def _read_in_snapshot(talk, revision_query: str) -> DumpFacts:
 
 
 def dump(box, path: str, lock_wait_seconds: int, revision_query: str) -> DumpFacts:
-    """pg_dump -Fc to path inside an exported snapshot; the facts come from that same snapshot."""
+    """pg_dump -Fc to path inside an exported snapshot, each table shown as it is dumped ('table i of N');
+    the facts come from that same snapshot."""
     try:
         with box.session(pg.psql_session()) as talk:
             talk.send(pg.BEGIN_SNAPSHOT_SQL)
             talk.read_line()
             talk.send(pg.EXPORT_SNAPSHOT_SQL)
             snapshot = talk.read_line()
-            box.run(pg.dump(path, snapshot, lock_wait_seconds))
+            # N of the progress from the catalog in the same snapshot: the row counts come after the
+            # dump, so counting them takes no table lock a migration could queue pg_dump behind.
+            talk.send(pg.BASE_TABLE_COUNT_SQL + ";")
+            tables = TableCount("dump", int(talk.read_line()))
+            box.run(pg.dump(path, snapshot, lock_wait_seconds), progress=tables)
             facts = _read_in_snapshot(talk, revision_query)
             talk.send("COMMIT;")
     except CommandFailed as e:
         raise BackupError(f"pg_dump failed; no backup was written under a final name: {e}") from e
-    return facts
+    return replace(facts, tables_dumped=tables.done)
 
 
 def verify_dump(box, path: str) -> int:

@@ -13,6 +13,7 @@ from ...commands import postgres as pg
 from ...compose_model import database_mount
 from ...errors import CommandFailed, NotReady, RestoreError
 from ...redact import register_secret
+from .progress import TableCount
 
 DEFAULT_DATA_PATH = "/var/lib/postgresql/data"  # the official image's PGDATA
 
@@ -80,13 +81,15 @@ def stop(server: RestoreServer) -> None:
     runner.run(cmd.remove_container(server.container), check=False)
 
 
-def restore_dump(server: RestoreServer, dump_in_backups: str, jobs: int) -> float:
+def restore_dump(server: RestoreServer, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
     """pg_restore --no-owner --no-privileges with parallel jobs of a dump given relative to the
-    backups volume (mounted read-only in the server); returns seconds taken."""
+    backups volume (mounted read-only in the server), each table shown as it starts ('table i of
+    `tables`'); returns seconds taken."""
     started = time.monotonic()
     try:
         # No timeout here: the runner gives pg_restore [timeouts] restore_seconds.
-        server.exec(pg.restore(f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.database, server.user, jobs))
+        server.exec(pg.restore(f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.database, server.user, jobs),
+                    progress=TableCount("restore", tables))
     except CommandFailed as e:
         name = dump_in_backups.rsplit("/", 1)[-1]
         raise RestoreError(f"pg_restore of {name} failed (exit {e.returncode}): {e.stderr_tail}") from e

@@ -1,0 +1,31 @@
+"""pg_dump and pg_restore --verbose lines turned into live progress: 'table i of N: schema.name'."""
+
+import re
+
+from ... import progress
+
+# Postgres 15: 'pg_dump: dumping contents of table "public.notes"' as a table's data is written,
+# 'pg_restore: processing data for table "public.notes"' as it is read back (by any of --jobs).
+_TABLE = re.compile(r'^pg_(?:dump|restore): (?:dumping contents of|processing data for) table "(?P<table>.+)"$')
+
+
+def table_of(line: str) -> str | None:
+    """The table a --verbose line says is being dumped or restored (schema.name); None for other lines."""
+    found = _TABLE.match(line)
+    return found["table"] if found else None
+
+
+class TableCount:
+    """Counts the tables a --verbose pg_dump or pg_restore reaches, showing each as it starts."""
+
+    def __init__(self, step: str, total: int):
+        self.step = step
+        self.total = total  # 0 when unknown: 'table i: schema.name'
+        self.done = 0
+
+    def __call__(self, line: str) -> None:
+        table = table_of(line)
+        if table is not None:
+            self.done += 1
+            of = f" of {self.total}" if self.total else ""
+            progress.show(f"{self.step}: table {self.done}{of}: {table}")

@@ -1,0 +1,1 @@
+"""Health over time: is the evidence that the stack can be recovered recent (freshness)?"""

@@ -1,0 +1,88 @@
+"""The record's `summary` (record_version 2): the run in plain words, from the steps' outcomes and the
+facts its check's run contributed (`runbook_summary`), for the report's header and for the readers of
+the records (history, freshness, notifications).
+
+Fields (docs/EVIDENCE.md section 1): outcome_text, tag, revision, backup_set, backup_seconds, drill,
+changed, failure, actions_required, signed_off_by, failed_requests.
+"""
+
+import traceback
+
+from procedures.redact import redact
+
+RECORD_VERSION = 2
+FACT_FIELDS = ("tag", "revision", "backup_set", "backup_seconds", "drill", "changed", "failed_requests")
+
+
+class SummaryFacts:
+    """The one place a check tells the summary what its run found: `read(reader, run)` registers a
+    reader of the run, called when the session ends (so a failed run's facts are read too)."""
+
+    def __init__(self):
+        self._readers: list = []
+        self.errors: list[str] = []
+
+    def read(self, reader, run) -> None:
+        self._readers.append((reader, run))
+
+    def collect(self) -> dict:
+        """Every reader's facts, merged in registration order; a reader that raises is named, never fatal."""
+        merged: dict = {}
+        for reader, run in self._readers:
+            try:
+                merged.update(reader(run))
+            except Exception as e:  # the record must still be written: the summary says what it missed
+                where = traceback.extract_tb(e.__traceback__)[-1]
+                self.errors.append(f"summary facts of {getattr(reader, '__name__', reader)} not read: "
+                                   f"{type(e).__name__}: {e} ({where.filename}:{where.lineno})")
+        return merged
+
+
+def _label(step: dict) -> str:
+    """"step 5 (migrate)" from a record step ("step 5: ...", runbook name "migrate")."""
+    number = step["step"].split(":", 1)[0]
+    return f"{number} ({step['name']})" if step.get("name") else number
+
+
+def first_failure(steps: list[dict], outcome: str, exitstatus: int, advice: list[str]) -> dict | None:
+    """The first failed step with its one-line error and the procedure's advice; for a run that failed
+    without a failed step (an error after the steps), the run itself."""
+    if outcome == "passed":
+        return None
+    failed = [s for s in steps if s["outcome"] == "failed"]
+    if not failed:
+        return {"step": "the run", "error": f"pytest exited with status {int(exitstatus)} after its steps",
+                "advice": advice}
+    return {"step": failed[0]["step"], "label": _label(failed[0]), "error": failed[0].get("error") or "failed",
+            "advice": advice}
+
+
+def outcome_text(what: str, failure: dict | None, detail: str | None) -> str:
+    if failure is None:
+        return f"{what} succeeded"
+    where = failure.get("label") or failure["step"]
+    return f"{what} FAILED at {where}" + (f"; {detail}" if detail else "")
+
+
+def actions_required(issues: list[str], advice: list[str], warnings: list[str], errors: list[str]) -> list[str]:
+    """Failures and warnings as actions for the operator; an empty list reads "None"."""
+    return ([f"Fix the failure, then run the check again: {issue}" for issue in issues]
+            + [f"Follow the procedure's advice: {line}" for line in advice]
+            + [f"Warning: {warning}" for warning in warnings] + errors)
+
+
+def build(document: dict, facts: dict, *, exitstatus: int, warnings: list[str], errors: list[str],
+          signed_off_by: str | None) -> dict:
+    """The summary of one record (document: the record's other fields, steps included)."""
+    advice = [str(a) for a in facts.get("advice") or []]
+    what = facts.get("what") or f"{document['check']} check"
+    failure = first_failure(document["steps"], document["outcome"], exitstatus, advice)
+    summary = {field: facts.get(field) for field in FACT_FIELDS}
+    summary["changed"] = summary["changed"] or []
+    summary.update({
+        "outcome_text": outcome_text(what, failure, facts.get("outcome_detail")),
+        "failure": failure,
+        "actions_required": actions_required(document["issues_found"], advice if failure else [], warnings, errors),
+        "signed_off_by": redact(signed_off_by) if signed_off_by else None,
+    })
+    return summary
