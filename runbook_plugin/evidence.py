@@ -35,7 +35,13 @@ def pytest_configure(config):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         config.option.htmlpath = str(config.rootpath / "reports" / "-".join(checks) / f"{stamp}.html")
     config.option.self_contained_html = True  # evidence is one file, whoever named it
-    _prepare_private_report(report_path(config), ours=not named)
+    try:
+        _prepare_private_report(report_path(config), ours=not named)
+    except OSError as e:  # before any step runs: a check that cannot leave evidence changes nothing
+        raise pytest.UsageError(
+            f"the evidence report {report_path(config)} cannot be written ({e.strerror or e}): make "
+            f"{report_path(config).parent} a writable directory, or give --html=PATH on a writable disk; "
+            "no step was run, nothing was changed") from e
     mode = config.getoption("ops_mode")
     config.stash[TITLE] = "Ops evidence: " + ", ".join(checks) + (f" ({mode} mode)" if mode != "test" else "")
 
