@@ -123,7 +123,7 @@ def render(record: dict) -> str:
              ("signed_off", "Signed off", text(summary["signed_off_by"] or "(not signed off: --signed-off-by=NAME)"))]
     style = _STYLE["passed" if record["outcome"] == "passed" else "failed"]
     return (f"<section id='{HEADER_ID}' data-outcome='{text(record['outcome'])}' "
-            f"style='{style};padding:8px 14px;margin:0 0 16px 0;font-family:sans-serif'>"
+            f"style='{style};color:#111;padding:8px 14px;margin:0 0 16px 0;font-family:sans-serif'>"
             f"<h2 data-fact='outcome' style='margin:4px 0 8px 0'>{text(summary['outcome_text'])}</h2>"
             f"<table style='border-collapse:collapse'>{''.join(_row(*row) for row in rows)}</table></section>")
 
