@@ -106,5 +106,6 @@ def _table(runs: list[Run]) -> str:
 def _skipped(skipped: list[Skipped]) -> str:
     items = "".join(f"<li><code>{html.escape(s.file)}</code>: {html.escape(redact(s.reason))}</li>"
                     for s in sorted(skipped, key=lambda s: s.file))
-    return (f'<div class="skipped"><h2>{len(skipped)} records skipped</h2><p>These records are not in the '
+    counted = f"{len(skipped)} record" + ("" if len(skipped) == 1 else "s")
+    return (f'<div class="skipped"><h2>{counted} skipped</h2><p>These records are not in the '
             f'charts or the table below:</p><ul class="skipped-records">{items}</ul></div>')
