@@ -33,6 +33,6 @@ def run_check(stack: DisposableStack, check: str, workdir: Path, *args: str,
     done = runner.run(check_argv(stack, check, *args, report=html),
                       env=env, cwd=str(ROOT), check=False, timeout=timeout)
     if done.returncode != 0:
-        tail = "\n".join(done.stdout.strip().splitlines()[-40:])
+        tail = "\n".join((done.stdout.strip() + "\n" + done.stderr.strip()).strip().splitlines()[-40:])
         raise BenchError(f"ops_checks/{check}.py failed (exit {done.returncode}); report {html}\n{tail}")
     return CheckRun(done.seconds, json.loads(html.with_suffix(".json").read_text()))
