@@ -2,8 +2,9 @@
 # The main job against the bundled example stack: set up, install it on first run, point its
 # `gdrive:` remote at the local SFTP stand-in, then run the runbook checks one after another:
 # health, a verified backup with offsite copy and retention, a restore drill into a throwaway
-# server (of the local copy, then of the offsite one), a deploy of 1.1.0 and a rollback.
-# Every check leaves HTML evidence under reports/<check>/. Safe to run again.
+# server (of the local copy, then of the offsite one), a deploy of 1.1.0, a rollback and the
+# freshness check. Every check leaves HTML evidence under reports/<check>/ and rewrites the history,
+# reports/index.html. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -19,5 +20,7 @@ $pytest ops_checks/restore_drill.py
 $pytest ops_checks/restore_drill.py --from-remote
 $pytest ops_checks/deploy.py --tag="${DEPLOY_TAG:-1.1.0}"
 $pytest ops_checks/rollback.py
+$pytest ops_checks/freshness.py
 echo "evidence:"
-ls -1t reports/*/*.html | head -8
+ls -1t reports/*/*.html | head -9
+echo "history: $PWD/reports/index.html"
