@@ -1,8 +1,14 @@
 """Backup sets as groups of files: which sets a listing holds and which of them are complete."""
 
+from datetime import datetime, timedelta
+
 from . import names
 from .files import file_name
 from .retention import BackupSet
+
+# A set stamped later than this after now was written while the clock ran ahead: it would look
+# newest for as long as the clock stays wrong, so nothing treats it as the newest by itself.
+FUTURE_MARGIN = timedelta(minutes=5)
 
 
 def to_sets(filenames: list[str], identity: names.Identity) -> tuple[list[BackupSet], dict[str, set[str]]]:
@@ -13,6 +19,16 @@ def to_sets(filenames: list[str], identity: names.Identity) -> tuple[list[Backup
         parsed = names.parse_set_name(set_name)
         sets.append(BackupSet(set_name, parsed.taken_at, "manifest" in kinds and "dump" in kinds))
     return sets, groups
+
+
+def trusted_sets(filenames: list[str], identity: names.Identity,
+                 now: datetime) -> tuple[list[BackupSet], list[BackupSet]]:
+    """identity's verified sets not stamped in the future, newest first; and those stamped in the future."""
+    sets, _ = to_sets(filenames, identity)
+    latest = now + FUTURE_MARGIN
+    future = sorted((s for s in sets if s.taken_at > latest), key=lambda s: s.name)
+    trusted = sorted((s for s in sets if s.verified and s.taken_at <= latest), key=lambda s: s.taken_at, reverse=True)
+    return trusted, future
 
 
 def complete_files(filenames: list[str], identity: names.Identity) -> list[str]:

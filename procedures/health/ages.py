@@ -7,11 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ..backup import names
-from ..backup.sets import to_sets
-
-# A set or record stamped later than this after now was written while the clock ran ahead: it would
-# look fresh for as long as the clock stays wrong, so it is never the newest (as restore/choose.py).
-FUTURE_MARGIN = timedelta(minutes=5)
+from ..backup.sets import FUTURE_MARGIN, to_sets, trusted_sets
 DRILL_CHECK = "restore_drill"
 
 
@@ -48,12 +44,11 @@ def hours(delta: timedelta) -> str:
 def newest_set(filenames: list[str], identity: names.Identity, now: datetime) -> Newest:
     """identity's newest verified set (dump and manifest present) among file names, not stamped in the future."""
     sets, _ = to_sets(filenames, identity)
-    latest = now + FUTURE_MARGIN
+    trusted, future = trusted_sets(filenames, identity, now)
     ignored = [f"{s.name}: no manifest (never verified, or still being written)" for s in sets if not s.verified]
     ignored += [f"{s.name}: stamped in the future (the clock ran ahead when it was written)"
-                for s in sets if s.verified and s.taken_at > latest]
-    trusted = [s for s in sets if s.verified and s.taken_at <= latest]
-    best = max(trusted, key=lambda s: s.taken_at, default=None)
+                for s in future if s.verified]
+    best = trusted[0] if trusted else None
     return Newest(best.name if best else None, best.taken_at if best else None, now, tuple(sorted(ignored)))
 
 

@@ -1,11 +1,11 @@
 """Choose the backup set to restore (the newest verified one, or the one asked for) and re-verify it."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from ..backup import files, manifest, names, verify
 from ..backup.box import BackupBox
-from ..backup.sets import identity_of, to_sets
+from ..backup.sets import identity_of, trusted_sets
 from ..context import OpsContext
 from ..errors import BackupError, CommandFailed, RestoreError
 
@@ -35,9 +35,6 @@ class Chosen:
         return (datetime.now(timezone.utc) - taken).total_seconds()
 
 
-# A set stamped later than this after now was written while the clock ran ahead: never "newest".
-FUTURE_MARGIN = timedelta(minutes=5)
-
 
 def _may_restore(wanted: names.Identity, ours: names.Identity) -> bool:
     """Our own sets; one named before sets carried a project only if environment and database match."""
@@ -59,10 +56,8 @@ def pick_set(filenames: list[str], requested: str | None, where: str, how_to_lis
         if "manifest" not in names.group_files(filenames)[wanted.name]:
             raise RestoreError(f"backup {wanted.name} in {where} has no manifest: it never verified; choose another")
         return wanted.name
-    sets, _ = to_sets(filenames, identity)
-    latest = (now or datetime.now(timezone.utc)) + FUTURE_MARGIN
-    future = sorted(s.name for s in sets if s.taken_at > latest)
-    newest = sorted((s for s in sets if s.verified and s.taken_at <= latest), key=lambda s: s.taken_at, reverse=True)
+    newest, ahead = trusted_sets(filenames, identity, now or datetime.now(timezone.utc))
+    future = [s.name for s in ahead]
     if not newest:
         others = names.others(filenames, identity)
         raise RestoreError(
