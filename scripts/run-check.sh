@@ -5,9 +5,8 @@
 #
 # Runs `.venv/bin/pytest ops_checks/CHECK.py [args...]` from the repo root (the root conftest writes
 # the HTML evidence to reports/CHECK/<UTC stamp>.html), then:
-#   - prunes that check's own reports and records older than REPORT_KEEP_DAYS days (default 90; the
-#     plugin already did, before it rewrote reports/index.html, so this finds nothing on a normal run):
-#     only reports/CHECK/*.html and *.json, nothing else;
+#   - (the check itself, through the plugin, has pruned its own reports and records older than
+#     REPORT_KEEP_DAYS days, default 90, and rewritten reports/index.html: docs/EVIDENCE.md section 2)
 #   - notifies through the ops config's [notify] (Apprise URLs read from the stack's env file or a
 #     secret file, never argv): on failure always, on success when [notify] on_success = true; the
 #     message carries the stack, the check, the outcome, the failed step, its error and the report
@@ -97,12 +96,6 @@ rc=0
 
 report="$(find "reports/$CHECK" -maxdepth 1 -name '*.html' -newer "$started" 2>/dev/null | sort | tail -n 1 || true)"
 report="${report:+$PWD/$report}"
-
-if [[ -d "reports/$CHECK" ]]; then
-    find "reports/$CHECK" -maxdepth 1 \( -name '*.html' -o -name '*.json' \) -mtime "+$KEEP_DAYS" -print -delete \
-        | sed 's/^/opsuite: pruned old report /' \
-        || say "WARNING: pruning old reports in reports/$CHECK failed (the check's result stands)"
-fi
 
 record="${report%.html}.json"
 if [[ -n "$report" && -f "$record" ]]; then

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -324,42 +323,6 @@ def test_pytest_args_are_passed_through(fake_repo):
     result = run_check(fake_repo, "failing", "--deselect", "ops_checks/failing.py::test_broken")
     assert result.returncode == 5, result.output  # pytest: no tests ran; still non-zero, still loud
     assert "opsuite: failing FAILED (exit 5)" in last_line(result)
-
-
-def test_old_reports_of_that_check_are_pruned_and_nothing_else(fake_repo):
-    hundred_days_ago = time.time() - 100 * 86400
-    own, other = fake_repo / "reports" / "passing", fake_repo / "reports" / "failing"
-    own.mkdir(parents=True)
-    other.mkdir(parents=True)
-    (own / "nested").mkdir()
-    old_paths = {
-        "old_report": own / "20200101T000000Z.html",
-        "old_record": own / "20200101T000000Z.json",
-        "recent_report": own / "20250101T000000Z.html",
-        "old_non_html": own / "notes.txt",
-        "old_nested": own / "nested" / "20200101T000000Z.html",
-        "other_check_old": other / "20200101T000000Z.html",
-    }
-    for path in old_paths.values():
-        path.write_text("x")
-    for name, path in old_paths.items():
-        if name != "recent_report":
-            os.utime(path, (hundred_days_ago, hundred_days_ago))
-
-    result = run_check(fake_repo, "passing")
-    assert result.returncode == 0, result.output
-    assert not old_paths["old_report"].exists()
-    assert not old_paths["old_record"].exists()
-    for name in ("recent_report", "old_non_html", "old_nested", "other_check_old"):
-        assert old_paths[name].exists(), name
-    assert len(list(own.glob("*.html"))) == 2  # the recent one and this run's
-
-    # Own retention: with REPORT_KEEP_DAYS=120 the 100-day-old ones stay.
-    kept = own / "20200202T000000Z.html"
-    kept.write_text("x")
-    os.utime(kept, (hundred_days_ago, hundred_days_ago))
-    assert run_check(fake_repo, "passing", REPORT_KEEP_DAYS="120").returncode == 0
-    assert kept.exists()
 
 
 def test_runs_from_any_working_directory(fake_repo, tmp_path):
