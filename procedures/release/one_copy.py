@@ -21,7 +21,7 @@ def sqlite_holders(config: OpsConfig, model: dict) -> list[str]:
 
 
 def _one_replica(service: dict) -> bool:
-    """The app's own compose file says one copy: deploy.replicas (or its older spelling, scale) is 1."""
+    """The app's own compose file says one copy: deploy.replicas (or scale, its other spelling) is 1."""
     return (service.get("deploy") or {}).get("replicas") == 1 or service.get("scale") == 1
 
 
@@ -33,6 +33,8 @@ def reason(config: OpsConfig, model: dict, name: str) -> str:
                 "copy writes it or runs the app's jobs beside the first")
     if name in config.services.single_instance:
         return "single instance ([services] single_instance): two versions never run at once"
-    if _one_replica((model.get("services") or {}).get(name) or {}):
+    # An app service only: the proxy holds the published ports and is never run beside itself anyway,
+    # and stopping it first on every deploy would cost a gap when nothing about it changed.
+    if name in config.services.app and _one_replica((model.get("services") or {}).get(name) or {}):
         return "one copy only: the app's compose file says deploy.replicas: 1"
     return ""

@@ -105,3 +105,10 @@ def test_the_default_single_instance_is_not_held_against_a_config_that_never_set
     assert load_config(write_config(tmp_path, 'app = ["app"]')).services.app == ("app",)
     named = load_config(write_config(tmp_path, 'app = ["api", "email-worker"]\nsingle_instance = ["email-worker"]'))
     assert named.services.single_instance == ("email-worker",)
+
+
+def test_one_replica_counts_for_app_services_only():
+    """The proxy is recreated only when it changed; declaring it one replica does not make it stopped first."""
+    model = {"services": {"api": {"image": "api:1"}, "proxy": {"image": "nginx:1", "deploy": {"replicas": 1}}}}
+    ops = config(app=("api",), database=DatabaseConfig())
+    assert one_copy.reason(ops, model, "proxy") == ""
