@@ -282,6 +282,17 @@ def _section(cls, raw: dict, name: str):
         raise ConfigError(f"[{name}]: {e}") from e
 
 
+def _services_section(raw: dict) -> ServiceNames:
+    """A single_instance name that is no app service would be a typo the switch never sees: refused."""
+    services = _section(ServiceNames, raw, "services")
+    stray = [name for name in services.single_instance if name not in services.app]
+    if "single_instance" in raw and stray:
+        raise ConfigError(f"[services] single_instance names {', '.join(stray)}, which [services] app does not list "
+                          f"({', '.join(services.app)}): a service named there is switched stop-first, so a "
+                          "misspelt name would leave it start-first; name app services only")
+    return services
+
+
 def _deploy_section(raw: dict) -> DeployConfig:
     raw = dict(raw)
     smoke = raw.pop("smoke", None)
@@ -474,7 +485,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     return _check(
         OpsConfig(
             stack=stack,
-            services=_section(ServiceNames, raw.get("services", {}), "services"),
+            services=_services_section(raw.get("services", {})),
             volumes=_section(VolumeNames, raw.get("volumes", {}), "volumes"),
             database=_section(DatabaseConfig, raw.get("database", {}), "database"),
             http=_section(HttpConfig, raw.get("http", {}), "http"),

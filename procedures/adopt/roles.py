@@ -172,13 +172,18 @@ def find_app(model: dict, roles: Roles) -> None:
     roles.api = api
     roles.app = [api] + sorted(n for n in candidates if n != api
                                and image_repository(services[n].get("image") or "") == repository)
-    roles.single_instance = [n for n in roles.app[1:] if _WORKER_WORDS.search(f"{n} {command_text(services[n])}")]
     database_key = roles.database_volume.key if roles.database_volume else None
+    holders = [n for n in roles.app if roles.engine == "sqlite" and database_key
+               and any(m.get("type") == "volume" and m.get("source") == database_key for m in _mounts(services[n]))]
+    workers = [n for n in roles.app[1:] if n not in holders and _WORKER_WORDS.search(f"{n} {command_text(services[n])}")]
+    roles.single_instance = [n for n in roles.app if n in holders or n in workers]
     roles.uploads = sorted({m["source"] for n in roles.app for m in _mounts(services[n])
                             if m.get("type") == "volume" and m.get("source") and m["source"] != database_key})
-    if roles.single_instance:
-        roles.guesses["services.single_instance"] = (
-            f"{', '.join(roles.single_instance)} named or run like a worker: confirm two copies must never run at once")
+    why = ([f"{', '.join(holders)} {'holds' if len(holders) == 1 else 'hold'} the SQLite database "
+            f"{roles.sqlite_path} (one copy only)"] if holders else []) \
+        + ([f"{', '.join(workers)} named or run like a worker"] if workers else [])
+    if why:
+        roles.guesses["services.single_instance"] = "; ".join(why) + ": confirm two copies must never run at once"
 
 
 def find_roles(model: dict) -> Roles:

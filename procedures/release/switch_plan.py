@@ -4,7 +4,9 @@ setting that stops them.
 
 - start-first: a stateless app service behind a proxy that re-resolves and retries; the new
   container starts beside the old one and takes over once it is ready (release/start_first.py).
-- stop-first: a single-instance service (the email worker): two versions never run at once.
+- stop-first: a service of which one copy only may run (release/one_copy.py): it holds the SQLite
+  database, is named in [services] single_instance (the email worker) or its compose file says
+  deploy.replicas: 1. Two copies never run at once, whatever [deploy] start_first says.
 - recreate: everything else, as compose does it (stop, then start): a short gap in service.
 """
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from ..context import OpsContext
 from ..stack.serving import running_containers
 from ..stack import proxy_config
+from . import one_copy
 
 START_FIRST, STOP_FIRST, RECREATE = "start-first", "stop-first", "recreate"
 
@@ -53,13 +56,15 @@ Plan = tuple[list[ServiceSwitch], proxy_config.ProxyView | None]
 def plan(ctx: OpsContext) -> Plan:
     """Each serving service's switch, and the proxy's view it was decided on (None without a proxy)."""
     names = ctx.config.services
-    model = ctx.compose.rendered()["services"]
+    rendered = ctx.compose.rendered()
+    model = rendered["services"]
     proxy = _proxy_container(ctx)
     view = proxy_config.read(proxy, list(names.app)) if proxy else None
     switches = []
     for name in names.serving:
-        if name in names.single_instance:
-            switches.append(ServiceSwitch(name, STOP_FIRST, "single instance: two versions never run at once"))
+        only_one = one_copy.reason(ctx.config, rendered, name)
+        if only_one:
+            switches.append(ServiceSwitch(name, STOP_FIRST, only_one))
             continue
         if name == names.proxy:
             switches.append(ServiceSwitch(name, RECREATE, "the proxy holds the published ports; compose recreates "

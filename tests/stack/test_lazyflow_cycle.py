@@ -26,6 +26,7 @@ from procedures.restore import volume_switch
 from procedures.stack import volumes
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, lazyflow
+from testkit.copies import CopyCounter, assert_one_copy_throughout
 from testkit.backup_helpers import check_a_full_disk_loses_nothing, local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
@@ -72,6 +73,7 @@ def newest_manifest(stack) -> dict:
 def test_discovery_proposes_a_sqlite_file_on_the_apps_volume(stack, host):
     config = stack.ctx.config
     assert (config.database.engine, config.services.database) == ("sqlite", "")
+    assert config.services.single_instance == ("app",), "the app holds the file: proposed (and kept) one copy only"
     assert (config.database.file, config.volumes.database) == ("/app/data/lazyflow.db", f"{host.project}_lazyflow_data")
     assert config.http.base_url == host.base_url
 
@@ -108,19 +110,43 @@ def test_restore_drill_from_the_offsite_copy(stack, reports):
     passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
 
 
+def assert_switched_stop_first_for_the_file(entry: dict, report) -> None:
+    """The app holds the SQLite file: the plan (recorded and in the report) says stop-first, and why."""
+    __tracebackhide__ = True
+    app = next(s for s in entry["switch"]["services"] if s["service"] == "app")
+    assert app["how"] == "stop-first", app
+    assert app["why"].startswith("holds the SQLite database /app/data/lazyflow.db (volume lazyflow_data): one copy only")
+    assert "holds the SQLite database /app/data/lazyflow.db" in report.read_text()
+
+
+@pytest.mark.fault("a second copy of the app holding the SQLite file, through a deploy")
 def test_deploy_backs_up_then_migrates_with_the_apps_command(stack, host, reports):
-    passed(run_check(stack, reports, "deploy", "--tag=1.1.0")[0])
+    """... and never runs two copies of the app (seed 003: "only one copy"): a sampler counts the live
+    project's running app containers through the whole deploy."""
+    with CopyCounter(host.project, "app") as copies:
+        done, report = run_check(stack, reports, "deploy", "--tag=1.1.0")
+    passed(done)
+    print("app containers through the deploy:", copies.summary())
     assert health(host)["version"] == "1.1.0" and SENTINEL in folders(host)
     entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    assert_one_copy_throughout(copies, entry["switch"])
+    assert_switched_stop_first_for_the_file(entry, report)
     assert (entry["tag"], entry["outcome"], entry["revision_after"]) == ("1.1.0", "deployed", "0002_task_priority")
     # The rehearsal on a copy of the backup started 1.0.0 on the migrated schema: it serves, so the
     # rollback below needs no restore.
     assert entry["rollback_check"]["rollback"] == "safe", entry["rollback_check"]
 
 
+@pytest.mark.fault("a second copy of the app holding the SQLite file, through a rollback")
 def test_rollback_to_the_adopted_release(stack, host, reports):
-    passed(run_check(stack, reports, "rollback")[0])
+    with CopyCounter(host.project, "app") as copies:
+        done, report = run_check(stack, reports, "rollback")
+    passed(done)
+    print("app containers through the rollback:", copies.summary())
     assert health(host)["version"] == "1.0.0" and SENTINEL in folders(host)
+    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    assert_one_copy_throughout(copies, entry["switch"])
+    assert_switched_stop_first_for_the_file(entry, report)
 
 
 @pytest.mark.fault("SQLite file missing (wrong [database] file)")

@@ -100,6 +100,35 @@ def test_lazyflow_sqlite_in_a_volume():
     assert "no backup covers: lazyflow_backups, lazyflow_uploads" in risk_text(run)
 
 
+def test_lazyflow_the_first_app_service_holding_the_sqlite_file_is_proposed_single_instance(tmp_path):
+    """Seed 003: "only one copy". The one app service is the api, the bot and the jobs, and it holds
+    the file: discovery proposes it single-instance, as a guess the operator confirms."""
+    run = discovered("lazyflow", tmp_path=tmp_path)
+    assert run.roles.single_instance == ["app"]
+    line = next(line for line in run.proposal.splitlines() if line.startswith("single_instance ="))
+    assert line == ('single_instance = ["app"]   # GUESS: app holds the SQLite database /app/data/lazyflow.db '
+                    "(one copy only): confirm two copies must never run at once")
+    assert load_config(tmp_path / "proposal.toml").services.single_instance == ("app",)
+
+
+def test_every_app_service_on_the_sqlite_files_volume_and_every_worker_is_proposed_single_instance(tmp_path):
+    """A bot beside the app on the same image and the same data volume holds the file too; a worker
+    on the uploads volume only is single-instance by its name, as before."""
+    extra = tmp_path / "docker-compose.more.yml"
+    extra.write_text("services:\n"
+                     "  bot:\n    image: ${LAZYFLOW_APP_IMAGE:-lazyflow-app}:${TAG:-local}\n"
+                     "    volumes: [\"lazyflow_data:/data\"]\n"
+                     "  queue-worker:\n    image: ${LAZYFLOW_APP_IMAGE:-lazyflow-app}:${TAG:-local}\n"
+                     "    volumes: [\"lazyflow_uploads:/app/uploads\"]\n"
+                     "  web:\n    image: ${LAZYFLOW_APP_IMAGE:-lazyflow-app}:${TAG:-local}\n")
+    run = discover.discover([str(STACKS / "lazyflow" / "docker-compose.yml"), str(extra)])
+    assert run.roles.app == ["app", "bot", "queue-worker", "web"]
+    assert run.roles.single_instance == ["app", "bot", "queue-worker"]
+    assert run.roles.guesses["services.single_instance"] == (
+        "app, bot hold the SQLite database /app/data/lazyflow.db (one copy only); queue-worker named or run like "
+        "a worker: confirm two copies must never run at once")
+
+
 def test_lazyflow_proposal_loads_as_a_sqlite_file_on_the_apps_volume(tmp_path):
     run = discovered("lazyflow", tmp_path=tmp_path)
     config = load_config(tmp_path / "proposal.toml")
