@@ -71,8 +71,8 @@ class PostgresInStack:
     def dump(self, box, path: str):
         return dumping.dump(box, path, self.config.timeouts.pg_lock_wait_seconds, self.config.database.revision_query)
 
-    def verify_dump(self, box, path: str) -> int:
-        return dumping.verify_dump(box, path)
+    def verify_dump(self, box, path: str, server_version_num: int = 0) -> int:
+        return dumping.verify_dump(box, path, server_version_num // 10000)
 
     @staticmethod
     def one_time_credentials() -> tuple[str, str]:
