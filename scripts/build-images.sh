@@ -44,6 +44,15 @@ PG=opsuite-local/postgres-standin:15
 build "$PG" example/images/postgres "$BASE" "BASE_IMAGE=$BASE"
 build opsuite-local/nginx-standin:bookworm example/images/proxy "$BASE" "BASE_IMAGE=$BASE"
 build opsuite-local/backup:pg15 backup-image "$PG" "POSTGRES_IMAGE=$PG"
+
+# A newer Postgres major for the upgrade fault test (tests/stack/test_postgres_major_upgrade.py):
+# Debian bookworm ships only postgresql-15 and no registry is reachable here, so the newer major is
+# trixie's postgresql-17 on a trixie base (a stand-in for postgres:16 or later).
+NEWER_BASE=opsuite-local/debian:trixie
+BASE_IMAGE="$NEWER_BASE" DEBIAN_SUITE=trixie bash scripts/base-image.sh
+PG_NEWER=opsuite-local/postgres-standin:17
+build "$PG_NEWER" example/images/postgres "$NEWER_BASE" "BASE_IMAGE=$NEWER_BASE" "PG_MAJOR=17"
+build opsuite-local/backup:pg17 backup-image "$PG_NEWER" "POSTGRES_IMAGE=$PG_NEWER"
 for version in $(python3 -c 'import json; print(" ".join(json.load(open("example/api/releases.json"))))'); do
   build "opsuite-local/zenops-api:$version" example/api "$BASE" "BASE_IMAGE=$BASE" "APP_VERSION=$version"
 done

@@ -14,7 +14,7 @@ REQUIRED = ("format_version", "set", "environment", "engine", "database", "serve
 
 
 def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, dump, uploads,
-          started_at: str, finished_at: str, duration: float, clock: str) -> dict:
+          started_at: str, finished_at: str, duration: float, clock: str, dump_tool_major: int = 0) -> dict:
     return {
         "format_version": FORMAT_VERSION,
         "set": set_name,
@@ -28,7 +28,10 @@ def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, du
         "row_counts": dump.facts.row_counts,
         "table_count": len(dump.facts.row_counts),
         "dump": {"file": dump.path.rsplit("/", 1)[-1], "size": dump.size, "sha256": dump.sha256,
-                 "toc_entries": dump.toc_entries, "seconds": round(dump.seconds, 3)},
+                 "toc_entries": dump.toc_entries, "seconds": round(dump.seconds, 3),
+                 # The dump tool's major: a pg_dump newer than the server writes an archive only a
+                 # pg_restore of its own major or newer reads.
+                 "tool_major": dump_tool_major},
         "uploads": uploads,
         "tag": tag,
         "started_at": started_at,
@@ -40,6 +43,13 @@ def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, du
         "clock": clock,
         "host": socket.gethostname(),
     }
+
+
+def restorable_by(manifest: dict) -> int:
+    """The server_version_num a restoring server must reach: the dumped server's, raised to the dump
+    tool's major when that was newer (manifests before it was recorded: the server's alone)."""
+    tool = (manifest.get("dump") or {}).get("tool_major") or 0
+    return max(manifest["server_version_num"], tool * 10000)
 
 
 def identity(manifest: dict) -> Identity:

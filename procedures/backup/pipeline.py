@@ -193,6 +193,7 @@ def run_manifest(run: BackupRun) -> dict:
         set_name=run.set_name, identity=run.identity, engine=run.ctx.engine.name, tag=run.ctx.tag, dump=run.dump, uploads=run.uploads,
         started_at=run.now.isoformat(timespec="seconds"), finished_at=finished.isoformat(timespec="seconds"),
         duration=(finished - run.now).total_seconds(), clock=run.clock_check.verdict,
+        dump_tool_major=run.preflight.dump_major,
     )
     manifest.write(run.box, run.path("manifest"), run.manifest)
     run.wrote(run.path("manifest"))

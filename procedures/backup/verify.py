@@ -14,7 +14,7 @@ def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
                           f"{engine.name!r}: its dump cannot be read or restored here. Use a set of this stack's "
                           "engine, or a config whose [database] engine is the set's")
     dump_path = f"{directory}/{recorded['dump']['file']}"
-    engine.verify_dump(box, dump_path)
+    engine.verify_dump(box, dump_path, manifest.restorable_by(recorded))
     actual = files.sha256(box, dump_path)
     if actual != recorded["dump"]["sha256"]:
         raise BackupError(f"{dump_path}: checksum {actual} differs from the manifest's {recorded['dump']['sha256']}: "

@@ -68,6 +68,17 @@ def restore_list(path: str) -> list[str]:
     return ["pg_restore", "--list", path]
 
 
+def restore_version() -> list[str]:
+    return ["pg_restore", "--version"]
+
+
+def tool_major(version_output: str) -> int:
+    """The major of a client tool's `--version` line ("pg_restore (PostgreSQL) 17.5 (Debian 17.5-1)": 17);
+    0 when the line names none."""
+    match = re.search(r"\(PostgreSQL\) (\d+)", version_output)
+    return int(match.group(1)) if match else 0
+
+
 def restore_over_url(path: str, database: str, jobs: int) -> list[str]:
     """pg_restore into an empty database of the server libpq's variables name (a database outside the
     stack), owners and grants dropped, each table named as it is restored."""

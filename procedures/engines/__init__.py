@@ -58,8 +58,9 @@ class Engine(Protocol):
     def dump(self, box, path: str) -> DumpFacts:
         """Write a consistent dump to path; the facts are read inside the dump's own snapshot."""
 
-    def verify_dump(self, box, path: str) -> int:
-        """Refuse (BackupError) an unreadable dump; returns its entry count."""
+    def verify_dump(self, box, path: str, server_version_num: int = 0) -> int:
+        """Refuse (BackupError) an unreadable dump, or one of server_version_num (the set's, when
+        known) that this box's tools are too old to read, saying so; returns its entry count."""
 
     def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
                      credentials: tuple[str, str] | None = None, server_version_num: int = 0):

@@ -194,7 +194,7 @@ class SqliteInVolume:
                               f"{_failure(e)}") from e
         return DumpFacts(found["server_version_num"], found["revision"], found["row_counts"])
 
-    def verify_dump(self, box, path: str) -> int:
+    def verify_dump(self, box, path: str, server_version_num: int = 0) -> int:
         """The copy decompresses and passes PRAGMA integrity_check; returns its table count."""
         try:
             found = _facts(box.run(_script("check", path), input_text=SCRIPT).stdout, "check")

@@ -75,7 +75,8 @@ def require_volume_engine(ctx: OpsContext) -> None:
                        "Nothing was changed")
 
 
-def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str, cleanup: contextlib.ExitStack):
+def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str, cleanup: contextlib.ExitStack,
+                                 server_version_num: int = 0):
     """Create the new database volume and start an isolated server on it with the stack's credentials;
     the container's removal is registered on cleanup before it is started. Refused without CONFIRM=YES.
 
@@ -93,7 +94,7 @@ def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str,
     user, password, name = ctx.database.credentials()
     return ctx.engine.start_server(ctx, box, container, volume, name,
                                    container_labels(ctx),
-                                   credentials=(user, password))
+                                   credentials=(user, password), server_version_num=server_version_num)
 
 
 def retire_restore_server(ctx: OpsContext, server) -> None:

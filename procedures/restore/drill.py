@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .. import lock
+from ..backup import manifest
 from ..backup.box import BackupBox, backup_box
 from ..context import OpsContext
 from ..errors import RestoreError
@@ -126,7 +127,7 @@ def start_throwaway_server(run: RestoreRun):
     run.started = time.monotonic()
     run.server = run.cleanup.enter_context(
         throwaway_server(run.ctx, run.box, run.chosen.manifest["database"],
-                         server_version_num=run.chosen.manifest["server_version_num"], keep=run.options.keep))
+                         server_version_num=manifest.restorable_by(run.chosen.manifest), keep=run.options.keep))
     return run.server
 
 
@@ -137,7 +138,8 @@ def start_server_on_new_volume(run: RestoreRun):
         run.server = url_switch.create_new_database(run.ctx, run.box)
         run.record["new_database"] = run.server.name
         return run.server
-    run.server = disaster.restore_server_on_new_volume(run.ctx, run.box, run.chosen.set_name, run.cleanup)
+    run.server = disaster.restore_server_on_new_volume(run.ctx, run.box, run.chosen.set_name, run.cleanup,
+                                                       server_version_num=manifest.restorable_by(run.chosen.manifest))
     run.record["new_volume"] = run.server.volume
     return run.server
 

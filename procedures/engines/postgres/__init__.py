@@ -71,8 +71,8 @@ class PostgresInStack:
     def dump(self, box, path: str):
         return dumping.dump(box, path, self.config.timeouts.pg_lock_wait_seconds, self.config.database.revision_query)
 
-    def verify_dump(self, box, path: str) -> int:
-        return dumping.verify_dump(box, path)
+    def verify_dump(self, box, path: str, server_version_num: int = 0) -> int:
+        return dumping.verify_dump(box, path, server_version_num // 10000)
 
     @staticmethod
     def one_time_credentials() -> tuple[str, str]:
@@ -82,9 +82,10 @@ class PostgresInStack:
                      credentials: tuple[str, str] | None = None, server_version_num: int = 0):
         """A networkless server on `volume` from the stack's own db image (the live server's major);
         with credentials (the stack's own, for a disaster restore) the restored cluster is what the
-        app expects, else a one-time restore user."""
+        app expects, else a one-time restore user. Refuses a dump of a newer major than the image's."""
         user, password = credentials or self.one_time_credentials()
-        return servers.start(ctx, box, servers.RestoreServer(container, volume, user, database, password), labels)
+        return servers.start(ctx, box, servers.RestoreServer(container, volume, user, database, password), labels,
+                             needed_major=server_version_num // 10000)
 
     def stop_server(self, server) -> None:
         servers.stop(server)

@@ -75,8 +75,18 @@ def dump(box, path: str, lock_wait_seconds: int, revision_query: str) -> DumpFac
     return replace(facts, tables_dumped=tables.done)
 
 
-def verify_dump(box, path: str) -> int:
-    """pg_restore must read the archive's table of contents; returns its entry count."""
+def verify_dump(box, path: str, needed_major: int = 0) -> int:
+    """pg_restore must read the archive's table of contents; returns its entry count. An archive of a
+    newer major (needed_major, from its manifest) than the box's pg_restore is refused as that, not
+    as an unreadable archive: the set is not known to be damaged."""
+    if needed_major:
+        tools = pg.tool_major(box.run(pg.restore_version()).stdout)
+        if tools < needed_major:
+            raise BackupError(
+                f"{path} was dumped from Postgres {needed_major}, and the backup image's pg_restore is {tools}: "
+                f"it cannot read a newer major's archive (the set is not known to be damaged). Read and restore "
+                f"it with tools of Postgres {needed_major} or newer: BACKUP_IMAGE built from postgres:{needed_major} "
+                "and the db service on that major (docs/RESTORE_RUNBOOK.md section 9)")
     try:
         toc = box.run(pg.restore_list(path)).stdout
     except CommandFailed as e:

@@ -51,12 +51,31 @@ def _wait_ready(server: RestoreServer, timeout: float) -> None:
     raise NotReady(f"restore server {server.container} not ready after {timeout:.0f}s (docker logs {server.container})")
 
 
-def start(ctx, box, server: RestoreServer, labels: dict[str, str]) -> RestoreServer:
-    """Start a networkless Postgres from the stack's own db image on server.volume, backups read-only."""
+def start(ctx, box, server: RestoreServer, labels: dict[str, str], needed_major: int = 0) -> RestoreServer:
+    """Start a networkless Postgres from the stack's own db image on server.volume, backups read-only;
+    refuse (RestoreError) when its pg_restore is older than needed_major (the archive's major)."""
     model = ctx.compose.rendered()
     db = model["services"][ctx.config.services.database]
     pgdata = (db.get("environment") or {}).get("PGDATA")
-    return _start(ctx, box, server, labels, db["image"], database_mount(model, ctx.config)[1], pgdata)
+    _start(ctx, box, server, labels, db["image"], database_mount(model, ctx.config)[1], pgdata)
+    require_tools_read(server, db["image"], needed_major)
+    return server
+
+
+def require_tools_read(server: RestoreServer, image: str, needed_major: int) -> None:
+    """Refuse (RestoreError) a restore whose archive came from a newer Postgres major than the server's
+    pg_restore: it cannot read it, and an older server cannot hold what a newer one dumped."""
+    if not needed_major:
+        return
+    tools = pg.tool_major(server.exec(pg.restore_version()).stdout)
+    if tools >= needed_major:
+        return
+    raise RestoreError(
+        f"the set was dumped from Postgres {needed_major}, but the restore server ({image}, the stack's db "
+        f"image) runs Postgres {tools}, whose pg_restore cannot read a newer major's archive. Nothing was "
+        f"restored. Restore it on a server of Postgres {needed_major} or newer: move the db service to that "
+        f"major first (its image, e.g. POSTGRES_IMAGE=postgres:{needed_major}, and BACKUP_IMAGE; "
+        "docs/RESTORE_RUNBOOK.md section 9), or choose a set of this major (--backup=SET)")
 
 
 def start_image(ctx, box, server: RestoreServer, labels: dict[str, str], image: str) -> RestoreServer:
