@@ -85,6 +85,7 @@ def assert_incomplete(record: dict, header: str, ran: list[str], outcome: str = 
     assert run_row.outcome == outcome and run_row.failed and run_row.incomplete
 
 
+@pytest.mark.fault("a restore drill run with --collect-only: no step ran")
 def test_collect_only_of_the_drill_is_incomplete_and_freshness_does_not_count_it(checks):
     """The reported case: `pytest ops_checks/restore_drill.py --collect-only` wrote "restore_drill check
     succeeded" with 0 steps, and freshness took it as the newest drill."""
@@ -107,6 +108,7 @@ def test_collect_only_of_the_drill_is_incomplete_and_freshness_does_not_count_it
     assert "incomplete: 0 of 8 steps ran, not a pass" in freshness["steps"][0]["error"]
 
 
+@pytest.mark.fault("an ops check run with -k: some steps chosen")
 def test_a_selection_by_keyword_is_incomplete_though_every_chosen_step_passed(checks):
     plant_passed_drill(checks)
     result, record, header = run(checks, "freshness", "-k", "drill or deploy")
@@ -115,6 +117,7 @@ def test_a_selection_by_keyword_is_incomplete_though_every_chosen_step_passed(ch
     assert_incomplete(record, header, ["restore_drill", "last_deploy"])
 
 
+@pytest.mark.fault("an ops check run with --deselect")
 def test_deselected_steps_make_the_run_incomplete(checks):
     plant_passed_drill(checks)
     result, record, header = run(checks, "freshness",
@@ -124,6 +127,7 @@ def test_deselected_steps_make_the_run_incomplete(checks):
     assert_incomplete(record, header, ["restore_drill", "last_deploy"])
 
 
+@pytest.mark.fault("an ops check run with -x: the steps after a failure never run")
 def test_stopping_at_the_first_failure_is_failed_and_incomplete(checks):
     """-x: the first step fails fast (no stack serves) and pytest runs nothing after it."""
     result, record, header = run(checks, "freshness", "-x")
@@ -132,6 +136,7 @@ def test_stopping_at_the_first_failure_is_failed_and_incomplete(checks):
     assert record["summary"]["outcome_text"].startswith("freshness check FAILED at step 1 (local_backup); INCOMPLETE")
 
 
+@pytest.mark.fault("an ops check rerun with --lf: only the last failed step")
 def test_rerunning_only_the_last_failed_step_is_incomplete(checks):
     """--lf after a run whose drill step was red: the drill step alone passes, the run is no pass."""
     result, _, _ = run(checks, "freshness", "-k", "drill or deploy", cache=True)
@@ -174,6 +179,7 @@ def test_four(step):
 '''
 
 
+@pytest.mark.fault("SIGTERM mid-step of an ops check: the later steps never run")
 def test_a_step_interrupted_by_a_stop_signal_leaves_an_incomplete_record(pytester):
     """systemd stops the unit during step 2 (SIGTERM unwinds like Ctrl-C): 1 of 4 steps left a report."""
     pytester.makeconftest((ROOT / "conftest.py").read_text())
@@ -202,6 +208,7 @@ def test_a_whole_run_is_complete(pytester):
     assert "4 of 4 steps ran (every step the runbook defines)" in report.read_text()
 
 
+@pytest.mark.fault("an older record of a --collect-only run: passed with no step")
 def test_an_older_record_of_a_run_where_no_step_ran_is_no_pass_anywhere(tmp_path):
     """Records written before records counted their steps: `--collect-only` left `steps: []`, passed."""
     drills = tmp_path / "restore_drill"

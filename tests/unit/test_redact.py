@@ -132,6 +132,7 @@ def own_registry(monkeypatch):
     monkeypatch.setattr(redact_module, "_identifiers", set(redact_module._identifiers))
 
 
+@pytest.mark.fault("a short secret that is part of a project, volume or set name")
 def test_a_short_secret_is_masked_as_a_whole_word_only():
     """The reported case: database password `wger`, project app2wger, database wger."""
     register_secret("wger")
@@ -173,6 +174,7 @@ def test_config_identifiers_cover_project_volumes_paths_remote_and_tag(tmp_path)
             str(tmp_path / "a.yml"), "gdrive:ZenOpsBackups/prod"} <= set(found)
 
 
+@pytest.mark.fault("a JSON field named key in the evidence")
 def test_a_field_named_key_is_masked_by_its_value_not_its_name():
     register_secret("key-field-secret-5521")
     data = {"key": "uploads/ab/cdef.png", "label": {"key": "com.docker.compose.project", "value": "x"},
