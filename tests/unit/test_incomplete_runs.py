@@ -6,14 +6,16 @@ does not run: their cheap steps read files only, and the first step fails fast."
 
 import json
 import os
-import signal
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from procedures.health import ages
+from runbook_plugin import history
 from runbook_plugin.history import records
+from testkit import history_records
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,3 +225,15 @@ def test_an_older_record_of_a_run_where_no_step_ran_is_no_pass_anywhere(tmp_path
     with_steps = {**old, "steps": [{"name": "restore", "outcome": "passed"}]}
     (drills / "20261201T040000Z.json").write_text(json.dumps(with_steps))
     assert ages.last_passed_drill(drills, PROJECT, now).name == "20261201T040000Z.json"
+
+
+def test_the_history_shows_an_incomplete_run_as_incomplete_never_passed(tmp_path):
+    when = datetime(2026, 12, 5, 2, 0, tzinfo=timezone.utc)
+    (tmp_path / "restore_drill").mkdir()
+    partial = {**history_records.record("restore_drill", when, outcome="incomplete"),
+               "steps_defined": 8, "steps_run": 2, "complete": False}
+    (tmp_path / "restore_drill" / "20261205T020000Z.json").write_text(json.dumps(partial))
+    page = history.rewrite_index(tmp_path).read_text()
+    [row] = re.findall(r'<tr class="run">(.*?)</tr>', page, re.S)
+    assert '<td class="incomplete">incomplete <span class="steps">(incomplete: 2 of 8 steps ran)</span></td>' in row
+    assert "passed" not in row
