@@ -5,6 +5,7 @@ set names are whole, and freshness finds that drill; the password shows nowhere 
 import json
 from datetime import datetime, timezone
 
+import httpx
 import pytest
 
 from procedures.backup import pipeline as backup
@@ -25,6 +26,7 @@ def test_a_drill_of_a_stack_whose_short_password_is_in_its_name_is_found_by_fres
     assert f"POSTGRES_PASSWORD={password}\n" in env_file.read_text()
     disposable.bring_up(stack)
     disposable.configure_offsite(stack)
+    assert httpx.post(f"{stack.ctx.config.http.base_url}/notes", json={"body": "drill me"}).status_code == 201
     taken = backup.backup(stack.ctx)
 
     done, report = run_check(stack, tmp_path, "restore_drill")
