@@ -237,3 +237,58 @@ def test_the_history_shows_an_incomplete_run_as_incomplete_never_passed(tmp_path
     [row] = re.findall(r'<tr class="run">(.*?)</tr>', page, re.S)
     assert '<td class="incomplete">incomplete <span class="steps">(incomplete: 2 of 8 steps ran)</span></td>' in row
     assert "passed" not in row
+
+
+RECORDING = '''
+from procedures.runbook import Runbook, Step
+from runbook_plugin.steps import runbook_step
+
+FAKE = Runbook("fake", (Step("change", lambda run: print("CHANGED")), Step("verify", lambda run: print("VERIFIED")),
+                        Step("promote", lambda run: print("PROMOTED")),
+                        Step("record", lambda run, failed: print(f"LEDGER: {failed or 'deployed'}"), always_run=True)))
+
+
+@runbook_step(FAKE, "change")
+def test_change(step):
+    step(None)
+
+
+@runbook_step(FAKE, "verify")
+def test_verify(step):
+    step(None)
+
+
+@runbook_step(FAKE, "promote")
+def test_promote(step):
+    step(None)
+
+
+@runbook_step(FAKE, "record")
+def test_record(step, failed_step):
+    step(None, failed_step)
+'''
+
+
+@pytest.mark.fault("a deploy-shaped check run with its verification deselected, or its record step alone")
+@pytest.mark.parametrize("selection, ran, ledger", [
+    ("change or promote or record", ["CHANGED"], "LEDGER: step 2 (verify), not run in this session"),
+    ("record", [], "LEDGER: step 1 (change), not run in this session"),
+])
+def test_no_step_runs_on_the_word_of_a_step_that_did_not_run(pytester, selection, ran, ledger):
+    """A step after one this session does not run is blocked; an always-run step (a deploy's ledger
+    record) runs and is told which step did not run, so it never records a success."""
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    pytester.mkpydir("ops_checks")
+    (pytester.path / "ops_checks" / "deployish.py").write_text(RECORDING)
+    result = pytester.runpytest_subprocess("ops_checks/deployish.py", "-p", "no:cacheprovider", "-s", "-k", selection)
+    out = result.stdout.str()
+    assert [word for word in ("CHANGED", "VERIFIED", "PROMOTED") if word in out] == ran
+    assert ledger in out and "LEDGER: deployed" not in out
+    [report] = (pytester.path / "reports" / "deployish").glob("*.json")
+    record = json.loads(report.read_text())
+    steps = {s["name"]: s for s in record["steps"]}
+    assert record["outcome"] == "incomplete" and record["complete"] is False
+    if "promote" in steps:
+        assert steps["promote"]["outcome"] == "skipped"
+        assert steps["promote"]["blocked_by"].startswith("blocked by step 2 (verify), not run in this session")
+    assert steps["record"]["step"].startswith("step 4: "), "steps keep their runbook number whatever was chosen"
