@@ -95,8 +95,9 @@ def _patterns() -> tuple[re.Pattern | None, re.Pattern | None]:
             secrets = sorted(_secrets, key=len, reverse=True)
             parts = [re.escape(s) if len(s) >= SHORT_SECRET_LENGTH else f"{_WORD_BEFORE}{re.escape(s)}{_WORD_AFTER}"
                      for s in secrets]
-            names = [re.escape(i) for i in sorted(_identifiers, key=len, reverse=True)] + [_SET_NAME.pattern]
-            _compiled[key] = (re.compile("|".join(parts)) if parts else None, re.compile("|".join(names)))
+            names = [re.escape(i) for i in sorted(_identifiers, key=len, reverse=True)]
+            _compiled[key] = (re.compile("|".join(parts)) if parts else None,
+                              re.compile("|".join(names)) if names else None)
         return _compiled[key]
 
 
@@ -105,7 +106,9 @@ def _mask_known(text: str) -> str:
     secrets, identifiers = _patterns()
     if secrets is None:
         return text
-    protected = [m.span() for m in identifiers.finditer(text)]
+    # Both searched on their own: a set name must stay whole though its project matched first.
+    protected = [m.span() for m in _SET_NAME.finditer(text)]
+    protected += [m.span() for m in identifiers.finditer(text)] if identifiers else []
 
     def mask(match: re.Match) -> str:
         start, end = match.span()

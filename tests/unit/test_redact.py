@@ -192,3 +192,10 @@ def test_evidence_titles_and_table_headers_are_redacted():
     page = "".join(extra["content"] for extra in extras)
     assert "title-secret-7719" not in page and page.count(MASK) == 4
     assert "kept" in page and page.count("kept") == 2
+
+
+def test_a_set_name_stays_whole_though_its_project_is_an_identifier_and_its_environment_the_secret():
+    register_identifier("shop")
+    register_secret("demo")
+    name = "shop.demo_shop_20261201T020000Z"
+    assert redact(f"restored {name}, env demo") == f"restored {name}, env {MASK}"
