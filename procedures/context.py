@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from .compose import Compose
 from .config import OpsConfig
 from .engines import Engine, engine_for
+from .identifiers import register_config_identifiers
 from .overlay import write_overlay
 from .runner import use_timeouts
 
@@ -19,6 +20,7 @@ class OpsContext:
         # ([stack] overlay) must match the config before any compose command.
         use_timeouts(self.config.timeouts)
         write_overlay(self.config, self.engine, self.tag)
+        register_config_identifiers(self.config, self.tag)  # before any evidence names them
 
     @property
     def compose(self) -> Compose:

@@ -42,12 +42,13 @@ def build(check: str, exit_code: int, project: str, record: dict | None = None, 
     when it wrote none: a check that could not start gives setup_error instead). Everything redacted."""
     record = record if isinstance(record, dict) else {}
     project = str(record.get("project") or project)
-    failed = exit_code != 0
+    incomplete = record.get("outcome") == "incomplete"  # not every step ran: never told as a success
+    failed = exit_code != 0 or incomplete
     summary = record.get("summary") if isinstance(record.get("summary"), dict) else {}
     if setup_error is not None:
         verdict, outcome = "could not start", f"could not start (exit {exit_code}): {one_line(setup_error)}"
     else:
-        verdict = "FAILED" if failed else "succeeded"
+        verdict = "FAILED" if exit_code != 0 else "INCOMPLETE" if incomplete else "succeeded"
         outcome = f"{one_line(summary.get('outcome_text') or record.get('outcome') or verdict)} (exit {exit_code})"
     lines = [f"Stack: {project}", f"Check: {check}", f"Outcome: {outcome}"]
     if record.get("host"):

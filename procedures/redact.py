@@ -1,5 +1,11 @@
 """One redactor for everything the suite shows or writes (logs, errors, reports, records, the ledger):
-known secret values and secret-shaped text; and the private files that output goes to (0600 in 0700)."""
+known secret values and secret-shaped text; and the private files that output goes to (0600 in 0700).
+
+Identifiers the suite validates and builds (project, environment, volume and set names, tags, the
+paths it writes) are never masked by a known secret's value: a short database password (`wger`)
+inside a project name (`app2wger`) must leave the name whole, or records stop naming their stack.
+A secret shorter than SHORT_SECRET_LENGTH is masked only as a whole word for the same reason.
+"""
 
 import logging
 import re
@@ -8,6 +14,7 @@ from urllib.parse import unquote
 
 MASK = "***"
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
+SHORT_SECRET_LENGTH = 8  # below it a value is masked as a whole word only, never inside another word
 
 # A name that holds a secret: one of these words anywhere in it, or one of the short ones as a whole
 # part of it (SMTP_PASS, db.pw, SENTRY_DSN, B2_KEY, BASIC_AUTH; never "bypass", "passed" or "monkey").
@@ -34,8 +41,16 @@ _FLAG = re.compile(rf"(?i)(?P<key>{_WORD_START}--{_SECRET_WORD})(?P<sep>\s+)(?!-
 # Basic/Bearer credentials whose header name is gone (a traceback truncates long reprs in the middle)
 _HTTP_CREDENTIALS = re.compile(r"\b(?P<scheme>Basic|Bearer)\s+(?=[\w.~+/-]*[\d+/=])[\w.~+/-]{8,}=*")
 
+# A backup set name (procedures/backup/names.py): <project>.<env>_<database>_<stamp>, validated parts.
+_SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.[A-Za-z0-9-]+_[A-Za-z0-9-]+_[0-9]{8}T[0-9]{6}Z")
+# A word ends at anything but a letter, digit, '_' or '-'; a '.' ends it unless a word goes on after it.
+_WORD_BEFORE = r"(?:(?<![\w.-])|(?<=\\[nrt]))"  # as _WORD_START: a \n escape ends the word before
+_WORD_AFTER = r"(?![\w-]|\.\w)"
+
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_identifiers: set[str] = set()
+_compiled: dict = {}  # (secrets, identifiers) -> their patterns, rebuilt when either set changes
 
 
 def is_secret_name(name: str) -> bool:
@@ -50,10 +65,55 @@ def url_passwords(text: str) -> list[str]:
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret value so every later redaction masks it."""
+    """Remember a secret value so every later redaction masks it (one shorter than SHORT_SECRET_LENGTH
+    as a whole word only; one shorter than 4 characters not at all: it would mask ordinary words)."""
     if value and len(value) >= _MIN_SECRET_LENGTH:
         with _lock:
             _secrets.add(value)
+
+
+def register_identifier(value: str | None) -> None:
+    """Remember a name the suite validated or built (project, volume, tag, path) so no known secret's
+    value is ever masked inside it."""
+    if value and value.strip():
+        with _lock:
+            _identifiers.add(value)
+
+
+def is_weak_secret(value: str) -> bool:
+    """True for a secret too short to be masked inside other words (or at all, under 4 characters)."""
+    return len(value) < SHORT_SECRET_LENGTH
+
+
+def _patterns() -> tuple[re.Pattern | None, re.Pattern | None]:
+    """One alternation of the known secrets (longest first; short ones as whole words) and one of
+    the identifiers, compiled once per change of either set."""
+    with _lock:
+        key = (frozenset(_secrets), frozenset(_identifiers))
+        if key not in _compiled:
+            _compiled.clear()
+            secrets = sorted(_secrets, key=len, reverse=True)
+            parts = [re.escape(s) if len(s) >= SHORT_SECRET_LENGTH else f"{_WORD_BEFORE}{re.escape(s)}{_WORD_AFTER}"
+                     for s in secrets]
+            names = [re.escape(i) for i in sorted(_identifiers, key=len, reverse=True)]
+            _compiled[key] = (re.compile("|".join(parts)) if parts else None,
+                              re.compile("|".join(names)) if names else None)
+        return _compiled[key]
+
+
+def _mask_known(text: str) -> str:
+    """Mask every registered secret's value, except an occurrence that lies wholly inside an identifier."""
+    secrets, identifiers = _patterns()
+    if secrets is None:
+        return text
+    # Both searched on their own: a set name must stay whole though its project matched first.
+    protected = [m.span() for m in _SET_NAME.finditer(text)]
+    protected += [m.span() for m in identifiers.finditer(text)] if identifiers else []
+
+    def mask(match: re.Match) -> str:
+        start, end = match.span()
+        return match[0] if any(s <= start and end <= e for s, e in protected) else MASK
+    return secrets.sub(mask, text)
 
 
 def _mask_value(match: re.Match) -> str:
@@ -71,10 +131,7 @@ def redact(text: str) -> str:
     """Return text with registered secrets and secret-shaped values masked."""
     if not text:
         return text
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        text = text.replace(secret, MASK)
+    text = _mask_known(text)
     text = _PRIVATE_KEY.sub(MASK, text)
     text = _URL_CREDENTIALS.sub(lambda m: m["head"] + MASK + "@", text)
     text = _HTTP_CREDENTIALS.sub(lambda m: m["scheme"] + " " + MASK, text)
@@ -90,8 +147,14 @@ def redact_argv(argv: list[str]) -> list[str]:
     return [MASK if after_secret_flag(i) else redact(arg) for i, arg in enumerate(argv)]
 
 
+def is_secret_field(name: str) -> bool:
+    """A JSON field whose value is masked whatever it is: a secret name, but not a bare `key` (an
+    object's key, a label's key: masked by value like any other field)."""
+    return name.strip().lower() != "key" and is_secret_name(name)
+
+
 def redact_data(value, key: str | None = None):
-    """A JSON-able copy of value with every string redacted and every string under a secret name
+    """A JSON-able copy of value with every string redacted and every string under a secret field name
     masked; redacting the dumped text instead could cut a JSON string in half."""
     if isinstance(value, dict):
         return {redact(str(k)): redact_data(v, str(k)) for k, v in value.items()}
@@ -99,7 +162,7 @@ def redact_data(value, key: str | None = None):
         return [redact_data(item, key) for item in value]
     if isinstance(value, (bool, int, float)) or value is None:
         return value
-    if key is not None and is_secret_name(key) and str(value):
+    if key is not None and is_secret_field(key) and str(value):
         return MASK
     return redact(str(value))
 

@@ -15,7 +15,8 @@ _BODY = re.compile(r"<body\b[^>]*>", re.I)
 # A drill's results checklist (seed 004's template): each line done when its runbook step passed.
 DRILL_CHECKLIST = (("Restore completed successfully", "restore"), ("Table count verified", "row_counts"),
                    ("Sample queries executed", "samples"), ("Schema version matches", "revision"))
-_STYLE = {"passed": "border:3px solid #2a7d2a;background:#eef8ee", "failed": "border:3px solid #a00;background:#fdeeee"}
+_STYLE = {"passed": "border:3px solid #2a7d2a;background:#eef8ee", "failed": "border:3px solid #a00;background:#fdeeee",
+          "incomplete": "border:3px solid #b86e00;background:#fff4e0"}
 
 
 def text(value) -> str:
@@ -81,6 +82,17 @@ def checklist(record: dict) -> list[tuple[str, str]]:
     return lines + [("No major errors", "done" if record["outcome"] == "passed" else "FAILED")]
 
 
+def steps_line(record: dict) -> str | None:
+    """"12 of 12 steps ran", or the INCOMPLETE line naming what did not run; None for an older record."""
+    if "steps_defined" not in record:
+        return None
+    if record.get("complete"):
+        return f"{record['steps_run']} of {record['steps_defined']} steps ran (every step the runbook defines)"
+    not_run = record.get("steps_not_run") or []
+    return (f"INCOMPLETE: {record.get('steps_run')} of {record.get('steps_defined')} steps ran; this run is not a "
+            "pass and no freshness rule counts it" + (f"; not run: {', '.join(not_run)}" if not_run else ""))
+
+
 def _items(lines: list[str], empty: str = "None") -> str:
     if not lines:
         return text(empty)
@@ -102,6 +114,8 @@ def render(record: dict) -> str:
     """The header of one record (its summary and run facts), as a static HTML section."""
     summary = record["summary"]
     rows = [("changed", "What changed", text(what_changed(summary)))]
+    if steps_line(record):
+        rows.insert(0, ("steps", "Steps run", text(steps_line(record))))
     if summary.get("backup_set"):
         rows.append(("backup_set", "Backup set", text(backup_line(summary["backup_set"], summary.get("backup_seconds")))))
     if summary.get("drill"):
@@ -121,7 +135,7 @@ def render(record: dict) -> str:
     rows += [("issues", "Issues found", _items(record.get("issues_found") or [])),
              ("actions", "Actions required", _items(summary["actions_required"])),
              ("signed_off", "Signed off", text(summary["signed_off_by"] or "(not signed off: --signed-off-by=NAME)"))]
-    style = _STYLE["passed" if record["outcome"] == "passed" else "failed"]
+    style = _STYLE.get(record["outcome"], _STYLE["failed"])
     return (f"<section id='{HEADER_ID}' data-outcome='{text(record['outcome'])}' "
             f"style='{style};color:#111;padding:8px 14px;margin:0 0 16px 0;font-family:sans-serif'>"
             f"<h2 data-fact='outcome' style='margin:4px 0 8px 0'>{text(summary['outcome_text'])}</h2>"

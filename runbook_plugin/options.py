@@ -9,6 +9,7 @@ import pytest
 from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError
+from procedures.identifiers import register_config_identifiers
 from procedures.redact import install_log_redaction
 
 from .state import OPS_CONFIG, ops_check_names
@@ -84,6 +85,7 @@ def ops_config(config):
     if OPS_CONFIG not in config.stash:
         try:
             config.stash[OPS_CONFIG] = _load(config)
+            register_config_identifiers(config.stash[OPS_CONFIG], config.getoption("tag"))
         except ConfigError as e:
             config.stash[OPS_CONFIG] = e
     loaded = config.stash[OPS_CONFIG]

@@ -16,7 +16,7 @@ from procedures.errors import ConfigError
 from procedures.private_files import write_private
 from procedures.redact import redact, redact_data
 
-from . import header, history, summary
+from . import completeness, header, history, summary
 from .evidence import report_path
 from .options import ops_config, ops_context
 from .state import CONFIG_FREE_CHECKS, RECORD, STARTED, SUMMARY_FACTS, WARNINGS, ops_check_names
@@ -51,8 +51,10 @@ def pytest_runtest_makereport(item, call):
     blocked = (report.longrepr[2].removeprefix("Skipped: ")
                if report.skipped and isinstance(report.longrepr, tuple) else None)
     marker = item.get_closest_marker("runbook_step")
+    name = marker.args[1].name if marker else item.name
+    completeness.step_ran(item.config, item, name)
     item.config.stash[RECORD]["steps"][report.nodeid] = {
-        "step": step, "name": marker.args[1].name if marker else item.name, "outcome": report.outcome,
+        "step": step, "name": name, "outcome": report.outcome,
         "when": report.when, "seconds": round(report.duration, 3),
         "blocked_by": blocked, "error": getattr(report, "error_summary", None)}
 
@@ -74,15 +76,21 @@ def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
     facts_source = config.stash[SUMMARY_FACTS]
     finished = datetime.now(timezone.utc)
     steps = list(record["steps"].values())
+    whole = completeness.completeness(config)
     document = {
         "check": ", ".join(checks), "operator": getpass.getuser(), "host": socket.gethostname(),
-        "tag": config.getoption("tag"), "outcome": "passed" if session.exitstatus == 0 else "failed",
+        "tag": config.getoption("tag"), **whole,
+        "outcome": completeness.outcome(steps, whole["complete"], session.exitstatus),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "duration_seconds": round((finished - started).total_seconds(), 3),
         "steps": steps, "issues_found": [f"{s['step']}: {s['error']}" for s in steps if s.get("error")],
         **record["fields"],
     }
+    incomplete = summary.incomplete_text(document, session.exitstatus)
+    if incomplete:
+        document["issues_found"].append(incomplete)
+        print(f"\nopsuite: {incomplete}: the record says so, and no freshness rule or history counts it as a pass")
     facts = facts_source.collect()
     document.update({
         "record_version": summary.RECORD_VERSION, "project": _project(config), "report": str(htmlpath.resolve()),

@@ -2,7 +2,10 @@
 
 A check module marks each test with `@runbook_step(RUNBOOK, "name")`: its order, --mode and
 always-run come from the one definition in procedures/, and the `step` fixture runs that step's
-action. A failed step blocks every later step of its module ("blocked by step N").
+action. A failed step blocks every later step of its module ("blocked by step N"), and so does a step
+this session does not run (-k, --deselect, --lf): a step never runs on the word of steps that did
+not run (a deploy's record step after a deselected smoke check); always-run steps run and are told.
+Steps are numbered by their place in the runbook, whatever was selected.
 """
 
 import pytest
@@ -10,7 +13,7 @@ import pytest
 from procedures.redact import redact
 from procedures.runbook import Runbook
 
-from .state import BLOCKED_BY, STEP_NUMBER, is_runbook_step
+from .state import BLOCKED_BY, DEFINED_STEPS, NOT_SELECTED, STEP_NUMBER, is_runbook_step
 
 
 def runbook_step(runbook: Runbook, name: str):
@@ -45,10 +48,20 @@ def step(request):
     return run_step
 
 
+def blocker(item) -> str | None:
+    """The earlier step of this item's module that failed, or that this session does not run."""
+    failed = item.config.stash[BLOCKED_BY].get(item.path)
+    if failed:
+        return failed
+    gap = item.config.stash.get(NOT_SELECTED, {}).get(str(item.path))
+    return gap[1] if gap and gap[0] < item.stash.get(STEP_NUMBER, 0) else None
+
+
 @pytest.fixture
 def failed_step(request) -> str | None:
-    """The runbook step that failed earlier in this module, if any (for always_run steps)."""
-    return request.config.stash[BLOCKED_BY].get(request.node.path)
+    """The runbook step that failed earlier in this module, or an earlier one this session does not
+    run, if any (for always_run steps)."""
+    return blocker(request.node)
 
 
 def pytest_configure(config):
@@ -61,6 +74,11 @@ def pytest_configure(config):
 def step_doc(item) -> str:
     doc = item.function.__doc__ or item.name.removeprefix("test_").replace("_", " ")
     return doc.strip().splitlines()[0]
+
+
+def step_name(item) -> str:
+    marker = item.get_closest_marker("runbook_step")
+    return marker.args[1].name if marker else item.name
 
 
 def step_label(item) -> str:
@@ -78,9 +96,11 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
         items[:] = chosen
     counters: dict = {}
+    defined = config.stash.get(DEFINED_STEPS, {})
     for item in items:
         counters[item.path] = counters.get(item.path, 0) + 1
-        item.stash[STEP_NUMBER] = counters[item.path]
+        names, name = defined.get(str(item.path), []), step_name(item)
+        item.stash[STEP_NUMBER] = names.index(name) + 1 if name in names else counters[item.path]
     if not config.getoption("plan"):
         return
     writer = config.get_terminal_writer()
@@ -96,15 +116,28 @@ def pytest_collection_modifyitems(config, items):
 def pytest_collection_finish(session):
     if session.config.getoption("plan"):
         pytest.exit("plan printed; nothing was run", returncode=0)
+    session.config.stash[NOT_SELECTED] = first_not_selected(session.items, session.config.stash.get(DEFINED_STEPS, {}))
+
+
+def first_not_selected(items, defined: dict[str, list[str]]) -> dict[str, tuple[int, str]]:
+    """Module path -> (number, label) of the first step it defines that is not among the items to run."""
+    chosen = {(str(i.path), step_name(i)) for i in items}
+    gaps = {}
+    for path, names in defined.items():
+        missing = [(n, name) for n, name in enumerate(names, start=1) if (path, name) not in chosen]
+        if missing and any(p == path for p, _ in chosen):
+            number, name = missing[0]
+            gaps[path] = (number, f"step {number} ({name}), not run in this session (-k, --deselect or --lf)")
+    return gaps
 
 
 def pytest_runtest_setup(item):
     """A failed runbook step blocks every later step of its module."""
     if not is_runbook_step(item):
         return
-    blocker = item.config.stash[BLOCKED_BY].get(item.path)
-    if blocker and not item.get_closest_marker("always_run"):
-        pytest.skip(f"blocked by {blocker}")
+    blocked_by = blocker(item)
+    if blocked_by and not item.get_closest_marker("always_run"):
+        pytest.skip(f"blocked by {blocked_by}")
 
 
 @pytest.hookimpl(hookwrapper=True)

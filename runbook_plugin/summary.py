@@ -44,12 +44,31 @@ def _label(step: dict) -> str:
     return f"{number} ({step['name']})" if step.get("name") else number
 
 
-def first_failure(steps: list[dict], outcome: str, exitstatus: int, advice: list[str]) -> dict | None:
+def incomplete_text(document: dict, exitstatus: int) -> str | None:
+    """"INCOMPLETE: 2 of 12 steps ran (not run: step 3 (x), ...)" for a run where not every step ran."""
+    if document.get("complete", True):
+        return None
+    not_run = document.get("steps_not_run") or []
+    why = " (pytest was interrupted)" if exitstatus == 2 else ""
+    shown = ", ".join(not_run[:5]) + (f" and {len(not_run) - 5} more" if len(not_run) > 5 else "")
+    return (f"INCOMPLETE: {document.get('steps_run')} of {document.get('steps_defined')} steps ran{why}"
+            + (f"; not run: {shown}" if shown else ""))
+
+
+def rerun_advice(check: str) -> str:
+    return (f"run every step: pytest ops_checks/{check}.py without --collect-only, -k, --deselect, -x or --lf; "
+            "this run is not a pass")
+
+
+def first_failure(steps: list[dict], outcome: str, exitstatus: int, advice: list[str],
+                  incomplete: str | None = None) -> dict | None:
     """The first failed step with its one-line error and the procedure's advice; for a run that failed
-    without a failed step (an error after the steps), the run itself."""
+    without a failed step (an error after the steps, or steps that never ran), the run itself."""
     if outcome == "passed":
         return None
     failed = [s for s in steps if s["outcome"] == "failed"]
+    if not failed and incomplete:
+        return {"step": "the run", "error": incomplete, "advice": advice}
     if not failed:
         return {"step": "the run", "error": f"pytest exited with status {int(exitstatus)} after its steps",
                 "advice": advice}
@@ -57,11 +76,14 @@ def first_failure(steps: list[dict], outcome: str, exitstatus: int, advice: list
             "advice": advice}
 
 
-def outcome_text(what: str, failure: dict | None, detail: str | None) -> str:
+def outcome_text(what: str, failure: dict | None, detail: str | None, incomplete: str | None = None) -> str:
     if failure is None:
         return f"{what} succeeded"
+    if failure.get("label") is None and incomplete:
+        return f"{what} {incomplete.split(';')[0]}: not a pass"
     where = failure.get("label") or failure["step"]
-    return f"{what} FAILED at {where}" + (f"; {detail}" if detail else "")
+    return (f"{what} FAILED at {where}" + (f"; {detail}" if detail else "")
+            + (f"; {incomplete.split(';')[0]}" if incomplete else ""))
 
 
 def actions_required(issues: list[str], advice: list[str], warnings: list[str], errors: list[str]) -> list[str]:
@@ -76,13 +98,17 @@ def build(document: dict, facts: dict, *, exitstatus: int, warnings: list[str], 
     """The summary of one record (document: the record's other fields, steps included)."""
     advice = [str(a) for a in facts.get("advice") or []]
     what = facts.get("what") or f"{document['check']} check"
-    failure = first_failure(document["steps"], document["outcome"], exitstatus, advice)
+    incomplete = incomplete_text(document, exitstatus)
+    if incomplete:
+        advice = advice + [rerun_advice(document["check"])]
+    failure = first_failure(document["steps"], document["outcome"], exitstatus, advice, incomplete)
     summary = {field: facts.get(field) for field in FACT_FIELDS}
     summary["changed"] = summary["changed"] or []
+    issues = document["issues_found"]  # the record's, which names an incomplete run (record.build_record)
     summary.update({
-        "outcome_text": outcome_text(what, failure, facts.get("outcome_detail")),
+        "outcome_text": outcome_text(what, failure, facts.get("outcome_detail"), incomplete),
         "failure": failure,
-        "actions_required": actions_required(document["issues_found"], advice if failure else [], warnings, errors),
+        "actions_required": actions_required(issues, advice if failure else [], warnings, errors),
         "signed_off_by": redact(signed_off_by) if signed_off_by else None,
     })
     return summary

@@ -15,6 +15,7 @@ def record(check: str, when: datetime, outcome: str = "passed", project: str = "
             "operator": "ops", "host": "vps", "started_at": when.isoformat(timespec="seconds"),
             "finished_at": when.isoformat(timespec="seconds"), "duration_seconds": duration,
             "steps": [], "issues_found": [], "report": f"/srv/reports/{check}/{stamp(when)}.html",
+            "steps_defined": 1, "steps_run": 1, "complete": True, "steps_not_run": [],
             "summary": {**SUMMARY, "outcome_text": f"{check} {outcome}", **summary}}
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from ..compose_model import LOOPBACK_HOSTS, published_ports
+from ..redact import SHORT_SECRET_LENGTH, is_secret_name, is_weak_secret
 from .roles import MIGRATION_WORDS, Roles, command_text, image_tag
 
 
@@ -17,6 +18,17 @@ def _long_running(model: dict, roles: Roles) -> list[str]:
     on_demand = {m["service"] for m in roles.backup_machinery if "cron" not in m["why"]}
     return sorted(n for n, s in (model.get("services") or {}).items()
                   if n not in roles.one_offs and n != roles.migrate and n not in on_demand and s.get("restart") != "no")
+
+
+def _weak_secrets(services: dict) -> list[str]:
+    """service VARIABLE (n characters) for each secret-named variable whose value is short; never the value."""
+    weak = []
+    for name in sorted(services):
+        environment = services[name].get("environment") or {}
+        for variable, value in sorted(environment.items()) if isinstance(environment, dict) else []:
+            if is_secret_name(variable) and value and is_weak_secret(str(value)):
+                weak.append(f"{name} {variable} ({len(str(value))} characters)")
+    return weak
 
 
 def find_risks(model: dict, roles: Roles) -> list[Risk]:
@@ -65,6 +77,13 @@ def find_risks(model: dict, roles: Roles) -> list[Risk]:
                           "with no backup before it",
                           "deploy with `pytest ops_checks/deploy.py --tag=...` (verified backup, then migrate), "
                           "never with a plain up"))
+    weak = _weak_secrets(services)
+    if weak:
+        risks.append(Risk(f"weak secrets, shorter than {SHORT_SECRET_LENGTH} characters: {', '.join(weak)}: easy to guess, and "
+                          "the evidence can mask them only as whole words (under 4 characters not at all), so "
+                          "they may show inside names and logs",
+                          "set a long random value (openssl rand -hex 24) in the app and in the database, "
+                          "then in the env file"))
     crons = [m["service"] for m in roles.backup_machinery if "cron" in m["why"]]
     if crons:
         risks.append(Risk(f"an existing backup schedule ({', '.join(crons)}) would run beside the suite's nightly timer",

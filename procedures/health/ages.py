@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..backup import names
 from ..backup.sets import FUTURE_MARGIN, to_sets, trusted_sets
+from .completeness import incomplete_reason
 DRILL_CHECK = "restore_drill"
 
 
@@ -71,7 +72,8 @@ def drill_project(record: dict) -> str | None:
 
 def last_passed_drill(records_dir: Path, project: str, now: datetime) -> Newest:
     """The newest passed restore-drill record of project in records_dir (reports/restore_drill/*.json);
-    damaged records, other stacks' and records that name no stack are left out, saying which."""
+    damaged records, incomplete runs (not every step ran), other stacks' and records that name no stack
+    are left out, saying which."""
     best: tuple[datetime, str] | None = None
     ignored = []
     for path in sorted(records_dir.glob("*.json")) if records_dir.is_dir() else []:
@@ -82,13 +84,17 @@ def last_passed_drill(records_dir: Path, project: str, now: datetime) -> Newest:
         except (OSError, ValueError) as e:
             ignored.append(f"{path.name}: damaged ({e})")
             continue
-        if record.get("check") != DRILL_CHECK or record.get("outcome") != "passed":
+        incomplete = incomplete_reason(record)
+        if record.get("check") != DRILL_CHECK or (record.get("outcome") != "passed" and not incomplete):
             continue
         owner = drill_project(record)
         if owner is None:
             ignored.append(f"{path.name}: names no stack (no project, no backup set of a project)")
             continue
         if owner != project:
+            continue
+        if incomplete:
+            ignored.append(f"{path.name}: {incomplete}, not a pass")
             continue
         finished = _parse_time(record.get("finished_at") or record.get("started_at"))
         if finished is None or finished > now + FUTURE_MARGIN:

@@ -45,6 +45,7 @@ svg.chart text { font: 12px system-ui, sans-serif; fill: #444; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 4px 8px; }
 tr:nth-child(even) td { background: #f4f6f8; } th { background: #e3e8ee; }
 td.passed { color: #1b6e20; font-weight: 600; } td.failed { color: #c62828; font-weight: 600; }
+td.incomplete { color: #b86e00; font-weight: 600; }
 .skipped { border: 2px solid #c77700; background: #fff6e5; padding: 8px 16px; }
 """
 
@@ -95,12 +96,20 @@ def _table(runs: list[Run]) -> str:
         report = (f'<a href="{quote(r.report)}">{html.escape(r.report)}</a>' if r.report
                   else f"report missing (record {html.escape(r.file)})")
         rows.append(f'<tr class="run"><td>{r.started_at:%Y-%m-%d %H:%M}</td><td>{html.escape(r.check)}</td>'
-                    f"<td>{html.escape(r.project)}</td><td class=\"{r.outcome}\">{r.outcome}</td>"
+                    f"<td>{html.escape(r.project)}</td><td class=\"{r.outcome}\">{_outcome(r)}</td>"
                     f"<td>{html.escape(r.tag or '-')}</td><td>{seconds_text(r.duration_seconds)}</td>"
                     f"<td>{html.escape(redact(r.outcome_text or ''))}</td><td>{report}</td></tr>")
     if not runs:
         rows.append('<tr><td colspan="8">No runs recorded yet.</td></tr>')
     return "\n".join(rows + ["</tbody></table>"])
+
+
+def _outcome(run: Run) -> str:
+    """passed, failed, or incomplete with how many steps ran: an incomplete run is never shown as a pass."""
+    if run.incomplete is None:
+        return run.outcome
+    return html.escape(run.outcome if run.outcome == "failed" else "incomplete") + \
+        f' <span class="steps">({html.escape(run.incomplete)})</span>'
 
 
 def _skipped(skipped: list[Skipped]) -> str:

@@ -10,8 +10,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from procedures.health.completeness import incomplete_reason
+
 RECORD_VERSION = 2
-OUTCOMES = ("passed", "failed")
+OUTCOMES = ("passed", "failed", "incomplete")
 
 
 class NotARun(ValueError):
@@ -36,6 +38,7 @@ class Run:
     offsite_bytes: int | None
     rto_seconds: float | None
     failed_requests: int | None
+    incomplete: str | None = None  # why not every step ran ("incomplete: 0 of 11 steps ran"), else None
 
     @property
     def failed(self) -> bool:
@@ -59,6 +62,9 @@ def parse_record(file: str, text: str, report: str | None) -> Run:
     outcome = _field(record, "outcome", str)
     if outcome not in OUTCOMES:
         raise NotARun(f"damaged: outcome is {outcome!r}, not one of {', '.join(OUTCOMES)}")
+    incomplete = incomplete_reason(record)
+    if incomplete and outcome == "passed":  # an older record of a run where no step ran
+        outcome = "incomplete"
     summary = _field(record, "summary", dict)
     backup_seconds = _number(summary, "summary.backup_seconds", "backup_seconds")
     backup_set = _optional(summary, "summary.backup_set", "backup_set", dict)
@@ -76,6 +82,7 @@ def parse_record(file: str, text: str, report: str | None) -> Run:
         if took_backup else None,
         rto_seconds=_required_number(drill, "summary.drill.rto_seconds") if drill is not None else None,
         failed_requests=_number(summary, "summary.failed_requests", "failed_requests", int),
+        incomplete=incomplete,
     )
 
 

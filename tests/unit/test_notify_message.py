@@ -80,3 +80,13 @@ def test_everything_in_the_message_is_redacted():
                          "error": "rclone: 403 for https://u:S3CRET-VALUE-1234@host/x token=abcd1234"}]}
     message = build("backup", 1, "zen", record)
     assert "S3CRET" not in message.body and "abcd1234" not in message.body
+
+
+def test_an_incomplete_run_is_never_told_as_a_success_whatever_the_exit_code():
+    """pytest exited 0 but not every step ran (-k, --deselect, --collect-only): the record says incomplete."""
+    error = "INCOMPLETE: 0 of 8 steps ran; not run: step 1 (choose)"
+    message = build("restore_drill", 0, "zen", {"outcome": "incomplete", "steps": [], "summary": {
+        "outcome_text": "restore_drill check INCOMPLETE: 0 of 8 steps ran: not a pass",
+        "failure": {"step": "the run", "error": error, "advice": ["run every step"]}}})
+    assert message.failed and message.title == "opsuite zen: restore_drill INCOMPLETE"
+    assert f"Error: {error}" in message.body and "Advice: run every step" in message.body

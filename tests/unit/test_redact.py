@@ -1,10 +1,17 @@
 import json
 import logging
+from datetime import datetime, timezone
 
 import pytest
 
+from ops_checks import evidence
+from procedures.backup import names
+from procedures import redact as redact_module
 from procedures.compose import register_model_secrets
-from procedures.redact import MASK, install_log_redaction, is_secret_name, redact, redact_argv, register_secret
+from procedures.config import load_config
+from procedures.identifiers import config_identifiers
+from procedures.redact import (MASK, install_log_redaction, is_secret_name, redact, redact_argv, redact_data,
+                               register_identifier, register_secret)
 
 pytestmark = pytest.mark.unit
 
@@ -114,3 +121,81 @@ def test_model_secrets_are_registered_by_name_and_from_url_credentials():
     text = ("model-smtp-pass-31 model-db-pwd-32 model-dsn-value-33 model@url-pw-34 model%40url-pw-34 "
             "model-redis-pw-35 /model-working-dir C.UTF-8")
     assert redact(text) == " ".join([MASK] * 6 + ["/model-working-dir", "C.UTF-8"])
+
+
+# --- identities (issue 24 item 5): a short secret never breaks a name the suite validated -------------
+
+@pytest.fixture(autouse=True)
+def own_registry(monkeypatch):
+    """Secrets and identifiers registered by one test (`wger`, `demo`) are forgotten after it."""
+    monkeypatch.setattr(redact_module, "_secrets", set(redact_module._secrets))
+    monkeypatch.setattr(redact_module, "_identifiers", set(redact_module._identifiers))
+
+
+@pytest.mark.fault("a short secret that is part of a project, volume or set name")
+def test_a_short_secret_is_masked_as_a_whole_word_only():
+    """The reported case: database password `wger`, project app2wger, database wger."""
+    register_secret("wger")
+    assert redact("project app2wger, volume app2wger_pgdata, tag wger2, wgerx") == \
+        "project app2wger, volume app2wger_pgdata, tag wger2, wgerx"
+    assert redact("set app2wger.prod_wger_20261201T020000Z.dump") == "set app2wger.prod_wger_20261201T020000Z.dump"
+    assert redact("login as wger failed: wger.") == f"login as {MASK} failed: {MASK}."
+    assert redact('{"pw": "wger"}, \\nwger') == f'{{"pw": "{MASK}"}}, \\n{MASK}'
+
+
+def test_a_long_secret_is_masked_inside_words_and_inside_identifiers():
+    register_secret("app2wger-long-secret-81")
+    register_identifier("app2wger")
+    assert redact("x app2wger-long-secret-81y") == f"x {MASK}y"
+
+
+def test_a_registered_identifier_is_never_masked_by_a_short_secret_it_contains():
+    register_secret("shop")
+    register_identifier("shop")  # a project named like its password: only the shapes still mask it
+    assert redact("project shop, volume shop_data, /var/lib/opsuite/shop/releases.jsonl") == \
+        "project shop, volume shop_data, /var/lib/opsuite/shop/releases.jsonl"
+    assert redact("POSTGRES_PASSWORD=shop postgresql://u:shop@db/x") == f"POSTGRES_PASSWORD={MASK} postgresql://u:{MASK}@db/x"
+
+
+def test_every_set_name_the_suite_builds_is_whole_whatever_short_secret_it_contains():
+    register_secret("demo")
+    name = names.set_name(names.Identity("demo", "demo", "demo"), datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
+    assert redact(f"kept {name}.manifest.json") == f"kept {name}.manifest.json"
+    assert names.parse_set_name(name) is not None
+
+
+def test_config_identifiers_cover_project_volumes_paths_remote_and_tag(tmp_path):
+    (tmp_path / "a.yml").write_text("services: {}\n")
+    config = tmp_path / "ops.toml"
+    config.write_text('[stack]\nproject = "app2wger"\ncompose_files = ["a.yml"]\nenvironment = "prod"\n'
+                      '[volumes]\ndatabase = "app2wger_db"\n[deploy]\nstate_dir = "/srv/state"\n')
+    found = config_identifiers(load_config(config), "2.1.0")
+    assert {"app2wger", "prod", "app2wger_db", "app2wger_backups", "/srv/state", "2.1.0",
+            str(tmp_path / "a.yml"), "gdrive:ZenOpsBackups/prod"} <= set(found)
+
+
+@pytest.mark.fault("a JSON field named key in the evidence")
+def test_a_field_named_key_is_masked_by_its_value_not_its_name():
+    register_secret("key-field-secret-5521")
+    data = {"key": "uploads/ab/cdef.png", "label": {"key": "com.docker.compose.project", "value": "x"},
+            "B2_KEY": "b2-by-name", "token": "by-name-too", "other": "key-field-secret-5521"}
+    assert redact_data(data) == {"key": "uploads/ab/cdef.png",
+                                 "label": {"key": "com.docker.compose.project", "value": "x"},
+                                 "B2_KEY": MASK, "token": MASK, "other": MASK}
+
+
+def test_evidence_titles_and_table_headers_are_redacted():
+    register_secret("title-secret-7719")
+    extras: list = []
+    evidence.table(extras, "rows for title-secret-7719", [{"title-secret-7719": "v", "key": "kept"}])
+    evidence.data(extras, "doc title-secret-7719", {"key": "kept", "title-secret-7719": 1})
+    page = "".join(extra["content"] for extra in extras)
+    assert "title-secret-7719" not in page and page.count(MASK) == 4
+    assert "kept" in page and page.count("kept") == 2
+
+
+def test_a_set_name_stays_whole_though_its_project_is_an_identifier_and_its_environment_the_secret():
+    register_identifier("shop")
+    register_secret("demo")
+    name = "shop.demo_shop_20261201T020000Z"
+    assert redact(f"restored {name}, env demo") == f"restored {name}, env {MASK}"
