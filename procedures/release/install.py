@@ -60,7 +60,7 @@ def ensure_database_volume(ctx: OpsContext) -> VolumeStep:
     facts = volumes.inspect_volume(name)
     if facts is not None:
         return VolumeStep(facts, created=False)
-    return VolumeStep(volumes.create_database_volume(name), created=True)
+    return VolumeStep(volumes.create_database_volume(name, ctx.config.stack.project), created=True)
 
 
 def start_database(ctx: OpsContext) -> services.ServiceState:
