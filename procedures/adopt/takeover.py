@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Iterator
 
-from .. import ledger, lock
+from .. import ledger, lock, plain_compose
 from ..backup.pipeline import BackupResult, backup
 from ..context import OpsContext
 from ..errors import UnsafeOperation
@@ -82,7 +82,8 @@ def take_over(run: AdoptRun) -> dict:
     state = database_answers(run.ctx)  # a database outside the stack is asked, never touched
     one_offs = run_one_offs(run.ctx)
     app = start_app(run.ctx)
-    return {"database": state, "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()}}
+    return {"database": state, "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()},
+            "plain docker compose": plain_compose.pin(run.ctx.config.stack, run.ctx.tag)}
 
 
 def same_data(run: AdoptRun) -> dict:
