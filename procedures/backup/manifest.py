@@ -14,7 +14,7 @@ REQUIRED = ("format_version", "set", "environment", "engine", "database", "serve
 
 
 def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, dump, uploads,
-          started_at: str, finished_at: str, duration: float, clock: str) -> dict:
+          started_at: str, finished_at: str, duration: float, clock: str, paths: dict | None = None) -> dict:
     return {
         "format_version": FORMAT_VERSION,
         "set": set_name,
@@ -30,6 +30,7 @@ def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, du
         "dump": {"file": dump.path.rsplit("/", 1)[-1], "size": dump.size, "sha256": dump.sha256,
                  "toc_entries": dump.toc_entries, "seconds": round(dump.seconds, 3)},
         "uploads": uploads,
+        "paths": paths,  # the archive of [backup] paths (host directories), None when there are none
         "tag": tag,
         "started_at": started_at,
         "finished_at": finished_at,
