@@ -13,7 +13,6 @@ and renamed, and the previous one is kept beside it.
 
 import os
 import re
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -75,31 +74,36 @@ def pin(stack: StackConfig, tag: str) -> dict | None:
     text = with_settings(before or "", plain_settings(stack, tag))
     if text == before:
         return {"env file": str(path), "changed": False}
+    old = path.stat() if before is not None else None
     kept = None
     if before is not None:
-        kept = path.with_name(f"{path.name}.{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.before-opsuite")
-        shutil.copy2(path, kept)
-    _replace(path, text)
+        kept = _create(_kept_name(path), before, old)
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)  # ours, left by an interrupted run (unlink never follows a link)
+    os.replace(_create(partial, text, old), path)
     return {"env file": str(path), "changed": True, "kept as": str(kept) if kept else None}
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write text under a partial name created anew (never through a planted link), with the old file's
-    mode and owner, then rename it over path."""
-    partial = path.with_name(path.name + ".partial")
-    partial.unlink(missing_ok=True)  # ours, left by an interrupted run
-    old = path.stat() if path.is_file() else None
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+def _kept_name(path: Path) -> Path:
+    stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+    candidates = (path.with_name(f"{path.name}.{stamp}{f'-{n}' if n else ''}.before-opsuite") for n in range(100))
+    return next(c for c in candidates if not os.path.lexists(c))
+
+
+def _create(path: Path, text: str, like: os.stat_result | None) -> Path:
+    """Create path anew (never through a planted link) holding text, with like's mode and owner (0600
+    without it)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            if old is not None:
-                os.fchmod(out.fileno(), old.st_mode & 0o777)
+            if like is not None:
+                os.fchmod(out.fileno(), like.st_mode & 0o777)
                 if os.geteuid() == 0:
-                    os.fchown(out.fileno(), old.st_uid, old.st_gid)
+                    os.fchown(out.fileno(), like.st_uid, like.st_gid)
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
-        partial.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
-    os.replace(partial, path)
+    return path

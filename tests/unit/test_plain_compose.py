@@ -68,3 +68,17 @@ def test_a_link_planted_at_the_partial_name_is_not_followed(tmp_path):
 def test_no_overlay_no_pin(tmp_path):
     assert plain_compose.pin(stack(tmp_path, overlay=False), "1.0.0") is None
     assert not (tmp_path / ".env").exists()
+
+
+def test_a_link_planted_at_the_kept_copys_name_is_not_followed(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("A=1\n")
+    victim = tmp_path / "victim"
+    victim.write_text("untouched\n")
+    monkeypatch.setattr(plain_compose, "datetime", type("Fixed", (), {
+        "now": staticmethod(lambda tz: __import__("datetime").datetime(2026, 1, 1, tzinfo=tz))}))
+    planted = tmp_path / ".env.20260101T000000Z.before-opsuite"
+    planted.symlink_to(victim)
+    done = plain_compose.pin(stack(tmp_path), "1.0.0")
+    assert victim.read_text() == "untouched\n" and planted.is_symlink()
+    assert done["kept as"] == str(tmp_path / ".env.20260101T000000Z-1.before-opsuite")
+    assert Path(done["kept as"]).read_text() == "A=1\n"
