@@ -1,6 +1,6 @@
 """Runbook: take over a stack that runs under plain `docker compose up`, its data in place.
 
-    pytest ops_checks/adopt.py --ops-config=PATH [--tag=SERVING_TAG]
+    CONFIRM=YES pytest ops_checks/adopt.py --ops-config=PATH [--tag=SERVING_TAG]
 
 A verified backup of the database as it runs comes first; then the database is recreated on the
 same volume, now external in the prod overlay, and the app started on its serving TAG (never

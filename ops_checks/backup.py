@@ -46,6 +46,13 @@ def test_uploads_volume_is_archived(run, step, extras):
     evidence.data(extras, "uploads (store or archive)", archived or "disabled ([backup] uploads_archive = false)")
 
 
+@runbook_step(BACKUP, "paths")
+def test_host_paths_are_archived(run, step, extras):
+    archived = step(run)
+    evidence.data(extras, "host paths ([backup] paths)", archived)
+    assert archived["entries"] > 0
+
+
 @runbook_step(BACKUP, "manifest")
 def test_manifest_is_complete(run, step, extras):
     written = step(run)

@@ -1,5 +1,6 @@
 """Typed, frozen configuration loaded once from a TOML file and checked at load."""
 
+import posixpath
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -139,6 +140,9 @@ class BackupConfig:
     # Pruning is refused when "now" is further than this past the newest earlier backup (a clock
     # running ahead would delete history); a nightly schedule leaves a day and a margin.
     max_clock_gap_hours: int = 48
+    # Host directories (or files) of the app kept on bind mounts, archived into each set
+    # (<set>.paths.tar.gz, docs/BACKUPS.md): absolute, existing, never /.
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -362,6 +366,27 @@ def _check_sqlite_engine(config: OpsConfig) -> None:
                           "service sees it, e.g. \"/app/data/app.db\" (the DB_PATH the app is given)")
 
 
+def _backup_paths(paths) -> tuple[str, ...]:
+    """[backup] paths as absolute, existing host paths other than /, each once; refused otherwise."""
+    if isinstance(paths, str) or not all(isinstance(p, str) for p in paths):
+        raise ConfigError(f"[backup] paths = {paths!r} must be a list of host paths, e.g. [\"/srv/shop/data\"]")
+    checked = []
+    for path in paths:
+        normal = "/" + posixpath.normpath(path).lstrip("/") if path.startswith("/") else path
+        if not path.startswith("/") or normal == "/":
+            raise ConfigError(f"[backup] paths: {path!r} must be an absolute host path other than / (the app's data "
+                              "directory, e.g. \"/srv/shop/data\")")
+        if ":" in path or "," in path or "\n" in path:
+            raise ConfigError(f"[backup] paths: {path!r} holds ':', ',' or a line break, which a container mount "
+                              "cannot carry; move the data to a path without them")
+        if not Path(normal).exists():
+            raise ConfigError(f"[backup] paths: {path!r} does not exist on this host; fix the path or remove it")
+        if normal in checked:
+            raise ConfigError(f"[backup] paths lists {normal!r} twice; list it once")
+        checked.append(normal)
+    return tuple(checked)
+
+
 def _check(config: OpsConfig) -> OpsConfig:
     stack = config.stack
     if not _PROJECT_NAME.fullmatch(stack.project):
@@ -431,6 +456,7 @@ def _check(config: OpsConfig) -> OpsConfig:
                           "against that CA, or drop it to skip verification")
     if http.ca_file and not Path(http.ca_file).is_file():
         raise ConfigError(f"[http] ca_file = {http.ca_file!r} does not exist; give the path of the CA bundle (PEM)")
+    config = replace(config, backup=replace(config.backup, paths=_backup_paths(config.backup.paths)))
     if config.notify is not None:
         from .notify_targets import read_urls  # Apprise loads only for a config that notifies
         read_urls(config.notify.urls_variable, config.notify.urls_file, stack.env_file)

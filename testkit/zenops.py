@@ -60,5 +60,5 @@ def let_caddy_retry(host: SeedHost) -> None:
 def adopted(host: SeedHost, reports: Path, tag: str = "1.0.0"):
     """The host running plainly at tag, discovered, settled and adopted by the operator's checks."""
     stack = proposals.adopted_stack(host, reports, settle_proposal, tag, password="fixture-password")
-    passed(run_check(stack, reports, "adopt", f"--tag={tag}")[0])
+    passed(run_check(stack, reports, "adopt", f"--tag={tag}", env={"CONFIRM": "YES"})[0])
     return stack

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from ..compose_model import LOOPBACK_HOSTS, published_ports
 from ..redact import SHORT_SECRET_LENGTH, is_secret_name, is_weak_secret
+from .bind_mounts import bind_mounted_data
 from .roles import MIGRATION_WORDS, Roles, command_text, image_tag
 
 
@@ -67,6 +68,11 @@ def find_risks(model: dict, roles: Roles) -> list[Risk]:
     if uncovered:
         risks.append(Risk(f"volumes of the app that no backup covers: {', '.join(uncovered)}",
                           "archive them with each backup ([backup] uploads_archive and the backup service's mount)"))
+    for bind in bind_mounted_data(model, roles.app):
+        risks.append(Risk(f"data in {bind['source']} ({bind['service']}: {bind['target']}) is a bind mount and not "
+                          "backed up",
+                          f"list it in [backup] paths (\"{bind['source']}\") to archive it with each set, or move it to a "
+                          "named volume"))
     migrating = [n for n in roles.app if MIGRATION_WORDS.search(command_text(services[n]))]
     if migrating:
         risks.append(Risk(f"migrations run on app start: {', '.join(migrating)} (command or entrypoint)",

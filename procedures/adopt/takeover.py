@@ -9,13 +9,15 @@ migrated. The same volume, the same cluster and the backup's row counts prove th
 """
 
 import contextlib
+import os
 from dataclasses import dataclass
 from typing import Iterator
 
-from .. import ledger, lock
+from .. import ledger, lock, plain_compose
 from ..backup.pipeline import BackupResult, backup
 from ..context import OpsContext
 from ..errors import UnsafeOperation
+from ..guards import require_confirmation
 from ..release.install import database_answers, start_app
 from ..release.one_offs import run_one_offs
 from ..runbook import Runbook, Step
@@ -32,9 +34,22 @@ class AdoptRun:
     entry: dict | None = None
 
 
+def adopt_command(ctx: OpsContext) -> str:
+    config = f" --ops-config={ctx.config.source}" if ctx.config.source else ""
+    return f"CONFIRM=YES pytest ops_checks/adopt.py{config} --tag={ctx.tag or 'SERVING_TAG'}"
+
+
+def require_adopt_confirmation(ctx: OpsContext) -> None:
+    """Refuse, before anything changes, unless the operator said CONFIRM=YES: the take-over recreates
+    the live database container."""
+    require_confirmation(os.environ, "adoption recreates the live database container (on the same volume) and "
+                         "the app's containers under the suite's overlay", adopt_command(ctx))
+
+
 def found_running(run: AdoptRun) -> dict:
     """The stack runs, its database mounts the volume [volumes] database names (a database outside the
-    stack answers at the app's URL); volume and cluster noted."""
+    stack answers at the app's URL); volume and cluster noted. Refused without CONFIRM=YES."""
+    require_adopt_confirmation(run.ctx)
     run.ctx = with_serving_tag(run.ctx)
     if run.ctx.engine.database_volume:
         mounted = volumes.mounted_database_volume(run.ctx)
@@ -63,10 +78,12 @@ def first_backup(run: AdoptRun) -> BackupResult:
 
 def take_over(run: AdoptRun) -> dict:
     """Recreate the database on the same (now external) volume and start the app on its TAG; no migration."""
+    require_adopt_confirmation(run.ctx)
     state = database_answers(run.ctx)  # a database outside the stack is asked, never touched
     one_offs = run_one_offs(run.ctx)
     app = start_app(run.ctx)
-    return {"database": state, "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()}}
+    return {"database": state, "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()},
+            "plain docker compose": plain_compose.pin(run.ctx.config.stack, run.ctx.tag)}
 
 
 def same_data(run: AdoptRun) -> dict:

@@ -47,8 +47,8 @@ def remove_leftover_boxes(ctx: OpsContext) -> list[str]:
 
 
 @contextlib.contextmanager
-def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
-    """Start the backup service detached, yield it, always remove it.
+def backup_box(ctx: OpsContext, volumes: list[str] | None = None) -> Iterator[BackupBox]:
+    """Start the backup service detached (with the extra volumes given), yield it, always remove it.
 
     --no-deps: a backup never starts the database itself; a stopped database fails the preflight.
     """
@@ -59,6 +59,6 @@ def backup_box(ctx: OpsContext) -> Iterator[BackupBox]:
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(runner.run, cmd.remove_container(name), check=False)
         ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name,
-                             no_deps=True, env={**ctx.engine.client_environment(ctx),
+                             no_deps=True, volumes=volumes, env={**ctx.engine.client_environment(ctx),
                                                 **ctx.config.offsite.rclone_environment()})
         yield BackupBox(name, ctx.config.services.backup)

@@ -14,7 +14,8 @@ REQUIRED = ("format_version", "set", "environment", "engine", "database", "serve
 
 
 def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, dump, uploads,
-          started_at: str, finished_at: str, duration: float, clock: str, dump_tool_major: int = 0) -> dict:
+          started_at: str, finished_at: str, duration: float, clock: str, dump_tool_major: int = 0,
+          paths: dict | None = None) -> dict:
     return {
         "format_version": FORMAT_VERSION,
         "set": set_name,
@@ -33,6 +34,7 @@ def build(*, set_name: str, identity: Identity, engine: str, tag: str | None, du
                  # pg_restore of its own major or newer reads.
                  "tool_major": dump_tool_major},
         "uploads": uploads,
+        "paths": paths,  # the archive of [backup] paths (host directories), None when there are none
         "tag": tag,
         "started_at": started_at,
         "finished_at": finished_at,

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 _PART = re.compile(r"[A-Za-z0-9-]+")
 _STAMP = "%Y%m%dT%H%M%SZ"
 SUFFIXES = {".dump": "dump", ".manifest.json": "manifest", ".uploads.tar.gz": "uploads",
-            ".uploads.list.json": "uploads_list"}
+            ".uploads.list.json": "uploads_list", ".paths.tar.gz": "paths"}
 # [0-9] rather than \d: strptime would accept other scripts' digits and the name would not round-trip.
 # A compose project name never holds '.', so the first '.' ends it.
 _SET = re.compile(r"(?:(?P<project>[a-z0-9][a-z0-9_-]*)\.)?"

@@ -18,7 +18,7 @@ from ..context import OpsContext
 from ..errors import BackupError, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
-from . import clock, files, manifest, names, offsite, prune, retention, sets, uploads_list, uploads_store, verify
+from . import clock, files, host_paths, manifest, names, offsite, prune, retention, sets, uploads_list, uploads_store, verify
 from .rclone_progress import Transfer
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
@@ -47,6 +47,7 @@ class BackupRun:
     dump: DumpResult | None = None
     uploads: dict | None = None
     uploads_objects: set[str] = field(default_factory=set)  # store objects this run's list references
+    paths: dict | None = None  # the archive of [backup] paths
     manifest: dict | None = None
     remote: offsite.RemoteStatus | None = None
     uploaded: list[str] = field(default_factory=list)
@@ -77,7 +78,7 @@ class BackupRun:
     def current_files(self) -> list[str]:
         """The files of the set this run wrote."""
         kinds = ["dump", *(["uploads"] if self.uploads and "file" in self.uploads else []),
-                 *(["uploads_list"] if self.uploads else []), "manifest"]
+                 *(["uploads_list"] if self.uploads else []), *(["paths"] if self.paths else []), "manifest"]
         return [files.file_name(self.set_name, kind) for kind in kinds]
 
     @property
@@ -104,7 +105,7 @@ def open_run(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = 
     with contextlib.ExitStack() as stack:
         if not locked:
             stack.enter_context(lock.hold_stack(ctx.config, "backup", break_stale=break_stale_lock))
-        box = stack.enter_context(backup_box(ctx))
+        box = stack.enter_context(backup_box(ctx, host_paths.mounts(ctx.config.backup.paths)))
         yield start(ctx, box, now, accept_clock=accept_clock)
 
 
@@ -186,13 +187,30 @@ def run_uploads_archive(run: BackupRun) -> dict:
     return run.uploads
 
 
+def no_host_paths(run: BackupRun) -> str | None:
+    if not run.ctx.config.backup.paths:
+        return "no host paths to archive ([backup] paths is empty)"
+    return None
+
+
+def run_paths(run: BackupRun) -> dict:
+    """Archive the [backup] paths (host directories the app keeps on bind mounts) into the set, hashed
+    and listed before it gets its final name."""
+    started = time.monotonic()
+    run.paths = host_paths.archive(run.box, run.ctx.config.backup.paths, run.path("paths"),
+                                   run.ctx.config.timeouts.dump_seconds)
+    run.wrote(run.path("paths"))
+    run.timings["paths"] = time.monotonic() - started
+    return run.paths
+
+
 def run_manifest(run: BackupRun) -> dict:
     """Write the manifest (row counts, revision, checksums) last: a manifest on disk means a complete set."""
     finished = datetime.now(timezone.utc)
     run.manifest = manifest.build(
         set_name=run.set_name, identity=run.identity, engine=run.ctx.engine.name, tag=run.ctx.tag, dump=run.dump, uploads=run.uploads,
         started_at=run.now.isoformat(timespec="seconds"), finished_at=finished.isoformat(timespec="seconds"),
-        duration=(finished - run.now).total_seconds(), clock=run.clock_check.verdict,
+        duration=(finished - run.now).total_seconds(), clock=run.clock_check.verdict, paths=run.paths,
         dump_tool_major=run.preflight.dump_major,
     )
     manifest.write(run.box, run.path("manifest"), run.manifest)
@@ -304,6 +322,7 @@ BACKUP = Runbook("backup", (
     Step("preflight", run_preflight),
     Step("dump", run_dump),
     Step("uploads", run_uploads),
+    Step("paths", run_paths, skip_reason=no_host_paths),
     Step("manifest", run_manifest),
     Step("verify", run_verify),
     Step("remote", run_remote_status, skip_reason=offsite_disabled),

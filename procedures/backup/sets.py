@@ -35,7 +35,7 @@ def complete_files(filenames: list[str], identity: names.Identity) -> list[str]:
     """Files of identity's sets that have a manifest (complete and verified), oldest set first."""
     sets, groups = to_sets(filenames, identity)
     return [file_name(s.name, kind) for s in sorted(sets, key=lambda s: s.taken_at) if s.verified
-            for kind in ("dump", "uploads", "uploads_list", "manifest") if kind in groups[s.name]]
+            for kind in ("dump", "uploads", "uploads_list", "paths", "manifest") if kind in groups[s.name]]
 
 
 def identity_of(ctx) -> names.Identity:

@@ -1,7 +1,7 @@
 """Re-check a finished backup set on disk against its manifest before anything relies on it."""
 
 from ..errors import BackupError
-from . import files, manifest
+from . import files, host_paths, manifest
 from .box import BackupBox
 
 
@@ -27,6 +27,8 @@ def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
         listed = recorded["uploads"].get("list")  # sets written before the list was recorded have none
         if listed and files.sha256(box, f"{directory}/{listed['file']}") != listed["sha256"]:
             raise BackupError(f"{directory}/{listed['file']}: checksum differs from the manifest: the list is corrupted")
+    if recorded.get("paths"):
+        host_paths.verify(box, directory, recorded["paths"])
     return recorded
 
 
@@ -37,7 +39,7 @@ def verify_written(box: BackupBox, directory: str, set_name: str, expected: dict
     if recorded != expected:
         raise BackupError(f"the manifest of {set_name} on disk differs from the one written: the disk is failing?")
     uploads = recorded.get("uploads") or {}
-    for entry in (recorded["dump"], uploads, uploads.get("list")):
+    for entry in (recorded["dump"], uploads, uploads.get("list"), recorded.get("paths")):
         if entry and "file" in entry:
             path = f"{directory}/{entry['file']}"
             if files.size(box, path) != entry["size"]:

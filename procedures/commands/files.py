@@ -47,6 +47,16 @@ def archive(source_dir: str, target: str) -> list[str]:
     return ["tar", "--create", "--gzip", "--file", target, "--directory", source_dir, "."]
 
 
+def archive_paths(root: str, members: list[str], target: str) -> list[str]:
+    """A tar.gz of paths under root, each member named by its path below root."""
+    return ["tar", "--create", "--gzip", "--file", target, "--directory", root, "--", *members]
+
+
+def list_archive(archive_path: str) -> list[str]:
+    """The member names of a tar.gz, read from end to end (gzip checks every byte)."""
+    return ["tar", "--list", "--gzip", "--file", archive_path]
+
+
 def extract_archive(archive_path: str, target_dir: str) -> list[str]:
     """Unpack a tar.gz into target_dir, keeping the modes and the numeric owners it records (user names
     in the backup image mean nothing to the app's image)."""

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .. import ledger, lock, runner
+from .. import ledger, lock, plain_compose, runner
 from ..backup.pipeline import BackupResult, backup
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
@@ -211,6 +211,8 @@ def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
         "rollback_check": {k: v for k, v in (run.rollback_check or {}).items() if k != "logs"} or None,
     })
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"deploy {run.tag} {outcome}")
+    if outcome == "deployed":  # a plain `docker compose up` in the app's directory must not bring back the old TAG
+        plain_compose.pin(cfg.stack, run.tag)
     run.entry = entry
     return entry
 

@@ -9,7 +9,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Iterator
 
-from .. import ledger, lock
+from .. import ledger, lock, plain_compose
 from ..context import OpsContext
 from ..errors import UnsafeOperation
 from ..runbook import Runbook, Step
@@ -60,7 +60,7 @@ def ensure_database_volume(ctx: OpsContext) -> VolumeStep:
     facts = volumes.inspect_volume(name)
     if facts is not None:
         return VolumeStep(facts, created=False)
-    return VolumeStep(volumes.create_database_volume(name), created=True)
+    return VolumeStep(volumes.create_database_volume(name, ctx.config.stack.project), created=True)
 
 
 def start_database(ctx: OpsContext) -> services.ServiceState:
@@ -114,6 +114,7 @@ def record(ctx: OpsContext, migrated: MigrateStep) -> dict:
         "action": "install", "tag": ctx.tag, "outcome": "deployed", "migrated": migrated.ran,
         "revision_after": ctx.engine.schema_revision(ctx.database)})
     ledger.audit(ctx.config.deploy.state_dir, ctx.config.stack.project, f"install {ctx.tag} deployed")
+    plain_compose.pin(ctx.config.stack, ctx.tag)  # plain compose in the app's directory: the suite's files
     return entry
 
 

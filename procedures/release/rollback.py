@@ -8,7 +8,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .. import ledger, lock
+from .. import ledger, lock, plain_compose
 from ..context import OpsContext
 from ..errors import ConfigError, DeployError
 from ..runbook import Runbook, Step
@@ -57,6 +57,8 @@ def record(run: RollbackRun, error: str | None) -> dict:
         "switch": run.result.get("switch"),
     })
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"rollback {run.from_tag} -> {run.ctx.tag} {outcome}")
+    if error is None:  # a plain `docker compose up` in the app's directory must not bring back the old TAG
+        plain_compose.pin(cfg.stack, run.ctx.tag)
     run.entry = entry
     return entry
 

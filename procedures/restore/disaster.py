@@ -86,7 +86,7 @@ def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str,
     now = datetime.now(timezone.utc)
     volume = restored_names.new_name(volumes.mounted_database_volume(ctx) or ctx.config.volumes.database, now)
     labels = {RESTORED_LABEL: set_name, PROJECT_LABEL: ctx.config.stack.project}
-    volumes.create_database_volume(volume, labels)
+    volumes.create_database_volume(volume, ctx.config.stack.project, labels)
     container = f"opsuite-disaster-{ctx.config.stack.project}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     cleanup.callback(remove_restore_container, container)
     if not ctx.engine.database_service:  # a database file on the app's volume

@@ -80,7 +80,7 @@ def restore_into_new_volume(run) -> dict:
     project, now = run.ctx.config.stack.project, datetime.now(timezone.utc)
     current = volumes.uploads_volume_in_use(run.ctx)
     name = restored_names.new_name(current, now)
-    volumes.create_volume(name, "uploads", {disaster.RESTORED_LABEL: run.chosen.set_name,
+    volumes.create_volume(name, "uploads", project, {disaster.RESTORED_LABEL: run.chosen.set_name,
                                             disaster.PROJECT_LABEL: project})
     run.uploads_volume = name
     container = f"opsuite-disaster-uploads-{project}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

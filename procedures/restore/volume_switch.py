@@ -70,12 +70,31 @@ def require_switch_confirmation(target: str, uploads_target: str | None = None) 
                          switch_command(target, uploads_target))
 
 
+def _carries_this_project(labels: dict, project: str) -> bool:
+    """The suite's project label names this project, or (a volume compose made before the suite took the
+    stack over, which has no label of the suite's) compose's does. A volume with neither may be anyone's."""
+    if volumes.PROJECT_LABEL in labels:
+        return labels[volumes.PROJECT_LABEL] == project
+    return labels.get(COMPOSE_PROJECT_LABEL) == project
+
+
 def _is_this_stacks_database_volume(ctx: OpsContext, facts: volumes.VolumeFacts) -> bool:
-    """Made by the suite as a database volume (and not for another project), or by compose for this project."""
+    """Made by the suite as a database volume for this project, or by compose for this project."""
     labels, project = facts.labels, ctx.config.stack.project
-    if labels.get(volumes.PROJECT_LABEL, project) != project:
+    if not _carries_this_project(labels, project):
         return False
-    return labels.get(volumes.MANAGED_LABEL) == "database" or labels.get(COMPOSE_PROJECT_LABEL) == project
+    return labels.get(volumes.MANAGED_LABEL) == "database" or volumes.PROJECT_LABEL not in labels
+
+
+def not_this_stacks(target: str, project: str, what: str, labels: dict) -> UnsafeOperation:
+    """The refusal of another stack's (or an unlabelled) volume: the label a switch requires, and the fix."""
+    return UnsafeOperation(
+        f"refused: {target!r} is not {what} of this stack: a switch requires the label "
+        f"{volumes.PROJECT_LABEL}={project} (set on every volume the suite creates) or, on a volume compose made "
+        f"before the suite took the stack over, {COMPOSE_PROJECT_LABEL}={project}; its labels: {labels or 'none'}. "
+        "Name one of this stack's volumes (docker volume ls --filter "
+        f"label={volumes.PROJECT_LABEL}={project}); Docker cannot add a label to a volume, so data in another "
+        f"volume comes back through a backup and a disaster restore, which makes a labelled one")
 
 
 def _database_marker(ctx: OpsContext) -> tuple[str, str, str]:
@@ -109,10 +128,8 @@ def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
     if current == target:
         raise UnsafeOperation(f"refused: the stack already uses {target!r}")
     if not _is_this_stacks_database_volume(ctx, facts):
-        raise UnsafeOperation(
-            f"refused: {target!r} is not a database volume of this stack: it carries neither the suite's label "
-            f"{volumes.MANAGED_LABEL}=database (for project {ctx.config.stack.project!r}) nor compose's "
-            f"{COMPOSE_PROJECT_LABEL}={ctx.config.stack.project}; labels: {facts.labels or 'none'}")
+        raise not_this_stacks(target, ctx.config.stack.project, "a database volume",
+                              facts.labels)
     _refuse_in_use(target)
     marker, what, image = _database_marker(ctx)
     if not volumes.has_file(image, target, marker):
@@ -147,12 +164,8 @@ def check_uploads_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
     if current == target:
         raise UnsafeOperation(f"refused: the stack's uploads already use {target!r}")
     labels, project = facts.labels, ctx.config.stack.project
-    if not (labels.get(volumes.PROJECT_LABEL) == project and labels.get(volumes.MANAGED_LABEL) != "database"
-            or labels.get(COMPOSE_PROJECT_LABEL) == project and volumes.PROJECT_LABEL not in labels):
-        raise UnsafeOperation(
-            f"refused: {target!r} is not an uploads volume of this stack: it carries neither the suite's label "
-            f"{volumes.PROJECT_LABEL}={project} (and is no database volume) nor compose's "
-            f"{COMPOSE_PROJECT_LABEL}={project}; labels: {labels or 'none'}")
+    if not _carries_this_project(labels, project) or labels.get(volumes.MANAGED_LABEL) == "database":
+        raise not_this_stacks(target, project, "an uploads volume", labels)
     _refuse_in_use(target, running_only=True)
     return facts
 

@@ -54,19 +54,20 @@ def require_database_volume(name: str) -> VolumeFacts:
     return facts
 
 
-def create_volume(name: str, role: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
-    """Create a new external data volume (role: "database" or "uploads"): a first install's database,
-    or a disaster restore's new database or uploads volume; refuses a name that exists."""
-    labels = {**(extra_labels or {}), MANAGED_LABEL: role, ID_LABEL: str(uuid.uuid4())}
+def create_volume(name: str, role: str, project: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
+    """Create a new external data volume (role: "database" or "uploads") of the project: a first install's
+    database, or a disaster restore's new database or uploads volume; refuses a name that exists. The
+    project label is what lets a switch tell this stack's volumes from another's."""
+    labels = {**(extra_labels or {}), MANAGED_LABEL: role, PROJECT_LABEL: project, ID_LABEL: str(uuid.uuid4())}
     if inspect_volume(name) is not None:
         raise UnsafeOperation(f"refused: volume {name!r} exists already; a new {role} volume must be new")
     runner.run(cmd.volume_create(name, labels))
     return inspect_volume(name)
 
 
-def create_database_volume(name: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
-    """Create an external database volume: a first install's, or a disaster restore's new one."""
-    return create_volume(name, "database", extra_labels)
+def create_database_volume(name: str, project: str, extra_labels: dict[str, str] | None = None) -> VolumeFacts:
+    """Create an external database volume of the project: a first install's, or a disaster restore's new one."""
+    return create_volume(name, "database", project, extra_labels)
 
 
 def mounted_volume(ctx, service: str, destination: str) -> str | None:

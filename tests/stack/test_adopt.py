@@ -1,6 +1,7 @@
 """A stack that runs under plain `docker compose up` (compose-owned database volume) is taken over
 with its data in place: the first backup precedes any change, and a sentinel row survives."""
 
+import docker
 import httpx
 import pytest
 
@@ -33,8 +34,17 @@ def test_a_plainly_running_stack_is_adopted_with_its_data(fresh_stack, tmp_path)
     assert before.labels.get("com.docker.compose.project") == stack.project, "compose owns the volume so far"
     cluster = stack.ctx.engine.data_identity(stack.ctx.database)
     disposable.configure_offsite(stack)
+    containers, project_volumes = _containers(stack), disposable.list_project_volumes(stack)
 
-    done, report = run_check(stack, tmp_path, "adopt", "--tag=1.0.0")
+    refused, _ = run_check(stack, tmp_path, "adopt", "--tag=1.0.0")
+
+    assert refused.returncode != 0
+    assert f"CONFIRM=YES pytest ops_checks/adopt.py --ops-config={stack.config_path} --tag=1.0.0" in refused.stdout
+    assert _containers(stack) == containers, "without CONFIRM=YES no container was recreated"
+    assert disposable.list_project_volumes(stack) == project_volumes, "without CONFIRM=YES no volume was made"
+    assert ledger.releases(stack.ctx.config.deploy.state_dir, stack.project) == []
+
+    done, report = run_check(stack, tmp_path, "adopt", "--tag=1.0.0", env={"CONFIRM": "YES"})
 
     assert done.returncode == 0, done.stdout[-3000:]
     after = volumes.require_database_volume(stack.ctx.config.volumes.database)
@@ -52,3 +62,9 @@ def test_a_plainly_running_stack_is_adopted_with_its_data(fresh_stack, tmp_path)
     assert summary["backup_set"]["name"] == entry["backup"] and summary["backup_set"]["sha256"] in top
     model = stack.ctx.compose.rendered()
     assert model["volumes"]["pgdata"] == {"name": before.name, "external": True}
+
+
+def _containers(stack) -> dict[str, str]:
+    """The project's containers: name -> id (a recreated container has a new id)."""
+    found = docker.from_env().containers.list(all=True, filters={"label": f"com.docker.compose.project={stack.project}"})
+    return {c.name: c.id for c in found}

@@ -80,7 +80,7 @@ def test_discovery_proposes_a_sqlite_file_on_the_apps_volume(stack, host):
 
 def test_adopt_keeps_the_file_in_place(stack, host, reports):
     before = volumes.require_database_volume(f"{host.project}_lazyflow_data")
-    passed(run_check(stack, reports, "adopt", "--tag=1.0.0")[0])
+    passed(run_check(stack, reports, "adopt", "--tag=1.0.0", env={"CONFIRM": "YES"})[0])
     after = volumes.require_database_volume(f"{host.project}_lazyflow_data")
     assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
     assert SENTINEL in folders(host) and health(host)["version"] == "1.0.0"
@@ -207,7 +207,7 @@ def test_a_switch_the_app_cannot_serve_from_recreates_it_on_the_old_volume(stack
     ctx = with_config(with_serving_tag(stack.ctx), http={"ready_timeout_seconds": 40})
     old, project = volumes.mounted_database_volume(ctx), ctx.config.stack.project
     broken = f"{project}_lazyflow_data_broken"
-    volumes.create_database_volume(broken, {volumes.PROJECT_LABEL: project})
+    volumes.create_database_volume(broken, project)
     docker.from_env().containers.run(ctx.config.backup.image, ["sh", "-c", "echo 'not a database' > /v/lazyflow.db"],
                                      remove=True, network_mode="none", volumes={broken: {"bind": "/v", "mode": "rw"}})
     files = [path for path in (stack.config_path, ctx.config.stack.env_file) if path]

@@ -80,7 +80,7 @@ def test_discovery_proposes_a_database_reached_by_url(stack, host):
 
 def test_adopt_backs_up_first_and_keeps_the_server_untouched(stack, host, reports):
     before = server_state(host)
-    done, report = run_check(stack, reports, "adopt", "--tag=1.0.0")
+    done, report = run_check(stack, reports, "adopt", "--tag=1.0.0", env={"CONFIRM": "YES"})
     passed(done)
     assert server_state(host) == before, "the managed server is neither recreated nor restarted"
     assert SENTINEL in deals(host) and served_build(host) == "1.0.0"

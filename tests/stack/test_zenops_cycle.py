@@ -65,7 +65,7 @@ def test_discovery_proposes_what_the_stack_is(stack, host, reports):
 
 def test_adopt_keeps_the_data_in_place(stack, host, reports):
     before = volumes.require_database_volume(f"{host.project}_postgres_data")
-    passed(run_check(stack, reports, "adopt", "--tag=1.0.0")[0])
+    passed(run_check(stack, reports, "adopt", "--tag=1.0.0", env={"CONFIRM": "YES"})[0])
     after = volumes.require_database_volume(f"{host.project}_postgres_data")
     assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
     assert SENTINEL in notes(host) and served_build(host) == "1.0.0"

@@ -128,13 +128,15 @@ def test_stopped_writers_are_started_again_on_any_exit_until_the_switch_succeede
 
 
 @pytest.mark.parametrize("labels, ours", [
-    ({volumes.MANAGED_LABEL: "database"}, True),  # made by install
+    ({volumes.MANAGED_LABEL: "database"}, False),  # made without the project label: may be anyone's
     ({volumes.MANAGED_LABEL: "database", volumes.PROJECT_LABEL: "zen"}, True),  # a disaster restore's
     ({volume_switch.COMPOSE_PROJECT_LABEL: "zen"}, True),  # compose's, before the suite adopted the stack
     ({volumes.MANAGED_LABEL: "database", volumes.PROJECT_LABEL: "other"}, False),
     ({volume_switch.COMPOSE_PROJECT_LABEL: "other"}, False),
     ({volumes.MANAGED_LABEL: "backups", volumes.PROJECT_LABEL: "zen"}, False),
     ({volumes.MANAGED_LABEL: "restore-test"}, False),
+    ({volumes.MANAGED_LABEL: "database", volume_switch.COMPOSE_PROJECT_LABEL: "zen"}, True),
+    ({volumes.PROJECT_LABEL: "other", volume_switch.COMPOSE_PROJECT_LABEL: "zen"}, False),  # the suite's label wins
     ({}, False),
 ])
 def test_only_this_stacks_database_volumes_are_switch_targets(labels, ours):

@@ -1,0 +1,54 @@
+"""[backup] paths: host directories an app keeps on bind mounts, archived into each set.
+
+The backup container sees each path read-only under ROOT at its own host path, so the archive's
+members are named by where they live on the host (srv/shop/data/...). The archive is written under
+a partial name, hashed, listed (a whole read: gzip's checksum covers every byte) and only then renamed.
+"""
+
+from ..commands import files as cmd
+from ..errors import BackupError, CommandFailed
+from . import files
+from .box import BackupBox
+
+ROOT = "/opsuite-paths"
+_CHANGED_WHILE_READ = 1  # GNU tar: some file changed while it was read; the archive is still whole
+
+
+def mounts(paths: tuple[str, ...]) -> list[str]:
+    """The backup container's read-only mounts of the host paths."""
+    return [f"{path}:{ROOT}{path}:ro" for path in paths]
+
+
+def members(paths: tuple[str, ...]) -> list[str]:
+    return [path.lstrip("/") for path in paths]
+
+
+def count_entries(box: BackupBox, archive: str) -> dict:
+    """Entries the archive holds (directories and files), read from end to end."""
+    listed = box.run(cmd.list_archive(archive)).stdout.splitlines()
+    return {"entries": len(listed), "files": sum(1 for name in listed if not name.endswith("/"))}
+
+
+def archive(box: BackupBox, paths: tuple[str, ...], final: str, timeout: float) -> dict:
+    """Archive the host paths into final (partial name until listed), with size, sha256 and entry counts."""
+    partial = final + files.PARTIAL
+    done = box.run(cmd.archive_paths(ROOT, members(paths), partial), check=False, timeout=timeout)
+    if done.returncode not in (0, _CHANGED_WHILE_READ):
+        raise CommandFailed(done.argv, done.returncode, done.stderr[-2000:])
+    entry = {"file": final.rsplit("/", 1)[-1], "paths": list(paths), "size": files.size(box, partial),
+             "sha256": files.sha256(box, partial), **count_entries(box, partial),
+             "changed_while_read": done.returncode == _CHANGED_WHILE_READ}
+    box.run(cmd.rename(partial, final))
+    return entry
+
+
+def verify(box: BackupBox, directory: str, recorded: dict) -> dict:
+    """The set's archive of host paths has its manifest's checksum and holds as many entries."""
+    path = f"{directory}/{recorded['file']}"
+    if files.sha256(box, path) != recorded["sha256"]:
+        raise BackupError(f"{path}: checksum differs from the manifest: the archive of {recorded['paths']} is corrupted")
+    found = count_entries(box, path)
+    if found["entries"] != recorded["entries"]:
+        raise BackupError(f"{path} lists {found['entries']} entries, the manifest {recorded['entries']}: the archive of "
+                          f"{recorded['paths']} is incomplete")
+    return found
