@@ -81,8 +81,8 @@ def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: "RestoredCopy") -> seal
         service_env = {name: {ctx.config.database.url_variable: copy.url} for name in holders}
     return sealing.seal(model, rehearsal.project, own_volumes=own,
                         environment=dict(ctx.config.deploy.rehearsal.environment), service_env=service_env,
-                        skip_env={names.database, names.backup, REHEARSAL_DB_SERVICE}, probe_image=ctx.config.backup.image,
-                        labels=DRILL_LABEL, extra_services=extra)
+                        skip_env={names.database, names.backup, REHEARSAL_DB_SERVICE},
+                        probe_image=ctx.config.backup.image, labels=DRILL_LABEL, extra_services=extra)
 
 
 def _rehearsal_config(ctx: OpsContext, rehearsal: Rehearsal) -> OpsConfig:

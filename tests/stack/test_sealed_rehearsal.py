@@ -23,8 +23,23 @@ from testkit import disposable
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 LIVE_NAMES = Path(__file__).resolve().parents[1] / "fixtures" / "stacks" / "sealed" / "docker-compose.live-names.yml"
 NAMES = ["db", "api", "email-worker", "shop-api", seal.PROBE_SERVICE]
-RESOLVE = "import json, socket, sys\nout = {}\nfor n in sys.argv[1:]:\n    try:\n        out[n] = sorted({a[4][0] for a in socket.getaddrinfo(n, 80)})\n    except OSError:\n        out[n] = []\nprint(json.dumps(out))"
-CONNECT = "import socket, sys\nfor h in sys.argv[2:]:\n    try:\n        socket.create_connection((h, int(sys.argv[1])), timeout=2).close(); print('reached', h)\n    except OSError as e:\n        print('blocked', h, e)"
+RESOLVE = """import json, socket, sys
+out = {}
+for name in sys.argv[1:]:
+    try:
+        out[name] = sorted({a[4][0] for a in socket.getaddrinfo(name, 80)})
+    except OSError:
+        out[name] = []
+print(json.dumps(out))
+"""
+CONNECT = """import socket, sys
+for host in sys.argv[2:]:
+    try:
+        socket.create_connection((host, int(sys.argv[1])), timeout=2).close()
+        print("reached", host)
+    except OSError as e:
+        print("blocked", host, e)
+"""
 
 
 def docker(*argv: str) -> str:
