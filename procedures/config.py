@@ -180,6 +180,13 @@ class SmokeCheck:
 
 
 @dataclass(frozen=True)
+class RehearsalConfig:
+    # Variables set in every service of the rollback check's rehearsal (not its database), over the
+    # app's own: turn jobs, mail and bots off in a copy that must not act (release/seal.py).
+    environment: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class DeployConfig:
     state_dir: str = "/var/lib/opsuite"
     min_free_bytes: int = 1024 * 1024 * 1024
@@ -192,6 +199,7 @@ class DeployConfig:
     # release on the result (release/rollback_check.py): a deploy after which the app could not be
     # rolled back stops unless --allow-irreversible. false: not rehearsed (the ledger says so).
     rollback_check: bool = True
+    rehearsal: RehearsalConfig = field(default_factory=RehearsalConfig)
 
 
 @dataclass(frozen=True)
@@ -297,10 +305,34 @@ def _services_section(raw: dict) -> ServiceNames:
     return services
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _rehearsal_section(raw) -> RehearsalConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("[deploy] rehearsal must be a table: [deploy.rehearsal] environment = { JOBS = \"off\" }")
+    raw = dict(raw)
+    env = raw.pop("environment", {})
+    _section(RehearsalConfig, raw, "deploy.rehearsal")
+    if not isinstance(env, dict):
+        raise ConfigError(f"[deploy.rehearsal] environment = {env!r} must be a table of variables, "
+                          'e.g. environment = { JOBS_ENABLED = "false" }')
+    for name, value in env.items():
+        if not _ENV_NAME.fullmatch(name):
+            raise ConfigError(f"[deploy.rehearsal] environment: {name!r} is not a variable name (letters, digits, _)")
+        if not isinstance(value, str):
+            raise ConfigError(f"[deploy.rehearsal] environment: {name} must be a string in quotes "
+                              f'(e.g. {name} = "{str(value).lower()}")')
+    return RehearsalConfig(tuple(sorted(env.items())))
+
+
 def _deploy_section(raw: dict) -> DeployConfig:
     raw = dict(raw)
     smoke = raw.pop("smoke", None)
+    rehearsal = raw.pop("rehearsal", None)
     deploy = _section(DeployConfig, raw, "deploy")
+    if rehearsal is not None:
+        deploy = replace(deploy, rehearsal=_rehearsal_section(rehearsal))
     if smoke is None:
         return deploy
     checks = tuple(_section(SmokeCheck, item, "deploy.smoke") for item in smoke)
@@ -389,6 +421,9 @@ def _backup_paths(paths) -> tuple[str, ...]:
 
 def _check(config: OpsConfig) -> OpsConfig:
     stack = config.stack
+    if config.database.url_variable in dict(config.deploy.rehearsal.environment):
+        raise ConfigError(f"[deploy.rehearsal] environment sets {config.database.url_variable}, the database's address, "
+                          "which the rehearsal sets itself (to its own copy): remove it from the table")
     if not _PROJECT_NAME.fullmatch(stack.project):
         raise ConfigError(
             f"[stack] project = {stack.project!r} is not a valid compose project name: "

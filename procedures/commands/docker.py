@@ -187,3 +187,26 @@ def volume_has_file(image: str, volume: str, path: str) -> list[str]:
     return ["docker", "run", "--rm", "--network", "none", "--read-only", "--pull", "never", "--user", "0",
             "--mount", f"type=volume,src={volume},dst={INSPECTED_VOLUME_MOUNT},readonly",
             "--entrypoint", "test", image, "-f", f"{INSPECTED_VOLUME_MOUNT}/{path}"]
+
+
+# A GET from inside a container (python3 of the suite's backup image): prints one JSON line with the
+# status (null when the connection failed) and the body; exits 0 either way.
+_HTTP_GET = """import json, sys, urllib.error, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])) as r:
+        status, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    status, body = e.code, e.read()
+except Exception as e:
+    status, body = None, f"{type(e).__name__}: {e}".encode()
+print(json.dumps({"status": status, "body": body.decode("utf-8", "replace")}))
+"""
+
+
+def http_get_from(container: str, url: str, timeout: float) -> list[str]:
+    """GET url from inside container (a probe on a network the host has no route into)."""
+    return ["docker", "exec", container, "python3", "-c", _HTTP_GET, url, str(timeout)]
+
+
+def remove_network(name: str) -> list[str]:
+    return ["docker", "network", "rm", name]

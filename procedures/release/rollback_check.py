@@ -4,10 +4,12 @@ serve on the schema the new TAG's migrations leave, so that an app-only rollback
 The deploy's own pre-migration backup is restored into a throwaway copy (a new volume carrying the
 drill's prefix and label), and a rehearsal of the stack runs on it under a compose project of its
 own: the new TAG's migrations, then the PREVIOUS TAG's app, whose readiness and smoke checks are
-asked at the container's own address. The live stack is not touched: the rehearsal has its own
-containers and networks, throwaway database and uploads volumes, and an overlay takes away every
-published port and fixed container name. A database outside the stack (postgres-url) is restored
-into a server of the rehearsal's own, and the app's URL points there for the rehearsal only.
+asked at the container's own address from a probe inside the rehearsal. The live stack is not
+touched and the world is not reached: the rehearsal is sealed (release/seal.py: its own internal
+network with no route to the host, only throwaway volumes, read-only bind mounts, no published port
+or shared name) and runs with [deploy.rehearsal] environment over the app's. A database outside the
+stack (postgres-url) is restored into a server of the rehearsal's own, and the app's URL points there
+for the rehearsal only. Everything the rehearsal made is removed on every exit.
 """
 
 import contextlib
@@ -32,6 +34,7 @@ from ..restore.choose import Chosen
 from ..restore.throwaway import DRILL_LABEL, remove_throwaway
 from ..stack import proxy_config, readiness, services
 from ..stack.serving import running_containers
+from . import seal as sealing
 from . import start_first
 from .migrations import run_migrations
 from .one_offs import run_one_offs
@@ -47,6 +50,11 @@ class Rehearsal:
     uploads_volume: str
     overlay: Path
     seconds: dict[str, float] = field(default_factory=dict)
+    volumes: list[str] = field(default_factory=list)  # every volume it created, removed last
+
+    def create_volume(self, name: str) -> None:
+        self.volumes.append(name)  # noted first: a create interrupted half-way is removed too
+        runner.run(docker_cmd.volume_create(name, DRILL_LABEL))
 
     def timed(self, step: str, started: float) -> None:
         self.seconds[step] = round(time.monotonic() - started, 2)
@@ -56,24 +64,25 @@ def rehearsal_project(ctx: OpsContext) -> str:
     return f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-rehearsal-{secrets.token_hex(3)}"
 
 
-def _overlay_text(ctx: OpsContext, url: str | None) -> str:
-    """YAML (compose's !reset and !override tags have no JSON form): no published port, no fixed
-    container name, every service on the rehearsal's own default network only (an external network
-    would let the live proxy reach a rehearsal container), and for a database outside the stack the
-    URL pointing at the rehearsal's own server."""
-    model = ctx.compose.rendered()["services"]
-    names = ctx.config.services
-    with_url = {ctx.config.url_service, *([names.migrate] if names.migrate else [])} if url is not None else set()
-    lines = ["services:"]
-    for name, service in sorted(model.items()):
-        lines.append(f"  {json.dumps(name)}:")
-        lines += [f"    {key}: !reset {empty}" for key, empty in (("container_name", "null"), ("ports", "[]"))
-                  if service.get(key)]
-        if not service.get("network_mode"):
-            lines.append('    networks: !override ["default"]')
-        if name in with_url:
-            lines += ["    environment:", f"      {ctx.config.database.url_variable}: {json.dumps(url)}"]
-    return "\n".join(lines) + "\n"
+def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: "RestoredCopy") -> sealing.Seal:
+    """The rehearsal's sealed overlay, from the model the rehearsal's project would render without it
+    (every profile): the restored database and uploads keep their throwaway volumes."""
+    config = _rehearsal_config(ctx, rehearsal)
+    bare = replace(config, stack=replace(config.stack, compose_files=ctx.config.stack.compose_files))
+    model = OpsContext(bare, ctx.tag).compose.rendered_every_profile()
+    ours = {rehearsal.database_volume, rehearsal.uploads_volume}
+    own = {k: v["name"] for k, v in (model.get("volumes") or {}).items() if v.get("name") in ours}
+    names, extra, service_env = ctx.config.services, {}, {}
+    if copy.url is not None:
+        own[REHEARSAL_DB_SERVICE] = rehearsal.database_volume
+        extra[REHEARSAL_DB_SERVICE] = {"image": copy.server_image, "volumes": [
+            {"type": "volume", "source": REHEARSAL_DB_SERVICE, "target": copy.data_path}]}
+        holders = {ctx.config.url_service, *([names.migrate] if names.migrate else [])}
+        service_env = {name: {ctx.config.database.url_variable: copy.url} for name in holders}
+    return sealing.seal(model, rehearsal.project, own_volumes=own,
+                        environment=dict(ctx.config.deploy.rehearsal.environment), service_env=service_env,
+                        skip_env={names.database, names.backup, REHEARSAL_DB_SERVICE},
+                        probe_image=ctx.config.backup.image, labels=DRILL_LABEL, extra_services=extra)
 
 
 def _rehearsal_config(ctx: OpsContext, rehearsal: Rehearsal) -> OpsConfig:
@@ -127,13 +136,6 @@ def _database_services(ctx: OpsContext, copy: RestoredCopy) -> list[str]:
     return [ctx.config.services.database] if ctx.engine.database_service else []
 
 
-def _server_service(copy: RestoredCopy, volume: str) -> str:
-    """The rehearsal's server for a database outside the stack, on the restored volume."""
-    return "\n".join([f'  "{REHEARSAL_DB_SERVICE}":', f'    image: "{copy.server_image}"', "    volumes:",
-                      f'      - "{REHEARSAL_DB_SERVICE}:{copy.data_path}"', "volumes:",
-                      f'  "{REHEARSAL_DB_SERVICE}":', "    external: true", f'    name: "{volume}"']) + "\n"
-
-
 def app_port(ctx: OpsContext, proxy: proxy_config.ProxyView | None) -> int:
     """Where the app's first service answers HTTP: the port the proxy forwards to (its view from the
     deploy's preflight), else its published port's target; refuses when neither tells."""
@@ -156,9 +158,11 @@ def rehearsal_of(ctx: OpsContext) -> Iterator[Rehearsal]:
     with contextlib.ExitStack() as cleanup:
         folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="opsuite-rehearsal-")))
         rehearsal = Rehearsal(project, f"{project}-db", f"{project}-uploads", folder / "rehearsal.yml")
+        # Registered before anything exists, run last: volumes go once no container holds them.
+        cleanup.callback(_remove_volumes, rehearsal)
+        cleanup.callback(_remove_leftovers, project)
         for volume in (rehearsal.database_volume, rehearsal.uploads_volume):
-            cleanup.callback(remove_throwaway, volume)
-            runner.run(docker_cmd.volume_create(volume, DRILL_LABEL))
+            rehearsal.create_volume(volume)
         cleanup.callback(_take_down, ctx, rehearsal)
         yield rehearsal
 
@@ -168,6 +172,21 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
         config = _rehearsal_config(ctx, rehearsal)
         # check=False: a failed take-down must not hide why the rehearsal stopped; its volumes go next.
         OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), check=False)
+
+
+def _remove_leftovers(project: str) -> None:
+    """Containers and networks of the rehearsal's project that a failed or interrupted `down` left."""
+    rows = runner.run(docker_cmd.project_containers(project), check=False).stdout.splitlines()
+    for row in rows:
+        runner.run(docker_cmd.remove_container(json.loads(row)["ID"]), check=False)
+    rows = runner.run(docker_cmd.project_networks(project), check=False).stdout.splitlines()
+    for row in rows:
+        runner.run(docker_cmd.remove_network(json.loads(row)["Name"]), check=False)
+
+
+def _remove_volumes(rehearsal: Rehearsal) -> None:
+    for volume in rehearsal.volumes:
+        remove_throwaway(volume)  # only the reserved prefix and the drill's label
 
 
 def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: proxy_config.ProxyView | None) -> dict:
@@ -181,10 +200,10 @@ def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: proxy_confi
         # The backup's own context (the serving TAG): its compose models are already rendered.
         copy = _restore_copy(ctx.with_tag(previous_tag), chosen, rehearsal.database_volume)
         rehearsal.timed("restore", started)
-        text = _overlay_text(ctx, copy.url)
-        if copy.url is not None:
-            text += _server_service(copy, rehearsal.database_volume)
-        write_private(rehearsal.overlay, text)
+        sealed = _sealed(ctx, rehearsal, copy)
+        for volume in sealed.volumes.values():
+            rehearsal.create_volume(volume)
+        write_private(rehearsal.overlay, sealed.text)
         new = OpsContext(_rehearsal_config(ctx, rehearsal), ctx.tag)
         started = time.monotonic()
         database = _database_services(ctx, copy)
@@ -201,21 +220,35 @@ def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: proxy_confi
         verdict = _previous_serves(new.with_tag(previous_tag), port)
         rehearsal.timed("previous release", started)
     return {**verdict, "backup": chosen.set_name, "previous_tag": previous_tag, "tag": ctx.tag,
-            "seconds": rehearsal.seconds}
+            "seconds": rehearsal.seconds, "sealed": sealed_evidence(ctx, sealed)}
+
+
+def sealed_evidence(ctx: OpsContext, sealed: sealing.Seal) -> dict:
+    """What the evidence says of the seal: names only (environment values may be secrets)."""
+    first = ctx.config.services.app[0]
+    twin = (f"{first} is single-instance: its rehearsal twin ran only sealed (no route out, no live name), "
+            f"with [deploy.rehearsal] environment {', '.join(sealed.environment) or '(none set)'} applied"
+            if first in ctx.config.services.single_instance else None)
+    return {"network": f"{sealed.network} (internal, no host address)", "environment": list(sealed.environment),
+            "throwaway_volumes": sorted(sealed.volumes.values()), "read_only_binds": list(sealed.read_only_binds),
+            **({"single_instance": twin} if twin else {})}
 
 
 def _previous_serves(old: OpsContext, port: int) -> dict:
-    """Start the previous release's first app service on the migrated copy and ask it directly."""
+    """Start the previous release's first app service on the migrated copy and ask it directly, from the
+    probe inside the sealed network (the host has no route in)."""
     name = old.config.services.app[0]
     try:
         run_one_offs(old)
-        old.compose.up([name], no_deps=True)
+        old.compose.up([name, sealing.PROBE_SERVICE], no_deps=True)
         running = start_first.container_facts(running_containers(old, name))
-        if not running:
-            raise NotReady(f"no container of {name} runs after `compose up`")
+        probe = running_containers(old, sealing.PROBE_SERVICE)
+        if not running or not probe:
+            raise NotReady(f"no container of {name} (or of the probe) runs after `compose up`")
+        ask = readiness.get_from(probe[0])
         deadline = time.monotonic() + old.config.http.ready_timeout_seconds
-        ready = start_first.ready_directly(old, running[0], port, deadline)
-        smoke = readiness.smoke(old, base_url=ready["base_url"])
+        ready = start_first.ready_directly(old, running[0], port, deadline, ask=ask)
+        smoke = readiness.smoke(old, base_url=ready["base_url"], ask=ask)
     except (OpsError, CommandFailed) as e:
         logs = old.compose.logs([name], tail=40)
         return {"rollback": UNSAFE, "why": f"{old.tag} does not serve on the migrated copy: {e}", "logs": logs}

@@ -45,8 +45,9 @@ def _wanted_hash(ctx: OpsContext, service: str) -> str:
     return ctx.compose.run(compose_cmd.config_hash(ctx.config.stack, service)).stdout.split()[-1]
 
 
-def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float) -> dict:
-    """Poll the container's own readiness endpoint until 2xx; NotReady when it exits or the time is up."""
+def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float, ask=None) -> dict:
+    """Poll the container's own readiness endpoint until 2xx (asked by `ask` when given: from inside a
+    sealed network); NotReady when it exits or the time is up."""
     http = ctx.config.http
     while True:
         facts = (container_facts([container["id"]]) or [{**container, "state": "removed"}])[0]
@@ -54,7 +55,7 @@ def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float)
         if facts["state"] != "running":
             raise NotReady(f"container {facts['id'][:12]} is {facts['state']}")
         if addresses:
-            answer = readiness.get(f"http://{addresses[0]}:{port}", http.ready_path, timeout=3.0, verify=http.verify)
+            answer = (ask or readiness.get)(f"http://{addresses[0]}:{port}", http.ready_path, timeout=3.0, verify=http.verify)
             if answer.ok:
                 return {"container": facts["id"][:12], "base_url": f"http://{addresses[0]}:{port}",
                         "url": answer.url, "status": answer.status}

@@ -30,8 +30,9 @@ def test_scripted_deploy_renders_once_per_tag_then_rollback_and_drill(backup_sta
     assert run.entry["outcome"] == "deployed" and serving.running_tag(ctx) == "1.1.0"
     commands = commands_run(caplog)
     renders = [c for c in commands if c.endswith("config --format json")]
-    # The rollback check's rehearsal is a compose project of its own files: its renders are its own.
-    live = [c for c in renders if "rehearsal.yml" not in c]
+    # The rollback check's rehearsal is a compose project of its own (its bare model, then with its
+    # sealed overlay): its renders are its own.
+    live = [c for c in renders if f"--project-name {ctx.config.stack.project} " in c]
     every_profile = [c for c in live if "--profile * config" in c]
     assert len(live) - len(every_profile) == 2, "one render for the serving TAG (backup) and one for the new TAG"
     assert len(every_profile) == 1, "the data volumes are read once, from the model with every profile"

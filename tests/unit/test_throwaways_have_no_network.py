@@ -1,0 +1,31 @@
+"""Every throwaway the suite starts with `docker run` (the drill's server, the disaster and rehearsal
+copies' restore servers, the SQLite copy's idle container, a volume probe) has no network at all:
+no egress, no DNS name shared with a live container. The rehearsal itself is a compose project,
+sealed by release/seal.py (tests/unit/test_rollback_check.py)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from procedures.commands import docker as cmd
+
+pytestmark = pytest.mark.unit
+PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
+
+
+def test_every_docker_run_in_the_suite_is_built_with_no_network():
+    runs = [(path, line) for path in sorted(PROCEDURES.rglob("*.py")) for line in path.read_text().splitlines()
+            if re.search(r'"docker",\s*"run"', line)]
+    assert len(runs) == 3, runs  # the builders below; a new one must be added here, networkless
+    assert all('"--network", "none"' in line for _, line in runs), runs
+
+
+@pytest.mark.parametrize("argv", [
+    cmd.run_isolated_postgres("opsuite-restore-x", "postgres:15", "opsuite-restore-x", "/data", "backups", [], {}),
+    cmd.run_isolated_idle("opsuite-restore-x", "backup", "opsuite-restore-x", "/restored", "backups", {}),
+    cmd.volume_has_file("backup", "vol", "/x"),
+])
+def test_each_throwaway_run_has_network_none(argv):
+    at = argv.index("--network")
+    assert argv[:2] == ["docker", "run"] and argv[at + 1] == "none"
