@@ -127,9 +127,11 @@ def test_model_secrets_are_registered_by_name_and_from_url_credentials():
 
 @pytest.fixture(autouse=True)
 def own_registry(monkeypatch):
-    """Secrets and identifiers registered by one test (`wger`, `demo`) are forgotten after it."""
-    monkeypatch.setattr(redact_module, "_secrets", set(redact_module._secrets))
-    monkeypatch.setattr(redact_module, "_identifiers", set(redact_module._identifiers))
+    """Each test starts from an empty registry and its registrations are forgotten after it: the
+    registry is process-wide, and a worker that ran other modules first holds their identifiers (an
+    environment named `demo` would keep this module's secret `demo` from being masked)."""
+    monkeypatch.setattr(redact_module, "_secrets", set())
+    monkeypatch.setattr(redact_module, "_identifiers", set())
 
 
 @pytest.mark.fault("a short secret that is part of a project, volume or set name")
