@@ -99,7 +99,7 @@ def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
     engine = ctx.engine
     with backup_box(ctx) as box, contextlib.ExitStack() as cleanup:
         container = f"{volume}-restore"
-        cleanup.callback(runner.run, docker_cmd.remove_container(container), check=False)
+        cleanup.callback(runner.run, docker_cmd.remove_container(container), limit="command", check=False)
         if not engine.database_volume:  # outside the stack: a server of the dump's major, own credentials
             user, password = engine.one_time_credentials()
             database, major = chosen.manifest["database"], chosen.manifest["server_version_num"]
@@ -116,7 +116,7 @@ def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
             copy = RestoredCopy()
         engine.restore_dump(server, chosen.dump_in_backups, ctx.config.restore.jobs,
                             chosen.manifest.get("table_count", 0))
-        runner.run(docker_cmd.stop_container(container, 60), check=False)  # a clean shutdown before reuse
+        runner.run(docker_cmd.stop_container(container, 60), limit="command", check=False)  # a clean shutdown before reuse
     return copy
 
 
@@ -158,7 +158,7 @@ def rehearsal_of(ctx: OpsContext) -> Iterator[Rehearsal]:
         rehearsal = Rehearsal(project, f"{project}-db", f"{project}-uploads", folder / "rehearsal.yml")
         for volume in (rehearsal.database_volume, rehearsal.uploads_volume):
             cleanup.callback(remove_throwaway, volume)
-            runner.run(docker_cmd.volume_create(volume, DRILL_LABEL))
+            runner.run(docker_cmd.volume_create(volume, DRILL_LABEL), limit="command")
         cleanup.callback(_take_down, ctx, rehearsal)
         yield rehearsal
 
@@ -167,7 +167,7 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
     if rehearsal.overlay.exists():  # compose ran only once the overlay was written
         config = _rehearsal_config(ctx, rehearsal)
         # check=False: a failed take-down must not hide why the rehearsal stopped; its volumes go next.
-        OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), check=False)
+        OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), limit="command", check=False)
 
 
 def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: proxy_config.ProxyView | None) -> dict:
