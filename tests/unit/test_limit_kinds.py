@@ -14,7 +14,7 @@ from procedures.errors import CommandFailed
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("procedures", "ops_checks", "runbook_plugin", "testkit", "tests", "bench")
+SCANNED = ("procedures", "ops_checks", "runbook_plugin", "testkit", "tests", "bench", "example")
 # The calls that end in runner.run: the runner itself and the wrappers that pass **kwargs on to it.
 RUNNING = {"run", "run_once", "exec", "run_script"}
 # Receivers whose .run is not ours: the standard library's, pytest's, the Docker SDK's, argv builders.
