@@ -198,3 +198,26 @@ def test_scheduled_runs_write_under_umask_077():
     assert "\numask 077" in (ROOT / "scripts" / "run-check.sh").read_text()
     jobs = [line for line in (ROOT / "deploy" / "cron" / "opsuite").read_text().splitlines() if " root " in line]
     assert len(jobs) == 3 and all("procedures.log_to /var/log/" in job and ">>" not in job for job in jobs)
+
+
+def test_the_schedule_installer_never_writes_through_a_dangling_link(tmp_path, target):
+    from tests.unit.test_schedule import INSTALL, TARGET_REPO, stack_config
+    root = tmp_path / "root"
+    missing = target.parent / "planted-opsuite.env"
+    plant(root / "etc" / "opsuite" / "opsuite.env", missing)
+    done = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--repo", TARGET_REPO,
+                           "--config", str(stack_config(tmp_path / "srv", "zen-a"))],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "is a symbolic link to nothing" in done.stderr
+    assert not missing.exists() and untouched(target)
+
+
+@pytest.mark.fault("symlink planted at an ops check's report")
+def test_an_ops_check_refuses_a_report_path_that_is_a_link_before_any_step(tmp_path, target):
+    report = plant(tmp_path / "evidence" / "discover.html", target)
+    done = subprocess.run([sys.executable, "-m", "pytest", "ops_checks/discover.py", "-p", "no:cacheprovider",
+                           f"--compose-file={ROOT / 'example' / 'docker-compose.yml'}", f"--html={report}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "is a symbolic link; refused" in done.stdout + done.stderr
+    assert "no step was run" in done.stdout + done.stderr
+    assert untouched(target) and not (tmp_path / "evidence" / "discover.json").exists()
