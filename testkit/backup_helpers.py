@@ -48,8 +48,9 @@ def remote_files(ctx: OpsContext, path: str | None = None) -> dict[str, offsite.
 
 
 def in_box(ctx: OpsContext, argv: list[str], **kwargs):
+    """Run argv in a backup container of the stack; a test's short command (`limit` may say otherwise)."""
     with backup_box(ctx) as box:
-        return box.run(argv, **kwargs)
+        return box.run(argv, **{"limit": "command", **kwargs})
 
 
 def plant_aged_copy(ctx: OpsContext, source_set: str, aged_set: str, *, local: bool, remote: bool) -> None:
