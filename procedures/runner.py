@@ -4,8 +4,8 @@ Every command runs against a time limit: the caller names its kind (`limit="dump
 [timeouts] setting is the limit, or gives its own `timeout`. Loading the config makes its [timeouts]
 the limits (`use_timeouts`); until then the documented defaults apply. Each command leads its own
 process group, so a command past its limit, or interrupted, is stopped (SIGTERM, then SIGKILL)
-together with every process it started. A caller may take a command's stderr line by line as it arrives (`progress`): a long step's live
-progress; the error's stderr tail stays as it is.
+together with every process it started. A caller may take a command's stderr line by line as it
+arrives (`progress`): a long step's live progress; the error's stderr tail stays as it is.
 """
 
 import contextlib
@@ -212,7 +212,8 @@ def run(
     """
     refuse_volume_removal(argv)
     shown = redact_argv(argv)
-    bound = limit_of(limit) if timeout is None else Limit(timeout, None)
+    of_kind = limit_of(limit)  # checked even when `timeout` replaces it
+    bound = of_kind if timeout is None else Limit(timeout, None)
     log.info("run: %s", " ".join(shown))
     started = time.monotonic()
     lines = _StderrLines(progress) if progress is not None else None
