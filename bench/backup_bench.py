@@ -24,8 +24,8 @@ _TIMEOUT = 6 * 3600
 def raw_dump(ctx: OpsContext, index: int) -> float:
     path = f"{ctx.config.backup.directory}/bench-raw-{index}.dump"
     with backup_box(ctx) as box:
-        seconds = box.run(pg.dump(path), timeout=_TIMEOUT).seconds
-        box.run(files_cmd.remove([path]))
+        seconds = box.run(pg.dump(path), timeout=_TIMEOUT, limit="dump").seconds
+        box.run(files_cmd.remove([path]), limit="command")
     return seconds
 
 

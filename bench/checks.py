@@ -31,7 +31,7 @@ def run_check(stack: DisposableStack, check: str, workdir: Path, *args: str,
               env: dict[str, str] | None = None, timeout: float = 3 * 3600) -> CheckRun:
     html = workdir / f"{check}-{uuid4().hex[:8]}.html"
     done = runner.run(check_argv(stack, check, *args, report=html),
-                      env=env, cwd=str(ROOT), check=False, timeout=timeout)
+                      env=env, cwd=str(ROOT), check=False, timeout=timeout, limit="command")
     if done.returncode != 0:
         tail = "\n".join((done.stdout.strip() + "\n" + done.stderr.strip()).strip().splitlines()[-40:])
         raise BenchError(f"ops_checks/{check}.py failed (exit {done.returncode}); report {html}\n{tail}")

@@ -22,7 +22,7 @@ def generate(ctx: OpsContext, scale: int) -> dict:
     say("data", f"pgbench -i at scale {scale}")
     argv = compose_cmd.compose(ctx.config.stack, "exec", "-T", ctx.config.services.database,
                                *commands.pgbench_init(scale, ctx.database.credentials()[0], ctx.database.database_name()))
-    done = ctx.compose.run(argv, timeout=3 * 3600)
+    done = ctx.compose.run(argv, timeout=3 * 3600, limit="command")
     size = int(ctx.database.query("SELECT pg_database_size(current_database())"))
     say("data", f"{size / 1e9:.2f} GB on disk after {done.seconds:.0f} s")
     return {"pgbench_scale": scale, "database_bytes": size, "generate_seconds": round(done.seconds, 1)}

@@ -29,14 +29,14 @@ def _cpu_model() -> str:
 def round_trips_ms(ctx: OpsContext, times: int = 10) -> dict:
     """What one `docker exec` and one `docker compose config` cost here: every runbook step pays them."""
     with backup_box(ctx) as box:
-        execs = [box.run(["true"]).seconds for _ in range(times)]
-    renders = [ctx.compose.run(compose_cmd.config_json(ctx.config.stack)).seconds for _ in range(times)]
+        execs = [box.run(["true"], limit="command").seconds for _ in range(times)]
+    renders = [ctx.compose.run(compose_cmd.config_json(ctx.config.stack), limit="command").seconds for _ in range(times)]
     return {"docker exec round trip ms (median)": round(statistics.median(execs) * 1000),
             "docker compose config ms (median)": round(statistics.median(renders) * 1000)}
 
 
 def describe(ctx: OpsContext) -> dict:
-    commit = runner.run(["git", "describe", "--always", "--dirty"], check=False).stdout.strip()
+    commit = runner.run(["git", "describe", "--always", "--dirty"], check=False, limit="command").stdout.strip()
     return {"cpu_count": os.cpu_count(), "cpu_model": _cpu_model(), "memory_gib": _meminfo_gib(),
             "kernel": platform.release(), "python": platform.python_version(), **facts.tool_versions(),
             "PostgreSQL server": facts.database_version(ctx), **round_trips_ms(ctx), "commit": commit or "unknown"}

@@ -39,12 +39,12 @@ def empty_server(ctx: OpsContext) -> Iterator:
 
 
 def raw_restore(server, dump_file: str, jobs: int, database: str) -> float:
-    server.exec(commands.create_database(database, server.user))
+    server.exec(commands.create_database(database, server.user), limit="command")
     try:
         return server.exec(pg.restore(f"{docker_cmd.BACKUPS_MOUNT}/{dump_file}", database, server.user, jobs),
-                           timeout=_TIMEOUT).seconds
+                           timeout=_TIMEOUT, limit="restore").seconds
     finally:
-        server.exec(commands.drop_database(database, server.user))
+        server.exec(commands.drop_database(database, server.user), limit="command")
 
 
 def drill(stack: DisposableStack, workdir: Path, set_name: str) -> checks.CheckRun:

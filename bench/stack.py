@@ -16,7 +16,7 @@ from testkit import disposable
 def remove_restore_leftovers(stack: disposable.DisposableStack) -> None:
     """Remove throwaway restore servers of this project that a killed drill left behind (its name is in theirs)."""
     prefix = f"{THROWAWAY_VOLUME_PREFIX}{stack.project}-"
-    containers = runner.run(docker_cmd.container_names(prefix)).stdout.split()
+    containers = runner.run(docker_cmd.container_names(prefix), limit="command").stdout.split()
     volumes = [v.name for v in docker.from_env().volumes.list(filters={"name": prefix})]
     for name in sorted({n for n in (*containers, *volumes) if n.startswith(prefix)}):
         throwaway.remove_throwaway(name)

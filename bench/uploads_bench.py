@@ -49,10 +49,10 @@ def store_objects(ctx: OpsContext) -> tuple[dict[str, int], dict[str, int]]:
     local_store = f"{ctx.config.backup.directory}/{store}"
     remote_store = f"{ctx.config.offsite.path(ctx.config.stack.environment)}/{store}"
     with backup_box(ctx) as box:
-        box.run(files_cmd.make_dir(local_store))
+        box.run(files_cmd.make_dir(local_store), limit="command")
         local = box.run(["find", local_store, "-mindepth", "2", "-maxdepth", "2", "-type", "f",
-                         "-printf", "%P\t%s\n"]).stdout.splitlines()
-        remote = box.run(["rclone", "lsjson", "--recursive", "--files-only", remote_store], check=False)
+                         "-printf", "%P\t%s\n"], limit="command").stdout.splitlines()
+        remote = box.run(["rclone", "lsjson", "--recursive", "--files-only", remote_store], check=False, limit="command")
     rows = json.loads(remote.stdout or "[]") if remote.returncode == 0 else []
     return ({o: int(s) for o, s in (line.split("\t") for line in local)}, {r["Path"]: r["Size"] for r in rows})
 

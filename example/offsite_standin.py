@@ -21,7 +21,7 @@ CONF_PATH = f"{RCLONE_CONFIG_DIR}/rclone.conf"  # where the backup service's RCL
 def _obscure(ctx: OpsContext, secret: str) -> str:
     register_secret(secret)
     done = ctx.compose.run_once(ctx.config.services.backup, ["rclone", "obscure", "-"], input_text=secret,
-                                no_deps=True)
+                                no_deps=True, limit="command")
     obscured = done.stdout.strip()
     register_secret(obscured)
     return obscured
@@ -42,7 +42,7 @@ def configure(ctx: OpsContext, offsite_password: str, crypt_password: str) -> No
     ctx.compose.up(["offsite"])
     conf = rclone_conf(_obscure(ctx, offsite_password), _obscure(ctx, crypt_password))
     ctx.compose.run_once(ctx.config.services.backup, ["dd", f"of={CONF_PATH}", "status=none"], input_text=conf,
-                         no_deps=True)
+                         no_deps=True, limit="command")
 
 
 def env_value(env_file: Path, name: str) -> str:

@@ -57,7 +57,7 @@ def rendered_model(argv: list[str], env: dict[str, str], files) -> dict:
     secrets found in it are registered for redaction. Callers must not change the returned dict."""
     key = (tuple(argv), hash(frozenset({**os.environ, **env}.items())), _file_stamps(files))
     if key not in _rendered:
-        _rendered[key] = register_model_secrets(json.loads(runner.run(argv, env=env).stdout))
+        _rendered[key] = register_model_secrets(json.loads(runner.run(argv, env=env, limit="command").stdout))
     return _rendered[key]
 
 
@@ -91,7 +91,7 @@ class Compose:
 
     def containers(self) -> list[dict]:
         """`compose ps` rows (one JSON object per line in compose v2.21+)."""
-        out = self.run(cmd.ps_json(self.config.stack)).stdout.strip()
+        out = self.run(cmd.ps_json(self.config.stack), limit="command").stdout.strip()
         if not out:
             return []
         if out.startswith("["):
@@ -99,7 +99,7 @@ class Compose:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def up(self, services: list[str], **kwargs) -> Completed:
-        return self.run(cmd.up(self.config.stack, services, **kwargs))
+        return self.run(cmd.up(self.config.stack, services, **kwargs), limit="compose_up")
 
     def run_once(self, service: str, command: list[str] | None = None, **kwargs) -> Completed:
         extra_env = kwargs.pop("env", {})
@@ -110,11 +110,11 @@ class Compose:
         return self.run(argv, env=extra_env, **kwargs)
 
     def stop(self, services: list[str]) -> Completed:
-        return self.run(cmd.stop(self.config.stack, services))
+        return self.run(cmd.stop(self.config.stack, services), limit="command")
 
     def down(self) -> Completed:
-        return self.run(cmd.down(self.config.stack))
+        return self.run(cmd.down(self.config.stack), limit="command")
 
     def logs(self, services: list[str] | None = None, tail: int = 200) -> str:
-        done = self.run(cmd.logs(self.config.stack, services, tail), check=False)
+        done = self.run(cmd.logs(self.config.stack, services, tail), limit="command", check=False)
         return done.stdout + done.stderr

@@ -212,9 +212,11 @@ class RestoreConfig:
 @dataclass(frozen=True)
 class TimeoutsConfig:
     """Seconds an external command may run before it is killed with its children (procedures/runner.py)."""
-    command_seconds: float = 600.0  # any other command: docker inspect, compose stop/pull, sha256sum, ...
-    dump_seconds: float = 6 * 3600.0  # pg_dump and the uploads archive (tar)
-    restore_seconds: float = 6 * 3600.0  # pg_restore (a call site that sets its own limit keeps it)
+    command_seconds: float = 600.0  # any other command: docker inspect, compose stop/pull, a listing, ...
+    dump_seconds: float = 6 * 3600.0  # pg_dump, SQLite's online backup, the uploads archive or store copy
+    restore_seconds: float = 6 * 3600.0  # pg_restore, a SQLite copy's restore, unpacking the uploads
+    check_seconds: float = 6 * 3600.0  # reading a whole set back: sha256sum, integrity check, rclone check
+    copy_seconds: float = 6 * 3600.0  # rclone's transfers to and from the offsite remote
     compose_up_seconds: float = 900.0  # docker compose up: waits for the dependencies' health
     one_off_seconds: float = 3600.0  # docker compose run: migrations and the app's one-off tasks
     # A psql session holds the dump's snapshot open for the whole pg_dump, so it outlives dump_seconds.

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import LockHeld
-from .private_files import open_private, private_dir
+from .private_files import open_private, private_dir, refuse_foreign_link
 
 log = logging.getLogger("ops.lock")
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
@@ -107,7 +107,7 @@ def _me(action: str) -> Holder:
 @contextlib.contextmanager
 def _guard(path: Path) -> Iterator[None]:
     """Serialise changes of the lock at path across processes (the kernel drops it if we die)."""
-    fd = os.open(f"{path}.guard", os.O_RDONLY | os.O_CREAT, 0o600)
+    fd = os.open(f"{path}.guard", os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -116,6 +116,7 @@ def _guard(path: Path) -> Iterator[None]:
 
 
 def _take(path: Path, project: str, me: Holder, break_stale: bool) -> None:
+    refuse_foreign_link(path)  # its holder.json would be written wherever the link points
     try:
         path.mkdir(mode=0o700)
     except FileExistsError:

@@ -1,11 +1,11 @@
 """The one place that runs external commands: argv lists in, a Completed or CommandFailed out.
 
-Every command runs against a time limit: the caller's `timeout`, else the [timeouts] setting of its
-kind (`limit_for`). Loading the config makes its [timeouts] the limits (`use_timeouts`); until then
-the documented defaults apply. Each command leads its own process group, so a command past its
-limit, or interrupted, is stopped (SIGTERM, then SIGKILL) together with every process it started.
-A caller may take a command's stderr line by line as it arrives (`progress`): a long step's live
-progress; the error's stderr tail stays as it is.
+Every command runs against a time limit: the caller names its kind (`limit="dump"`, KINDS), whose
+[timeouts] setting is the limit, or gives its own `timeout`. Loading the config makes its [timeouts]
+the limits (`use_timeouts`); until then the documented defaults apply. Each command leads its own
+process group, so a command past its limit, or interrupted, is stopped (SIGTERM, then SIGKILL)
+together with every process it started. A caller may take a command's stderr line by line as it
+arrives (`progress`): a long step's live progress; the error's stderr tail stays as it is.
 """
 
 import contextlib
@@ -21,7 +21,7 @@ from typing import IO, Callable, Iterator
 
 from .config import TimeoutsConfig
 from .errors import CommandFailed
-from .guards import compose_command, exec_command, refuse_volume_removal
+from .guards import refuse_volume_removal
 from .redact import redact, redact_argv
 
 log = logging.getLogger("ops.runner")
@@ -59,33 +59,24 @@ def use_timeouts(timeouts: TimeoutsConfig) -> None:
     _timeouts = timeouts
 
 
-def _program(argv: list[str]) -> str:
-    """The program argv runs: argv[0], or the one `docker exec` starts in the container."""
-    inside = exec_command(argv)
-    command = argv if inside is None else inside
-    return os.path.basename(command[0]) if command else ""
+# The kinds of limit a caller names, each a [timeouts] setting. The caller knows what its command
+# does (a SQLite backup is a dump, sha256sum of a dump is a check); the runner never guesses from argv.
+KINDS = {
+    "command": "command_seconds",  # inspect, stop, ls, mkdir, a psql query: anything short
+    "dump": "dump_seconds",  # pg_dump, SQLite's online backup, the uploads archive or store copy
+    "restore": "restore_seconds",  # pg_restore, a SQLite copy's restore, unpacking uploads
+    "check": "check_seconds",  # reading a whole set back: sha256sum, integrity checks, rclone check
+    "copy": "copy_seconds",  # rclone transfers to and from the remote
+    "compose_up": "compose_up_seconds",  # docker compose up: waits for the dependencies' health
+    "one_off": "one_off_seconds",  # docker compose run: migrations and the app's one-off tasks
+}
 
 
-def _setting_for(argv: list[str]) -> str:
-    compose = compose_command(argv)
-    if compose is not None:
-        sub, args = compose
-        if sub == "up":
-            return "compose_up_seconds"
-        if sub == "run" and not {"-d", "--detach"} & set(args):
-            return "one_off_seconds"
-        return "command_seconds"
-    program = _program(argv)
-    if (program == "pg_dump" and "--version" not in argv) or program == "tar":
-        return "dump_seconds"
-    if program == "pg_restore" and "--list" not in argv:
-        return "restore_seconds"
-    return "command_seconds"
-
-
-def limit_for(argv: list[str]) -> Limit:
-    """The [timeouts] limit of argv's kind: a dump or archive, a restore, compose up, a one-off task, or any other."""
-    setting = _setting_for(argv)
+def limit_of(kind: str) -> Limit:
+    """The [timeouts] limit of a kind of command (KINDS); an unknown kind is a programming error."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown limit kind {kind!r}: one of {', '.join(sorted(KINDS))}")
+    setting = KINDS[kind]
     return Limit(getattr(_timeouts, setting), setting)
 
 
@@ -200,6 +191,7 @@ def _stop_group(proc: subprocess.Popen) -> None:
 def run(
     argv: list[str],
     *,
+    limit: str,
     env: dict[str, str] | None = None,
     input_text: str | None = None,
     stdin: IO[bytes] | None = None,
@@ -213,13 +205,15 @@ def run(
     raises CommandFailed on a non-zero exit or when the limit passes.
 
     `env` adds to the inherited environment (secrets travel here, never in argv). `stdin` and
-    `stdout` take open binary files so large streams (dumps) never pass through memory. `timeout`
-    replaces the [timeouts] limit of argv's kind. `progress` is called with each stderr line (without
-    its newline) as it arrives, on another thread, and every call is over when run returns.
+    `stdout` take open binary files so large streams (dumps) never pass through memory. `limit` names
+    the kind of command (KINDS) whose [timeouts] setting bounds it; `timeout` replaces that with a
+    limit of the procedure's own (a container healthcheck's). `progress` is called with each stderr
+    line (without its newline) as it arrives, on another thread, and every call is over when run returns.
     """
     refuse_volume_removal(argv)
     shown = redact_argv(argv)
-    limit = Limit(timeout, None) if timeout is not None else limit_for(argv)
+    of_kind = limit_of(limit)  # checked even when `timeout` replaces it
+    bound = of_kind if timeout is None else Limit(timeout, None)
     log.info("run: %s", " ".join(shown))
     started = time.monotonic()
     lines = _StderrLines(progress) if progress is not None else None
@@ -247,16 +241,16 @@ def run(
             if lines:
                 lines.start()
             raw_out, raw_err = proc.communicate(input_text.encode() if input_text is not None else None,
-                                                timeout=limit.seconds)
+                                                timeout=bound.seconds)
             if lines:
-                lines.wait(started + limit.seconds - time.monotonic())
+                lines.wait(started + bound.seconds - time.monotonic())
         except subprocess.TimeoutExpired as e:
             _stop_group(proc)
             if lines:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     lines.wait(_STOP_GRACE_SECONDS)  # the lines up to the kill, for the tail
             partial = _tail(lines.text() if lines else (e.stderr or b"").decode(errors="replace"))
-            raise CommandFailed(shown, -1, f"{limit.exceeded()}\n{partial}".rstrip()) from e
+            raise CommandFailed(shown, -1, f"{bound.exceeded()}\n{partial}".rstrip()) from e
         except BaseException:
             _stop_group(proc)  # an interrupt (Ctrl-C, SIGTERM, SIGHUP) leaves nothing running
             raise

@@ -57,7 +57,7 @@ def _prepare_private_report(path: Path, ours: bool) -> None:
     if ours:
         private_dir(path.parent.parent)
     private_dir(path.parent, tighten=ours)
-    open_private(path).close()
+    open_private(path, exclusive=ours).close()  # a name of ours is new: whatever is there was planted
 
 
 def pytest_html_report_title(report):

@@ -10,6 +10,7 @@ from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError
 from procedures.identifiers import register_config_identifiers
+from procedures.private_files import PRIVATE_UMASK
 from procedures.redact import install_log_redaction
 
 from .state import OPS_CONFIG, ops_check_names
@@ -54,6 +55,9 @@ def pytest_addoption(parser):
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
     parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
+
+
+_UMASK_BEFORE = pytest.StashKey[int]()
 
 
 def _smoke(spec: str) -> dict:
@@ -120,4 +124,11 @@ def unwind_on_stop_signals() -> None:
 def pytest_configure(config):
     install_log_redaction()
     if ops_check_names(config):
+        # What the check, pytest-html or a library creates is its owner's only.
+        config.stash[_UMASK_BEFORE] = os.umask(PRIVATE_UMASK)
         unwind_on_stop_signals()
+
+
+def pytest_unconfigure(config):
+    if _UMASK_BEFORE in config.stash:  # a check run inside another pytest (the suite's own tests)
+        os.umask(config.stash[_UMASK_BEFORE])

@@ -98,8 +98,10 @@ install_env_template() {
         say "kept existing $ENV_FILE"
         return
     fi
+    # A dangling link is not -e, and `>` would create the file it points at.
+    [[ ! -L "$ENV_FILE" ]] || die "$ENV_FILE is a symbolic link to nothing; remove it, then run this again"
     mkdir -p "$(dirname "$ENV_FILE")"
-    (umask 077 && cat > "$ENV_FILE" <<'EOF'
+    (umask 077 && set -o noclobber && cat > "$ENV_FILE" <<'EOF'
 # opsuite settings for the scheduled ops checks of every stack (scripts/run-check.sh), read by the
 # systemd units opsuite-*@.service (EnvironmentFile=) and by the cron entries in /etc/cron.d/opsuite-*.
 # Plain KEY=value lines, no quotes needed, no shell syntax. Mode 0600.

@@ -20,6 +20,7 @@
 # cron sets OPSUITE_ENV_FILE, which is read here as plain KEY=value lines (never executed as shell)
 # and only fills variables that are not already set.
 set -euo pipefail
+umask 077  # reports, records and anything pytest or docker's CLI writes here: root's only
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
 
 say() { echo "opsuite: $*"; }

@@ -48,8 +48,9 @@ def remote_files(ctx: OpsContext, path: str | None = None) -> dict[str, offsite.
 
 
 def in_box(ctx: OpsContext, argv: list[str], **kwargs):
+    """Run argv in a backup container of the stack; a test's short command (`limit` may say otherwise)."""
     with backup_box(ctx) as box:
-        return box.run(argv, **kwargs)
+        return box.run(argv, **{"limit": "command", **kwargs})
 
 
 def plant_aged_copy(ctx: OpsContext, source_set: str, aged_set: str, *, local: bool, remote: bool) -> None:
@@ -61,9 +62,9 @@ def plant_aged_copy(ctx: OpsContext, source_set: str, aged_set: str, *, local: b
             src = f"{directory}/{backup_files.file_name(source_set, kind)}"
             dst_name = backup_files.file_name(aged_set, kind)
             if local:
-                box.run(["cp", src, f"{directory}/{dst_name}"])
+                box.run(["cp", src, f"{directory}/{dst_name}"], limit="command")
             if remote:
-                box.run(["rclone", "copyto", src, f"{remote_path}/{dst_name}"])
+                box.run(["rclone", "copyto", src, f"{remote_path}/{dst_name}"], limit="command")
 
 
 def manifest_of(ctx: OpsContext, set_name: str) -> dict:

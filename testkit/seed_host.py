@@ -42,7 +42,7 @@ class SeedHost:
     def compose(self, *args: str, tag: str | None = None, timeout: float = 300):
         """`docker compose` as the operator ran the stack before the suite: the app's files only."""
         argv = compose_cmd.compose(StackConfig(self.project, tuple(self.files)), *args)
-        return runner.run(argv, env={self.release_variable: tag} if tag else {}, timeout=timeout)
+        return runner.run(argv, env={self.release_variable: tag} if tag else {}, timeout=timeout, limit="command")
 
 
 def copy_fixture(fixture: str, workdir: Path, short: str, file_names: tuple[str, ...], ignore: tuple[str, ...],

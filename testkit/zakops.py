@@ -49,7 +49,7 @@ class ZakOpsHost(SeedHost):
         argv = compose_cmd.compose(StackConfig(self.db_project, (self.app_dir / "managed-db" / "docker-compose.yml",)),
                                    *args)
         return runner.run(argv, env={"POSTGRES_IMAGE": SERVER_IMAGE, "POSTGRES_PASSWORD": self.db_password,
-                                     "MANAGED_DB_NETWORK": self.network}, timeout=timeout)
+                                     "MANAGED_DB_NETWORK": self.network}, timeout=timeout, limit="command")
 
 
 def create(workdir: Path) -> ZakOpsHost:

@@ -65,7 +65,7 @@ def open_run(compose_files: list[str] | None, project: str | None, proposal_path
 def render(run: DiscoverRun) -> dict:
     """The app's compose files render, every profile included (compose's own error, verbatim, when they do not)."""
     try:
-        done = runner.run(compose_cmd.config_json_every_profile(run.stack), cwd=str(run.compose_files[0].parent))
+        done = runner.run(compose_cmd.config_json_every_profile(run.stack), cwd=str(run.compose_files[0].parent), limit="command")
     except CommandFailed as e:
         raise ConfigError(f"the compose files do not render; compose says:\n{e.stderr_tail}\n"
                           "Fix the file it names (the same command by hand: docker compose "
@@ -107,9 +107,9 @@ def _label(row: dict, key: str) -> str | None:
 
 def running_state(run: DiscoverRun) -> dict:
     """When the stack runs: its containers and the volumes compose or the suite made for it (read-only)."""
-    containers = _json_lines(runner.run(docker_cmd.project_containers(run.project)).stdout)
-    volumes = [*_json_lines(runner.run(docker_cmd.project_volumes(run.project)).stdout),
-               *_json_lines(runner.run(docker_cmd.suite_volumes(run.project)).stdout)]
+    containers = _json_lines(runner.run(docker_cmd.project_containers(run.project), limit="command").stdout)
+    volumes = [*_json_lines(runner.run(docker_cmd.project_volumes(run.project), limit="command").stdout),
+               *_json_lines(runner.run(docker_cmd.suite_volumes(run.project), limit="command").stdout)]
     run.running = {"containers": [{"service": _label(c, "com.docker.compose.service"), "name": c.get("Names"),
                                    "state": c.get("State"), "status": c.get("Status"), "image": c.get("Image")}
                                   for c in containers],

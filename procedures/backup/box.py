@@ -33,16 +33,16 @@ class BackupBox:
 
     def volume_at(self, destination: str) -> str:
         """Name of the volume mounted at destination (compose may have prefixed or renamed it)."""
-        mounts = json.loads(runner.run(cmd.container_mounts(self.name)).stdout)
+        mounts = json.loads(runner.run(cmd.container_mounts(self.name), limit="command").stdout)
         return next(m["Name"] for m in mounts if m["Destination"] == destination)
 
 
 def remove_leftover_boxes(ctx: OpsContext) -> list[str]:
     """Remove backup containers a killed run left behind; call only while holding the lock."""
     prefix = f"{ctx.config.stack.project}-backup-"
-    names = runner.run(cmd.container_names(prefix)).stdout.split()
+    names = runner.run(cmd.container_names(prefix), limit="command").stdout.split()
     for name in (n for n in names if n.startswith(prefix)):
-        runner.run(cmd.remove_container(name), check=False)
+        runner.run(cmd.remove_container(name), limit="command", check=False)
     return names
 
 
@@ -57,8 +57,8 @@ def backup_box(ctx: OpsContext, volumes: list[str] | None = None) -> Iterator[Ba
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     name = f"{ctx.config.stack.project}-backup-{stamp}-{os.getpid()}"
     with contextlib.ExitStack() as cleanup:
-        cleanup.callback(runner.run, cmd.remove_container(name), check=False)
-        ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, name=name,
+        cleanup.callback(runner.run, cmd.remove_container(name), limit="command", check=False)
+        ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, limit="command", name=name,
                              no_deps=True, volumes=volumes, env={**ctx.engine.client_environment(ctx),
                                                 **ctx.config.offsite.rclone_environment()})
         yield BackupBox(name, ctx.config.services.backup)

@@ -24,7 +24,7 @@ def remove_leftover_partials(box: BackupBox, directory: str, listing: list[files
     """Delete .partial files of interrupted runs (the lock guarantees none is being written)."""
     leftovers = [f.name for f in listing if f.name.endswith(files.PARTIAL)]
     if leftovers:
-        box.run(files_cmd.remove([f"{directory}/{name}" for name in leftovers]))
+        box.run(files_cmd.remove([f"{directory}/{name}" for name in leftovers]), limit="command")
     return leftovers
 
 
@@ -39,5 +39,5 @@ def dump_database(engine, box: BackupBox, directory: str, set_name: str) -> Dump
         raise BackupError(f"the dump tool wrote an empty file {partial}")
     toc_entries = engine.verify_dump(box, partial)
     checksum = files.sha256(box, partial)
-    box.run(files_cmd.rename(partial, final))
+    box.run(files_cmd.rename(partial, final), limit="command")
     return DumpResult(final, size, checksum, time.monotonic() - started, facts, toc_entries)

@@ -29,7 +29,7 @@ def copy_offsite(ctx: OpsContext, files: list[Path], check: str) -> str:
     ensure_data_volumes(ctx)
     try:
         ctx.compose.run_once(ctx.config.services.backup, cmd.copy_files(_MOUNT, target, names),
-                             volumes=[f"{folder}:{_MOUNT}:ro"], no_deps=True, timeout=600)
+                             volumes=[f"{folder}:{_MOUNT}:ro"], no_deps=True, limit="command")
     except CommandFailed as e:
         raise OpsError(f"copy of {', '.join(names)} to {target} failed: {e.stderr_tail}") from e
     return target

@@ -22,7 +22,7 @@ def file_name(set_name: str, kind: str) -> str:
 
 
 def list_files(box: BackupBox, directory: str) -> list[LocalFile]:
-    rows = box.run(cmd.listing(directory)).stdout.splitlines()
+    rows = box.run(cmd.listing(directory), limit="command").stdout.splitlines()
     files = []
     for row in rows:
         name, size, mtime = row.split("\t")
@@ -31,12 +31,12 @@ def list_files(box: BackupBox, directory: str) -> list[LocalFile]:
 
 
 def free_bytes(box: BackupBox, directory: str) -> int:
-    return int(box.run(cmd.free_bytes(directory)).stdout.split()[-1])
+    return int(box.run(cmd.free_bytes(directory), limit="command").stdout.split()[-1])
 
 
 def sha256(box: BackupBox, path: str) -> str:
-    return box.run(cmd.sha256(path)).stdout.split()[0]
+    return box.run(cmd.sha256(path), limit="check").stdout.split()[0]
 
 
 def size(box: BackupBox, path: str) -> int:
-    return int(box.run(cmd.size(path)).stdout.strip())
+    return int(box.run(cmd.size(path), limit="command").stdout.strip())

@@ -66,9 +66,9 @@ def missing_fields(manifest: dict) -> list[str]:
 def write(box: BackupBox, path: str, manifest: dict) -> None:
     """Write under a partial name, then rename: a manifest on disk always means a complete set."""
     partial = path + ".partial"
-    box.run(cmd.write_stdin_to(partial), input_text=json.dumps(manifest, indent=2, sort_keys=True))
-    box.run(cmd.rename(partial, path))
+    box.run(cmd.write_stdin_to(partial), input_text=json.dumps(manifest, indent=2, sort_keys=True), limit="command")
+    box.run(cmd.rename(partial, path), limit="command")
 
 
 def read(box: BackupBox, path: str) -> dict:
-    return json.loads(box.run(cmd.read(path)).stdout)
+    return json.loads(box.run(cmd.read(path), limit="command").stdout)

@@ -31,7 +31,7 @@ def remote_status(box: BackupBox, path: str) -> RemoteStatus:
     """Check the remote is configured and reachable (creating its folder); name the fix if not."""
     name = path.split(":", 1)[0]
     try:
-        remotes = box.run(cmd.listremotes()).stdout
+        remotes = box.run(cmd.listremotes(), limit="command").stdout
     except CommandFailed as e:
         raise OffsiteError(
             f"rclone config is missing or invalid ({e.stderr_tail.splitlines()[-1] if e.stderr_tail else e}); "
@@ -44,7 +44,7 @@ def remote_status(box: BackupBox, path: str) -> RemoteStatus:
             f"`{box.how_to_run('rclone config')}` (docs/BACKUPS.md, Google Drive set-up)"
         )
     try:
-        box.run(cmd.mkdir(path), timeout=120)
+        box.run(cmd.mkdir(path), limit="command")
     except CommandFailed as e:
         raise OffsiteError(
             f"remote {path} is unreachable: {e.stderr_tail.splitlines()[-1] if e.stderr_tail else e}. "
@@ -55,7 +55,7 @@ def remote_status(box: BackupBox, path: str) -> RemoteStatus:
 
 def list_remote(box: BackupBox, path: str) -> list[RemoteFile]:
     try:
-        rows = json.loads(box.run(cmd.lsjson(path), timeout=300).stdout or "[]")
+        rows = json.loads(box.run(cmd.lsjson(path), limit="command").stdout or "[]")
     except CommandFailed as e:
         raise OffsiteError(f"cannot list {path}: {e.stderr_tail}") from e
     return sorted((RemoteFile(r["Name"], r["Size"], r.get("Hashes") or {}) for r in rows), key=lambda f: f.name)
@@ -75,10 +75,10 @@ def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str
     to_check = sorted(set(missing) | set(current))
     try:
         if missing:
-            transfer.copy(box, "set files", cmd.copy_files(directory, status.path, missing), timeout=6 * 3600)
+            transfer.copy(box, "set files", cmd.copy_files(directory, status.path, missing))
         # A check shows no byte counts in rclone's one-line stats: the operator is told what it waits for.
         progress.show(f"{transfer.step}: checking {len(to_check)} files on {status.path} by hash")
-        box.run(cmd.check(directory, status.path, to_check, crypt=status.crypt), timeout=6 * 3600)
+        box.run(cmd.check(directory, status.path, to_check, crypt=status.crypt), limit="check")
     except CommandFailed as e:
         raise OffsiteError(f"offsite copy to {status.path} failed or does not match: {e.stderr_tail}") from e
     return missing
@@ -86,4 +86,4 @@ def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str
 
 def delete(box: BackupBox, status: RemoteStatus, names: list[str]) -> None:
     for name in names:
-        box.run(cmd.delete_file(f"{status.path}/{name}"), timeout=300)
+        box.run(cmd.delete_file(f"{status.path}/{name}"), limit="command")

@@ -155,8 +155,7 @@ def run_uploads_store(run: BackupRun) -> dict:
     """Copy every uploads file the store lacks into it (hashed while copied, renamed when whole) and
     write the set's list (path, size, sha256, mode): the list is all the set holds of the uploads."""
     started = time.monotonic()
-    found = uploads_store.store(run.box, run.ctx.config.backup.uploads_path, run.store_path,
-                                run.ctx.config.timeouts.dump_seconds)
+    found = uploads_store.store(run.box, run.ctx.config.backup.uploads_path, run.store_path)
     walked = uploads_store.listed_part(found)
     listed = uploads_list.write(run.box, run.path("uploads_list"), walked)
     run.wrote(run.path("uploads_list"))
@@ -173,14 +172,14 @@ def run_uploads_archive(run: BackupRun) -> dict:
     cfg = run.ctx.config.backup
     final = run.path("uploads")
     started = time.monotonic()
-    run.box.run(files_cmd.archive(cfg.uploads_path, final + files.PARTIAL))
+    run.box.run(files_cmd.archive(cfg.uploads_path, final + files.PARTIAL), limit="dump")
     size = files.size(run.box, final + files.PARTIAL)
     checksum = files.sha256(run.box, final + files.PARTIAL)
     # Listed from the archive, not the live volume: a file the app writes meanwhile cannot make them disagree.
     listed = uploads_list.write(run.box, run.path("uploads_list"),
                                 uploads_list.walk(run.box, "archive", final + files.PARTIAL))
     run.wrote(run.path("uploads_list"))
-    run.box.run(files_cmd.rename(final + files.PARTIAL, final))
+    run.box.run(files_cmd.rename(final + files.PARTIAL, final), limit="command")
     run.wrote(final)
     run.timings["uploads"] = time.monotonic() - started
     run.uploads = {"file": final.rsplit("/", 1)[-1], "size": size, "sha256": checksum, "list": listed}
@@ -255,7 +254,7 @@ def objects_to_push(run: BackupRun) -> set[str]:
                if not n.startswith(run.set_name + ".")]
     objects = set(run.uploads_objects)
     for name in earlier:
-        objects |= uploads_store.referenced(uploads_list.parse(run.box.run(files_cmd.read(f"{run.directory}/{name}")).stdout))
+        objects |= uploads_store.referenced(uploads_list.parse(run.box.run(files_cmd.read(f"{run.directory}/{name}"), limit="command").stdout))
     return objects
 
 

@@ -48,7 +48,7 @@ def prune_local(box: BackupBox, directory: str, filenames: list[str], identity: 
     """Delete identity's local files retention does not keep, given the directory's current file names."""
     decision, doomed = _doomed(filenames, identity, policy, now)
     if doomed:
-        box.run(files_cmd.remove([f"{directory}/{n}" for n in doomed]))
+        box.run(files_cmd.remove([f"{directory}/{n}" for n in doomed]), limit="command")
     after = [f.name for f in files.list_files(box, directory)]
     return PruneResult("local", identity, policy, decision, doomed, after)
 

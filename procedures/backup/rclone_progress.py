@@ -29,7 +29,7 @@ class Transfer:
     def copy(self, box, what: str, argv: list[str], **kwargs) -> Completed:
         """Run one rclone copy in the backup container, its stats shown live; raises as box.run does."""
         self._what, self._last = what, None
-        done = box.run(argv, progress=self._line, **kwargs)
+        done = box.run(argv, limit="copy", progress=self._line, **kwargs)
         final = {key: self._last[group] if self._last else ""
                  for key, group in (("transferred", "done"), ("of", "total"), ("speed", "speed"))}
         self.copies.append({"copy": what, **final, "seconds": round(done.seconds, 1)})

@@ -51,7 +51,7 @@ def parse(stdout: str) -> dict:
 
 def walk(box: BackupBox, kind: str, source: str) -> dict:
     """List a tree ("tree") or a tar.gz ("archive") inside the backup container."""
-    return parse(box.run(cmd.walk_uploads(kind, source), input_text=WALK_SOURCE).stdout)
+    return parse(box.run(cmd.walk_uploads(kind, source), input_text=WALK_SOURCE, limit="check").stdout)
 
 
 def compare(recorded: list[dict], restored: list[dict]) -> Difference:
@@ -76,10 +76,10 @@ def summary(walked: dict) -> dict:
 def write(box: BackupBox, path: str, walked: dict) -> dict:
     """Write the list under a partial name, checksum it, rename it; returns its manifest entry."""
     partial = path + files.PARTIAL
-    box.run(cmd.write_stdin_to(partial), input_text=json.dumps(walked, indent=1, sort_keys=True))
+    box.run(cmd.write_stdin_to(partial), input_text=json.dumps(walked, indent=1, sort_keys=True), limit="command")
     entry = {"file": path.rsplit("/", 1)[-1], "size": files.size(box, partial),
              "sha256": files.sha256(box, partial), **summary(walked)}
-    box.run(cmd.rename(partial, path))
+    box.run(cmd.rename(partial, path), limit="command")
     return entry
 
 
@@ -89,4 +89,4 @@ def read(box: BackupBox, path: str, expected_sha256: str) -> dict:
     if actual != expected_sha256:
         raise BackupError(f"{path}: checksum {actual} differs from the manifest's {expected_sha256}: "
                           "the uploads file list is corrupted")
-    return parse(box.run(cmd.read(path)).stdout)
+    return parse(box.run(cmd.read(path), limit="command").stdout)

@@ -61,12 +61,12 @@ def project_lists(filenames: Iterable[str], project: str) -> list[str]:
                                 if names.parse_set_name(n).identity.project == project and "uploads" not in kinds})
 
 
-def store(box: BackupBox, uploads_path: str, store_path: str, timeout: float) -> dict:
+def store(box: BackupBox, uploads_path: str, store_path: str) -> dict:
     """List the uploads tree and copy into the store every file it lacks; returns the list
     (files, skipped) plus new_objects and new_bytes."""
-    box.run(files_cmd.make_dir(store_path))
+    box.run(files_cmd.make_dir(store_path), limit="command")
     found = json.loads(box.run(files_cmd.store_uploads(uploads_path, store_path), input_text=uploads_list.WALK_SOURCE,
-                               timeout=timeout).stdout)
+                               limit="dump").stdout)
     uploads_list.parse(json.dumps(listed_part(found)))
     return found
 
@@ -80,7 +80,7 @@ def objects_file(box: BackupBox, objects: Iterable[str], tag: str) -> str:
     """Write object names, one a line, to a file in the backup container's own /tmp (for rclone's
     --files-from-raw); the container and the file go at the end of the run."""
     path = f"/tmp/opsuite-objects-{tag}.txt"
-    box.run(files_cmd.write_stdin_to(path), input_text="".join(f"{o}\n" for o in sorted(objects)))
+    box.run(files_cmd.write_stdin_to(path), input_text="".join(f"{o}\n" for o in sorted(objects)), limit="command")
     return path
 
 
@@ -94,10 +94,9 @@ def push(box: BackupBox, local_store: str, status: offsite.RemoteStatus, store: 
     remote_store = f"{status.path}/{store}"
     listed = objects_file(box, objects, "push")
     try:
-        transfer.copy(box, "uploads store objects", rclone_cmd.copy_objects(local_store, remote_store, listed),
-                      timeout=6 * 3600)
+        transfer.copy(box, "uploads store objects", rclone_cmd.copy_objects(local_store, remote_store, listed))
         progress.show(f"{transfer.step}: checking {len(objects)} uploads store objects on {remote_store} by hash")
-        box.run(rclone_cmd.check_objects(local_store, remote_store, listed, crypt=status.crypt), timeout=6 * 3600)
+        box.run(rclone_cmd.check_objects(local_store, remote_store, listed, crypt=status.crypt), limit="check")
     except CommandFailed as e:
         raise OffsiteError(f"copy of uploads store objects to {remote_store} failed or does not match: "
                            f"{e.stderr_tail}") from e
@@ -135,13 +134,13 @@ def _collected(where, lists, kept, before, deleted, after) -> Collected:
 def collect_local(box: BackupBox, directory: str, store: str, lists: list[str]) -> Collected:
     """Delete local store objects no kept list references (lists: the kept sets' list files)."""
     store_path = f"{directory}/{store}"
-    kept = _referenced_by(lambda n: box.run(files_cmd.read(f"{directory}/{n}")).stdout, lists, directory)
-    box.run(files_cmd.make_dir(store_path))
-    before = box.run(files_cmd.store_listing(store_path)).stdout.split()
+    kept = _referenced_by(lambda n: box.run(files_cmd.read(f"{directory}/{n}"), limit="command").stdout, lists, directory)
+    box.run(files_cmd.make_dir(store_path), limit="command")
+    before = box.run(files_cmd.store_listing(store_path), limit="command").stdout.split()
     doomed = unreferenced(before, kept)
     if doomed:
-        box.run(files_cmd.remove([f"{store_path}/{o}" for o in doomed]))
-    after = box.run(files_cmd.store_listing(store_path)).stdout.split()
+        box.run(files_cmd.remove([f"{store_path}/{o}" for o in doomed]), limit="command")
+    after = box.run(files_cmd.store_listing(store_path), limit="command").stdout.split()
     return _collected(store_path, lists, kept, before, doomed, after)
 
 
@@ -153,14 +152,14 @@ def collect_remote(box: BackupBox, status: offsite.RemoteStatus, store: str, lis
 
     def read(name: str) -> str:
         if name in local_names:
-            return box.run(files_cmd.read(f"{directory}/{name}")).stdout
-        return box.run(rclone_cmd.cat(f"{status.path}/{name}"), timeout=300).stdout
+            return box.run(files_cmd.read(f"{directory}/{name}"), limit="command").stdout
+        return box.run(rclone_cmd.cat(f"{status.path}/{name}"), limit="command").stdout
 
     kept = _referenced_by(read, lists, status.path)
-    box.run(rclone_cmd.mkdir(remote_store), timeout=120)
-    before = box.run(rclone_cmd.list_objects(remote_store), timeout=600).stdout.split()
+    box.run(rclone_cmd.mkdir(remote_store), limit="command")
+    before = box.run(rclone_cmd.list_objects(remote_store), limit="command").stdout.split()
     doomed = unreferenced(before, kept)
     if doomed:
-        box.run(rclone_cmd.delete_objects(remote_store, objects_file(box, doomed, "collect")), timeout=3600)
-    after = box.run(rclone_cmd.list_objects(remote_store), timeout=600).stdout.split()
+        box.run(rclone_cmd.delete_objects(remote_store, objects_file(box, doomed, "collect")), limit="copy")
+    after = box.run(rclone_cmd.list_objects(remote_store), limit="command").stdout.split()
     return _collected(remote_store, lists, kept, before, doomed, after)

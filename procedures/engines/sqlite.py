@@ -58,7 +58,7 @@ class LiveSqlite:
         ctx = self.ctx
         try:
             return ctx.compose.run_once(ctx.config.services.backup, _script(*args), no_deps=True,
-                                        input_text=SCRIPT).stdout
+                                        input_text=SCRIPT, limit="command").stdout
         except CommandFailed as e:
             raise BackupError(f"the SQLite database {ctx.config.database.file} could not be read: {_failure(e)}") from e
 
@@ -104,20 +104,20 @@ class RestoredCopy:
     path: str = f"{RESTORED}/{RESTORED_FILE}"
     owned: str = ""  # a disaster's copy: the live file's owner (the script's `owner` answer)
 
-    def run_script(self, *args: str) -> str:
-        return runner.run(cmd.exec_in(self.container, _script(*args)), input_text=SCRIPT).stdout
+    def run_script(self, *args: str, limit: str) -> str:
+        return runner.run(cmd.exec_in(self.container, _script(*args)), input_text=SCRIPT, limit=limit).stdout
 
     def query(self, sql: str) -> str:
         try:
-            return self.run_script("query", self.path, str(LOCK_SECONDS), sql).strip()
+            return self.run_script("query", self.path, str(LOCK_SECONDS), sql, limit="command").strip()
         except CommandFailed as e:
             raise RestoreError(f"{sql!r} failed on the restored copy: {_failure(e)}") from e
 
     def counts(self) -> dict:
-        return _facts(self.run_script("counts", self.path, str(LOCK_SECONDS), self.revision_query), "row counts")
+        return _facts(self.run_script("counts", self.path, str(LOCK_SECONDS), self.revision_query, limit="command"), "row counts")
 
     def identity(self) -> str:
-        return _facts(self.run_script("identity", self.path), "identity")["identity"]
+        return _facts(self.run_script("identity", self.path, limit="command"), "identity")["identity"]
 
     def describe(self) -> dict:
         return {"container": self.container, "new volume": self.volume, "file": self.path, "network": "none"}
@@ -176,7 +176,7 @@ class SqliteInVolume:
     def check_dump_client(self, box) -> ServerFacts:
         """The database file exists and SQLite in the backup image can read it."""
         try:
-            found = _facts(box.run(_script("identity", self.config.database.file), input_text=SCRIPT).stdout, "identity")
+            found = _facts(box.run(_script("identity", self.config.database.file), input_text=SCRIPT, limit="command").stdout, "identity")
         except CommandFailed as e:
             raise BackupError(f"the SQLite database is not readable, nothing was written: {_failure(e)} "
                               "([database] file, [volumes] database)") from e
@@ -188,7 +188,7 @@ class SqliteInVolume:
         seconds = str(self.config.timeouts.pg_lock_wait_seconds)
         try:
             found = _facts(box.run(_script("backup", self.config.database.file, path, seconds, self.config.database.revision_query),
-                                   input_text=SCRIPT).stdout, "backup")
+                                   input_text=SCRIPT, limit="dump").stdout, "backup")
         except CommandFailed as e:
             raise BackupError(f"SQLite online backup failed; no backup was written under a final name: "
                               f"{_failure(e)}") from e
@@ -197,7 +197,7 @@ class SqliteInVolume:
     def verify_dump(self, box, path: str, server_version_num: int = 0) -> int:
         """The copy decompresses and passes PRAGMA integrity_check; returns its table count."""
         try:
-            found = _facts(box.run(_script("check", path), input_text=SCRIPT).stdout, "check")
+            found = _facts(box.run(_script("check", path), input_text=SCRIPT, limit="check").stdout, "check")
         except CommandFailed as e:
             raise BackupError(f"dump {path} is not a readable SQLite copy: {_failure(e)}") from e
         return len(found["row_counts"]) or 1
@@ -210,7 +210,7 @@ class SqliteInVolume:
     @staticmethod
     def _start_copy(ctx, box, copy: RestoredCopy, labels: dict[str, str]) -> RestoredCopy:
         runner.run(cmd.run_isolated_idle(copy.container, ctx.config.backup.image, copy.volume, RESTORED,
-                                         box.volume_at(ctx.config.backup.directory), labels))
+                                         box.volume_at(ctx.config.backup.directory), labels), limit="command")
         return copy
 
     def start_disaster_copy(self, ctx, box, container: str, volume: str, labels: dict[str, str]) -> RestoredCopy:
@@ -232,7 +232,7 @@ class SqliteInVolume:
         return posixpath.relpath(self.config.database.file, at)
 
     def stop_server(self, server: RestoredCopy) -> None:
-        runner.run(cmd.remove_container(server.container), check=False)
+        runner.run(cmd.remove_container(server.container), limit="command", check=False)
 
     def restore_dump(self, server: RestoredCopy, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
         """Decompress the copy into the new volume and check its integrity (no live progress: one file);
@@ -240,7 +240,7 @@ class SqliteInVolume:
         started = time.monotonic()
         try:
             server.run_script("restore", f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.path,
-                              server.revision_query, server.owned)
+                              server.revision_query, server.owned, limit="restore")
         except CommandFailed as e:
             raise RestoreError(f"restoring {dump_in_backups.rsplit('/', 1)[-1]} failed: {_failure(e)}") from e
         return time.monotonic() - started

@@ -83,12 +83,12 @@ def preflight(run: DeployRun) -> dict:
     if not versions["Docker Compose"].startswith("2."):
         raise DeployError(f"docker compose v2 is required, found: {versions['Docker Compose']}")
     database = volumes.check_database_place(run.ctx)
-    root = runner.run(docker_cmd.docker_root_dir()).stdout.strip() or "/"
+    root = runner.run(docker_cmd.docker_root_dir(), limit="command").stdout.strip() or "/"
     free = shutil.disk_usage(root if os.path.exists(root) else "/").free
     if free < run.ctx.config.deploy.min_free_bytes:
         raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
     image = _app_image(run)
-    local = runner.run(docker_cmd.image_inspect(image), check=False).returncode == 0
+    local = runner.run(docker_cmd.image_inspect(image), limit="command", check=False).returncode == 0
     run.plan = switches, proxy = switch_plan.plan(run.ctx)
     run.timed("preflight", started)
     return {**versions, "free_bytes": free, **database, "image": image,
@@ -100,10 +100,10 @@ def pull(run: DeployRun) -> dict:
     """Pull the TAG's images that are not here yet; a missing image stops the deploy before any change."""
     started = time.monotonic()
     try:
-        run.ctx.compose.run(compose_cmd.pull_missing(run.ctx.config.stack, list(run.ctx.config.services.app)))
+        run.ctx.compose.run(compose_cmd.pull_missing(run.ctx.config.stack, list(run.ctx.config.services.app)), limit="command")
     except CommandFailed as e:
         raise DeployError(f"images for TAG {run.tag} are not available: {e.stderr_tail}") from e
-    run.image_id = runner.run(docker_cmd.image_id(_app_image(run))).stdout.strip()
+    run.image_id = runner.run(docker_cmd.image_id(_app_image(run)), limit="command").stdout.strip()
     run.timed("pull", started)
     return {"tag": run.tag, "id": run.image_id}
 

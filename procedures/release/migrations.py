@@ -14,5 +14,5 @@ def run_migrations(ctx: OpsContext) -> Completed:
             raise ConfigError(f"[services] migrate = {names.migrate!r} is not a service of the compose model; name "
                               "the app's migrate service, or set it to \"\" to run [deploy] migrate_command in "
                               f"{names.app[0]}")
-        return ctx.compose.run_once(names.migrate)
-    return ctx.compose.run_once(names.app[0], list(ctx.config.deploy.migrate_command), no_deps=True)
+        return ctx.compose.run_once(names.migrate, limit="one_off")
+    return ctx.compose.run_once(names.app[0], list(ctx.config.deploy.migrate_command), no_deps=True, limit="one_off")

@@ -19,7 +19,7 @@ def run_one_offs(ctx: OpsContext) -> list[dict]:
     results = []
     for name in pending_one_offs(ctx):
         try:
-            done = ctx.compose.run_once(name, no_deps=True)
+            done = ctx.compose.run_once(name, no_deps=True, limit="one_off")
         except CommandFailed as e:
             raise DeployError(f"one-off task {name} failed (exit {e.returncode}); the app was not switched: "
                               f"{e.stderr_tail}") from e

@@ -54,7 +54,7 @@ class Rehearsal:
 
     def create_volume(self, name: str) -> None:
         self.volumes.append(name)  # noted first: a create interrupted half-way is removed too
-        runner.run(docker_cmd.volume_create(name, DRILL_LABEL))
+        runner.run(docker_cmd.volume_create(name, DRILL_LABEL), limit="command")
 
     def timed(self, step: str, started: float) -> None:
         self.seconds[step] = round(time.monotonic() - started, 2)
@@ -108,7 +108,7 @@ def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
     engine = ctx.engine
     with backup_box(ctx) as box, contextlib.ExitStack() as cleanup:
         container = f"{volume}-restore"
-        cleanup.callback(runner.run, docker_cmd.remove_container(container), check=False)
+        cleanup.callback(runner.run, docker_cmd.remove_container(container), limit="command", check=False)
         if not engine.database_volume:  # outside the stack: a server of the dump's major, own credentials
             user, password = engine.one_time_credentials()
             database, major = chosen.manifest["database"], chosen.manifest["server_version_num"]
@@ -125,7 +125,7 @@ def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
             copy = RestoredCopy()
         engine.restore_dump(server, chosen.dump_in_backups, ctx.config.restore.jobs,
                             chosen.manifest.get("table_count", 0))
-        runner.run(docker_cmd.stop_container(container, 60), check=False)  # a clean shutdown before reuse
+        runner.run(docker_cmd.stop_container(container, 60), limit="command", check=False)  # a clean shutdown before reuse
     return copy
 
 
@@ -171,7 +171,7 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
     if rehearsal.overlay.exists():  # compose ran only once the overlay was written
         config = _rehearsal_config(ctx, rehearsal)
         # check=False: a failed take-down must not hide why the rehearsal stopped; its volumes go next.
-        OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), check=False)
+        OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), limit="command", check=False)
 
 
 def _remove_leftovers(project: str) -> None:

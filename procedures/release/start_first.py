@@ -32,17 +32,17 @@ def container_facts(ids: list[str]) -> list[dict]:
     """id, state, config hash and network addresses of each container (one that is gone is left out)."""
     if not ids:
         return []
-    done = runner.run(docker_cmd.container_facts(ids), check=False)  # one may be gone meanwhile
+    done = runner.run(docker_cmd.container_facts(ids), limit="command", check=False)  # one may be gone meanwhile
     return [json.loads(line) for line in done.stdout.splitlines() if line]
 
 
 def _containers(ctx: OpsContext, service: str) -> list[dict]:
-    ids = runner.run(docker_cmd.service_containers(ctx.config.stack.project, service, stopped_too=True)).stdout
+    ids = runner.run(docker_cmd.service_containers(ctx.config.stack.project, service, stopped_too=True), limit="command").stdout
     return container_facts(ids.split())
 
 
 def _wanted_hash(ctx: OpsContext, service: str) -> str:
-    return ctx.compose.run(compose_cmd.config_hash(ctx.config.stack, service)).stdout.split()[-1]
+    return ctx.compose.run(compose_cmd.config_hash(ctx.config.stack, service), limit="command").stdout.split()[-1]
 
 
 def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float, ask=None) -> dict:
@@ -96,13 +96,13 @@ def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, started: float, d
 
 def _remove(containers: list[dict]) -> None:
     for container in containers:
-        runner.run(docker_cmd.remove_container(container["id"]), check=False)
+        runner.run(docker_cmd.remove_container(container["id"]), limit="command", check=False)
 
 
 def _logs(containers: list[dict]) -> str:
     parts = []
     for container in containers:
-        done = runner.run(docker_cmd.container_logs(container["id"]), check=False)
+        done = runner.run(docker_cmd.container_logs(container["id"]), limit="command", check=False)
         parts.append(f"--- {container['id'][:12]}\n{done.stdout}{done.stderr}")
     return "\n".join(parts)
 
@@ -122,7 +122,7 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, proxy: ProxyView | None) -> dic
     known = {c["id"] for c in existing}
     new: list[dict] = []
     try:
-        ctx.compose.run(compose_cmd.scale_beside(ctx.config.stack, service, 2 * len(old)))
+        ctx.compose.run(compose_cmd.scale_beside(ctx.config.stack, service, 2 * len(old)), limit="compose_up")
         new = [c for c in _containers(ctx, service) if c["id"] not in known]
         deadline = time.monotonic() + ctx.config.http.ready_timeout_seconds
         ready = [ready_directly(ctx, c, plan.port, deadline) for c in new]
@@ -141,7 +141,7 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, proxy: ProxyView | None) -> dic
     ready_seconds = round(time.monotonic() - started, 3)
     for container in old:
         # `docker stop` with the container's own stop grace period (compose's stop_grace_period).
-        runner.run(docker_cmd.stop_container(container["id"]))
+        runner.run(docker_cmd.stop_container(container["id"]), limit="command")
     _remove(old)
     return {**plan.describe(), "result": "switched", "old": [c["id"][:12] for c in old],
             "new": [c["id"][:12] for c in new], "ready": ready, "proxy": found, "ready_seconds": ready_seconds,

@@ -5,9 +5,11 @@ Files are rewritten atomically (a partial file, then a rename) and the previous 
 beside it, so the stack's own config always says which volumes are live.
 """
 
+import contextlib
 import os
 import re
-import shutil
+import stat
+import tempfile
 import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,14 +48,35 @@ def _replace_atomically(path: Path, text: str, stamp: str, kept_as: Callable[[Pa
     """Keep a copy of path, tell kept_as where (before path changes, so a signal arriving at any point
     finds the copy registered for putting back), then replace path with text."""
     kept = path.with_name(f"{path.name}.{stamp}.before-volume-switch")
-    shutil.copy2(path, kept)
+    original = os.stat(path)
+    with open(path, "rb") as source:
+        _write_like(original, source.read(), kept, exclusive=True)
     if kept_as:
         kept_as(kept)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    shutil.copymode(path, partial)
-    os.replace(partial, path)
+    _write_like(original, text.encode(), path)
     return kept
+
+
+def _write_like(original: os.stat_result, data: bytes, path: Path, exclusive: bool = False) -> None:
+    """Write data as path with the original file's mode and owner: 0600 while written, created O_EXCL
+    (a partial by mkstemp, renamed over path, or path itself when exclusive) so no planted link is
+    followed; the file may hold the stack's secrets (an env file)."""
+    if exclusive:
+        fd, partial = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600), None
+    else:
+        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            with contextlib.suppress(PermissionError):  # not root: the file stays ours
+                os.fchown(out.fileno(), original.st_uid, original.st_gid)
+            os.fchmod(out.fileno(), stat.S_IMODE(original.st_mode))
+        if partial:
+            os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial or path)
+        raise
 
 
 def _stamp() -> str:

@@ -59,7 +59,7 @@ def resume_writers(ctx: OpsContext) -> None:
 
 def remove_restore_container(name: str) -> None:
     """Remove a disaster restore's server container, never its volume (no -v)."""
-    runner.run(cmd.remove_container(name), check=False)
+    runner.run(cmd.remove_container(name), limit="command", check=False)
 
 
 def require_volume_engine(ctx: OpsContext) -> None:
@@ -102,7 +102,7 @@ def retire_restore_server(ctx: OpsContext, server) -> None:
     while any container still mounts the new volume. Refused without CONFIRM=YES."""
     require_confirmation()
     if ctx.engine.database_service:  # a server to shut down; a database file's container only idles
-        runner.run(cmd.stop_container(server.container, _SERVER_STOP_SECONDS), check=False)
+        runner.run(cmd.stop_container(server.container, _SERVER_STOP_SECONDS), limit="command", check=False)
     ctx.engine.stop_server(server)
     users = volumes.containers_using(server.volume)
     if users:

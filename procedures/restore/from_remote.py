@@ -43,26 +43,26 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
     folder = FOLDER_PREFIX + name
     final = f"{cfg.backup.directory}/{folder}"
     staging = final + backup_files.PARTIAL
-    box.run(files_cmd.remove_tree(staging))
-    box.run(files_cmd.make_dir(staging))
+    box.run(files_cmd.remove_tree(staging), limit="command")
+    box.run(files_cmd.make_dir(staging), limit="command")
     transfer = Transfer("download")
     try:
-        transfer.copy(box, "set files", rclone_cmd.copy_set_to_local(status.path, name, staging), timeout=6 * 3600)
+        transfer.copy(box, "set files", rclone_cmd.copy_set_to_local(status.path, name, staging))
     except CommandFailed as e:
-        box.run(files_cmd.remove_tree(staging))
+        box.run(files_cmd.remove_tree(staging), limit="command")
         raise RestoreError(f"download of {name} from {status.path} failed: {e.stderr_tail}{_crypt_hint(status)}") from e
     try:
         staged = verify_chosen(ctx.engine, box, cfg.backup.directory, name, folder + backup_files.PARTIAL, identity)
     except RestoreError as e:
-        box.run(files_cmd.remove_tree(staging))
+        box.run(files_cmd.remove_tree(staging), limit="command")
         raise RestoreError(f"the copy of {name} on {status.path} is not usable: {e}") from e
     try:
         fetch_objects(box, status, staged.manifest, f"{cfg.backup.directory}/{folder}{backup_files.PARTIAL}", transfer)
     except (CommandFailed, RestoreError) as e:
-        box.run(files_cmd.remove_tree(staging))
+        box.run(files_cmd.remove_tree(staging), limit="command")
         raise RestoreError(f"the uploads store objects of {name} on {status.path} could not be fetched: {e}") from e
-    box.run(files_cmd.remove_tree(final))  # an earlier fetch of the same set: a copy, never a backup of record
-    box.run(files_cmd.rename(staging, final))
+    box.run(files_cmd.remove_tree(final), limit="command")  # an earlier fetch of the same set: a copy, never a backup of record
+    box.run(files_cmd.rename(staging, final), limit="command")
     return Chosen(name, staged.manifest, folder, status.path if status.crypt else "", transfer.copies)
 
 
@@ -81,10 +81,10 @@ def fetch_objects(box: BackupBox, status: offsite.RemoteStatus, recorded: dict, 
     transfer.copy(box, "uploads store objects",
                   rclone_cmd.copy_objects_to_local(f"{status.path}/{uploads['store']}",
                                                    uploads_store.objects_file(box, objects, "fetch"),
-                                                   f"{staging}/{uploads['store']}"), timeout=6 * 3600)
+                                                   f"{staging}/{uploads['store']}"))
 
 
 def remove_fetched(ctx: OpsContext, box: BackupBox, chosen: Chosen) -> None:
     """Remove the folder a fetched set was downloaded into (local backups are never touched)."""
     if chosen.folder.startswith(FOLDER_PREFIX):
-        box.run(files_cmd.remove_tree(f"{ctx.config.backup.directory}/{chosen.folder}"))
+        box.run(files_cmd.remove_tree(f"{ctx.config.backup.directory}/{chosen.folder}"), limit="command")

@@ -21,10 +21,10 @@ DRILL_LABEL = {"io.opsuite.role": "restore-test"}
 
 def remove_throwaway(name: str) -> None:
     """Remove a drill's throwaway server and its volume (they share the name); no other volume."""
-    runner.run(cmd.remove_container(name), check=False)
+    runner.run(cmd.remove_container(name), limit="command", check=False)
     facts = volumes.inspect_volume(name)
     if name.startswith(THROWAWAY_VOLUME_PREFIX) and facts is not None and facts.labels == DRILL_LABEL:
-        runner.run(cmd.remove_throwaway_volume(name), check=False)
+        runner.run(cmd.remove_throwaway_volume(name), limit="command", check=False)
 
 
 @contextlib.contextmanager
@@ -37,6 +37,6 @@ def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, server_v
     with contextlib.ExitStack() as cleanup:
         if not keep:
             cleanup.callback(remove_throwaway, name)
-        runner.run(cmd.volume_create(name, DRILL_LABEL))
+        runner.run(cmd.volume_create(name, DRILL_LABEL), limit="command")
         yield ctx.engine.start_server(ctx, box, name, name, database, DRILL_LABEL,
                                       server_version_num=server_version_num)

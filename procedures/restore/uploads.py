@@ -67,7 +67,7 @@ def restore_and_compare(run) -> dict:
     name = throwaway_name(run.ctx.config.stack.project)
     if not run.keeps_server:
         run.cleanup.callback(remove_throwaway, name)
-    runner.run(docker_cmd.volume_create(name, DRILL_LABEL))
+    runner.run(docker_cmd.volume_create(name, DRILL_LABEL), limit="command")
     return rebuild_and_compare(run, name, name, DRILL_LABEL, {"kept": how_to_inspect(name) if run.keeps_server else None})
 
 
@@ -102,19 +102,18 @@ def rebuild_and_compare(run, volume: str, container: str, labels: dict[str, str]
     list_path = "/".join(p for p in (directory, chosen.folder, recorded["list"]["file"]) if p)
     expected = uploads_list.read(run.box, list_path, recorded["list"]["sha256"])
 
-    image = runner.run(docker_cmd.image_references([run.box.name])).stdout.strip()
+    image = runner.run(docker_cmd.image_references([run.box.name]), limit="command").stdout.strip()
     backups_volume = run.box.volume_at(directory)
-    runner.run(docker_cmd.run_isolated_idle(container, image, volume, RESTORED_AT, backups_volume, labels))
+    runner.run(docker_cmd.run_isolated_idle(container, image, volume, RESTORED_AT, backups_volume, labels), limit="command")
     checker = BackupBox(container)
-    timeout = run.ctx.config.timeouts.restore_seconds
     if "file" in recorded:
-        checker.run(files_cmd.extract_archive(f"{docker_cmd.BACKUPS_MOUNT}/{in_backups}", RESTORED_AT), timeout=timeout)
+        checker.run(files_cmd.extract_archive(f"{docker_cmd.BACKUPS_MOUNT}/{in_backups}", RESTORED_AT), limit="restore")
         rebuilt = None
     else:
         in_mount = "/".join((docker_cmd.BACKUPS_MOUNT, *(p for p in (chosen.folder, recorded["list"]["file"]) if p)))
         rebuilt = json.loads(checker.run(files_cmd.rebuild_uploads(in_mount, f"{docker_cmd.BACKUPS_MOUNT}/{in_backups}",
                                                                    RESTORED_AT),
-                                         input_text=uploads_list.WALK_SOURCE, timeout=timeout).stdout)
+                                         input_text=uploads_list.WALK_SOURCE, limit="restore").stdout)
     restored = uploads_list.walk(checker, "tree", RESTORED_AT)
     difference = uploads_list.compare(expected["files"], restored["files"])
     found = run.record["uploads"] = {

@@ -151,7 +151,7 @@ def judge_caddy(adapted: dict, services: list[str]) -> ProxyView:
 
 def _config_path(container: str) -> str:
     """The Caddyfile the container runs with: its command's --config, else Caddy's default."""
-    command = json.loads(runner.run(docker_cmd.container_command(container)).stdout or "null") or []
+    command = json.loads(runner.run(docker_cmd.container_command(container), limit="command").stdout or "null") or []
     for i, word in enumerate(command[:-1]):
         if word == "--config":
             return command[i + 1]
@@ -161,11 +161,11 @@ def _config_path(container: str) -> str:
 def read(proxy_container: str, services: list[str]) -> ProxyView:
     """The running proxy's view of services, from its own tool; kind "" when neither nginx nor Caddy answers."""
     try:
-        nginx = runner.run(docker_cmd.exec_in(proxy_container, ["nginx", "-T"]), check=False)
+        nginx = runner.run(docker_cmd.exec_in(proxy_container, ["nginx", "-T"]), limit="command", check=False)
         if nginx.returncode == 0:
             return judge_nginx(nginx.stdout, services)
         caddy = runner.run(docker_cmd.exec_in(proxy_container, [
-            "caddy", "adapt", "--config", _config_path(proxy_container), "--adapter", "caddyfile"]), check=False)
+            "caddy", "adapt", "--config", _config_path(proxy_container), "--adapter", "caddyfile"]), limit="command", check=False)
         if caddy.returncode == 0:
             return judge_caddy(json.loads(caddy.stdout), services)
     except (CommandFailed, ValueError) as e:

@@ -45,13 +45,13 @@ def service_states(compose: Compose) -> dict[str, ServiceState]:
 
 def healthcheck_passes_now(container: str) -> bool:
     """Whether the container's own healthcheck passes when run now (False when it has none we can run)."""
-    found = json.loads(runner.run(cmd.container_healthcheck(container)).stdout or "null") or {}
+    found = json.loads(runner.run(cmd.container_healthcheck(container), limit="command").stdout or "null") or {}
     test = found.get("Test") or []
     if not test or test[0] not in ("CMD", "CMD-SHELL") or len(test) < 2:
         return False
     timeout = (found.get("Timeout") or 0) / 1e9 or DEFAULT_HEALTHCHECK_TIMEOUT_SECONDS
     try:
-        return runner.run(cmd.run_healthcheck(container, test), check=False, timeout=timeout).returncode == 0
+        return runner.run(cmd.run_healthcheck(container, test), limit="command", check=False, timeout=timeout).returncode == 0
     except CommandFailed:  # past its timeout: not an answer yet
         return False
 

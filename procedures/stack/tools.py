@@ -11,12 +11,12 @@ from .serving import with_serving_tag
 def tool_versions() -> dict[str, str]:
     versions = {}
     try:
-        server = json.loads(runner.run(cmd.version_json()).stdout).get("Server") or {}
+        server = json.loads(runner.run(cmd.version_json(), limit="command").stdout).get("Server") or {}
         versions["Docker engine"] = f"{server.get('Version', '?')} (API {server.get('ApiVersion', '?')})"
     except (CommandFailed, ValueError) as e:
         versions["Docker engine"] = f"unavailable: {e}"
     try:
-        versions["Docker Compose"] = runner.run(cmd.compose_version()).stdout.strip()
+        versions["Docker Compose"] = runner.run(cmd.compose_version(), limit="command").stdout.strip()
     except CommandFailed as e:
         versions["Docker Compose"] = f"unavailable: {e}"
     return versions

@@ -33,7 +33,7 @@ class VolumeFacts:
 def inspect_volume(name: str) -> VolumeFacts | None:
     """The volume's identity (name and creation time prove it was never recreated), or None."""
     try:
-        done = runner.run(cmd.volume_inspect(name))
+        done = runner.run(cmd.volume_inspect(name), limit="command")
     except CommandFailed as e:
         if "no such volume" in e.stderr_tail.lower():
             return None
@@ -61,7 +61,7 @@ def create_volume(name: str, role: str, project: str, extra_labels: dict[str, st
     labels = {**(extra_labels or {}), MANAGED_LABEL: role, PROJECT_LABEL: project, ID_LABEL: str(uuid.uuid4())}
     if inspect_volume(name) is not None:
         raise UnsafeOperation(f"refused: volume {name!r} exists already; a new {role} volume must be new")
-    runner.run(cmd.volume_create(name, labels))
+    runner.run(cmd.volume_create(name, labels), limit="command")
     return inspect_volume(name)
 
 
@@ -72,10 +72,10 @@ def create_database_volume(name: str, project: str, extra_labels: dict[str, str]
 
 def mounted_volume(ctx, service: str, destination: str) -> str | None:
     """The volume a running service's (first) container mounts at destination, or None when it is not running."""
-    ids = runner.run(cmd.service_containers(ctx.config.stack.project, service)).stdout.split()
+    ids = runner.run(cmd.service_containers(ctx.config.stack.project, service), limit="command").stdout.split()
     if not ids:
         return None
-    mounts = json.loads(runner.run(cmd.container_mounts(ids[0])).stdout)
+    mounts = json.loads(runner.run(cmd.container_mounts(ids[0]), limit="command").stdout)
     return next((m.get("Name") for m in mounts if m.get("Destination") == destination), None)
 
 
@@ -165,20 +165,20 @@ def ensure_data_volumes(ctx) -> list[str]:
                                   "empty on it. Set it to the uploads volume's real name (docker volume ls), or \"\" "
                                   "for the name the compose files give it")
             runner.run(cmd.volume_create(name, {MANAGED_LABEL: key, PROJECT_LABEL: ctx.config.stack.project,
-                                                ID_LABEL: str(uuid.uuid4())}))
+                                                ID_LABEL: str(uuid.uuid4())}), limit="command")
             created.append(name)
     return created
 
 
 def containers_using(name: str, *, running_only: bool = False) -> list[str]:
     """The containers, running or stopped (or only the running ones), that mount the volume."""
-    return runner.run(cmd.containers_using_volume(name, running_only=running_only)).stdout.split()
+    return runner.run(cmd.containers_using_volume(name, running_only=running_only), limit="command").stdout.split()
 
 
 def has_file(image: str, name: str, path: str) -> bool:
     """Whether the volume holds the file path (relative to its root), read by a networkless,
     read-only throwaway container of image."""
-    done = runner.run(cmd.volume_has_file(image, name, path), check=False)
+    done = runner.run(cmd.volume_has_file(image, name, path), limit="command", check=False)
     if done.returncode not in (0, 1):
         raise CommandFailed(done.argv, done.returncode, done.stderr[-2000:])
     return done.returncode == 0

@@ -20,7 +20,7 @@ def plain(stack, *args: str) -> None:
     """`docker compose` with the app's own file only, as the stack ran before the suite."""
     cfg = stack.ctx.config.stack
     app_only = StackConfig(cfg.project, (disposable.EXAMPLE / "docker-compose.yml",), cfg.env_file)
-    runner.run(compose_cmd.compose(app_only, *args), env={"TAG": "1.0.0"}, timeout=300)
+    runner.run(compose_cmd.compose(app_only, *args), env={"TAG": "1.0.0"}, timeout=300, limit="command")
 
 
 def test_a_plainly_running_stack_is_adopted_with_its_data(fresh_stack, tmp_path):

@@ -180,10 +180,10 @@ def test_stderr_of_a_command_in_the_backup_container_reaches_the_runner_line_by_
         def progress(line):
             seen.append(line)
             if line == "started":
-                box.run(["touch", "/tmp/progress-seen"])
+                box.run(["touch", "/tmp/progress-seen"], limit="command")
 
         box.run(["sh", "-c", "echo started >&2; while [ ! -e /tmp/progress-seen ]; do sleep 0.05; done; "
-                             "echo finished >&2"], progress=progress, timeout=30)
+                             "echo finished >&2"], progress=progress, timeout=30, limit="command")
     assert seen == ["started", "finished"]
 
 

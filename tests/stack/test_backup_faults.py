@@ -42,7 +42,7 @@ def test_database_down_fails_before_any_file_is_created(stack):
 
 def test_the_backup_service_gets_the_configured_rclone_retries(stack):
     with backup_box(impatient(stack.ctx)) as box:
-        assert box.run(["printenv", "RCLONE_RETRIES", "RCLONE_LOW_LEVEL_RETRIES"]).stdout.split() == ["1", "1"]
+        assert box.run(["printenv", "RCLONE_RETRIES", "RCLONE_LOW_LEVEL_RETRIES"], limit="command").stdout.split() == ["1", "1"]
 
 
 @pytest.mark.fault("remote unreachable")
@@ -81,8 +81,8 @@ def _kill_backup_when_dump_blocks(ctx, done: threading.Event) -> None:
     while time.monotonic() < deadline and not done.is_set():
         partial = [n for n in local_files_quiet(ctx) if n.endswith(".dump.partial")]
         if partial:
-            for name in runner.run(docker_cmd.container_names(prefix)).stdout.split():
-                runner.run(["docker", "kill", name], check=False)
+            for name in runner.run(docker_cmd.container_names(prefix), limit="command").stdout.split():
+                runner.run(["docker", "kill", name], check=False, limit="command")
             return
         time.sleep(0.2)
 
@@ -90,7 +90,7 @@ def _kill_backup_when_dump_blocks(ctx, done: threading.Event) -> None:
 def local_files_quiet(ctx):
     volume = f"{ctx.config.stack.project}_backups"
     done = runner.run(["docker", "run", "--rm", "-v", f"{volume}:/b:ro", "opsuite-local/backup:pg15",
-                       "ls", "/b"], check=False)
+                       "ls", "/b"], check=False, limit="command")
     return done.stdout.split()
 
 
@@ -170,5 +170,5 @@ def test_no_spelling_of_volume_removal_reaches_the_engine(stack):
     ctx = stack.ctx
     for argv in faults.volume_removal_spellings(stack.project, ctx.config.volumes.database):
         with pytest.raises(UnsafeOperation, match="never removes volumes"):
-            runner.run(argv)
+            runner.run(argv, limit="command")
     witness.assert_intact(stack, before)

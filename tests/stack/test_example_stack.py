@@ -89,7 +89,7 @@ def test_down_with_volumes_is_refused_against_the_real_stack(running_stack):
     stack = running_stack.ctx.config.stack
     before = volumes.require_database_volume(running_stack.ctx.config.volumes.database)
     with pytest.raises(UnsafeOperation):
-        running_stack.ctx.compose.run(cmd.compose(stack, "down", "-v"))
+        running_stack.ctx.compose.run(cmd.compose(stack, "down", "-v"), limit="command")
     assert volumes.require_database_volume(before.name).identity == before.identity
     assert http_checks.get(running_stack.ctx.config.http.base_url, "/readyz").status == 200
 

@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
 def leftovers(stack) -> tuple[str, str]:
     prefix = f"opsuite-restore-{stack.project}"
-    containers = runner.run(["docker", "ps", "-a", "--filter", f"name={prefix}", "--format", "{{.Names}}"]).stdout
-    vols = runner.run(["docker", "volume", "ls", "--filter", f"name={prefix}", "--format", "{{.Name}}"]).stdout
+    containers = runner.run(["docker", "ps", "-a", "--filter", f"name={prefix}", "--format", "{{.Names}}"], limit="command").stdout
+    vols = runner.run(["docker", "volume", "ls", "--filter", f"name={prefix}", "--format", "{{.Name}}"], limit="command").stdout
     return containers.strip(), vols.strip()
 
 
@@ -70,8 +70,8 @@ def test_keep_leaves_the_server_and_says_how_to_clean_up(backup_stack, tmp_path)
     assert set(containers) == set(volumes) and len(volumes) == 2, "the database and the uploads copies are kept"
     assert f"docker volume rm {database_copy}" in done.stdout
     for name in volumes:
-        runner.run(["docker", "rm", "-f", name])
-        runner.run(["docker", "volume", "rm", name])
+        runner.run(["docker", "rm", "-f", name], limit="command")
+        runner.run(["docker", "volume", "rm", name], limit="command")
 
 
 def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_stack):

@@ -171,7 +171,7 @@ def test_timeouts_are_read_and_become_the_runners_limits(tmp_path, default_limit
     config = load_config(write(tmp_path, TIMEOUTS_BASE + "[timeouts]\ncommand_seconds = 30\npg_lock_wait_seconds = 5\n"))
     assert (config.timeouts.command_seconds, config.timeouts.pg_lock_wait_seconds) == (30, 5)
     OpsContext(config)
-    assert runner.limit_for(["docker", "volume", "inspect", "x"]) == runner.Limit(30, "command_seconds")
+    assert runner.limit_of("command") == runner.Limit(30, "command_seconds")
 
 
 @pytest.mark.parametrize("setting, message", [

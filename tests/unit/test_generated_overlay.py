@@ -39,7 +39,7 @@ def zenops(tmp_path):
 
 
 def every_profile(ctx: OpsContext) -> dict:
-    return json.loads(ctx.compose.run(compose_cmd.config_json_every_profile(ctx.config.stack)).stdout)
+    return json.loads(ctx.compose.run(compose_cmd.config_json_every_profile(ctx.config.stack), limit="command").stdout)
 
 
 def test_zen_ops_overlay_pins_the_tag_keeps_the_volume_and_adds_a_backup_service(zenops):

@@ -164,6 +164,6 @@ def test_runner_refuses_before_anything_runs(monkeypatch):
 
     monkeypatch.setattr(runner.subprocess, "run", must_not_run)
     with pytest.raises(UnsafeOperation):
-        runner.run(COMPOSE + ["down", "-v"])
+        runner.run(COMPOSE + ["down", "-v"], limit="command")
     with pytest.raises(UnsafeOperation):
-        runner.run(["docker", "volume", "rm", "zenops_pgdata"])
+        runner.run(["docker", "volume", "rm", "zenops_pgdata"], limit="command")

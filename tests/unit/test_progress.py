@@ -100,7 +100,7 @@ def test_only_rclones_stats_lines_are_stats():
 
 def test_pg_dump_verbose_lines_become_table_i_of_n(shown):
     tables = TableCount("dump", 3)
-    runner.run(replay("pg_dump_verbose.txt"), progress=tables)
+    runner.run(replay("pg_dump_verbose.txt"), progress=tables, limit="dump")
     assert shown == ["dump: table 1 of 3: app.Order Lines", "dump: table 2 of 3: public.alembic_version",
                      "dump: table 3 of 3: public.items"]
     assert tables.done == 3
@@ -108,13 +108,13 @@ def test_pg_dump_verbose_lines_become_table_i_of_n(shown):
 
 def test_pg_restore_verbose_lines_of_parallel_jobs_count_each_table_once(shown):
     tables = TableCount("restore", 3)
-    runner.run(replay("pg_restore_verbose_jobs2.txt"), progress=tables)
+    runner.run(replay("pg_restore_verbose_jobs2.txt"), progress=tables, limit="restore")
     assert shown == ["restore: table 1 of 3: app.Order Lines", "restore: table 2 of 3: public.alembic_version",
                      "restore: table 3 of 3: public.items"]
 
 
 def test_without_a_known_table_count_the_tables_are_still_counted(shown):
-    runner.run(replay("pg_restore_verbose_jobs2.txt"), progress=TableCount("restore", 0))
+    runner.run(replay("pg_restore_verbose_jobs2.txt"), progress=TableCount("restore", 0), limit="restore")
     assert shown[0] == "restore: table 1: app.Order Lines"
 
 

@@ -17,13 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_success_returns_output():
-    done = runner.run(["sh", "-c", "echo out; echo err >&2"])
+    done = runner.run(["sh", "-c", "echo out; echo err >&2"], limit="command")
     assert (done.returncode, done.stdout, done.stderr) == (0, "out\n", "err\n")
 
 
 def test_failure_carries_argv_exit_code_and_stderr_tail():
     with pytest.raises(CommandFailed) as caught:
-        runner.run(["sh", "-c", "for i in $(seq 100); do echo line$i >&2; done; exit 7"])
+        runner.run(["sh", "-c", "for i in $(seq 100); do echo line$i >&2; done; exit 7"], limit="command")
     error = caught.value
     assert error.returncode == 7
     assert error.argv[0] == "sh"
@@ -32,26 +32,26 @@ def test_failure_carries_argv_exit_code_and_stderr_tail():
 
 
 def test_check_false_returns_failure():
-    assert runner.run(["sh", "-c", "exit 3"], check=False).returncode == 3
+    assert runner.run(["sh", "-c", "exit 3"], check=False, limit="command").returncode == 3
 
 
 def test_missing_program_is_a_command_failure():
     with pytest.raises(CommandFailed, match="not installed"):
-        runner.run(["no-such-program-opsuite"])
+        runner.run(["no-such-program-opsuite"], limit="command")
 
 
 def test_secret_from_env_never_reaches_the_error_text():
     secret = "s3cret-planted-in-env-9431"
     register_secret(secret)
     with pytest.raises(CommandFailed) as caught:
-        runner.run(["sh", "-c", 'echo "auth failed for $PGPASSWORD" >&2; exit 2'], env={"PGPASSWORD": secret})
+        runner.run(["sh", "-c", 'echo "auth failed for $PGPASSWORD" >&2; exit 2'], env={"PGPASSWORD": secret}, limit="command")
     assert secret not in str(caught.value)
     assert "***" in str(caught.value)
 
 
 def test_secret_in_argv_is_redacted_in_the_error():
     with pytest.raises(CommandFailed) as caught:
-        runner.run(["sh", "-c", "exit 1", "postgresql://zen:hunter2hunter2@db/zen"])
+        runner.run(["sh", "-c", "exit 1", "postgresql://zen:hunter2hunter2@db/zen"], limit="command")
     assert "hunter2hunter2" not in str(caught.value)
     assert "hunter2hunter2" not in " ".join(caught.value.argv)
 
@@ -59,7 +59,7 @@ def test_secret_in_argv_is_redacted_in_the_error():
 def test_stdout_streams_to_a_file(tmp_path):
     target = tmp_path / "out.bin"
     with target.open("wb") as sink:
-        done = runner.run(["sh", "-c", "head -c 100000 /dev/zero"], stdout=sink)
+        done = runner.run(["sh", "-c", "head -c 100000 /dev/zero"], stdout=sink, limit="command")
     assert done.stdout == "" and target.stat().st_size == 100000
 
 
@@ -112,7 +112,7 @@ def test_command_past_its_limit_is_killed_with_its_children(tmp_path):
     pid_file = tmp_path / "child.pid"
     started = time.monotonic()
     with pytest.raises(CommandFailed) as caught:
-        runner.run(["sh", "-c", f'sleep 5 & echo $! > {pid_file}; echo working >&2; wait'], timeout=0.5)
+        runner.run(["sh", "-c", f'sleep 5 & echo $! > {pid_file}; echo working >&2; wait'], timeout=0.5, limit="command")
     assert time.monotonic() - started < 3
     assert _wait_gone(int(pid_file.read_text())), "the child sleep must be killed too"
     message = str(caught.value)
@@ -124,13 +124,13 @@ def test_command_without_a_limit_gets_command_seconds_and_the_error_names_the_ke
     limits(command_seconds=0.5)
     started = time.monotonic()
     with pytest.raises(CommandFailed, match=r"timed out after 0\.5s .* raise \[timeouts\] command_seconds"):
-        runner.run(["sleep", "5"])
+        runner.run(["sleep", "5"], limit="command")
     assert time.monotonic() - started < 3
 
 
 def test_timed_out_command_error_redacts_secrets_in_argv():
     with pytest.raises(CommandFailed) as caught:
-        runner.run(["sh", "-c", "sleep 5", "postgresql://zen:hunter2hunter2@db/zen"], timeout=0.3)
+        runner.run(["sh", "-c", "sleep 5", "postgresql://zen:hunter2hunter2@db/zen"], timeout=0.3, limit="command")
     assert "hunter2hunter2" not in str(caught.value) and "timed out" in str(caught.value)
 
 
@@ -143,7 +143,7 @@ from procedures import runner
 def stop(signum, frame):
     raise KeyboardInterrupt
 signal.signal(signal.SIGTERM, stop)
-runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; wait"])
+runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; wait"], limit="command")
 """
     proc = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 10
@@ -155,23 +155,13 @@ runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; wait"])
     assert _wait_gone(int(pid_file.read_text())), "an interrupted run must leave no process behind"
 
 
-@pytest.mark.parametrize("argv, setting", [
-    (["docker", "exec", "--interactive", "--env", "PGPASSWORD", "box", "pg_dump", "--format=custom"], "dump_seconds"),
-    (["docker", "exec", "--interactive", "box", "pg_dump", "--version"], "command_seconds"),
-    (["docker", "exec", "--interactive", "box", "tar", "--create", "--file", "x.tar.gz", "."], "dump_seconds"),
-    (["docker", "exec", "-e", "PGPASSWORD", "srv", "pg_restore", "--jobs=2", "x.dump"], "restore_seconds"),
-    (["docker", "exec", "--interactive", "box", "pg_restore", "--list", "x.dump"], "command_seconds"),
-    (["docker", "exec", "--interactive", "box", "sha256sum", "--", "x.dump"], "command_seconds"),
-    (["docker", "compose", "--project-name", "zen", "--file", "a.yml", "up", "--detach", "api"], "compose_up_seconds"),
-    (["docker", "compose", "--project-name", "zen", "run", "--rm", "--no-TTY", "migrate"], "one_off_seconds"),
-    (["docker", "compose", "-p", "zen", "run", "--rm", "--detach", "--name", "b", "opsuite-backup"], "command_seconds"),
-    (["docker", "compose", "--project-name", "zen", "stop", "api"], "command_seconds"),
-    (["docker", "compose", "--project-name", "zen", "pull", "--policy", "missing"], "command_seconds"),
-    (["docker", "volume", "inspect", "zen_pgdata"], "command_seconds"),
-    (["pg_dump", "--format=custom", "--file", "x.dump"], "dump_seconds"),
+@pytest.mark.parametrize("kind, setting", [
+    ("command", "command_seconds"), ("dump", "dump_seconds"), ("restore", "restore_seconds"),
+    ("check", "check_seconds"), ("copy", "copy_seconds"), ("compose_up", "compose_up_seconds"),
+    ("one_off", "one_off_seconds"),
 ])
-def test_each_kind_of_command_gets_its_timeouts_setting(argv, setting):
-    limit = runner.limit_for(argv)
+def test_each_kind_of_command_gets_its_timeouts_setting(kind, setting):
+    limit = runner.limit_of(kind)
     assert (limit.setting, limit.seconds) == (setting, getattr(TimeoutsConfig(), setting))
 
 
@@ -210,7 +200,7 @@ def test_command_that_ignores_sigterm_is_killed_after_the_grace(tmp_path, monkey
     pid_file = tmp_path / "child.pid"
     started = time.monotonic()
     with pytest.raises(CommandFailed, match="timed out after 0.3s"):
-        runner.run(["sh", "-c", f"trap '' TERM; sleep 5 & echo $! > {pid_file}; wait"], timeout=0.3)
+        runner.run(["sh", "-c", f"trap '' TERM; sleep 5 & echo $! > {pid_file}; wait"], timeout=0.3, limit="command")
     assert time.monotonic() - started < 3
     assert _wait_gone(int(pid_file.read_text()))
 
@@ -232,7 +222,7 @@ def test_an_interrupt_landing_in_the_fork_still_stops_the_command(tmp_path, monk
 
     monkeypatch.setattr(runner.subprocess, "Popen", interrupted_in_the_fork)
     with pytest.raises(KeyboardInterrupt):
-        runner.run(["sh", "-c", f"sleep 30 & echo $! > {pid_file}; wait"], progress=progress)
+        runner.run(["sh", "-c", f"sleep 30 & echo $! > {pid_file}; wait"], progress=progress, limit="command")
     assert _wait_gone(int(pid_file.read_text())), "an interrupt in the fork must leave no process behind"
 
 
@@ -246,7 +236,7 @@ def test_progress_gets_each_stderr_line_while_the_command_still_runs(tmp_path):
         flag.touch()
 
     done = runner.run(["sh", "-c", f'echo started >&2; while [ ! -e {flag} ]; do sleep 0.02; done; '
-                                   'echo out; echo finished >&2'], progress=progress, timeout=10)
+                                   'echo out; echo finished >&2'], progress=progress, timeout=10, limit="command")
     assert seen == ["started", "finished"]
     assert (done.stdout, done.stderr) == ("out\n", "started\nfinished\n")
 
@@ -254,9 +244,9 @@ def test_progress_gets_each_stderr_line_while_the_command_still_runs(tmp_path):
 def test_progress_leaves_the_error_tail_as_it_was():
     failing = ["sh", "-c", "for i in $(seq 100); do echo line$i >&2; done; exit 7"]
     with pytest.raises(CommandFailed) as plain:
-        runner.run(failing)
+        runner.run(failing, limit="command")
     with pytest.raises(CommandFailed) as streamed:
-        runner.run(failing, progress=lambda line: None)
+        runner.run(failing, progress=lambda line: None, limit="command")
     assert str(streamed.value) == str(plain.value)
     assert streamed.value.stderr_tail == plain.value.stderr_tail
 
@@ -266,10 +256,10 @@ def test_progress_with_much_output_on_both_streams_does_not_deadlock(tmp_path):
     chatty = [sys.executable, "-c", "import sys\nfor i in range(50000):\n"
                                     "    print('o' * 40, flush=True); print('e', i, file=sys.stderr, flush=True)"]
     seen = []
-    done = runner.run(chatty, progress=seen.append, timeout=60)
+    done = runner.run(chatty, progress=seen.append, timeout=60, limit="command")
     assert len(done.stdout.splitlines()) == 50000 and seen[-1] == "e 49999" and len(seen) == 50000
     with (tmp_path / "out").open("wb") as sink:
-        done = runner.run(chatty, stdout=sink, progress=lambda line: None, timeout=60)
+        done = runner.run(chatty, stdout=sink, progress=lambda line: None, timeout=60, limit="command")
     assert (tmp_path / "out").stat().st_size == 50000 * 41 and done.stderr.endswith("e 49999\n")
 
 
@@ -277,7 +267,7 @@ def test_a_failing_progress_sink_never_stalls_the_command():
     def broken(line):
         raise RuntimeError("sink down")
 
-    done = runner.run(["sh", "-c", "seq 20000 >&2"], progress=broken, timeout=30)
+    done = runner.run(["sh", "-c", "seq 20000 >&2"], progress=broken, timeout=30, limit="command")
     assert done.stderr.endswith("20000\n")
 
 
@@ -286,7 +276,7 @@ def test_progress_command_past_its_limit_is_killed_with_its_children_and_keeps_i
     started = time.monotonic()
     with pytest.raises(CommandFailed) as caught:
         runner.run(["sh", "-c", f'sleep 5 & echo $! > {pid_file}; echo working >&2; wait'], timeout=0.5,
-                   progress=seen.append)
+                   progress=seen.append, limit="command")
     assert time.monotonic() - started < 3
     assert _wait_gone(int(pid_file.read_text())), "the child sleep must be killed too"
     assert "timed out after 0.5s" in str(caught.value) and "working" in str(caught.value)
@@ -300,7 +290,7 @@ def test_progress_a_child_left_holding_stderr_is_stopped_at_the_limit(tmp_path):
     started = time.monotonic()
     with pytest.raises(CommandFailed, match="timed out after 0.5s"):
         runner.run(["sh", "-c", f'sleep 5 & echo $! > {pid_file}; echo left >&2'], timeout=0.5,
-                   progress=lambda line: None)
+                   progress=lambda line: None, limit="command")
     assert time.monotonic() - started < 3
     assert _wait_gone(int(pid_file.read_text()))
 
@@ -308,7 +298,7 @@ def test_progress_a_child_left_holding_stderr_is_stopped_at_the_limit(tmp_path):
 def test_progress_missing_program_is_a_command_failure_and_leaks_no_pipe():
     before = len(os.listdir("/proc/self/fd"))
     with pytest.raises(CommandFailed, match="not installed"):
-        runner.run(["no-such-program-opsuite"], progress=lambda line: None)
+        runner.run(["no-such-program-opsuite"], progress=lambda line: None, limit="command")
     assert len(os.listdir("/proc/self/fd")) == before
 
 
@@ -322,7 +312,7 @@ def stop(signum, frame):
     raise KeyboardInterrupt
 signal.signal(signal.SIGTERM, stop)
 runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; echo going >&2; wait"],
-           progress=lambda line: print(line, flush=True))
+           limit="command", progress=lambda line: print(line, flush=True))
 """
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline() == "going\n"  # the child's pid is written by then

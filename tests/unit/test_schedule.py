@@ -129,8 +129,8 @@ def test_two_stacks_on_one_host_get_their_own_schedules_and_configs(tmp_path, co
         jobs = cron_jobs(root / f"etc/cron.d/opsuite-{project}")
         assert [job.split(" root ")[0] for job in jobs] == ["30 2 * * *", "0 6 * * *", "0 4 1-7 * *"]
         for job, check in zip(jobs, ("backup", "freshness", "restore_drill")):
-            assert (f"cd {TARGET_REPO} && OPSUITE_CONFIG={configs[project]} /bin/bash scripts/run-check.sh {check} "
-                    f">> /var/log/opsuite-{project}-{check.replace('_', '-')}.log 2>&1") in job
+            assert (f"cd {TARGET_REPO} && OPSUITE_CONFIG={configs[project]} .venv/bin/python -m procedures.log_to "
+                    f"/var/log/opsuite-{project}-{check.replace('_', '-')}.log /bin/bash scripts/run-check.sh {check}") in job
 
 
 def cron_jobs(path: Path) -> list[str]:

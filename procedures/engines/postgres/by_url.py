@@ -55,7 +55,7 @@ class UrlDatabase:
         url = self.url()
         try:
             return self.ctx.compose.run_once(self.ctx.config.services.backup, pg.psql(sql), no_deps=True,
-                                             env=url.environment()).stdout.strip()
+                                             env=url.environment(), limit="command").stdout.strip()
         except CommandFailed as e:
             raise BackupError(f"the database at {url.describe()} did not answer ({e.stderr_tail.strip() or e}); "
                               f"check {url.variable}") from e
@@ -71,7 +71,7 @@ class NewDatabase:
     backups: str  # where the backups volume is mounted in the box
 
     def query(self, sql: str) -> str:
-        return self.box.run(pg.psql(sql, self.name)).stdout
+        return self.box.run(pg.psql(sql, self.name), limit="command").stdout
 
     def describe(self) -> dict:
         return {"new database": self.name, "on": "the server the app's URL names"}
@@ -119,7 +119,7 @@ class PostgresByUrl(PostgresInStack):
     def create_database(self, box, name: str) -> NewDatabase:
         """CREATE DATABASE name on the live server, as the URL's user (it needs CREATEDB)."""
         try:
-            box.run(pg.psql(pg.create_database_sql(name)))
+            box.run(pg.psql(pg.create_database_sql(name)), limit="command")
         except CommandFailed as e:
             raise RestoreError(f"could not create database {name} on the server ({e.stderr_tail.strip() or e}); the "
                                "URL's user needs CREATEDB, or restore by hand (docs/RESTORE_RUNBOOK.md section 8). "
@@ -134,7 +134,7 @@ class PostgresByUrl(PostgresInStack):
         started = time.monotonic()
         try:
             server.box.run(pg.restore_over_url(f"{server.backups}/{dump_in_backups}", server.name, jobs),
-                           progress=TableCount("restore", tables))
+                           limit="restore", progress=TableCount("restore", tables))
         except CommandFailed as e:
             raise RestoreError(f"pg_restore into {server.name} failed (exit {e.returncode}): {e.stderr_tail}") from e
         return time.monotonic() - started

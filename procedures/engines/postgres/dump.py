@@ -18,11 +18,11 @@ _END = "__END_OF_COUNTS__"
 def check_dump_client(box) -> ServerFacts:
     """Database reachable and pg_dump not older than the server; refuse otherwise."""
     try:
-        box.run(pg.isready())
-        server = int(box.run(pg.psql(pg.SERVER_VERSION_SQL)).stdout.strip())
+        box.run(pg.isready(), limit="command")
+        server = int(box.run(pg.psql(pg.SERVER_VERSION_SQL), limit="command").stdout.strip())
     except CommandFailed as e:
         raise BackupError(f"database not reachable, nothing was written: {e.stderr_tail or e}") from e
-    match = re.search(r"(\d+)(?:\.\d+)?", box.run(pg.dump_version()).stdout)
+    match = re.search(r"(\d+)(?:\.\d+)?", box.run(pg.dump_version(), limit="command").stdout)
     client = int(match.group(1)) if match else 0
     if client < server // 10000:
         raise BackupError(
@@ -67,7 +67,7 @@ def dump(box, path: str, lock_wait_seconds: int, revision_query: str) -> DumpFac
             # dump, so counting them takes no table lock a migration could queue pg_dump behind.
             talk.send(pg.BASE_TABLE_COUNT_SQL + ";")
             tables = TableCount("dump", int(talk.read_line()))
-            box.run(pg.dump(path, snapshot, lock_wait_seconds), progress=tables)
+            box.run(pg.dump(path, snapshot, lock_wait_seconds), limit="dump", progress=tables)
             facts = _read_in_snapshot(talk, revision_query)
             talk.send("COMMIT;")
     except CommandFailed as e:
@@ -88,7 +88,7 @@ def verify_dump(box, path: str, needed_major: int = 0) -> int:
                 f"it with tools of Postgres {needed_major} or newer: BACKUP_IMAGE built from postgres:{needed_major} "
                 "and the db service on that major (docs/RESTORE_RUNBOOK.md section 9)")
     try:
-        toc = box.run(pg.restore_list(path)).stdout
+        toc = box.run(pg.restore_list(path), limit="check").stdout
     except CommandFailed as e:
         raise BackupError(f"dump {path} is not a readable pg_dump archive: {e.stderr_tail}") from e
     entries = [line for line in toc.splitlines() if line and not line.startswith(";")]

@@ -30,4 +30,4 @@ class LiveDatabase:
         user, _, name = self.credentials()
         argv = compose_cmd.compose(self.ctx.config.stack, "exec", "-T", self.ctx.config.services.database,
                                    *pg.psql(sql, name)[:-1], "--username", user, "--dbname", name)
-        return self.ctx.compose.run(argv).stdout.strip()
+        return self.ctx.compose.run(argv, limit="command").stdout.strip()

@@ -31,7 +31,7 @@ class RestoreServer:
                           env={"PGPASSWORD": self.password}, **kwargs)
 
     def query(self, sql: str) -> str:
-        return self.exec([*pg.psql(sql, self.database), "--host", "127.0.0.1", "--username", self.user]).stdout
+        return self.exec([*pg.psql(sql, self.database), "--host", "127.0.0.1", "--username", self.user], limit="command").stdout
 
     def describe(self) -> dict:
         return {"container": self.container, "new volume": self.volume, "network": "none"}
@@ -45,7 +45,7 @@ def _wait_ready(server: RestoreServer, timeout: float) -> None:
     # TCP readiness: the official image's init-time server listens on the socket only.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.exec(["pg_isready", "--host", "127.0.0.1", "--username", server.user], check=False).returncode == 0:
+        if server.exec(["pg_isready", "--host", "127.0.0.1", "--username", server.user], limit="command", check=False).returncode == 0:
             return
         time.sleep(0.5)
     raise NotReady(f"restore server {server.container} not ready after {timeout:.0f}s (docker logs {server.container})")
@@ -90,14 +90,14 @@ def _start(ctx, box, server: RestoreServer, labels: dict[str, str], image: str, 
         env["PGDATA"] = pgdata
     register_secret(server.password)
     runner.run(cmd.run_isolated_postgres(server.container, image, server.volume, data_path,
-                                         box.volume_at(ctx.config.backup.directory), sorted(env), labels), env=env)
+                                         box.volume_at(ctx.config.backup.directory), sorted(env), labels), env=env, limit="command")
     _wait_ready(server, ctx.config.restore.ready_timeout_seconds)
     return server
 
 
 def stop(server: RestoreServer) -> None:
     """Remove the server's container; its volume stays."""
-    runner.run(cmd.remove_container(server.container), check=False)
+    runner.run(cmd.remove_container(server.container), limit="command", check=False)
 
 
 def restore_dump(server: RestoreServer, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
@@ -108,7 +108,7 @@ def restore_dump(server: RestoreServer, dump_in_backups: str, jobs: int, tables:
     try:
         # No timeout here: the runner gives pg_restore [timeouts] restore_seconds.
         server.exec(pg.restore(f"{cmd.BACKUPS_MOUNT}/{dump_in_backups}", server.database, server.user, jobs),
-                    progress=TableCount("restore", tables))
+                    limit="restore", progress=TableCount("restore", tables))
     except CommandFailed as e:
         name = dump_in_backups.rsplit("/", 1)[-1]
         raise RestoreError(f"pg_restore of {name} failed (exit {e.returncode}): {e.stderr_tail}") from e
