@@ -25,20 +25,20 @@ def members(paths: tuple[str, ...]) -> list[str]:
 
 def count_entries(box: BackupBox, archive: str) -> dict:
     """Entries the archive holds (directories and files), read from end to end."""
-    listed = box.run(cmd.list_archive(archive)).stdout.splitlines()
+    listed = box.run(cmd.list_archive(archive), limit="check").stdout.splitlines()
     return {"entries": len(listed), "files": sum(1 for name in listed if not name.endswith("/"))}
 
 
 def archive(box: BackupBox, paths: tuple[str, ...], final: str, timeout: float) -> dict:
     """Archive the host paths into final (partial name until listed), with size, sha256 and entry counts."""
     partial = final + files.PARTIAL
-    done = box.run(cmd.archive_paths(ROOT, members(paths), partial), check=False, timeout=timeout)
+    done = box.run(cmd.archive_paths(ROOT, members(paths), partial), limit="dump", check=False, timeout=timeout)
     if done.returncode not in (0, _CHANGED_WHILE_READ):
         raise CommandFailed(done.argv, done.returncode, done.stderr[-2000:])
     entry = {"file": final.rsplit("/", 1)[-1], "paths": list(paths), "size": files.size(box, partial),
              "sha256": files.sha256(box, partial), **count_entries(box, partial),
              "changed_while_read": done.returncode == _CHANGED_WHILE_READ}
-    box.run(cmd.rename(partial, final))
+    box.run(cmd.rename(partial, final), limit="command")
     return entry
 
 

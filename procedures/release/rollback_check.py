@@ -176,12 +176,12 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
 
 def _remove_leftovers(project: str) -> None:
     """Containers and networks of the rehearsal's project that a failed or interrupted `down` left."""
-    rows = runner.run(docker_cmd.project_containers(project), check=False).stdout.splitlines()
+    rows = runner.run(docker_cmd.project_containers(project), limit="command", check=False).stdout.splitlines()
     for row in rows:
-        runner.run(docker_cmd.remove_container(json.loads(row)["ID"]), check=False)
-    rows = runner.run(docker_cmd.project_networks(project), check=False).stdout.splitlines()
+        runner.run(docker_cmd.remove_container(json.loads(row)["ID"]), limit="command", check=False)
+    rows = runner.run(docker_cmd.project_networks(project), limit="command", check=False).stdout.splitlines()
     for row in rows:
-        runner.run(docker_cmd.remove_network(json.loads(row)["Name"]), check=False)
+        runner.run(docker_cmd.remove_network(json.loads(row)["Name"]), limit="command", check=False)
 
 
 def _remove_volumes(rehearsal: Rehearsal) -> None:

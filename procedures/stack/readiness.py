@@ -44,7 +44,7 @@ def get_from(probe: str):
     def get_inside(base_url: str, path: str, timeout: float = 5.0, verify: str | bool = True) -> HttpResult:
         url = base_url.rstrip("/") + path
         started = time.monotonic()
-        done = runner.run(docker_cmd.http_get_from(probe, url, timeout), check=False, timeout=timeout + 30)
+        done = runner.run(docker_cmd.http_get_from(probe, url, timeout), limit="command", check=False, timeout=timeout + 30)
         try:
             answer = json.loads(done.stdout.strip().splitlines()[-1])
         except (IndexError, ValueError):

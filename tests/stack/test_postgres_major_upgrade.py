@@ -106,7 +106,7 @@ def test_the_drill_of_a_15_set_restores_into_the_current_major_and_compares(back
     with backup_box(ctx) as box, throwaway.throwaway_server(ctx, box, "check",
                                                               server_version_num=150000) as server:
         assert int(server.query("SHOW server_version_num")) // 10000 == 17
-        assert "pg_restore (PostgreSQL) 17." in server.exec(["pg_restore", "--version"]).stdout
+        assert "pg_restore (PostgreSQL) 17." in server.exec(["pg_restore", "--version"], limit="command").stdout
         ctx.engine.restore_dump(server, done.chosen.dump_in_backups, 2)
         assert ctx.engine.row_counts(server) == manifest_of(ctx, upgraded.set_name)["row_counts"]
 

@@ -40,7 +40,7 @@ def rendered_rehearsal(ctx, tmp_path) -> tuple[dict, seal.Seal]:
     sealed = rollback_check._sealed(ctx, rehearsal, RestoredCopy())
     rehearsal.overlay.write_text(sealed.text)
     config = rollback_check._rehearsal_config(ctx, rehearsal)
-    done = OpsContext(config, "1.0.0").compose.run(compose_cmd.config_json_every_profile(config.stack))
+    done = OpsContext(config, "1.0.0").compose.run(compose_cmd.config_json_every_profile(config.stack), limit="command")
     return json.loads(done.stdout), sealed
 
 

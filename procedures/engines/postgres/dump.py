@@ -80,7 +80,7 @@ def verify_dump(box, path: str, needed_major: int = 0) -> int:
     newer major (needed_major, from its manifest) than the box's pg_restore is refused as that, not
     as an unreadable archive: the set is not known to be damaged."""
     if needed_major:
-        tools = pg.tool_major(box.run(pg.restore_version()).stdout)
+        tools = pg.tool_major(box.run(pg.restore_version(), limit="command").stdout)
         if tools < needed_major:
             raise BackupError(
                 f"{path} was dumped from Postgres {needed_major}, and the backup image's pg_restore is {tools}: "

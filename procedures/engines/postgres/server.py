@@ -67,7 +67,7 @@ def require_tools_read(server: RestoreServer, image: str, needed_major: int) -> 
     pg_restore: it cannot read it, and an older server cannot hold what a newer one dumped."""
     if not needed_major:
         return
-    tools = pg.tool_major(server.exec(pg.restore_version()).stdout)
+    tools = pg.tool_major(server.exec(pg.restore_version(), limit="command").stdout)
     if tools >= needed_major:
         return
     raise RestoreError(
