@@ -142,7 +142,7 @@ def test_step_shows_progress():
     print("captured-by-pytest")
     register_secret("plugin-s3cret-4242")
     progress.show("upload set files: 1 MiB / 2 MiB, 50%, 1 MiB/s, ETA 1s via plugin-s3cret-4242")
-    runner.run(["sh", "-c", 'grep -v "^#" "$0" >&2', __RECORDED__], progress=TableCount("restore", 3))
+    runner.run(["sh", "-c", 'grep -v "^#" "$0" >&2', __RECORDED__], progress=TableCount("restore", 3), limit="restore")
 '''
 
 
