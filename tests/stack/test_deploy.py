@@ -17,7 +17,7 @@ from procedures.stack import serving as release
 from procedures.stack import volumes
 
 from bench.load import ConstantLoad, summarize
-from testkit import witness
+from testkit import signals, witness
 from testkit.ops_run import ROOT, check_argv, run_check, summary_header
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -193,8 +193,8 @@ def test_interrupted_deploy_leaves_previous_release_and_no_lock(deployed, tmp_pa
     deployed = without_rollback_check(deployed, tmp_path)
     cfg = deployed.ctx.config
     before = serving(deployed)
-    proc = subprocess.Popen(check_argv(deployed, "deploy", "--tag=1.1.0", report=tmp_path / "i.html"),
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = signals.popen(check_argv(deployed, "deploy", "--tag=1.1.0", report=tmp_path / "i.html"),
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     prefix = f"{cfg.stack.project}-backup-"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -273,8 +273,8 @@ def test_start_first_switch_fails_no_request(deployed, tmp_path):
 def test_an_interrupt_mid_switch_leaves_the_old_container_serving(deployed, tmp_path):
     stack = deployed
     before, old = serving(stack), api_containers(stack)
-    proc = subprocess.Popen(check_argv(stack, "deploy", "--tag=1.2.1-never-ready", report=tmp_path / "i.html"),
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = signals.popen(check_argv(stack, "deploy", "--tag=1.2.1-never-ready", report=tmp_path / "i.html"),
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None and len(api_containers(stack)) < 2:
         time.sleep(0.2)
