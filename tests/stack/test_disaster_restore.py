@@ -279,6 +279,7 @@ def test_switch_refuses_a_volume_in_use_not_this_stacks_or_without_a_cluster(bac
 def _interrupted_disaster_restore(stack, tmp_path, signum: int, when) -> str:
     """Run the disaster restore (CONFIRM=YES) and send signum once when(printed so far) is true
     (-v prints a step's result when the next step starts); returns everything it printed."""
+    add_note(stack, "in the set the interrupted restore uses")  # the sample queries need rows, whatever ran before
     taken = backup.backup(stack.ctx)
     argv = check_argv(stack, "restore_drill", "--mode=disaster", f"--backup={taken.set_name}", "-v",
                       report=tmp_path / f"interrupted-{signum}.html")
