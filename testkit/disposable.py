@@ -35,7 +35,9 @@ def free_port() -> int:
     one range without xdist)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     first = 20000 + int(worker.removeprefix("gw") or 0) * _PORTS_PER_WORKER
-    start = _next_port.get(worker, first)
+    # Each session starts at a random place in the range: sessions of a suite without reservations (an
+    # older checkout on the same engine) all start at its first port.
+    start = _next_port.get(worker, first + secrets.randbelow(_PORTS_PER_WORKER))
     for port in [*range(start, first + _PORTS_PER_WORKER), *range(first, start)]:
         if not ports.reserve(port):  # held by another session on this machine, or in use
             continue
