@@ -21,8 +21,7 @@ def _unused_port() -> int:
 
 def _reserved_by_another_session(port: int) -> str:
     script = f"from testkit import ports; print(ports.reserve({port}))"
-    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60).stdout.strip()
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 def test_a_port_reserved_here_is_refused_to_another_session_and_to_this_one_again():
