@@ -5,7 +5,6 @@ Only this test helper removes volumes, and only ones whose names carry the test 
 
 import os
 import secrets
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
@@ -17,6 +16,8 @@ from procedures.release import install
 from procedures.config import load_config
 from procedures.context import OpsContext
 from procedures.errors import OpsError
+
+from . import ports
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "example"
@@ -30,16 +31,16 @@ _next_port: dict[str, int] = {}
 
 
 def free_port() -> int:
-    """A port free on 127.0.0.1 now, from this worker's own range (gw0, gw1, ...; one range without xdist)."""
+    """A port free on 127.0.0.1 and reserved for this process, from this worker's own range (gw0, gw1, ...;
+    one range without xdist)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     first = 20000 + int(worker.removeprefix("gw") or 0) * _PORTS_PER_WORKER
-    start = _next_port.get(worker, first)
+    # Each session starts at a random place in the range: sessions of a suite without reservations (an
+    # older checkout on the same engine) all start at its first port.
+    start = _next_port.get(worker, first + secrets.randbelow(_PORTS_PER_WORKER))
     for port in [*range(start, first + _PORTS_PER_WORKER), *range(first, start)]:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if not ports.reserve(port):  # held by another session on this machine, or in use
+            continue
         _next_port[worker] = port + 1 if port + 1 < first + _PORTS_PER_WORKER else first
         return port
     raise RuntimeError(f"no free port in {first}-{first + _PORTS_PER_WORKER - 1}")

@@ -16,8 +16,9 @@ from procedures.backup import names as backup_names
 from procedures.stack import serving as release
 from procedures.stack import volumes
 
-from bench.load import ConstantLoad, summarize
-from testkit import witness
+from bench.load import summarize
+from testkit import signals, witness
+from testkit.paced_users import PacedUsers
 from testkit.ops_run import ROOT, check_argv, run_check, summary_header
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -193,8 +194,8 @@ def test_interrupted_deploy_leaves_previous_release_and_no_lock(deployed, tmp_pa
     deployed = without_rollback_check(deployed, tmp_path)
     cfg = deployed.ctx.config
     before = serving(deployed)
-    proc = subprocess.Popen(check_argv(deployed, "deploy", "--tag=1.1.0", report=tmp_path / "i.html"),
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = signals.popen(check_argv(deployed, "deploy", "--tag=1.1.0", report=tmp_path / "i.html"),
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     prefix = f"{cfg.stack.project}-backup-"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -222,7 +223,7 @@ def switch_of(entry: dict, service: str) -> dict:
     return next(s for s in entry["switch"]["services"] if s["service"] == service)
 
 
-def assert_no_request_failed_by_the_switch(load: ConstantLoad, entry: dict) -> None:
+def assert_no_request_failed_by_the_switch(load: PacedUsers, entry: dict) -> None:
     """No request failed while the release was switched (its window from the ledger, padded), and
     none anywhere in the deploy failed to reach an app container (a proxy error or no answer). A
     loaded CI machine can fail an app request elsewhere (too many database connections while a
@@ -240,7 +241,7 @@ def test_start_first_switch_fails_no_request(deployed, tmp_path):
     stack = deployed
     url = stack.ctx.config.http.base_url + "/notes"
     before = serving(stack)
-    with ConstantLoad(url, rate=20, max_seconds=600) as load:
+    with PacedUsers(url, users=4, rate=20, max_seconds=600) as load:
         done, report = run_check(stack, tmp_path, "deploy", "--tag=1.1.0")
     assert done.returncode == 0, done.stdout[-3000:]
     entry = last_entry(stack)
@@ -251,14 +252,14 @@ def test_start_first_switch_fails_no_request(deployed, tmp_path):
     assert entry["rollback_check"]["rollback"] == "safe", entry["rollback_check"]
     assert set(entry["rollback_check"]["seconds"]) == {"restore", "migrate", "previous release"}
 
-    with ConstantLoad(url, rate=20, max_seconds=600) as load:
+    with PacedUsers(url, users=4, rate=20, max_seconds=600) as load:
         done, _ = run_check(stack, tmp_path, "rollback", f"--tag={before[0]}")
     assert done.returncode == 0, done.stdout[-3000:]
     assert_no_request_failed_by_the_switch(load, last_entry(stack))
     assert serving(stack) == before
 
     old = api_containers(stack)
-    with ConstantLoad(url, rate=20, max_seconds=600) as load:
+    with PacedUsers(url, users=4, rate=20, max_seconds=600) as load:
         done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.2.1-never-ready")
     assert done.returncode != 0
     assert_no_request_failed_by_the_switch(load, last_entry(stack))
@@ -273,8 +274,8 @@ def test_start_first_switch_fails_no_request(deployed, tmp_path):
 def test_an_interrupt_mid_switch_leaves_the_old_container_serving(deployed, tmp_path):
     stack = deployed
     before, old = serving(stack), api_containers(stack)
-    proc = subprocess.Popen(check_argv(stack, "deploy", "--tag=1.2.1-never-ready", report=tmp_path / "i.html"),
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = signals.popen(check_argv(stack, "deploy", "--tag=1.2.1-never-ready", report=tmp_path / "i.html"),
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None and len(api_containers(stack)) < 2:
         time.sleep(0.2)

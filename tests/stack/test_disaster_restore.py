@@ -23,6 +23,7 @@ from procedures.stack import volumes
 from procedures.errors import UnsafeOperation
 
 from procedures.restore import volume_switch
+from testkit import signals
 from testkit.ops_run import ROOT, check_argv, run_check, summary_header
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -278,12 +279,12 @@ def test_switch_refuses_a_volume_in_use_not_this_stacks_or_without_a_cluster(bac
 def _interrupted_disaster_restore(stack, tmp_path, signum: int, when) -> str:
     """Run the disaster restore (CONFIRM=YES) and send signum once when(printed so far) is true
     (-v prints a step's result when the next step starts); returns everything it printed."""
+    add_note(stack, "in the set the interrupted restore uses")  # the sample queries need rows, whatever ran before
     taken = backup.backup(stack.ctx)
     argv = check_argv(stack, "restore_drill", "--mode=disaster", f"--backup={taken.set_name}", "-v",
                       report=tmp_path / f"interrupted-{signum}.html")
     env = {**os.environ, "CONFIRM": "YES", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))  # as in an SSH session
+    proc = signals.popen(argv, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seen: list[str] = []
     reader = threading.Thread(target=lambda: seen.extend(proc.stdout), daemon=True)
     reader.start()

@@ -10,12 +10,12 @@ healthcheck are all the app's; nothing here is the example stack's.
 import httpx
 import pytest
 
-from bench.load import ConstantLoad
 from procedures import ledger
 from procedures.context import OpsContext
 from procedures.stack import volumes
 from testkit import disposable, proposals, zenops
 from testkit.ops_run import passed, run_check
+from testkit.paced_users import PacedUsers
 
 pytestmark = [pytest.mark.stack]
 SENTINEL = "sentinel written before adoption"
@@ -121,7 +121,7 @@ def test_rollback_to_the_adopted_release(stack, host, reports):
 def test_with_caddy_retrying_the_deploy_fails_no_request(stack, host, reports):
     """The operator's fix the deploy named: `lb_try_duration 5s` in the Caddyfile, Caddy reloaded."""
     zenops.let_caddy_retry(host)
-    with ConstantLoad(f"{host.base_url}/api/notes", rate=20, max_seconds=600) as load:
+    with PacedUsers(f"{host.base_url}/api/notes", users=4, rate=20, max_seconds=600) as load:
         done, _ = run_check(stack, reports, "deploy", "--tag=1.1.0")
     passed(done)
     assert load.summary()["failed"] == 0, load.summary()

@@ -11,6 +11,7 @@ from procedures import runner
 from procedures.config import TimeoutsConfig
 from procedures.errors import CommandFailed
 from procedures.redact import register_secret
+from testkit import signals
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +146,7 @@ def stop(signum, frame):
 signal.signal(signal.SIGTERM, stop)
 runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; wait"], limit="command")
 """
-    proc = subprocess.Popen([sys.executable, "-c", script])
+    proc = signals.popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 10
     while not pid_file.exists() or not pid_file.read_text().strip():
         assert time.monotonic() < deadline, "the command never started"
@@ -314,7 +315,7 @@ signal.signal(signal.SIGTERM, stop)
 runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; echo going >&2; wait"],
            limit="command", progress=lambda line: print(line, flush=True))
 """
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    proc = signals.popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline() == "going\n"  # the child's pid is written by then
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)

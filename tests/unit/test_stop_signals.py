@@ -9,6 +9,7 @@ import pytest
 
 from procedures import lock
 from runbook_plugin.options import unwind_on_stop_signals
+from testkit import signals
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,6 @@ _HOLD_UNTIL_SIGNALLED = """
 import signal, sys, time
 from runbook_plugin.options import unwind_on_stop_signals
 from procedures import lock
-signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as in an SSH session, even when this suite runs under nohup
 unwind_on_stop_signals()
 with lock.hold(sys.argv[1], "zen", "deploy"):
     print("held", flush=True)
@@ -25,15 +25,36 @@ with lock.hold(sys.argv[1], "zen", "deploy"):
 """
 
 
-@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
-def test_hangup_or_term_unwinds_and_leaves_no_lock(tmp_path, signum):
-    proc = subprocess.Popen([sys.executable, "-c", _HOLD_UNTIL_SIGNALLED, str(tmp_path)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM, signal.SIGINT], ids=["SIGHUP", "SIGTERM", "SIGINT"])
+def test_hangup_term_or_ctrl_c_unwinds_and_leaves_no_lock(tmp_path, signum):
+    proc = signals.popen([sys.executable, "-c", _HOLD_UNTIL_SIGNALLED, str(tmp_path)], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline() == "held\n", proc.stderr.read()
     assert lock.lock_path(str(tmp_path), "zen").exists()
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode != 0 and f"signal {int(signum)}" in err
+    # Ctrl-C is Python's own KeyboardInterrupt; the others name their signal
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err, err
+    assert signum == signal.SIGINT or f"signal {int(signum)}" in err, err
+    assert not lock.lock_path(str(tmp_path), "zen").exists(), "the lock must be released"
+
+
+def _ignore_int_and_hup() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def test_a_run_started_with_int_and_hup_ignored_keeps_them_ignored_and_unwinds_on_term(tmp_path):
+    """nohup, cron and `check &` in a script start a run with SIGHUP (and SIGINT) ignored on purpose:
+    the run keeps that; SIGTERM (systemd, kill) still unwinds it and releases the lock."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_UNTIL_SIGNALLED, str(tmp_path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ignore_int_and_hup)
+    assert proc.stdout.readline() == "held\n", proc.stderr.read()
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGHUP)
+    proc.send_signal(signal.SIGTERM)  # a handled INT or HUP would have been raised first: lower numbers run first
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode != 0 and "KeyboardInterrupt: signal 15" in err, err
     assert not lock.lock_path(str(tmp_path), "zen").exists(), "the lock must be released"
 
 
