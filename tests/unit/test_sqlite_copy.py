@@ -72,19 +72,33 @@ def test_a_copy_taken_while_the_app_writes_is_whole_and_one_point_in_time(tmp_pa
     make_database(db).execute("DELETE FROM orders")
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db)])
     try:
-        time.sleep(0.3)
-        seen = []
+        # Each copy starts once the writer has committed past what the last copy saw: on a busy
+        # machine a fixed sleep saw a writer that had not started yet (0 rows).
+        seen = [0]
         for attempt in range(5):
+            wait_for_more_rows(db, than=seen[-1], writer=writer)
             found = sqlite_copy.backup(str(db), str(tmp_path / f"copy{attempt}.gz"), 10)
             counts = found["row_counts"]
             assert counts["orders"] == counts["order_lines"], "both rows of a transaction, or neither"
             seen.append(counts["orders"])
-            time.sleep(0.1)
         assert writer.poll() is None, "the writer kept writing throughout"
     finally:
         writer.kill()
         writer.wait()
-    assert seen == sorted(seen) and seen[-1] > seen[0] > 0, seen
+    assert seen == sorted(seen) and seen[-1] > seen[1] > 0, seen
+
+
+def wait_for_more_rows(db: Path, than: int, writer: subprocess.Popen, limit: float = 60.0) -> None:
+    """Until the writer has committed more than `than` orders (bounded; a dead writer fails at once)."""
+    deadline = time.monotonic() + limit
+    reader = sqlite3.connect(db, timeout=30)
+    try:
+        while reader.execute("SELECT count(*) FROM orders").fetchone()[0] <= than:
+            assert writer.poll() is None, "the writer died"
+            assert time.monotonic() < deadline, f"the writer committed nothing past {than} rows in {limit} s"
+            time.sleep(0.02)
+    finally:
+        reader.close()
 
 
 def test_a_missing_database_is_an_error_and_creates_nothing(tmp_path):
