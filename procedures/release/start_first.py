@@ -67,7 +67,7 @@ def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float,
         time.sleep(READY_POLL_SECONDS)
 
 
-def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, started: float, deadline: float) -> str:
+def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, resolvable: float, deadline: float) -> str:
     """Wait until the proxy sends requests to the new release. Each nginx worker keeps its own look-up
     of the name for up to refresh_seconds, so one worker reaching the new container says nothing of
     the others: the look-ups made before the new container existed must have expired first. Then,
@@ -76,7 +76,7 @@ def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, started: float, d
     and the old container's stop closes them; the proxy dials the name again and retries a refused
     dial (lb_try_duration), and the deploy's readiness and version checks through it follow."""
     refresh_seconds = proxy.refresh_seconds if proxy else 0.0
-    time.sleep(max(0.0, started + refresh_seconds + LOOKUP_MARGIN_SECONDS - time.monotonic()))
+    time.sleep(max(0.0, resolvable + refresh_seconds + LOOKUP_MARGIN_SECONDS - time.monotonic()))
     expired = f"the proxy's look-ups of the name expired ({refresh_seconds:g} s)"
     if proxy and proxy.reuses_connections:
         # Without load, one kept-alive connection to the old container carried every probe until the
@@ -123,10 +123,13 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, proxy: ProxyView | None) -> dic
     new: list[dict] = []
     try:
         ctx.compose.run(compose_cmd.scale_beside(ctx.config.stack, service, 2 * len(old)), limit="compose_up")
+        # The new container's name resolves only from here: a proxy's look-up made while `compose up`
+        # ran (seconds, on a busy machine) still holds the old address alone until it expires.
+        resolvable = time.monotonic()
         new = [c for c in _containers(ctx, service) if c["id"] not in known]
         deadline = time.monotonic() + ctx.config.http.ready_timeout_seconds
         ready = [ready_directly(ctx, c, plan.port, deadline) for c in new]
-        found = _proxy_found_new(ctx, proxy, started, deadline)
+        found = _proxy_found_new(ctx, proxy, resolvable, deadline)
     except BaseException as e:  # a failure, Ctrl-C or SIGTERM: the old containers keep serving
         # Interrupted inside `compose up`, the new container exists but was not listed yet; the
         # runner has stopped compose by now, so the list is final.
