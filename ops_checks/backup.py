@@ -18,7 +18,8 @@ from . import evidence, summary
 def run(ops, pytestconfig, runbook_summary):
     """One backup run: the lock and one backup container for all steps, released on every exit."""
     with pipeline.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock"),
-                           accept_clock=pytestconfig.getoption("accept_clock")) as opened:
+                           accept_clock=pytestconfig.getoption("accept_clock"),
+                           allow_mass_prune=pytestconfig.getoption("allow_mass_prune")) as opened:
         runbook_summary.read(summary.backup, opened)
         yield opened
 
