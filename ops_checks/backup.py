@@ -89,6 +89,7 @@ def _retention_evidence(extras, result, collected=None) -> None:
         evidence.data(extras, f"{collected.where}: uploads store garbage collection", {
             "kept lists read": collected.kept_lists, "objects referenced": collected.referenced,
             "objects before": collected.present_before, "deleted": collected.deleted,
+            "unreferenced but within the grace period (kept)": collected.young,
             "objects after": len(collected.present_after), "referenced but absent": collected.missing_after})
     if result.left_alone:
         evidence.data(extras, f"{result.where}: sets that are not this stack's ({result.identity.describe()}), "

@@ -170,7 +170,7 @@ class OffsiteConfig:
 
 @dataclass(frozen=True)
 class RetentionConfig:
-    """Limits on what retention may delete, local and offsite alike (docs/BACKUPS.md section 6); the
+    """Limits on what retention may delete, local and offsite alike (docs/BACKUPS.md section 1); the
     windows and tiers stay in [backup] and [offsite]."""
     # Never fewer verified sets than this kept in each place (Barman's minimum_redundancy).
     min_sets: int = 3

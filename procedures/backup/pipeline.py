@@ -144,7 +144,7 @@ def peek_remote(run: BackupRun) -> list[str] | None:
     if not run.ctx.config.offsite.enabled:
         return None
     try:
-        rows = json.loads(run.box.run(rclone_cmd.lsjson(remote_path(run)), timeout=300).stdout or "[]")
+        rows = json.loads(run.box.run(rclone_cmd.lsjson(remote_path(run)), timeout=120).stdout or "[]")
     except (CommandFailed, ValueError):
         return None
     return [r["Name"] for r in rows]

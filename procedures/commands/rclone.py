@@ -1,7 +1,7 @@
 """argv builders for rclone; the config file path comes from RCLONE_CONFIG in the backup service."""
 
 # No --drive-use-trash=false: on Drive a deletion goes to the trash, which still counts against the quota
-# but is a last undo after a wrong deletion (empty it with `rclone cleanup`; docs/BACKUPS.md section 6).
+# but is a last undo after a wrong deletion (empty it with `rclone cleanup`; docs/BACKUPS.md section 4).
 # A copy's live progress: rclone's own one-line stats every 5 s and at the end, on stderr at the default
 # log level (NOTICE) so no per-file INFO lines come with them (procedures/backup/rclone_progress.py).
 STATS_FLAGS = ["--stats=5s", "--stats-one-line", "--stats-log-level=NOTICE"]
