@@ -20,7 +20,7 @@ from ..context import OpsContext
 from ..errors import BackupError, CommandFailed, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
-from . import (clock, clock_state, files, manifest, names, offsite, prune, retention, sets, uploads_list,
+from . import (catalog, clock, clock_state, files, manifest, names, offsite, prune, retention, sets, uploads_list,
                uploads_store, verify)
 from .rclone_progress import Transfer
 from .box import BackupBox, backup_box
@@ -365,9 +365,12 @@ def run_prune_remote(run: BackupRun) -> prune.PruneResult:
     refuse_untrusted_clock(run)
     listing = offsite.list_remote(run.box, run.remote.path)
     local_sizes = {f.name: f.size for f in files.list_files(run.box, run.directory)}
+    state_dir = run.ctx.config.deploy.state_dir
     run.remote_prune = prune.prune_remote(
         run.box, run.remote, listing, run.identity, remote_policy(run), run.now, limits(run),
-        must_have=set(names.group_files(complete_local_files(run), run.identity)), local_sizes=local_sizes)
+        must_have=set(names.group_files(complete_local_files(run), run.identity)), local_sizes=local_sizes,
+        remembered=catalog.remembered(state_dir, run.identity, run.remote.path))
+    catalog.record(state_dir, run.identity, run.remote.path, run.remote_prune.sets_after)
     lists = set(kept_lists(run, run.remote_prune, lambda n: _remote_manifest(run, n)))
     # Every set kept locally is offsite too (uploaded and checked): its objects stay, whatever the remote listing shows.
     lists |= set(uploads_store.lists_of(run.local_prune.listing_after,

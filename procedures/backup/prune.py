@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..commands import files as files_cmd
 from ..errors import UnsafeOperation
-from . import files, names, offsite, retention
+from . import catalog, files, names, offsite, retention
 from .box import BackupBox
 from .sets import files_of, to_sets
 
@@ -91,14 +91,18 @@ def prune_local(box: BackupBox, directory: str, filenames: list[str], identity: 
 def prune_remote(box: BackupBox, status: offsite.RemoteStatus, listing: list[offsite.RemoteFile],
                  identity: names.Identity, policy: retention.RetentionPolicy, now: datetime,
                  limits: Limits = Limits(), must_have: set[str] = frozenset(),
-                 local_sizes: dict[str, int] | None = None) -> PruneResult:
+                 local_sizes: dict[str, int] | None = None, remembered: set[str] = frozenset()) -> PruneResult:
     """Delete identity's remote files retention does not keep, given a fresh listing of the remote folder
-    (names and sizes). must_have: sets that are on the remote for certain (uploaded and checked this run):
-    a listing without them is partial and refused. A set whose remote file differs in size from the local
+    (names and sizes). must_have: sets that are on the remote for certain (uploaded and checked this run);
+    remembered: the sets it held after the last pruning here (catalog.py). A listing without one of
+    them that the policy keeps is partial and refused. A set whose remote file differs in size from the local
     copy is not counted as verified."""
     filenames = [f.name for f in listing]
     _refuse_partial(status.path, missing_from(filenames, set(must_have), identity),
                     "this run uploaded or found there and checked")
+    _refuse_partial(status.path, catalog.missing_but_kept(to_sets(filenames, identity)[0], remembered, policy, now,
+                                                          limits.min_sets),
+                    "it held after the last pruning here and the policy still keeps")
     sizes = local_sizes or {}
     short = {names.parse_set_name(f.name).name for f in listing
              if f.name in sizes and f.size != sizes[f.name] and names.parse_set_name(f.name) is not None}

@@ -38,6 +38,7 @@ def history(backup_stack):
     for days in LOCAL_AND_REMOTE_DAYS + REMOTE_ONLY_DAYS:
         aged = backup_names.set_name(identity_of(ctx), now - timedelta(days=days, hours=1))
         plant_aged_copy(ctx, seed.set_name, aged, local=days in LOCAL_AND_REMOTE_DAYS, remote=True)
+    backup.backup(ctx)  # keeps all of it, and the catalog in state_dir remembers what the remote holds
     return backup_stack
 
 
@@ -94,6 +95,18 @@ def test_a_listing_that_hides_a_set_refuses_remote_pruning(history, monkeypatch)
     before = witness.take(history)
     hiding(monkeypatch, f"/{hidden}.*")
     with pytest.raises(UnsafeOperation, match=f"not pruning {remote_path(ctx)}: its listing lacks 1 sets.*{hidden}"):
+        backup.backup(ctx)
+    monkeypatch.undo()
+    witness.assert_intact(history, before)
+
+
+@pytest.mark.fault("a remote listing that omits a set only the remote holds, with exit 0")
+def test_a_listing_that_hides_a_remote_only_set_is_caught_by_the_catalog(history, monkeypatch):
+    ctx = history.ctx
+    hidden = sorted(our_sets(remote_files(ctx)) - our_sets(local_files(ctx)))[0]
+    before = witness.take(history)
+    hiding(monkeypatch, f"/{hidden}.*")
+    with pytest.raises(UnsafeOperation, match=f"lacks 1 sets it held after the last pruning here .*{hidden}"):
         backup.backup(ctx)
     monkeypatch.undo()
     witness.assert_intact(history, before)

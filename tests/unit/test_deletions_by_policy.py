@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from procedures.backup import clock, clock_state, offsite, prune, uploads_store
+from procedures.backup import catalog, clock, clock_state, offsite, prune, uploads_store
 from procedures.backup.names import Identity, set_name
 from procedures.backup.retention import BackupSet, check_cap, decide, local_policy, remote_policy
 from procedures.commands import rclone as rclone_cmd
@@ -96,6 +96,27 @@ def test_a_partial_listing_is_named_and_refused():
     assert prune.missing_from(listing, {hidden, nightly(1)[0].name}, ID) == [hidden]
     with pytest.raises(UnsafeOperation, match=f"lacks 1 sets .*{hidden}.*nothing was deleted"):
         prune._refuse_partial("r:x", [hidden], "this run uploaded")
+
+
+def test_a_remembered_set_the_policy_still_keeps_and_the_listing_lacks_is_missed():
+    """A set only the remote holds (past the local window), hidden by the listing: the catalog of the
+    last pruning names it; one the policy deletes today (another host pruned it) is not missed."""
+    history = nightly(25)
+    hidden, expired = history[20], BackupSet(set_name(ID, NOW - timedelta(days=45)), NOW - timedelta(days=45), True)
+    listed = [s for s in history if s != hidden]
+    remembered = {s.name for s in history} | {expired.name}
+    assert catalog.missing_but_kept(listed, remembered, remote_policy(30), NOW, 3) == [hidden.name]
+    assert catalog.missing_but_kept(history, remembered, remote_policy(30), NOW, 3) == []
+
+
+def test_the_catalog_is_kept_per_identity_and_place(tmp_path):
+    state_dir = str(tmp_path)
+    assert catalog.remembered(state_dir, ID, "r:a") == set()
+    catalog.record(state_dir, ID, "r:a", {"s1", "s2"})
+    catalog.record(state_dir, ID, "r:b", {"s3"})
+    assert catalog.remembered(state_dir, ID, "r:a") == {"s1", "s2"}
+    assert catalog.remembered(state_dir, Identity("zen", "staging", "zenops"), "r:a") == set()
+    assert stat.S_IMODE(os.stat(tmp_path / "zen" / catalog.FILE).st_mode) == 0o600
 
 
 # The clock.
