@@ -153,7 +153,7 @@ def _kill_rclone_copy_mid_upload(ctx, done: threading.Event, killed: list) -> No
             pids = in_box_free(["docker", "exec", box, "python3", "-c", find]).split()
             if pids:
                 time.sleep(6)  # some of the dump is on the remote, most of it not
-                in_box_free(["docker", "exec", box, "kill", "-KILL", *pids])
+                in_box_free(["docker", "exec", box, "sh", "-c", f"kill -KILL {' '.join(pids)}"])  # no kill binary
                 killed.extend(pids)
                 return
         time.sleep(0.3)
