@@ -1,6 +1,7 @@
 """Offsite copies with rclone: remote check, upload of whatever is missing, verification by hash."""
 
 import json
+from uuid import uuid4
 from dataclasses import dataclass
 
 from .. import progress
@@ -97,6 +98,6 @@ def delete(box: BackupBox, status: RemoteStatus, names: list[str]) -> None:
     """Delete exactly the named files of the remote folder in one rclone run (one already gone is no error)."""
     if not names:
         return
-    listed = "/tmp/opsuite-remote-deletions.txt"
+    listed = f"/tmp/opsuite-remote-deletions-{uuid4().hex[:8]}.txt"  # never another pruning's list
     box.run(files_cmd.write_stdin_to(listed), input_text="".join(f"{n}\n" for n in sorted(names)))
     box.run(cmd.delete_files(status.path, listed), timeout=3600)

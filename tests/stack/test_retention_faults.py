@@ -207,21 +207,23 @@ def test_two_hosts_with_one_identity_pruning_at_once_lose_nothing_the_policy_kee
     policy, limits = retention.remote_policy(ctx.config.offsite.keep_days), prune.Limits(3, 10, False)
     barrier, results, errors = threading.Barrier(2), {}, []
 
-    def host(i: int) -> None:
+    # One backup container stands in for both hosts (a second would remove the first as a leftover):
+    # what they share is the remote, and each host's rclone runs on its own, at the same moment.
+    def host(i: int, box, status) -> None:
         try:
-            with backup_box(ctx) as box:
-                status = offsite.remote_status(box, remote_path(ctx))
-                listing = offsite.list_remote(box, status.path)
-                barrier.wait(timeout=120)
-                results[i] = prune.prune_remote(box, status, listing, identity_of(ctx), policy, now, limits)
+            listing = offsite.list_remote(box, status.path)
+            barrier.wait(timeout=120)
+            results[i] = prune.prune_remote(box, status, listing, identity_of(ctx), policy, now, limits)
         except Exception as e:  # noqa: BLE001 - reported by the assertion below
             errors.append(e)
 
-    hosts = [threading.Thread(target=host, args=(i,)) for i in range(2)]
-    for t in hosts:
-        t.start()
-    for t in hosts:
-        t.join()
+    with backup_box(ctx) as box:
+        status = offsite.remote_status(box, remote_path(ctx))
+        hosts = [threading.Thread(target=host, args=(i, box, status)) for i in range(2)]
+        for t in hosts:
+            t.start()
+        for t in hosts:
+            t.join()
     assert not errors, errors
     assert results[0].decision == results[1].decision
     remaining = our_sets(remote_files(ctx))
