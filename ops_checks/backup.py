@@ -18,7 +18,8 @@ from . import evidence, summary
 def run(ops, pytestconfig, runbook_summary):
     """One backup run: the lock and one backup container for all steps, released on every exit."""
     with pipeline.open_run(ops, break_stale_lock=pytestconfig.getoption("break_stale_lock"),
-                           accept_clock=pytestconfig.getoption("accept_clock")) as opened:
+                           accept_clock=pytestconfig.getoption("accept_clock"),
+                           allow_mass_prune=pytestconfig.getoption("allow_mass_prune")) as opened:
         runbook_summary.read(summary.backup, opened)
         yield opened
 
@@ -95,6 +96,7 @@ def _retention_evidence(extras, result, collected=None) -> None:
         evidence.data(extras, f"{collected.where}: uploads store garbage collection", {
             "kept lists read": collected.kept_lists, "objects referenced": collected.referenced,
             "objects before": collected.present_before, "deleted": collected.deleted,
+            "unreferenced but within the grace period (kept)": collected.young,
             "objects after": len(collected.present_after), "referenced but absent": collected.missing_after})
     if result.left_alone:
         evidence.data(extras, f"{result.where}: sets that are not this stack's ({result.identity.describe()}), "

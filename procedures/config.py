@@ -173,6 +173,33 @@ class OffsiteConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """Limits on what retention may delete, local and offsite alike (docs/BACKUPS.md section 1); the
+    windows and tiers stay in [backup] and [offsite]."""
+    # Never fewer verified sets than this kept in each place (Barman's minimum_redundancy).
+    min_sets: int = 3
+    # More deletions than this in one run (per place, in sets) are refused unless --allow-mass-prune.
+    max_deletions_per_run: int = 10
+    # An uploads store object younger than this is never collected, referenced or not: a set being
+    # written, or one a listing failed to show, may still need it.
+    store_grace_hours: float = 48.0
+
+
+def _retention_section(raw: dict) -> RetentionConfig:
+    retention = _section(RetentionConfig, raw, "retention")
+    for name in ("min_sets", "max_deletions_per_run"):
+        value = getattr(retention, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"[retention] {name} = {value!r} must be a whole number of sets, 1 or more "
+                              f"(default {getattr(RetentionConfig, name)})")
+    grace = retention.store_grace_hours
+    if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 1:
+        raise ConfigError(f"[retention] store_grace_hours = {grace!r} must be a number of hours, 1 or more "
+                          f"(default {RetentionConfig.store_grace_hours:g}): younger objects are never collected")
+    return retention
+
+
+@dataclass(frozen=True)
 class SmokeCheck:
     path: str
     status: int = 200
@@ -253,6 +280,7 @@ class OpsConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     offsite: OffsiteConfig = field(default_factory=OffsiteConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     restore: RestoreConfig = field(default_factory=RestoreConfig)
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
@@ -510,7 +538,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
     unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore",
-                          "timeouts", "notify", "freshness"}
+                          "timeouts", "notify", "freshness", "retention"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -554,6 +582,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             http=_section(HttpConfig, raw.get("http", {}), "http"),
             backup=_section(BackupConfig, raw.get("backup", {}), "backup"),
             offsite=_section(OffsiteConfig, raw.get("offsite", {}), "offsite"),
+            retention=_retention_section(raw.get("retention", {})),
             deploy=_deploy_section(raw.get("deploy", {})),
             restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),
             timeouts=_timeouts_section(raw.get("timeouts", {})),

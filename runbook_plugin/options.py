@@ -36,6 +36,8 @@ def pytest_addoption(parser):
                          "new release's migrations (the ledger records it)")
     group.addoption("--accept-clock", action="store_true", default=False,
                     help="backup: prune although now is far past the newest earlier backup (backups really paused)")
+    group.addoption("--allow-mass-prune", action="store_true", default=False,
+                    help="backup: delete more sets in this run than [retention] max_deletions_per_run allows")
     group.addoption("--backup", dest="ops_backup", metavar="SET_OR_FILE",
                     help="restore drill: this backup instead of the newest verified one")
     group.addoption("--keep", dest="ops_keep", action="store_true", default=False,

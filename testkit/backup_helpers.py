@@ -54,12 +54,16 @@ def in_box(ctx: OpsContext, argv: list[str], **kwargs):
 
 
 def plant_aged_copy(ctx: OpsContext, source_set: str, aged_set: str, *, local: bool, remote: bool) -> None:
-    """Copy a real set under an older name (retention reads the time from the name)."""
+    """Copy a real set under an older name (retention reads the time from the name), its uploads list
+    too when it has one (a kept set whose list is missing refuses the store's collection)."""
     directory = ctx.config.backup.directory
     remote_path = ctx.config.offsite.path(ctx.config.stack.environment)
     with backup_box(ctx) as box:
-        for kind in ("dump", "manifest"):
+        present = {f.name for f in backup_files.list_files(box, directory)}
+        for kind in ("dump", "manifest", "uploads_list"):
             src = f"{directory}/{backup_files.file_name(source_set, kind)}"
+            if kind == "uploads_list" and src.rsplit("/", 1)[-1] not in present:
+                continue
             dst_name = backup_files.file_name(aged_set, kind)
             if local:
                 box.run(["cp", src, f"{directory}/{dst_name}"], limit="command")

@@ -1,9 +1,11 @@
 """Offsite copies with rclone: remote check, upload of whatever is missing, verification by hash."""
 
 import json
+from uuid import uuid4
 from dataclasses import dataclass
 
 from .. import progress
+from ..commands import files as files_cmd
 from ..commands import rclone as cmd
 from ..errors import CommandFailed, OffsiteError
 from .box import BackupBox
@@ -61,17 +63,25 @@ def list_remote(box: BackupBox, path: str) -> list[RemoteFile]:
     return sorted((RemoteFile(r["Name"], r["Size"], r.get("Hashes") or {}) for r in rows), key=lambda f: f.name)
 
 
-def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str], current: list[str],
-           present: set[str], transfer: Transfer | None = None) -> list[str]:
-    """Copy the named local files the remote lacks (`present`: the remote's listing), rclone's stats
-    shown live and its final ones kept in `transfer`; verify those and the current set (size and hash).
+def stale(local_sizes: dict[str, int], present: dict[str, int], names: list[str]) -> list[str]:
+    """The named files the remote holds at another size than the local copy: a truncated upload (rclone
+    killed mid-copy on a backend that writes under the final name) or a damaged copy; sent again."""
+    return sorted(n for n in names if n in present and n in local_sizes and present[n] != local_sizes[n])
 
-    Older sets already offsite are not re-hashed each night: that would read every kept dump.
+
+def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str], current: list[str],
+           present: dict[str, int], transfer: Transfer | None = None,
+           local_sizes: dict[str, int] | None = None) -> list[str]:
+    """Copy the named local files the remote lacks or holds at another size (`present`: the remote's
+    listing, name -> size), rclone's stats shown live and its final ones kept in `transfer`; verify those
+    and the current set (size and hash, cryptcheck on crypt).
+
+    Older sets already offsite at the right size are not re-hashed each night: that would read every kept dump.
     """
     if not names:
         return []
     transfer = transfer or Transfer("upload")
-    missing = [n for n in names if n not in present]
+    missing = [n for n in names if n not in present] + stale(local_sizes or {}, present, names)
     to_check = sorted(set(missing) | set(current))
     try:
         if missing:
@@ -85,5 +95,9 @@ def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str
 
 
 def delete(box: BackupBox, status: RemoteStatus, names: list[str]) -> None:
-    for name in names:
-        box.run(cmd.delete_file(f"{status.path}/{name}"), limit="command")
+    """Delete exactly the named files of the remote folder in one rclone run (one already gone is no error)."""
+    if not names:
+        return
+    listed = f"/tmp/opsuite-remote-deletions-{uuid4().hex[:8]}.txt"  # never another pruning's list
+    box.run(files_cmd.write_stdin_to(listed), limit="command", input_text="".join(f"{n}\n" for n in sorted(names)))
+    box.run(cmd.delete_files(status.path, listed), limit="copy")

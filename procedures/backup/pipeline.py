@@ -7,6 +7,7 @@ step succeeded, and a failure never leaves a partial file under a final name.
 """
 
 import contextlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -14,11 +15,13 @@ from typing import Iterator
 
 from .. import lock
 from ..commands import files as files_cmd
+from ..commands import rclone as rclone_cmd
 from ..context import OpsContext
-from ..errors import BackupError, UnsafeOperation
+from ..errors import BackupError, CommandFailed, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
-from . import clock, files, host_paths, manifest, names, offsite, prune, retention, sets, uploads_list, uploads_store, verify
+from . import (catalog, clock, clock_state, files, host_paths, manifest, names, offsite, prune, retention, sets,
+               uploads_list, uploads_store, verify)
 from .rclone_progress import Transfer
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
@@ -57,12 +60,15 @@ class BackupRun:
     # removes are added or taken off here, so later steps need no second listing.
     local_files: list[str] = field(default_factory=list)
     remote_files: list[str] = field(default_factory=list)
+    remote_sizes: dict[str, int] = field(default_factory=dict)  # the same listing's sizes, for the upload
     local_prune: prune.PruneResult | None = None
     remote_prune: prune.PruneResult | None = None
     local_collect: uploads_store.Collected | None = None
     remote_collect: uploads_store.Collected | None = None
     accept_clock: bool = False  # the operator says the clock is right after a long pause in backups
     clock_check: clock.ClockCheck | None = None
+    clock_saw_remote: bool = False  # the clock check compared with the remote's sets (it was reachable)
+    allow_mass_prune: bool = False  # the operator allows more than [retention] max_deletions_per_run
 
     @property
     def directory(self) -> str:
@@ -90,15 +96,18 @@ class BackupRun:
         return f"{self.directory}/{self.store}"
 
 
-def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None, accept_clock: bool = False) -> BackupRun:
+def start(ctx: OpsContext, box: BackupBox, now: datetime | None = None, accept_clock: bool = False,
+          allow_mass_prune: bool = False) -> BackupRun:
     now = now or datetime.now(timezone.utc)
     identity = sets.identity_of(ctx)
-    return BackupRun(ctx, box, now, identity, names.set_name(identity, now), accept_clock=accept_clock)
+    return BackupRun(ctx, box, now, identity, names.set_name(identity, now), accept_clock=accept_clock,
+                     allow_mass_prune=allow_mass_prune)
 
 
 @contextlib.contextmanager
 def open_run(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False,
-             accept_clock: bool = False, now: datetime | None = None) -> Iterator[BackupRun]:
+             accept_clock: bool = False, now: datetime | None = None,
+             allow_mass_prune: bool = False) -> Iterator[BackupRun]:
     """A backup run of the serving release: the lock (unless the caller holds it) and one backup
     container for every step, both released on every exit."""
     ctx = with_serving_tag(ctx)
@@ -106,7 +115,7 @@ def open_run(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = 
         if not locked:
             stack.enter_context(lock.hold_stack(ctx.config, "backup", break_stale=break_stale_lock))
         box = stack.enter_context(backup_box(ctx, host_paths.mounts(ctx.config.backup.paths)))
-        yield start(ctx, box, now, accept_clock=accept_clock)
+        yield start(ctx, box, now, accept_clock=accept_clock, allow_mass_prune=allow_mass_prune)
 
 
 def run_preflight(run: BackupRun) -> Preflight:
@@ -124,12 +133,54 @@ def run_preflight(run: BackupRun) -> Preflight:
             f"only {free} bytes free in the backups volume, need {required} "
             f"({cfg.free_space_factor}x the last dump of {last} bytes): free space or lower local_keep_days"
         )
-    earlier, _ = sets.to_sets(run.local_files, run.identity)
-    run.clock_check = clock.judge(run.now, clock.newest_trusted(box, run.directory, earlier),
-                                  timedelta(hours=cfg.max_clock_gap_hours), run.accept_clock)
+    run.clock_check = judge_clock(run, peek_remote(run))
     run.preflight = Preflight(server.server_version_num, server.client_major, free, required, last, leftovers,
                               run.clock_check.verdict, run.clock_check.reason)
     return run.preflight
+
+
+def peek_remote(run: BackupRun) -> list[str] | None:
+    """The remote folder's file names for the clock check, or None when offsite is off or the remote cannot
+    be listed yet (the remote step then names the problem, and prune_remote judges the clock again)."""
+    if not run.ctx.config.offsite.enabled:
+        return None
+    try:
+        rows = json.loads(run.box.run(rclone_cmd.lsjson(remote_path(run)), timeout=120).stdout or "[]")
+    except (CommandFailed, ValueError):
+        return None
+    return [r["Name"] for r in rows]
+
+
+def remote_path(run: BackupRun) -> str:
+    return run.ctx.config.offsite.path(run.ctx.config.stack.environment)
+
+
+def local_manifest(run: BackupRun, set_name: str) -> dict:
+    return manifest.read(run.box, f"{run.directory}/{files.file_name(set_name, 'manifest')}")
+
+
+def _remote_manifest(run: BackupRun, set_name: str) -> dict:
+    """A set's manifest, read on local disk when it is there, else from the remote."""
+    name = files.file_name(set_name, "manifest")
+    if name in run.local_files:
+        return manifest.read(run.box, f"{run.directory}/{name}")
+    return json.loads(run.box.run(rclone_cmd.cat(f"{remote_path(run)}/{name}"), timeout=300).stdout)
+
+
+def judge_clock(run: BackupRun, remote_names: list[str] | None) -> clock.ClockCheck:
+    """The clock against the newest trusted reference: local sets, state_dir, the remote's sets (when listed)."""
+    earlier, _ = sets.to_sets(run.local_files, run.identity)
+    references = [clock.newest_trusted(run.box, run.directory, earlier),
+                  clock_state.last_trusted(run.ctx.config.deploy.state_dir, run.identity)]
+    if remote_names is not None:
+        run.clock_saw_remote = True
+        remote, _ = sets.to_sets(remote_names, run.identity)
+        remote = [s for s in remote if s.name != run.set_name]
+        earlier += remote
+        references.append(clock.newest_trusted(run.box, run.directory, remote, lambda n: _remote_manifest(run, n)))
+    return clock.judge(run.now, clock.newest(*references),
+                       timedelta(hours=run.ctx.config.backup.max_clock_gap_hours), run.accept_clock,
+                       earlier_exist=any(s.verified for s in earlier))
 
 
 def run_dump(run: BackupRun) -> DumpResult:
@@ -214,6 +265,8 @@ def run_manifest(run: BackupRun) -> dict:
     )
     manifest.write(run.box, run.path("manifest"), run.manifest)
     run.wrote(run.path("manifest"))
+    if run.clock_check.trusted:
+        clock_state.record(run.ctx.config.deploy.state_dir, run.identity, run.set_name, run.now)
     return run.manifest
 
 
@@ -243,7 +296,9 @@ def run_remote_status(run: BackupRun) -> offsite.RemoteStatus:
             "remote: offsite copies must be encrypted (seeds 001 and 004). Create a crypt remote over it "
             "(docs/BACKUPS.md section 5) and name it in [offsite] remote, or set [offsite] plaintext = true to "
             "upload unencrypted (every backup and drill report then says so)")
-    run.remote_files = [f.name for f in offsite.list_remote(run.box, run.remote.path)]
+    listed = offsite.list_remote(run.box, run.remote.path)
+    run.remote_files = [f.name for f in listed]
+    run.remote_sizes = {f.name: f.size for f in listed}
     return run.remote
 
 
@@ -265,10 +320,11 @@ def run_upload(run: BackupRun) -> list[str]:
     started = time.monotonic()
     transfer = Transfer("upload")
     uploads_store.push(run.box, run.store_path, run.remote, run.store, objects_to_push(run), transfer)
+    local_sizes = {f.name: f.size for f in files.list_files(run.box, run.directory)}
     run.uploaded = offsite.upload(run.box, run.directory, run.remote, complete_local_files(run),
-                                  run.current_files, set(run.remote_files), transfer)
+                                  run.current_files, run.remote_sizes, transfer, local_sizes)
     run.transferred = transfer.copies
-    run.remote_files += run.uploaded
+    run.remote_files += [n for n in run.uploaded if n not in run.remote_files]
     run.timings["offsite"] = time.monotonic() - started
     return run.uploaded
 
@@ -291,29 +347,55 @@ def refuse_untrusted_clock(run: BackupRun) -> None:
         raise UnsafeOperation(f"not pruning: {run.clock_check.reason}")
 
 
-def kept_lists(run: BackupRun, result: prune.PruneResult) -> list[str]:
-    """The file lists, in the listing after pruning, of every set of this project that remains
-    (any environment or database: all may reference the project's store)."""
-    return uploads_store.project_lists(result.listing_after, run.identity.project)
+def limits(run: BackupRun) -> prune.Limits:
+    cfg = run.ctx.config.retention
+    return prune.Limits(cfg.min_sets, cfg.max_deletions_per_run, run.allow_mass_prune)
+
+
+def store_grace(run: BackupRun) -> timedelta:
+    return timedelta(hours=run.ctx.config.retention.store_grace_hours)
+
+
+def kept_lists(run: BackupRun, result: prune.PruneResult, read_manifest) -> list[str]:
+    """The file lists the store keeps objects for: those of the sets this prune KEPT (its decision, not
+    what a later listing shows) and of the project's other sets (any environment or database: all may
+    reference the project's store); a kept set whose list is missing refuses the collection."""
+    kept = {v.set.name for v in result.decision.keep}
+    return uploads_store.kept_lists(kept, result.listing_after, run.identity, read_manifest, result.where)
 
 
 def run_prune_local(run: BackupRun) -> prune.PruneResult:
     """Delete what the local policy does not keep; list the directory again as proof."""
     refuse_untrusted_clock(run)
     run.local_prune = prune.prune_local(run.box, run.directory, run.local_files, run.identity,
-                                     local_policy(run), run.now)
+                                        local_policy(run), run.now, limits(run))
     run.local_collect = uploads_store.collect_local(run.box, run.directory, run.store,
-                                                    kept_lists(run, run.local_prune))
+                                                    kept_lists(run, run.local_prune, lambda n: local_manifest(run, n)),
+                                                    run.now, store_grace(run))
     return run.local_prune
 
 
 def run_prune_remote(run: BackupRun) -> prune.PruneResult:
-    """Delete what the offsite policy does not keep; list the remote again as proof."""
+    """Delete what the offsite policy does not keep, judged on a fresh listing that must show every set
+    uploaded or checked this run; list the remote again as proof; then collect the remote store."""
+    if not run.clock_saw_remote:  # the remote could not be listed at preflight: its sets are a reference too
+        run.clock_check = judge_clock(run, run.remote_files)
     refuse_untrusted_clock(run)
-    run.remote_prune = prune.prune_remote(run.box, run.remote, run.remote_files, run.identity,
-                                       remote_policy(run), run.now)
-    run.remote_collect = uploads_store.collect_remote(run.box, run.remote, run.store, kept_lists(run, run.remote_prune),
-                                                      run.directory, set(run.local_prune.listing_after))
+    listing = offsite.list_remote(run.box, run.remote.path)
+    local_sizes = {f.name: f.size for f in files.list_files(run.box, run.directory)}
+    state_dir = run.ctx.config.deploy.state_dir
+    run.remote_prune = prune.prune_remote(
+        run.box, run.remote, listing, run.identity, remote_policy(run), run.now, limits(run),
+        must_have=set(names.group_files(complete_local_files(run), run.identity)), local_sizes=local_sizes,
+        remembered=catalog.remembered(state_dir, run.identity, run.remote.path))
+    catalog.record(state_dir, run.identity, run.remote.path, run.remote_prune.sets_after)
+    lists = set(kept_lists(run, run.remote_prune, lambda n: _remote_manifest(run, n)))
+    # Every set kept locally is offsite too (uploaded and checked): its objects stay, whatever the remote listing shows.
+    lists |= set(uploads_store.lists_of(run.local_prune.listing_after,
+                                        {v.set.name for v in run.local_prune.decision.keep}))
+    run.remote_collect = uploads_store.collect_remote(run.box, run.remote, run.store, sorted(lists),
+                                                      run.directory, set(run.local_prune.listing_after),
+                                                      run.now, store_grace(run))
     return run.remote_prune
 
 
@@ -348,11 +430,11 @@ class BackupResult:
 
 
 def backup(ctx: OpsContext, *, break_stale_lock: bool = False, locked: bool = False,
-           accept_clock: bool = False, now: datetime | None = None) -> BackupResult:
+           accept_clock: bool = False, now: datetime | None = None, allow_mass_prune: bool = False) -> BackupResult:
     """Run the whole backup runbook under the lock; prune only after every other step succeeded.
     `now` is the host's clock unless given (what retention measures age against)."""
     with open_run(ctx, break_stale_lock=break_stale_lock, locked=locked, accept_clock=accept_clock,
-                  now=now) as run:
+                  now=now, allow_mass_prune=allow_mass_prune) as run:
         BACKUP.run_all(run)
         return BackupResult(run.set_name, run.dump.path, run.dump.size, run.dump.sha256, run.manifest,
                             run.uploaded, run.local_prune, run.remote_prune, run.timings,

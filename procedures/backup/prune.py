@@ -1,14 +1,16 @@
 """Apply retention to the local directory and the remote folder, and prove the result by listing.
 
-The keep/delete decision is the pure `retention.decide`; this module only deletes what it decided
-and lists once more to prove what remains.
+The keep/delete decision is the pure `retention.decide` over a complete listing; this module refuses
+a listing it has reason to doubt, refuses more deletions than [retention] max_deletions_per_run
+unless allowed, deletes only what was decided, and lists once more to prove every kept set remains.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..commands import files as files_cmd
-from . import files, names, offsite, retention
+from ..errors import UnsafeOperation
+from . import catalog, files, names, offsite, retention
 from .box import BackupBox
 from .sets import files_of, to_sets
 
@@ -37,26 +39,74 @@ class PruneResult:
         return retention.expected_listing(self.decision)
 
 
-def _doomed(filenames: list[str], identity: names.Identity, policy: retention.RetentionPolicy, now: datetime):
+@dataclass(frozen=True)
+class Limits:
+    """What bounds one run's deletions: [retention] min_sets and max_deletions_per_run, and whether the
+    operator said --allow-mass-prune."""
+
+    min_sets: int = 0
+    max_deletions: int = 10**9
+    allow_mass_prune: bool = False
+
+
+def _doomed(filenames: list[str], identity: names.Identity, policy: retention.RetentionPolicy, now: datetime,
+            limits: Limits, where: str, unverified: set[str] = frozenset()):
     sets, _ = to_sets(filenames, identity)
-    decision = retention.decide(sets, policy, now)
+    sets = [replace(s, verified=False) if s.name in unverified else s for s in sets]
+    decision = retention.decide(sets, policy, now, limits.min_sets)
+    retention.check_cap(decision, where, limits.max_deletions, limits.allow_mass_prune)
     return decision, [n for item in decision.delete for n in files_of(item.set.name, filenames)]
 
 
+def missing_from(listing: list[str], must_have: set[str], identity: names.Identity) -> list[str]:
+    """The sets a listing should show and does not."""
+    return sorted(must_have - set(names.group_files(listing, identity)))
+
+
+def _refuse_partial(where: str, missing: list[str], why: str) -> None:
+    if missing:
+        raise UnsafeOperation(
+            f"not pruning {where}: its listing lacks {len(missing)} sets {why} ({', '.join(missing[:3])}"
+            f"{', ...' if len(missing) > 3 else ''}). A listing that hides files (a partial answer, a filter, a "
+            "wrapper) would make retention decide on part of the history; nothing was deleted. List it by hand "
+            "(rclone lsf / ls) and find why")
+
+
+def _prove(result: "PruneResult") -> "PruneResult":
+    _refuse_partial(result.where, sorted(result.expected_sets - result.sets_after),
+                    "retention kept, after pruning (deleted by someone else meanwhile, or hidden)")
+    return result
+
+
 def prune_local(box: BackupBox, directory: str, filenames: list[str], identity: names.Identity,
-                policy: retention.RetentionPolicy, now: datetime) -> PruneResult:
+                policy: retention.RetentionPolicy, now: datetime, limits: Limits = Limits()) -> PruneResult:
     """Delete identity's local files retention does not keep, given the directory's current file names."""
-    decision, doomed = _doomed(filenames, identity, policy, now)
+    decision, doomed = _doomed(filenames, identity, policy, now, limits, directory)
     if doomed:
         box.run(files_cmd.remove([f"{directory}/{n}" for n in doomed]), limit="command")
     after = [f.name for f in files.list_files(box, directory)]
-    return PruneResult("local", identity, policy, decision, doomed, after)
+    return _prove(PruneResult("local", identity, policy, decision, doomed, after))
 
 
-def prune_remote(box: BackupBox, status: offsite.RemoteStatus, filenames: list[str], identity: names.Identity,
-                 policy: retention.RetentionPolicy, now: datetime) -> PruneResult:
-    """Delete identity's remote files retention does not keep, given the remote folder's current file names."""
-    decision, doomed = _doomed(filenames, identity, policy, now)
+def prune_remote(box: BackupBox, status: offsite.RemoteStatus, listing: list[offsite.RemoteFile],
+                 identity: names.Identity, policy: retention.RetentionPolicy, now: datetime,
+                 limits: Limits = Limits(), must_have: set[str] = frozenset(),
+                 local_sizes: dict[str, int] | None = None, remembered: set[str] = frozenset()) -> PruneResult:
+    """Delete identity's remote files retention does not keep, given a fresh listing of the remote folder
+    (names and sizes). must_have: sets that are on the remote for certain (uploaded and checked this run);
+    remembered: the sets it held after the last pruning here (catalog.py). A listing without one of
+    them that the policy keeps is partial and refused. A set whose remote file differs in size from the local
+    copy is not counted as verified."""
+    filenames = [f.name for f in listing]
+    _refuse_partial(status.path, missing_from(filenames, set(must_have), identity),
+                    "this run uploaded or found there and checked")
+    _refuse_partial(status.path, catalog.missing_but_kept(to_sets(filenames, identity)[0], remembered, policy, now,
+                                                          limits.min_sets),
+                    "it held after the last pruning here and the policy still keeps")
+    sizes = local_sizes or {}
+    short = {names.parse_set_name(f.name).name for f in listing
+             if f.name in sizes and f.size != sizes[f.name] and names.parse_set_name(f.name) is not None}
+    decision, doomed = _doomed(filenames, identity, policy, now, limits, status.path, short)
     offsite.delete(box, status, doomed)
     after = [f.name for f in offsite.list_remote(box, status.path)]
-    return PruneResult(status.path, identity, policy, decision, doomed, after)
+    return _prove(PruneResult(status.path, identity, policy, decision, doomed, after))

@@ -4,6 +4,8 @@ Kept: every set within keep_days, any set dated after now, the newest verified s
 after now whatever its age, and the newest verified set of each of the latest `daily` UTC days,
 `weekly` ISO weeks, `fortnightly` half-months (the 1st-14th and the 15th-end, seed 001's
 FORTNIGHT_DAYS=1,15) and `monthly` months that have one. Unverified sets keep only themselves.
+Then the minimum-redundancy floor: fewer than `min_sets` verified sets kept, and the newest
+verified ones the rules would delete are kept too (Barman's minimum_redundancy).
 """
 
 from dataclasses import dataclass
@@ -181,8 +183,20 @@ def _verdict(backup: BackupSet, policy: RetentionPolicy, now: datetime, horizon:
     return Deleted(backup, f"{state}older than {policy.keep_days} days (taken {_stamp(taken)})")
 
 
-def decide(sets: list[BackupSet], policy: RetentionPolicy, now: datetime) -> RetentionDecision:
-    """Split sets into keep and delete with reasons; refuses to delete every set or every verified one."""
+def _floor(keep: list[Verdict], delete: list[Verdict], min_sets: int) -> tuple[list[Verdict], list[Verdict]]:
+    """Move the newest verified deletions to keep until min_sets verified sets are kept."""
+    short = min_sets - sum(1 for v in keep if v.set.verified)
+    if short <= 0:
+        return keep, delete
+    rescued = [v.set for v in delete if v.set.verified][:short]
+    keep = keep + [Kept(s, f"minimum-redundancy floor: min_sets = {min_sets}") for s in rescued]
+    return (sorted(keep, key=lambda v: (_utc(v.set.taken_at), v.set.name), reverse=True),
+            [v for v in delete if v.set not in rescued])
+
+
+def decide(sets: list[BackupSet], policy: RetentionPolicy, now: datetime, min_sets: int = 0) -> RetentionDecision:
+    """Split sets into keep and delete with reasons, never keeping fewer than min_sets verified sets
+    while more exist; refuses to delete every set or every verified one."""
     policy.validate()
     now = _utc(now)
     ordered = _newest_first(sets)
@@ -191,8 +205,9 @@ def decide(sets: list[BackupSet], policy: RetentionPolicy, now: datetime) -> Ret
     tiers = tier_picks(ordered, policy, now)
     horizon = now - timedelta(days=policy.keep_days)
     verdicts = [_verdict(s, policy, now, horizon, newest_verified, tiers) for s in ordered]
-    keep = tuple(v for v in verdicts if isinstance(v, Kept))
-    delete = tuple(v for v in verdicts if isinstance(v, Deleted))
+    keep, delete = _floor([v for v in verdicts if isinstance(v, Kept)],
+                          [v for v in verdicts if isinstance(v, Deleted)], min_sets)
+    keep, delete = tuple(keep), tuple(delete)
     # Rule 3 should make both refusals unreachable with verified sets; they guard against a bad clock or a bug.
     if delete and not keep:
         raise UnsafeOperation(
@@ -210,3 +225,15 @@ def decide(sets: list[BackupSet], policy: RetentionPolicy, now: datetime) -> Ret
 def expected_listing(decision: RetentionDecision) -> set[str]:
     """Return the set names that must remain after pruning."""
     return {v.set.name for v in decision.keep}
+
+
+def check_cap(decision: RetentionDecision, where: str, max_deletions: int, allowed: bool) -> None:
+    """Refuse a run that would delete more sets than [retention] max_deletions_per_run unless the operator
+    said --allow-mass-prune: a typo in a policy must not shrink the history in one night."""
+    if len(decision.delete) > max_deletions and not allowed:
+        raise UnsafeOperation(
+            f"not pruning {where}: retention would delete {len(decision.delete)} sets, more than [retention] "
+            f"max_deletions_per_run = {max_deletions} (oldest {_stamp(decision.delete[-1].set.taken_at)}). "
+            "Check the policy ([backup]/[offsite] keep_days and tiers) and the clock; if the deletions are "
+            "intended, run the backup once with --allow-mass-prune (or raise max_deletions_per_run). "
+            "Nothing was deleted")

@@ -6,12 +6,16 @@ One store per compose project: the operations lock is per project, so two stacks
 folder or a remote never collect objects the other is writing.
 
 Copying into the store runs inside the backup container (uploads_walk.py `store`); this module says
-which objects a set references, pushes them offsite, and collects garbage after retention: objects
-no kept set's list references are deleted, and nothing at all when any kept list cannot be read.
+which objects a set references, pushes them offsite, and collects garbage after retention: the
+objects kept are those the lists of the sets retention KEEPS reference (its decision, not a listing
+taken afterwards), plus every object younger than [retention] store_grace_hours; nothing at all is
+deleted when a kept set's list is missing or cannot be read.
 """
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from .. import progress
@@ -59,6 +63,39 @@ def project_lists(filenames: Iterable[str], project: str) -> list[str]:
     filenames = list(filenames)
     return lists_of(filenames, {n for n, kinds in names.group_files(filenames).items()
                                 if names.parse_set_name(n).identity.project == project and "uploads" not in kinds})
+
+
+def kept_lists(kept_sets: Iterable[str], filenames: Iterable[str], identity: names.Identity,
+               read_manifest: Callable[[str], dict], where: str) -> list[str]:
+    """The lists the store must keep objects for: those of the sets retention keeps (kept_sets, this
+    stack's) and of every other set of the project in the listing (never pruned here). A kept set with
+    no list must say in its manifest that it references no object (a tar.gz, or no uploads): otherwise
+    the list is missing and collecting would delete what the set needs."""
+    filenames = list(filenames)
+    groups = names.group_files(filenames)
+    ours = set(kept_sets)
+    lists = [n for n in project_lists(filenames, identity.project) if names.parse_set_name(n).name not in
+             set(names.group_files(filenames, identity)) - ours]
+    for set_name in sorted(ours):
+        kinds = groups.get(set_name, set())
+        if "uploads_list" in kinds or "uploads" in kinds:
+            continue
+        try:
+            uploads = read_manifest(set_name).get("uploads")
+        except (CommandFailed, ValueError) as e:
+            raise UnsafeOperation(f"not collecting the uploads store in {where}: the kept set {set_name} has no "
+                                  f"file list and its manifest cannot be read ({e}); nothing was deleted") from e
+        if uploads and "file" not in uploads:
+            raise UnsafeOperation(f"not collecting the uploads store in {where}: the kept set {set_name} keeps its "
+                                  "uploads in the store but its file list is not in the listing (a partial listing, "
+                                  "or the list was lost); nothing was deleted")
+    return sorted(set(lists) | {n for n in lists_of(filenames, ours)})
+
+
+def young(aged: dict[str, float], now: datetime, grace: timedelta) -> set[str]:
+    """The objects (path -> modification time in unix seconds) stored less than `grace` before now."""
+    cutoff = (now - grace).timestamp()
+    return {path for path, mtime in aged.items() if mtime > cutoff}
 
 
 def store(box: BackupBox, uploads_path: str, store_path: str) -> dict:
@@ -113,6 +150,7 @@ class Collected:
     deleted: list[str]
     present_after: list[str]
     missing_after: list[str]  # referenced objects absent from the store afterwards: should be none
+    young: int = 0  # unreferenced objects left for the grace period
 
 
 def _referenced_by(read: Callable[[str], str], lists: list[str], where: str) -> set[str]:
@@ -126,28 +164,55 @@ def _referenced_by(read: Callable[[str], str], lists: list[str], where: str) -> 
     return kept
 
 
-def _collected(where, lists, kept, before, deleted, after) -> Collected:
+def _collected(where, lists, kept, before, deleted, after, spared=0) -> Collected:
     return Collected(where, lists, len(kept), len(before), deleted, after,
-                     sorted(kept - set(after)))
+                     sorted(kept - set(after)), spared)
 
 
-def collect_local(box: BackupBox, directory: str, store: str, lists: list[str]) -> Collected:
-    """Delete local store objects no kept list references (lists: the kept sets' list files)."""
+def _local_aged(box: BackupBox, store_path: str) -> dict[str, float]:
+    aged = {}
+    for line in box.run(files_cmd.store_listing_aged(store_path)).stdout.splitlines():
+        mtime, _, path = line.partition(" ")
+        aged[path] = float(mtime)
+    return aged
+
+
+def collect_local(box: BackupBox, directory: str, store: str, lists: list[str], now: datetime,
+                  grace: timedelta) -> Collected:
+    """Delete local store objects no kept list references and older than grace (lists: the kept sets' list files)."""
     store_path = f"{directory}/{store}"
     kept = _referenced_by(lambda n: box.run(files_cmd.read(f"{directory}/{n}"), limit="command").stdout, lists, directory)
     box.run(files_cmd.make_dir(store_path), limit="command")
-    before = box.run(files_cmd.store_listing(store_path), limit="command").stdout.split()
-    doomed = unreferenced(before, kept)
+    aged = _local_aged(box, store_path)
+    before = sorted(aged)
+    spared = young(aged, now, grace)
+    doomed = unreferenced(before, kept | spared)
     if doomed:
         box.run(files_cmd.remove([f"{store_path}/{o}" for o in doomed]), limit="command")
     after = box.run(files_cmd.store_listing(store_path), limit="command").stdout.split()
-    return _collected(store_path, lists, kept, before, doomed, after)
+    return _collected(store_path, lists, kept, before, doomed, after, len(spared - kept))
+
+
+def _unix(rclone_time: str) -> float:
+    """rclone's ModTime (RFC 3339, up to nanoseconds) as unix seconds."""
+    whole, _, rest = rclone_time.partition(".")
+    if rest:
+        digits = re.match(r"\d*", rest).group()
+        whole, zone = f"{whole}.{digits[:6]}", rest[len(digits):]
+    else:
+        whole, zone = rclone_time[:19], rclone_time[19:]
+    return datetime.fromisoformat(whole + ("+00:00" if zone in ("Z", "") else zone)).timestamp()
+
+
+def _remote_aged(box: BackupBox, remote_store: str) -> dict[str, float]:
+    rows = json.loads(box.run(rclone_cmd.list_objects_aged(remote_store), limit="command").stdout or "[]")
+    return {r["Path"]: _unix(r["ModTime"]) for r in rows}
 
 
 def collect_remote(box: BackupBox, status: offsite.RemoteStatus, store: str, lists: list[str], directory: str,
-                   local_names: set[str]) -> Collected:
-    """Delete remote store objects no kept remote list references. A list also on local disk is read
-    there (it was uploaded from it and checked by hash); the others through rclone."""
+                   local_names: set[str], now: datetime, grace: timedelta) -> Collected:
+    """Delete remote store objects no kept list references and older than grace. A list also on local
+    disk is read there (it was uploaded from it and checked by hash); the others through rclone."""
     remote_store = f"{status.path}/{store}"
 
     def read(name: str) -> str:
@@ -157,9 +222,11 @@ def collect_remote(box: BackupBox, status: offsite.RemoteStatus, store: str, lis
 
     kept = _referenced_by(read, lists, status.path)
     box.run(rclone_cmd.mkdir(remote_store), limit="command")
-    before = box.run(rclone_cmd.list_objects(remote_store), limit="command").stdout.split()
-    doomed = unreferenced(before, kept)
+    aged = _remote_aged(box, remote_store)
+    before = sorted(aged)
+    spared = young(aged, now, grace)
+    doomed = unreferenced(before, kept | spared)
     if doomed:
         box.run(rclone_cmd.delete_objects(remote_store, objects_file(box, doomed, "collect")), limit="copy")
     after = box.run(rclone_cmd.list_objects(remote_store), limit="command").stdout.split()
-    return _collected(remote_store, lists, kept, before, doomed, after)
+    return _collected(remote_store, lists, kept, before, doomed, after, len(spared - kept))

@@ -81,6 +81,11 @@ def rebuild_uploads(list_path: str, store: str, target_dir: str) -> list[str]:
     return ["python3", "-", "rebuild", list_path, store, target_dir]
 
 
+def store_listing_aged(store: str) -> list[str]:
+    """Every file under the uploads store as `<unix seconds> <path relative to it>`, one a line."""
+    return ["find", store, "-mindepth", "2", "-maxdepth", "2", "-type", "f", "-printf", "%T@ %P\n"]
+
+
 def store_listing(store: str) -> list[str]:
     """Every file under the uploads store, relative to it (`ab/ab12...`), one a line."""
     return ["find", store, "-mindepth", "2", "-maxdepth", "2", "-type", "f", "-printf", "%P\n"]

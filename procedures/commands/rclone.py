@@ -1,7 +1,7 @@
 """argv builders for rclone; the config file path comes from RCLONE_CONFIG in the backup service."""
 
-# Drive sends deletions to the trash, which still counts against quota: retention deletes for good.
-DELETE_FLAGS = ["--drive-use-trash=false"]
+# No --drive-use-trash=false: on Drive a deletion goes to the trash, which still counts against the quota
+# but is a last undo after a wrong deletion (empty it with `rclone cleanup`; docs/BACKUPS.md section 4).
 # A copy's live progress: rclone's own one-line stats every 5 s and at the end, on stderr at the default
 # log level (NOTICE) so no per-file INFO lines come with them (procedures/backup/rclone_progress.py).
 STATS_FLAGS = ["--stats=5s", "--stats-one-line", "--stats-log-level=NOTICE"]
@@ -35,8 +35,10 @@ def check(local_dir: str, remote_path: str, names: list[str], *, crypt: bool) ->
     return argv + [local_dir, remote_path]
 
 
-def delete_file(remote_file: str) -> list[str]:
-    return ["rclone", "deletefile", *DELETE_FLAGS, remote_file]
+def delete_files(remote_path: str, names_file: str) -> list[str]:
+    """Delete exactly the files named in names_file (one a line) from remote_path; one that is already
+    gone (another host with the same identity pruned it) is no error."""
+    return ["rclone", "delete", "--files-from-raw", names_file, remote_path]
 
 
 def copy_set_to_local(remote_path: str, set_name: str, local_dir: str) -> list[str]:
@@ -63,9 +65,14 @@ def list_objects(remote_store: str) -> list[str]:
     return ["rclone", "lsf", "--recursive", "--files-only", remote_store]
 
 
+def list_objects_aged(remote_store: str) -> list[str]:
+    """Every object under the remote store, as JSON with its path and modification time (for the grace period)."""
+    return ["rclone", "lsjson", "--recursive", "--files-only", "--no-mimetype", remote_store]
+
+
 def delete_objects(remote_store: str, objects_file: str) -> list[str]:
-    """Delete exactly the store objects named in objects_file, for good (not to Drive's trash)."""
-    return ["rclone", "delete", *DELETE_FLAGS, "--files-from-raw", objects_file, remote_store]
+    """Delete exactly the store objects named in objects_file (to Drive's trash on Drive)."""
+    return ["rclone", "delete", "--files-from-raw", objects_file, remote_store]
 
 
 def cat(remote_file: str) -> list[str]:

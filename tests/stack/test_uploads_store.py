@@ -5,6 +5,7 @@ Faults: a copy killed mid-object (locally and offsite), the remote gone before t
 
 import hashlib
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -39,6 +40,20 @@ def objects(ctx) -> tuple[set[str], set[str]]:
     local, remote = store_paths(ctx)
     return (set(in_box(ctx, files_cmd.store_listing(local)).stdout.split()),
             set(in_box(ctx, ["rclone", "lsf", "--recursive", "--files-only", remote]).stdout.split()))
+
+
+def past_grace(ctx) -> int:
+    """A modification time (unix seconds) older than [retention] store_grace_hours."""
+    return int(time.time() - ctx.config.retention.store_grace_hours * 3600 - 3600)
+
+
+def plant_orphan(ctx, *, old: bool = True) -> None:
+    """An object no set references, in both stores; past the grace period unless old is false
+    (rclone copies keep the modification time, so both copies are as old)."""
+    local_store, remote_store = store_paths(ctx)
+    stamp = f" && touch -d @{past_grace(ctx)} {local_store}/{ORPHAN}" if old else ""
+    in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/ee && printf orphan > {local_store}/{ORPHAN}{stamp}"])
+    in_box(ctx, ["rclone", "copyto", f"{local_store}/{ORPHAN}", f"{remote_store}/{ORPHAN}"])
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +99,7 @@ def test_a_changed_file_adds_exactly_one_object(stored):
 def test_garbage_collection_removes_unreferenced_objects_and_keeps_referenced_ones(stored):
     stack, _ = stored
     local_store, remote_store = store_paths(stack.ctx)
-    in_box(stack.ctx, ["sh", "-c", f"mkdir -p {local_store}/ee && printf orphan > {local_store}/{ORPHAN}"])
-    in_box(stack.ctx, ["rclone", "copyto", f"{local_store}/{ORPHAN}", f"{remote_store}/{ORPHAN}"])
+    plant_orphan(stack.ctx)
     referenced_before = {o for o in objects(stack.ctx)[0] if o != ORPHAN}
     result = backup.backup(stack.ctx)
     local, remote = objects(stack.ctx)
@@ -93,6 +107,18 @@ def test_garbage_collection_removes_unreferenced_objects_and_keeps_referenced_on
     assert referenced_before <= local and referenced_before <= remote
     assert result.local_store.deleted == result.remote_store.deleted == [ORPHAN]
     assert result.local_store.missing_after == result.remote_store.missing_after == []
+
+
+def test_an_unreferenced_object_younger_than_the_grace_period_is_never_collected(stored):
+    """A set being written, or one a listing failed to show, may still need a young object."""
+    stack, _ = stored
+    plant_orphan(stack.ctx, old=False)
+    result = backup.backup(stack.ctx)
+    assert ORPHAN not in result.local_store.deleted and ORPHAN not in result.remote_store.deleted
+    assert result.local_store.young >= 1 and result.remote_store.young >= 1
+    local, remote = objects(stack.ctx)
+    assert ORPHAN in local and ORPHAN in remote
+    in_box(stack.ctx, files_cmd.remove([f"{store_paths(stack.ctx)[0]}/{ORPHAN}"]))  # the next tests plant it anew
 
 
 def test_retention_that_prunes_a_set_collects_the_objects_only_it_referenced(stored):
@@ -110,7 +136,8 @@ def test_retention_that_prunes_a_set_collects_the_objects_only_it_referenced(sto
     plant_aged_copy(ctx, first.set_name, filler, local=True, remote=False)
     listed = {"files": [{"path": "gone.txt", "size": len(gone), "sha256": digest, "mode": "0644"}], "skipped": []}
     in_box(ctx, files_cmd.write_stdin_to(f"/backups/{aged}.uploads.list.json"), input_text=json.dumps(listed))
-    in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/{digest[:2]} && cat > {local_store}/{digest[:2]}/{digest}"],
+    in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/{digest[:2]} && cat > {local_store}/{digest[:2]}/{digest}"
+                             f" && touch -d @{past_grace(ctx)} {local_store}/{digest[:2]}/{digest}"],
            input_text=gone.decode())
     assert uploads_store.object_name(digest) in objects(ctx)[0]
     result = backup.backup(ctx)
@@ -166,7 +193,8 @@ def test_a_copy_killed_mid_object_leaves_only_a_partial_that_the_next_backup_rep
     stale = "ab/ab" + "1" * 62 + ".partial"
     in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/{digest[:2]} {local_store}/ab && "
                              f"head -c 100 > {local_store}/{digest[:2]}/{digest}.partial && "
-                             f"printf half > {local_store}/{stale}"], input_text=content.decode())
+                             f"printf half > {local_store}/{stale} && "
+                             f"touch -d @{past_grace(ctx)} {local_store}/{stale}"], input_text=content.decode())
     put(ctx, "killed.bin", content)
     before = witness.take(stack)
     result = backup.backup(ctx)
@@ -207,8 +235,7 @@ def test_the_remote_going_away_before_collection_deletes_nothing(stored, monkeyp
     stack, _ = stored
     ctx = stack.ctx
     local_store, remote_store = store_paths(ctx)
-    in_box(ctx, ["sh", "-c", f"mkdir -p {local_store}/ee && printf orphan > {local_store}/{ORPHAN}"])
-    in_box(ctx, ["rclone", "copyto", f"{local_store}/{ORPHAN}", f"{remote_store}/{ORPHAN}"])
+    plant_orphan(ctx)
     before = witness.take(stack)
     remote_before = objects(ctx)[1]
     real_collect = uploads_store.collect_remote

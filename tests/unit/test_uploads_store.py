@@ -122,6 +122,7 @@ def test_store_and_rclone_commands():
         "--size-only", "--files-from-raw", "/tmp/o", "/s", "r:p/uploads-store/z"]
     assert rclone_cmd.check_objects("/s", "r:x", "/tmp/o", crypt=True) == [
         "rclone", "cryptcheck", "--one-way", "--files-from-raw", "/tmp/o", "/s", "r:x"]
+    # No --drive-use-trash=false: Drive's trash stays a last undo (docs/BACKUPS.md section 4).
     assert rclone_cmd.delete_objects("r:x", "/tmp/o") == [
-        "rclone", "delete", "--drive-use-trash=false", "--files-from-raw", "/tmp/o", "r:x"]
+        "rclone", "delete", "--files-from-raw", "/tmp/o", "r:x"]
     assert rclone_cmd.list_objects("r:x") == ["rclone", "lsf", "--recursive", "--files-only", "r:x"]
