@@ -145,7 +145,7 @@ def peek_remote(run: BackupRun) -> list[str] | None:
     if not run.ctx.config.offsite.enabled:
         return None
     try:
-        rows = json.loads(run.box.run(rclone_cmd.lsjson(remote_path(run)), timeout=120).stdout or "[]")
+        rows = json.loads(run.box.run(rclone_cmd.lsjson(remote_path(run)), limit="command").stdout or "[]")
     except (CommandFailed, ValueError):
         return None
     return [r["Name"] for r in rows]
@@ -164,7 +164,7 @@ def _remote_manifest(run: BackupRun, set_name: str) -> dict:
     name = files.file_name(set_name, "manifest")
     if name in run.local_files:
         return manifest.read(run.box, f"{run.directory}/{name}")
-    return json.loads(run.box.run(rclone_cmd.cat(f"{remote_path(run)}/{name}"), timeout=300).stdout)
+    return json.loads(run.box.run(rclone_cmd.cat(f"{remote_path(run)}/{name}"), limit="command").stdout)
 
 
 def judge_clock(run: BackupRun, remote_names: list[str] | None) -> clock.ClockCheck:

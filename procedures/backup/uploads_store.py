@@ -171,7 +171,7 @@ def _collected(where, lists, kept, before, deleted, after, spared=0) -> Collecte
 
 def _local_aged(box: BackupBox, store_path: str) -> dict[str, float]:
     aged = {}
-    for line in box.run(files_cmd.store_listing_aged(store_path)).stdout.splitlines():
+    for line in box.run(files_cmd.store_listing_aged(store_path), limit="command").stdout.splitlines():
         mtime, _, path = line.partition(" ")
         aged[path] = float(mtime)
     return aged

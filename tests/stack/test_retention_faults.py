@@ -161,7 +161,7 @@ def _kill_rclone_copy_mid_upload(ctx, done: threading.Event, killed: list) -> No
 
 def in_box_free(argv: list[str]) -> str:
     """A docker command from the test's side (the killer's), its failure no error."""
-    return runner.run(argv, check=False).stdout
+    return runner.run(argv, limit="command", check=False).stdout
 
 
 @pytest.mark.fault("rclone SIGKILLed mid-upload")
