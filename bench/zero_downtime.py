@@ -25,9 +25,10 @@ from typing import Iterator
 from procedures import ledger
 from procedures.release.switch import put_app_on
 from testkit import disposable, zenops
+from testkit.samples import summarize
 
 from . import checks
-from .load import ConstantLoad, summarize
+from .load import ConstantLoad
 from .progress import say
 from .stack import bench_stack
 

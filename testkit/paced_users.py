@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.load import LOOPBACK, Sample, summarize
+from .samples import LOOPBACK, Sample, summarize
 from procedures.errors import UnsafeOperation
 
 

@@ -16,7 +16,7 @@ from procedures.backup import names as backup_names
 from procedures.stack import serving as release
 from procedures.stack import volumes
 
-from bench.load import summarize
+from testkit.samples import summarize
 from testkit import signals, witness
 from testkit.paced_users import PacedUsers
 from testkit.ops_run import ROOT, check_argv, run_check, summary_header
