@@ -35,6 +35,8 @@ def _created(attrs: dict) -> datetime:
     """Docker's creation time of a container or network ('Created') or a volume ('CreatedAt'): UTC,
     to the second (Docker writes nanoseconds and a Z, which fromisoformat of 3.11 does not read)."""
     stamp = attrs.get("Created") or attrs.get("CreatedAt") or ""
+    if isinstance(stamp, int):  # a container as the list call gives it: unix seconds
+        return datetime.fromtimestamp(stamp, timezone.utc)
     return datetime.fromisoformat(stamp[:19]).replace(tzinfo=timezone.utc)
 
 
@@ -46,7 +48,10 @@ def test_projects(before: datetime | None = None) -> set[str]:
     """The test projects that own a container, a network or a volume on this engine; with `before`,
     only those that own nothing created at or after it."""
     client = docker.from_env()
-    owners = [o.attrs for o in (*client.containers.list(all=True), *client.networks.list(), *client.volumes.list())]
+    # Containers as one list call answers them: the SDK's containers.list() inspects each one after
+    # listing, and a container the other worker removed in between failed the sweep with NotFound.
+    owners = [*client.api.containers(all=True), *(n.attrs for n in client.networks.list()),
+              *(v.attrs for v in client.volumes.list())]
     projects: dict[str, bool] = {}
     for attrs in owners:
         labels = _labels(attrs)
@@ -57,11 +62,12 @@ def test_projects(before: datetime | None = None) -> set[str]:
     return {project for project, all_older in projects.items() if all_older}
 
 
-def holders_of(container_names: list[str]) -> list:
-    """Containers of test projects that hold one of these names (fixed `container_name`s)."""
-    client = docker.from_env()
-    held = [c for c in client.containers.list(all=True) if c.name in container_names]
-    return [c for c in held if c.labels.get(PROJECT_LABEL, "").startswith(TEST_PREFIX)]
+def holders_of(container_names: list[str]) -> list[dict]:
+    """The containers of test projects that hold one of these names (fixed `container_name`s), each as
+    {"name", "project"}; from the one list call, as test_projects."""
+    rows = docker.from_env().api.containers(all=True, filters={"name": container_names})
+    held = [{"name": r["Names"][0].lstrip("/"), "project": _labels(r).get(PROJECT_LABEL, "")} for r in rows]
+    return [h for h in held if h["name"] in container_names and h["project"].startswith(TEST_PREFIX)]
 
 
 def main() -> None:

@@ -71,7 +71,7 @@ def start_plainly(host: ZakOpsHost, version: str) -> None:
     One such host runs at a time, so a test project's container holding the fixed names was left by
     an earlier run that never reached its teardown: it goes first (the last CI failed on one)."""
     for leftover in holders_of(FIXED_NAMES):
-        destroy_project(leftover.labels["com.docker.compose.project"])
+        destroy_project(leftover["project"])
     docker.from_env().networks.create(host.network)
     host.managed_db("up", "--detach", "--wait")
     host.compose("run", "--rm", "--no-deps", "backend", *MIGRATE, tag=version)

@@ -36,7 +36,7 @@ def test_a_test_projects_container_holding_a_fixed_name_is_found_and_freed():
     name = f"{project}-fixed"
     _left_container(project, name)
     try:
-        assert [c.name for c in leftovers.holders_of([name])] == [name]
+        assert [h["name"] for h in leftovers.holders_of([name])] == [name]
         destroy_project(project)
         assert leftovers.holders_of([name]) == [] and project not in leftovers.test_projects()
     finally:
