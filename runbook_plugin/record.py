@@ -145,6 +145,10 @@ def pytest_sessionfinish(session, exitstatus):
     if htmlpath.exists():
         os.chmod(htmlpath, 0o600)
     document = build_record(session, htmlpath, checks)
+    if document["outcome"] == "incomplete" and session.exitstatus == 0 and not session.config.option.collectonly:
+        # A cron line or a CI job reads only the exit code: a run that left steps out is no success there
+        # either (--collect-only asked for nothing to run, and its record says incomplete all the same).
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     _add_header(document, htmlpath)
     record_path = _write_record(document, htmlpath)
     if any(getattr(item.module, "ARCHIVE_REPORTS_OFFSITE", False) for item in session.items):

@@ -115,7 +115,7 @@ def test_a_selection_by_keyword_is_incomplete_though_every_chosen_step_passed(ch
     plant_passed_drill(checks)
     result, record, header = run(checks, "freshness", "-k", "drill or deploy")
     result.assert_outcomes(passed=2, deselected=2)
-    assert result.ret == 0
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, "an incomplete run is no success to a cron line either"
     assert_incomplete(record, header, ["restore_drill", "last_deploy"])
 
 
@@ -146,7 +146,7 @@ def test_rerunning_only_the_last_failed_step_is_incomplete(checks):
     plant_passed_drill(checks)
     result, record, header = run(checks, "freshness", "--lf", cache=True)
     result.assert_outcomes(passed=1, deselected=3)
-    assert result.ret == 0
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert_incomplete(record, header, ["restore_drill"])
 
 
