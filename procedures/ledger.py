@@ -7,14 +7,9 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .private_files import open_private, private_dir
+from . import stack_state
+from .private_files import open_private
 from .redact import redact, redact_data
-
-
-def _dir(state_dir: str, project: str) -> Path:
-    """<state_dir>/<project>, 0700; a state_dir that already exists keeps its mode (it may be shared)."""
-    private_dir(state_dir, tighten=False)
-    return private_dir(Path(state_dir) / project)
 
 
 def now() -> str:
@@ -24,7 +19,7 @@ def now() -> str:
 def append_release(state_dir: str, project: str, record: dict) -> dict:
     """Append a release record (who, where, when added here) and return it as written, redacted."""
     record = redact_data({"recorded_at": now(), "user": getpass.getuser(), "host": socket.gethostname(), **record})
-    with open_private(_dir(state_dir, project) / "releases.jsonl", append=True) as ledger:
+    with open_private(stack_state.directory(state_dir, project) / "releases.jsonl", append=True) as ledger:
         ledger.write(json.dumps(record, sort_keys=True) + "\n")
     return record
 
@@ -47,5 +42,5 @@ def previous_release(state_dir: str, project: str, serving_tag: str | None) -> s
 def audit(state_dir: str, project: str, message: str) -> None:
     """Append one line (when, who@where, what) to the audit log, redacted."""
     line = redact(f"{now()} {getpass.getuser()}@{socket.gethostname()} {message}".replace("\n", " "))
-    with open_private(_dir(state_dir, project) / "audit.log", append=True) as log:
+    with open_private(stack_state.directory(state_dir, project) / "audit.log", append=True) as log:
         log.write(line + "\n")

@@ -7,43 +7,28 @@ deleted outside retention) and nothing is pruned. Sets another host with the sam
 deleted by the same policy are not missed: the policy deletes them here too.
 """
 
-import json
 from datetime import datetime
-from pathlib import Path
 
-from ..private_files import private_dir, write_private
+from .. import stack_state
 from . import names, retention
 from .names import Identity
 
 FILE = "backup-catalog.json"
 
 
-def _path(state_dir: str, project: str) -> Path:
-    return Path(state_dir) / project / FILE
-
-
 def _key(identity: Identity, where: str) -> str:
     return f"{identity.environment}/{identity.database} {where}"
 
 
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-
-
 def remembered(state_dir: str, identity: Identity, where: str) -> set[str]:
     """The sets of identity that `where` held after the last pruning here (none when never recorded)."""
-    return set(_read(_path(state_dir, identity.project)).get(_key(identity, where), []))
+    return set(stack_state.read_json(state_dir, identity.project, FILE).get(_key(identity, where), []))
 
 
 def record(state_dir: str, identity: Identity, where: str, sets: set[str]) -> None:
-    private_dir(state_dir, tighten=False)
-    path = private_dir(Path(state_dir) / identity.project) / FILE
-    catalog = _read(path)
+    catalog = stack_state.read_json(state_dir, identity.project, FILE)
     catalog[_key(identity, where)] = sorted(sets)
-    write_private(path, json.dumps(catalog, indent=2, sort_keys=True) + "\n")
+    stack_state.write_json(state_dir, identity.project, FILE, catalog)
 
 
 def missing_but_kept(listed_sets: list[retention.BackupSet], remembered_names: set[str],

@@ -5,26 +5,12 @@ folder may be emptied or replaced, the remote may be unreachable, this file stil
 clock last agreed (clock.py). One small JSON file per project, 0600 in a 0700 directory.
 """
 
-import json
 from datetime import datetime
-from pathlib import Path
 
-from ..private_files import private_dir, write_private
+from .. import stack_state
 from .names import Identity
 
 FILE = "backup-clock.json"
-
-
-def _path(state_dir: str, project: str) -> Path:
-    private_dir(state_dir, tighten=False)  # may be shared with other tools: its mode is theirs
-    return private_dir(Path(state_dir) / project) / FILE
-
-
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
 
 
 def _key(identity: Identity) -> str:
@@ -33,7 +19,7 @@ def _key(identity: Identity) -> str:
 
 def last_trusted(state_dir: str, identity: Identity) -> tuple[str, datetime] | None:
     """(set name, time) of the newest set written on a trusted clock, or None when none was recorded."""
-    recorded = _read(Path(state_dir) / identity.project / FILE).get(_key(identity))
+    recorded = stack_state.read_json(state_dir, identity.project, FILE).get(_key(identity))
     if not recorded:
         return None
     return recorded["set"], datetime.fromisoformat(recorded["at"])
@@ -41,10 +27,9 @@ def last_trusted(state_dir: str, identity: Identity) -> tuple[str, datetime] | N
 
 def record(state_dir: str, identity: Identity, set_name: str, taken_at: datetime) -> None:
     """Remember set_name (taken at taken_at, on a trusted clock); never moves the time backwards."""
-    path = _path(state_dir, identity.project)
-    recorded = _read(path)
+    recorded = stack_state.read_json(state_dir, identity.project, FILE)
     earlier = recorded.get(_key(identity))
     if earlier and datetime.fromisoformat(earlier["at"]) >= taken_at:
         return
     recorded[_key(identity)] = {"set": set_name, "at": taken_at.isoformat(timespec="seconds")}
-    write_private(path, json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+    stack_state.write_json(state_dir, identity.project, FILE, recorded)
