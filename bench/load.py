@@ -7,24 +7,19 @@ from when it was due, so a stalled server shows as long responses instead of few
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import httpx
 
-from procedures.errors import UnsafeOperation
-from testkit.samples import LOOPBACK, Sample, summarize
+from testkit.samples import Sample, loopback_client, summarize
 
 class ConstantLoad:
     """GET url at rate per second until stopped, max_seconds pass, or rate*max_seconds are sent."""
 
     def __init__(self, url: str, rate: float, max_seconds: float, timeout: float = 10.0):
-        if urlsplit(url).hostname not in LOOPBACK:
-            raise UnsafeOperation(f"refused: the benchmark load goes to loopback only, not {url}")
+        self._client = loopback_client(url, timeout, "the benchmark load")
         self.url, self.rate, self.max_seconds, self.timeout = url, rate, max_seconds, timeout
         self.samples: list[Sample] = []
         self._stop = threading.Event()
-        # A new connection per request (no keep-alive): each request stands for an independent user.
-        self._client = httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
         self._pool = ThreadPoolExecutor(max_workers=64)
         self._thread = threading.Thread(target=self._schedule, daemon=True)
         self._started = 0.0

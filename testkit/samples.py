@@ -3,6 +3,11 @@ benchmarks' open-loop load (bench/load.py) and the tests' paced users (testkit/p
 
 import statistics
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from procedures.errors import UnsafeOperation
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -31,3 +36,11 @@ def summarize(samples: list[Sample], seconds: float) -> dict:
         "failure_window_seconds": round(max(s.due for s in failed) - min(s.due for s in failed), 2) if failed else 0.0,
         "load_seconds": round(seconds, 1),
     }
+
+
+def loopback_client(url: str, timeout: float, who: str) -> httpx.Client:
+    """A client for a load on url, refused unless url is on loopback; a new connection per request (no
+    keep-alive), so each request stands for an independent user."""
+    if urlsplit(url).hostname not in LOOPBACK:
+        raise UnsafeOperation(f"refused: {who} goes to loopback only, not {url}")
+    return httpx.Client(timeout=timeout, limits=httpx.Limits(max_keepalive_connections=0))
