@@ -11,13 +11,12 @@ Only those three lines of the operator's `.env` change; the file is written unde
 and renamed, and the previous one is kept beside it.
 """
 
-import os
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import StackConfig
 from .errors import ConfigError
+from .file_edit import replace_keeping_copy
 
 SEPARATOR = ":"  # compose's COMPOSE_PATH_SEPARATOR on Linux
 HEADER = "# Set by opsuite: plain `docker compose` here uses the suite's files and serving TAG (docs/ADOPTING.md)"
@@ -74,36 +73,5 @@ def pin(stack: StackConfig, tag: str) -> dict | None:
     text = with_settings(before or "", plain_settings(stack, tag))
     if text == before:
         return {"env file": str(path), "changed": False}
-    old = path.stat() if before is not None else None
-    kept = None
-    if before is not None:
-        kept = _create(_kept_name(path), before, old)
-    partial = path.with_name(path.name + ".partial")
-    partial.unlink(missing_ok=True)  # ours, left by an interrupted run (unlink never follows a link)
-    os.replace(_create(partial, text, old), path)
+    kept = replace_keeping_copy(path, text, "before-opsuite")
     return {"env file": str(path), "changed": True, "kept as": str(kept) if kept else None}
-
-
-def _kept_name(path: Path) -> Path:
-    stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
-    candidates = (path.with_name(f"{path.name}.{stamp}{f'-{n}' if n else ''}.before-opsuite") for n in range(100))
-    return next(c for c in candidates if not os.path.lexists(c))
-
-
-def _create(path: Path, text: str, like: os.stat_result | None) -> Path:
-    """Create path anew (never through a planted link) holding text, with like's mode and owner (0600
-    without it)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            if like is not None:
-                os.fchmod(out.fileno(), like.st_mode & 0o777)
-                if os.geteuid() == 0:
-                    os.fchown(out.fileno(), like.st_uid, like.st_gid)
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path

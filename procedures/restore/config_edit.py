@@ -5,18 +5,17 @@ Files are rewritten atomically (a partial file, then a rename) and the previous 
 beside it, so the stack's own config always says which volumes are live.
 """
 
-import contextlib
 import os
 import re
-import stat
-import tempfile
 import tomllib
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from ..config import VOLUME_VARIABLES
 from ..errors import ConfigError
+from ..file_edit import replace_keeping_copy
+
+KEPT_SUFFIX = "before-volume-switch"
 
 _HEADER = re.compile(r"^\s*\[")
 _VOLUMES_HEADER = re.compile(r"^\s*\[volumes\]\s*(#.*)?$")
@@ -44,45 +43,6 @@ def _with_volume_setting(text: str, key: str, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _replace_atomically(path: Path, text: str, stamp: str, kept_as: Callable[[Path], None] | None) -> Path:
-    """Keep a copy of path, tell kept_as where (before path changes, so a signal arriving at any point
-    finds the copy registered for putting back), then replace path with text."""
-    kept = path.with_name(f"{path.name}.{stamp}.before-volume-switch")
-    original = os.stat(path)
-    with open(path, "rb") as source:
-        _write_like(original, source.read(), kept, exclusive=True)
-    if kept_as:
-        kept_as(kept)
-    _write_like(original, text.encode(), path)
-    return kept
-
-
-def _write_like(original: os.stat_result, data: bytes, path: Path, exclusive: bool = False) -> None:
-    """Write data as path with the original file's mode and owner: 0600 while written, created O_EXCL
-    (a partial by mkstemp, renamed over path, or path itself when exclusive) so no planted link is
-    followed; the file may hold the stack's secrets (an env file)."""
-    if exclusive:
-        fd, partial = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600), None
-    else:
-        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            with contextlib.suppress(PermissionError):  # not root: the file stays ours
-                os.fchown(out.fileno(), original.st_uid, original.st_gid)
-            os.fchmod(out.fileno(), stat.S_IMODE(original.st_mode))
-        if partial:
-            os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial or path)
-        raise
-
-
-def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
 def set_volumes(config_path: Path, settings: dict[str, str], kept_as: Callable[[Path], None] | None = None) -> Path:
     """Set [volumes] keys (database, uploads_volume) to volume names in one rewrite; returns the copy of
     the file as it was (also given to kept_as before the file changes)."""
@@ -98,7 +58,7 @@ def set_volumes(config_path: Path, settings: dict[str, str], kept_as: Callable[[
     written = tomllib.loads(text).get("volumes", {})
     if any(written.get(key) != name for key, name in settings.items()):
         raise ConfigError(f"could not rewrite [volumes] in {path}; set {settings} by hand")
-    return _replace_atomically(path, text, _stamp(), kept_as)
+    return replace_keeping_copy(path, text, KEPT_SUFFIX, kept_as)
 
 
 
@@ -114,7 +74,7 @@ def set_env_volumes(env_file: Path | None, settings: dict[str, str],
         return None
     text = "\n".join(f"{line.split('=', 1)[0]}={wanted[line.split('=', 1)[0]]}"
                      if "=" in line and line.split("=", 1)[0] in wanted else line for line in lines) + "\n"
-    return _replace_atomically(Path(env_file), text, _stamp(), kept_as)
+    return replace_keeping_copy(Path(env_file), text, KEPT_SUFFIX, kept_as)
 
 
 
@@ -131,7 +91,7 @@ def set_env_value(env_file: Path, variable: str, value: str, kept_as: Callable[[
         raise ConfigError(f"the new value of {variable} cannot be written on one line as it is")
     prefix = setting.match(lines[found[0]]).group(0)
     lines[found[0]] = f"{prefix}{value}"
-    return _replace_atomically(path, "\n".join(lines) + "\n", _stamp(), kept_as)
+    return replace_keeping_copy(path, "\n".join(lines) + "\n", KEPT_SUFFIX, kept_as)
 
 
 def restore_file(kept: Path, path: Path) -> None:

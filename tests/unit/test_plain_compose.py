@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from procedures import plain_compose
+from procedures import file_edit, plain_compose
 from procedures.config import StackConfig
 from procedures.errors import ConfigError
 
@@ -74,7 +74,7 @@ def test_a_link_planted_at_the_kept_copys_name_is_not_followed(tmp_path, monkeyp
     (tmp_path / ".env").write_text("A=1\n")
     victim = tmp_path / "victim"
     victim.write_text("untouched\n")
-    monkeypatch.setattr(plain_compose, "datetime", type("Fixed", (), {
+    monkeypatch.setattr(file_edit, "datetime", type("Fixed", (), {
         "now": staticmethod(lambda tz: __import__("datetime").datetime(2026, 1, 1, tzinfo=tz))}))
     planted = tmp_path / ".env.20260101T000000Z.before-opsuite"
     planted.symlink_to(victim)

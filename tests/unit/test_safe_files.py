@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from procedures import ledger, lock
+from procedures import file_edit, ledger, lock
 from procedures.private_files import UnsafePath, open_private, private_dir, write_private
 from procedures.restore import config_edit
 from runbook_plugin.history import rewrite_index
@@ -138,14 +138,12 @@ def test_an_env_rewrite_follows_no_link_and_keeps_the_files_mode(tmp_path, targe
     env = tmp_path / ".env"
     env.write_text("POSTGRES_PASSWORD=s3cret-env-value\nDATABASE_URL=postgresql://a\n")
     os.chmod(env, 0o640)
-    monkeypatch.setattr(config_edit, "_stamp", lambda: "20261205T000000Z")
+    monkeypatch.setattr(file_edit, "datetime", type("Fixed", (), {
+        "now": staticmethod(lambda tz: __import__("datetime").datetime(2026, 12, 5, tzinfo=tz))}))
     plant(tmp_path / ".env.partial", target)
     plant(tmp_path / ".env.20261205T000000Z.before-volume-switch", target)
-    with pytest.raises(FileExistsError):
-        config_edit.set_env_value(env, "DATABASE_URL", "postgresql://b")
-    assert untouched(target) and "postgresql://a" in env.read_text(), "refused before the env file changed"
-    os.unlink(tmp_path / ".env.20261205T000000Z.before-volume-switch")
     kept = config_edit.set_env_value(env, "DATABASE_URL", "postgresql://b")
+    assert kept == tmp_path / ".env.20261205T000000Z-1.before-volume-switch", "the planted name is stepped around"
     assert untouched(target) and (tmp_path / ".env.partial").is_symlink(), "the old partial name is not used"
     assert "postgresql://b" in env.read_text() and "postgresql://a" in kept.read_text()
     assert [stat.S_IMODE(p.stat().st_mode) for p in (env, kept)] == [0o640, 0o640], "the file's own mode, never 0644"
