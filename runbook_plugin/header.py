@@ -10,6 +10,8 @@ import re
 
 from procedures.redact import redact
 
+from .summary import incomplete_text
+
 HEADER_ID = "ops-summary"
 _BODY = re.compile(r"<body\b[^>]*>", re.I)
 # A drill's results checklist (seed 004's template): each line done when its runbook step passed.
@@ -88,9 +90,7 @@ def steps_line(record: dict) -> str | None:
         return None
     if record.get("complete"):
         return f"{record['steps_run']} of {record['steps_defined']} steps ran (every step the runbook defines)"
-    not_run = record.get("steps_not_run") or []
-    return (f"INCOMPLETE: {record.get('steps_run')} of {record.get('steps_defined')} steps ran; this run is not a "
-            "pass and no freshness rule counts it" + (f"; not run: {', '.join(not_run)}" if not_run else ""))
+    return f"{incomplete_text(record, 0)}; this run is not a pass and no freshness rule counts it"
 
 
 def _items(lines: list[str], empty: str = "None") -> str:
