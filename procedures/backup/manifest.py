@@ -63,11 +63,14 @@ def missing_fields(manifest: dict) -> list[str]:
     return [key for key in REQUIRED if key not in manifest]
 
 
-def write(box: BackupBox, path: str, manifest: dict) -> None:
-    """Write under a partial name, then rename: a manifest on disk always means a complete set."""
+def write(box: BackupBox, path: str, manifest: dict) -> int:
+    """Write under a partial name, then rename: a manifest on disk always means a complete set. Returns
+    its size in bytes."""
     partial = path + ".partial"
-    box.run(cmd.write_stdin_to(partial), input_text=json.dumps(manifest, indent=2, sort_keys=True), limit="command")
+    text = json.dumps(manifest, indent=2, sort_keys=True)
+    box.run(cmd.write_stdin_to(partial), input_text=text, limit="command")
     box.run(cmd.rename(partial, path), limit="command")
+    return len(text.encode())
 
 
 def read(box: BackupBox, path: str) -> dict:

@@ -59,6 +59,7 @@ class BackupRun:
     # The directory and the remote folder are listed once; the files this run writes, uploads or
     # removes are added or taken off here, so later steps need no second listing.
     local_files: list[str] = field(default_factory=list)
+    local_sizes: dict[str, int] = field(default_factory=dict)  # the same listing's sizes, and those written since
     remote_files: list[str] = field(default_factory=list)
     remote_sizes: dict[str, int] = field(default_factory=dict)  # the same listing's sizes, for the upload
     local_prune: prune.PruneResult | None = None
@@ -77,8 +78,10 @@ class BackupRun:
     def path(self, kind: str) -> str:
         return f"{self.directory}/{files.file_name(self.set_name, kind)}"
 
-    def wrote(self, path: str) -> None:
-        self.local_files.append(path.rsplit("/", 1)[-1])
+    def wrote(self, path: str, size: int) -> None:
+        name = path.rsplit("/", 1)[-1]
+        self.local_files.append(name)
+        self.local_sizes[name] = size
 
     @property
     def current_files(self) -> list[str]:
@@ -125,6 +128,7 @@ def run_preflight(run: BackupRun) -> Preflight:
     listing = files.list_files(box, run.directory)
     leftovers = remove_leftover_partials(box, run.directory, listing)
     run.local_files = [f.name for f in listing if f.name not in leftovers]
+    run.local_sizes = {f.name: f.size for f in listing if f.name not in leftovers}
     last = max((f.size for f in listing if f.name.endswith(run.ctx.engine.dump_suffix)), default=0)
     required = max(cfg.min_free_bytes, int(cfg.free_space_factor * last))
     free = files.free_bytes(box, run.directory)
@@ -187,7 +191,7 @@ def run_dump(run: BackupRun) -> DumpResult:
     """Dump under a partial name, verify it is restorable, checksum it, give it its final name."""
     started = time.monotonic()
     run.dump = dump_database(run.ctx.engine, run.box, run.directory, run.set_name)
-    run.wrote(run.dump.path)
+    run.wrote(run.dump.path, run.dump.size)
     run.timings["dump"] = time.monotonic() - started
     return run.dump
 
@@ -209,7 +213,7 @@ def run_uploads_store(run: BackupRun) -> dict:
     found = uploads_store.store(run.box, run.ctx.config.backup.uploads_path, run.store_path)
     walked = uploads_store.listed_part(found)
     listed = uploads_list.write(run.box, run.path("uploads_list"), walked)
-    run.wrote(run.path("uploads_list"))
+    run.wrote(run.path("uploads_list"), listed["size"])
     run.uploads_objects = uploads_store.referenced(walked)
     run.timings["uploads"] = time.monotonic() - started
     run.uploads = {"store": run.store, "objects": len(run.uploads_objects),
@@ -229,9 +233,9 @@ def run_uploads_archive(run: BackupRun) -> dict:
     # Listed from the archive, not the live volume: a file the app writes meanwhile cannot make them disagree.
     listed = uploads_list.write(run.box, run.path("uploads_list"),
                                 uploads_list.walk(run.box, "archive", final + files.PARTIAL))
-    run.wrote(run.path("uploads_list"))
+    run.wrote(run.path("uploads_list"), listed["size"])
     run.box.run(files_cmd.rename(final + files.PARTIAL, final), limit="command")
-    run.wrote(final)
+    run.wrote(final, size)
     run.timings["uploads"] = time.monotonic() - started
     run.uploads = {"file": final.rsplit("/", 1)[-1], "size": size, "sha256": checksum, "list": listed}
     return run.uploads
@@ -249,7 +253,7 @@ def run_paths(run: BackupRun) -> dict:
     started = time.monotonic()
     run.paths = host_paths.archive(run.box, run.ctx.config.backup.paths, run.path("paths"),
                                    run.ctx.config.timeouts.dump_seconds)
-    run.wrote(run.path("paths"))
+    run.wrote(run.path("paths"), run.paths["size"])
     run.timings["paths"] = time.monotonic() - started
     return run.paths
 
@@ -263,8 +267,7 @@ def run_manifest(run: BackupRun) -> dict:
         duration=(finished - run.now).total_seconds(), clock=run.clock_check.verdict, paths=run.paths,
         dump_tool_major=run.preflight.dump_major,
     )
-    manifest.write(run.box, run.path("manifest"), run.manifest)
-    run.wrote(run.path("manifest"))
+    run.wrote(run.path("manifest"), manifest.write(run.box, run.path("manifest"), run.manifest))
     if run.clock_check.trusted:
         clock_state.record(run.ctx.config.deploy.state_dir, run.identity, run.set_name, run.now)
     return run.manifest
@@ -320,9 +323,8 @@ def run_upload(run: BackupRun) -> list[str]:
     started = time.monotonic()
     transfer = Transfer("upload")
     uploads_store.push(run.box, run.store_path, run.remote, run.store, objects_to_push(run), transfer)
-    local_sizes = {f.name: f.size for f in files.list_files(run.box, run.directory)}
     run.uploaded = offsite.upload(run.box, run.directory, run.remote, complete_local_files(run),
-                                  run.current_files, run.remote_sizes, transfer, local_sizes)
+                                  run.current_files, run.remote_sizes, transfer, run.local_sizes)
     run.transferred = transfer.copies
     run.remote_files += [n for n in run.uploaded if n not in run.remote_files]
     run.timings["offsite"] = time.monotonic() - started
@@ -382,11 +384,10 @@ def run_prune_remote(run: BackupRun) -> prune.PruneResult:
         run.clock_check = judge_clock(run, run.remote_files)
     refuse_untrusted_clock(run)
     listing = offsite.list_remote(run.box, run.remote.path)
-    local_sizes = {f.name: f.size for f in files.list_files(run.box, run.directory)}
     state_dir = run.ctx.config.deploy.state_dir
     run.remote_prune = prune.prune_remote(
         run.box, run.remote, listing, run.identity, remote_policy(run), run.now, limits(run),
-        must_have=set(names.group_files(complete_local_files(run), run.identity)), local_sizes=local_sizes,
+        must_have=set(names.group_files(complete_local_files(run), run.identity)), local_sizes=run.local_sizes,
         remembered=catalog.remembered(state_dir, run.identity, run.remote.path))
     catalog.record(state_dir, run.identity, run.remote.path, run.remote_prune.sets_after)
     lists = set(kept_lists(run, run.remote_prune, lambda n: _remote_manifest(run, n)))

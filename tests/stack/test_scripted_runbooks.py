@@ -37,11 +37,8 @@ def test_scripted_deploy_renders_once_per_tag_then_rollback_and_drill(backup_sta
     assert len(live) - len(every_profile) == 2, "one render for the serving TAG (backup) and one for the new TAG"
     assert len(every_profile) == 1, "the data volumes are read once, from the model with every profile"
     listings = [c for c in commands if f"find {ctx.config.backup.directory} -maxdepth 1" in c]
-    # At preflight, for the local sizes the upload checks remote copies against (a truncated copy is
-    # re-sent), once more as proof after pruning, and for the sizes remote pruning checks. Issue 28
-    # (fixed costs) may carry the sizes on the run instead of listing for them.
-    assert len(listings) == 4, ("the backups directory is listed at preflight, for the upload's size check, as "
-                                "proof after pruning and for remote pruning's size check")
+    assert len(listings) == 2, ("the backups directory is listed at preflight and once more as proof after pruning; "
+                                "the upload's and remote pruning's size checks use the sizes the run carries")
     hashed = [c for c in commands if "sha256sum" in c and run.backup.dump_path.rsplit(".", 1)[0] in c]
     assert len(hashed) == 2, ("the dump and the uploads file list are each hashed once, as written (the uploads "
                               "store hashes each object while it copies it, in the same pass)")
