@@ -20,6 +20,7 @@ from . import completeness, header, history, summary
 from .evidence import report_path
 from .options import ops_config, ops_context
 from .state import CONFIG_FREE_CHECKS, RECORD, STARTED, SUMMARY_FACTS, WARNINGS, ops_check_names
+from .steps import step_name
 
 
 def pytest_configure(config):
@@ -50,8 +51,7 @@ def pytest_runtest_makereport(item, call):
         return
     blocked = (report.longrepr[2].removeprefix("Skipped: ")
                if report.skipped and isinstance(report.longrepr, tuple) else None)
-    marker = item.get_closest_marker("runbook_step")
-    name = marker.args[1].name if marker else item.name
+    name = step_name(item)
     completeness.step_ran(item.config, item, name)
     item.config.stash[RECORD]["steps"][report.nodeid] = {
         "step": step, "name": name, "outcome": report.outcome,
