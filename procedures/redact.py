@@ -53,9 +53,16 @@ _identifiers: set[str] = set()
 _compiled: dict = {}  # (secrets, identifiers) -> their patterns, rebuilt when either set changes
 
 
+# A name ending in one of these words names a kind of setting, not a secret: POSTGRES_HOST_AUTH_METHOD
+# (mastodon's compose file) holds `trust`, AUTH_TYPE `basic`.
+_SETTING_KIND = re.compile(r"(?i).*[_.-](?:method|mode|type|enabled|disabled|provider|backend|scheme|mechanism)")
+
+
 def is_secret_name(name: str) -> bool:
-    """True for a variable or key name that holds a secret (PWD alone is the shell's directory)."""
-    return name.upper() != "PWD" and re.fullmatch(_NAME, name, re.I) is not None
+    """True for a variable or key name that holds a secret (PWD alone is the shell's directory; a name
+    ending in METHOD, MODE, TYPE, ... names a kind of setting)."""
+    return (name.upper() != "PWD" and re.fullmatch(_NAME, name, re.I) is not None
+            and _SETTING_KIND.fullmatch(name) is None)
 
 
 def url_passwords(text: str) -> list[str]:

@@ -107,6 +107,9 @@ def test_words_that_only_look_like_secret_names_are_kept(text):
     ("POSTGRES_PASSWORD", True), ("GITHUB_TOKEN", True), ("SECRET_KEY", True), ("ENCRYPTION_KEY_B64", True),
     ("BASIC_AUTH", True), ("GPG_PASSPHRASE", True), ("GOOGLE_APPLICATION_CREDENTIALS", True),
     ("PWD", False), ("DATABASE_URL", False), ("BYPASS_CACHE", False), ("KEYCLOAK_REALM", False),
+    # mastodon's db: `trust` is a kind of authentication, not a secret (nor a weak one)
+    ("POSTGRES_HOST_AUTH_METHOD", False), ("AUTH_TYPE", False), ("LDAP_AUTH_MODE", False),
+    ("OIDC_TOKEN_ENABLED", False), ("AUTH_TOKEN", True), ("PASSWORD_RESET_TOKEN", True),
 ])
 def test_secret_names(name, secret):
     assert is_secret_name(name) is secret

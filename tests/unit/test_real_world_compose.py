@@ -1,0 +1,101 @@
+"""Issue 24's features on compose files no one here wrote (tests/fixtures/real-world/, sources in its
+INDEX.md): each app's model rendered by the real compose CLI, sealed, and the sealed project rendered
+again. Whatever the app's file says (a fixed-name default network, an internal and an external network,
+a top-level `name:`, container names on every service, bind-mounted data, env files), the rehearsal
+has one internal network of its own, only throwaway volumes, read-only binds and no shared name."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from procedures import runner
+from procedures.commands import compose as compose_cmd
+from procedures.config import StackConfig
+from procedures.guards import THROWAWAY_VOLUME_PREFIX
+from procedures.release import seal
+
+pytestmark = pytest.mark.compose
+REAL_WORLD = Path(__file__).resolve().parents[1] / "fixtures" / "real-world"
+STACKS = sorted(p.name for p in REAL_WORLD.iterdir() if (p / "docker-compose.yml").is_file())
+LABELS = {"io.opsuite.role": "restore-test"}
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch):
+    for name in ("COMPOSE_PROJECT_NAME", "COMPOSE_FILE", "COMPOSE_PROFILES", "TAG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def rendered(project: str, *files: Path) -> dict:
+    stack = StackConfig(project=project, compose_files=tuple(files))
+    return json.loads(runner.run(compose_cmd.config_json_every_profile(stack), limit="command").stdout)
+
+
+@pytest.fixture(params=STACKS)
+def sealed(request, tmp_path):
+    app_file = REAL_WORLD / request.param / "docker-compose.yml"
+    project = f"{THROWAWAY_VOLUME_PREFIX}{request.param}-rehearsal-0a0b0c"
+    live = rendered(project, app_file)
+    made = seal.seal(live, project, own_volumes={}, environment={"JOBS_ENABLED": "false"}, service_env={},
+                     skip_env=set(), probe_image="opsuite-local/backup:pg15", labels=LABELS)
+    overlay = tmp_path / "rehearsal.yml"
+    overlay.write_text(made.text)
+    return live, rendered(project, app_file, overlay), made, project
+
+
+def test_the_corpus_holds_the_shapes_that_once_reached_the_live_stack():
+    """So the tests below can fail: the files carry what a naive overlay would have shared."""
+    texts = {name: (REAL_WORLD / name / "docker-compose.yml").read_text() for name in STACKS}
+    assert "name: wger_network" in texts["wger"] and "internal: true" in texts["mastodon"]
+    assert "container_name: immich_server" in texts["immich"] and "./export:" in texts["paperless-sqlite"]
+    assert len(STACKS) >= 4
+
+
+def test_one_internal_network_of_the_rehearsals_own_and_no_shared_name(sealed):
+    live, model, made, project = sealed
+    assert model["networks"] == {"default": {
+        "name": f"{project}_sealed", "driver": "bridge", "internal": True, "ipam": {},
+        "driver_opts": dict(seal.SEALED_NETWORK_OPTIONS), "labels": LABELS}}
+    live_networks = {n.get("name") for n in (live.get("networks") or {}).values()}
+    assert made.network not in live_networks
+    for name, service in model["services"].items():
+        assert service["networks"] == {"default": None}, name
+        for key in ("container_name", "hostname", "network_mode", "ports", "extra_hosts", "links", "external_links"):
+            assert not service.get(key), (name, key)
+
+
+def test_only_throwaway_volumes_and_read_only_binds(sealed):
+    live, model, made, project = sealed
+    assert set(model.get("volumes") or {}) == set(live.get("volumes") or {})
+    for key, volume in (model.get("volumes") or {}).items():
+        assert volume["external"] and volume["name"].startswith(project), (key, volume)
+    for name, service in model["services"].items():
+        for mount in service.get("volumes") or []:
+            if mount["type"] == "bind":
+                assert mount["read_only"] and not mount.get("bind", {}).get("create_host_path"), (name, mount)
+            else:
+                assert mount["type"] in ("volume", "tmpfs") and (mount["type"] == "tmpfs" or mount["source"]), (name, mount)
+    writable_binds = {f"{n}:{m['target']}" for n, s in live["services"].items() for m in s.get("volumes") or []
+                      if m["type"] == "bind"}
+    assert writable_binds <= set(made.read_only_binds)
+
+
+def test_the_rehearsal_environment_reaches_every_service(sealed):
+    live, model, made, project = sealed
+    assert set(model["services"]) == {*live["services"], seal.PROBE_SERVICE}
+    for name in live["services"]:
+        assert model["services"][name]["environment"]["JOBS_ENABLED"] == "false", name
+
+
+def test_discovery_on_mastodon_flags_its_bind_mounted_data_and_no_setting_as_a_weak_secret(tmp_path):
+    """Issue 24's discovery flags on a file no one here wrote: the media web and sidekiq write to ./public/system
+    (no volume backup sees it); POSTGRES_HOST_AUTH_METHOD=trust is a setting, not a short password."""
+    from procedures.adopt import discover
+    run = discover.discover([str(REAL_WORLD / "mastodon" / "docker-compose.yml")],
+                            proposal_path=tmp_path / "proposal.toml")
+    text = "\n".join(r.what for r in run.risks)
+    system = REAL_WORLD / "mastodon" / "public" / "system"
+    assert f"data in {system} (web: /mastodon/public/system) is a bind mount and not backed up" in text
+    assert f"data in {system} (sidekiq: /mastodon/public/system) is a bind mount and not backed up" in text
+    assert "weak secrets" not in text and "AUTH_METHOD" not in text
