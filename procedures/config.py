@@ -173,6 +173,21 @@ class OffsiteConfig:
 
 
 @dataclass(frozen=True)
+class OffsiteSetupConfig:
+    """How ops_checks/offsite_setup.py creates the offsite remotes (docs/BACKUPS.md section 3). Secrets are
+    never written here: each secret option names a variable of the secrets file ([stack] env_file unless
+    secrets_file is set), read once and never logged."""
+    backend: str = ""  # an rclone backend type (drive, sftp, s3, ...); empty: the suite sets nothing up
+    base_remote: str = "gdrive"  # the remote the storage is reached by; the crypt remote wraps it
+    crypt_folder: str = "encrypted"  # the folder of base_remote the crypt remote keeps its objects in
+    options: dict = field(default_factory=dict)  # the backend's options that are not secret: host, user, scope, ...
+    secret_options: dict = field(default_factory=dict)  # backend option -> variable holding its value
+    crypt_password: str = "OFFSITE_CRYPT_PASSWORD"  # variable holding the crypt password
+    crypt_salt: str = ""  # variable holding the crypt salt (rclone's password2), if one is kept
+    secrets_file: str = ""  # a file only root can read, KEY=value lines; empty: [stack] env_file
+
+
+@dataclass(frozen=True)
 class RetentionConfig:
     """Limits on what retention may delete, local and offsite alike (docs/BACKUPS.md section 1); the
     windows and tiers stay in [backup] and [offsite]."""
@@ -280,6 +295,7 @@ class OpsConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     offsite: OffsiteConfig = field(default_factory=OffsiteConfig)
+    offsite_setup: OffsiteSetupConfig = field(default_factory=OffsiteSetupConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     deploy: DeployConfig = field(default_factory=DeployConfig)
     restore: RestoreConfig = field(default_factory=RestoreConfig)
@@ -528,6 +544,42 @@ def _check(config: OpsConfig) -> OpsConfig:
     return config
 
 
+_REMOTE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_. -]*[A-Za-z0-9_]|[A-Za-z0-9_]")  # rclone's remote names
+
+
+def _offsite_setup_section(raw: dict, offsite_raw: dict) -> OffsiteSetupConfig:
+    """Variables are names, options strings, and the remotes fit [offsite] remote: a crypt remote of its own
+    name over base_remote, or base_remote itself when [offsite] plaintext = true."""
+    setup = _section(OffsiteSetupConfig, raw, "offsite_setup")
+    if not setup.backend:
+        return setup
+    for table in ("options", "secret_options"):
+        bad = [k for k, v in getattr(setup, table).items() if not isinstance(v, str) or not _ENV_NAME.fullmatch(k)]
+        if bad:
+            raise ConfigError(f"[offsite_setup] {table}: {bad} must be rclone option names with string values, "
+                              f'e.g. {table} = {{ host = "backup.example.com" }}')
+    variables = [("crypt_password", setup.crypt_password), ("crypt_salt", setup.crypt_salt),
+                 *((f"secret_options.{k}", v) for k, v in setup.secret_options.items())]
+    bad = [f"{where} = {name!r}" for where, name in variables if name and not _ENV_NAME.fullmatch(name)]
+    if bad:
+        raise ConfigError(f"[offsite_setup] {', '.join(bad)}: each names a variable of the secrets file "
+                          '(e.g. "OFFSITE_CRYPT_PASSWORD"), never the secret itself')
+    if not _REMOTE_NAME.fullmatch(setup.base_remote):
+        raise ConfigError(f"[offsite_setup] base_remote = {setup.base_remote!r} is not an rclone remote name "
+                          '(letters, digits, _ . - and spaces), e.g. "gdrive"')
+    offsite = OffsiteConfig(**{k: v for k, v in offsite_raw.items() if k in ("remote", "plaintext")})
+    remote = offsite.remote.split(":", 1)[0]
+    if offsite.plaintext and remote != setup.base_remote:
+        raise ConfigError(f"[offsite_setup] base_remote = {setup.base_remote!r} but [offsite] remote = "
+                          f"{offsite.remote!r} with plaintext = true: copies would not go to the remote set up; "
+                          f"set base_remote = {remote!r}")
+    if not offsite.plaintext and remote == setup.base_remote:
+        raise ConfigError(f"[offsite] remote = {offsite.remote!r} names base_remote itself: copies would be "
+                          f"plaintext; name the crypt remote over it instead (e.g. remote = "
+                          f"\"{setup.base_remote}-crypt:{offsite.remote.split(':', 1)[-1]}\")")
+    return setup
+
+
 def load_config(path: Path, **overrides) -> OpsConfig:
     """Load and check the TOML config; overrides (stack.project=..., http.base_url=...) win."""
     path = Path(path)
@@ -538,7 +590,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
     unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore",
-                          "timeouts", "notify", "freshness", "retention"}
+                          "timeouts", "notify", "freshness", "retention", "offsite_setup"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -563,6 +615,8 @@ def load_config(path: Path, **overrides) -> OpsConfig:
         raw["http"]["ca_file"] = str(base / raw["http"]["ca_file"])
     if raw.get("notify", {}).get("urls_file"):
         raw["notify"]["urls_file"] = str(base / raw["notify"]["urls_file"])
+    if raw.get("offsite_setup", {}).get("secrets_file"):
+        raw["offsite_setup"]["secrets_file"] = str(base / raw["offsite_setup"]["secrets_file"])
     stack = _section(StackConfig, stack_raw, "stack")
     files = tuple(Path(p) for p in stack.compose_files)
     if stack.overlay:
@@ -582,6 +636,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             http=_section(HttpConfig, raw.get("http", {}), "http"),
             backup=_section(BackupConfig, raw.get("backup", {}), "backup"),
             offsite=_section(OffsiteConfig, raw.get("offsite", {}), "offsite"),
+            offsite_setup=_offsite_setup_section(raw.get("offsite_setup", {}), raw.get("offsite", {})),
             retention=_retention_section(raw.get("retention", {})),
             deploy=_deploy_section(raw.get("deploy", {})),
             restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),

@@ -27,6 +27,16 @@ def write_stdin_to(path: str) -> list[str]:
     return ["dd", f"of={path}", "status=none"]
 
 
+def write_private_stdin_to(path: str) -> list[str]:
+    """Write stdin to path readable by its owner only from its first byte (umask 077, not a later chmod)."""
+    return ["sh", "-c", 'umask 077 && exec dd of="$1" status=none', "sh", path]
+
+
+def replace(source: str, target: str) -> list[str]:
+    """Rename source over target within one directory (atomic on one filesystem)."""
+    return ["mv", "--force", "--no-target-directory", "--", source, target]
+
+
 def read(path: str) -> list[str]:
     return ["cat", "--", path]
 

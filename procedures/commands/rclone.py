@@ -82,3 +82,22 @@ def cat(remote_file: str) -> list[str]:
 def copy_objects_to_local(remote_store: str, objects_file: str, local_store: str) -> list[str]:
     """Download the named store objects (for a set fetched from the remote)."""
     return ["rclone", "copy", *STATS_FLAGS, "--files-from-raw", objects_file, remote_store, local_store]
+
+
+def providers() -> list[str]:
+    """Every storage this rclone knows, with its options as JSON (IsPassword: stored obscured)."""
+    return ["rclone", "config", "providers"]
+
+
+def obscure_stdin() -> list[str]:
+    """Obscure the value on stdin as rclone.conf stores passwords (never a secret in argv)."""
+    return ["rclone", "obscure", "-"]
+
+
+def delete_file(remote_file: str) -> list[str]:
+    return ["rclone", "deletefile", remote_file]
+
+
+def rmdir(remote_path: str) -> list[str]:
+    """Remove an empty remote folder (never one that still holds anything)."""
+    return ["rclone", "rmdir", remote_path]

@@ -8,7 +8,7 @@ import pytest
 from procedures import runner
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
-from procedures.backup import verify
+from procedures.backup import offsite_setup, verify
 from procedures.release import install
 from procedures.backup.box import backup_box
 from procedures.commands import docker as docker_cmd
@@ -174,3 +174,38 @@ def test_no_spelling_of_volume_removal_reaches_the_engine(stack):
         with pytest.raises(UnsafeOperation, match="never removes volumes"):
             runner.run(argv, limit="command")
     witness.assert_intact(stack, before)
+
+
+PROBE_SFTP = {"host": "offsite", "port": "2022", "user": "backup", "shell_type": "unix",
+              "md5sum_command": "md5sum", "sha1sum_command": "sha1sum"}
+
+
+def _set_up(ctx, base_remote: str, crypt_remote: str, **setup):
+    return offsite_setup.set_up_offsite(with_config(
+        ctx, offsite={"remote": f"{crypt_remote}:Probe"},
+        offsite_setup={"backend": "sftp", "base_remote": base_remote, "options": PROBE_SFTP,
+                       "secret_options": {"pass": "OFFSITE_PASSWORD"}, **setup}))
+
+
+def test_offsite_set_up_adds_its_remotes_proves_them_and_keeps_them_on_the_next_run(stack):
+    ctx = stack.ctx
+    first = _set_up(ctx, "probe-sftp", "probe-crypt")
+    assert (first.added, first.kept) == (["probe-sftp", "probe-crypt"], [])
+    conf = in_box(ctx, files_cmd.read("/config/rclone/rclone.conf")).stdout
+    assert "[gdrive]" in conf and "[gdrive-crypt]" in conf, "the remotes the backups use are kept"
+    assert "type = crypt" in conf and "remote = probe-sftp:encrypted" in conf
+    assert stack.password not in conf, "passwords are stored obscured, as rclone config stores them"
+    assert in_box(ctx, ["stat", "-c", "%a", "/config/rclone/rclone.conf"]).stdout.strip() == "600"
+    again = _set_up(ctx, "probe-sftp", "probe-crypt")
+    assert (again.added, again.kept) == ([], ["probe-sftp", "probe-crypt"])
+    assert in_box(ctx, files_cmd.read("/config/rclone/rclone.conf")).stdout == conf
+    assert in_box(ctx, ["rclone", "lsf", "probe-crypt:Probe"]).stdout == "", "the probe and its folder are deleted"
+
+
+@pytest.mark.fault("offsite credentials wrong at set-up")
+def test_offsite_set_up_with_a_wrong_password_fails_at_the_probe(stack, tmp_path):
+    secrets_file = tmp_path / "offsite.env"
+    secrets_file.write_text("OFFSITE_PASSWORD=not-the-sftp-password\nOFFSITE_CRYPT_PASSWORD=some-crypt-password\n")
+    secrets_file.chmod(0o600)
+    with pytest.raises(OffsiteError, match="cannot write to probe-bad-crypt:Probe/.opsuite-probe-"):
+        _set_up(impatient(stack.ctx), "probe-bad", "probe-bad-crypt", secrets_file=str(secrets_file))

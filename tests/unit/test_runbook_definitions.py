@@ -7,6 +7,7 @@ import pytest
 
 from procedures.adopt.discover import DISCOVER
 from procedures.adopt.takeover import ADOPT
+from procedures.backup.offsite_setup import OFFSITE_SETUP
 from procedures.backup.pipeline import BACKUP
 from procedures.config import SUPPORTED_ENGINES
 from procedures.engines import ENGINES
@@ -24,7 +25,8 @@ pytestmark = pytest.mark.unit
 
 CHECKS = {"adopt": ADOPT, "discover": DISCOVER, "backup": BACKUP, "deploy": DEPLOY, "install": INSTALL, "rollback": ROLLBACK,
           "restore_drill": RESTORE, "switch_database_volume": SWITCH_VOLUME,
-          "switch_database_url": SWITCH_URL, "stack_health": HEALTH, "freshness": FRESHNESS}
+          "switch_database_url": SWITCH_URL, "stack_health": HEALTH, "freshness": FRESHNESS,
+          "offsite_setup": OFFSITE_SETUP}
 
 
 def check_steps(module_name: str) -> list[tuple[int, Runbook, Step]]:
