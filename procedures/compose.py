@@ -1,6 +1,7 @@
 """The one place that runs `docker compose`, with TAG and the database volume name in its env."""
 
 import json
+import shlex
 import os
 from dataclasses import dataclass
 
@@ -77,6 +78,13 @@ class Compose:
 
     def run(self, argv: list[str], **kwargs) -> Completed:
         return runner.run(argv, env={**self.environment(), **kwargs.pop("env", {})}, **kwargs)
+
+    def operator_command(self, *args: str) -> str:
+        """The compose command an operator pastes into a shell, from any directory, to run args on this
+        stack as the suite does: its variables, project name, env file and every file (the generated
+        overlay is not one of compose's default files, and it needs an explicit TAG)."""
+        assignments = [f"{name}={shlex.quote(value)}" for name, value in sorted(self.environment().items())]
+        return " ".join([*assignments, shlex.join(cmd.compose(self.config.stack, *args))])
 
     def rendered(self) -> dict:
         """The fully interpolated compose model, rendered once per TAG and files' state; secrets

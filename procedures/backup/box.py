@@ -6,12 +6,14 @@ Starting one container instead of one per command keeps the run close to the raw
 import contextlib
 import json
 import os
+import shlex
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
 
 from .. import runner
 from ..commands import docker as cmd
+from ..compose import Compose
 from ..context import OpsContext
 from ..stack.volumes import ensure_data_volumes
 
@@ -20,10 +22,19 @@ from ..stack.volumes import ensure_data_volumes
 class BackupBox:
     name: str
     service: str = "opsuite-backup"  # the compose service it runs, for the commands errors suggest
+    compose: Compose | None = None  # the stack's compose, for the commands errors suggest
 
     def how_to_run(self, args: str) -> str:
-        """The command an operator types to run args in a one-off container of the backup service."""
-        return f"docker compose run --rm --no-deps {self.service} {args}"
+        """The command an operator pastes to run args in a one-off container of the backup service."""
+        run = ["run", "--rm", "--no-deps", self.service]
+        if self.compose is None:
+            return f"docker compose {shlex.join(run)} {args}"
+        return f"{self.compose.operator_command(*run)} {args}"
+
+    def set_up_command(self) -> str:
+        """The check that creates and proves the offsite remotes from [offsite_setup]."""
+        source = self.compose.config.source if self.compose is not None else None
+        return f"pytest ops_checks/offsite_setup.py --ops-config={shlex.quote(str(source or 'ops.toml'))}"
 
     def run(self, argv: list[str], **kwargs) -> runner.Completed:
         return runner.run(cmd.exec_in(self.name, argv), **kwargs)
@@ -61,4 +72,4 @@ def backup_box(ctx: OpsContext, volumes: list[str] | None = None) -> Iterator[Ba
         ctx.compose.run_once(ctx.config.services.backup, ["sleep", "infinity"], detach=True, limit="command", name=name,
                              no_deps=True, volumes=volumes, env={**ctx.engine.client_environment(ctx),
                                                 **ctx.config.offsite.rclone_environment()})
-        yield BackupBox(name, ctx.config.services.backup)
+        yield BackupBox(name, ctx.config.services.backup, ctx.compose)

@@ -37,13 +37,13 @@ def remote_status(box: BackupBox, path: str) -> RemoteStatus:
     except CommandFailed as e:
         raise OffsiteError(
             f"rclone config is missing or invalid ({e.stderr_tail.splitlines()[-1] if e.stderr_tail else e}); "
-            f"configure the remote: {box.how_to_run('rclone config')} (docs/BACKUPS.md)"
+            f"set the remote up: {box.set_up_command()} (docs/BACKUPS.md section 3), or by hand: {box.how_to_run('rclone config')}"
         ) from e
     types = dict(line.split(None, 1) for line in remotes.splitlines() if line.strip())
     if f"{name}:" not in types:
         raise OffsiteError(
-            f"rclone remote '{name}:' is not configured in the rclone_config volume; configure it with "
-            f"`{box.how_to_run('rclone config')}` (docs/BACKUPS.md, Google Drive set-up)"
+            f"rclone remote '{name}:' is not configured in the rclone_config volume; set it up with {box.set_up_command()} "
+            f"([offsite_setup], docs/BACKUPS.md section 3), or by hand: {box.how_to_run('rclone config')}"
         )
     try:
         box.run(cmd.mkdir(path), limit="command")

@@ -9,6 +9,7 @@ import docker
 import pytest
 
 from procedures import plain_compose
+from procedures.backup.box import BackupBox
 from procedures.context import OpsContext
 from procedures.stack import volumes
 from testkit import disposable, zenops
@@ -18,9 +19,13 @@ pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 
 def by_hand(host, *args: str) -> subprocess.CompletedProcess:
     """`docker compose ARGS` typed in the app's directory: nothing from the suite's environment."""
-    env = {k: v for k, v in os.environ.items() if k != "TAG" and not k.startswith("COMPOSE_")}
-    return subprocess.run(["docker", "compose", *args], cwd=host.app_dir, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(["docker", "compose", *args], cwd=host.app_dir, env=_typed_env(), capture_output=True,
+                          text=True, timeout=300)
+
+
+def _typed_env() -> dict[str, str]:
+    """An operator's shell: nothing from the suite's environment."""
+    return {k: v for k, v in os.environ.items() if k != "TAG" and not k.startswith("COMPOSE_")}
 
 
 @pytest.mark.fault("a plain `docker compose down -v` in the app's directory after adoption")
@@ -38,6 +43,12 @@ def test_plain_down_v_in_the_apps_directory_keeps_every_external_volume(tmp_path
         assert f"COMPOSE_PROJECT_NAME={host.project}\n" in env and "TAG=1.0.0\n" in env
         assert f"COMPOSE_FILE={plain_compose.SEPARATOR.join(map(str, ctx.config.stack.compose_files))}\n" in env
         assert list(host.app_dir.glob(".env.*.before-opsuite")), "the operator's .env is kept as it was"
+        printed = BackupBox("unused", ctx.config.services.backup, ctx.compose).how_to_run("rclone version")
+        pasted = subprocess.run(["bash", "-c", printed], cwd="/", env=_typed_env(), capture_output=True, text=True,
+                                timeout=300)
+        assert pasted.returncode == 0 and "rclone v" in pasted.stdout, (printed, pasted.stderr)
+        in_app_dir = by_hand(host, "run", "--rm", "--no-deps", ctx.config.services.backup, "rclone", "version")
+        assert in_app_dir.returncode == 0, in_app_dir.stderr
 
         down = by_hand(host, "down", "-v")
 
