@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from procedures.adopt import discover
-from procedures.config import load_config
+from procedures import plain_compose
+from procedures.adopt import compose_rules, discover
+from procedures.config import StackConfig, load_config
 
 pytestmark = pytest.mark.compose
 
@@ -114,3 +115,15 @@ def test_include_brings_the_database_in():
     run = discovered("include")
     assert (run.roles.database, run.roles.database_volume.name) == ("db", "include_pgdata")
     assert names(run.compose_files) == ["docker-compose.yml"], "an included file is not a compose file of its own"
+
+
+def test_the_pinned_env_file_makes_plain_compose_read_the_suite_s_files_whatever_its_separator(tmp_path):
+    """adopt's COMPOSE_FILE in .env, read back by compose: an operator's COMPOSE_PATH_SEPARATOR=, would have
+    split it at commas and read one file named with a colon."""
+    app, overlay = tmp_path / "docker-compose.yml", tmp_path / "docker-compose.opsuite.yml"
+    app.write_text((RULES / "dotenv-name" / "docker-compose.yml").read_text())
+    overlay.write_text("services:\n  api:\n    image: ghcr.io/acme/api:${TAG:?}\n")
+    (tmp_path / ".env").write_text("COMPOSE_PATH_SEPARATOR=,\nCOMPOSE_FILE=docker-compose.yml\n")
+    plain_compose.pin(StackConfig("shop", (app, overlay), overlay=overlay), "1.4.2")
+    assert compose_rules.plain_files(tmp_path) == ((app, overlay), True)
+    assert discover.discover([str(tmp_path)]).model["services"]["api"]["image"] == "ghcr.io/acme/api:1.4.2"
