@@ -47,6 +47,7 @@ def test_roles_are_identified(run, step, extras):
         "database URL host (outside the stack)": roles.database_url_host, "SQLite file": roles.sqlite_path,
         "app": roles.app, "single instance": roles.single_instance, "proxy": roles.proxy,
         "one-offs": roles.one_offs, "migrate": roles.migrate, "backup machinery": roles.backup_machinery,
+        "not started (profile not active)": roles.profile_only,
         "guesses": roles.guesses})
 
 
