@@ -1,8 +1,10 @@
 """Runbook: discover a stack the suite did not create (its "Current State"), read-only.
 
+    pytest ops_checks/discover.py --compose-file=/srv/app [--project=NAME]
     pytest ops_checks/discover.py --compose-file=docker-compose.yml [--compose-file=...] [--project=NAME]
 
-Renders the app's own compose files, names who does what (database and its volume, app services,
+Renders the app's own compose files (one directory: the files plain `docker compose` reads there),
+under the project name compose itself gives them (procedures/adopt/compose_rules.py), names who does what (database and its volume, app services,
 single-instance workers, proxy, one-offs, backup machinery), lists the running containers and
 volumes, the risks with their fixes, and writes a proposed ops config beside this report
 (reports/discover/<stamp>.ops.toml) with every guess marked. It starts, changes and removes nothing.
@@ -45,6 +47,7 @@ def test_roles_are_identified(run, step, extras):
         "database URL host (outside the stack)": roles.database_url_host, "SQLite file": roles.sqlite_path,
         "app": roles.app, "single instance": roles.single_instance, "proxy": roles.proxy,
         "one-offs": roles.one_offs, "migrate": roles.migrate, "backup machinery": roles.backup_machinery,
+        "not started (profile not active)": roles.profile_only,
         "guesses": roles.guesses})
 
 

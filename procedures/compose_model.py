@@ -7,6 +7,18 @@ from .errors import ConfigError
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
+def require_active(model: dict, every_profile: dict, names: list[str]) -> None:
+    """Refuse names of services that run only in a profile compose does not turn on (absent from model,
+    present in every_profile): naming one in `up` would start it, though plain `docker compose up` never does."""
+    services, every = model.get("services") or {}, every_profile.get("services") or {}
+    inactive = {name: every[name].get("profiles") or [] for name in names if name not in services and name in every}
+    if inactive:
+        listed = ", ".join(f"{name} (profiles {', '.join(p)})" for name, p in inactive.items())
+        raise ConfigError(f"[services] names {listed}, which run only when their profile is on and COMPOSE_PROFILES "
+                          "does not turn it on: a deploy would start them. Remove them from [services] app/proxy, "
+                          "or set COMPOSE_PROFILES in the app's .env if they do belong to the serving stack")
+
+
 def image_repository(image: str) -> str:
     """The image without its tag or digest: ghcr.io/zen-ops/api:1.2 -> ghcr.io/zen-ops/api
     (a registry's port, as in registry:5000/api, stays)."""

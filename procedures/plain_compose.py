@@ -70,7 +70,11 @@ def pin(stack: StackConfig, tag: str) -> dict | None:
         return None
     path = project_env_file(stack)
     before = path.read_text() if path.is_file() else None
-    text = with_settings(before or "", plain_settings(stack, tag))
+    settings = plain_settings(stack, tag)
+    if any(_setting(line) == "COMPOSE_PATH_SEPARATOR" for line in (before or "").splitlines()):
+        # compose would split the suite's COMPOSE_FILE at the operator's separator
+        settings["COMPOSE_PATH_SEPARATOR"] = SEPARATOR
+    text = with_settings(before or "", settings)
     if text == before:
         return {"env file": str(path), "changed": False}
     kept = replace_keeping_copy(path, text, "before-opsuite")

@@ -28,7 +28,7 @@ def pytest_addoption(parser):
                     help="take over an operations lock whose holder is no longer running")
     group.addoption("--compose-file", dest="ops_compose_files", action="append", metavar="FILE",
                     help="compose file, repeatable, base first and docker-compose.prod.yml last "
-                         "(overrides [stack] compose_files)")
+                         "(overrides [stack] compose_files); for discover.py also the app's directory")
     group.addoption("--smoke", dest="ops_smoke", action="append", metavar="PATH[=STATUS[:TEXT]]",
                     help="smoke check, repeatable (overrides [[deploy.smoke]]), e.g. --smoke=/notes=200")
     group.addoption("--allow-irreversible", action="store_true", default=False,

@@ -8,19 +8,18 @@ ops config whose guesses are marked.
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import runner
-from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..compose import register_model_secrets
 from ..config import StackConfig
-from ..errors import CommandFailed, ConfigError
+from ..errors import ConfigError
 from ..private_files import private_dir, write_private
 from ..stack import proxy_config
 from ..runbook import Runbook, Step
+from . import compose_rules, project_check
 from .proposal import propose
 from .risks import Risk, find_risks
 from .roles import Roles, command_text, find_roles
@@ -29,16 +28,12 @@ from .roles import Roles, command_text, find_roles
 OVERLAY_NAME = "docker-compose.opsuite.yml"
 
 
-def default_project(first_file: Path) -> str:
-    """The name compose itself gives a project: its directory's name, lowercased, other characters dropped."""
-    return re.sub(r"[^a-z0-9_-]", "", first_file.resolve().parent.name.lower()) or "default"
-
-
 @dataclass
 class DiscoverRun:
-    compose_files: list[Path]
-    project: str
+    compose_files: list[Path]  # as given (files, or the app's directory) until render names compose's own
+    project: str | None  # as given (--project), else compose's name once rendered
     proposal_path: Path | None = None
+    view: compose_rules.ComposeView | None = None
     model: dict = field(default_factory=dict)
     roles: Roles | None = None
     running: dict = field(default_factory=dict)
@@ -51,38 +46,41 @@ class DiscoverRun:
 
 
 def open_run(compose_files: list[str] | None, project: str | None, proposal_path: Path | None) -> DiscoverRun:
-    """Refuse a run without compose files or with one that does not exist, naming the fix."""
+    """Refuse a run without compose files (or the app's directory) or with one that does not exist, naming the fix."""
     if not compose_files:
-        raise ConfigError("discovery needs the app's compose files: --compose-file=docker-compose.yml "
+        raise ConfigError("discovery needs the app's directory or its compose files: --compose-file=/srv/app "
+                          "(what plain `docker compose` there reads) or --compose-file=docker-compose.yml "
                           "[--compose-file=docker-compose.override.yml ...] [--project=NAME]")
     files = [Path(f).resolve() for f in compose_files]
-    missing = [str(f) for f in files if not f.is_file()]
+    missing = [str(f) for f in files if not f.is_file() and not (len(files) == 1 and f.is_dir())]
     if missing:
-        raise ConfigError(f"compose file(s) not found: {', '.join(missing)}; pass the paths of the app's own files")
-    return DiscoverRun(files, project or default_project(files[0]), proposal_path)
+        raise ConfigError(f"compose file(s) not found: {', '.join(missing)}; pass the paths of the app's own files "
+                          "or its directory")
+    return DiscoverRun(files, project, proposal_path)
 
 
 def render(run: DiscoverRun) -> dict:
-    """The app's compose files render, every profile included (compose's own error, verbatim, when they do not)."""
-    try:
-        done = runner.run(compose_cmd.config_json_every_profile(run.stack), cwd=str(run.compose_files[0].parent), limit="command")
-    except CommandFailed as e:
-        raise ConfigError(f"the compose files do not render; compose says:\n{e.stderr_tail}\n"
-                          "Fix the file it names (the same command by hand: docker compose "
-                          + " ".join(f"-f {f}" for f in run.compose_files) + " config)") from e
-    run.model = register_model_secrets(json.loads(done.stdout))
+    """The app's compose files render, every profile included (compose's own error, verbatim, when they do
+    not); the files, project name and active profiles are the ones compose itself uses."""
+    run.view = view = compose_rules.view(run.compose_files, run.project)
+    run.compose_files, run.project = list(view.files), view.project
+    run.model = register_model_secrets(view.model)
     return {"project": run.project, "files": [str(f) for f in run.compose_files],
-            "services": sorted(run.model.get("services") or {}), "volumes": sorted(run.model.get("volumes") or {})}
+            "plain compose in the directory reads": [str(f) for f in view.plain_files or ()],
+            "services": sorted(run.model.get("services") or {}),
+            "not started (profile not active)": view.profile_only,
+            "volumes": sorted(run.model.get("volumes") or {})}
 
 
 def identify_roles(run: DiscoverRun) -> list[dict]:
     """Database and its volume, app services, single-instance workers, proxy, one-offs, backup machinery."""
-    run.roles = roles = find_roles(run.model)
+    run.roles = roles = find_roles(run.model, run.view.active if run.view else None)
     role_of = {roles.database: "database", roles.proxy: "reverse proxy", roles.migrate: "migrate (one-off)"}
     role_of.update({n: "app" for n in roles.app})
     role_of.update({n: "app, single instance" for n in roles.single_instance})
     role_of.update({n: "one-off" for n in roles.one_offs if n != roles.migrate})
     role_of.update({m["service"]: f"backup machinery ({', '.join(m['why'])})" for m in roles.backup_machinery})
+    role_of.update({n: "not started (profile not active)" for n in roles.profile_only if n not in role_of})
     rows = []
     for name, service in sorted((run.model.get("services") or {}).items()):
         health = (service.get("healthcheck") or {})
@@ -114,6 +112,10 @@ def running_state(run: DiscoverRun) -> dict:
                                    "state": c.get("State"), "status": c.get("Status"), "image": c.get("Image")}
                                   for c in containers],
                    "volumes": sorted({v.get("Name") for v in volumes})}
+    if run.view:
+        started_here = _json_lines(runner.run(docker_cmd.directory_containers(str(run.view.directory)),
+                                              limit="command").stdout)
+        run.running["other projects"] = project_check.other_projects(started_here, run.project)
     return run.running
 
 
@@ -132,9 +134,25 @@ def _proxy_risks(run: DiscoverRun) -> list[Risk]:
             for u in view.upstreams.values() if u.problem]
 
 
+def _project_risks(run: DiscoverRun) -> list[Risk]:
+    """Where the project or files compose would use differ from what runs or what the operator passed."""
+    risks = [Risk(f"the app's containers run as compose project {name} ({', '.join(names)}), not {run.project} "
+                  "(the name compose gives these files now): the proposal would address a project without the "
+                  "app's containers or data, and adopt refuses it",
+                  f"discover again with --project={name} (the project the data is under)")
+             for name, names in (run.running.get("other projects") or {}).items()]
+    plain = run.view.plain_files if run.view and run.view.listed else None
+    if plain and list(plain) != run.compose_files:
+        risks.append(Risk(f"plain `docker compose` in {run.view.directory} reads {', '.join(map(str, plain))} "
+                          f"(its COMPOSE_FILE), not the files discovery was given ({', '.join(map(str, run.compose_files))})",
+                          f"discover with --compose-file={run.view.directory} to read what compose reads, or "
+                          "check the proposal's [stack] compose_files"))
+    return risks
+
+
 def assess_risks(run: DiscoverRun) -> list[Risk]:
     """Every risk the model shows, and the running proxy's config, each with its fix."""
-    run.risks = find_risks(run.model, run.roles) + _proxy_risks(run)
+    run.risks = find_risks(run.model, run.roles) + _proxy_risks(run) + _project_risks(run)
     return run.risks
 
 

@@ -46,6 +46,7 @@ class Roles:
     migrate: str | None = None
     backup_machinery: list[dict] = field(default_factory=list)
     guesses: dict[str, str] = field(default_factory=dict)  # setting -> why it is a guess
+    profile_only: list[str] = field(default_factory=list)  # in a profile compose does not turn on: never app
 
 
 def image_tag(image: str) -> str | None:
@@ -159,7 +160,7 @@ def find_app(model: dict, roles: Roles) -> None:
     services = model.get("services") or {}
     taken = {roles.database, roles.proxy, *roles.one_offs, roles.migrate,
              *(m["service"] for m in roles.backup_machinery)}
-    candidates = sorted(n for n in services if n not in taken)
+    candidates = sorted(n for n in services if n not in taken and n not in roles.profile_only)
     behind_proxy = [n for n in (services.get(roles.proxy, {}).get("depends_on") or {}) if n in candidates]
     named = [n for n in candidates if n in ("api", "backend", "app", "web", "server")]
     api = (behind_proxy or named or candidates or [None])[0]
@@ -186,9 +187,13 @@ def find_app(model: dict, roles: Roles) -> None:
         roles.guesses["services.single_instance"] = "; ".join(why) + ": confirm two copies must never run at once"
 
 
-def find_roles(model: dict) -> Roles:
-    """Every role the suite needs, from the rendered model; refuses (ConfigError) where none or several fit."""
+def find_roles(model: dict, active: frozenset[str] | None = None) -> Roles:
+    """Every role the suite needs, from the rendered model (every profile's services); refuses (ConfigError)
+    where none or several fit. active: the services plain `docker compose up` starts (None: all of them);
+    the others run only when their profile is asked for, so a deploy must never start one as the app."""
     roles = Roles()
+    if active is not None:
+        roles.profile_only = sorted(set(model.get("services") or {}) - set(active))
     find_database(model, roles)
     find_one_offs(model, roles)
     find_backup_machinery(model, roles)

@@ -15,6 +15,7 @@ from typing import Iterator
 
 from .. import ledger, lock, plain_compose
 from ..backup.pipeline import BackupResult, backup
+from ..compose_model import database_mount
 from ..context import OpsContext
 from ..errors import UnsafeOperation
 from ..guards import require_confirmation
@@ -23,6 +24,7 @@ from ..release.one_offs import run_one_offs
 from ..runbook import Runbook, Step
 from ..stack import readiness, volumes
 from ..stack.serving import with_serving_tag
+from . import project_check
 
 
 @dataclass
@@ -50,10 +52,13 @@ def found_running(run: AdoptRun) -> dict:
     """The stack runs, its database mounts the volume [volumes] database names (a database outside the
     stack answers at the app's URL); volume and cluster noted. Refused without CONFIRM=YES."""
     require_adopt_confirmation(run.ctx)
+    project_check.refuse_other_project(run.ctx.config)
     run.ctx = with_serving_tag(run.ctx)
     if run.ctx.engine.database_volume:
         mounted = volumes.mounted_database_volume(run.ctx)
         if mounted is None:
+            key = database_mount(run.ctx.compose.rendered(), run.ctx.config)[0]
+            project_check.refuse_install_over_data(run.ctx.config, key)
             raise UnsafeOperation("refused: the database does not run; adoption takes over a running stack "
                                   "(for a new one use `pytest ops_checks/install.py --tag=VERSION`)")
         volumes.refuse_volume_drift(run.ctx)

@@ -1,5 +1,8 @@
 """argv builders for `docker compose` against one configured stack."""
 
+from pathlib import Path
+from typing import Sequence
+
 from ..config import StackConfig
 
 
@@ -10,6 +13,21 @@ def compose(stack: StackConfig, *args: str) -> list[str]:
     for path in stack.compose_files:
         argv += ["--file", str(path)]
     return argv + list(args)
+
+
+def as_operator(files: Sequence[Path], *args: str, project: str | None = None) -> list[str]:
+    """`docker compose` as an operator's plain command in the app's directory runs it: no --project-name
+    unless one is given (compose then takes COMPOSE_PROJECT_NAME, `.env`, top-level `name:` or the
+    folder), no --file when files is empty (COMPOSE_FILE or compose's default files)."""
+    argv = ["docker", "compose", *(["--project-name", project] if project else [])]
+    for path in files:
+        argv += ["--file", str(path)]
+    return argv + list(args)
+
+
+def environment(files: Sequence[Path] = ()) -> list[str]:
+    """The variables compose interpolates with (the process's, then `.env`'s), COMPOSE_* included."""
+    return as_operator(files, "config", "--environment")
 
 
 def config_json(stack: StackConfig) -> list[str]:

@@ -102,6 +102,18 @@ def project_containers(project: str) -> list[str]:
             "--format", "{{json .}}"]
 
 
+def directory_containers(directory: str) -> list[str]:
+    """Every container compose started from a project directory, under whatever project name, one JSON
+    object per line."""
+    return ["docker", "ps", "--all", "--filter", f"label=com.docker.compose.project.working_dir={directory}",
+            "--format", "{{json .}}"]
+
+
+def keyed_volumes(key: str) -> list[str]:
+    """The volumes compose created for a volume key (`postgres_data`) in any project, one JSON object per line."""
+    return ["docker", "volume", "ls", "--filter", f"label=com.docker.compose.volume={key}", "--format", "{{json .}}"]
+
+
 def project_volumes(project: str) -> list[str]:
     """The volumes compose created for a project, one JSON object per line."""
     return ["docker", "volume", "ls", "--filter", f"label=com.docker.compose.project={project}",

@@ -17,6 +17,7 @@ from .. import ledger, lock, plain_compose, runner
 from ..backup.pipeline import BackupResult, backup
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
+from ..compose_model import require_active
 from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, OpsError
 from ..restore.choose import Chosen
@@ -87,6 +88,7 @@ def preflight(run: DeployRun) -> dict:
     free = shutil.disk_usage(root if os.path.exists(root) else "/").free
     if free < run.ctx.config.deploy.min_free_bytes:
         raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
+    require_active(run.ctx.compose.rendered(), run.ctx.compose.rendered_every_profile(), run.app_services)
     image = _app_image(run)
     local = runner.run(docker_cmd.image_inspect(image), limit="command", check=False).returncode == 0
     run.plan = switches, proxy = switch_plan.plan(run.ctx)

@@ -88,3 +88,19 @@ def test_a_start_first_switch_scales_beside_the_running_containers_and_keeps_the
     # The old container goes within its own stop grace period: no --time overrides it.
     assert docker_cmd.stop_container("abc") == ["docker", "stop", "abc"]
     refuse_volume_removal(cmd.scale_beside(STACK, "api", 2))
+
+
+def test_as_operator_leaves_project_and_files_to_compose():
+    """No --project-name, no --file: compose takes COMPOSE_PROJECT_NAME, .env, name:, the folder, COMPOSE_FILE."""
+    assert cmd.as_operator((), "config", "--services") == ["docker", "compose", "config", "--services"]
+    assert cmd.as_operator((Path("a.yml"),), "config", project="zen") == [
+        "docker", "compose", "--project-name", "zen", "--file", "a.yml", "config"]
+    assert cmd.environment() == ["docker", "compose", "config", "--environment"]
+
+
+def test_containers_by_directory_and_volumes_by_key_read_compose_labels():
+    assert docker_cmd.directory_containers("/srv/app") == [
+        "docker", "ps", "--all", "--filter", "label=com.docker.compose.project.working_dir=/srv/app",
+        "--format", "{{json .}}"]
+    assert docker_cmd.keyed_volumes("pgdata") == [
+        "docker", "volume", "ls", "--filter", "label=com.docker.compose.volume=pgdata", "--format", "{{json .}}"]

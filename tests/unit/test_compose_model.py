@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from procedures.compose_model import database_mount, one_off_dependencies, require_external_database_volume
+from procedures.compose_model import (database_mount, one_off_dependencies, require_active,
+                                      require_external_database_volume)
 from procedures.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -54,3 +55,11 @@ def test_one_offs_in_a_circle_are_refused():
                              "b": {"depends_on": {"a": completed}}}}
     with pytest.raises(ConfigError, match="circle: api -> a -> b -> a"):
         one_off_dependencies(rendered, ["api"])
+
+
+def test_a_serving_service_only_in_a_profile_that_is_off_is_refused_naming_it():
+    """`up watchdog` would start it, though a plain `docker compose up` never does."""
+    every = {"services": {"api": {}, "watchdog": {"profiles": ["observability"]}}}
+    require_active({"services": {"api": {}, "watchdog": {}}}, every, ["api", "watchdog"])
+    with pytest.raises(ConfigError, match=r"watchdog \(profiles observability\).*COMPOSE_PROFILES"):
+        require_active({"services": {"api": {}}}, every, ["api", "watchdog"])
