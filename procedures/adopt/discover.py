@@ -23,7 +23,8 @@ from ..stack import proxy_config
 from ..runbook import Runbook, Step
 from .proposal import propose
 from .risks import Risk, find_risks
-from .roles import Roles, command_text, find_roles
+from .image_facts import marker_files
+from .roles import Roles, command_text, find_framework, find_roles
 
 # The overlay the suite generates from the proposed config, beside the app's first compose file.
 OVERLAY_NAME = "docker-compose.opsuite.yml"
@@ -44,6 +45,7 @@ class DiscoverRun:
     running: dict = field(default_factory=dict)
     risks: list[Risk] = field(default_factory=list)
     proposal: str = ""
+    image_files: dict = field(default_factory=dict)  # service -> framework files in its image
 
     @property
     def stack(self) -> StackConfig:
@@ -106,7 +108,8 @@ def _label(row: dict, key: str) -> str | None:
 
 
 def running_state(run: DiscoverRun) -> dict:
-    """When the stack runs: its containers and the volumes compose or the suite made for it (read-only)."""
+    """When the stack runs: its containers and the volumes compose or the suite made for it; and the
+    framework files in the app's images when they are on this host (read-only, never pulled)."""
     containers = _json_lines(runner.run(docker_cmd.project_containers(run.project), limit="command").stdout)
     volumes = [*_json_lines(runner.run(docker_cmd.project_volumes(run.project), limit="command").stdout),
                *_json_lines(runner.run(docker_cmd.suite_volumes(run.project), limit="command").stdout)]
@@ -114,6 +117,12 @@ def running_state(run: DiscoverRun) -> dict:
                                    "state": c.get("State"), "status": c.get("Status"), "image": c.get("Image")}
                                   for c in containers],
                    "volumes": sorted({v.get("Name") for v in volumes})}
+    services = run.model.get("services") or {}
+    run.image_files = marker_files(services, [n for n in (run.roles.migrate, *run.roles.app) if n])
+    find_framework(run.model, run.roles, run.image_files)
+    framework = run.roles.framework
+    run.running["images"] = {"framework files": run.image_files,
+                             "framework": f"{framework.framework.name} ({framework.why})" if framework else None}
     return run.running
 
 

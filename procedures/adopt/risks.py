@@ -1,11 +1,13 @@
 """What in a stack's compose model could lose data or bring it down, each with its fix."""
 
+import json
 from dataclasses import dataclass
 
 from ..compose_model import LOOPBACK_HOSTS, published_ports
 from ..redact import SHORT_SECRET_LENGTH, is_secret_name, is_weak_secret
+from . import start_migrations
 from .bind_mounts import bind_mounted_data
-from .roles import MIGRATION_WORDS, Roles, command_text, image_tag
+from .roles import Roles, image_tag
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,29 @@ def _weak_secrets(services: dict) -> list[str]:
             if is_secret_name(variable) and value and is_weak_secret(str(value)):
                 weak.append(f"{name} {variable} ({len(str(value))} characters)")
     return weak
+
+
+def _start_migration_risks(services: dict, roles: Roles) -> list[Risk]:
+    """An app that migrates on every start does so before any backup: each way it does, with the
+    setting that turns it off in the generated overlay (the suite then migrates as its one-off)."""
+    risks = []
+    on = start_migrations.switches(services, roles.app)
+    if on:
+        table = ", ".join(f'{v} = "{off}"' for v, off in sorted({(s.variable, s.off) for s in on}))
+        risks.append(Risk("migrations run on app start: " + ", ".join(f"{s.service} {s.variable}={s.value}" for s in on)
+                          + ": every `up` migrates the live database before any backup",
+                          f"[deploy] app_environment = {{ {table} }} (the proposal sets it): the generated overlay "
+                          "turns it off, and the deploy migrates as its one-off step after a verified backup"))
+    for found in start_migrations.start_commands(services, roles.app):
+        shown = " ".join(found.command)
+        if found.without:
+            fix = (f"[deploy] app_commands = {{ {found.service} = {json.dumps(list(found.without))} }} (the proposal "
+                   "sets it): the generated overlay starts it without the migration; the deploy migrates as its one-off")
+        else:
+            fix = ("start it without the migration (a compose override of its command or entrypoint, or the image's "
+                   "own switch) and let the deploy migrate as its one-off step, after a verified backup")
+        risks.append(Risk(f"migrations run on app start: {found.service} runs `{shown}`", fix))
+    return risks
 
 
 def find_risks(model: dict, roles: Roles) -> list[Risk]:
@@ -73,10 +98,7 @@ def find_risks(model: dict, roles: Roles) -> list[Risk]:
                           "backed up",
                           f"list it in [backup] paths (\"{bind['source']}\") to archive it with each set, or move it to a "
                           "named volume"))
-    migrating = [n for n in roles.app if MIGRATION_WORDS.search(command_text(services[n]))]
-    if migrating:
-        risks.append(Risk(f"migrations run on app start: {', '.join(migrating)} (command or entrypoint)",
-                          "take them out of the app's start and run the one-off migrate task, after a verified backup"))
+    risks += _start_migration_risks(services, roles)
     gated = [n for n in roles.app if roles.migrate in (services[n].get("depends_on") or {})]
     if gated:
         risks.append(Risk(f"every plain `docker compose up` of {', '.join(gated)} runs {roles.migrate} first, "
