@@ -107,7 +107,8 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
               _line("version_path", "/version", "the path that says which release serves (\"\" to check "
                                                 "the running images' tag instead)"),
               _line("version_field", "version", "the JSON field of version_path that carries the deployed TAG "
-                                                "(e.g. \"build\")"),
+                                                "(e.g. \"build\"); empty or absent: the running images' tag, "
+                                                "said in the evidence"),
               "", "[offsite]", _line("remote", f"gdrive-crypt:{project}-backups",
                                      "your rclone crypt remote over Drive, and a folder (docs/BACKUPS.md section 5); "
                                      "backups go to <remote>/<env>/"),
