@@ -23,7 +23,7 @@ from ..stack import proxy_config
 from ..runbook import Runbook, Step
 from .proposal import propose
 from .risks import Risk, find_risks
-from .image_facts import marker_files
+from .image_facts import marker_files, read_images
 from .roles import Roles, command_text, find_framework, find_roles
 
 # The overlay the suite generates from the proposed config, beside the app's first compose file.
@@ -45,7 +45,7 @@ class DiscoverRun:
     running: dict = field(default_factory=dict)
     risks: list[Risk] = field(default_factory=list)
     proposal: str = ""
-    image_files: dict = field(default_factory=dict)  # service -> framework files in its image
+    images: dict = field(default_factory=dict)  # service -> what its image holds (image_facts.py)
 
     @property
     def stack(self) -> StackConfig:
@@ -118,10 +118,12 @@ def running_state(run: DiscoverRun) -> dict:
                                   for c in containers],
                    "volumes": sorted({v.get("Name") for v in volumes})}
     services = run.model.get("services") or {}
-    run.image_files = marker_files(services, [n for n in (run.roles.migrate, *run.roles.app) if n])
-    find_framework(run.model, run.roles, run.image_files)
+    run.images = read_images(services, [n for n in (run.roles.migrate, *run.roles.app) if n])
+    find_framework(run.model, run.roles, marker_files(run.images))
     framework = run.roles.framework
-    run.running["images"] = {"framework files": run.image_files,
+    # Names only from the images' environment: its values may be secrets.
+    run.running["images"] = {"framework files": marker_files(run.images),
+                             "entrypoint migrations": {n: f["entrypoint"] for n, f in run.images.items() if "entrypoint" in f},
                              "framework": f"{framework.framework.name} ({framework.why})" if framework else None}
     return run.running
 
@@ -143,14 +145,14 @@ def _proxy_risks(run: DiscoverRun) -> list[Risk]:
 
 def assess_risks(run: DiscoverRun) -> list[Risk]:
     """Every risk the model shows, and the running proxy's config, each with its fix."""
-    run.risks = find_risks(run.model, run.roles) + _proxy_risks(run)
+    run.risks = find_risks(run.model, run.roles, run.images) + _proxy_risks(run)
     return run.risks
 
 
 def write_proposal(run: DiscoverRun) -> str:
     """A proposed ops config for this stack, guesses marked; written beside the report (partial, then renamed)."""
     run.proposal = propose(run.model, run.roles, run.project, run.compose_files,
-                           run.compose_files[0].parent / OVERLAY_NAME)
+                           run.compose_files[0].parent / OVERLAY_NAME, images=run.images)
     if run.proposal_path is not None:
         private_dir(run.proposal_path.parent, tighten=False)
         write_private(run.proposal_path, run.proposal)

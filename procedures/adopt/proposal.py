@@ -71,9 +71,9 @@ def _volume_lines(roles: Roles) -> list[str]:
 
 
 def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], overlay: Path,
-            environment: str = "prod") -> str:
+            environment: str = "prod", images: dict | None = None) -> str:
     """The text of an ops config for this stack: the app's compose files, then the overlay the suite
-    generates from this config at `overlay`."""
+    generates from this config at `overlay` (`images`: what image_facts.py read in the app's images)."""
     base_url, url_guess = _base_url(model, roles)
     ready_path, ready_why = _ready_path(model, roles)
     guesses = roles.guesses
@@ -112,7 +112,7 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
               "", "[offsite]", _line("remote", f"gdrive-crypt:{project}-backups",
                                      "your rclone crypt remote over Drive, and a folder (docs/BACKUPS.md section 5); "
                                      "backups go to <remote>/<env>/"),
-              *_deploy_lines(model, roles),
+              *_deploy_lines(model, roles, images),
               # After every deploy and rollback; the default /healthz is not every app's.
               "", "[[deploy.smoke]]", _line("path", ready_path, "a request that must answer 200 after every "
                                                                 "deploy (add your most important pages)"),
@@ -140,7 +140,7 @@ def _revision_line(model: dict, roles: Roles) -> list[str]:
                                         "(e.g. from your migrations table), or \"\" for none")]
 
 
-def _deploy_lines(model: dict, roles: Roles) -> list[str]:
+def _deploy_lines(model: dict, roles: Roles, images: dict | None) -> list[str]:
     """How the app migrates when it has no migrate service, and its start without the migrations it
     runs itself (start_migrations.py): the generated overlay applies both."""
     services = model.get("services") or {}
@@ -154,11 +154,13 @@ def _deploy_lines(model: dict, roles: Roles) -> list[str]:
         else:
             lines.append(_line("migrate_command", ["alembic", "upgrade", "head"],
                                f"no migration framework seen: the command that migrates, run as a one-off in {roles.api}"))
-    switches = start_migrations.switches(services, roles.app)
-    if switches:
-        table = ", ".join(f"{v} = {_value(off)}" for v, off in sorted({(s.variable, s.off) for s in switches}))
-        lines.append(f"app_environment = {{ {table} }}   # the app migrates on start otherwise: the suite migrates "
-                     "as its one-off, after a verified backup")
+    offs, guessed = start_migrations.switch_offs(services, roles.app, images)
+    if offs:
+        table = ", ".join(f"{v} = {_value(off)}" for v, off in offs.items())
+        lines.append(f"app_environment = {{ {table} }}   " + (
+            f"{GUESS} {', '.join(guessed)} read by the image's entrypoint, which migrates: check the value that "
+            "turns it off" if guessed else
+            "# the app migrates on start otherwise: the suite migrates as its one-off, after a verified backup"))
     commands = [c for c in start_migrations.start_commands(services, roles.app) if c.without]
     if commands:
         table = ", ".join(f"{_value(c.service)} = {_value(list(c.without))}" for c in commands)

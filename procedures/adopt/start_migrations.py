@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 _SWITCH_NAME = re.compile(r"MIGRAT", re.I)
 _ON = {"true": "false", "True": "False", "TRUE": "FALSE", "1": "0", "yes": "no", "Yes": "No", "on": "off"}
-_MIGRATION_STEP = re.compile(r"alembic\s+upgrade|\bmigrat|db:migrate|prisma\s+migrate|drizzle-kit\s+(migrate|push)",
+MIGRATION_STEP = re.compile(r"alembic\s+upgrade|\bmigrat|db:migrate|prisma\s+migrate|drizzle-kit\s+(migrate|push)",
                              re.I)
 _SHELLS = ("sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash")
 
@@ -31,12 +31,19 @@ class StartCommand:
     without: tuple[str, ...] | None  # the command with its migration step taken out; None when it cannot be
 
 
-def switches(services: dict, names: list[str]) -> list[Switch]:
-    """Every environment variable of `names` named for migrations and set on (true, 1, yes, on)."""
+def _environment(services: dict, name: str, images: dict | None) -> dict:
+    """The service's environment as its container sees it: the image's own, under the compose file's."""
+    declared = (services.get(name) or {}).get("environment") or {}
+    return {**((images or {}).get(name) or {}).get("env", {}), **(declared if isinstance(declared, dict) else {})}
+
+
+def switches(services: dict, names: list[str], images: dict | None = None) -> list[Switch]:
+    """Every environment variable of `names` (the compose file's, or the image's own) named for
+    migrations and set on (true, 1, yes, on)."""
     found = []
     for name in names:
-        environment = (services.get(name) or {}).get("environment") or {}
-        for variable, value in sorted(environment.items()) if isinstance(environment, dict) else []:
+        environment = _environment(services, name, images)
+        for variable, value in sorted(environment.items()):
             text = str(value if value is not None else "").strip()
             if _SWITCH_NAME.search(variable) and text in _ON:
                 found.append(Switch(name, variable, text, _ON[text]))
@@ -49,7 +56,7 @@ def _without_migration(command: list[str]) -> tuple[str, ...] | None:
     if len(command) != 3 or command[0] not in _SHELLS or command[1] != "-c":
         return None
     steps = [s.strip() for s in re.split(r"&&|;", command[2]) if s.strip()]
-    kept = [s for s in steps if not _MIGRATION_STEP.search(s)]
+    kept = [s for s in steps if not MIGRATION_STEP.search(s)]
     if not kept or len(kept) == len(steps):
         return None
     return (command[0], "-c", " && ".join(kept))
@@ -63,6 +70,37 @@ def start_commands(services: dict, names: list[str]) -> list[StartCommand]:
         for key in ("command", "entrypoint"):
             value = service.get(key) or []
             argv = value if isinstance(value, list) else shlex.split(str(value))
-            if argv and _MIGRATION_STEP.search(" ".join(argv)):
+            if argv and MIGRATION_STEP.search(" ".join(argv)):
                 found.append(StartCommand(name, tuple(argv), _without_migration(argv) if key == "command" else None))
     return found
+
+
+@dataclass(frozen=True)
+class EntrypointMigration:
+    service: str
+    script: str
+    steps: tuple[str, ...]  # the script's lines that migrate
+    variables: tuple[str, ...]  # variables named for migrations the script reads (its likely switch)
+
+
+def entrypoint_migrations(names: list[str], images: dict) -> list[EntrypointMigration]:
+    """App services whose image's entrypoint script migrates (image_facts.py read it)."""
+    found = []
+    for name in names:
+        entry = (images.get(name) or {}).get("entrypoint")
+        if entry:
+            found.append(EntrypointMigration(name, entry["script"], tuple(entry["migrates"]), tuple(entry["variables"])))
+    return found
+
+
+def switch_offs(services: dict, names: list[str], images: dict | None = None) -> tuple[dict[str, str], list[str]]:
+    """The variables to set in every app service so none migrates on start, and the ones that are a
+    guess (an entrypoint script's variable that no environment sets on: "false" is assumed to be off)."""
+    offs = {s.variable: s.off for s in switches(services, names, images)}
+    guessed = []
+    for entry in entrypoint_migrations(names, images or {}):
+        for variable in entry.variables:
+            if variable not in offs:
+                offs[variable] = "false"
+                guessed.append(variable)
+    return dict(sorted(offs.items())), guessed

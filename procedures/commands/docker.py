@@ -196,6 +196,17 @@ def image_has_files(image: str, paths: list[str]) -> list[str]:
             "--entrypoint", "ls", image, "-1d", "--", *paths]
 
 
+def image_config(image: str) -> list[str]:
+    """The image's own config (Env, Entrypoint, Cmd, WorkingDir) as JSON."""
+    return ["docker", "image", "inspect", "--format", "{{json .Config}}", image]
+
+
+def image_file_text(image: str, path: str) -> list[str]:
+    """A throwaway `cat` of one file of the image (no network, read-only, never pulls)."""
+    return ["docker", "run", "--rm", "--network", "none", "--read-only", "--pull", "never",
+            "--entrypoint", "cat", image, "--", path]
+
+
 # A request from inside a container (python3 of the suite's backup image): prints one JSON line with
 # the status (null when the connection failed) and the body; exits 0 either way. Arguments after the
 # method are HEADER=VARIABLE: each header's value is read from the container's environment.

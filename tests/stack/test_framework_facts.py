@@ -9,7 +9,9 @@ import pytest
 
 from procedures import runner
 from procedures.adopt.frameworks import BY_NAME
-from procedures.adopt.image_facts import marker_files
+from procedures.adopt import discover
+from procedures.adopt.image_facts import marker_files, read_images
+from procedures.config import load_config
 from procedures.commands import docker as docker_cmd
 from procedures.commands import postgres as pg
 
@@ -69,5 +71,56 @@ def test_each_revision_query_reads_the_latest_migration_on_postgres(postgres, fr
 def test_an_images_framework_files_are_read_from_its_working_directory_and_absent_images_never_pulled():
     services = {"api": {"image": EXAMPLE_API_IMAGE}, "worker": {"image": EXAMPLE_API_IMAGE},
                 "web": {"image": "opsuite-local/never-built-here:0.0.1"}, "built": {"build": {"context": "."}}}
-    assert marker_files(services, ["api", "worker", "web", "built"]) == {"api": ["alembic.ini"], "worker": ["alembic.ini"],
-                                                                         "web": []}
+    images = read_images(services, ["api", "worker", "web", "built"])
+    assert marker_files(images) == {"api": ["alembic.ini"], "worker": ["alembic.ini"], "web": []}
+    assert "PATH" in images["api"]["env"] and "entrypoint" not in images["api"], "the example migrates as a one-off"
+
+
+ENTRYPOINT = """#!/bin/sh
+set -e
+# migrations first, unless switched off
+if [ "$DJANGO_PERFORM_MIGRATIONS" = "True" ]; then
+  python manage.py migrate --noinput
+fi
+exec "$@"
+"""
+
+
+@pytest.fixture(scope="module")
+def django_image(tmp_path_factory):
+    """An image shaped like the issue's Django app: manage.py in its workdir, the switch on in its own
+    ENV, an entrypoint script that migrates. Built here from the local base, removed after."""
+    context = tmp_path_factory.mktemp("django-image")
+    (context / "docker-entrypoint.sh").write_text(ENTRYPOINT)
+    (context / "manage.py").write_text("# a stand-in: only its presence matters to discovery\n")
+    (context / "Dockerfile").write_text(
+        "FROM opsuite-local/debian:bookworm\nWORKDIR /app\nCOPY manage.py docker-entrypoint.sh /app/\n"
+        "RUN chmod 755 /app/docker-entrypoint.sh\nENV DJANGO_PERFORM_MIGRATIONS=True\n"
+        'ENTRYPOINT ["/app/docker-entrypoint.sh"]\nCMD ["gunicorn", "shop.wsgi"]\n')
+    tag = f"opstest-frameworks-django:{uuid.uuid4().hex[:8]}"
+    runner.run(["docker", "build", "--quiet", "--tag", tag, str(context)], limit="command", timeout=300)
+    try:
+        yield tag
+    finally:
+        runner.run(["docker", "image", "rm", tag], limit="command", check=False)
+
+
+def test_a_migrating_entrypoint_and_the_images_own_switch_are_found_and_turned_off(django_image, tmp_path, monkeypatch):
+    """The issue's Django app: its image migrates on start (DJANGO_PERFORM_MIGRATIONS=True in the
+    image, run by its entrypoint) though the compose file says nothing of it."""
+    monkeypatch.delenv("TAG", raising=False)
+    app = tmp_path / "shop"
+    app.mkdir()
+    (app / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:16.4\n    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n"
+        f"  web:\n    image: {django_image}\n    ports: [\"127.0.0.1:8000:8000\"]\nvolumes:\n  pgdata: {{}}\n")
+    run = discover.discover([str(app / "docker-compose.yml")], project="opstest-fwshop",
+                            proposal_path=tmp_path / "ops.toml")
+    assert (run.roles.framework.framework.name, run.roles.framework.certain) == ("django", True)
+    risks = "\n".join(f"{r.what} | {r.fix}" for r in run.risks)
+    assert "migrations run on app start: web DJANGO_PERFORM_MIGRATIONS=True" in risks
+    assert ("web's image entrypoint /app/docker-entrypoint.sh runs `python manage.py migrate --noinput`" in risks
+            and 'app_environment = { DJANGO_PERFORM_MIGRATIONS = "False" }' in risks)
+    config = load_config(tmp_path / "ops.toml")
+    assert config.deploy.app_environment == (("DJANGO_PERFORM_MIGRATIONS", "False"),)
+    assert config.deploy.migrate_command == ("python", "manage.py", "migrate", "--noinput")

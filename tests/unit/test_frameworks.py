@@ -87,3 +87,17 @@ def test_a_shell_command_that_migrates_then_serves_is_given_without_the_migratio
     assert [(c.service, c.without) for c in found] == [
         ("api", ("sh", "-c", "uvicorn app:app --host 0.0.0.0")),
         ("web", None)], "a command that only migrates cannot be started without it; the worker migrates nothing"
+
+
+def test_the_images_own_switch_counts_under_the_compose_files_and_an_entrypoints_variable_is_a_guess():
+    services = {"web": {"environment": {"RUN_MIGRATIONS": "yes"}}, "worker": {}}
+    images = {"web": {"env": {"DJANGO_PERFORM_MIGRATIONS": "True", "RUN_MIGRATIONS": "no"}},
+              "worker": {"env": {}, "entrypoint": {"script": "/entrypoint.sh", "migrates": ["npx prisma migrate deploy"],
+                                                   "variables": ["MIGRATE_ON_BOOT", "RUN_MIGRATIONS"]}}}
+    found = start_migrations.switches(services, ["web", "worker"], images)
+    assert [(s.variable, s.value) for s in found] == [("DJANGO_PERFORM_MIGRATIONS", "True"), ("RUN_MIGRATIONS", "yes")]
+    offs, guessed = start_migrations.switch_offs(services, ["web", "worker"], images)
+    assert offs == {"DJANGO_PERFORM_MIGRATIONS": "False", "MIGRATE_ON_BOOT": "false", "RUN_MIGRATIONS": "no"}
+    assert guessed == ["MIGRATE_ON_BOOT"], "no environment sets it on: its off value is assumed"
+    assert [(e.service, e.script) for e in start_migrations.entrypoint_migrations(["web", "worker"], images)] == [
+        ("worker", "/entrypoint.sh")]
