@@ -69,7 +69,10 @@ def start_commands(services: dict, names: list[str]) -> list[StartCommand]:
         service = services.get(name) or {}
         for key in ("command", "entrypoint"):
             value = service.get(key) or []
-            argv = value if isinstance(value, list) else shlex.split(str(value))
+            try:
+                argv = value if isinstance(value, list) else shlex.split(str(value))
+            except ValueError:  # unbalanced quotes: compose would refuse it; judge the text as it is
+                argv = [str(value)]
             if argv and MIGRATION_STEP.search(" ".join(argv)):
                 found.append(StartCommand(name, tuple(argv), _without_migration(argv) if key == "command" else None))
     return found
