@@ -120,6 +120,7 @@ def test_get_sends_the_method_and_headers_over_real_http():
                                headers={"Authorization": "Bearer t"})
     finally:
         server.shutdown()
+        server.server_close()
     assert (answer.status, answer.json()) == (200, {"method": "POST", "authorization": "Bearer t"})
 
 
@@ -140,6 +141,7 @@ def test_the_probes_script_sends_the_method_and_reads_header_values_from_its_env
                               env={**os.environ, "OPSUITE_HEADER_0": "Bearer from-env"})
     finally:
         server.shutdown()
+        server.server_close()
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert (answer["status"], json.loads(answer["body"])) == (200, {"method": "POST", "authorization": "Bearer from-env"})
     assert "from-env" not in " ".join(argv)
