@@ -76,7 +76,7 @@ def discovered(tmp_path: Path, text: str, name: str):
 
 
 def rendered(config, tag: str) -> dict:
-    ctx = OpsContext(config, tag)
+    OpsContext(config, tag)  # writes the generated overlay ([stack] overlay) from the config
     return json.loads(runner.run(compose_cmd.config_json_every_profile(config.stack), env={"TAG": tag},
                                  limit="command", cwd=str(config.stack.compose_files[0].parent)).stdout)
 
