@@ -214,11 +214,27 @@ def _retention_section(raw: dict) -> RetentionConfig:
     return retention
 
 
+SMOKE_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+
+
 @dataclass(frozen=True)
 class SmokeCheck:
     path: str
     status: int = 200
     contains: str = ""
+    method: str = "GET"
+    # Any of these answers passes (e.g. [200, 401] for a page that must not fail); empty: `status`.
+    statuses: tuple[int, ...] = ()
+    # Header -> the environment variable holding its value (seed 003's authenticated checks): the
+    # value is read when the check runs and is never written to the config, a log or a report.
+    headers: tuple[tuple[str, str], ...] = ()
+    # Dotted JSON field -> the value the answer must carry there (e.g. { "status" = "ok" }).
+    json_fields: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def allowed(self) -> tuple[int, ...]:
+        return self.statuses or (self.status,)
 
 
 @dataclass(frozen=True)
@@ -242,6 +258,11 @@ class DeployConfig:
     # rolled back stops unless --allow-irreversible. false: not rehearsed (the ledger says so).
     rollback_check: bool = True
     rehearsal: RehearsalConfig = field(default_factory=RehearsalConfig)
+    # An image that migrates on start is started without it, so migrations run only as the one-off
+    # step after a verified backup: variables set in every app service by the generated overlay
+    # (e.g. DJANGO_PERFORM_MIGRATIONS = "False"), and app services' commands without the migration.
+    app_environment: tuple[tuple[str, str], ...] = ()
+    app_commands: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -372,20 +393,70 @@ def _rehearsal_section(raw) -> RehearsalConfig:
     return RehearsalConfig(tuple(sorted(env.items())))
 
 
+def _variables(raw, setting: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[deploy] {setting} = {raw!r} must be a table of variables, "
+                          'e.g. app_environment = { DJANGO_PERFORM_MIGRATIONS = "False" }')
+    for name, value in raw.items():
+        if not _ENV_NAME.fullmatch(name):
+            raise ConfigError(f"[deploy] {setting}: {name!r} is not a variable name (letters, digits, _)")
+        if not isinstance(value, str):
+            raise ConfigError(f"[deploy] {setting}: {name} must be a string in quotes (e.g. {name} = \"{value}\")")
+    return tuple(sorted(raw.items()))
+
+
+def _commands(raw) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(raw, dict) or not all(isinstance(v, list) and v and all(isinstance(a, str) for a in v)
+                                            for v in raw.values()):
+        raise ConfigError(f"[deploy] app_commands = {raw!r} must map app services to commands as lists of strings, "
+                          'e.g. app_commands = { web = ["sh", "-c", "gunicorn app.wsgi"] }')
+    return tuple(sorted((name, tuple(argv)) for name, argv in raw.items()))
+
+
 def _deploy_section(raw: dict) -> DeployConfig:
     raw = dict(raw)
     smoke = raw.pop("smoke", None)
     rehearsal = raw.pop("rehearsal", None)
-    deploy = _section(DeployConfig, raw, "deploy")
+    app_environment = _variables(raw.pop("app_environment", {}), "app_environment")
+    app_commands = _commands(raw.pop("app_commands", {}))
+    deploy = replace(_section(DeployConfig, raw, "deploy"), app_environment=app_environment, app_commands=app_commands)
     if rehearsal is not None:
         deploy = replace(deploy, rehearsal=_rehearsal_section(rehearsal))
     if smoke is None:
         return deploy
-    checks = tuple(_section(SmokeCheck, item, "deploy.smoke") for item in smoke)
-    for check in checks:
-        if not check.path.startswith("/"):
-            raise ConfigError(f"[[deploy.smoke]] path = {check.path!r} must start with '/'")
-    return replace(deploy, smoke=checks)
+    return replace(deploy, smoke=tuple(_smoke_check(item) for item in smoke))
+
+
+def _smoke_check(raw) -> SmokeCheck:
+    """One [[deploy.smoke]] table; headers and json_fields are tables, checked here for what they name."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[[deploy.smoke]] {raw!r} must be a table: [[deploy.smoke]] path = \"/healthz\"")
+    raw = dict(raw)
+    headers, fields_ = raw.pop("headers", {}), raw.pop("json_fields", {})
+    check = _section(SmokeCheck, raw, "deploy.smoke")
+    where = f"[[deploy.smoke]] path = {check.path!r}"
+    if not isinstance(check.path, str) or not check.path.startswith("/"):
+        raise ConfigError(f"{where} must start with '/'")
+    if check.method.upper() not in SMOKE_METHODS:
+        raise ConfigError(f"{where}: method = {check.method!r} is not an HTTP method; use one of {', '.join(SMOKE_METHODS)}")
+    codes = (check.status, *check.statuses)
+    if not all(isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 599 for c in codes):
+        raise ConfigError(f"{where}: status and statuses must be HTTP status codes (100 to 599), e.g. statuses = [200, 204]")
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ConfigError(f"{where}: headers must map a header to the environment variable holding its value, "
+                          'e.g. headers = { Authorization = "SMOKE_AUTHORIZATION" } (never the value itself)')
+    for header, variable in headers.items():
+        if not _HEADER_NAME.fullmatch(header):
+            raise ConfigError(f"{where}: headers: {header!r} is not a header name")
+        if not _ENV_NAME.fullmatch(variable):
+            raise ConfigError(f"{where}: headers: {header} = {variable!r} must name an environment variable "
+                              "(letters, digits, _) that holds the value, not the value itself")
+    if not isinstance(fields_, dict) or not all(isinstance(k, str) and k and not isinstance(v, (dict, list))
+                                                for k, v in fields_.items()):
+        raise ConfigError(f"{where}: json_fields must map dotted JSON fields to the value each must hold, "
+                          'e.g. json_fields = { status = "ok", "user.active" = true }')
+    return replace(check, method=check.method.upper(), headers=tuple(sorted(headers.items())),
+                   json_fields=tuple(sorted(fields_.items())))
 
 
 def _timeouts_section(raw: dict) -> TimeoutsConfig:
@@ -470,6 +541,10 @@ def _check(config: OpsConfig) -> OpsConfig:
     if config.database.url_variable in dict(config.deploy.rehearsal.environment):
         raise ConfigError(f"[deploy.rehearsal] environment sets {config.database.url_variable}, the database's address, "
                           "which the rehearsal sets itself (to its own copy): remove it from the table")
+    stray = [name for name, _ in config.deploy.app_commands if name not in config.services.app]
+    if stray:
+        raise ConfigError(f"[deploy] app_commands names {', '.join(stray)}, which [services] app does not list "
+                          f"({', '.join(config.services.app)}); name app services only")
     if not _PROJECT_NAME.fullmatch(stack.project):
         raise ConfigError(
             f"[stack] project = {stack.project!r} is not a valid compose project name: "

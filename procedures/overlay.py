@@ -7,6 +7,8 @@ name the suite assumes:
   rendering fails without an explicit TAG;
 - the database volume is external under its real name: compose can neither create an empty one
   nor remove it; so are the suite's backups and rclone config volumes and the app's uploads;
+- app services that migrate on start get the switch off or the command without the migration
+  ([deploy] app_environment, app_commands): the suite migrates as a one-off after a verified backup;
 - long-running services get a restart policy and log rotation where the app sets none, and the
   database a healthcheck where it has none;
 - the suite's backup service carries the reserved `opsuite-` prefix (it can never merge into the
@@ -90,6 +92,17 @@ def _long_running(service: dict) -> dict:
     return added
 
 
+def _without_start_migrations(config: OpsConfig, service: str) -> dict:
+    """[deploy] app_environment and app_commands: the app starts without migrating (the suite's one-off does)."""
+    added = {}
+    if config.deploy.app_environment:
+        added["environment"] = dict(config.deploy.app_environment)
+    command = dict(config.deploy.app_commands).get(service)
+    if command:
+        added["command"] = list(command)
+    return added
+
+
 def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     """The overlay as a compose model, from the config and the app's rendered model."""
     services = model.get("services") or {}
@@ -124,7 +137,8 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
             raise ConfigError(f"the app service {name} names no image; give it `image:` so a release can be "
                               "pinned by TAG")
         pinned = {"image": f"{image_repository(image)}:{TAG_REQUIRED}"}
-        out[name] = pinned if name == names.migrate else {**pinned, **_long_running(services[name])}
+        out[name] = pinned if name == names.migrate else {**pinned, **_long_running(services[name]),
+                                                          **_without_start_migrations(config, name)}
     if names.proxy:
         out[names.proxy] = _long_running(services[names.proxy])
 

@@ -22,7 +22,8 @@ from ..runbook import Runbook, Step
 from . import compose_rules, project_check
 from .proposal import propose
 from .risks import Risk, find_risks
-from .roles import Roles, command_text, find_roles
+from .image_facts import marker_files, read_images
+from .roles import Roles, command_text, find_framework, find_roles
 
 # The overlay the suite generates from the proposed config, beside the app's first compose file.
 OVERLAY_NAME = "docker-compose.opsuite.yml"
@@ -39,6 +40,7 @@ class DiscoverRun:
     running: dict = field(default_factory=dict)
     risks: list[Risk] = field(default_factory=list)
     proposal: str = ""
+    images: dict = field(default_factory=dict)  # service -> what its image holds (image_facts.py)
 
     @property
     def stack(self) -> StackConfig:
@@ -104,7 +106,8 @@ def _label(row: dict, key: str) -> str | None:
 
 
 def running_state(run: DiscoverRun) -> dict:
-    """When the stack runs: its containers and the volumes compose or the suite made for it (read-only)."""
+    """When the stack runs: its containers and the volumes compose or the suite made for it; and the
+    framework files in the app's images when they are on this host (read-only, never pulled)."""
     containers = _json_lines(runner.run(docker_cmd.project_containers(run.project), limit="command").stdout)
     volumes = [*_json_lines(runner.run(docker_cmd.project_volumes(run.project), limit="command").stdout),
                *_json_lines(runner.run(docker_cmd.suite_volumes(run.project), limit="command").stdout)]
@@ -116,6 +119,14 @@ def running_state(run: DiscoverRun) -> dict:
         started_here = _json_lines(runner.run(docker_cmd.directory_containers(str(run.view.directory)),
                                               limit="command").stdout)
         run.running["other projects"] = project_check.other_projects(started_here, run.project)
+    services = run.model.get("services") or {}
+    run.images = read_images(services, [n for n in (run.roles.migrate, *run.roles.app) if n])
+    find_framework(run.model, run.roles, marker_files(run.images))
+    framework = run.roles.framework
+    # Names only from the images' environment: its values may be secrets.
+    run.running["images"] = {"framework files": marker_files(run.images),
+                             "entrypoint migrations": {n: f["entrypoint"] for n, f in run.images.items() if "entrypoint" in f},
+                             "framework": f"{framework.framework.name} ({framework.why})" if framework else None}
     return run.running
 
 
@@ -152,14 +163,14 @@ def _project_risks(run: DiscoverRun) -> list[Risk]:
 
 def assess_risks(run: DiscoverRun) -> list[Risk]:
     """Every risk the model shows, and the running proxy's config, each with its fix."""
-    run.risks = find_risks(run.model, run.roles) + _proxy_risks(run) + _project_risks(run)
+    run.risks = find_risks(run.model, run.roles, run.images) + _proxy_risks(run) + _project_risks(run)
     return run.risks
 
 
 def write_proposal(run: DiscoverRun) -> str:
     """A proposed ops config for this stack, guesses marked; written beside the report (partial, then renamed)."""
     run.proposal = propose(run.model, run.roles, run.project, run.compose_files,
-                           run.compose_files[0].parent / OVERLAY_NAME)
+                           run.compose_files[0].parent / OVERLAY_NAME, images=run.images)
     if run.proposal_path is not None:
         private_dir(run.proposal_path.parent, tighten=False)
         write_private(run.proposal_path, run.proposal)

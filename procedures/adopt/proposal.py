@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from ..compose_model import published_ports
+from . import start_migrations
 from .roles import Roles, command_text
 
 GUESS = "# GUESS:"
@@ -34,11 +35,20 @@ def _base_url(model: dict, roles: Roles) -> tuple[str, str | None]:
 
 
 def _ready_path(model: dict, roles: Roles) -> tuple[str, str]:
-    """The path the api's own healthcheck asks, when it asks one: apps name readiness differently."""
-    test = " ".join((model["services"].get(roles.api) or {}).get("healthcheck", {}).get("test") or [])
-    found = re.search(r"https?://[^/\s'\"]+(/[\w./-]*)", test)
-    if found and found.group(1) != "/":
+    """The path the api's own healthcheck asks, when it asks one: apps name readiness differently.
+    A healthcheck that asks no path is not given one it never asked: what it tests is said instead."""
+    health = (model["services"].get(roles.api) or {}).get("healthcheck") or {}
+    test = " ".join(health.get("test") or [])
+    found = re.search(r"https?://[^/\s'\"]+(/[\w./-]*)?", test)
+    if found and (found.group(1) or "/") != "/":
         return found.group(1), f"the path {roles.api}'s healthcheck asks: the check that the app can serve"
+    if found:
+        return "/", (f"{roles.api}'s healthcheck asks the root ({found.group(0)}): set the path that answers 200 "
+                     "only when the app can serve, if it has one")
+    if test and not health.get("disable"):
+        shown = re.sub(r"^(CMD-SHELL|CMD)\s+", "", test)[:80]
+        return "/", (f"{roles.api}'s healthcheck asks no HTTP path (it runs `{shown}`): / is only the app's root; "
+                     "set the path that answers 200 only when the app can serve")
     return "/readyz", "the app's readiness path (answers 200 only when it can serve)"
 
 
@@ -61,9 +71,9 @@ def _volume_lines(roles: Roles) -> list[str]:
 
 
 def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], overlay: Path,
-            environment: str = "prod") -> str:
+            environment: str = "prod", images: dict | None = None) -> str:
     """The text of an ops config for this stack: the app's compose files, then the overlay the suite
-    generates from this config at `overlay`."""
+    generates from this config at `overlay` (`images`: what image_facts.py read in the app's images)."""
     base_url, url_guess = _base_url(model, roles)
     ready_path, ready_why = _ready_path(model, roles)
     guesses = roles.guesses
@@ -97,27 +107,65 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
               _line("version_path", "/version", "the path that says which release serves (\"\" to check "
                                                 "the running images' tag instead)"),
               _line("version_field", "version", "the JSON field of version_path that carries the deployed TAG "
-                                                "(e.g. \"build\")"),
+                                                "(e.g. \"build\"); empty or absent: the running images' tag, "
+                                                "said in the evidence"),
               "", "[offsite]", _line("remote", f"gdrive-crypt:{project}-backups",
                                      "your rclone crypt remote over Drive, and a folder (docs/BACKUPS.md section 5); "
                                      "backups go to <remote>/<env>/"),
-              *(["", "[deploy]", _line("migrate_command", ["alembic", "upgrade", "head"],
-                                       f"the command that migrates, run as a one-off in {roles.api}")]
-                if not roles.migrate else []),
+              *_deploy_lines(model, roles, images),
               # After every deploy and rollback; the default /healthz is not every app's.
               "", "[[deploy.smoke]]", _line("path", ready_path, "a request that must answer 200 after every "
                                                                 "deploy (add your most important pages)"),
               "", "[restore]",
-              _line("sample_queries", ["SELECT version_num FROM alembic_version"] if _alembic(model, roles) else [],
+              _line("sample_queries", _sample_queries(model, roles),
                     "queries that must return rows from a restored copy (your most important tables)")]
     return "\n".join(lines) + "\n"
 
 
+def _sample_queries(model: dict, roles: Roles) -> list[str]:
+    if _alembic(model, roles):
+        return ["SELECT version_num FROM alembic_version"]
+    return [roles.framework.framework.revision_query(roles.engine)] if roles.framework else []
+
+
 def _revision_line(model: dict, roles: Roles) -> list[str]:
+    found = roles.framework
+    if found:
+        return [_line("revision_query", found.framework.revision_query(roles.engine),
+                      None if found.certain else f"{found.framework.name} guessed from {found.why}: its migrations "
+                                                 f"table {found.framework.table}")]
     if _alembic(model, roles):
         return []
-    return [_line("revision_query", "", "no Alembic seen: a SELECT returning your schema revision "
+    return [_line("revision_query", "", "no migration framework seen: a SELECT returning your schema revision "
                                         "(e.g. from your migrations table), or \"\" for none")]
+
+
+def _deploy_lines(model: dict, roles: Roles, images: dict | None) -> list[str]:
+    """How the app migrates when it has no migrate service, and its start without the migrations it
+    runs itself (start_migrations.py): the generated overlay applies both."""
+    services = model.get("services") or {}
+    lines = []
+    if not roles.migrate:
+        found = roles.framework
+        if found:
+            lines.append(_line("migrate_command", list(found.framework.migrate_command),
+                               None if found.certain else f"{found.framework.name}'s migrate command, from {found.why}; "
+                                                          f"run as a one-off in {roles.api}"))
+        else:
+            lines.append(_line("migrate_command", ["alembic", "upgrade", "head"],
+                               f"no migration framework seen: the command that migrates, run as a one-off in {roles.api}"))
+    offs, guessed = start_migrations.switch_offs(services, roles.app, images)
+    if offs:
+        table = ", ".join(f"{v} = {_value(off)}" for v, off in offs.items())
+        lines.append(f"app_environment = {{ {table} }}   " + (
+            f"{GUESS} {', '.join(guessed)} read by the image's entrypoint, which migrates: check the value that "
+            "turns it off" if guessed else
+            "# the app migrates on start otherwise: the suite migrates as its one-off, after a verified backup"))
+    commands = [c for c in start_migrations.start_commands(services, roles.app) if c.without]
+    if commands:
+        table = ", ".join(f"{_value(c.service)} = {_value(list(c.without))}" for c in commands)
+        lines.append(f"app_commands = {{ {table} }}   {GUESS} the start command without its migration step: check it")
+    return ["", "[deploy]", *lines] if lines else []
 
 
 def _url_lines(model: dict, roles: Roles, compose_files: list[Path]) -> list[str]:
@@ -126,7 +174,7 @@ def _url_lines(model: dict, roles: Roles, compose_files: list[Path]) -> list[str
     if roles.engine == "sqlite":
         return [_line("file", roles.sqlite_path.removeprefix("sqlite:").removeprefix("///")), *_revision_line(model, roles)]
     if roles.engine != "postgres-url":
-        return []
+        return _revision_line(model, roles)
     lines = [_line("url_variable", roles.database_url_variable),
              _line("url_service", roles.database_url_service)]
     # compose reads the project directory's .env: the file a disaster restore edits to switch databases

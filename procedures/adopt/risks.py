@@ -1,11 +1,13 @@
 """What in a stack's compose model could lose data or bring it down, each with its fix."""
 
+import json
 from dataclasses import dataclass
 
 from ..compose_model import LOOPBACK_HOSTS, published_ports
 from ..redact import SHORT_SECRET_LENGTH, is_secret_name, is_weak_secret
+from . import start_migrations
 from .bind_mounts import bind_mounted_data
-from .roles import MIGRATION_WORDS, Roles, command_text, image_tag
+from .roles import Roles, image_tag
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,41 @@ def _weak_secrets(services: dict) -> list[str]:
     return weak
 
 
-def find_risks(model: dict, roles: Roles) -> list[Risk]:
-    """Every risk discovery can see in the model (published ports, restart, logs, tags, volumes, backups)."""
+def _start_migration_risks(services: dict, roles: Roles, images: dict | None) -> list[Risk]:
+    """An app that migrates on every start does so before any backup: each way it does, with the
+    setting that turns it off in the generated overlay (the suite then migrates as its one-off)."""
+    risks = []
+    on = start_migrations.switches(services, roles.app, images)
+    if on:
+        table = ", ".join(f'{v} = "{off}"' for v, off in sorted({(s.variable, s.off) for s in on}))
+        risks.append(Risk("migrations run on app start: " + ", ".join(f"{s.service} {s.variable}={s.value}" for s in on)
+                          + ": every `up` migrates the live database before any backup",
+                          f"[deploy] app_environment = {{ {table} }} (the proposal sets it): the generated overlay "
+                          "turns it off, and the deploy migrates as its one-off step after a verified backup"))
+    for found in start_migrations.start_commands(services, roles.app):
+        shown = " ".join(found.command)
+        if found.without:
+            fix = (f"[deploy] app_commands = {{ {found.service} = {json.dumps(list(found.without))} }} (the proposal "
+                   "sets it): the generated overlay starts it without the migration; the deploy migrates as its one-off")
+        else:
+            fix = ("start it without the migration (a compose override of its command or entrypoint, or the image's "
+                   "own switch) and let the deploy migrate as its one-off step, after a verified backup")
+        risks.append(Risk(f"migrations run on app start: {found.service} runs `{shown}`", fix))
+    for entry in start_migrations.entrypoint_migrations(roles.app, images or {}):
+        offs, _ = start_migrations.switch_offs(services, roles.app, images)
+        named = {v: offs[v] for v in entry.variables if v in offs}
+        fix = (f"[deploy] app_environment = {{ {', '.join(f'{v} = {json.dumps(o)}' for v, o in named.items())} }} "
+               f"(the proposal sets it; check in {entry.script} that this value turns it off)" if named else
+               "start it without the migration (a compose override of its entrypoint, or the image's own switch)")
+        risks.append(Risk(f"migrations run on app start: {entry.service}'s image entrypoint {entry.script} runs "
+                          f"`{entry.steps[0][:100]}`", fix + "; the deploy migrates as its one-off step, after a "
+                                                               "verified backup"))
+    return risks
+
+
+def find_risks(model: dict, roles: Roles, images: dict | None = None) -> list[Risk]:
+    """Every risk discovery can see in the model (published ports, restart, logs, tags, volumes, backups),
+    and in the app's images when image_facts.py read them (their environment and entrypoint)."""
     services = model.get("services") or {}
     risks = []
     exposed = [p for p in published_ports(model, except_services=(roles.proxy,) if roles.proxy else ())
@@ -73,10 +108,7 @@ def find_risks(model: dict, roles: Roles) -> list[Risk]:
                           "backed up",
                           f"list it in [backup] paths (\"{bind['source']}\") to archive it with each set, or move it to a "
                           "named volume"))
-    migrating = [n for n in roles.app if MIGRATION_WORDS.search(command_text(services[n]))]
-    if migrating:
-        risks.append(Risk(f"migrations run on app start: {', '.join(migrating)} (command or entrypoint)",
-                          "take them out of the app's start and run the one-off migrate task, after a verified backup"))
+    risks += _start_migration_risks(services, roles, images)
     gated = [n for n in roles.app if roles.migrate in (services[n].get("depends_on") or {})]
     if gated:
         risks.append(Risk(f"every plain `docker compose up` of {', '.join(gated)} runs {roles.migrate} first, "

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from ..compose_model import COMPLETED, image_repository
 from ..errors import ConfigError
+from .frameworks import Found, identify
 
 _DATABASE_IMAGES = ("postgres", "postgis", "timescale")
 _PROXY_IMAGES = ("caddy", "nginx", "traefik", "haproxy", "envoy")
@@ -47,6 +48,13 @@ class Roles:
     backup_machinery: list[dict] = field(default_factory=list)
     guesses: dict[str, str] = field(default_factory=dict)  # setting -> why it is a guess
     profile_only: list[str] = field(default_factory=list)  # in a profile compose does not turn on: never app
+    framework: Found | None = None  # the migration framework (frameworks.py), from the model and images
+
+
+def find_framework(model: dict, roles: Roles, image_files: dict[str, list[str]] | None = None) -> None:
+    """The migration framework of the migrate service or the app, surest fact first (frameworks.identify)."""
+    names = [n for n in (roles.migrate, *roles.app) if n]
+    roles.framework = identify(model.get("services") or {}, names, image_files or {})
 
 
 def image_tag(image: str) -> str | None:
@@ -199,4 +207,5 @@ def find_roles(model: dict, active: frozenset[str] | None = None) -> Roles:
     find_backup_machinery(model, roles)
     find_proxy(model, roles)
     find_app(model, roles)
+    find_framework(model, roles)
     return roles

@@ -201,11 +201,32 @@ def volume_has_file(image: str, volume: str, path: str) -> list[str]:
             "--entrypoint", "test", image, "-f", f"{INSPECTED_VOLUME_MOUNT}/{path}"]
 
 
-# A GET from inside a container (python3 of the suite's backup image): prints one JSON line with the
-# status (null when the connection failed) and the body; exits 0 either way.
-_HTTP_GET = """import json, sys, urllib.error, urllib.request
+def image_has_files(image: str, paths: list[str]) -> list[str]:
+    """A throwaway `ls` in image's working directory (no network, read-only, never pulls): prints
+    those of paths that exist (and exits 2 when some do not)."""
+    return ["docker", "run", "--rm", "--network", "none", "--read-only", "--pull", "never",
+            "--entrypoint", "ls", image, "-1d", "--", *paths]
+
+
+def image_config(image: str) -> list[str]:
+    """The image's own config (Env, Entrypoint, Cmd, WorkingDir) as JSON."""
+    return ["docker", "image", "inspect", "--format", "{{json .Config}}", image]
+
+
+def image_file_text(image: str, path: str) -> list[str]:
+    """A throwaway `cat` of one file of the image (no network, read-only, never pulls)."""
+    return ["docker", "run", "--rm", "--network", "none", "--read-only", "--pull", "never",
+            "--entrypoint", "cat", image, "--", path]
+
+
+# A request from inside a container (python3 of the suite's backup image): prints one JSON line with
+# the status (null when the connection failed) and the body; exits 0 either way. Arguments after the
+# method are HEADER=VARIABLE: each header's value is read from the container's environment.
+_HTTP_GET = """import json, os, sys, urllib.error, urllib.request
+headers = {h: os.environ[v] for h, _, v in (a.partition("=") for a in sys.argv[4:])}
+request = urllib.request.Request(sys.argv[1], method=sys.argv[3], headers=headers)
 try:
-    with urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])) as r:
+    with urllib.request.urlopen(request, timeout=float(sys.argv[2])) as r:
         status, body = r.status, r.read()
 except urllib.error.HTTPError as e:
     status, body = e.code, e.read()
@@ -215,9 +236,14 @@ print(json.dumps({"status": status, "body": body.decode("utf-8", "replace")}))
 """
 
 
-def http_get_from(container: str, url: str, timeout: float) -> list[str]:
-    """GET url from inside container (a probe on a network the host has no route into)."""
-    return ["docker", "exec", container, "python3", "-c", _HTTP_GET, url, str(timeout)]
+def http_get_from(container: str, url: str, timeout: float, method: str = "GET",
+                  header_variables: dict[str, str] | None = None) -> list[str]:
+    """A request to url from inside container (a probe on a network the host has no route into);
+    header values travel as environment variables of this command, named here, never as arguments."""
+    variables = header_variables or {}
+    flags = [arg for variable in variables.values() for arg in ("--env", variable)]
+    return ["docker", "exec", *flags, container, "python3", "-c", _HTTP_GET, url, str(timeout), method,
+            *(f"{header}={variable}" for header, variable in variables.items())]
 
 
 def remove_network(name: str) -> list[str]:

@@ -87,7 +87,11 @@ def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, resolvable: float
     if not http.version_path:
         return expired
     while True:
-        if readiness.served_release(ctx)["version"] == ctx.tag:
+        served = readiness.served_release(ctx)
+        if served.get("fallback"):
+            # The answer names no release, so it cannot tell which container served it.
+            return f"{expired}; {served['source']}"
+        if served["version"] == ctx.tag:
             return f"{expired} and it answered {http.version_path} with {ctx.tag}"
         if time.monotonic() >= deadline:
             raise NotReady(f"the proxy did not send a request to {ctx.tag} within the ready timeout")

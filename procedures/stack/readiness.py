@@ -10,6 +10,7 @@ from .. import runner
 from ..commands import docker as docker_cmd
 from ..config import HttpConfig
 from ..errors import NotReady
+from . import smoke_checks
 from .serving import image_release
 
 
@@ -28,12 +29,14 @@ class HttpResult:
         return json.loads(self.body)
 
 
-def get(base_url: str, path: str, timeout: float = 5.0, verify: str | bool = True) -> HttpResult:
-    """GET base_url+path; a connection failure is a result with status None, not an exception."""
+def get(base_url: str, path: str, timeout: float = 5.0, verify: str | bool = True, method: str = "GET",
+        headers: dict[str, str] | None = None) -> HttpResult:
+    """A request (GET unless told) to base_url+path; a connection failure is a result with status None,
+    not an exception."""
     url = base_url.rstrip("/") + path
     started = time.monotonic()
     try:
-        response = httpx.get(url, timeout=timeout, verify=verify)
+        response = httpx.request(method, url, timeout=timeout, verify=verify, headers=headers)
         return HttpResult(url, response.status_code, response.text, time.monotonic() - started)
     except httpx.HTTPError as e:
         return HttpResult(url, None, f"{type(e).__name__}: {e}", time.monotonic() - started)
@@ -41,10 +44,14 @@ def get(base_url: str, path: str, timeout: float = 5.0, verify: str | bool = Tru
 
 def get_from(probe: str):
     """A `get` that asks from inside the probe container, for an app on a network the host cannot reach."""
-    def get_inside(base_url: str, path: str, timeout: float = 5.0, verify: str | bool = True) -> HttpResult:
+    def get_inside(base_url: str, path: str, timeout: float = 5.0, verify: str | bool = True, method: str = "GET",
+                   headers: dict[str, str] | None = None) -> HttpResult:
         url = base_url.rstrip("/") + path
         started = time.monotonic()
-        done = runner.run(docker_cmd.http_get_from(probe, url, timeout), limit="command", check=False, timeout=timeout + 30)
+        variables = {header: f"OPSUITE_HEADER_{i}" for i, header in enumerate(headers or {})}
+        done = runner.run(docker_cmd.http_get_from(probe, url, timeout, method, variables), limit="command",
+                          check=False, timeout=timeout + 30,
+                          env={variables[h]: value for h, value in (headers or {}).items()})
         try:
             answer = json.loads(done.stdout.strip().splitlines()[-1])
         except (IndexError, ValueError):
@@ -77,13 +84,37 @@ def field_of(document, dotted: str):
     return document
 
 
+def unset_field(answer: HttpResult, dotted: str) -> str | None:
+    """How a 2xx JSON answer fails to carry the release: "absent" or "empty" (a build that ships
+    BUILD_VERSION=""); None when it carries one, or is no 2xx JSON object (that is a failure of its own)."""
+    if not answer.ok:
+        return None
+    try:
+        document = answer.json()
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    served = field_of(document, dotted)
+    if served is None:
+        return "absent"
+    return "empty" if str(served).strip() == "" else None
+
+
 def served_release(ctx) -> dict:
     """Which release serves: [http] version_field of version_path's JSON through the proxy, or with
-    version_path = "" the running app containers' image tag and image ids."""
+    version_path = "" the running app containers' image tag and image ids, as also when the field
+    is empty or absent (said in "source", and "fallback" is set)."""
     http = ctx.config.http
     if not http.version_path:
         return image_release(ctx)
     answer = get(http.base_url, http.version_path, verify=http.verify)
+    unset = unset_field(answer, http.version_field)
+    if unset:
+        images = image_release(ctx)
+        return {**images, "fallback": True,
+                "source": f"{answer.url} field {http.version_field!r} is {unset} (the app does not say its release): "
+                          "the running app containers' image tag instead"}
     try:
         served = field_of(answer.json(), http.version_field) if answer.ok else None
     except ValueError:
@@ -110,13 +141,13 @@ def check_ready(ctx) -> dict:
 
 def smoke(ctx, base_url: str | None = None, ask=None) -> list[dict]:
     """Run the configured HTTP expectations through the proxy (or against base_url, one container's own
-    address, asked by `ask` when given); raises NotReady listing every one that failed."""
+    address, asked by `ask` when given); raises NotReady listing every one that failed. Header values
+    come from the environment and appear in no result."""
     results = []
     for check in ctx.config.deploy.smoke:
-        answer = (ask or get)(base_url or ctx.config.http.base_url, check.path, verify=ctx.config.http.verify)
-        ok = answer.status == check.status and check.contains in answer.body
-        results.append({"path": check.path, "expected": check.status, "status": answer.status,
-                        "contains": check.contains, "ok": ok, "seconds": round(answer.seconds, 3)})
+        answer = (ask or get)(base_url or ctx.config.http.base_url, check.path, verify=ctx.config.http.verify,
+                              method=check.method, headers=smoke_checks.header_values(check))
+        results.append(smoke_checks.judge(check, answer.status, answer.body, answer.seconds))
     failed = [r for r in results if not r["ok"]]
     if failed:
         raise NotReady(f"smoke checks failed: {failed}")

@@ -12,6 +12,7 @@ here is the example stack's.
 import re
 import time
 import tomllib
+from dataclasses import replace
 
 import docker
 import httpx
@@ -20,10 +21,11 @@ import pytest
 from procedures import ledger
 from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
+from procedures.config import SmokeCheck
 from procedures.context import OpsContext
-from procedures.errors import BackupError, SwitchError
+from procedures.errors import BackupError, NotReady, SwitchError
 from procedures.restore import volume_switch
-from procedures.stack import volumes
+from procedures.stack import readiness, volumes
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, lazyflow
 from testkit.copies import CopyCounter, assert_one_copy_throughout
@@ -90,6 +92,31 @@ def test_adopt_keeps_the_file_in_place(stack, host, reports):
 
 def test_stack_health(stack, reports):
     passed(run_check(stack, reports, "stack_health")[0])
+
+
+def test_an_authenticated_smoke_check_and_a_version_field_the_app_leaves_unset(stack, monkeypatch):
+    """Seed 003: the authenticated /me answers, with the header's value from the environment (in no
+    result), and /me without it is denied; a version field the app's answer lacks falls back to the
+    running images' tag and says so (issue 25 item 7)."""
+    token = "Bearer fixture-smoke-token-5f0c2a"
+    monkeypatch.setenv("LAZYFLOW_SMOKE_AUTHORIZATION", token)
+    me = SmokeCheck("/me", headers=(("Authorization", "LAZYFLOW_SMOKE_AUTHORIZATION"),),
+                    json_fields=(("name", "fixture-user"), ("id", 1)))
+    denied = SmokeCheck("/me", statuses=(401, 403), json_fields=(("error", "authorization required"),))
+    config = stack.ctx.config
+    config = replace(config, deploy=replace(config.deploy, smoke=(me, denied)),
+                     http=replace(config.http, version_field="build"))
+    rows = readiness.smoke(OpsContext(config, "1.0.0"))
+    assert [(r["status"], r["json"], r["ok"]) for r in rows] == [(200, "as expected", True), (401, "as expected", True)]
+    assert "smoke-token" not in str(rows) and rows[0]["headers"] == ["Authorization"]
+    wrong = replace(me, json_fields=(("name", "someone-else"),))
+    with pytest.raises(NotReady, match='name is "fixture-user", expected "someone-else"') as failed:
+        readiness.smoke(OpsContext(replace(config, deploy=replace(config.deploy, smoke=(wrong,))), "1.0.0"))
+    assert "smoke-token" not in str(failed.value)
+    found = readiness.check_version(OpsContext(config, "1.0.0"))
+    assert found["version"] == "1.0.0" and found["fallback"]
+    assert "field 'build' is absent (the app does not say its release): the running app containers' image tag" \
+        in found["source"]
 
 
 def test_backup_while_the_app_writes_is_one_point_in_time(stack, host, reports):

@@ -17,7 +17,7 @@ PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
 def test_every_docker_run_in_the_suite_is_built_with_no_network():
     runs = [(path, line) for path in sorted(PROCEDURES.rglob("*.py")) for line in path.read_text().splitlines()
             if re.search(r'"docker",\s*"run"', line)]
-    assert len(runs) == 3, runs  # the builders below; a new one must be added here, networkless
+    assert len(runs) == 5, runs  # the builders below; a new one must be added here, networkless
     assert all('"--network", "none"' in line for _, line in runs), runs
 
 
@@ -25,6 +25,8 @@ def test_every_docker_run_in_the_suite_is_built_with_no_network():
     cmd.run_isolated_postgres("opsuite-restore-x", "postgres:15", "opsuite-restore-x", "/data", "backups", [], {}),
     cmd.run_isolated_idle("opsuite-restore-x", "backup", "opsuite-restore-x", "/restored", "backups", {}),
     cmd.volume_has_file("backup", "vol", "/x"),
+    cmd.image_has_files("app:1.0", ["manage.py"]),
+    cmd.image_file_text("app:1.0", "/docker-entrypoint.sh"),
 ])
 def test_each_throwaway_run_has_network_none(argv):
     at = argv.index("--network")

@@ -1,0 +1,60 @@
+"""What the app's images hold, read without starting the app: the framework files in their working
+directory, their own environment, and the migration steps their entrypoint script runs. Only images
+already on this host are read (never pulled); a service built on the server that was never built,
+or an image without `ls` or `cat`, simply shows nothing."""
+
+import json
+import re
+
+from .. import runner
+from ..commands import docker as docker_cmd
+from .frameworks import MARKER_FILES
+from .start_migrations import MIGRATION_STEP
+
+_SCRIPT = re.compile(r"(^|/)[\w.-]+(\.sh|-entrypoint|entrypoint)$")
+_VARIABLE = re.compile(r"\$\{?(\w*MIGRAT\w*)", re.I)
+
+
+def _entrypoint_script(config: dict) -> str | None:
+    """The script the image's entrypoint runs (docker-entrypoint.sh, /app/entrypoint), past a tini or sh."""
+    argv = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
+    return next((a for a in argv if _SCRIPT.search(a)), None)
+
+
+def _read(image: str) -> dict:
+    inspected = runner.run(docker_cmd.image_config(image), limit="command", check=False)
+    if inspected.returncode != 0:
+        return {}  # not on this host: a pull is not discovery's to make
+    config = json.loads(inspected.stdout or "{}") or {}
+    listed = runner.run(docker_cmd.image_has_files(image, list(MARKER_FILES)), limit="command", check=False)
+    facts = {"files": [line.strip() for line in listed.stdout.splitlines() if line.strip()],
+             "env": dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)}
+    script = _entrypoint_script(config)
+    if script:
+        text = runner.run(docker_cmd.image_file_text(image, script), limit="command", check=False).stdout
+        steps = [line.strip() for line in text.splitlines()
+                 if MIGRATION_STEP.search(line) and not line.strip().startswith("#")]
+        if steps:
+            facts["entrypoint"] = {"script": script, "migrates": steps[:3],
+                                   "variables": sorted(set(_VARIABLE.findall(text)))}
+    return facts
+
+
+def read_images(services: dict, names: list[str]) -> dict[str, dict]:
+    """service -> what its image holds: {"files": [...], "env": {...}, "entrypoint"?: {...}}; {} when
+    the service has no image on this host. Each image is read once."""
+    by_image: dict[str, dict] = {}
+    found = {}
+    for name in names:
+        image = (services.get(name) or {}).get("image")
+        if not image:
+            continue
+        if image not in by_image:
+            by_image[image] = _read(image)
+        found[name] = by_image[image]
+    return found
+
+
+def marker_files(images: dict[str, dict]) -> dict[str, list[str]]:
+    """service -> the framework marker files found in its image's working directory."""
+    return {name: facts.get("files", []) for name, facts in images.items()}
