@@ -95,21 +95,21 @@ def test_collect_only_of_the_drill_is_incomplete_and_freshness_does_not_count_it
     succeeded" with 0 steps, and freshness took it as the newest drill."""
     result, record, header = run(checks, "restore_drill", "--collect-only")
     assert result.ret == 0
-    defined = ["choose", "throwaway_server", "restore", "row_counts", "revision", "samples", "uploads",
+    defined = ["choose", "throwaway_server", "restore", "row_counts", "revision", "samples", "uploads", "paths",
                "recovery_times"]
     assert (record["outcome"], record["complete"], record["steps_run"], record["steps_defined"]) == \
         ("incomplete", False, 0, len(defined))
     assert record["steps_not_run"] == [f"step {n} ({name})" for n, name in enumerate(defined, start=1)]
-    assert record["summary"]["outcome_text"] == "restore_drill check INCOMPLETE: 0 of 8 steps ran: not a pass"
+    assert record["summary"]["outcome_text"] == "restore_drill check INCOMPLETE: 0 of 9 steps ran: not a pass"
     assert "Results" in header and "succeeded" not in header
     drills = checks.path / "reports" / "restore_drill"
     newest = ages.last_passed_drill(drills, PROJECT, datetime.now(timezone.utc))
-    assert newest.name is None and "incomplete: 0 of 8 steps ran, not a pass" in " ".join(newest.ignored)
+    assert newest.name is None and "incomplete: 0 of 9 steps ran, not a pass" in " ".join(newest.ignored)
 
     result, freshness, _ = run(checks, "freshness", "-k", "restore_drill")
     result.assert_outcomes(failed=1, deselected=3)
     assert f"Stale: no passed restore drill of {PROJECT}" in freshness["steps"][0]["error"]
-    assert "incomplete: 0 of 8 steps ran, not a pass" in freshness["steps"][0]["error"]
+    assert "incomplete: 0 of 9 steps ran, not a pass" in freshness["steps"][0]["error"]
 
 
 @pytest.mark.fault("an ops check run with -k: some steps chosen")
@@ -348,12 +348,12 @@ def test_a_failed_drill_that_left_steps_out_is_no_pass_to_freshness_or_the_histo
     result, record, header = run(checks, "restore_drill", *stop)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert (record["outcome"], record["complete"], record["steps_run"], record["steps_defined"]) == \
-        ("failed", False, 1, 8)
-    assert "INCOMPLETE: 1 of 8 steps ran" in header and "data-outcome='failed'" in header
+        ("failed", False, 1, 9)
+    assert "INCOMPLETE: 1 of 9 steps ran" in header and "data-outcome='failed'" in header
     drills = checks.path / "reports" / "restore_drill"
     ours = Path(record["report"]).with_suffix(".json").name
     newest = ages.last_passed_drill(drills, PROJECT, datetime.now(timezone.utc))
     assert newest.name is not None and newest.name != ours, "the older whole drill stays the newest pass"
-    assert f"{ours}: incomplete: 1 of 8 steps ran, not a pass" in newest.ignored
+    assert f"{ours}: incomplete: 1 of 9 steps ran, not a pass" in newest.ignored
     page = history.rewrite_index(checks.path / "reports").read_text()
-    assert "failed <span class=\"steps\">(incomplete: 1 of 8 steps ran)</span>" in page
+    assert "failed <span class=\"steps\">(incomplete: 1 of 9 steps ran)</span>" in page
