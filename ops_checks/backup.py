@@ -7,7 +7,7 @@ failure; the verified local dump stays even when the offsite copy fails.
 
 import pytest
 
-from procedures.backup import manifest, pipeline
+from procedures.backup import host_paths, manifest, pipeline
 from procedures.backup.pipeline import BACKUP
 from runbook_plugin.steps import runbook_step
 
@@ -50,7 +50,7 @@ def test_uploads_volume_is_archived(run, step, extras):
 @runbook_step(BACKUP, "paths")
 def test_host_paths_are_archived(run, step, extras):
     archived = step(run)
-    evidence.data(extras, "host paths ([backup] paths)", archived)
+    evidence.data(extras, "host paths ([backup] paths)", host_paths.described(archived))
     assert archived["entries"] > 0
 
 

@@ -111,6 +111,15 @@ def test_uploads_restored_match_the_recorded_list(run, step, extras):
         evidence.data(extras, "uploads: recorded list vs restored", run.record.get("uploads"))
 
 
+@runbook_step(RESTORE, "paths")
+def test_host_paths_extracted_match_the_manifest(run, step, extras):
+    """Extract the archive of [backup] paths into a throwaway volume; every member equals the manifest's."""
+    try:
+        step(run)
+    finally:
+        evidence.data(extras, "host paths: extracted vs recorded", run.record.get("paths"))
+
+
 @runbook_step(RESTORE, "uploads_volume")
 def test_uploads_restored_into_a_new_volume(run, step, extras):
     """Disaster mode: rebuild the set's uploads into a NEW volume with their owners; every file equals the list."""

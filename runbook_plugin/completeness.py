@@ -1,6 +1,7 @@
 """Did every step of the runbook run? A run where some did not (--collect-only, -k, --deselect, -x,
---lf, an interrupted step) is INCOMPLETE: its record says how many of the steps its runbook defines
-ran, and nothing downstream (header, history, freshness) counts it as a pass.
+--maxfail, --lf, an interrupted step, steps "blocked by step N" after a failure) is INCOMPLETE: its
+record says how many of the steps its runbook defines ran, and nothing downstream (header, history,
+freshness) counts it as a pass; a failed run that is also incomplete stays failed and says both.
 
 What a check defines is read from the runbook definitions (procedures/) before pytest selects
 anything, so a selection cannot shrink it; a module without runbook steps defines its test functions.
@@ -34,6 +35,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def step_ran(config, item, name: str) -> None:
+    """Count a step as run: it left a report of its own (a blocked step's skip row is not one)."""
     config.stash.setdefault(RAN_STEPS, set()).add((str(item.path), name))
 
 

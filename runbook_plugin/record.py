@@ -19,7 +19,7 @@ from procedures.redact import redact, redact_data
 from . import completeness, header, history, summary
 from .evidence import report_path
 from .options import ops_config, ops_context
-from .state import CONFIG_FREE_CHECKS, RECORD, STARTED, SUMMARY_FACTS, WARNINGS, ops_check_names
+from .state import BLOCKED, CONFIG_FREE_CHECKS, RECORD, STARTED, SUMMARY_FACTS, WARNINGS, ops_check_names
 from .steps import step_name
 
 
@@ -52,7 +52,8 @@ def pytest_runtest_makereport(item, call):
     blocked = (report.longrepr[2].removeprefix("Skipped: ")
                if report.skipped and isinstance(report.longrepr, tuple) else None)
     name = step_name(item)
-    completeness.step_ran(item.config, item, name)
+    if BLOCKED not in item.stash:  # "blocked by step N" left a row, but the step never ran
+        completeness.step_ran(item.config, item, name)
     item.config.stash[RECORD]["steps"][report.nodeid] = {
         "step": step, "name": name, "outcome": report.outcome,
         "when": report.when, "seconds": round(report.duration, 3),
@@ -88,7 +89,7 @@ def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
         **record["fields"],
     }
     incomplete = summary.incomplete_text(document, session.exitstatus)
-    if incomplete:
+    if incomplete and not summary.failed_steps(document):  # else the failure is the issue, this its consequence
         document["issues_found"].append(incomplete)
         print(f"\nopsuite: {incomplete}: the record says so, and no freshness rule or history counts it as a pass")
     facts = facts_source.collect()

@@ -13,11 +13,12 @@ STARTED = pytest.StashKey[datetime]()
 TITLE = pytest.StashKey[str]()
 WARNINGS = pytest.StashKey[list]()  # what the config says every report must warn about
 STEP_NUMBER = pytest.StashKey[int]()  # on items: the step's number within its module
+BLOCKED = pytest.StashKey[str]()  # on items: "step N (name)" that blocked this step: it did not run
 # module path -> the step names its runbook defines for this --mode, read before any selection
 DEFINED_STEPS = pytest.StashKey[dict]()
 # module path -> (number, label) of the first step its runbook defines that this session does not run
 NOT_SELECTED = pytest.StashKey[dict]()
-RAN_STEPS = pytest.StashKey[set]()  # (module path, step name) of every step that left a report
+RAN_STEPS = pytest.StashKey[set]()  # (module path, step name) of every step that ran (blocked ones did not)
 # Checks that read a stack before any ops config exists for it (they take --compose-file instead).
 CONFIG_FREE_CHECKS = {"discover"}
 

@@ -13,7 +13,7 @@ import pytest
 from procedures.redact import redact
 from procedures.runbook import Runbook
 
-from .state import BLOCKED_BY, DEFINED_STEPS, NOT_SELECTED, STEP_NUMBER, is_runbook_step
+from .state import BLOCKED, BLOCKED_BY, DEFINED_STEPS, NOT_SELECTED, STEP_NUMBER, is_runbook_step
 
 
 def runbook_step(runbook: Runbook, name: str):
@@ -141,6 +141,7 @@ def pytest_runtest_setup(item):
         return
     blocked_by = blocker(item)
     if blocked_by and not item.get_closest_marker("always_run"):
+        item.stash[BLOCKED] = blocked_by  # completeness: a blocked step is a step not run
         pytest.skip(f"blocked by {blocked_by}")
 
 

@@ -55,6 +55,10 @@ def incomplete_text(document: dict, exitstatus: int) -> str | None:
             + (f"; not run: {shown}" if shown else ""))
 
 
+def failed_steps(document: dict) -> list[dict]:
+    return [s for s in document["steps"] if s["outcome"] == "failed"]
+
+
 def rerun_advice(check: str) -> str:
     return (f"run every step: pytest ops_checks/{check}.py without --collect-only, -k, --deselect, -x or --lf; "
             "this run is not a pass")
@@ -82,8 +86,8 @@ def outcome_text(what: str, failure: dict | None, detail: str | None, incomplete
     if failure.get("label") is None and incomplete:
         return f"{what} {incomplete.split(';')[0]}: not a pass"
     where = failure.get("label") or failure["step"]
-    return (f"{what} FAILED at {where}" + (f"; {detail}" if detail else "")
-            + (f"; {incomplete.split(';')[0]}" if incomplete else ""))
+    return (f"{what} FAILED at {where}" + (f"; {incomplete.split(';')[0]}" if incomplete else "")
+            + (f"; {detail}" if detail else ""))
 
 
 def actions_required(issues: list[str], advice: list[str], warnings: list[str], errors: list[str]) -> list[str]:
@@ -99,7 +103,7 @@ def build(document: dict, facts: dict, *, exitstatus: int, warnings: list[str], 
     advice = [str(a) for a in facts.get("advice") or []]
     what = facts.get("what") or f"{document['check']} check"
     incomplete = incomplete_text(document, exitstatus)
-    if incomplete:
+    if incomplete and not failed_steps(document):  # after a failure, fixing it is the advice
         advice = advice + [rerun_advice(document["check"])]
     failure = first_failure(document["steps"], document["outcome"], exitstatus, advice, incomplete)
     summary = {field: facts.get(field) for field in FACT_FIELDS}

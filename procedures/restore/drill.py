@@ -1,6 +1,7 @@
 """The restore runbook: the monthly drill (test mode) and the disaster restore, as one list of steps.
 
-    test:     choose -> throwaway server -> restore -> counts -> revision -> samples -> uploads -> times
+    test:     choose -> throwaway server -> restore -> counts -> revision -> samples -> uploads -> paths
+              -> times
     disaster: confirm -> choose -> stop writers -> new volume -> restore -> counts -> revision
               -> samples -> new uploads volume -> switch -> readiness -> times
               -> where the stack stands (always)
@@ -26,7 +27,7 @@ from ..errors import RestoreError
 from ..runbook import TEST_MODE, Runbook, Step
 from ..stack import readiness
 from ..stack.serving import with_serving_tag
-from . import compare, disaster, from_remote, uploads, url_switch, volume_switch
+from . import compare, disaster, from_remote, host_paths, uploads, url_switch, volume_switch
 from .choose import Chosen, choose_backup
 from .throwaway import throwaway_server
 
@@ -240,6 +241,7 @@ RESTORE = Runbook("restore", (
     Step("revision", compare_revision, modes=BOTH),
     Step("samples", run_samples, modes=BOTH),
     Step("uploads", uploads.restore_and_compare, modes=(TEST_MODE,), skip_reason=uploads.not_applicable),
+    Step("paths", host_paths.extract_and_compare, modes=(TEST_MODE,), skip_reason=host_paths.not_applicable),
     Step("uploads_volume", uploads.restore_into_new_volume, modes=(DISASTER_MODE,),
          skip_reason=uploads.not_applicable_to_disaster),
     Step("switch", switch_to_restored, modes=(DISASTER_MODE,)),

@@ -42,7 +42,9 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
     assert "row counts: manifest vs restored" in page and "public.notes" in page and "RTO seconds" in page
     record = json.loads(report.with_suffix(".json").read_text())
     assert record["outcome"] == "passed" and record["backup_sha256"] and record["rto_seconds"] > 0
-    assert len(record["steps"]) == 8 and all(s["outcome"] == "passed" for s in record["steps"])
+    outcomes = {s["name"]: s["outcome"] for s in record["steps"]}
+    assert len(outcomes) == 9 and outcomes.pop("paths") == "skipped", "the stack has no [backup] paths"
+    assert all(outcome == "passed" for outcome in outcomes.values()) and record["complete"] is True
     assert all(r["match"] for r in record["row_counts"]) and backup_stack.password not in page
     assert leftovers(backup_stack) == ("", ""), "throwaway server and volume are cleaned up"
     assert set(live_before) <= set(local_files(backup_stack.ctx)), "no backup was deleted"

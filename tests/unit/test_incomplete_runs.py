@@ -82,7 +82,9 @@ def assert_incomplete(record: dict, header: str, ran: list[str], outcome: str = 
     assert f"INCOMPLETE: {len(ran)} of 4 steps ran" in record["summary"]["outcome_text"]
     assert "succeeded" not in record["summary"]["outcome_text"] and "succeeded" not in header
     assert f"data-outcome='{outcome}'" in header and f"INCOMPLETE: {len(ran)} of 4 steps ran" in header
-    assert any(i.startswith(f"INCOMPLETE: {len(ran)} of 4") for i in record["issues_found"])
+    # a failed run's issue is its failure; the steps it left out are said in its outcome
+    named = any(i.startswith(f"INCOMPLETE: {len(ran)} of 4") for i in record["issues_found"])
+    assert named == (outcome == "incomplete")
     run_row = records.parse_record("freshness/x.json", json.dumps(record), None)
     assert run_row.outcome == outcome and run_row.failed and run_row.incomplete
 
@@ -93,21 +95,21 @@ def test_collect_only_of_the_drill_is_incomplete_and_freshness_does_not_count_it
     succeeded" with 0 steps, and freshness took it as the newest drill."""
     result, record, header = run(checks, "restore_drill", "--collect-only")
     assert result.ret == 0
-    defined = ["choose", "throwaway_server", "restore", "row_counts", "revision", "samples", "uploads",
+    defined = ["choose", "throwaway_server", "restore", "row_counts", "revision", "samples", "uploads", "paths",
                "recovery_times"]
     assert (record["outcome"], record["complete"], record["steps_run"], record["steps_defined"]) == \
         ("incomplete", False, 0, len(defined))
     assert record["steps_not_run"] == [f"step {n} ({name})" for n, name in enumerate(defined, start=1)]
-    assert record["summary"]["outcome_text"] == "restore_drill check INCOMPLETE: 0 of 8 steps ran: not a pass"
+    assert record["summary"]["outcome_text"] == "restore_drill check INCOMPLETE: 0 of 9 steps ran: not a pass"
     assert "Results" in header and "succeeded" not in header
     drills = checks.path / "reports" / "restore_drill"
     newest = ages.last_passed_drill(drills, PROJECT, datetime.now(timezone.utc))
-    assert newest.name is None and "incomplete: 0 of 8 steps ran, not a pass" in " ".join(newest.ignored)
+    assert newest.name is None and "incomplete: 0 of 9 steps ran, not a pass" in " ".join(newest.ignored)
 
     result, freshness, _ = run(checks, "freshness", "-k", "restore_drill")
     result.assert_outcomes(failed=1, deselected=3)
     assert f"Stale: no passed restore drill of {PROJECT}" in freshness["steps"][0]["error"]
-    assert "incomplete: 0 of 8 steps ran, not a pass" in freshness["steps"][0]["error"]
+    assert "incomplete: 0 of 9 steps ran, not a pass" in freshness["steps"][0]["error"]
 
 
 @pytest.mark.fault("an ops check run with -k: some steps chosen")
@@ -292,3 +294,66 @@ def test_no_step_runs_on_the_word_of_a_step_that_did_not_run(pytester, selection
         assert steps["promote"]["outcome"] == "skipped"
         assert steps["promote"]["blocked_by"].startswith("blocked by step 2 (verify), not run in this session")
     assert steps["record"]["step"].startswith("step 4: "), "steps keep their runbook number whatever was chosen"
+
+
+FAILING = INTERRUPTED.replace("os.kill(os.getpid(), signal.SIGTERM)", "1 / 0")
+
+
+@pytest.mark.fault("a step fails: the later steps are blocked, or never run under -x / --maxfail")
+@pytest.mark.parametrize("stop", [(), ("-x",), ("--maxfail=1",)], ids=["blocked", "x", "maxfail"])
+def test_steps_after_a_failure_never_count_as_run(pytester, stop):
+    """Steps "blocked by step 2" leave a skipped row but did not run; -x and --maxfail leave none:
+    either way the record says failed AND incomplete (2 of 4 steps ran), and so does the header."""
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    pytester.mkpydir("ops_checks")
+    (pytester.path / "ops_checks" / "failing.py").write_text(FAILING)
+    result = pytester.runpytest_subprocess("ops_checks/failing.py", "-p", "no:cacheprovider", *stop)
+    result.assert_outcomes(passed=1, failed=1, skipped=0 if stop else 2)
+    [report] = (pytester.path / "reports" / "failing").glob("*.html")
+    record = json.loads(report.with_suffix(".json").read_text())
+    assert (record["outcome"], record["complete"], record["steps_run"], record["steps_defined"],
+            record["steps_not_run"]) == ("failed", False, 2, 4, ["step 3 (three)", "step 4 (four)"])
+    if not stop:
+        assert [s["blocked_by"] for s in record["steps"] if s["outcome"] == "skipped"] == \
+            ["blocked by step 2 (test_two)"] * 2
+    assert record["summary"]["outcome_text"] == "failing check FAILED at step 2 (two); INCOMPLETE: 2 of 4 steps ran"
+    page = report.read_text()
+    header = page[page.index("<section id='ops-summary'"):]
+    assert "data-outcome='failed'" in header and "INCOMPLETE: 2 of 4 steps ran" in header
+    row = records.parse_record("failing/x.json", json.dumps({**record, "project": PROJECT}), None)
+    assert (row.outcome, row.incomplete) == ("failed", "incomplete: 2 of 4 steps ran")
+
+
+@pytest.mark.fault("a deploy-shaped check whose verification fails: its always-run record step still runs")
+def test_an_always_run_step_after_a_failure_counts_as_run_and_a_blocked_one_does_not(pytester):
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    pytester.mkpydir("ops_checks")
+    (pytester.path / "ops_checks" / "deployish.py").write_text(
+        RECORDING.replace('print("VERIFIED")', '1 / 0'))
+    pytester.runpytest_subprocess("ops_checks/deployish.py", "-p", "no:cacheprovider").assert_outcomes(
+        passed=2, failed=1, skipped=1)
+    [report] = (pytester.path / "reports" / "deployish").glob("*.json")
+    record = json.loads(report.read_text())
+    assert (record["outcome"], record["complete"], record["steps_run"], record["steps_not_run"]) == \
+        ("failed", False, 3, ["step 3 (promote)"])
+
+
+@pytest.mark.fault("a restore drill that failed at its first step and stopped with --maxfail")
+@pytest.mark.parametrize("stop", [(), ("--maxfail=1",)], ids=["blocked", "maxfail"])
+def test_a_failed_drill_that_left_steps_out_is_no_pass_to_freshness_or_the_history(checks, stop):
+    """The real drill on a stack that does not run: its first step fails, the rest never run. Freshness
+    names the record as incomplete and keeps the older passed drill as the newest; the history shows it
+    failed and incomplete."""
+    plant_passed_drill(checks, hours_ago=30)
+    result, record, header = run(checks, "restore_drill", *stop)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert (record["outcome"], record["complete"], record["steps_run"], record["steps_defined"]) == \
+        ("failed", False, 1, 9)
+    assert "INCOMPLETE: 1 of 9 steps ran" in header and "data-outcome='failed'" in header
+    drills = checks.path / "reports" / "restore_drill"
+    ours = Path(record["report"]).with_suffix(".json").name
+    newest = ages.last_passed_drill(drills, PROJECT, datetime.now(timezone.utc))
+    assert newest.name is not None and newest.name != ours, "the older whole drill stays the newest pass"
+    assert f"{ours}: incomplete: 1 of 9 steps ran, not a pass" in newest.ignored
+    page = history.rewrite_index(checks.path / "reports").read_text()
+    assert "failed <span class=\"steps\">(incomplete: 1 of 9 steps ran)</span>" in page

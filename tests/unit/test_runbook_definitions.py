@@ -78,7 +78,8 @@ def test_run_all_runs_a_modes_steps_in_order_and_always_run_steps_after_a_failur
 
 def test_a_mode_runs_only_its_steps():
     assert [s.name for s in RESTORE.for_mode("test")] == [
-        "choose", "throwaway_server", "restore", "row_counts", "revision", "samples", "uploads", "recovery_times"]
+        "choose", "throwaway_server", "restore", "row_counts", "revision", "samples", "uploads", "paths",
+        "recovery_times"]
     assert RESTORE.for_mode("disaster")[0].name == "confirm"
     assert RESTORE.for_mode("disaster")[-1].always_run
 

@@ -169,8 +169,11 @@ def test_a_failed_run_names_the_step_its_error_and_the_advice_escaped_and_redact
     assert failure["error"].startswith("RuntimeError: row counts differ") and "second line" not in failure["error"]
     assert failure["advice"] == ["restore with CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster "
                                  "--backup=postgresql://zen:***@db/zen"]
-    assert record["summary"]["outcome_text"] == "Restore drill <b> FAILED at step 2 (row_counts)"
-    assert "FAILED at step 2 (row_counts)" in top and "password=***" in top and "zen:***@db" in top
+    # its samples step was blocked by the failure: it never ran, so the run is incomplete too
+    assert record["summary"]["outcome_text"] == \
+        "Restore drill <b> FAILED at step 2 (row_counts); INCOMPLETE: 3 of 4 steps ran"
+    assert "FAILED at step 2 (row_counts)" in top and "INCOMPLETE: 3 of 4 steps ran" in top
+    assert "password=***" in top and "zen:***@db" in top
     assert "Table count verified: FAILED" in top and "Sample queries executed: not run" in top \
         and "No major errors: FAILED" in top
     actions = record["summary"]["actions_required"]
