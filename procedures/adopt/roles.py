@@ -280,7 +280,8 @@ def find_app(model: dict, roles: Roles) -> None:
     if not candidates:
         raise ConfigError("no app service found besides the database, proxy, one-offs and backup machinery; "
                           "name them with [services] app = [\"...\"]")
-    api = max(candidates, key=lambda n: (_api_rank(model, roles, candidates, n), [-ord(c) for c in n]))
+    ranks = {n: _api_rank(model, roles, candidates, n) for n in candidates}
+    api = min(n for n in candidates if ranks[n] == max(ranks.values()))  # a tie: the first name
     if api not in (services.get(roles.proxy, {}).get("depends_on") or {}):
         roles.guesses["services.app"] = f"{api} taken for the api by its name or order; the proxy does not depend on it"
     roles.api = api
