@@ -65,7 +65,7 @@ def find_risks(model: dict, roles: Roles) -> list[Risk]:
                  else "in no volume of its own (the image's anonymous volume: `down` loses it, a new container starts empty)")
         risks.append(Risk(f"the database {roles.database} keeps its data {where}: no volume the suite can make "
                           "external, back up in place or switch after a restore",
-                          f"move the data to a named volume (the proposal names one) and mount it at the data "
+                          "move the data to a named volume (the proposal names one) and mount it at the data "
                           "directory, then adopt"))
     if roles.engine in ("mariadb", "mysql"):
         risks.append(Risk(f"the database {roles.database} runs {roles.engine}, which the suite cannot back up or "
