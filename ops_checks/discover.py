@@ -44,6 +44,8 @@ def test_roles_are_identified(run, step, extras):
     evidence.data(extras, "Current State: roles", {
         "database": roles.database, "engine": roles.engine,
         "database volume": vars(roles.database_volume) if roles.database_volume else None,
+        "database data": (roles.database_bind or roles.database_data) if roles.database and not roles.database_volume
+        else None,
         "database URL host (outside the stack)": roles.database_url_host, "SQLite file": roles.sqlite_path,
         "app": roles.app, "single instance": roles.single_instance, "proxy": roles.proxy,
         "one-offs": roles.one_offs, "migrate": roles.migrate, "backup machinery": roles.backup_machinery,

@@ -52,10 +52,17 @@ def _ready_path(model: dict, roles: Roles) -> tuple[str, str]:
     return "/readyz", "the app's readiness path (answers 200 only when it can serve)"
 
 
-def _volume_lines(roles: Roles) -> list[str]:
+def _volume_lines(roles: Roles, project: str) -> list[str]:
     lines = ["", "[volumes]"]
     if roles.database_volume:
         lines.append(_line("database", roles.database_volume.name))
+    elif roles.database:
+        # Never the example's default: a volume of this stack's, which the data must move to first.
+        where = (f"on the bind mount {roles.database_bind}" if roles.database_data == "bind"
+                 else "in the image's anonymous volume (a `docker compose down` loses it)")
+        lines.append(_line("database", f"{project}_{roles.database}_data",
+                           f"{roles.database} keeps its data {where}: the suite keeps a database only on a named "
+                           "volume; move the data to this one before adopting (docs/ADOPTING.md, section 1)"))
     elif roles.engine == "postgres-url":
         lines.append(_line("database", ""))
     # Several volumes: one named for files is the likelier home of uploads (still a guess).
@@ -96,10 +103,10 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
         _line("app", roles.app, guesses.get("services.app")),
         _line("single_instance", roles.single_instance, guesses.get("services.single_instance")),
         _line("proxy", roles.proxy or "", None if roles.proxy else "no reverse proxy found"),
-        _line("migrate", roles.migrate or "", None if roles.migrate else
+        _line("migrate", roles.migrate or "", guesses.get("services.migrate") if roles.migrate else
               "no migrate service: [deploy] migrate_command runs in the first app service"),
     ]
-    lines += _volume_lines(roles)
+    lines += _volume_lines(roles, project)
     lines += ["", "[database]", _line("engine", roles.engine, guesses.get("database.engine")),
               *_url_lines(model, roles, compose_files),
               "", "[http]", _line("base_url", base_url, url_guess),
@@ -172,7 +179,8 @@ def _url_lines(model: dict, roles: Roles, compose_files: list[Path]) -> list[str
     """For a database outside the stack: where its URL is, the drill server's image, and the schema
     revision query when the app shows no Alembic; for a SQLite file, its path."""
     if roles.engine == "sqlite":
-        return [_line("file", roles.sqlite_path.removeprefix("sqlite:").removeprefix("///")), *_revision_line(model, roles)]
+        return [_line("file", roles.sqlite_path.removeprefix("sqlite:").removeprefix("///"),
+                      roles.guesses.get("database.file")), *_revision_line(model, roles)]
     if roles.engine != "postgres-url":
         return _revision_line(model, roles)
     lines = [_line("url_variable", roles.database_url_variable),

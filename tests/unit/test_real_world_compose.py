@@ -4,52 +4,44 @@ again. Whatever the app's file says (a fixed-name default network, an internal a
 a top-level `name:`, container names on every service, bind-mounted data, env files), the rehearsal
 has one internal network of its own, only throwaway volumes, read-only binds and no shared name."""
 
-import json
-from pathlib import Path
-
 import pytest
 
-from procedures import runner
-from procedures.commands import compose as compose_cmd
-from procedures.config import StackConfig
 from procedures.guards import THROWAWAY_VOLUME_PREFIX
 from procedures.release import seal
+from testkit.real_world import CASES, CORPUS, PLAIN, files, rendered
 
 pytestmark = pytest.mark.compose
-REAL_WORLD = Path(__file__).resolve().parents[1] / "fixtures" / "real-world"
-STACKS = sorted(p.name for p in REAL_WORLD.iterdir() if (p / "docker-compose.yml").is_file())
+REAL_WORLD = CORPUS
+STACKS = CASES
 LABELS = {"io.opsuite.role": "restore-test"}
 
 
 @pytest.fixture(autouse=True)
 def plain_environment(monkeypatch):
-    for name in ("COMPOSE_PROJECT_NAME", "COMPOSE_FILE", "COMPOSE_PROFILES", "TAG"):
+    for name in PLAIN:
         monkeypatch.delenv(name, raising=False)
-
-
-def rendered(project: str, *files: Path) -> dict:
-    stack = StackConfig(project=project, compose_files=tuple(files))
-    return json.loads(runner.run(compose_cmd.config_json_every_profile(stack), limit="command").stdout)
 
 
 @pytest.fixture(params=STACKS)
 def sealed(request, tmp_path):
-    app_file = REAL_WORLD / request.param / "docker-compose.yml"
+    app_files = files(request.param)
     project = f"{THROWAWAY_VOLUME_PREFIX}{request.param}-rehearsal-0a0b0c"
-    live = rendered(project, app_file)
+    live = rendered(project, *app_files)
     made = seal.seal(live, project, own_volumes={}, environment={"JOBS_ENABLED": "false"}, service_env={},
                      skip_env=set(), probe_image="opsuite-local/backup:pg15", labels=LABELS)
     overlay = tmp_path / "rehearsal.yml"
     overlay.write_text(made.text)
-    return live, rendered(project, app_file, overlay), made, project
+    return live, rendered(project, *app_files, overlay), made, project
 
 
 def test_the_corpus_holds_the_shapes_that_once_reached_the_live_stack():
     """So the tests below can fail: the files carry what a naive overlay would have shared."""
-    texts = {name: (REAL_WORLD / name / "docker-compose.yml").read_text() for name in STACKS}
+    texts = {name: "\n".join(f.read_text() for f in files(name)) for name in STACKS}
     assert "name: wger_network" in texts["wger"] and "internal: true" in texts["mastodon"]
     assert "container_name: immich_server" in texts["immich"] and "./export:" in texts["paperless-sqlite"]
-    assert len(STACKS) >= 4
+    assert "name: mattermost" in texts["mattermost"] and "external: true" in texts["tandoor"]
+    assert "include:" in texts["statbus"] and "profiles:" in (CORPUS / "statbus" / "docker-compose.app.yml").read_text()
+    assert len(STACKS) >= 30
 
 
 def test_one_internal_network_of_the_rehearsals_own_and_no_shared_name(sealed):

@@ -1,0 +1,142 @@
+"""Discovery on the real-world corpus (tests/fixtures/real-world/, sources in its INDEX.md), every file
+rendered by the real compose CLI: discovery runs to its end, its roles match the table written by hand
+from reading each file (expected_roles.toml), the proposal loads through the config loader, and the
+overlay generated from it renders with compose. (The rehearsal's seal over the same files:
+test_real_world_compose.py.)"""
+
+import posixpath
+
+import pytest
+
+from procedures.adopt import discover
+from procedures.compose import register_model_secrets
+from procedures.config import ConfigError, load_config
+from procedures.engines import engine_for
+from procedures.overlay import overlay_text
+from testkit.real_world import CASES, CORPUS, PLAIN, TABLE, files, param, rendered
+
+pytestmark = pytest.mark.compose
+SUPPORTED = [c for c in CASES if TABLE[c]["engine"] in ("postgres", "sqlite")]
+_runs: dict[str, discover.DiscoverRun] = {}
+
+
+@pytest.fixture(autouse=True)
+def plain_environment(monkeypatch):
+    for name in PLAIN:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def discovered(tmp_path_factory):
+    """Discovery's steps as an operator runs them (the case's files, the project compose names), once per case;
+    the render is compose's own, shared by the session's workers (testkit.real_world.rendered), and the
+    running step finds nothing to read (no corpus stack runs)."""
+    def run(case: str) -> discover.DiscoverRun:
+        if case not in _runs:
+            proposal = tmp_path_factory.mktemp(case) / "proposal.toml"
+            made = discover.open_run([str(f) for f in files(case)], None, proposal)
+            made.model = register_model_secrets(rendered(made.project, *made.compose_files))
+            for step in (discover.identify_roles, discover.assess_risks, discover.write_proposal):
+                step(made)
+            _runs[case] = made
+        return _runs[case]
+    return run
+
+
+def expected(case: str) -> dict:
+    row = TABLE[case]
+    return {"database": row["database"], "engine": row["engine"], "data": row["data"],
+            "database_volume": row.get("database_volume"), "api": row["api"], "app": sorted(row["app"]),
+            "single_instance": sorted(row.get("single_instance", [])), "proxy": row.get("proxy", ""),
+            "one_offs": sorted(row.get("one_offs", [])), "migrate": row.get("migrate", ""),
+            "profile_only": sorted(row.get("profile_only", [])),
+            "backup_machinery": sorted(row.get("backup_machinery", []))}
+
+
+def found(run: discover.DiscoverRun) -> dict:
+    roles = run.roles
+    return {"database": roles.database or "", "engine": roles.engine,
+            "data": "volume" if roles.database_volume else roles.database_data,
+            "database_volume": roles.database_volume.key if roles.database_volume else None,
+            "api": roles.api, "app": sorted(roles.app), "single_instance": sorted(roles.single_instance),
+            "proxy": roles.proxy or "", "one_offs": sorted(roles.one_offs), "migrate": roles.migrate or "",
+            "profile_only": sorted(n for n, s in run.model["services"].items() if s.get("profiles")),
+            "backup_machinery": sorted(m["service"] for m in roles.backup_machinery)}
+
+
+def _compose_file_of(case: str) -> list[str]:
+    dot_env = CORPUS / case / ".env"
+    lines = dot_env.read_text().splitlines() if dot_env.is_file() else []
+    return next((line.split("=", 1)[1].split(":") for line in lines if line.startswith("COMPOSE_FILE=")), [])
+
+
+def guessed(proposal: str, key: str) -> bool:
+    return any(line.startswith(f"{key} =") and "# GUESS:" in line for line in proposal.splitlines())
+
+
+def test_the_table_covers_the_corpus_and_names_only_its_services():
+    """So the comparisons below can fail: every folder has a row, and every name a row gives is a service."""
+    folders = {p.name for p in CORPUS.iterdir() if p.is_dir()}
+    assert set(CASES) == folders and len(CASES) >= 30
+    for case in CASES:
+        # COMPOSE_FILE in a case's .env counts (freshrss): the services of every file it names.
+        named_files = [CORPUS / case / f for f in _compose_file_of(case)] or files(case)
+        services = set(rendered(discover.default_project(named_files[0]), *named_files)["services"])
+        row = expected(case)
+        named = {row["database"], row["api"], row["proxy"], row["migrate"], *row["app"], *row["single_instance"],
+                 *row["one_offs"], *row["profile_only"], *row["backup_machinery"]} - {""}
+        assert named <= services, (case, named - services)
+
+
+@pytest.mark.parametrize("case", [param(c) for c in CASES])
+def test_discovery_finds_the_roles_an_operator_reads(case, discovered):
+    run = discovered(case)
+    assert found(run) == expected(case)
+    row = TABLE[case]
+    if row["engine"] == "sqlite":
+        # The file, or at an app's default path only its directory (the volume's, a fact), its name a guess.
+        path = run.roles.sqlite_path
+        assert path == row["sqlite_file"] or (path == posixpath.dirname(row["sqlite_file"]) + "/"
+                                              and guessed(run.proposal, "file")), path
+
+
+@pytest.mark.parametrize("case", [param(c) for c in CASES])
+def test_the_proposal_loads_or_names_the_engine_it_cannot_back_up(case, discovered):
+    run = discovered(case)
+    row = TABLE[case]
+    if row["engine"] not in ("postgres", "sqlite"):
+        with pytest.raises(ConfigError, match=rf"engine = '{row['engine']}' is not supported yet"):
+            load_config(run.proposal_path)
+        assert guessed(run.proposal, "engine")
+        return
+    config = load_config(run.proposal_path)
+    assert (config.services.database, set(config.services.app)) == (row["database"], set(row["app"]))
+    volume = config.volumes.database
+    if row["data"] == "volume":
+        declared = run.model["volumes"][row["database_volume"]]
+        assert volume == declared.get("name", f"{run.project}_{row['database_volume']}")
+    else:
+        # Never the example's default: a volume of this stack's, which the proposal says to move the data to.
+        assert volume == f"{run.project}_{row['database']}_data" and guessed(run.proposal, "database")
+        assert any(row["database"] in r.what and "keeps its data" in r.what for r in run.risks)
+
+
+@pytest.mark.parametrize("case", [param(c, "overlay_xfail") for c in SUPPORTED])
+def test_the_generated_overlay_renders_with_compose(case, discovered, tmp_path):
+    """On a named volume the database's volume turns external and the app runs TAG; a database on a bind
+    mount or in no volume is refused with the fix, before any compose command."""
+    run = discovered(case)
+    row = TABLE[case]
+    config = load_config(run.proposal_path)
+    app_model = run.model  # the app's files as discovery rendered them: the overlay reads their names
+    if row["data"] != "volume":
+        with pytest.raises(ConfigError, match="a bind mount or an anonymous volume cannot be made safe"):
+            overlay_text(config, app_model, engine_for(config))
+        return
+    overlay = tmp_path / "docker-compose.opsuite.yml"
+    overlay.write_text(overlay_text(config, app_model, engine_for(config)))
+    model = rendered(config.stack.project, *config.stack.app_files, overlay, environment={"TAG": "1.0.0"})
+    for name in config.services.app:
+        assert model["services"][name]["image"].endswith(":1.0.0"), name
+    assert model["volumes"][row["database_volume"]] == {"name": config.volumes.database, "external": True}
+    assert "opsuite-backup" in model["services"]
