@@ -1,4 +1,4 @@
-"""Runbook: deploy a release by TAG: pull -> backup -> migrate -> one-offs -> up -> health -> readyz -> smoke -> record.
+"""Runbook: deploy a release by TAG: build ([build]) -> preflight -> pull -> backup -> migrate -> one-offs -> up -> health -> readyz -> smoke -> record.
 
     pytest ops_checks/deploy.py --tag=1.1.0
 
@@ -23,6 +23,13 @@ def run(ops, pytestconfig, runbook_summary):
                          allow_irreversible=pytestconfig.getoption("allow_irreversible")) as opened:
         runbook_summary.read(summary.deploy, opened)
         yield opened
+
+
+@runbook_step(DEPLOY, "build")
+def test_build_release_from_checkout(run, step, extras):
+    """With [build]: the ref's commit exported clean from the app's checkout, its images built and tagged for
+    the release (commit, build time, image ids); an unknown ref or a failed build stops before the backup."""
+    evidence.data(extras, "release built on the server", step(run))
 
 
 @runbook_step(DEPLOY, "preflight")
