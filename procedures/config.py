@@ -274,7 +274,7 @@ class FreshnessConfig:
 
 @dataclass(frozen=True)
 class BuildConfig:
-    """Images built on this server from the app's git checkout (docs/DEPLOYMENT_RUNBOOK.md section 12):
+    """Images built on this server from the app's git checkout (docs/DEPLOYMENT_RUNBOOK.md section 11):
     `deploy --tag=REF` builds a git tag or commit of `repository` in a clean export, never its working tree."""
     repository: str = ""  # the app's git checkout (relative to the config's folder, or absolute)
     # Release images kept (by build time); the serving and the previous release's are always kept,

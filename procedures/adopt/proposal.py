@@ -116,7 +116,7 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
 
 def _build_lines(model: dict, project: str, compose_files: list[Path]) -> list[str]:
     """Services built on the server: deploy builds them from the app's git checkout by tag or commit
-    (docs/DEPLOYMENT_RUNBOOK.md section 12); proposed only where the compose file's folder is one."""
+    (docs/DEPLOYMENT_RUNBOOK.md section 11); proposed only where the compose file's folder is one."""
     built = built_on_server(model)
     if not built:
         return []

@@ -28,5 +28,7 @@ def archive(repository: str, commit: str, output: str) -> list[str]:
 
 
 def extract(tar_file: str, into: str) -> list[str]:
-    """Unpack an export; owners are not restored (a build context needs none)."""
-    return ["tar", "--extract", "--no-same-owner", "--file", tar_file, "--directory", into]
+    """Unpack an export; owners are not restored (a build context needs none), and every file is dated
+    now, not at its commit: BuildKit resends only files whose size or time changed since its last
+    transfer, so two commits of one second with a same-size edit (a version bump) built the older one."""
+    return ["tar", "--extract", "--no-same-owner", "--touch", "--file", tar_file, "--directory", into]

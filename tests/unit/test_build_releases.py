@@ -28,7 +28,7 @@ def test_git_argv_reads_the_checkout_and_never_its_working_tree():
     assert git.archive("/srv/app", "f" * 40, "/tmp/x/export.tar") == [
         *safe, "archive", "--format=tar", "--output=/tmp/x/export.tar", "--end-of-options", "f" * 40]
     assert git.extract("/tmp/x/export.tar", "/tmp/x/tree") == [
-        "tar", "--extract", "--no-same-owner", "--file", "/tmp/x/export.tar", "--directory", "/tmp/x/tree"]
+        "tar", "--extract", "--no-same-owner", "--touch", "--file", "/tmp/x/export.tar", "--directory", "/tmp/x/tree"]
 
 
 def test_compose_build_and_image_argv():
