@@ -1,4 +1,4 @@
-"""The deploy runbook: build (images built on the server, [build]), preflight, pull, backup, migrate, one-offs, up, health, readyz, smoke, record.
+"""The deploy runbook: preflight, pull (or with [build], build on the server), backup, migrate, one-offs, up, health, readyz, smoke, record.
 
 `DEPLOY` lists the steps once: `deploy(ctx, tag)` runs them all under the operations lock, and
 ops_checks/deploy.py runs and asserts them one by one. A failure after the app was touched rolls
@@ -75,19 +75,6 @@ def start(ctx: OpsContext, tag: str | None) -> DeployRun:
     return DeployRun(ctx.with_tag(tag), serving_or_none(ctx), ref=tag)
 
 
-def build_images(run: DeployRun) -> dict:
-    """With [build]: REF's commit exported clean from the app's checkout, its images built and tagged
-    `<project>-<service>:<tag>` (a git tag as is, a commit by its short hash); an unknown ref or a failed
-    build stops here, before any backup or change. Without [build] the TAG's images are pulled."""
-    if run.ctx.config.build is None:
-        return {"build": "not configured: the TAG's images come from their registry (next step)"}
-    started = time.monotonic()
-    run.build = build_release(run.ctx, run.ref)
-    run.ctx = run.ctx.with_tag(run.build.tag)
-    run.timed("build", started)
-    return run.build.describe()
-
-
 def _app_image(run: DeployRun) -> str:
     model = run.ctx.compose.rendered()
     return model["services"][run.ctx.config.services.app[0]]["image"]
@@ -114,8 +101,14 @@ def preflight(run: DeployRun) -> dict:
 
 
 def pull(run: DeployRun) -> dict:
-    """Pull the TAG's images that are not here yet; a missing image stops the deploy before any change."""
+    """Pull the TAG's images that are not here yet; with [build], first build REF's commit, exported clean
+    from the app's checkout, as `<project>-<service>:<tag>` (a git tag as is, a commit by its short hash).
+    A missing image, an unknown ref or a failed build stops the deploy here, before the backup."""
     started = time.monotonic()
+    if run.ctx.config.build is not None:
+        run.build = build_release(run.ctx, run.ref)
+        run.ctx = run.ctx.with_tag(run.build.tag)
+        run.timed("build", started)
     # Images built here ([build]) are in no registry: only the others are pulled.
     to_pull = [s for s in run.ctx.config.services.app if not (run.build and s in run.build.images)]
     try:
@@ -125,7 +118,7 @@ def pull(run: DeployRun) -> dict:
         raise DeployError(f"images for TAG {run.tag} are not available: {e.stderr_tail}") from e
     run.image_id = runner.run(docker_cmd.image_id(_app_image(run)), limit="command").stdout.strip()
     run.timed("pull", started)
-    return {"tag": run.tag, "id": run.image_id}
+    return {"tag": run.tag, "id": run.image_id, **({"build": run.build.describe()} if run.build else {})}
 
 
 def take_backup(run: DeployRun) -> BackupResult:
@@ -315,7 +308,6 @@ def attempt(action):
 
 
 DEPLOY = Runbook("deploy", (
-    Step("build", attempt(build_images)),
     Step("preflight", attempt(preflight)),
     Step("pull", attempt(pull)),
     Step("backup", attempt(take_backup)),

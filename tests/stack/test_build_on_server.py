@@ -101,7 +101,7 @@ def refused_before_the_backup(stack, host, reports, ref: str) -> str:
     assert done.returncode != 0, done.stdout[-3000:]
     entry = releases(stack)[-1]
     assert entry["outcome"] == "failed before the app changed; previous release still serving", entry
-    assert entry["backup"] is None and entry["error"].startswith("build_images: "), entry
+    assert entry["backup"] is None and entry["error"].startswith("pull: "), entry
     assert served_build(host) == "1.0.0"
     return entry["error"]
 
