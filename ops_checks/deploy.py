@@ -1,4 +1,4 @@
-"""Runbook: deploy a release by TAG: pull -> backup -> migrate -> one-offs -> up -> health -> readyz -> smoke -> record.
+"""Runbook: deploy a release by TAG: pull (or build, [build]) -> backup -> migrate -> one-offs -> up -> health -> readyz -> smoke -> record.
 
     pytest ops_checks/deploy.py --tag=1.1.0
 
@@ -36,7 +36,9 @@ def test_preflight(run, step, extras):
 
 @runbook_step(DEPLOY, "pull")
 def test_pull_images_for_tag(run, step, extras):
-    """Pull the TAG's images (only those not here yet)."""
+    """Pull the TAG's images (only those not here yet); with [build], build them first from the ref's commit,
+    exported clean from the app's checkout (commit, build time, image ids); an unknown ref or a failed build
+    stops here, before the backup."""
     evidence.data(extras, "image", step(run))
 
 

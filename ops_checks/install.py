@@ -20,6 +20,12 @@ def run(ops, pytestconfig, runbook_summary):
         yield opened
 
 
+@runbook_step(INSTALL, "build")
+def test_release_built_from_checkout(run, step, extras):
+    """With [build]: the release built from the app's checkout (a git tag or commit), as deploy builds it."""
+    evidence.data(extras, "release built on the server", step(run))
+
+
 @runbook_step(INSTALL, "no_other_release")
 def test_tag_is_explicit_and_no_other_release_serves(run, step, extras):
     evidence.data(extras, "release", {"TAG": run.ctx.tag, "already serving": step(run)})

@@ -56,7 +56,8 @@ def backup(run) -> dict:
 def deploy(run) -> dict:
     """TAG and schema revision from -> to, the backup taken first, and on failure the ledger's outcome
     and the procedure's own advice (database restore, manual rollback)."""
-    facts = {"what": f"Deploy of {run.tag}", "tag": _change(run.previous_tag, run.tag),
+    built = f", built from commit {run.build.commit[:12]} in {run.build.seconds:g} s" if run.build else ""
+    facts = {"what": f"Deploy of {run.tag}{built}", "tag": _change(run.previous_tag, run.tag),
              "revision": _change(run.revision_before, run.revision_after)}
     if run.backup is not None:
         facts.update(backup_result(run.backup))

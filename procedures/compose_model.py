@@ -27,6 +27,17 @@ def image_repository(image: str) -> str:
     return image[: len(image) - len(last)] + last.split(":", 1)[0]
 
 
+def built_on_server(model: dict) -> list[str]:
+    """The services the app's own files build and name no image for (`build:` with no `image:`)."""
+    return sorted(name for name, service in (model.get("services") or {}).items()
+                  if service.get("build") and not service.get("image"))
+
+
+def release_image(project: str, service: str, tag: str) -> str:
+    """The pinned name of a service's image built on the server: compose's own `<project>-<service>`, at tag."""
+    return f"{project}-{service}:{tag}"
+
+
 def published_ports(model: dict, except_services: tuple[str, ...] = ()) -> list[dict]:
     """Every port the model publishes on the host (service, host address, port), but for except_services."""
     rows = []

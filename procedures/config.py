@@ -282,6 +282,7 @@ class TimeoutsConfig:
     copy_seconds: float = 6 * 3600.0  # rclone's transfers to and from the offsite remote
     compose_up_seconds: float = 900.0  # docker compose up: waits for the dependencies' health
     one_off_seconds: float = 3600.0  # docker compose run: migrations and the app's one-off tasks
+    build_seconds: float = 3600.0  # docker compose build of a release ([build]), git archive of its ref
     # A psql session holds the dump's snapshot open for the whole pg_dump, so it outlives dump_seconds.
     session_seconds: float = 6 * 3600.0 + 600.0
     # pg_dump --lock-wait-timeout: fail after this long instead of queueing behind a table lock.
@@ -308,6 +309,32 @@ class FreshnessConfig:
 
 
 @dataclass(frozen=True)
+class BuildConfig:
+    """Images built on this server from the app's git checkout (docs/DEPLOYMENT_RUNBOOK.md section 11):
+    `deploy --tag=REF` builds a git tag or commit of `repository` in a clean export, never its working tree."""
+    repository: str = ""  # the app's git checkout (relative to the config's folder, or absolute)
+    # Release images kept (by build time); the serving and the previous release's are always kept,
+    # so a rollback needs no build.
+    keep_releases: int = 3
+
+
+def _build_section(raw: dict, base: Path) -> BuildConfig:
+    build = _section(BuildConfig, raw, "build")
+    if not build.repository:
+        raise ConfigError("[build] repository is empty: give the app's git checkout the images are built from, "
+                          "e.g. repository = \"/srv/app\"")
+    repository = (base / build.repository).resolve()
+    if not (repository / ".git").exists():
+        raise ConfigError(f"[build] repository = {build.repository!r}: {repository} is not a git checkout (no .git); "
+                          "give the folder `git clone` made, where `git pull && docker compose build` ran")
+    keep = build.keep_releases
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 2:
+        raise ConfigError(f"[build] keep_releases = {keep!r} must be a whole number, 2 or more (default 3): the "
+                          "serving and the previous release's images are always kept")
+    return replace(build, repository=str(repository))
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     stack: StackConfig
     services: ServiceNames = field(default_factory=ServiceNames)
@@ -324,6 +351,8 @@ class OpsConfig:
     # None: no [notify] section, so no notifications and nothing read.
     notify: NotifyConfig | None = None
     freshness: FreshnessConfig = field(default_factory=FreshnessConfig)
+    # None: no [build] section, so release images come by TAG from a registry.
+    build: BuildConfig | None = None
     source: Path | None = None
 
     @property
@@ -665,7 +694,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}") from e
     unknown = set(raw) - {"stack", "services", "volumes", "database", "http", "backup", "offsite", "deploy", "restore",
-                          "timeouts", "notify", "freshness", "retention", "offsite_setup"}
+                          "timeouts", "notify", "freshness", "retention", "offsite_setup", "build"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {sorted(unknown)}")
     for dotted, value in overrides.items():
@@ -718,6 +747,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             timeouts=_timeouts_section(raw.get("timeouts", {})),
             notify=_section(NotifyConfig, raw["notify"], "notify") if "notify" in raw else None,
             freshness=_freshness_section(raw.get("freshness", {})),
+            build=_build_section(raw["build"], base) if "build" in raw else None,
             source=path,
         )
     )

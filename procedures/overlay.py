@@ -3,8 +3,9 @@
 The app's own files stay as they are; the overlay goes last ([stack] overlay) and changes only
 what the hard rules need, each taken from the config and the app's rendered model, never from a
 name the suite assumes:
-- the app services (and the app's own migrate service) run `<their image repository>:${TAG}`:
-  rendering fails without an explicit TAG;
+- the app services (and the app's own migrate service) run `<their image repository>:${TAG}`, and
+  every service built on the server (`build:` with no `image:`) `<project>-<service>:${TAG}`, the
+  name `deploy` builds it under ([build], release/build.py): rendering fails without an explicit TAG;
 - the database volume is external under its real name: compose can neither create an empty one
   nor remove it; so are the suite's backups and rclone config volumes and the app's uploads;
 - app services that migrate on start get the switch off or the command without the migration
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from .commands import compose as compose_cmd
 from .compose import inputs, rendered_model
-from .compose_model import database_file_mount, database_holder, image_repository
+from .compose_model import built_on_server, database_file_mount, database_holder, image_repository, release_image
 from .config import VOLUME_VARIABLES, OpsConfig, StackConfig
 from .errors import CommandFailed, ConfigError
 from .private_files import write_private
@@ -141,12 +142,14 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     else:
         # ... or, for a database outside the stack, where the app that holds its URL does.
         reaching = services[config.url_service]
+    for name in built_on_server(model):
+        out[name] = {"image": release_image(config.stack.project, name, TAG_REQUIRED)}
     for name in (*names.app, *([names.migrate] if names.migrate else [])):
         image = services[name].get("image")
-        if not image:
-            raise ConfigError(f"the app service {name} names no image; give it `image:` so a release can be "
-                              "pinned by TAG")
-        pinned = {"image": f"{image_repository(image)}:{TAG_REQUIRED}"}
+        if not image and not services[name].get("build"):
+            raise ConfigError(f"the app service {name} names no image and builds none; give it `image:` (or "
+                              "`build:`) so a release can be pinned by TAG")
+        pinned = out.get(name) or {"image": f"{image_repository(image)}:{TAG_REQUIRED}"}
         out[name] = pinned if name == names.migrate else {**pinned, **_long_running(services[name]),
                                                           **_without_start_migrations(config, name)}
     if names.proxy:

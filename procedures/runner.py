@@ -69,6 +69,7 @@ KINDS = {
     "copy": "copy_seconds",  # rclone transfers to and from the remote
     "compose_up": "compose_up_seconds",  # docker compose up: waits for the dependencies' health
     "one_off": "one_off_seconds",  # docker compose run: migrations and the app's one-off tasks
+    "build": "build_seconds",  # docker compose build of a release, git archive of its ref
 }
 
 

@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from ..compose_model import published_ports
+from ..compose_model import built_on_server, published_ports
 from . import start_migrations
 from .roles import Roles, command_text
 
@@ -123,6 +123,7 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
               # After every deploy and rollback; the default /healthz is not every app's.
               "", "[[deploy.smoke]]", _line("path", ready_path, "a request that must answer 200 after every "
                                                                 "deploy (add your most important pages)"),
+              *_build_lines(model, project, compose_files),
               "", "[restore]",
               _line("sample_queries", _sample_queries(model, roles),
                     "queries that must return rows from a restored copy (your most important tables)")]
@@ -133,6 +134,21 @@ def _sample_queries(model: dict, roles: Roles) -> list[str]:
     if _alembic(model, roles):
         return ["SELECT version_num FROM alembic_version"]
     return [roles.framework.framework.revision_query(roles.engine)] if roles.framework else []
+
+
+def _build_lines(model: dict, project: str, compose_files: list[Path]) -> list[str]:
+    """Services built on the server: deploy builds them from the app's git checkout by tag or commit
+    (docs/DEPLOYMENT_RUNBOOK.md section 11); proposed only where the compose file's folder is one."""
+    built = built_on_server(model)
+    if not built:
+        return []
+    checkout = Path(compose_files[0]).parent
+    why = (f"{', '.join(built)} are built on the server (`build:`, no `image:`): `deploy --tag=REF` builds a git "
+           f"tag or commit of this checkout as {project}-<service>:<tag>")
+    if (checkout / ".git").exists():
+        return ["", "[build]", _line("repository", str(checkout), why), _line("keep_releases", 3)]
+    return ["", f"# {GUESS} {why}; this folder is no git checkout: uncomment with the checkout's path",
+            "# [build]", f"# repository = {_value(str(checkout))}"]
 
 
 def _revision_line(model: dict, roles: Roles) -> list[str]:

@@ -103,3 +103,8 @@ def down(stack: StackConfig) -> list[str]:
 
 def logs(stack: StackConfig, services: list[str] | None = None, tail: int = 200) -> list[str]:
     return compose(stack, "logs", "--no-color", "--tail", str(tail), *(services or []))
+
+
+def build(stack: StackConfig, services: list[str]) -> list[str]:
+    """Build the services' images from their `build:` sections, tagged with their `image:` names."""
+    return compose(stack, "build", *services)

@@ -248,3 +248,18 @@ def http_get_from(container: str, url: str, timeout: float, method: str = "GET",
 
 def remove_network(name: str) -> list[str]:
     return ["docker", "network", "rm", name]
+
+
+# The label the suite puts on every release image it builds: its project, so pruning lists only those.
+RELEASE_LABEL = "io.opsuite.release.project"
+
+
+def release_images(project: str) -> list[str]:
+    """The release images the suite built for a project, one JSON object per line (tag, id, created)."""
+    return ["docker", "image", "ls", "--filter", f"label={RELEASE_LABEL}={project}", "--format", "{{json .}}"]
+
+
+def image_remove(ref: str) -> list[str]:
+    """Untag (and delete when no other tag holds it) one image by name; never forced, so an image a
+    container still uses stays."""
+    return ["docker", "image", "rm", ref]

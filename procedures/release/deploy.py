@@ -1,4 +1,4 @@
-"""The deploy runbook: preflight, pull, backup, migrate, one-offs, up, health, readyz, smoke, record.
+"""The deploy runbook: preflight, pull (or with [build], build on the server), backup, migrate, one-offs, up, health, readyz, smoke, record.
 
 `DEPLOY` lists the steps once: `deploy(ctx, tag)` runs them all under the operations lock, and
 ops_checks/deploy.py runs and asserts them one by one. A failure after the app was touched rolls
@@ -25,7 +25,8 @@ from ..runbook import Runbook, Step
 from ..stack import readiness, services, tools, volumes
 from ..stack.serving import serving_or_none
 from .migrations import run_migrations
-from . import rollback_check, switch_plan
+from . import image_prune, rollback_check, switch_plan
+from .build import Built, build_release
 from .one_offs import run_one_offs
 from .switch import app_services, put_app_on, switch_release
 from .tags import validate_tag
@@ -53,6 +54,9 @@ class DeployRun:
     switch: dict | None = None  # how each service moved to the TAG (release/switch_plan.py)
     allow_irreversible: bool = False  # --allow-irreversible: deploy even when a rollback would not work
     rollback_check: dict | None = None  # the rehearsal's verdict (release/rollback_check.py)
+    ref: str | None = None  # --tag as given: with [build], a git tag or commit of the app's checkout
+    build: Built | None = None  # the release built on the server ([build]), once built
+    images_pruned: dict | None = None  # old release images removed after a deploy ([build] keep_releases)
 
     @property
     def tag(self) -> str:
@@ -69,7 +73,7 @@ class DeployRun:
 def start(ctx: OpsContext, tag: str | None) -> DeployRun:
     """Validate TAG and note which release serves now; refuses missing and moving tags."""
     tag = validate_tag(tag)
-    return DeployRun(ctx.with_tag(tag), serving_or_none(ctx))
+    return DeployRun(ctx.with_tag(tag), serving_or_none(ctx), ref=tag)
 
 
 def _app_image(run: DeployRun) -> str:
@@ -99,15 +103,24 @@ def preflight(run: DeployRun) -> dict:
 
 
 def pull(run: DeployRun) -> dict:
-    """Pull the TAG's images that are not here yet; a missing image stops the deploy before any change."""
+    """Pull the TAG's images that are not here yet; with [build], first build REF's commit, exported clean
+    from the app's checkout, as `<project>-<service>:<tag>` (a git tag as is, a commit by its short hash).
+    A missing image, an unknown ref or a failed build stops the deploy here, before the backup."""
     started = time.monotonic()
+    if run.ctx.config.build is not None:
+        run.build = build_release(run.ctx, run.ref)
+        run.ctx = run.ctx.with_tag(run.build.tag)
+        run.timed("build", started)
+    # Images built here ([build]) are in no registry: only the others are pulled.
+    to_pull = [s for s in run.ctx.config.services.app if not (run.build and s in run.build.images)]
     try:
-        run.ctx.compose.run(compose_cmd.pull_missing(run.ctx.config.stack, list(run.ctx.config.services.app)), limit="command")
+        if to_pull:
+            run.ctx.compose.run(compose_cmd.pull_missing(run.ctx.config.stack, to_pull), limit="command")
     except CommandFailed as e:
         raise DeployError(f"images for TAG {run.tag} are not available: {e.stderr_tail}") from e
     run.image_id = runner.run(docker_cmd.image_id(_app_image(run)), limit="command").stdout.strip()
     run.timed("pull", started)
-    return {"tag": run.tag, "id": run.image_id}
+    return {"tag": run.tag, "id": run.image_id, **({"build": run.build.describe()} if run.build else {})}
 
 
 def take_backup(run: DeployRun) -> BackupResult:
@@ -201,9 +214,23 @@ def smoke(run: DeployRun) -> list[dict]:
     return readiness.smoke(run.ctx)
 
 
+def prune_release_images(run: DeployRun) -> dict | None:
+    """After a deploy that serves: release images beyond [build] keep_releases removed, never the
+    serving or previous one; a failure here is recorded, it does not fail the deploy."""
+    if run.build is None:
+        return None
+    try:
+        return image_prune.prune(run.ctx.config.stack.project, run.ctx.config.build.keep_releases,
+                                 {t for t in (run.tag, run.previous_tag) if t})
+    except OpsError as e:
+        return {"error": str(e)}
+
+
 def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
     cfg = run.ctx.config
     run.outcome = outcome
+    if outcome == "deployed":
+        run.images_pruned = prune_release_images(run)
     entry = ledger.append_release(cfg.deploy.state_dir, cfg.stack.project, {
         "action": "deploy", "tag": run.tag, "previous_tag": run.previous_tag, "outcome": outcome,
         "image_id": run.image_id, "revision_before": run.revision_before, "revision_after": run.revision_after,
@@ -211,6 +238,7 @@ def record(run: DeployRun, outcome: str, error: str | None = None) -> dict:
         "migrate_started_at": run.migrate_started_at, "one_offs": [r["service"] for r in run.one_offs],
         "timings": run.timings, "error": error, "rollback": run.rollback, "switch": run.switch,
         "rollback_check": {k: v for k, v in (run.rollback_check or {}).items() if k != "logs"} or None,
+        "build": run.build.describe() if run.build else None, "images_pruned": run.images_pruned,
     })
     ledger.audit(cfg.deploy.state_dir, cfg.stack.project, f"deploy {run.tag} {outcome}")
     if outcome == "deployed":  # a plain `docker compose up` in the app's directory must not bring back the old TAG

@@ -16,6 +16,7 @@ from ..runbook import Runbook, Step
 from ..stack import readiness, services, volumes
 from ..stack.serving import serving_or_none
 from .migrations import run_migrations
+from .build import Built, build_release
 from .one_offs import run_one_offs
 from .tags import validate_tag
 
@@ -41,6 +42,7 @@ class InstallRun:
     migrated: MigrateStep | None = None
     one_offs: list[dict] | None = None
     entry: dict | None = None  # the ledger entry, once recorded
+    build: Built | None = None  # with [build]: the release built from the app's checkout
 
 
 def refuse_other_release_serving(ctx: OpsContext) -> str | None:
@@ -108,14 +110,23 @@ def check_ready(ctx: OpsContext) -> readiness.HttpResult:
     return readiness.wait_until_ready(ctx.config.http)
 
 
-def record(ctx: OpsContext, migrated: MigrateStep) -> dict:
+def record(ctx: OpsContext, migrated: MigrateStep, built: Built | None = None) -> dict:
     """Enter the installed release in the ledger, so later rollbacks can find it."""
     entry = ledger.append_release(ctx.config.deploy.state_dir, ctx.config.stack.project, {
         "action": "install", "tag": ctx.tag, "outcome": "deployed", "migrated": migrated.ran,
-        "revision_after": ctx.engine.schema_revision(ctx.database)})
+        "revision_after": ctx.engine.schema_revision(ctx.database),
+        **({"build": built.describe()} if built else {})})
     ledger.audit(ctx.config.deploy.state_dir, ctx.config.stack.project, f"install {ctx.tag} deployed")
     plain_compose.pin(ctx.config.stack, ctx.tag)  # plain compose in the app's directory: the suite's files
     return entry
+
+
+def _build(run: InstallRun) -> dict:
+    """With [build]: --tag's commit built from the app's checkout, as deploy builds it; the install goes on
+    at the release tag (a git tag as is, a commit by its short hash)."""
+    run.build = build_release(run.ctx, run.ctx.tag)
+    run.ctx = run.ctx.with_tag(run.build.tag)
+    return run.build.describe()
 
 
 def _serving(run: InstallRun) -> str | None:
@@ -134,11 +145,13 @@ def _migrate(run: InstallRun) -> MigrateStep:
 
 
 def _record(run: InstallRun) -> dict:
-    run.entry = record(run.ctx, run.migrated)
+    run.entry = record(run.ctx, run.migrated, run.build)
     return run.entry
 
 
 INSTALL = Runbook("install", (
+    Step("build", _build, skip_reason=lambda run: None if run.ctx.config.build else
+         "images come by TAG from their registry ([build] is not set)"),
     Step("no_other_release", _serving),
     Step("database_volume", _volume, skip_reason=lambda run: volumes.outside_the_stack(run.ctx)),
     Step("database_healthy", lambda run: database_answers(run.ctx)),

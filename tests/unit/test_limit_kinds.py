@@ -66,7 +66,7 @@ def test_every_named_kind_is_a_timeouts_setting():
 def test_each_kind_is_a_timeouts_setting_in_seconds():
     fields = {f.name for f in dataclasses.fields(TimeoutsConfig)}
     assert set(runner.KINDS.values()) <= fields
-    assert {"dump", "restore", "copy", "check", "command", "compose_up", "one_off"} == set(runner.KINDS)
+    assert {"dump", "restore", "copy", "check", "command", "compose_up", "one_off", "build"} == set(runner.KINDS)
 
 
 def test_the_kind_decides_the_limit_not_the_program():

@@ -159,7 +159,7 @@ runner.run(["sh", "-c", "sleep 30 & echo $! > {pid_file}; wait"], limit="command
 @pytest.mark.parametrize("kind, setting", [
     ("command", "command_seconds"), ("dump", "dump_seconds"), ("restore", "restore_seconds"),
     ("check", "check_seconds"), ("copy", "copy_seconds"), ("compose_up", "compose_up_seconds"),
-    ("one_off", "one_off_seconds"),
+    ("one_off", "one_off_seconds"), ("build", "build_seconds"),
 ])
 def test_each_kind_of_command_gets_its_timeouts_setting(kind, setting):
     limit = runner.limit_of(kind)
