@@ -28,5 +28,6 @@ def of_services(models: list[dict], extra: dict[str, str]) -> dict[str, tuple[st
                 images.setdefault(name, set()).add(service["image"])
     for name, image in extra.items():
         images.setdefault(name, set()).add(image)
-    found = {name: tuple(sorted({p for ref in sorted(refs) for p in declared(ref)})) for name, refs in images.items()}
+    paths = {ref: declared(ref) for ref in sorted(set().union(*images.values()))}  # each image read once
+    found = {name: tuple(sorted({p for ref in refs for p in paths[ref]})) for name, refs in images.items()}
     return {name: paths for name, paths in found.items() if paths}
