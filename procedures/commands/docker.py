@@ -26,6 +26,11 @@ def image_inspect(ref: str) -> list[str]:
     return ["docker", "image", "inspect", ref]
 
 
+def image_volumes(ref: str) -> list[str]:
+    """The VOLUME paths an image declares, as a JSON object (null when none)."""
+    return ["docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", ref]
+
+
 def image_id(ref: str) -> list[str]:
     return ["docker", "image", "inspect", "--format", "{{.Id}}", ref]
 

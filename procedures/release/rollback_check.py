@@ -14,6 +14,7 @@ for the rehearsal only. Everything the rehearsal made is removed on every exit.
 
 import contextlib
 import json
+import logging
 import secrets
 import tempfile
 import time
@@ -35,10 +36,11 @@ from ..restore.throwaway import DRILL_LABEL, remove_throwaway
 from ..stack import proxy_config, readiness, services
 from ..stack.serving import running_containers
 from . import seal as sealing
-from . import start_first
+from . import image_volumes, start_first
 from .migrations import run_migrations
 from .one_offs import run_one_offs
 
+log = logging.getLogger("ops.rehearsal")
 REHEARSAL_DB_SERVICE = "opsuite-rehearsal-db"
 SAFE, UNSAFE = "safe", "NOT safe"
 
@@ -64,12 +66,15 @@ def rehearsal_project(ctx: OpsContext) -> str:
     return f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-rehearsal-{secrets.token_hex(3)}"
 
 
-def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: "RestoredCopy") -> sealing.Seal:
+def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: "RestoredCopy", previous_tag: str | None = None) -> sealing.Seal:
     """The rehearsal's sealed overlay, from the model the rehearsal's project would render without it
-    (every profile): the restored database and uploads keep their throwaway volumes."""
+    (every profile): the restored database and uploads keep their throwaway volumes. The VOLUMEs that
+    the images of both TAGs declare get throwaway volumes too."""
     config = _rehearsal_config(ctx, rehearsal)
     bare = replace(config, stack=replace(config.stack, compose_files=ctx.config.stack.compose_files))
     model = OpsContext(bare, ctx.tag).compose.rendered_every_profile()
+    models = [model] + ([OpsContext(bare, previous_tag).compose.rendered_every_profile()]
+                        if previous_tag and previous_tag != ctx.tag else [])
     ours = {rehearsal.database_volume, rehearsal.uploads_volume}
     own = {k: v["name"] for k, v in (model.get("volumes") or {}).items() if v.get("name") in ours}
     names, extra, service_env = ctx.config.services, {}, {}
@@ -79,10 +84,12 @@ def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: "RestoredCopy") -> seal
             {"type": "volume", "source": REHEARSAL_DB_SERVICE, "target": copy.data_path}]}
         holders = {ctx.config.url_service, *([names.migrate] if names.migrate else [])}
         service_env = {name: {ctx.config.database.url_variable: copy.url} for name in holders}
+    images = {sealing.PROBE_SERVICE: ctx.config.backup.image, **{k: v["image"] for k, v in extra.items()}}
     return sealing.seal(model, rehearsal.project, own_volumes=own,
                         environment=dict(ctx.config.deploy.rehearsal.environment), service_env=service_env,
                         skip_env={names.database, names.backup, REHEARSAL_DB_SERVICE},
-                        probe_image=ctx.config.backup.image, labels=DRILL_LABEL, extra_services=extra)
+                        probe_image=ctx.config.backup.image, labels=DRILL_LABEL, extra_services=extra,
+                        image_volumes=image_volumes.of_services(models, images))
 
 
 def _rehearsal_config(ctx: OpsContext, rehearsal: Rehearsal) -> OpsConfig:
@@ -200,7 +207,9 @@ def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: proxy_confi
         # The backup's own context (the serving TAG): its compose models are already rendered.
         copy = _restore_copy(ctx.with_tag(previous_tag), chosen, rehearsal.database_volume)
         rehearsal.timed("restore", started)
-        sealed = _sealed(ctx, rehearsal, copy)
+        sealed = _sealed(ctx, rehearsal, copy, previous_tag)
+        if sealed.dropped:
+            log.warning("the rehearsal runs without what loosened isolation: %s", "; ".join(sealed.dropped))
         for volume in sealed.volumes.values():
             rehearsal.create_volume(volume)
         write_private(rehearsal.overlay, sealed.text)
@@ -231,6 +240,7 @@ def sealed_evidence(ctx: OpsContext, sealed: sealing.Seal) -> dict:
             if first in ctx.config.services.single_instance else None)
     return {"network": f"{sealed.network} (internal, no host address)", "environment": list(sealed.environment),
             "throwaway_volumes": sorted(sealed.volumes.values()), "read_only_binds": list(sealed.read_only_binds),
+            "dropped": list(sealed.dropped),
             **({"single_instance": twin} if twin else {})}
 
 

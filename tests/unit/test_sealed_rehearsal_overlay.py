@@ -86,3 +86,65 @@ def test_a_single_instance_twin_is_said_to_run_sealed_with_the_rehearsal_environ
     _, sealed = rendered_rehearsal(ctx, tmp_path)
     said = rollback_check.sealed_evidence(OpsContext(config, "1.0.0"), sealed)["single_instance"]
     assert said.startswith("api is single-instance: its rehearsal twin ran only sealed") and "JOBS_ENABLED" in said
+
+
+LOOSE_FILE = ROOT / "tests" / "fixtures" / "stacks" / "sealed" / "docker-compose.loose.yml"
+LOOSENING = ("privileged", "pid", "ipc", "uts", "userns_mode", "cgroup", "cgroup_parent", "devices",
+             "device_cgroup_rules", "cap_add")
+
+
+@pytest.fixture
+def loose(ctx):
+    from dataclasses import replace
+    files = ctx.config.stack.compose_files
+    stack = replace(ctx.config.stack, compose_files=(*files[:-1], LOOSE_FILE, files[-1]))
+    return OpsContext(replace(ctx.config, stack=stack), "1.0.0")
+
+
+def test_the_fixture_does_loosen_isolation_without_the_seal(loose):
+    live = loose.compose.rendered_every_profile()["services"]
+    assert all(live["api"].get(key) for key in LOOSENING), live["api"]
+    assert live["email-worker"]["pid"] == "service:db"
+    assert any(m.get("source") == "/var/run/docker.sock" for m in live["api"]["volumes"])
+
+
+def test_the_rehearsal_drops_what_loosens_isolation_and_says_what(loose, tmp_path):
+    model, sealed = rendered_rehearsal(loose, tmp_path)
+    for name, service in model["services"].items():
+        for key in LOOSENING:
+            assert not service.get(key), (name, key, service.get(key))
+        for mount in service.get("volumes") or []:
+            assert "docker.sock" not in mount.get("source", "") and mount.get("source") not in ("/var/run", "/run"), (
+                name, mount)
+    api, worker = model["services"]["api"], model["services"]["email-worker"]
+    assert api["security_opt"] == ["no-new-privileges:true"]  # what tightens stays
+    assert api["cap_drop"] == ["MKNOD"]
+    assert worker["security_opt"] == ["no-new-privileges=true"]
+    assert {m["target"] for m in worker.get("volumes") or []} == set()
+    assert {m["target"] for m in api["volumes"]} == {"/app/uploads", "/var/cache/shop", "/srv/hostdata",
+                                                      "/var/lib/shop-anonymous"}
+    evidence = rollback_check.sealed_evidence(loose, sealed)["dropped"]
+    for key in LOOSENING:
+        assert any(d.startswith(f"api: {key}: ") for d in evidence), (key, evidence)
+    for said in ("api: security_opt: seccomp=unconfined", "api: security_opt: apparmor:unconfined",
+                 "api: security_opt: label=disable", "email-worker: pid: \"service:db\"",
+                 "api: bind mount of /var/run/docker.sock (reaches the Docker API)",
+                 "email-worker: bind mount of /run/docker.sock (reaches the Docker API)",
+                 "email-worker: bind mount of /var/run (reaches the Docker API)"):
+        assert said in evidence, (said, evidence)
+
+
+def test_an_image_declared_volume_gets_a_throwaway_of_the_rehearsal(ctx, tmp_path, monkeypatch):
+    from procedures.release import image_volumes
+    declared = {"opsuite-local/zenops-api:1.0.0": ("/app/uploads", "/var/lib/image-declared"),
+                "opsuite-local/postgres-standin:15": ("/var/lib/postgresql/data",)}
+    monkeypatch.setattr(image_volumes, "declared", lambda ref: declared.get(ref, ()))
+    model, sealed = rendered_rehearsal(ctx, tmp_path)
+    key = seal.image_volume_key("api", 0)
+    assert {"type": "volume", "source": key, "target": "/var/lib/image-declared"} in [
+        {k: m.get(k) for k in ("type", "source", "target")} for m in model["services"]["api"]["volumes"]]
+    assert model["volumes"][key] == {"name": f"{PROJECT}-vol-{key}", "external": True}
+    assert sealed.volumes[key] == f"{PROJECT}-vol-{key}"
+    # A path the file already mounts (uploads, the database's data) gets nothing more.
+    assert [m["target"] for m in model["services"]["api"]["volumes"]].count("/app/uploads") == 1
+    assert not [k for k in sealed.volumes if k.startswith("opsuite-image-db")]
