@@ -68,9 +68,14 @@ def test_only_throwaway_volumes_and_read_only_binds(sealed):
                 assert mount["read_only"] and not mount.get("bind", {}).get("create_host_path"), (name, mount)
             else:
                 assert mount["type"] in ("volume", "tmpfs") and (mount["type"] == "tmpfs" or mount["source"]), (name, mount)
-    writable_binds = {f"{n}:{m['target']}" for n, s in live["services"].items() for m in s.get("volumes") or []
-                      if m["type"] == "bind"}
-    assert writable_binds <= set(made.read_only_binds)
+    binds = {f"{n}:{m['target']}": m["source"] for n, s in live["services"].items() for m in s.get("volumes") or []
+             if m["type"] == "bind"}
+    # a bind of the Docker socket (or a folder holding it) is dropped, never mounted, even read-only
+    dropped = {bind for bind, source in binds.items()
+               if f"{bind.split(':', 1)[0]}: bind mount of {source} (reaches the Docker API)" in made.dropped}
+    assert set(binds) - dropped <= set(made.read_only_binds)
+    assert all("docker.sock" not in m["source"] for s in model["services"].values() for m in s.get("volumes") or []
+               if m["type"] == "bind")
 
 
 def test_the_rehearsal_environment_reaches_every_service(sealed):
