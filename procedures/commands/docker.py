@@ -210,3 +210,8 @@ def http_get_from(container: str, url: str, timeout: float) -> list[str]:
 
 def remove_network(name: str) -> list[str]:
     return ["docker", "network", "rm", name]
+
+
+def health_status(container: str) -> list[str]:
+    """The container's health: starting, healthy or unhealthy; an empty line when it has no healthcheck."""
+    return ["docker", "inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", container]
