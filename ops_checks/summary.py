@@ -61,8 +61,10 @@ def deploy(run) -> dict:
              "revision": _change(run.revision_before, run.revision_after)}
     if run.backup is not None:
         facts.update(backup_result(run.backup))
-    facts["risks"] = [f"{s.service} was recreated: {s.expected_failures}" for s in (run.plan or ([], None))[0]
-                      if s.expected_failures]
+    risks = [f"{s.service} was recreated: {s.expected_failures}" for s in (getattr(run, "plan", None) or ([], None))[0]
+             if s.expected_failures]
+    if risks:
+        facts["risks"] = risks
     if run.outcome and run.outcome != "deployed":
         facts["outcome_detail"] = f'the release ledger records "{run.outcome}"'
         facts["advice"] = [advice for advice in (
@@ -73,11 +75,11 @@ def deploy(run) -> dict:
 
 def rollback(run) -> dict:
     """TAG from -> to; the schema is not touched, so its revision is the same on both sides."""
-    moved = (run.result.get("switch") or {}).get("services") or []
-    return {"what": f"Rollback to {run.ctx.tag}", "tag": _change(run.from_tag, run.ctx.tag),
-            "revision": _change(run.revision, run.revision) if run.revision else None,
-            "risks": [f"{s['service']} was recreated: {s['expected_failures']}" for s in moved
-                      if s.get("expected_failures")]}
+    moved = ((getattr(run, "result", None) or {}).get("switch") or {}).get("services") or []  # none before redeploy ran
+    facts = {"what": f"Rollback to {run.ctx.tag}", "tag": _change(run.from_tag, run.ctx.tag),
+             "revision": _change(run.revision, run.revision) if run.revision else None}
+    risks = [f"{s['service']} was recreated: {s['expected_failures']}" for s in moved if s.get("expected_failures")]
+    return {**facts, "risks": risks} if risks else facts
 
 
 def install(run) -> dict:
