@@ -23,6 +23,7 @@ from .proxy_view import RUNBOOK, ProxyView, Upstream, host_port
 MAX_RESOLVER_VALID_SECONDS = 30
 MAIN_FILE = "/etc/nginx/nginx.conf"
 DOCKER_RESOLVER = "resolver 127.0.0.11 valid=5s ipv6=off;"
+PASSES = ("proxy_pass", "uwsgi_pass", "grpc_pass", "fastcgi_pass", "scgi_pass")
 _FILE_MARK = re.compile(r"^# configuration file (.+):$", re.M)
 
 
@@ -89,7 +90,7 @@ class _Scope:
     """What a block inherits: variables set so far, resolvers, and whether retries are off."""
     variables: dict = field(default_factory=dict)
     resolver_valid: tuple = ()  # one entry per `resolver`: its valid= in seconds, 0 when absent
-    retries_off: bool = False
+    retries_off: frozenset = frozenset()  # the modules (proxy, uwsgi, ...) whose *_next_upstream is off
 
 
 @dataclass(frozen=True)
@@ -104,16 +105,17 @@ class _Server:
 
 
 def _inherit(scope: _Scope, block: list[dict]) -> _Scope:
-    variables, valid, retries_off = dict(scope.variables), list(scope.resolver_valid), scope.retries_off
+    variables, valid, retries_off = dict(scope.variables), list(scope.resolver_valid), set(scope.retries_off)
     for d in block:
         args = d["args"]
         if d["directive"] == "set" and len(args) >= 2:
             variables[args[0]] = args[1]
         elif d["directive"] == "resolver":
             valid = [max([_seconds(a.split("=", 1)[1]) for a in args if a.startswith("valid=")], default=0.0)]
-        elif d["directive"] == "proxy_next_upstream" and args:
-            retries_off = args == ["off"]
-    return _Scope(variables, tuple(valid), retries_off)
+        elif d["directive"].endswith("_next_upstream") and args:
+            module = d["directive"].split("_", 1)[0]
+            retries_off = retries_off | {module} if args == ["off"] else retries_off - {module}
+    return _Scope(variables, tuple(valid), frozenset(retries_off))
 
 
 def _upstream_blocks(tree: list[dict]) -> dict[str, list[_Server]]:
@@ -133,10 +135,10 @@ def _walk(tree: list[dict]):
 
 
 def _proxy_passes(tree: list[dict], scope: _Scope = _Scope()):
-    """Each `proxy_pass` with the scope it runs in."""
+    """Each `proxy_pass` (or uwsgi_pass, grpc_pass, ...) with the scope it runs in."""
     scope = _inherit(scope, tree)
     for d in tree:
-        if d["directive"] == "proxy_pass" and d["args"]:
+        if d["directive"] in PASSES and d["args"]:
             yield d, scope
         if "block" in d:
             yield from _proxy_passes(d["block"], scope)
@@ -159,14 +161,15 @@ def _variable_patch(d: dict, service: str, port: int) -> str:
     name = re.sub(r"\W", "_", service)
     path_note = (" (the original names a path after the address: with a variable nginx passes the request's "
                  "URI as it is, so move that path into a `rewrite`)" if re.search(r"//[^/]+/.", d["args"][0]) else "")
-    return (f"in {_where(d)}, replace `proxy_pass {d['args'][0]};` with the lines `{DOCKER_RESOLVER}` "
-            f"`set ${name}_upstream http://{service}:{port};` `proxy_pass ${name}_upstream;`{path_note}")
+    scheme = (re.match(r"\w+://", d["args"][0]) or [""])[0]
+    return (f"in {_where(d)}, replace `{d['directive']} {d['args'][0]};` with the lines `{DOCKER_RESOLVER}` "
+            f"`set ${name}_upstream {scheme}{service}:{port};` `{d['directive']} ${name}_upstream;`{path_note}")
 
 
 def _judge_direct(d: dict, scope: _Scope, service: str, port: int) -> tuple[str, str]:
     through_variable = "$" in d["args"][0]
     if not through_variable:
-        return (f"static upstream: nginx resolves {service!r} once, at its start (`proxy_pass {d['args'][0]}` in "
+        return (f"static upstream: nginx resolves {service!r} once, at its start (`{d['directive']} {d['args'][0]}` in "
                 f"{_where(d)}), and keeps sending to a removed container ({RUNBOOK})", _variable_patch(d, service, port))
     if not scope.resolver_valid:
         return (f"no `resolver` for the variable upstream {d['args'][0]} ({_where(d)}) ({RUNBOOK})",
@@ -191,10 +194,11 @@ def _judge_group(d: dict, scope: _Scope, group: str, server: _Server) -> tuple[s
 
 
 def _retries_off(problem: str, patch: str, d: dict, scope: _Scope) -> tuple[str, str]:
-    if problem or not scope.retries_off:
+    module = d["directive"].split("_", 1)[0]
+    if problem or module not in scope.retries_off:
         return problem, patch
-    return (f"`proxy_next_upstream off` for {_where(d)}: a refused connection to the old container is not retried "
-            f"on the new one ({RUNBOOK})", f"remove `proxy_next_upstream off` from {d['file']} (the default retries "
+    return (f"`{module}_next_upstream off` for {_where(d)}: a refused connection to the old container is not retried "
+            f"on the new one ({RUNBOOK})", f"remove `{module}_next_upstream off` from {d['file']} (the default retries "
                                            "on `error timeout`)")
 
 

@@ -173,3 +173,16 @@ def test_proxy_tools_argv():
     assert proxy_cmd.read_file("p1", "/etc/caddy/Caddyfile") == ["docker", "exec", "--interactive", "p1", "cat",
                                                                  "/etc/caddy/Caddyfile"]
     assert proxy_cmd.traefik_version("p1") == ["docker", "exec", "--interactive", "p1", "traefik", "version"]
+
+
+def test_uwsgi_pass_through_an_upstream_block_and_its_own_retries_setting():
+    text = ("http { upstream django { server web:8000; } uwsgi_next_upstream off;"
+            " server { location / { uwsgi_pass django; } } }")
+    web = proxy_nginx.judge_dump(text, ["web"]).upstreams["web"]
+    assert web.port == 8000 and "upstream block 'django'" in web.problem
+    assert "`uwsgi_pass django;`" in web.patch and "`set $web_upstream web:8000;` `uwsgi_pass $web_upstream;`" in web.patch
+    fixed = ("http { uwsgi_next_upstream off; server { location / { resolver 127.0.0.11 valid=5s;"
+             " set $w web:8000; uwsgi_pass $w; } } }")
+    assert "`uwsgi_next_upstream off`" in proxy_nginx.judge_dump(fixed, ["web"]).upstreams["web"].problem
+    assert proxy_nginx.judge_dump(fixed.replace("uwsgi_next_upstream off;", "proxy_next_upstream off;"),
+                                  ["web"]).upstreams["web"].problem == ""
