@@ -74,8 +74,10 @@ def _healthy(containers: list[dict], deadline: float) -> float:
             status = runner.run(docker_cmd.health_status(container["id"]), limit="command", check=False).stdout.strip()
             if status in ("", "healthy"):
                 break
-            if status == "unhealthy" or time.monotonic() >= deadline:
-                raise NotReady(f"container {container['id'][:12]} is {status or 'gone'}: the proxy leaves it out")
+            # "unhealthy" is not final: the next passing probe makes it healthy (a slow start past its retries).
+            if time.monotonic() >= deadline:
+                raise NotReady(f"container {container['id'][:12]} is still {status or 'gone'} at the ready timeout: "
+                               "the proxy leaves it out")
             time.sleep(READY_POLL_SECONDS)
     return time.monotonic()
 
