@@ -67,6 +67,9 @@ def _grace_seconds(service: dict) -> float:
 def _failure_window(ctx: OpsContext, name: str, service: dict, view: proxy_config.ProxyView | None,
                     upstream: proxy_config.Upstream | None) -> str:
     """What a recreate of name costs the proxy's users, when the proxy forwards to it; "" otherwise."""
+    if view is not None and not view.kind and name in ctx.config.services.app:
+        return (f"requests through the proxy to {name} may fail while it is recreated: the proxy's config could not be "
+                f"read ({view.problem})")
     if upstream is None:
         return ""
     fix = f"; to switch without failures apply: {upstream.patch}" if upstream.patch else ""

@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PATCH = "in /etc/caddy/Caddyfile, replace line 5 `reverse_proxy api:8000` with `reverse_proxy api:8000 {` ..."
 
 
-def window(service: dict, upstream: Upstream | None) -> str:
-    ctx = SimpleNamespace(config=SimpleNamespace(http=SimpleNamespace(ready_timeout_seconds=60.0)))
-    return switch_plan._failure_window(ctx, "api", service, ProxyView("caddy", {"api": upstream} if upstream else {}),
-                                       upstream)
+def window(service: dict, upstream: Upstream | None, kind: str = "caddy") -> str:
+    ctx = SimpleNamespace(config=SimpleNamespace(http=SimpleNamespace(ready_timeout_seconds=60.0),
+                                                 services=SimpleNamespace(app=("api", "worker"))))
+    view = ProxyView(kind, {"api": upstream} if upstream else {}, problem="" if kind else "nothing answered")
+    return switch_plan._failure_window(ctx, "api", service, view, upstream)
 
 
 def test_a_recreate_behind_the_proxy_names_its_failure_window_and_the_patch():
@@ -29,6 +30,7 @@ def test_a_recreate_behind_the_proxy_names_its_failure_window_and_the_patch():
     assert "up to 90 s" in text and "up to 60 s" in text and text.endswith(f"apply: {PATCH}")
     assert "up to 10 s" in window({}, Upstream("api", 8000, "static", ""))
     assert window({}, None) == "", "a service no proxy forwards to costs the proxy's users nothing"
+    assert "could not be read (nothing answered)" in window({}, None, kind=""), "an unreadable proxy is no all-clear"
 
 
 def test_the_deploy_and_rollback_readers_carry_the_risks():
