@@ -14,6 +14,10 @@ from .proxy_view import RUNBOOK, ProxyView, Upstream
 # Traefik reloads its config at most this often after the engine's events (providersThrottleDuration's
 # default, 2 s): the new container is served at most this long after it turned healthy.
 THROTTLE_SECONDS = 2.0
+# Traefik balances round-robin, so a retry lands on the stopping container again about every other time
+# until its reload drops it: 4 attempts failed 3 of ~50 requests in that window under 20 requests/s
+# (tests/stack/test_traefik_switch.py, 2026-12-06); 10 leave about one in a thousand to chance.
+RETRY_ATTEMPTS = 10
 _ROUTER = re.compile(r"^traefik\.http\.routers\.([^.]+)\.(service|middlewares)$")
 _SERVICE_PORT = re.compile(r"^traefik\.http\.services\.([^.]+)\.loadbalancer\.server\.port$")
 _RETRY = re.compile(r"^traefik\.http\.middlewares\.([^.]+)\.retry\.attempts$")
@@ -74,8 +78,8 @@ def _patch(name: str, compose_file: str, routers: dict[str, dict[str, str]], hea
     lines = []
     if not retried:
         middleware = f"{name}-retry"
-        lines += [f"traefik.http.middlewares.{middleware}.retry.attempts=4",
-                  f"traefik.http.middlewares.{middleware}.retry.initialinterval=100ms"]
+        lines += [f"traefik.http.middlewares.{middleware}.retry.attempts={RETRY_ATTEMPTS}",
+                  f"traefik.http.middlewares.{middleware}.retry.initialinterval=50ms"]
         for router, settings in sorted(routers.items()) or [(name, {})]:
             current = [m for m in settings.get("middlewares", "").split(",") if m.strip()]
             lines.append(f"traefik.http.routers.{router}.middlewares={','.join([*current, middleware])}")

@@ -128,7 +128,7 @@ def _traefik_model(api_labels: dict, healthcheck: dict | None = None, traefik_co
 
 ROUTED = {"traefik.enable": "true", "traefik.http.routers.shop.rule": "Host(`shop.example`)",
           "traefik.http.routers.shop.entrypoints": "web"}
-RETRY = {"traefik.http.middlewares.shop-retry.retry.attempts": "4",
+RETRY = {"traefik.http.middlewares.shop-retry.retry.attempts": "10",
          "traefik.http.routers.shop.middlewares": "shop-retry@docker"}
 HEALTH = {"test": ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://localhost:8000/readyz')"]}
 
@@ -143,7 +143,7 @@ def test_traefik_without_retries_or_health_gets_the_labels_to_add():
     api = proxy_traefik.judge(_traefik_model(ROUTED), ["api"], "/srv/shop/docker-compose.yml").upstreams["api"]
     assert "no `retry` middleware on its router(s) shop" in api.problem and "no healthcheck" in api.problem
     assert api.patch.startswith("in /srv/shop/docker-compose.yml, under services.api.labels add "
-                                "`traefik.http.middlewares.api-retry.retry.attempts=4`")
+                                "`traefik.http.middlewares.api-retry.retry.attempts=10`")
     assert "`traefik.http.routers.shop.middlewares=api-retry`" in api.patch and "healthcheck:" in api.patch
     patched = {**ROUTED, **dict(line.strip("`").split("=", 1) for line in api.patch.split(" add ")[1]
                                 .split("; and ")[0].split())}
