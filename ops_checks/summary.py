@@ -3,7 +3,8 @@
 A check registers its run once (`runbook_summary.read(summary.deploy, run)`); the reader is called when
 the session ends, so it sees every step's result, a failed one's too. A reader returns only the
 facts its run has: `what` (the run in plain words), `tag`, `revision`, `backup_set`,
-`backup_seconds`, `drill`, `changed`, `outcome_detail`, `advice`.
+`backup_seconds`, `drill`, `changed`, `outcome_detail`, `advice`, `risks` (what the run is expected to
+have cost users although it passed: listed under the header's issues).
 """
 
 from procedures.release import deploy as deploy_runbook
@@ -61,6 +62,10 @@ def deploy(run) -> dict:
              "revision": _change(run.revision_before, run.revision_after)}
     if run.backup is not None:
         facts.update(backup_result(run.backup))
+    risks = [f"{s.service} was recreated: {s.expected_failures}" for s in (getattr(run, "plan", None) or ([], None))[0]
+             if s.expected_failures]
+    if risks:
+        facts["risks"] = risks
     if run.outcome and run.outcome != "deployed":
         facts["outcome_detail"] = f'the release ledger records "{run.outcome}"'
         facts["advice"] = [advice for advice in (
@@ -71,8 +76,11 @@ def deploy(run) -> dict:
 
 def rollback(run) -> dict:
     """TAG from -> to; the schema is not touched, so its revision is the same on both sides."""
-    return {"what": f"Rollback to {run.ctx.tag}", "tag": _change(run.from_tag, run.ctx.tag),
-            "revision": _change(run.revision, run.revision) if run.revision else None}
+    moved = ((getattr(run, "result", None) or {}).get("switch") or {}).get("services") or []  # none before redeploy ran
+    facts = {"what": f"Rollback to {run.ctx.tag}", "tag": _change(run.from_tag, run.ctx.tag),
+             "revision": _change(run.revision, run.revision) if run.revision else None}
+    risks = [f"{s['service']} was recreated: {s['expected_failures']}" for s in moved if s.get("expected_failures")]
+    return {**facts, "risks": risks} if risks else facts
 
 
 def install(run) -> dict:

@@ -51,6 +51,14 @@ def published_ports(model: dict, except_services: tuple[str, ...] = ()) -> list[
     return rows
 
 
+def container_ports(service: dict) -> list[int]:
+    """The ports a service's container listens on, as its compose file says: published ports' targets,
+    then `expose:` (an app reached only through the proxy publishes none)."""
+    ports = [int(p["target"]) for p in service.get("ports") or [] if p.get("target")]
+    exposed = [int(str(p).split("/")[0].split("-")[0]) for p in service.get("expose") or []]
+    return list(dict.fromkeys(ports + exposed))
+
+
 COMPLETED = "service_completed_successfully"
 
 

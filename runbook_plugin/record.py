@@ -93,6 +93,7 @@ def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
         document["issues_found"].append(incomplete)
         print(f"\nopsuite: {incomplete}: the record says so, and no freshness rule or history counts it as a pass")
     facts = facts_source.collect()
+    document["issues_found"] += facts.get("risks") or []  # a run that passed may still have failed users' requests
     document.update({
         "record_version": summary.RECORD_VERSION, "project": _project(config), "report": str(htmlpath.resolve()),
         "summary": summary.build(document, facts, exitstatus=session.exitstatus,

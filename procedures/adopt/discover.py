@@ -136,12 +136,13 @@ def _proxy_risks(run: DiscoverRun) -> list[Risk]:
                   if c["service"] == run.roles.proxy and c["state"] == "running"), None)
     if not proxy:
         return []
-    view = proxy_config.read(proxy, list(run.roles.app))
+    view = proxy_config.read(proxy, list(run.roles.app), run.model, str(run.compose_files[0]))
     if not view.kind:
         return [Risk(f"cannot tell whether the proxy {run.roles.proxy} retries on a new container: {view.problem}",
-                     "deploys recreate the app services (a short gap); an nginx or Caddy front switches without one "
-                     f"({proxy_config.RUNBOOK})")]
-    return [Risk(f"the proxy ({view.kind}) would fail requests while a deploy switches {u.service}", u.problem)
+                     "deploys recreate the app services (a short gap); an nginx, Caddy or Traefik front switches "
+                     f"without one ({proxy_config.RUNBOOK})")]
+    return [Risk(f"the proxy ({view.kind}) would fail requests while a deploy switches {u.service}: "
+                 f"{u.problem.split('; fix: ')[0]}", u.patch or u.problem)
             for u in view.upstreams.values() if u.problem]
 
 

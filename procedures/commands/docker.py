@@ -268,3 +268,8 @@ def image_remove(ref: str) -> list[str]:
     """Untag (and delete when no other tag holds it) one image by name; never forced, so an image a
     container still uses stays."""
     return ["docker", "image", "rm", ref]
+
+
+def health_status(container: str) -> list[str]:
+    """The container's health: starting, healthy or unhealthy; an empty line when it has no healthcheck."""
+    return ["docker", "inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", container]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
-from .. import runner
+from .. import compose_model, runner
 from ..backup.box import backup_box
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
@@ -148,13 +148,13 @@ def app_port(ctx: OpsContext, proxy: proxy_config.ProxyView | None) -> int:
     deploy's preflight), else its published port's target; refuses when neither tells."""
     name = ctx.config.services.app[0]
     upstream = proxy.upstreams.get(name) if proxy else None
-    if upstream:
+    if upstream and upstream.port:
         return upstream.port
-    ports = [p.get("target") for p in ctx.compose.rendered()["services"][name].get("ports") or [] if p.get("target")]
+    ports = compose_model.container_ports(ctx.compose.rendered()["services"][name])
     if ports:
-        return int(ports[0])
-    raise DeployError(f"cannot tell which port {name} answers on (no proxy forwards to it and it publishes none): "
-                      "set [deploy] rollback_check = false, or publish its port")
+        return ports[0]
+    raise DeployError(f"cannot tell which port {name} answers on (no proxy forwards to it, and it neither publishes "
+                      "nor `expose:`s one): add `expose: [\"PORT\"]` to it, or set [deploy] rollback_check = false")
 
 
 @contextlib.contextmanager

@@ -67,7 +67,23 @@ def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float,
         time.sleep(READY_POLL_SECONDS)
 
 
-def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, resolvable: float, deadline: float) -> str:
+def _healthy(containers: list[dict], deadline: float) -> float:
+    """When every container with a healthcheck reported healthy (now, for those without one)."""
+    for container in containers:
+        while True:
+            status = runner.run(docker_cmd.health_status(container["id"]), limit="command", check=False).stdout.strip()
+            if status in ("", "healthy"):
+                break
+            # "unhealthy" is not final: the next passing probe makes it healthy (a slow start past its retries).
+            if time.monotonic() >= deadline:
+                raise NotReady(f"container {container['id'][:12]} is still {status or 'gone'} at the ready timeout: "
+                               "the proxy leaves it out")
+            time.sleep(READY_POLL_SECONDS)
+    return time.monotonic()
+
+
+def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, resolvable: float, deadline: float,
+                     new: list[dict] = ()) -> str:
     """Wait until the proxy sends requests to the new release. Each nginx worker keeps its own look-up
     of the name for up to refresh_seconds, so one worker reaching the new container says nothing of
     the others: the look-ups made before the new container existed must have expired first. Then,
@@ -76,6 +92,9 @@ def _proxy_found_new(ctx: OpsContext, proxy: ProxyView | None, resolvable: float
     and the old container's stop closes them; the proxy dials the name again and retries a refused
     dial (lb_try_duration), and the deploy's readiness and version checks through it follow."""
     refresh_seconds = proxy.refresh_seconds if proxy else 0.0
+    if proxy and proxy.follows_health:
+        # Traefik leaves a container out until its healthcheck passes, then reloads within refresh_seconds.
+        resolvable = max(resolvable, _healthy(new, deadline))
     time.sleep(max(0.0, resolvable + refresh_seconds + LOOKUP_MARGIN_SECONDS - time.monotonic()))
     expired = f"the proxy's look-ups of the name expired ({refresh_seconds:g} s)"
     if proxy and proxy.reuses_connections:
@@ -133,7 +152,7 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, proxy: ProxyView | None) -> dic
         new = [c for c in _containers(ctx, service) if c["id"] not in known]
         deadline = time.monotonic() + ctx.config.http.ready_timeout_seconds
         ready = [ready_directly(ctx, c, plan.port, deadline) for c in new]
-        found = _proxy_found_new(ctx, proxy, resolvable, deadline)
+        found = _proxy_found_new(ctx, proxy, resolvable, deadline, new)
     except BaseException as e:  # a failure, Ctrl-C or SIGTERM: the old containers keep serving
         # Interrupted inside `compose up`, the new container exists but was not listed yet; the
         # runner has stopped compose by now, so the list is final.

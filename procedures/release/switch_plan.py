@@ -10,8 +10,10 @@ setting that stops them.
 - recreate: everything else, as compose does it (stop, then start): a short gap in service.
 """
 
+import re
 from dataclasses import dataclass
 
+from .. import compose_model
 from ..context import OpsContext
 from ..stack.serving import running_containers
 from ..stack import proxy_config
@@ -26,9 +28,13 @@ class ServiceSwitch:
     how: str
     why: str
     port: int = 0  # where the new container answers readiness directly (start-first only)
+    # Requests the switch is expected to fail, and the patch that avoids it: a recreated service the proxy
+    # forwards to is unreachable from its old container's stop until the new one answers.
+    expected_failures: str = ""
 
     def describe(self) -> dict:
-        return {"service": self.service, "how": self.how, "why": self.why}
+        found = {"service": self.service, "how": self.how, "why": self.why}
+        return {**found, "expected_failures": self.expected_failures} if self.expected_failures else found
 
 
 def _proxy_container(ctx: OpsContext) -> str | None:
@@ -50,6 +56,28 @@ def _why_not_beside(name: str, service: dict) -> str:
     return ""
 
 
+def _grace_seconds(service: dict) -> float:
+    """compose's stop_grace_period (a Go duration string, or seconds), 10 s when unset."""
+    value = str(service.get("stop_grace_period") or "10s")
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", value)
+    return sum(float(n) * units[u or "s"] for n, u in parts) or 10.0
+
+
+def _failure_window(ctx: OpsContext, name: str, service: dict, view: proxy_config.ProxyView | None,
+                    upstream: proxy_config.Upstream | None) -> str:
+    """What a recreate of name costs the proxy's users, when the proxy forwards to it; "" otherwise."""
+    if view is not None and not view.kind and name in ctx.config.services.app:
+        return (f"requests through the proxy to {name} may fail while it is recreated: the proxy's config could not be "
+                f"read ({view.problem})")
+    if upstream is None:
+        return ""
+    fix = f"; to switch without failures apply: {upstream.patch}" if upstream.patch else ""
+    return (f"requests through the {view.kind} proxy to {name} are expected to fail from the moment its old "
+            f"container is stopped (a stop takes up to {_grace_seconds(service):g} s) until the new one answers "
+            f"(awaited up to {ctx.config.http.ready_timeout_seconds:g} s){fix}")
+
+
 Plan = tuple[list[ServiceSwitch], proxy_config.ProxyView | None]
 
 
@@ -59,7 +87,7 @@ def plan(ctx: OpsContext) -> Plan:
     rendered = ctx.compose.rendered()
     model = rendered["services"]
     proxy = _proxy_container(ctx)
-    view = proxy_config.read(proxy, list(names.app)) if proxy else None
+    view = proxy_config.read(proxy, list(names.app), rendered, str(ctx.config.stack.app_files[0])) if proxy else None
     switches = []
     for name in names.serving:
         only_one = one_copy.reason(ctx.config, rendered, name)
@@ -83,8 +111,10 @@ def plan(ctx: OpsContext) -> Plan:
         else:
             why = _why_not_beside(name, model.get(name, {})) or upstream.problem
         if why:
-            switches.append(ServiceSwitch(name, RECREATE, why))
+            switches.append(ServiceSwitch(name, RECREATE, why, expected_failures=_failure_window(
+                ctx, name, model.get(name, {}), view, upstream)))
         else:
-            switches.append(ServiceSwitch(name, START_FIRST, f"behind {view.kind}, which re-resolves {name!r} and "
-                                                             f"retries a refused connection", upstream.port))
+            port = upstream.port or (compose_model.container_ports(model.get(name, {})) or [0])[0]
+            switches.append(ServiceSwitch(name, START_FIRST, f"behind {view.kind}, which finds the new {name!r} and "
+                                                             f"retries a refused connection", port))
     return switches, view

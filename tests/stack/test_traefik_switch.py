@@ -1,0 +1,57 @@
+"""Traefik (the Docker provider, by labels) as the third proxy: a Zen Ops-shaped stack whose operator's
+override puts Traefik in front, with a retry middleware and a healthcheck on the api, is discovered
+(Traefik taken for the proxy, the api's upstream from its labels), adopted, and deployed under 20
+requests a second: the api switches start-first behind Traefik and no request fails."""
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from procedures import ledger
+from testkit import disposable, zenops
+from testkit.ops_run import passed, run_check
+from testkit.paced_users import PacedUsers
+from testkit.seed_host import append_env
+
+pytestmark = [pytest.mark.stack]
+OVERRIDE = Path(__file__).resolve().parents[1] / "fixtures" / "proxies" / "traefik" / "zenops-traefik.yml"
+TRAEFIK_IMAGE = "opsuite-local/traefik-standin:3.7"
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory):
+    """The Zen Ops fixture behind Traefik, running plainly at 1.0.0."""
+    host = zenops.create(tmp_path_factory.mktemp("traefik-host"))
+    shutil.copy(OVERRIDE, host.app_dir / OVERRIDE.name)
+    host = dataclasses.replace(host, file_names=(*host.file_names, OVERRIDE.name))
+    append_env(host.app_dir / ".env", {"TRAEFIK_IMAGE": TRAEFIK_IMAGE, "TRAEFIK_PROJECT": host.project})
+    try:
+        zenops.start_plainly(host, "1.0.0")
+        yield host
+    finally:
+        disposable.destroy_project(host.project, f"{host.project}_postgres_data")
+
+
+def served_build(host) -> str:
+    return httpx.get(f"{host.base_url}/version").json()["build"]
+
+
+@pytest.mark.fault("a deploy behind Traefik under 20 requests/s")
+def test_a_deploy_behind_traefik_switches_start_first_and_fails_no_request(host, tmp_path):
+    reports = tmp_path / "reports"
+    stack = zenops.adopted(host, reports)
+    discovered = next(reports.glob("discover-*.html")).read_text()
+    assert "would fail requests while a deploy switches api" not in discovered
+    assert stack.ctx.config.services.proxy == "reverse-proxy"
+    with PacedUsers(f"{host.base_url}/api/notes", users=4, rate=20, max_seconds=600) as load:
+        done, _ = run_check(stack, reports, "deploy", "--tag=1.1.0")
+    passed(done)
+    summary = load.summary()
+    assert summary["failed"] == 0, (summary, [(round(s.due, 2), s.status) for s in load.samples if not s.ok])
+    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    api = next(s for s in entry["switch"]["services"] if s["service"] == "api")
+    assert (api["how"], api["result"]) == ("start-first", "switched"), api
+    assert "traefik" in api["why"] and served_build(host) == "1.1.0"

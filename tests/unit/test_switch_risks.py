@@ -1,0 +1,80 @@
+"""A deploy that recreates a service the proxy forwards to is expected to fail requests: the plan says
+how long and the patch that avoids it, and the report's header lists it under "Issues found" although
+the run passed (never "Issues found: None")."""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from ops_checks import summary as facts
+from procedures.release import switch_plan
+from procedures.stack.proxy_view import ProxyView, Upstream
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+PATCH = "in /etc/caddy/Caddyfile, replace line 5 `reverse_proxy api:8000` with `reverse_proxy api:8000 {` ..."
+
+
+def window(service: dict, upstream: Upstream | None, kind: str = "caddy") -> str:
+    ctx = SimpleNamespace(config=SimpleNamespace(http=SimpleNamespace(ready_timeout_seconds=60.0),
+                                                 services=SimpleNamespace(app=("api", "worker"))))
+    view = ProxyView(kind, {"api": upstream} if upstream else {}, problem="" if kind else "nothing answered")
+    return switch_plan._failure_window(ctx, "api", service, view, upstream)
+
+
+def test_a_recreate_behind_the_proxy_names_its_failure_window_and_the_patch():
+    text = window({"stop_grace_period": "1m30s"}, Upstream("api", 8000, "no retries ...", PATCH))
+    assert "through the caddy proxy to api are expected to fail" in text
+    assert "up to 90 s" in text and "up to 60 s" in text and text.endswith(f"apply: {PATCH}")
+    assert "up to 10 s" in window({}, Upstream("api", 8000, "static", ""))
+    assert window({}, None) == "", "a service no proxy forwards to costs the proxy's users nothing"
+    assert "could not be read (nothing answered)" in window({}, None, kind=""), "an unreadable proxy is no all-clear"
+
+
+def test_the_deploy_and_rollback_readers_carry_the_risks():
+    switch = switch_plan.ServiceSwitch("api", switch_plan.RECREATE, "no retries", expected_failures="fail 10 s")
+    calm = switch_plan.ServiceSwitch("worker", switch_plan.STOP_FIRST, "single instance")
+    deploy = SimpleNamespace(tag="1.1.0", previous_tag="1.0.0", revision_before=None, revision_after=None,
+                             backup=None, outcome="deployed", plan=([switch, calm], None))
+    assert facts.deploy(deploy)["risks"] == ["api was recreated: fail 10 s"]
+    rollback = SimpleNamespace(ctx=SimpleNamespace(tag="1.0.0"), from_tag="1.1.0", revision=None,
+                               result={"switch": {"services": [switch.describe(), calm.describe()]}})
+    assert facts.rollback(rollback)["risks"] == ["api was recreated: fail 10 s"]
+    assert "expected_failures" not in calm.describe()
+
+
+CHECK = '''
+from procedures.runbook import Runbook, Step
+from runbook_plugin.steps import runbook_step
+import pytest
+
+FAKE = Runbook("fake", (Step("switch", lambda run: "recreated"),))
+
+
+@pytest.fixture(scope="module")
+def run(runbook_summary):
+    runbook_summary.read(lambda run: {"what": "Deploy of 1.1.0", "risks": ["api was recreated: requests fail"]}, 1)
+    yield 1
+
+
+@runbook_step(FAKE, "switch")
+def test_switch(run, step):
+    step(run)
+'''
+
+
+def test_a_passing_run_with_a_risk_lists_it_under_issues_found(pytester):
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    pytester.mkpydir("ops_checks")
+    (pytester.path / "ops_checks" / "deploy.py").write_text(CHECK)
+    result = pytester.runpytest_subprocess("ops_checks/deploy.py", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    [report] = (pytester.path / "reports" / "deploy").glob("*.html")
+    record = json.loads(report.with_suffix(".json").read_text())
+    assert record["outcome"] == "passed" and record["issues_found"] == ["api was recreated: requests fail"]
+    assert record["summary"]["actions_required"] == ["Warning: api was recreated: requests fail"]
+    page = report.read_text()
+    issues = page.split("data-fact='issues'", 1)[1].split("</tr>", 1)[0]
+    assert "api was recreated: requests fail" in issues and ">None<" not in issues
