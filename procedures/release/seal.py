@@ -117,6 +117,10 @@ def seal(model: dict, project: str, *, own_volumes: dict[str, str], environment:
         lines += loose
         dropped += [f"{name}: {w}" for w in what]
         lines.append('    networks: !override ["default"]')
+        if name not in (extra_services or {}):
+            # The app's labels are read by other containers on the host: a live Traefik would route live
+            # requests to the rehearsal, an ofelia run its jobs, a watchtower update it. Only the suite's.
+            lines.append(f"    labels: !override {json.dumps(labels)}")
         if service.get("volumes") or declared.get(name):
             mounts, extra = _mounts(name, service.get("volumes") or [], declared.get(name, ()), binds, dropped)
             volumes.update({key: volume_name(project, key) for key in extra})

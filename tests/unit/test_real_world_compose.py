@@ -96,3 +96,14 @@ def test_discovery_on_mastodon_flags_its_bind_mounted_data_and_no_setting_as_a_w
     assert f"data in {system} (web: /mastodon/public/system) is a bind mount and not backed up" in text
     assert f"data in {system} (sidekiq: /mastodon/public/system) is a bind mount and not backed up" in text
     assert "weak secrets" not in text and "AUTH_METHOD" not in text
+
+
+def test_no_app_label_reaches_a_rehearsal_container(sealed):
+    """Labels are read by other containers: a live Traefik (miniflux-traefik, freshrss), ofelia or
+    watchtower would act on a rehearsal container that kept them."""
+    live, model, made, project = sealed
+    labelled = {n for n, s in live["services"].items() if s.get("labels")}
+    for name in live["services"]:
+        assert model["services"][name].get("labels") == LABELS, name
+    if project.startswith(f"{THROWAWAY_VOLUME_PREFIX}miniflux-traefik-"):
+        assert any(k.startswith("traefik.") for n in labelled for k in live["services"][n]["labels"])
