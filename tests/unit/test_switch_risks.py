@@ -37,7 +37,7 @@ def test_the_deploy_and_rollback_readers_carry_the_risks():
     switch = switch_plan.ServiceSwitch("api", switch_plan.RECREATE, "no retries", expected_failures="fail 10 s")
     calm = switch_plan.ServiceSwitch("worker", switch_plan.STOP_FIRST, "single instance")
     deploy = SimpleNamespace(tag="1.1.0", previous_tag="1.0.0", revision_before=None, revision_after=None,
-                             backup=None, outcome="deployed", plan=([switch, calm], None))
+                             backup=None, build=None, outcome="deployed", plan=([switch, calm], None))
     assert facts.deploy(deploy)["risks"] == ["api was recreated: fail 10 s"]
     rollback = SimpleNamespace(ctx=SimpleNamespace(tag="1.0.0"), from_tag="1.1.0", revision=None,
                                result={"switch": {"services": [switch.describe(), calm.describe()]}})
