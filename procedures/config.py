@@ -410,27 +410,18 @@ def _rehearsal_section(raw) -> RehearsalConfig:
     raw = dict(raw)
     env = raw.pop("environment", {})
     _section(RehearsalConfig, raw, "deploy.rehearsal")
-    if not isinstance(env, dict):
-        raise ConfigError(f"[deploy.rehearsal] environment = {env!r} must be a table of variables, "
-                          'e.g. environment = { JOBS_ENABLED = "false" }')
-    for name, value in env.items():
-        if not _ENV_NAME.fullmatch(name):
-            raise ConfigError(f"[deploy.rehearsal] environment: {name!r} is not a variable name (letters, digits, _)")
-        if not isinstance(value, str):
-            raise ConfigError(f"[deploy.rehearsal] environment: {name} must be a string in quotes "
-                              f'(e.g. {name} = "{str(value).lower()}")')
-    return RehearsalConfig(tuple(sorted(env.items())))
+    return RehearsalConfig(_variables(env, "[deploy.rehearsal] environment", 'JOBS_ENABLED = "false"'))
 
 
-def _variables(raw, setting: str) -> tuple[tuple[str, str], ...]:
+def _variables(raw, where: str, example: str) -> tuple[tuple[str, str], ...]:
+    """A table of environment variables (where: "[deploy] app_environment"), sorted; names and string values only."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"[deploy] {setting} = {raw!r} must be a table of variables, "
-                          'e.g. app_environment = { DJANGO_PERFORM_MIGRATIONS = "False" }')
+        raise ConfigError(f"{where} = {raw!r} must be a table of variables, e.g. {where.split()[-1]} = {{ {example} }}")
     for name, value in raw.items():
         if not _ENV_NAME.fullmatch(name):
-            raise ConfigError(f"[deploy] {setting}: {name!r} is not a variable name (letters, digits, _)")
+            raise ConfigError(f"{where}: {name!r} is not a variable name (letters, digits, _)")
         if not isinstance(value, str):
-            raise ConfigError(f"[deploy] {setting}: {name} must be a string in quotes (e.g. {name} = \"{value}\")")
+            raise ConfigError(f"{where}: {name} must be a string in quotes (e.g. {name} = \"{str(value).lower()}\")")
     return tuple(sorted(raw.items()))
 
 
@@ -446,7 +437,8 @@ def _deploy_section(raw: dict) -> DeployConfig:
     raw = dict(raw)
     smoke = raw.pop("smoke", None)
     rehearsal = raw.pop("rehearsal", None)
-    app_environment = _variables(raw.pop("app_environment", {}), "app_environment")
+    app_environment = _variables(raw.pop("app_environment", {}), "[deploy] app_environment",
+                                 'DJANGO_PERFORM_MIGRATIONS = "False"')
     app_commands = _commands(raw.pop("app_commands", {}))
     deploy = replace(_section(DeployConfig, raw, "deploy"), app_environment=app_environment, app_commands=app_commands)
     if rehearsal is not None:

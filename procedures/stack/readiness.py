@@ -75,15 +75,6 @@ def wait_until_ready(http: HttpConfig, timeout: float | None = None, interval: f
         time.sleep(interval)
 
 
-def field_of(document, dotted: str):
-    """The value at a dotted path of a JSON document ("build", "release.version"), or None."""
-    for key in dotted.split("."):
-        if not isinstance(document, dict) or key not in document:
-            return None
-        document = document[key]
-    return document
-
-
 def unset_field(answer: HttpResult, dotted: str) -> str | None:
     """How a 2xx JSON answer fails to carry the release: "absent" or "empty" (a build that ships
     BUILD_VERSION=""); None when it carries one, or is no 2xx JSON object (that is a failure of its own)."""
@@ -95,7 +86,7 @@ def unset_field(answer: HttpResult, dotted: str) -> str | None:
         return None
     if not isinstance(document, dict):
         return None
-    served = field_of(document, dotted)
+    served = smoke_checks.field_of(document, dotted)
     if served is None:
         return "absent"
     return "empty" if str(served).strip() == "" else None
@@ -116,7 +107,7 @@ def served_release(ctx) -> dict:
                 "source": f"{answer.url} field {http.version_field!r} is {unset} (the app does not say its release): "
                           "the running app containers' image tag instead"}
     try:
-        served = field_of(answer.json(), http.version_field) if answer.ok else None
+        served = smoke_checks.field_of(answer.json(), http.version_field) if answer.ok else None
     except ValueError:
         served = None
     return {"version": None if served is None else str(served), "source": f"{answer.url} field {http.version_field!r}",

@@ -25,10 +25,11 @@ def header_values(check: SmokeCheck) -> dict[str, str]:
     return values
 
 
-def _field(document, dotted: str):
+def field_of(document, dotted: str, missing=None):
+    """The value at a dotted path of a JSON document ("build", "release.version"), or missing."""
     for key in dotted.split("."):
         if not isinstance(document, dict) or key not in document:
-            return _MISSING
+            return missing
         document = document[key]
     return document
 
@@ -43,7 +44,7 @@ def json_mismatches(check: SmokeCheck, body: str) -> list[str]:
         return [f"the answer is not JSON (expected fields {', '.join(f for f, _ in check.json_fields)})"]
     wrong = []
     for dotted, expected in check.json_fields:
-        found = _field(document, dotted)
+        found = field_of(document, dotted, _MISSING)
         if found is _MISSING:
             wrong.append(f"{dotted} is absent")
         elif found != expected or isinstance(found, bool) != isinstance(expected, bool):
