@@ -20,8 +20,9 @@ def lsjson(remote_path: str) -> list[str]:
 
 
 def copy_files(local_dir: str, remote_path: str, names: list[str]) -> list[str]:
-    """Copy the named files (skipping ones already identical remotely)."""
-    argv = ["rclone", "copy", *STATS_FLAGS, "--no-traverse"]
+    """Copy the named files. Each was named because the remote lacks it or holds it damaged: --ignore-times
+    sends it even when the damaged copy shows the same size and time."""
+    argv = ["rclone", "copy", *STATS_FLAGS, "--no-traverse", "--ignore-times"]
     for name in names:
         argv += ["--include", f"/{name}"]
     return argv + [local_dir, remote_path]
@@ -82,3 +83,13 @@ def cat(remote_file: str) -> list[str]:
 def copy_objects_to_local(remote_store: str, objects_file: str, local_store: str) -> list[str]:
     """Download the named store objects (for a set fetched from the remote)."""
     return ["rclone", "copy", *STATS_FLAGS, "--files-from-raw", objects_file, remote_store, local_store]
+
+
+def config_show(remote_name: str) -> list[str]:
+    """One remote's section of the config (a crypt remote's `remote =` names the remote it wraps)."""
+    return ["rclone", "config", "show", remote_name]
+
+
+def crypt_encode(crypt_remote: str, paths: list[str]) -> list[str]:
+    """The encrypted names, on the wrapped remote, of paths relative to the crypt remote's root; one a line."""
+    return ["rclone", "backend", "encode", f"{crypt_remote}:", *paths]
