@@ -26,6 +26,8 @@ from .rclone_progress import Transfer
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
 
 @dataclass(frozen=True)
 class Preflight:
@@ -331,7 +333,8 @@ def record_checked(run: BackupRun, checked: list[str]) -> None:
     if not checked:
         return
     state_dir, where = run.ctx.config.deploy.state_dir, run.remote.path
-    listed = [f for f in offsite.list_remote(run.box, where) if f.name in set(checked)]
+    # Sizes as the remote shows them now; hashes asked of these files only.
+    listed = [offsite.RemoteFile(n, size, {}) for n, size in run.local_sizes.items() if n in set(checked)]
     now = remote_hashes.fingerprints(run.box, run.remote, listed)
     catalog.record_fingerprints(state_dir, run.identity, where,
                                 {**catalog.fingerprints(state_dir, run.identity, where), **now})
@@ -434,9 +437,12 @@ def run_prune_remote(run: BackupRun) -> prune.PruneResult:
     # Every set kept locally is offsite too (uploaded and checked): its objects stay, whatever the remote listing shows.
     lists |= set(uploads_store.lists_of(run.local_prune.listing_after,
                                         {v.set.name for v in run.local_prune.decision.keep}))
+    # On first sight the listing has nothing to be compared with: the store's collection waits with the
+    # sets' pruning (every object counts as young).
+    grace = run.now - EPOCH if run.remote_prune.deferred else store_grace(run)
     run.remote_collect = uploads_store.collect_remote(run.box, run.remote, run.store, sorted(lists),
                                                       run.directory, set(run.local_prune.listing_after),
-                                                      run.now, store_grace(run))
+                                                      run.now, grace)
     return run.remote_prune
 
 

@@ -93,3 +93,17 @@ def config_show(remote_name: str) -> list[str]:
 def crypt_encode(crypt_remote: str, paths: list[str]) -> list[str]:
     """The encrypted names, on the wrapped remote, of paths relative to the crypt remote's root; one a line."""
     return ["rclone", "backend", "encode", f"{crypt_remote}:", *paths]
+
+
+def features(remote: str) -> list[str]:
+    """What a remote supports, as JSON (its "Hashes" among them)."""
+    return ["rclone", "backend", "features", remote]
+
+
+def lsjson_hashed(remote_path: str, hash_type: str, names: list[str]) -> list[str]:
+    """The named files of a folder with one hash type: a backend that computes hashes (SFTP's md5sum) is
+    asked once per file, not once per file and type."""
+    argv = ["rclone", "lsjson", "--files-only", "--hash", "--hash-type", hash_type]
+    for name in names:
+        argv += ["--include", f"/{name}"]
+    return argv + [remote_path]
