@@ -80,6 +80,9 @@ def test_offsite_remote_is_reachable(run, step, extras):
 def test_offsite_copy_matches(run, step, extras):
     uploaded = step(run)
     evidence.data(extras, "uploaded now (everything the remote lacked)", uploaded)
+    if run.damaged:
+        evidence.data(extras, "remote copies whose size or hash differs from the one recorded "
+                              "(sent again where the local file exists)", run.damaged)
     if run.transferred:
         evidence.table(extras, "transferred (rclone's final stats of each copy)", run.transferred)
     assert run.manifest["dump"]["file"] in run.remote_files
@@ -92,6 +95,11 @@ def _retention_evidence(extras, result, collected=None) -> None:
             for v in verdicts]
     evidence.table(extras, f"{result.where}: {result.policy.describe()}", rows)
     evidence.data(extras, f"{result.where}: listing after pruning", result.listing_after)
+    if result.deferred:
+        evidence.data(extras, f"{result.where}: pruning deferred", result.deferred)
+    if result.unverified:
+        evidence.data(extras, f"{result.where}: sets NOT verified (a remote copy is short or altered and "
+                              "no local copy is left to send; never counted toward min_sets)", result.unverified)
     if collected is not None:
         evidence.data(extras, f"{collected.where}: uploads store garbage collection", {
             "kept lists read": collected.kept_lists, "objects referenced": collected.referenced,

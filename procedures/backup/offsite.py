@@ -71,17 +71,19 @@ def stale(local_sizes: dict[str, int], present: dict[str, int], names: list[str]
 
 def upload(box: BackupBox, directory: str, status: RemoteStatus, names: list[str], current: list[str],
            present: dict[str, int], transfer: Transfer | None = None,
-           local_sizes: dict[str, int] | None = None) -> list[str]:
-    """Copy the named local files the remote lacks or holds at another size (`present`: the remote's
-    listing, name -> size), rclone's stats shown live and its final ones kept in `transfer`; verify those
-    and the current set (size and hash, cryptcheck on crypt).
+           local_sizes: dict[str, int] | None = None, resend: list[str] = ()) -> list[str]:
+    """Copy the named local files the remote lacks, holds at another size, or that `resend` names (held
+    with another size or hash than recorded, or never fingerprinted: remote_hashes.py) (`present`: the
+    remote's listing, name -> size), rclone's stats shown live and its final ones kept in `transfer`;
+    verify those and the current set by size and hash (cryptcheck on crypt).
 
-    Older sets already offsite at the right size are not re-hashed each night: that would read every kept dump.
+    Older sets already offsite and fingerprinted are not re-hashed each night: that would read every kept dump.
     """
     if not names:
         return []
     transfer = transfer or Transfer("upload")
-    missing = [n for n in names if n not in present] + stale(local_sizes or {}, present, names)
+    again = set(stale(local_sizes or {}, present, names)) | (set(resend) & set(names) & set(present))
+    missing = [n for n in names if n not in present] + sorted(again)
     to_check = sorted(set(missing) | set(current))
     try:
         if missing:

@@ -20,11 +20,13 @@ from ..context import OpsContext
 from ..errors import BackupError, CommandFailed, UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack.serving import with_serving_tag
-from . import (catalog, clock, clock_state, files, host_paths, manifest, names, offsite, prune, retention, sets,
-               uploads_list, uploads_store, verify)
+from . import (catalog, clock, clock_state, files, host_paths, manifest, names, offsite, prune, remote_hashes,
+               retention, sets, uploads_list, uploads_store, verify)
 from .rclone_progress import Transfer
 from .box import BackupBox, backup_box
 from .dump import DumpResult, dump_database, remove_leftover_partials
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,10 @@ class BackupRun:
     local_sizes: dict[str, int] = field(default_factory=dict)  # the same listing's sizes, and those written since
     remote_files: list[str] = field(default_factory=list)
     remote_sizes: dict[str, int] = field(default_factory=dict)  # the same listing's sizes, for the upload
+    # This stack's remote files whose size or hash differs from the fingerprint recorded in state_dir, and
+    # those offsite with none recorded yet (remote_hashes.py): sent again when the local file exists.
+    damaged: list[str] = field(default_factory=list)
+    unproven: list[str] = field(default_factory=list)
     local_prune: prune.PruneResult | None = None
     remote_prune: prune.PruneResult | None = None
     local_collect: uploads_store.Collected | None = None
@@ -302,7 +308,36 @@ def run_remote_status(run: BackupRun) -> offsite.RemoteStatus:
     listed = offsite.list_remote(run.box, run.remote.path)
     run.remote_files = [f.name for f in listed]
     run.remote_sizes = {f.name: f.size for f in listed}
+    fingerprint_remote(run, listed)
     return run.remote
+
+
+def ours(run: BackupRun, listing: list[offsite.RemoteFile]) -> list[offsite.RemoteFile]:
+    mine = set(names.group_files([f.name for f in listing], run.identity))
+    return [f for f in listing if (p := names.parse_set_name(f.name)) is not None and p.name in mine]
+
+
+def fingerprint_remote(run: BackupRun, listed: list[offsite.RemoteFile]) -> None:
+    """Compare each of this stack's remote files with its recorded fingerprint; record those seen for the
+    first time as found (a set only the remote holds has no local file to check it against)."""
+    state_dir, where = run.ctx.config.deploy.state_dir, run.remote.path
+    current = remote_hashes.fingerprints(run.box, run.remote, ours(run, listed))
+    recorded = catalog.fingerprints(state_dir, run.identity, where)
+    run.damaged = remote_hashes.disagreeing(recorded, current)
+    run.unproven = sorted(n for n in current if n not in recorded)
+    catalog.record_fingerprints(state_dir, run.identity, where, {**current, **recorded})
+
+
+def record_checked(run: BackupRun, checked: list[str]) -> None:
+    """Record the fingerprints of files just sent and checked against the local copy by hash."""
+    if not checked:
+        return
+    state_dir, where = run.ctx.config.deploy.state_dir, run.remote.path
+    # Sizes as the remote shows them now; hashes asked of these files only.
+    listed = [offsite.RemoteFile(n, size, {}) for n, size in run.local_sizes.items() if n in set(checked)]
+    now = remote_hashes.fingerprints(run.box, run.remote, listed)
+    catalog.record_fingerprints(state_dir, run.identity, where,
+                                {**catalog.fingerprints(state_dir, run.identity, where), **now})
 
 
 def objects_to_push(run: BackupRun) -> set[str]:
@@ -324,7 +359,9 @@ def run_upload(run: BackupRun) -> list[str]:
     transfer = Transfer("upload")
     uploads_store.push(run.box, run.store_path, run.remote, run.store, objects_to_push(run), transfer)
     run.uploaded = offsite.upload(run.box, run.directory, run.remote, complete_local_files(run),
-                                  run.current_files, run.remote_sizes, transfer, run.local_sizes)
+                                  run.current_files, run.remote_sizes, transfer, run.local_sizes,
+                                  resend=sorted(set(run.damaged) | set(run.unproven)))
+    record_checked(run, run.uploaded)
     run.transferred = transfer.copies
     run.remote_files += [n for n in run.uploaded if n not in run.remote_files]
     run.timings["offsite"] = time.monotonic() - started
@@ -385,18 +422,27 @@ def run_prune_remote(run: BackupRun) -> prune.PruneResult:
     refuse_untrusted_clock(run)
     listing = offsite.list_remote(run.box, run.remote.path)
     state_dir = run.ctx.config.deploy.state_dir
+    # Remote copies that disagree with their fingerprint and were not sent again (no local file): not verified.
+    damaged = {names.parse_set_name(n).name for n in run.damaged if n not in run.uploaded}
     run.remote_prune = prune.prune_remote(
         run.box, run.remote, listing, run.identity, remote_policy(run), run.now, limits(run),
         must_have=set(names.group_files(complete_local_files(run), run.identity)), local_sizes=run.local_sizes,
-        remembered=catalog.remembered(state_dir, run.identity, run.remote.path))
+        remembered=catalog.recorded(state_dir, run.identity, run.remote.path), damaged=damaged)
     catalog.record(state_dir, run.identity, run.remote.path, run.remote_prune.sets_after)
+    left = set(run.remote_prune.listing_after)
+    catalog.record_fingerprints(state_dir, run.identity, run.remote.path,
+                                {n: p for n, p in catalog.fingerprints(state_dir, run.identity, run.remote.path).items()
+                                 if n in left})
     lists = set(kept_lists(run, run.remote_prune, lambda n: _remote_manifest(run, n)))
     # Every set kept locally is offsite too (uploaded and checked): its objects stay, whatever the remote listing shows.
     lists |= set(uploads_store.lists_of(run.local_prune.listing_after,
                                         {v.set.name for v in run.local_prune.decision.keep}))
+    # On first sight the listing has nothing to be compared with: the store's collection waits with the
+    # sets' pruning (every object counts as young).
+    grace = run.now - EPOCH if run.remote_prune.deferred else store_grace(run)
     run.remote_collect = uploads_store.collect_remote(run.box, run.remote, run.store, sorted(lists),
                                                       run.directory, set(run.local_prune.listing_after),
-                                                      run.now, store_grace(run))
+                                                      run.now, grace)
     return run.remote_prune
 
 

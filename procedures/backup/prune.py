@@ -23,6 +23,8 @@ class PruneResult:
     decision: retention.RetentionDecision
     deleted_files: list[str]
     listing_after: list[str]
+    deferred: str | None = None  # why nothing was pruned though retention would (catalog.first_sight)
+    unverified: list[str] = ()  # sets whose remote copy disagrees with its size or recorded hash
 
     @property
     def sets_after(self) -> set[str]:
@@ -88,25 +90,42 @@ def prune_local(box: BackupBox, directory: str, filenames: list[str], identity: 
     return _prove(PruneResult("local", identity, policy, decision, doomed, after))
 
 
+def _deferred(where: str, filenames: list[str], identity: names.Identity, policy: retention.RetentionPolicy,
+              why: str, unverified: set[str]) -> PruneResult:
+    """Keep every listed set: the decision the evidence shows when pruning waits for the next run."""
+    sets, _ = to_sets(filenames, identity)
+    keep = tuple(retention.Kept(replace(s, verified=s.verified and s.name not in unverified),
+                                "kept: remote pruning deferred (first run on this host)") for s in sets)
+    decision = retention.RetentionDecision(tuple(sorted(keep, key=lambda v: v.set.taken_at, reverse=True)), ())
+    return PruneResult(where, identity, policy, decision, [], filenames, why, sorted(unverified))
+
+
 def prune_remote(box: BackupBox, status: offsite.RemoteStatus, listing: list[offsite.RemoteFile],
                  identity: names.Identity, policy: retention.RetentionPolicy, now: datetime,
                  limits: Limits = Limits(), must_have: set[str] = frozenset(),
-                 local_sizes: dict[str, int] | None = None, remembered: set[str] = frozenset()) -> PruneResult:
+                 local_sizes: dict[str, int] | None = None, remembered: set[str] | None = frozenset(),
+                 damaged: set[str] = frozenset()) -> PruneResult:
     """Delete identity's remote files retention does not keep, given a fresh listing of the remote folder
     (names and sizes). must_have: sets that are on the remote for certain (uploaded and checked this run);
-    remembered: the sets it held after the last pruning here (catalog.py). A listing without one of
-    them that the policy keeps is partial and refused. A set whose remote file differs in size from the local
-    copy is not counted as verified."""
+    remembered: the sets it held after the last pruning here (catalog.py), None when this host never
+    recorded it: then, if the remote holds sets this run did not check, nothing is pruned (the result says
+    why). A listing without a remembered set that the policy keeps is partial and refused. A set whose remote
+    file differs in size from the local copy, or is in `damaged` (its size or hash differs from the one
+    recorded), is not counted as verified."""
     filenames = [f.name for f in listing]
     _refuse_partial(status.path, missing_from(filenames, set(must_have), identity),
                     "this run uploaded or found there and checked")
-    _refuse_partial(status.path, catalog.missing_but_kept(to_sets(filenames, identity)[0], remembered, policy, now,
-                                                          limits.min_sets),
-                    "it held after the last pruning here and the policy still keeps")
     sizes = local_sizes or {}
     short = {names.parse_set_name(f.name).name for f in listing
              if f.name in sizes and f.size != sizes[f.name] and names.parse_set_name(f.name) is not None}
-    decision, doomed = _doomed(filenames, identity, policy, now, limits, status.path, short)
+    unverified = (short | set(damaged)) & set(names.group_files(filenames, identity))
+    why = catalog.first_sight(set(names.group_files(filenames, identity)), remembered, set(must_have))
+    if why:
+        return _deferred(status.path, filenames, identity, policy, why, unverified)
+    _refuse_partial(status.path, catalog.missing_but_kept(to_sets(filenames, identity)[0], remembered or set(),
+                                                          policy, now, limits.min_sets),
+                    "it held after the last pruning here and the policy still keeps")
+    decision, doomed = _doomed(filenames, identity, policy, now, limits, status.path, unverified)
     offsite.delete(box, status, doomed)
     after = [f.name for f in offsite.list_remote(box, status.path)]
-    return _prove(PruneResult(status.path, identity, policy, decision, doomed, after))
+    return _prove(PruneResult(status.path, identity, policy, decision, doomed, after, None, sorted(unverified)))

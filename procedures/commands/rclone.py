@@ -20,8 +20,9 @@ def lsjson(remote_path: str) -> list[str]:
 
 
 def copy_files(local_dir: str, remote_path: str, names: list[str]) -> list[str]:
-    """Copy the named files (skipping ones already identical remotely)."""
-    argv = ["rclone", "copy", *STATS_FLAGS, "--no-traverse"]
+    """Copy the named files. Each was named because the remote lacks it or holds it damaged: --ignore-times
+    sends it even when the damaged copy shows the same size and time."""
+    argv = ["rclone", "copy", *STATS_FLAGS, "--no-traverse", "--ignore-times"]
     for name in names:
         argv += ["--include", f"/{name}"]
     return argv + [local_dir, remote_path]
@@ -101,3 +102,27 @@ def delete_file(remote_file: str) -> list[str]:
 def rmdir(remote_path: str) -> list[str]:
     """Remove an empty remote folder (never one that still holds anything)."""
     return ["rclone", "rmdir", remote_path]
+
+
+def config_show(remote_name: str) -> list[str]:
+    """One remote's section of the config (a crypt remote's `remote =` names the remote it wraps)."""
+    return ["rclone", "config", "show", remote_name]
+
+
+def crypt_encode(crypt_remote: str, paths: list[str]) -> list[str]:
+    """The encrypted names, on the wrapped remote, of paths relative to the crypt remote's root; one a line."""
+    return ["rclone", "backend", "encode", f"{crypt_remote}:", *paths]
+
+
+def features(remote: str) -> list[str]:
+    """What a remote supports, as JSON (its "Hashes" among them)."""
+    return ["rclone", "backend", "features", remote]
+
+
+def lsjson_hashed(remote_path: str, hash_type: str, names: list[str]) -> list[str]:
+    """The named files of a folder with one hash type: a backend that computes hashes (SFTP's md5sum) is
+    asked once per file, not once per file and type."""
+    argv = ["rclone", "lsjson", "--files-only", "--hash", "--hash-type", hash_type]
+    for name in names:
+        argv += ["--include", f"/{name}"]
+    return argv + [remote_path]

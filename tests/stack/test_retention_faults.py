@@ -81,6 +81,75 @@ def test_a_fresh_host_with_a_wrong_clock_compares_with_the_remote(history, tmp_p
     assert remote_before <= our_sets(remote_files(ctx))
 
 
+@pytest.mark.fault("fresh host (no catalog) with the right clock and a remote full of sets")
+def test_a_fresh_host_defers_remote_pruning_once_then_prunes_only_what_the_policy_deletes(history, tmp_path):
+    """An empty backups folder and state_dir, the clock right: the first run cannot tell a complete listing
+    from a partial one, so it records the catalog and says why it did not prune; the next run prunes."""
+    ctx = with_offsite(history.ctx, daily=0, weekly=0, fortnightly=0, monthly=0)
+    seed = max(our_sets(local_files(ctx)))
+    now = datetime.now(timezone.utc)
+    expired = {backup_names.set_name(identity_of(ctx), now - timedelta(days=d, hours=2)) for d in (40, 45, 50)}
+    for name in expired:
+        plant_aged_copy(ctx, seed, name, local=False, remote=True)
+    in_box(ctx, files_cmd.make_dir("/backups/fresh-host-2"))
+    fresh = with_config(ctx, backup={"directory": "/backups/fresh-host-2"}, deploy={"state_dir": str(tmp_path)})
+    before = witness.take(history)
+
+    first = backup.backup(fresh)
+    assert first.remote.deferred and "first run on this host" in first.remote.deferred
+    assert first.remote.deleted_files == [] and first.remote_store.deleted == []
+    witness.assert_intact(history, before)
+
+    second = backup.backup(fresh)
+    assert second.remote.deferred is None
+    remaining = our_sets(remote_files(ctx))
+    assert not expired & remaining, "the next run prunes what the policy deletes"
+    assert before.remote_sets - expired <= remaining and first.set_name in remaining
+    assert {v.set.name for v in second.remote.decision.delete} == expired
+
+
+def tamper(ctx, name: str, how: str) -> None:
+    """Rewrite one remote file through rclone: `short` keeps its first 100 bytes, `flipped` its size
+    with its last byte changed."""
+    change = {"short": "d = d[:100]", "flipped": "d[-1] ^= 1"}[how]
+    in_box(ctx, ["sh", "-c", f'rclone cat "{remote_path(ctx)}/{name}" > /tmp/t && python3 -c "d = bytearray('
+                             f"open('/tmp/t', 'rb').read()); {change}; open('/tmp/t', 'wb').write(d)\" && "
+                             f'rclone rcat "{remote_path(ctx)}/{name}" < /tmp/t && rm /tmp/t'])
+
+
+@pytest.mark.fault("a remote dump altered at the same size, its local file still there")
+def test_a_remote_dump_altered_at_the_same_size_is_caught_by_its_hash_and_sent_again(history):
+    ctx = history.ctx
+    local, remote = local_files(ctx), remote_files(ctx)
+    dump = sorted(n for n in local if n.endswith(".dump") and n in remote)[1]
+    tamper(ctx, dump, "flipped")
+    assert remote_files(ctx)[dump].size == local[dump], "the size alone cannot tell"
+    before = witness.take(history)
+    result = backup.backup(ctx)
+    assert dump in result.uploaded, "sent again"
+    checked = in_box(ctx, ["rclone", "cryptcheck", "--one-way", "--include", f"/{dump}", "/backups", remote_path(ctx)])
+    assert "0 differences found" in checked.stderr, checked.stderr
+    assert result.remote.unverified == []
+    witness.assert_intact(history, before)
+
+
+@pytest.mark.fault("a truncated remote dump of a set only the remote holds")
+def test_a_truncated_remote_only_dump_is_reported_and_not_counted_as_verified(history):
+    ctx = history.ctx
+    past_local_window = datetime.now(timezone.utc) - timedelta(days=14)
+    victim = max(n for n in our_sets(remote_files(ctx)) - our_sets(local_files(ctx))
+                 if backup_names.parse_set_name(n).taken_at < past_local_window)  # what a floor would pick first
+    tamper(ctx, f"{victim}.dump", "short")
+    before = witness.take(history)
+    for _ in range(2):  # the damage stays reported: nothing re-records the short copy as good
+        result = backup.backup(ctx)
+        assert result.remote.unverified == [victim]
+        kept = {v.set.name: v.set.verified for v in result.remote.decision.keep}
+        assert kept[victim] is False, "kept (within the policy) but never verified, so no floor counts it"
+    assert remote_files(ctx)[f"{victim}.dump"].size == 100, "no local copy: nothing to send again"
+    witness.assert_intact(history, before)
+
+
 def hiding(monkeypatch, pattern: str) -> None:
     """Every `rclone lsjson` of the run hides files matching pattern and exits 0 (a wrapper, a partial
     Drive answer); copies, checks and deletions see everything."""

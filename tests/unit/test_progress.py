@@ -42,7 +42,7 @@ class Here:
 def test_every_copy_asks_rclone_for_its_one_line_stats_every_5_seconds():
     stats = ["--stats=5s", "--stats-one-line", "--stats-log-level=NOTICE"]
     assert rclone_cmd.copy_files("/backups", "r:Z/prod", ["a.dump", "a.manifest.json"]) == [
-        "rclone", "copy", *stats, "--no-traverse", "--include", "/a.dump", "--include", "/a.manifest.json",
+        "rclone", "copy", *stats, "--no-traverse", "--ignore-times", "--include", "/a.dump", "--include", "/a.manifest.json",
         "/backups", "r:Z/prod"]
     assert rclone_cmd.copy_objects_to_local("r:Z/prod/uploads-store/z", "/tmp/o", "/backups/f/uploads-store/z") == [
         "rclone", "copy", *stats, "--files-from-raw", "/tmp/o", "r:Z/prod/uploads-store/z", "/backups/f/uploads-store/z"]
