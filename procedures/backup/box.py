@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
 
-from .. import runner
+from .. import lock, runner
 from ..commands import docker as cmd
 from ..compose import Compose
 from ..context import OpsContext
+from ..stack.serving import with_serving_tag
 from ..stack.volumes import ensure_data_volumes
 
 
@@ -73,3 +74,15 @@ def backup_box(ctx: OpsContext, volumes: list[str] | None = None) -> Iterator[Ba
                              no_deps=True, volumes=volumes, env={**ctx.engine.client_environment(ctx),
                                                 **ctx.config.offsite.rclone_environment()})
         yield BackupBox(name, ctx.config.services.backup, ctx.compose)
+
+
+def locked_box(ctx: OpsContext, action: str, cleanup: contextlib.ExitStack, *,
+               break_stale: bool = False) -> tuple[OpsContext, BackupBox]:
+    """The stack's lock and a backup container, for a run that needs them only in some steps: the ctx at the
+    serving TAG and the box, both released by cleanup (nothing is held when opening fails)."""
+    with contextlib.ExitStack() as opening:
+        ctx = with_serving_tag(ctx)
+        opening.enter_context(lock.hold_stack(ctx.config, action, break_stale=break_stale))
+        box = opening.enter_context(backup_box(ctx))
+        cleanup.enter_context(opening.pop_all())
+    return ctx, box

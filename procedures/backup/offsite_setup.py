@@ -19,7 +19,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import lock
 from ..commands import files as files_cmd
 from ..commands import rclone as cmd
 from ..config import OpsConfig
@@ -29,8 +28,7 @@ from ..notify_targets import env_value
 from ..overlay import RCLONE_CONFIG_DIR
 from ..redact import register_secret
 from ..runbook import Runbook, Step
-from ..stack.serving import with_serving_tag
-from .box import BackupBox, backup_box
+from .box import BackupBox, locked_box
 
 CONF_PATH = f"{RCLONE_CONFIG_DIR}/rclone.conf"  # where the backup service's RCLONE_CONFIG points
 PROBE_DIR = "/tmp/opsuite-offsite-probe"  # inside the backup container, gone with it
@@ -49,12 +47,7 @@ class SetupRun:
     def box(self) -> BackupBox:
         """The backup container, under the stack's lock (the set-up writes the config every backup reads)."""
         if self._box is None:
-            with contextlib.ExitStack() as opening:
-                self.ctx = with_serving_tag(self.ctx)
-                opening.enter_context(lock.hold_stack(self.ctx.config, "offsite-setup",
-                                                      break_stale=self.break_stale_lock))
-                self._box = opening.enter_context(backup_box(self.ctx))
-                self.cleanup.enter_context(opening.pop_all())
+            self.ctx, self._box = locked_box(self.ctx, "offsite-setup", self.cleanup, break_stale=self.break_stale_lock)
         return self._box
 
 

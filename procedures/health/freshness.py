@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .. import ledger, lock
+from .. import ledger
 from ..backup import files, offsite, sets
-from ..backup.box import BackupBox, backup_box
+from ..backup.box import BackupBox, locked_box
 from ..context import OpsContext
 from ..errors import Stale
 from ..runbook import Runbook, Step
-from ..stack.serving import with_serving_tag
 from . import ages
 
 
@@ -35,11 +34,7 @@ class FreshnessRun:
         """The backup container, started on first use under the stack's lock (it removes leftover backup
         containers, which only a lock holder may): the drill and deploy steps need neither."""
         if self._box is None:
-            with contextlib.ExitStack() as opening:
-                self.ctx = with_serving_tag(self.ctx)
-                opening.enter_context(lock.hold_stack(self.ctx.config, "freshness", break_stale=self.break_stale_lock))
-                self._box = opening.enter_context(backup_box(self.ctx))
-                self.cleanup.enter_context(opening.pop_all())
+            self.ctx, self._box = locked_box(self.ctx, "freshness", self.cleanup, break_stale=self.break_stale_lock)
         return self._box
 
 
