@@ -92,7 +92,11 @@ def preflight(run: DeployRun) -> dict:
     free = shutil.disk_usage(root if os.path.exists(root) else "/").free
     if free < run.ctx.config.deploy.min_free_bytes:
         raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
-    require_active(run.ctx.compose.rendered(), run.ctx.compose.rendered_every_profile(), run.app_services)
+    active = run.ctx.compose.rendered()
+    if any(name not in (active.get("services") or {}) for name in run.app_services):
+        # Rendered with every profile only to name the profile a service waits for: a deploy of a
+        # stack whose services are all active renders that model once, for the backup's volumes.
+        require_active(active, run.ctx.compose.rendered_every_profile(), run.app_services)
     image = _app_image(run)
     local = runner.run(docker_cmd.image_inspect(image), limit="command", check=False).returncode == 0
     run.plan = switches, proxy = switch_plan.plan(run.ctx)

@@ -101,5 +101,6 @@ def test_a_set_without_uploads_skips_the_step_and_says_why(uploaded, tmp_path):
     done, report = run_check(uploaded, tmp_path, "restore_drill", f"--backup={result.set_name}")
     assert done.returncode == 0, done.stdout[-3000:]
     steps = {s["step"].split(": ", 1)[-1]: s for s in json.loads(report.with_suffix(".json").read_text())["steps"]}
-    skipped = [s for s in steps.values() if s["outcome"] == "skipped"]
-    assert len(skipped) == 1 and "uploads_archive was false" in skipped[0]["blocked_by"]
+    skipped = {s["name"]: s for s in steps.values() if s["outcome"] == "skipped"}
+    # the paths step is skipped too: the stack archives no host paths ([backup] paths is empty)
+    assert set(skipped) == {"uploads", "paths"} and "uploads_archive was false" in skipped["uploads"]["blocked_by"]
