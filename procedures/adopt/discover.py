@@ -18,6 +18,7 @@ from ..config import StackConfig
 from ..errors import ConfigError
 from ..private_files import private_dir, write_private
 from ..stack import proxy_config
+from ..stack.proxy_view import RUNBOOK
 from ..runbook import Runbook, Step
 from . import compose_rules, project_check
 from .proposal import propose
@@ -140,7 +141,7 @@ def _proxy_risks(run: DiscoverRun) -> list[Risk]:
     if not view.kind:
         return [Risk(f"cannot tell whether the proxy {run.roles.proxy} retries on a new container: {view.problem}",
                      "deploys recreate the app services (a short gap); an nginx, Caddy or Traefik front switches "
-                     f"without one ({proxy_config.RUNBOOK})")]
+                     f"without one ({RUNBOOK})")]
     return [Risk(f"the proxy ({view.kind}) would fail requests while a deploy switches {u.service}: "
                  f"{u.problem.split('; fix: ')[0]}", u.patch or u.problem)
             for u in view.upstreams.values() if u.problem]

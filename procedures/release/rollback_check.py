@@ -33,7 +33,8 @@ from ..guards import THROWAWAY_VOLUME_PREFIX
 from ..private_files import write_private
 from ..restore.choose import Chosen
 from ..restore.throwaway import DRILL_LABEL, remove_throwaway
-from ..stack import proxy_config, readiness, services
+from ..stack import readiness, services
+from ..stack.proxy_view import ProxyView
 from ..stack.serving import running_containers
 from . import seal as sealing
 from . import image_volumes, start_first
@@ -143,7 +144,7 @@ def _database_services(ctx: OpsContext, copy: RestoredCopy) -> list[str]:
     return [ctx.config.services.database] if ctx.engine.database_service else []
 
 
-def app_port(ctx: OpsContext, proxy: proxy_config.ProxyView | None) -> int:
+def app_port(ctx: OpsContext, proxy: ProxyView | None) -> int:
     """Where the app's first service answers HTTP: the port the proxy forwards to (its view from the
     deploy's preflight), else its published port's target; refuses when neither tells."""
     name = ctx.config.services.app[0]
@@ -196,7 +197,7 @@ def _remove_volumes(rehearsal: Rehearsal) -> None:
         remove_throwaway(volume)  # only the reserved prefix and the drill's label
 
 
-def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: proxy_config.ProxyView | None) -> dict:
+def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: ProxyView | None) -> dict:
     """Rehearse the deploy on a copy of the set the deploy just took and verified (not verified again):
     the new TAG's migrations, then previous_tag serving on the result. Returns the verdict and what it
     cost; raises only when the rehearsal cannot run (or the new TAG's migrations fail on the copy),

@@ -19,7 +19,7 @@ from ..commands import docker as docker_cmd
 from ..context import OpsContext
 from ..errors import DeployError, NotReady
 from ..stack import readiness
-from ..stack.proxy_config import ProxyView
+from ..stack.proxy_view import ProxyView
 from .switch_plan import ServiceSwitch
 
 READY_POLL_SECONDS = 0.5

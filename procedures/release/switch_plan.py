@@ -17,6 +17,7 @@ from .. import compose_model
 from ..context import OpsContext
 from ..stack.serving import running_containers
 from ..stack import proxy_config
+from ..stack.proxy_view import ProxyView, Upstream
 from . import one_copy
 
 START_FIRST, STOP_FIRST, RECREATE = "start-first", "stop-first", "recreate"
@@ -64,8 +65,8 @@ def _grace_seconds(service: dict) -> float:
     return sum(float(n) * units[u or "s"] for n, u in parts) or 10.0
 
 
-def _failure_window(ctx: OpsContext, name: str, service: dict, view: proxy_config.ProxyView | None,
-                    upstream: proxy_config.Upstream | None) -> str:
+def _failure_window(ctx: OpsContext, name: str, service: dict, view: ProxyView | None,
+                    upstream: Upstream | None) -> str:
     """What a recreate of name costs the proxy's users, when the proxy forwards to it; "" otherwise."""
     if view is not None and not view.kind and name in ctx.config.services.app:
         return (f"requests through the proxy to {name} may fail while it is recreated: the proxy's config could not be "
@@ -78,7 +79,7 @@ def _failure_window(ctx: OpsContext, name: str, service: dict, view: proxy_confi
             f"(awaited up to {ctx.config.http.ready_timeout_seconds:g} s){fix}")
 
 
-Plan = tuple[list[ServiceSwitch], proxy_config.ProxyView | None]
+Plan = tuple[list[ServiceSwitch], ProxyView | None]
 
 
 def plan(ctx: OpsContext) -> Plan:

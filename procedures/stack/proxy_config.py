@@ -17,13 +17,9 @@ from ..commands import docker as docker_cmd
 from ..commands import proxy as proxy_cmd
 from ..errors import CommandFailed
 from . import proxy_caddy, proxy_nginx, proxy_traefik
-from .proxy_view import RUNBOOK, ProxyView, Upstream  # noqa: F401 (the names callers import from here)
+from .proxy_view import ProxyView
 
 DEFAULT_CADDYFILE = "/etc/caddy/Caddyfile"
-MAX_RESOLVER_VALID_SECONDS = proxy_nginx.MAX_RESOLVER_VALID_SECONDS
-judge_nginx = proxy_nginx.judge_dump
-judge_caddy = proxy_caddy.judge
-judge_traefik = proxy_traefik.judge
 
 
 def _config_path(container: str) -> str:

@@ -9,6 +9,7 @@ or `loadbalancer.healthcheck.*`) the new container gets requests before it is re
 
 import re
 
+from ..compose_model import container_ports
 from .proxy_view import RUNBOOK, ProxyView, Upstream
 
 # Traefik reloads its config at most this often after the engine's events (providersThrottleDuration's
@@ -52,9 +53,8 @@ def _port(name: str, service: dict, labels: dict[str, str]) -> int:
     for key, value in labels.items():
         if _SERVICE_PORT.match(key):
             return int(value)
-    exposed = {int(str(p).split("/")[0]) for p in service.get("expose") or []}
-    exposed |= {int(p["target"]) for p in service.get("ports") or [] if p.get("target")}
-    return exposed.pop() if len(exposed) == 1 else 0
+    exposed = container_ports(service)
+    return exposed[0] if len(exposed) == 1 else 0
 
 
 def _routers(labels: dict[str, str]) -> dict[str, dict[str, str]]:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from procedures.stack.proxy_config import judge_caddy, judge_nginx
+from procedures.stack.proxy_caddy import judge as judge_caddy
+from procedures.stack.proxy_nginx import judge_dump as judge_nginx
 
 pytestmark = pytest.mark.unit
 SERVICES = ["api", "email-worker"]
