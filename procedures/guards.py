@@ -3,8 +3,7 @@ the live stack made without the operator's CONFIRM=YES.
 
 Commands are read by meaning, not by spelling: wrappers (sudo, env, nice, nohup, timeout, sh -c)
 and paths are stripped, docker's and compose's global options are skipped, and the subcommand
-with its own flags decides. The runner asks the same reading which subcommand a command runs
-(compose_command, exec_command), to give it its time limit.
+with its own flags decides.
 """
 
 import posixpath
@@ -35,7 +34,6 @@ _COMPOSE_GLOBALS = {**_DOCKER_GLOBALS, **_table(
     "--all-resources --compatibility --dry-run --verbose --no-ansi --skip-hostname-check")}
 _COMPOSE_RUN = _table("-e --env --env-from-file -l --label -p --publish -u --user -v --volume -w "
                       "--workdir --name --entrypoint --cap-add --cap-drop --pull")
-_DOCKER_EXEC = _table("-e --env --env-file -u --user -w --workdir --detach-keys")
 _WRAPPERS = {
     "sudo": _table("-C --close-from -c --login-class -D --chdir -g --group -h --host -p --prompt "
                    "-R --chroot -r --role -T --command-timeout -t --type -U --other-user -u --user"),
@@ -207,21 +205,6 @@ def _compose(words: list[str]) -> str | None:
         return (f"refused: 'docker compose {sub} -V' (--renew-anon-volumes) throws away the data of "
                 f"anonymous volumes. {_RULE}; use '{sub}' without -V.")
     return None
-
-
-def compose_command(argv: list[str]) -> tuple[str, list[str]] | None:
-    """The subcommand of a `docker compose ...` argv and its words, past compose's global options."""
-    if argv[:2] != ["docker", "compose"]:
-        return None
-    rest = _parse(argv[2:], _COMPOSE_GLOBALS)[1]
-    return (rest[0], rest[1:]) if rest else ("", [])
-
-
-def exec_command(argv: list[str]) -> list[str] | None:
-    """The command a `docker exec ...` argv runs in its container, past exec's options and the container."""
-    if argv[:2] != ["docker", "exec"]:
-        return None
-    return _parse(argv[2:], _DOCKER_EXEC)[1][1:]
 
 
 def _is_throwaway_removal(argv: list[str]) -> bool:

@@ -76,11 +76,6 @@ class Holder:
             pass
         return None
 
-    def alive(self) -> bool:
-        """False only when the holder is provably gone: same host, and another boot, no such process,
-        or its pid reused by a process that started later."""
-        return self.gone_because() is None
-
     def describe(self) -> str:
         return f"{self.action} by {self.user}@{self.host} (pid {self.pid}) since {self.since}"
 

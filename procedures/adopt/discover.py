@@ -7,11 +7,9 @@ changes and removes nothing. Its report is seed 000's "Current State"; beside it
 ops config whose guesses are marked.
 """
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import runner
 from ..commands import docker as docker_cmd
 from ..compose import register_model_secrets
 from ..config import StackConfig
@@ -97,28 +95,18 @@ def identify_roles(run: DiscoverRun) -> list[dict]:
     return rows
 
 
-def _json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def _label(row: dict, key: str) -> str | None:
-    labels = dict(item.split("=", 1) for item in (row.get("Labels") or "").split(",") if "=" in item)
-    return labels.get(key)
-
-
 def running_state(run: DiscoverRun) -> dict:
     """When the stack runs: its containers and the volumes compose or the suite made for it; and the
     framework files in the app's images when they are on this host (read-only, never pulled)."""
-    containers = _json_lines(runner.run(docker_cmd.project_containers(run.project), limit="command").stdout)
-    volumes = [*_json_lines(runner.run(docker_cmd.project_volumes(run.project), limit="command").stdout),
-               *_json_lines(runner.run(docker_cmd.suite_volumes(run.project), limit="command").stdout)]
-    run.running = {"containers": [{"service": _label(c, "com.docker.compose.service"), "name": c.get("Names"),
+    containers = project_check.rows(docker_cmd.project_containers(run.project))
+    volumes = [*project_check.rows(docker_cmd.project_volumes(run.project)),
+               *project_check.rows(docker_cmd.suite_volumes(run.project))]
+    run.running = {"containers": [{"service": project_check.labels(c).get(project_check.SERVICE), "name": c.get("Names"),
                                    "state": c.get("State"), "status": c.get("Status"), "image": c.get("Image")}
                                   for c in containers],
                    "volumes": sorted({v.get("Name") for v in volumes})}
     if run.view:
-        started_here = _json_lines(runner.run(docker_cmd.directory_containers(str(run.view.directory)),
-                                              limit="command").stdout)
+        started_here = project_check.rows(docker_cmd.directory_containers(str(run.view.directory)))
         run.running["other projects"] = project_check.other_projects(started_here, run.project)
     services = run.model.get("services") or {}
     run.images = read_images(services, [n for n in (run.roles.migrate, *run.roles.app) if n])

@@ -17,7 +17,8 @@ PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 
 
-def _rows(argv: list[str]) -> list[dict]:
+def rows(argv: list[str]) -> list[dict]:
+    """The JSON rows (one a line) that a `docker ps` / `docker volume ls --format json` prints."""
     return [json.loads(line) for line in runner.run(argv, limit="command").stdout.splitlines() if line.strip()]
 
 
@@ -45,7 +46,7 @@ def refuse_other_project(config) -> None:
     under [stack] project: every command would address a project without the app's containers or data."""
     directory = config.stack.app_files[0].parent
     rows = [row for path in sorted({str(directory), str(directory.resolve())})
-            for row in _rows(docker_cmd.directory_containers(path))]
+            for row in rows(docker_cmd.directory_containers(path))]
     others = other_projects(rows, config.stack.project)
     if others:
         name = next(iter(others))
@@ -74,7 +75,7 @@ def refuse_install_over_data(config, key: str) -> None:
     except ConfigError:
         pass  # files that need the suite's variables (a required ${TAG}) to render: the config's name is all
 
-    found = volumes_of_key(_rows(docker_cmd.keyed_volumes(key)), key, projects)
+    found = volumes_of_key(rows(docker_cmd.keyed_volumes(key)), key, projects)
     if found:
         raise UnsafeOperation(
             f"refused: the database does not run under this config, but compose made volume(s) {', '.join(found)} "

@@ -36,9 +36,6 @@ class Identity:
         return (f"project {self.project or '(none: named before sets carried it)'}, "
                 f"environment {self.environment}, database {self.database}")
 
-    def as_dict(self) -> dict:
-        return {"project": self.project, "environment": self.environment, "database": self.database}
-
 
 @dataclass(frozen=True)
 class BackupSetName:

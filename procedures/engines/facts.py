@@ -26,7 +26,3 @@ class DumpFacts:
     schema_revision: str
     row_counts: dict[str, int] = field(default_factory=dict)
     tables_dumped: int | None = None  # tables the dump tool reported writing; None when it reports none
-
-    @property
-    def server_major(self) -> int:
-        return self.server_version_num // 10000
