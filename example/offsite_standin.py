@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from procedures.config import load_config
+from procedures.env_file import env_value as procedures_env_value
 from procedures.context import OpsContext
 from procedures.overlay import RCLONE_CONFIG_DIR
 from procedures.redact import register_secret
@@ -46,10 +47,8 @@ def configure(ctx: OpsContext, offsite_password: str, crypt_password: str) -> No
 
 
 def env_value(env_file: Path, name: str) -> str:
-    for line in env_file.read_text().splitlines():
-        if line.startswith(f"{name}="):
-            return line.split("=", 1)[1]
-    sys.exit(f"{name} is not set in {env_file}")
+    """The variable's value in the stack's env file; exits naming it when the file does not set it."""
+    return procedures_env_value(env_file, name) or sys.exit(f"{name} is not set in {env_file}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .env_file import env_value
 from .errors import ConfigError
 from .redact import register_secret, url_passwords
 
@@ -19,7 +20,6 @@ from .redact import register_secret, url_passwords
 # (mailto://...?to=a@x,b@y) stays in it.
 _SEPARATOR = re.compile(r"[\s,]+(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*$")
 _HOST_NAME = re.compile(r"(?i)localhost|(?=.*\.)[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 # Parts of a URL shorter than this are left unmasked: "ping" or "hook" would mask ordinary words.
 _SECRET_PART_LENGTH = 8
@@ -142,21 +142,6 @@ def _file_urls(path: Path) -> list[tuple[int, str]]:
                           f"and its URLs may hold tokens: chmod 600 {path}")
     return [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
 
-
-def env_value(env_file: Path, variable: str) -> str:
-    """variable's value in a compose env file (KEY=value lines, optionally quoted), "" when not set;
-    the file is read as data, never run."""
-    value = ""
-    for line in env_file.read_text().splitlines():
-        match = _ENV_LINE.match(line)
-        if not match or match["key"] != variable:
-            continue
-        value = match["value"]
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        elif " #" in value:  # an unquoted value ends at an inline comment, as compose reads it
-            value = value.split(" #", 1)[0].rstrip()
-    return value
 
 
 def _network_host(host: str) -> str:

@@ -23,19 +23,17 @@ from ..stack.volumes import ensure_data_volumes
 class BackupBox:
     name: str
     service: str = "opsuite-backup"  # the compose service it runs, for the commands errors suggest
-    compose: Compose | None = None  # the stack's compose, for the commands errors suggest
+    # The stack's compose, for the commands errors suggest; None for a throwaway container the suite
+    # only execs in (an extractor, a checker), which never suggests one.
+    compose: Compose | None = None
 
     def how_to_run(self, args: str) -> str:
         """The command an operator pastes to run args in a one-off container of the backup service."""
-        run = ["run", "--rm", "--no-deps", self.service]
-        if self.compose is None:
-            return f"docker compose {shlex.join(run)} {args}"
-        return f"{self.compose.operator_command(*run)} {args}"
+        return f"{self.compose.operator_command('run', '--rm', '--no-deps', self.service)} {args}"
 
     def set_up_command(self) -> str:
         """The check that creates and proves the offsite remotes from [offsite_setup]."""
-        source = self.compose.config.source if self.compose is not None else None
-        return f"pytest ops_checks/offsite_setup.py --ops-config={shlex.quote(str(source or 'ops.toml'))}"
+        return f"pytest ops_checks/offsite_setup.py --ops-config={shlex.quote(str(self.compose.config.source or 'ops.toml'))}"
 
     def run(self, argv: list[str], **kwargs) -> runner.Completed:
         return runner.run(cmd.exec_in(self.name, argv), **kwargs)

@@ -24,7 +24,7 @@ from ..commands import rclone as cmd
 from ..config import OpsConfig
 from ..context import OpsContext
 from ..errors import CommandFailed, ConfigError, OffsiteError
-from ..notify_targets import env_value
+from ..env_file import env_value
 from ..overlay import RCLONE_CONFIG_DIR
 from ..redact import register_secret
 from ..runbook import Runbook, Step

@@ -7,7 +7,8 @@ import pytest
 
 from procedures.config import load_config
 from procedures.errors import ConfigError
-from procedures.notify_targets import env_value, read_urls, shown
+from procedures.env_file import env_value
+from procedures.notify_targets import read_urls, shown
 
 pytestmark = pytest.mark.unit
 TOKEN = "TOKEN-IN-URL-8642"
