@@ -559,6 +559,8 @@ def _backup_paths(paths) -> tuple[str, ...]:
 
 def _check(config: OpsConfig) -> OpsConfig:
     stack = config.stack
+    if config.offsite_setup.backend:
+        _check_offsite_setup(config.offsite, config.offsite_setup)
     if config.database.url_variable in dict(config.deploy.rehearsal.environment):
         raise ConfigError(f"[deploy.rehearsal] environment sets {config.database.url_variable}, the database's address, "
                           "which the rehearsal sets itself (to its own copy): remove it from the table")
@@ -643,9 +645,8 @@ def _check(config: OpsConfig) -> OpsConfig:
 _REMOTE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_. -]*[A-Za-z0-9_]|[A-Za-z0-9_]")  # rclone's remote names
 
 
-def _offsite_setup_section(raw: dict, offsite_raw: dict) -> OffsiteSetupConfig:
-    """Variables are names, options strings, and the remotes fit [offsite] remote: a crypt remote of its own
-    name over base_remote, or base_remote itself when [offsite] plaintext = true."""
+def _offsite_setup_section(raw: dict) -> OffsiteSetupConfig:
+    """Variables are names (never the secrets), options strings, base_remote a remote's name."""
     setup = _section(OffsiteSetupConfig, raw, "offsite_setup")
     if not setup.backend:
         return setup
@@ -663,7 +664,12 @@ def _offsite_setup_section(raw: dict, offsite_raw: dict) -> OffsiteSetupConfig:
     if not _REMOTE_NAME.fullmatch(setup.base_remote):
         raise ConfigError(f"[offsite_setup] base_remote = {setup.base_remote!r} is not an rclone remote name "
                           '(letters, digits, _ . - and spaces), e.g. "gdrive"')
-    offsite = OffsiteConfig(**{k: v for k, v in offsite_raw.items() if k in ("remote", "plaintext")})
+    return setup
+
+
+def _check_offsite_setup(offsite: OffsiteConfig, setup: OffsiteSetupConfig) -> None:
+    """The remotes the set-up makes fit [offsite] remote: a crypt remote of its own name over base_remote,
+    or base_remote itself when [offsite] plaintext = true."""
     remote = offsite.remote.split(":", 1)[0]
     if offsite.plaintext and remote != setup.base_remote:
         raise ConfigError(f"[offsite_setup] base_remote = {setup.base_remote!r} but [offsite] remote = "
@@ -673,7 +679,6 @@ def _offsite_setup_section(raw: dict, offsite_raw: dict) -> OffsiteSetupConfig:
         raise ConfigError(f"[offsite] remote = {offsite.remote!r} names base_remote itself: copies would be "
                           f"plaintext; name the crypt remote over it instead (e.g. remote = "
                           f"\"{setup.base_remote}-crypt:{offsite.remote.split(':', 1)[-1]}\")")
-    return setup
 
 
 def load_config(path: Path, **overrides) -> OpsConfig:
@@ -732,7 +737,7 @@ def load_config(path: Path, **overrides) -> OpsConfig:
             http=_section(HttpConfig, raw.get("http", {}), "http"),
             backup=_section(BackupConfig, raw.get("backup", {}), "backup"),
             offsite=_section(OffsiteConfig, raw.get("offsite", {}), "offsite"),
-            offsite_setup=_offsite_setup_section(raw.get("offsite_setup", {}), raw.get("offsite", {})),
+            offsite_setup=_offsite_setup_section(raw.get("offsite_setup", {})),
             retention=_retention_section(raw.get("retention", {})),
             deploy=_deploy_section(raw.get("deploy", {})),
             restore=_section(RestoreConfig, raw.get("restore", {}), "restore"),
