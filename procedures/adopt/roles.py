@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ..compose_model import COMPLETED, image_repository
 from ..errors import ConfigError
 from .frameworks import Found, identify
+from .start_migrations import MIGRATION_STEP
 
 _DATABASE_IMAGES = ("postgres", "postgis", "timescale", "pgvector")
 _PROXY_IMAGES = ("caddy", "nginx", "traefik", "haproxy", "envoy")
@@ -20,13 +21,14 @@ _OTHER_ENGINES = {"mariadb": ("mariadb", "/var/lib/mysql"), "mysql": ("mysql", "
 # Off-the-shelf services an app runs beside it: never its api, never its release.
 _INFRASTRUCTURE_IMAGES = re.compile(r"redis|valkey|memcached|rabbitmq|elasticsearch|opensearch|meilisearch|clickhouse"
                                     r"|minio|mongo|kafka|zookeeper|postgres|mariadb|mysql|pgvector", re.I)
-MIGRATION_WORDS = re.compile(r"alembic\s+upgrade|\bmigrat", re.I)
 _BACKUP_WORDS = re.compile(r"backup|pg_dump|rclone|\bcron", re.I)
 _WORKER_WORDS = re.compile(r"worker|celery|\brq\b|outbox|scheduler|queue|sidekiq|\bbeat\b|rqworker", re.I)
 # A name says worker by its last word (n8n-worker, celery_beat, taiga-async), not by a word inside it
 # (n8n-worker-runner is the worker's task runner); a queue technology anywhere in the name says it too.
 _WORKER_NAME_END = re.compile(r"(^|[-_])(worker|workers|beat|scheduler|async|sidekiq)$", re.I)
 _QUEUE_NAME = re.compile(r"celery|\brq\b|outbox|queue|sidekiq", re.I)
+# What public apps call their api service (a weak hint, after the model's facts; the corpus's 32 files).
+_API_NAMES = ("api", "backend", "app", "web", "server", "webserver")
 _SQLITE_FILE = re.compile(r"(^sqlite:|\.(db|sqlite3?)$)", re.I)
 
 
@@ -203,7 +205,7 @@ def find_one_offs(model: dict, roles: Roles) -> None:
                and re.search(r"\bexit\s+0\W*$", command_text(service).strip())}
     roles.one_offs = sorted(completed | exiting)
     migrations = sorted(name for name in services if name in completed or services[name].get("restart") == "no"
-                        if MIGRATION_WORDS.search(f"{name} {command_text(services[name])}"))
+                        if MIGRATION_STEP.search(f"{name} {command_text(services[name])}"))
     roles.migrate = _choose(migrations, "migration task", "[services] migrate",
                             "a one-off whose name or command says alembic upgrade or migrate")
 
@@ -277,7 +279,7 @@ def _api_rank(model: dict, roles: Roles, candidates: list[str], name: str) -> tu
     depended = sum(name in (services[other].get("depends_on") or {}) for other in candidates if other != name)
     sharing = sum(release_identity(services[other]) == release_identity(service) for other in candidates)
     return (not _INFRASTRUCTURE_IMAGES.search(service.get("image") or ""), not worker_like(name, service), depended,
-            bool(service.get("build")), behind_proxy, name in ("api", "backend", "app", "web", "server", "webserver"),
+            bool(service.get("build")), behind_proxy, name in _API_NAMES,
             _serves(service), sharing)
 
 
