@@ -4,12 +4,15 @@ from reading each file (expected_roles.toml), the proposal loads through the con
 overlay generated from it renders with compose. (The rehearsal's seal over the same files:
 test_real_world_compose.py.)"""
 
+import os
 import posixpath
+import subprocess
+from dataclasses import replace
 
 import pytest
 
 from procedures.adopt import discover
-from procedures.compose import register_model_secrets
+from procedures.compose import Compose
 from procedures.config import ConfigError, load_config
 from procedures.engines import engine_for
 from procedures.overlay import overlay_text
@@ -141,3 +144,10 @@ def test_the_generated_overlay_renders_with_compose(case, discovered, tmp_path):
         assert model["services"][name]["image"].endswith(":1.0.0"), name
     assert model["volumes"][row["database_volume"]] == {"name": config.volumes.database, "external": True}
     assert "opsuite-backup" in model["services"]
+    # The prefix of every command an error prints for the backup service (BackupBox.how_to_run) runs as
+    # pasted, from another directory, in a shell without the suite's variables.
+    adopted = replace(config, stack=replace(config.stack, compose_files=(*config.stack.app_files, overlay)))
+    printed = Compose(adopted, "1.0.0").operator_command("config", "--quiet")
+    shell = {k: v for k, v in os.environ.items() if k not in PLAIN}
+    pasted = subprocess.run(["bash", "-c", printed], cwd="/", env=shell, capture_output=True, text=True, timeout=120)
+    assert pasted.returncode == 0, (printed, pasted.stderr)
