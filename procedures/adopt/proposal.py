@@ -1,6 +1,7 @@
 """A proposed ops config from what discovery found; every setting that is a guess says so beside it."""
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -138,11 +139,17 @@ def _sample_queries(model: dict, roles: Roles) -> list[str]:
 
 def _build_lines(model: dict, project: str, compose_files: list[Path]) -> list[str]:
     """Services built on the server: deploy builds them from the app's git checkout by tag or commit
-    (docs/DEPLOYMENT_RUNBOOK.md section 11); proposed only where the compose file's folder is one."""
+    (docs/DEPLOYMENT_RUNBOOK.md section 11). The checkout is found as git finds it, from the compose
+    file's folder up to the first holding `.git` (healthchecks keeps its file in docker/ and builds `..`);
+    without one, the folder holding every build context is proposed, commented out."""
     built = built_on_server(model)
     if not built:
         return []
-    checkout = Path(compose_files[0]).parent
+    folder = Path(compose_files[0]).parent
+    checkout = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
+    if checkout is None:
+        contexts = [str(Path((model["services"][n]["build"] or {}).get("context") or folder)) for n in built]
+        checkout = Path(os.path.commonpath([str(folder), *contexts]))
     why = (f"{', '.join(built)} are built on the server (`build:`, no `image:`): `deploy --tag=REF` builds a git "
            f"tag or commit of this checkout as {project}-<service>:<tag>")
     if (checkout / ".git").exists():

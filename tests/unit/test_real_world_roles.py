@@ -8,14 +8,17 @@ import os
 import posixpath
 import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from procedures.adopt import discover
 from procedures.compose import Compose
+from procedures.compose_model import built_on_server
 from procedures.config import ConfigError, load_config
 from procedures.engines import engine_for
 from procedures.overlay import overlay_text
+from procedures.release.build import build_override
 from testkit.real_world import CASES, CORPUS, PLAIN, TABLE, files, param, rendered
 
 pytestmark = pytest.mark.compose
@@ -151,3 +154,21 @@ def test_the_generated_overlay_renders_with_compose(case, discovered, tmp_path):
     shell = {k: v for k, v in os.environ.items() if k not in PLAIN}
     pasted = subprocess.run(["bash", "-c", printed], cwd="/", env=shell, capture_output=True, text=True, timeout=120)
     assert pasted.returncode == 0, (printed, pasted.stderr)
+
+
+@pytest.mark.parametrize("case", [c for c in SUPPORTED if c in ("healthchecks", "plane", "superset")])
+def test_a_build_only_app_is_built_from_an_export_of_its_own_checkout(case, discovered):
+    """Each service a real file builds (no image) is moved, context and all, into the clean export, with
+    its own dockerfile, args and target left as the app wrote them."""
+    run = discovered(case)
+    services = run.model["services"]
+    builds = {name: services[name]["build"] for name in built_on_server(run.model)}
+    assert builds and set(builds) & set(run.roles.app), "the table's build-only cases build their app here"
+    # The checkout holds the compose file and every context (healthchecks keeps its file in docker/, builds ..).
+    repository = Path(os.path.commonpath([str(CORPUS / case), *(str(b["context"]) for b in builds.values())]))
+    export = Path("/export")
+    override = build_override(builds, repository, export, {"io.opsuite.release.project": run.project})
+    for name, section in builds.items():
+        moved = override["services"][name]["build"]
+        assert moved["context"] == str(export / Path(section["context"]).resolve().relative_to(repository))
+        assert "args" not in moved and "target" not in moved, "the app's own build settings stay its own"
