@@ -41,7 +41,9 @@ def _start_migration_risks(services: dict, roles: Roles, images: dict | None) ->
     on = start_migrations.switches(services, roles.app, images)
     if on:
         table = ", ".join(f'{v} = "{off}"' for v, off in sorted({(s.variable, s.off) for s in on}))
-        risks.append(Risk("migrations run on app start: " + ", ".join(f"{s.service} {s.variable}={s.value}" for s in on)
+        risks.append(Risk("migrations run on app start: " + ", ".join(
+                              f"{s.service} {s.variable}={s.value}" if s.value else
+                              f"{s.service} leaves {s.variable} unset (another app service sets it {s.off})" for s in on)
                           + ": every `up` migrates the live database before any backup",
                           f"[deploy] app_environment = {{ {table} }} (the proposal sets it): the generated overlay "
                           "turns it off, and the deploy migrates as its one-off step after a verified backup"))

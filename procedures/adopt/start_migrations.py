@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 _SWITCH_NAME = re.compile(r"MIGRAT", re.I)
 _ON = {"true": "false", "True": "False", "TRUE": "FALSE", "1": "0", "yes": "no", "Yes": "No", "on": "off"}
+_OFF = {off: on for on, off in _ON.items()}
+# A name that says the opposite: its "true" turns migrations off.
+_NEGATED = re.compile(r"(^|_)(DISABLE|DISABLED|SKIP|NO|NOT)(_|$)", re.I)
 MIGRATION_STEP = re.compile(r"alembic\s+upgrade|\bmigrat|db:migrate|prisma\s+migrate|drizzle-kit\s+(migrate|push)",
                              re.I)
 _SHELLS = ("sh", "bash", "/bin/sh", "/bin/bash", "ash", "/bin/ash")
@@ -37,17 +40,33 @@ def _environment(services: dict, name: str, images: dict | None) -> dict:
     return {**((images or {}).get(name) or {}).get("env", {}), **(declared if isinstance(declared, dict) else {})}
 
 
-def switches(services: dict, names: list[str], images: dict | None = None) -> list[Switch]:
+def _named_switches(services: dict, names: list[str], images: dict | None) -> list[Switch]:
     """Every environment variable of `names` (the compose file's, or the image's own) named for
-    migrations and set on (true, 1, yes, on)."""
+    migrations and set to a switch's value, with the value that turns migrations off in its spelling:
+    "false" for RUN_MIGRATIONS, "true" for a name that says the opposite (twenty's DISABLE_DB_MIGRATIONS)."""
     found = []
     for name in names:
-        environment = _environment(services, name, images)
-        for variable, value in sorted(environment.items()):
+        for variable, value in sorted(_environment(services, name, images).items()):
             text = str(value if value is not None else "").strip()
-            if _SWITCH_NAME.search(variable) and text in _ON:
-                found.append(Switch(name, variable, text, _ON[text]))
+            if not _SWITCH_NAME.search(variable) or (text not in _ON and text not in _OFF):
+                continue
+            truthy = text in _ON
+            if _NEGATED.search(variable):
+                off = text if truthy else _OFF[text]
+            else:
+                off = _ON[text] if truthy else text
+            found.append(Switch(name, variable, text, off))
     return found
+
+
+def switches(services: dict, names: list[str], images: dict | None = None) -> list[Switch]:
+    """The migration switches of `names` that are on, and a switch another app service turns off that
+    one leaves unset (value ""), so its default runs (twenty's server beside its worker's
+    DISABLE_DB_MIGRATIONS=true): each service that migrates on start, or likely does."""
+    named = _named_switches(services, names, images)
+    unset = [Switch(name, s.variable, "", s.off) for s in named if s.value == s.off for name in names
+             if s.variable not in _environment(services, name, images)]
+    return [s for s in named if s.value != s.off] + sorted(set(unset), key=lambda s: (s.service, s.variable))
 
 
 def _without_migration(command: list[str]) -> tuple[str, ...] | None:
@@ -99,7 +118,9 @@ def entrypoint_migrations(names: list[str], images: dict) -> list[EntrypointMigr
 def switch_offs(services: dict, names: list[str], images: dict | None = None) -> tuple[dict[str, str], list[str]]:
     """The variables to set in every app service so none migrates on start, and the ones that are a
     guess (an entrypoint script's variable that no environment sets on: "false" is assumed to be off)."""
-    offs = {s.variable: s.off for s in switches(services, names, images)}
+    # Every switch seen, on or already off: set in every app service (twenty's worker has
+    # DISABLE_DB_MIGRATIONS=true, its server has none and migrates).
+    offs = {s.variable: s.off for s in _named_switches(services, names, images)}
     guessed = []
     for entry in entrypoint_migrations(names, images or {}):
         for variable in entry.variables:

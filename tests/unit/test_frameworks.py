@@ -76,7 +76,21 @@ def test_an_env_switch_that_migrates_on_start_is_turned_off_in_its_own_spelling(
                 "worker": {"environment": {"RUN_MIGRATIONS": "1", "MIGRATE_ON_START": "false"}}}
     found = start_migrations.switches(services, ["web", "worker"])
     assert [(s.service, s.variable, s.value, s.off) for s in found] == [
-        ("web", "DJANGO_PERFORM_MIGRATIONS", "True", "False"), ("worker", "RUN_MIGRATIONS", "1", "0")]
+        ("web", "DJANGO_PERFORM_MIGRATIONS", "True", "False"), ("worker", "RUN_MIGRATIONS", "1", "0"),
+        # the worker turns it off; web, without it, runs the default
+        ("web", "MIGRATE_ON_START", "", "false")]
+
+
+def test_a_switch_named_for_the_opposite_is_turned_off_with_true():
+    """twenty: the worker sets DISABLE_DB_MIGRATIONS=true, the server leaves it unset and migrates on start."""
+    services = {"server": {"environment": {"PG_DATABASE_URL": "postgres://x"}},
+                "worker": {"environment": {"DISABLE_DB_MIGRATIONS": "true"}}}
+    found = start_migrations.switches(services, ["server", "worker"])
+    assert [(s.service, s.variable, s.value, s.off) for s in found] == [("server", "DISABLE_DB_MIGRATIONS", "", "true")]
+    assert start_migrations.switch_offs(services, ["server", "worker"])[0] == {"DISABLE_DB_MIGRATIONS": "true"}
+    services["server"]["environment"]["DISABLE_DB_MIGRATIONS"] = "false"
+    assert [(s.service, s.value, s.off) for s in start_migrations.switches(services, ["server", "worker"])] == [
+        ("server", "false", "true")]
 
 
 def test_a_shell_command_that_migrates_then_serves_is_given_without_the_migration():

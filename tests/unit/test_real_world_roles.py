@@ -172,3 +172,23 @@ def test_a_build_only_app_is_built_from_an_export_of_its_own_checkout(case, disc
         moved = override["services"][name]["build"]
         assert moved["context"] == str(export / Path(section["context"]).resolve().relative_to(repository))
         assert "args" not in moved and "target" not in moved, "the app's own build settings stay its own"
+
+
+# case -> the [deploy] app_environment the proposal must set so no app service migrates on start, read by
+# hand from each file (twenty's worker says DISABLE_DB_MIGRATIONS=true: the switch's off is "true").
+START_SWITCHES = {"wger": {"DJANGO_PERFORM_MIGRATIONS": "False"}, "twenty": {"DISABLE_DB_MIGRATIONS": "true"},
+                  "miniflux-caddy": {"RUN_MIGRATIONS": "0"}, "miniflux-traefik": {"RUN_MIGRATIONS": "0"}}
+
+
+@pytest.mark.parametrize("case", sorted(START_SWITCHES))
+def test_migrations_on_start_are_switched_off_in_the_proposal(case, discovered):
+    run = discovered(case)
+    config = load_config(run.proposal_path)
+    assert dict(config.deploy.app_environment) == START_SWITCHES[case]
+    assert any("migrations run on app start" in r.what for r in run.risks)
+
+
+@pytest.mark.parametrize("case", sorted(set(SUPPORTED) - set(START_SWITCHES)))
+def test_no_other_real_file_gets_a_start_switch(case, discovered):
+    """So the table above can fail: a switch proposed where no file names one would change how the app starts."""
+    assert dict(load_config(discovered(case).proposal_path).deploy.app_environment) == {}
