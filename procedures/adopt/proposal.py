@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..compose_model import built_on_server, published_ports
 from . import start_migrations
+from .bind_mounts import bind_mounted_data
 from .roles import Roles, command_text
 
 GUESS = "# GUESS:"
@@ -78,6 +79,18 @@ def _volume_lines(roles: Roles, project: str) -> list[str]:
     return lines
 
 
+def _backup_lines(model: dict, roles: Roles) -> list[str]:
+    """The app services' writable bind mounts as [backup] paths, commented out: no volume backup sees
+    them, and the operator decides which hold data (uncommented, each must exist on this host)."""
+    binds = bind_mounted_data(model, list(roles.app))
+    if not binds:
+        return []
+    where = ", ".join(f"{b['service']}:{b['target']}" for b in binds)
+    sources = sorted({b["source"] for b in binds})
+    return ["", "[backup]", f"# {GUESS} the app keeps files on host folders ({where}), which no volume backup sees: "
+            "uncomment to archive them with each set (docs/BACKUPS.md section 12)", f"# paths = {_value(sources)}"]
+
+
 def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], overlay: Path,
             environment: str = "prod", images: dict | None = None) -> str:
     """The text of an ops config for this stack: the app's compose files, then the overlay the suite
@@ -108,6 +121,7 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
               "no migrate service: [deploy] migrate_command runs in the first app service"),
     ]
     lines += _volume_lines(roles, project)
+    lines += _backup_lines(model, roles)
     lines += ["", "[database]", _line("engine", roles.engine, guesses.get("database.engine")),
               *_url_lines(model, roles, compose_files),
               "", "[http]", _line("base_url", base_url, url_guess),

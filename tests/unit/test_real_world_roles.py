@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from procedures.adopt import discover
+from procedures.adopt.bind_mounts import bind_mounted_data
 from procedures.compose import Compose
 from procedures.compose_model import built_on_server
 from procedures.config import ConfigError, load_config
@@ -192,3 +193,14 @@ def test_migrations_on_start_are_switched_off_in_the_proposal(case, discovered):
 def test_no_other_real_file_gets_a_start_switch(case, discovered):
     """So the table above can fail: a switch proposed where no file names one would change how the app starts."""
     assert dict(load_config(discovered(case).proposal_path).deploy.app_environment) == {}
+
+
+@pytest.mark.parametrize("case", ["mastodon", "paperless-sqlite", "immich"])
+def test_app_data_on_host_folders_is_proposed_for_backup_paths(case, discovered):
+    """The writable bind mounts of real apps' services (media, exports, uploads) are proposed as [backup]
+    paths, commented out: the operator confirms which hold data, and the proposal still loads."""
+    run = discovered(case)
+    line = next(l for l in run.proposal.splitlines() if l.startswith("# paths = "))
+    for bind in bind_mounted_data(run.model, list(run.roles.app)):
+        assert bind["source"] in line, (bind, line)
+    assert load_config(run.proposal_path).backup.paths == ()
