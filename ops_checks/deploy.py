@@ -68,7 +68,7 @@ def test_migrate_as_one_off_task(run, step, extras):
     """Migrate as a one-off task of the new TAG: the app's migrate service, or [deploy] migrate_command
     in a one-off api container (the api never migrates on start)."""
     before, after = step(run)
-    evidence.data(extras, "alembic revision", {"before": before, "after": after})
+    evidence.data(extras, "schema revision", {"before": before, "after": after})
 
 
 @runbook_step(DEPLOY, "one_offs")

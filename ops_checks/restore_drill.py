@@ -85,12 +85,12 @@ def test_row_counts_match_manifest(run, step, extras):
 
 
 @runbook_step(RESTORE, "revision")
-def test_alembic_revision_matches_manifest(run, step, extras):
-    """The restored alembic revision equals the manifest's."""
+def test_schema_revision_matches_manifest(run, step, extras):
+    """The restored schema revision ([database] revision_query) equals the manifest's."""
     try:
         step(run)
     finally:
-        evidence.data(extras, "alembic revision", run.record.get("revision"))
+        evidence.data(extras, "schema revision", run.record.get("revision"))
 
 
 @runbook_step(RESTORE, "samples")
