@@ -116,6 +116,9 @@ def _mask_known(text: str) -> str:
     # Both searched on their own: a set name must stay whole though its project matched first.
     protected = [m.span() for m in _SET_NAME.finditer(text)]
     protected += [m.span() for m in identifiers.finditer(text)] if identifiers else []
+    # A secret-named key stays whole though a secret's value spells it (POSTGRES_PASSWORD=password, as
+    # lemmy and hedgedoc ship): masked, `password=hunter22` would lose the name that masks hunter22.
+    protected += [m.span("key") for pattern in (_NAMED, _FLAG) for m in pattern.finditer(text)]
 
     def mask(match: re.Match) -> str:
         start, end = match.span()

@@ -45,9 +45,9 @@ def refuse_other_project(config) -> None:
     """Refuse when containers started from the app's directory run under another compose project and none
     under [stack] project: every command would address a project without the app's containers or data."""
     directory = config.stack.app_files[0].parent
-    rows = [row for path in sorted({str(directory), str(directory.resolve())})
-            for row in rows(docker_cmd.directory_containers(path))]
-    others = other_projects(rows, config.stack.project)
+    containers = [row for path in sorted({str(directory), str(directory.resolve())})
+                  for row in rows(docker_cmd.directory_containers(path))]
+    others = other_projects(containers, config.stack.project)
     if others:
         name = next(iter(others))
         running = "; ".join(f"{p!r} ({', '.join(c)})" for p, c in others.items())

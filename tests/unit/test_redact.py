@@ -204,3 +204,18 @@ def test_a_set_name_stays_whole_though_its_project_is_an_identifier_and_its_envi
     register_secret("demo")
     name = "shop.demo_shop_20261201T020000Z"
     assert redact(f"restored {name}, env demo") == f"restored {name}, env {MASK}"
+
+
+def test_a_secret_that_spells_a_secret_name_leaves_the_name_whole_so_the_value_beside_it_is_masked():
+    # lemmy and hedgedoc ship POSTGRES_PASSWORD=password. Registered, it masked the key name itself, and the
+    # value beside it (the history's `password=hunter22`) was shown. A fresh process: the registration is
+    # global, and a registered "password" would mask the word in every later test's output.
+    import subprocess
+    import sys
+    script = ("from procedures.redact import register_secret, redact; import json\n"
+              "register_secret('password'); register_secret('PASSWORD')\n"
+              "print(json.dumps([redact('login failed password=hunter22'), redact('PASSWORD=\"a b\" x'),\n"
+              "                  redact('--password hunter22'), redact('the password is password')]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == ["login failed password=***", 'PASSWORD="***" x', "--password ***",
+                                       "the *** is ***"]
