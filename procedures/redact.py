@@ -20,6 +20,7 @@ SHORT_SECRET_LENGTH = 8  # below it a value is masked as a whole word only, neve
 # part of it (SMTP_PASS, db.pw, SENTRY_DSN, B2_KEY, BASIC_AUTH; never "bypass", "passed" or "monkey").
 _WORDS = r"password|passwd|passphrase|secret|token|credential|pwd|apikey|accesskey|privatekey|authorization"
 _PARTS = r"pass|pw|auth|dsn|key"
+_KEYWORD = re.compile(rf"(?i)(?:{_WORDS}|{_PARTS})")  # a secret name's word alone
 _NAME = rf"[\w.-]*?(?:{_WORDS})[\w.-]*|(?:[\w.-]*[_.-])?(?:{_PARTS})(?:[_.-][\w.-]*)?"
 _VALUE = (r"(?P<value>\\\"(?:(?!\\\").)*\\\""  # \"value\" inside an escaped JSON string
           r"|\"(?:[^\"\\\n]|\\.)*\""  # "value", spaces and \n escapes (a PEM in JSON) included
@@ -116,13 +117,17 @@ def _mask_known(text: str) -> str:
     # Both searched on their own: a set name must stay whole though its project matched first.
     protected = [m.span() for m in _SET_NAME.finditer(text)]
     protected += [m.span() for m in identifiers.finditer(text)] if identifiers else []
-    # A secret-named key stays whole though a secret's value spells it (POSTGRES_PASSWORD=password, as
-    # lemmy and hedgedoc ship): masked, `password=hunter22` would lose the name that masks hunter22.
-    protected += [m.span("key") for pattern in (_NAMED, _FLAG) for m in pattern.finditer(text)]
+    keys = [m.span("key") for pattern in (_NAMED, _FLAG) for m in pattern.finditer(text)]
 
     def mask(match: re.Match) -> str:
         start, end = match.span()
-        return match[0] if any(s <= start and end <= e for s, e in protected) else MASK
+        if any(s <= start and end <= e for s, e in protected):
+            return match[0]
+        # A secret that is itself a secret's name (POSTGRES_PASSWORD=password, as lemmy and hedgedoc ship)
+        # leaves a key it spells whole: masked, `password=hunter22` would lose the name that masks hunter22.
+        if _KEYWORD.fullmatch(match[0]) and any(s <= start and end <= e for s, e in keys):
+            return match[0]
+        return MASK
     return secrets.sub(mask, text)
 
 

@@ -213,9 +213,11 @@ def test_a_secret_that_spells_a_secret_name_leaves_the_name_whole_so_the_value_b
     import subprocess
     import sys
     script = ("from procedures.redact import register_secret, redact; import json\n"
-              "register_secret('password'); register_secret('PASSWORD')\n"
+              "register_secret('password'); register_secret('PASSWORD'); register_secret('db-password-8812')\n"
               "print(json.dumps([redact('login failed password=hunter22'), redact('PASSWORD=\"a b\" x'),\n"
-              "                  redact('--password hunter22'), redact('the password is password')]))")
+              "                  redact('--password hunter22'), redact('the password is password'),\n"
+              "                  redact('login failed for db-password-8812: x')]))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    # A secret that only contains a name's word is masked wherever it stands, a key's place included.
     assert json.loads(done.stdout) == ["login failed password=***", 'PASSWORD="***" x', "--password ***",
-                                       "the *** is ***"]
+                                       "the *** is ***", "login failed for ***: x"]
