@@ -3,6 +3,7 @@ import socket
 import pytest
 from hypothesis import settings
 
+from procedures import redact
 from testkit import disposable
 from testkit.fault_matrix import Recorder
 
@@ -12,6 +13,19 @@ settings.register_profile("opsuite", deadline=None)
 settings.load_profile("opsuite")
 
 _faults = Recorder()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _registered_secrets_stay_in_their_module():
+    """Forget what a module registered as secret once it ends. The registry is the process's, and the
+    real-world files register their own (lemmy's POSTGRES_PASSWORD=password): a later module in the same
+    worker then saw `password_changed` masked, so its verdict hung on which modules ran before it."""
+    with redact._lock:
+        saved = (set(redact._secrets), set(redact._identifiers))
+    yield
+    with redact._lock:
+        redact._secrets.clear(), redact._secrets.update(saved[0])
+        redact._identifiers.clear(), redact._identifiers.update(saved[1])
 
 
 @pytest.hookimpl(hookwrapper=True)
