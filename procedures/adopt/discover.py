@@ -109,7 +109,7 @@ def running_state(run: DiscoverRun) -> dict:
         started_here = project_check.rows(docker_cmd.directory_containers(str(run.view.directory)))
         run.running["other projects"] = project_check.other_projects(started_here, run.project)
     services = run.model.get("services") or {}
-    run.images = read_images(services, [n for n in (run.roles.migrate, *run.roles.app) if n])
+    run.images = read_images(services, [n for n in (run.roles.migrate, *run.roles.app) if n], run.project)
     find_framework(run.model, run.roles, marker_files(run.images))
     framework = run.roles.framework
     # Names only from the images' environment: its values may be secrets.

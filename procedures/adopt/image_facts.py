@@ -1,5 +1,6 @@
 """What the app's images hold, read without starting the app: the framework files in their working
-directory, their own environment, and the migration steps their entrypoint script runs. Only images
+directory, their own environment, and the migration steps their entrypoint script (or the server config
+it starts with, such as uwsgi's ini) runs. Only images
 already on this host are read (never pulled); a service built on the server that was never built,
 or an image without `ls` or `cat`, simply shows nothing."""
 
@@ -11,7 +12,8 @@ from ..commands import docker as docker_cmd
 from .frameworks import MARKER_FILES
 from .start_migrations import MIGRATION_STEP
 
-_SCRIPT = re.compile(r"(^|/)[\w.-]+(\.sh|-entrypoint|entrypoint)$")
+# A script, or a server config file the start command loads (uwsgi's ini, supervisord's conf).
+_SCRIPT = re.compile(r"(^|/)[\w.-]+(\.sh|-entrypoint|entrypoint|\.ini|\.conf)$")
 _VARIABLE = re.compile(r"\$\{?(\w*MIGRAT\w*)", re.I)
 
 
@@ -33,20 +35,22 @@ def _read(image: str) -> dict:
     if script:
         text = runner.run(docker_cmd.image_file_text(image, script), limit="command", check=False).stdout
         steps = [line.strip() for line in text.splitlines()
-                 if MIGRATION_STEP.search(line) and not line.strip().startswith("#")]
+                 if MIGRATION_STEP.search(line) and not line.strip().startswith(("#", ";"))]
         if steps:
             facts["entrypoint"] = {"script": script, "migrates": steps[:3],
                                    "variables": sorted(set(_VARIABLE.findall(text)))}
     return facts
 
 
-def read_images(services: dict, names: list[str]) -> dict[str, dict]:
+def read_images(services: dict, names: list[str], project: str | None = None) -> dict[str, dict]:
     """service -> what its image holds: {"files": [...], "env": {...}, "entrypoint"?: {...}}; {} when
-    the service has no image on this host. Each image is read once."""
+    the service has no image on this host. A service built on the server with no `image:` is read under
+    the name compose gave its image (`<project>-<service>`). Each image is read once."""
     by_image: dict[str, dict] = {}
     found = {}
     for name in names:
-        image = (services.get(name) or {}).get("image")
+        service = services.get(name) or {}
+        image = service.get("image") or (f"{project}-{name}" if project and service.get("build") else None)
         if not image:
             continue
         if image not in by_image:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ..compose_model import built_on_server, published_ports
+from ..config import BackupConfig
 from . import start_migrations
 from .bind_mounts import bind_mounted_data
 from .roles import Roles, command_text
@@ -79,16 +80,36 @@ def _volume_lines(roles: Roles, project: str) -> list[str]:
     return lines
 
 
-def _backup_lines(model: dict, roles: Roles) -> list[str]:
-    """The app services' writable bind mounts as [backup] paths, commented out: no volume backup sees
-    them, and the operator decides which hold data (uncommented, each must exist on this host)."""
-    binds = bind_mounted_data(model, list(roles.app))
-    if not binds:
+_POSTGRES_MAJOR = re.compile(r"(?:^|/)postgres:(\d+)")
+_DEFAULT_DUMP_MAJOR = re.search(r"pg(\d+)$", BackupConfig.image).group(1)
+
+
+def _backup_image_lines(model: dict, roles: Roles) -> list[str]:
+    """A backup image at the database image's Postgres major, when it names one the default's pg_dump is
+    older than (the first backup would refuse it)."""
+    image = str(((model.get("services") or {}).get(roles.database) or {}).get("image") or "")
+    found = _POSTGRES_MAJOR.search(image) if roles.engine == "postgres" else None
+    if not found or int(found.group(1)) <= int(_DEFAULT_DUMP_MAJOR):
         return []
-    where = ", ".join(f"{b['service']}:{b['target']}" for b in binds)
-    sources = sorted({b["source"] for b in binds})
-    return ["", "[backup]", f"# {GUESS} the app keeps files on host folders ({where}), which no volume backup sees: "
-            "uncomment to archive them with each set (docs/BACKUPS.md section 12)", f"# paths = {_value(sources)}"]
+    major = found.group(1)
+    return [_line("image", f"opsuite-backup:pg{major}",
+                  f"pg_dump must not be older than {roles.database}'s {image}; the default {BackupConfig.image} dumps "
+                  f"{_DEFAULT_DUMP_MAJOR}: docker build --build-arg POSTGRES_IMAGE={image} -t opsuite-backup:pg{major} "
+                  "backup-image/ (docs/BACKUPS.md section 7)")]
+
+
+def _backup_lines(model: dict, roles: Roles) -> list[str]:
+    """A backup image at the database's major when the default's is older; the app services' writable
+    bind mounts as [backup] paths, commented out: no volume backup sees them, and the operator decides
+    which hold data (uncommented, each must exist on this host)."""
+    lines = _backup_image_lines(model, roles)
+    binds = bind_mounted_data(model, list(roles.app))
+    if binds:
+        where = ", ".join(f"{b['service']}:{b['target']}" for b in binds)
+        sources = sorted({b["source"] for b in binds})
+        lines += [f"# {GUESS} the app keeps files on host folders ({where}), which no volume backup sees: "
+                  "uncomment to archive them with each set (docs/BACKUPS.md section 12)", f"# paths = {_value(sources)}"]
+    return ["", "[backup]", *lines] if lines else []
 
 
 def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], overlay: Path,

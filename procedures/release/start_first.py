@@ -55,7 +55,8 @@ def ready_directly(ctx: OpsContext, container: dict, port: int, deadline: float,
         if facts["state"] != "running":
             raise NotReady(f"container {facts['id'][:12]} is {facts['state']}")
         if addresses:
-            answer = (ask or readiness.get)(f"http://{addresses[0]}:{port}", http.ready_path, timeout=3.0, verify=http.verify)
+            answer = (ask or readiness.get)(f"http://{addresses[0]}:{port}", http.ready_path, timeout=3.0,
+                                            verify=http.verify, headers=readiness.public_host(http))
             if answer.ok:
                 return {"container": facts["id"][:12], "base_url": f"http://{addresses[0]}:{port}",
                         "url": answer.url, "status": answer.status}

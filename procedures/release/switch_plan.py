@@ -71,6 +71,11 @@ def _failure_window(ctx: OpsContext, name: str, service: dict, view: ProxyView |
     if view is not None and not view.kind and name in ctx.config.services.app:
         return (f"requests through the proxy to {name} may fail while it is recreated: the proxy's config could not be "
                 f"read ({view.problem})")
+    if upstream is None and view is None and _published(service) and name in ctx.config.services.app:
+        return (f"requests to {name}'s published port {', '.join(_published(service))} are expected to fail from the "
+                f"moment its old container is stopped (a stop takes up to {_grace_seconds(service):g} s) until the new "
+                f"one answers (awaited up to {ctx.config.http.ready_timeout_seconds:g} s); to switch without failures "
+                "put a reverse proxy in front of it (docs/DEPLOYMENT_RUNBOOK.md section 9)")
     if upstream is None:
         return ""
     fix = f"; to switch without failures apply: {upstream.patch}" if upstream.patch else ""

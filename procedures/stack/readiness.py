@@ -3,6 +3,7 @@
 import json
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -130,14 +131,21 @@ def check_ready(ctx) -> dict:
     return {"readyz": ready.body, "version": found["version"], "version_source": found["source"]}
 
 
+def public_host(http: HttpConfig) -> dict[str, str]:
+    """The Host header of [http] base_url: a container asked at its own address is asked for the name the
+    app is reached by, since an app that checks Host (Django's ALLOWED_HOSTS) refuses a bare address."""
+    return {"Host": urlsplit(http.base_url).netloc}
+
+
 def smoke(ctx, base_url: str | None = None, ask=None) -> list[dict]:
     """Run the configured HTTP expectations through the proxy (or against base_url, one container's own
-    address, asked by `ask` when given); raises NotReady listing every one that failed. Header values
-    come from the environment and appear in no result."""
+    address, asked by `ask` when given, with the public Host); raises NotReady listing every one that
+    failed. Header values come from the environment and appear in no result."""
     results = []
+    own_address = public_host(ctx.config.http) if base_url else {}
     for check in ctx.config.deploy.smoke:
         answer = (ask or get)(base_url or ctx.config.http.base_url, check.path, verify=ctx.config.http.verify,
-                              method=check.method, headers=smoke_checks.header_values(check))
+                              method=check.method, headers={**own_address, **smoke_checks.header_values(check)})
         results.append(smoke_checks.judge(check, answer.status, answer.body, answer.seconds))
     failed = [r for r in results if not r["ok"]]
     if failed:
