@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .commands import compose as compose_cmd
 from .compose import inputs, rendered_model
-from .compose_model import built_on_server, database_file_mount, database_holder, image_repository, release_image
+from .compose_model import built_here, built_on_server, database_file_mount, database_holder, image_repository, release_image
 from .config import VOLUME_VARIABLES, OpsConfig, StackConfig
 from .errors import CommandFailed, ConfigError
 from .private_files import write_private
@@ -142,7 +142,7 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     else:
         # ... or, for a database outside the stack, where the app that holds its URL does.
         reaching = services[config.url_service]
-    for name in built_on_server(model):
+    for name in (built_here(model) if config.build else built_on_server(model)):
         out[name] = {"image": release_image(config.stack.project, name, TAG_REQUIRED)}
     for name in (*names.app, *([names.migrate] if names.migrate else [])):
         image = services[name].get("image")
