@@ -114,6 +114,17 @@ def _without_start_migrations(config: OpsConfig, service: str) -> dict:
     return added
 
 
+def _release_variable_pinned(config: OpsConfig, services: dict, out: dict[str, dict]) -> None:
+    """A service outside the release that reads the app's .env whole (`env_file: .env`, as the template's
+    database does) carries the TAG the suite writes there: each release would change its config and compose
+    would recreate it (the database stopped mid-deploy). There TAG is pinned empty; the release's own
+    services keep it."""
+    release = {*config.services.app, config.services.migrate}
+    for name, service in services.items():
+        if name not in release and "TAG" in (service.get("environment") or {}):
+            out.setdefault(name, {}).setdefault("environment", {})["TAG"] = ""
+
+
 def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     """The overlay as a compose model, from the config and the app's rendered model."""
     services = model.get("services") or {}
@@ -154,6 +165,7 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
                                                           **_without_start_migrations(config, name)}
     if names.proxy:
         out[names.proxy] = _long_running(services[names.proxy])
+    _release_variable_pinned(config, services, out)
 
     backups, rclone = _suite_volume(config, model, "backups"), _suite_volume(config, model, "rclone_config")
     mounts = [f"{backups}:{config.backup.directory}", f"{rclone}:{RCLONE_CONFIG_DIR}"]
