@@ -4,8 +4,10 @@ The app's own files stay as they are; the overlay goes last ([stack] overlay) an
 what the hard rules need, each taken from the config and the app's rendered model, never from a
 name the suite assumes:
 - the app services (and the app's own migrate service) run `<their image repository>:${TAG}`, and
-  every service built on the server (`build:` with no `image:`) `<project>-<service>:${TAG}`, the
-  name `deploy` builds it under ([build], release/build.py): rendering fails without an explicit TAG;
+  every service built on the server (`build:` with no `image:`; with [build], every `build:`)
+  `<project>-<service>:${TAG}`, the name `deploy` builds it under (release/build.py): rendering fails
+  without an explicit TAG; services outside the release keep one config across releases (TAG pinned
+  empty where the app's .env hands it to them);
 - the database volume is external under its real name: compose can neither create an empty one
   nor remove it; so are the suite's backups and rclone config volumes and the app's uploads;
 - app services that migrate on start get the switch off or the command without the migration
