@@ -6,7 +6,8 @@
 #   git --git-dir=/work/.mirror/fastapi+full-stack-fastapi-template/repo archive 0.10.0 | tar -x -C /tmp/appb/app
 #   FRESH=1 bash scripts/public_apps/fastapi-template.sh /tmp/appb/app
 #
-# FRESH=1 first removes this run's own compose projects (appb-fastapi, appb-traefik) with their volumes.
+# FRESH=1 first removes this run's own containers (projects appb-fastapi, appb-traefik) and refuses while
+# volumes of an earlier run are left, naming the command that removes them (no script removes a volume).
 # Needs the suite's images (scripts/build-images.sh: postgres-standin:17, backup:pg17, traefik-standin:3.7).
 set -euo pipefail
 APP=$(realpath "${1:?usage: fastapi-template.sh APP_CHECKOUT}")
@@ -44,12 +45,16 @@ docker tag opsuite-local/python-standin:3.11-bookworm python:3.10          # bac
 docker tag opsuite-local/uv-standin:0.9.26 ghcr.io/astral-sh/uv:0.9.26     # COPY --from=ghcr.io/astral-sh/uv:0.9.26
 
 if [ "${FRESH:-}" = 1 ]; then
-  say "fresh: removing this run's projects, volumes and state"
+  say "fresh: removing this run's containers and state (volumes: never by a script of the suite)"
   for p in "$PROJECT" appb-traefik; do
     docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
-    docker volume ls -q --filter "label=com.docker.compose.project=$p" | xargs -r docker volume rm >/dev/null
-    docker volume ls -q | grep -E "^${p}_" | xargs -r docker volume rm >/dev/null || true
   done
+  left=$(docker volume ls -q | grep -E "^(${PROJECT}|appb-traefik)_" || true)
+  if [ -n "$left" ]; then
+    echo "refused: volumes of an earlier run are left; a fresh run needs none. Remove them yourself:" >&2
+    echo "  docker volume rm $(echo $left)" >&2
+    exit 2
+  fi
   rm -rf "$WORK"
 fi
 mkdir -p "$WORK/runs" "$WORK/state/locks"
