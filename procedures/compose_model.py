@@ -33,6 +33,12 @@ def built_on_server(model: dict) -> list[str]:
                   if service.get("build") and not service.get("image"))
 
 
+def built_here(model: dict) -> list[str]:
+    """The services the app's own files can build (`build:`, whether or not an `image:` names the result):
+    what a release built on the server ([build]) builds, and pins to `<project>-<service>:TAG`."""
+    return sorted(name for name, service in (model.get("services") or {}).items() if service.get("build"))
+
+
 def release_image(project: str, service: str, tag: str) -> str:
     """The pinned name of a service's image built on the server: compose's own `<project>-<service>`, at tag."""
     return f"{project}-{service}:{tag}"

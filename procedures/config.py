@@ -41,6 +41,10 @@ class ServiceNames:
     app: tuple[str, ...] = ("api", "email-worker")
     single_instance: tuple[str, ...] = ("email-worker",)
     proxy: str = "reverse-proxy"
+    # A proxy that another compose project runs in front of this one (a shared Traefik on an external
+    # network): its container's name. The suite reads its config to decide each switch, and never
+    # recreates it; set [services] proxy = "" then.
+    proxy_container: str = ""
     # The app's own migrate service; "" when it has none (then [deploy] migrate_command runs in the
     # first app service, as a one-off).
     migrate: str = "migrate"

@@ -4,8 +4,10 @@ The app's own files stay as they are; the overlay goes last ([stack] overlay) an
 what the hard rules need, each taken from the config and the app's rendered model, never from a
 name the suite assumes:
 - the app services (and the app's own migrate service) run `<their image repository>:${TAG}`, and
-  every service built on the server (`build:` with no `image:`) `<project>-<service>:${TAG}`, the
-  name `deploy` builds it under ([build], release/build.py): rendering fails without an explicit TAG;
+  every service built on the server (`build:` with no `image:`; with [build], every `build:`)
+  `<project>-<service>:${TAG}`, the name `deploy` builds it under (release/build.py): rendering fails
+  without an explicit TAG; services outside the release keep one config across releases (TAG pinned
+  empty where the app's .env hands it to them);
 - the database volume is external under its real name: compose can neither create an empty one
   nor remove it; so are the suite's backups and rclone config volumes and the app's uploads;
 - app services that migrate on start get the switch off or the command without the migration
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from .commands import compose as compose_cmd
 from .compose import inputs, rendered_model
-from .compose_model import built_on_server, database_file_mount, database_holder, image_repository, release_image
+from .compose_model import built_here, built_on_server, database_file_mount, database_holder, image_repository, release_image
 from .config import VOLUME_VARIABLES, OpsConfig, StackConfig
 from .errors import CommandFailed, ConfigError
 from .private_files import write_private
@@ -114,6 +116,17 @@ def _without_start_migrations(config: OpsConfig, service: str) -> dict:
     return added
 
 
+def _release_variable_pinned(config: OpsConfig, services: dict, out: dict[str, dict]) -> None:
+    """A service outside the release that reads the app's .env whole (`env_file: .env`, as the template's
+    database does) carries the TAG the suite writes there: each release would change its config and compose
+    would recreate it (the database stopped mid-deploy). There TAG is pinned empty; the release's own
+    services keep it."""
+    release = {*config.services.app, config.services.migrate}
+    for name, service in services.items():
+        if name not in release and "TAG" in (service.get("environment") or {}):
+            out.setdefault(name, {}).setdefault("environment", {})["TAG"] = ""
+
+
 def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     """The overlay as a compose model, from the config and the app's rendered model."""
     services = model.get("services") or {}
@@ -142,7 +155,7 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     else:
         # ... or, for a database outside the stack, where the app that holds its URL does.
         reaching = services[config.url_service]
-    for name in built_on_server(model):
+    for name in (built_here(model) if config.build else built_on_server(model)):
         out[name] = {"image": release_image(config.stack.project, name, TAG_REQUIRED)}
     for name in (*names.app, *([names.migrate] if names.migrate else [])):
         image = services[name].get("image")
@@ -154,6 +167,7 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
                                                           **_without_start_migrations(config, name)}
     if names.proxy:
         out[names.proxy] = _long_running(services[names.proxy])
+    _release_variable_pinned(config, services, out)
 
     backups, rclone = _suite_volume(config, model, "backups"), _suite_volume(config, model, "rclone_config")
     mounts = [f"{backups}:{config.backup.directory}", f"{rclone}:{RCLONE_CONFIG_DIR}"]

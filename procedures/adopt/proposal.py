@@ -5,7 +5,7 @@ import os
 import re
 from pathlib import Path
 
-from ..compose_model import built_on_server, published_ports
+from ..compose_model import built_here, built_on_server, published_ports
 from ..config import BackupConfig
 from . import start_migrations
 from .bind_mounts import bind_mounted_data
@@ -177,16 +177,19 @@ def _build_lines(model: dict, project: str, compose_files: list[Path]) -> list[s
     (docs/DEPLOYMENT_RUNBOOK.md section 11). The checkout is found as git finds it, from the compose
     file's folder up to the first holding `.git` (healthchecks keeps its file in docker/ and builds `..`);
     without one, the folder holding every build context is proposed, commented out."""
-    built = built_on_server(model)
+    built = built_here(model)
     if not built:
         return []
+    named = sorted(set(built) - set(built_on_server(model)))
     folder = Path(compose_files[0]).parent
     checkout = next((f for f in (folder, *folder.parents) if (f / ".git").exists()), None)
     if checkout is None:
         contexts = [str(Path((model["services"][n]["build"] or {}).get("context") or folder)) for n in built]
         checkout = Path(os.path.commonpath([str(folder), *contexts]))
-    why = (f"{', '.join(built)} are built on the server (`build:`, no `image:`): `deploy --tag=REF` builds a git "
+    why = (f"{', '.join(built)} are built on the server (`build:`): `deploy --tag=REF` builds a git "
            f"tag or commit of this checkout as {project}-<service>:<tag>")
+    if named:
+        why += f" ({', '.join(named)}: instead of the image named in the compose file; remove [build] if a registry serves it)"
     if (checkout / ".git").exists():
         return ["", "[build]", _line("repository", str(checkout), why), _line("keep_releases", 3)]
     return ["", f"# {GUESS} {why}; this folder is no git checkout: uncomment with the checkout's path",

@@ -48,6 +48,10 @@ def service_containers(project: str, service: str, *, stopped_too: bool = False)
             "--filter", "label=com.docker.compose.oneoff=False"]
 
 
+def container_running(container: str) -> list[str]:
+    return ["docker", "inspect", "--format", "{{.State.Running}}", container]
+
+
 def image_references(containers: list[str]) -> list[str]:
     """The image reference each container was created from (kept even if the tag moved since)."""
     return ["docker", "inspect", "--format", "{{.Config.Image}}", *containers]

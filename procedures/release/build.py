@@ -19,7 +19,7 @@ from .. import runner
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..commands import git
-from ..compose_model import built_on_server, release_image
+from ..compose_model import built_here, release_image
 from ..config import BuildConfig, OpsConfig
 from ..errors import CommandFailed, ConfigError, DeployError
 from ..overlay import render_app_model
@@ -64,7 +64,7 @@ def resolve(build: BuildConfig, ref: str) -> tuple[str, str]:
 def to_build(config: OpsConfig, tag: str, active: set[str]) -> dict[str, dict]:
     """Each active service built on the server, with its app's own `build:` section."""
     model = render_app_model(config.stack, tag)
-    return {name: model["services"][name]["build"] for name in built_on_server(model) if name in active}
+    return {name: model["services"][name]["build"] for name in built_here(model) if name in active}
 
 
 def _inside(path: Path, repository: Path, service: str, what: str) -> Path:
@@ -113,7 +113,7 @@ def build_release(ctx, ref: str) -> Built:
     builds = to_build(config, tag, active)
     if not builds:
         raise ConfigError("[build] is set, but no service of the app's compose files builds on the server "
-                          "(`build:` with no `image:`); remove [build] to pull images by TAG")
+                          "(`build:`); remove [build] to pull images by TAG")
     built = Built(ref, commit, tag)
     scratch = Path(tempfile.mkdtemp(prefix="opsuite-build-"))  # 0700: only the suite's user reads it
     try:

@@ -170,6 +170,11 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, proxy: ProxyView | None) -> dic
         # `docker stop` with the container's own stop grace period (compose's stop_grace_period).
         runner.run(docker_cmd.stop_container(container["id"]), limit="command")
     _remove(old)
+    if proxy and proxy.follows_health:
+        # Traefik keeps the stopped containers in its rotation until its next reload, and a dial to their
+        # vanished address hangs; the switch ends after that reload, so the checks that follow see the
+        # proxy as its users will (a rollback's smoke check timed out inside that window, 2026-12-06).
+        time.sleep(proxy.refresh_seconds + LOOKUP_MARGIN_SECONDS)
     return {**plan.describe(), "result": "switched", "old": [c["id"][:12] for c in old],
             "new": [c["id"][:12] for c in new], "ready": ready, "proxy": found, "ready_seconds": ready_seconds,
             "drain_seconds": round(time.monotonic() - started - ready_seconds, 3)}

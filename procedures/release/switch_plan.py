@@ -13,7 +13,8 @@ setting that stops them.
 import re
 from dataclasses import dataclass
 
-from .. import compose_model
+from .. import compose_model, runner
+from ..commands import docker as docker_cmd
 from ..context import OpsContext
 from ..stack.serving import running_containers
 from ..stack import proxy_config
@@ -39,8 +40,16 @@ class ServiceSwitch:
 
 
 def _proxy_container(ctx: OpsContext) -> str | None:
-    found = running_containers(ctx, ctx.config.services.proxy) if ctx.config.services.proxy else []
+    names = ctx.config.services
+    if names.proxy_container and not names.proxy:
+        return names.proxy_container if _running(names.proxy_container) else None
+    found = running_containers(ctx, names.proxy) if names.proxy else []
     return found[0] if found else None
+
+
+def _running(container: str) -> bool:
+    answer = runner.run(docker_cmd.container_running(container), limit="command", check=False)
+    return answer.returncode == 0 and answer.stdout.strip() == "true"
 
 
 def _published(service: dict) -> list[str]:
@@ -107,10 +116,10 @@ def plan(ctx: OpsContext) -> Plan:
         upstream = view.upstreams.get(name) if view else None
         if not ctx.config.deploy.start_first:
             why = "start-first is off ([deploy] start_first = false)"
-        elif not names.proxy:
+        elif not (names.proxy or names.proxy_container):
             why = "no proxy in front of it ([services] proxy = \"\")"
         elif view is None:
-            why = f"the proxy {names.proxy!r} is not running, so its config cannot be checked"
+            why = f"the proxy {(names.proxy or names.proxy_container)!r} is not running, so its config cannot be checked"
         elif upstream is None:
             why = (view.problem or f"the proxy's {view.kind} config forwards nothing to {name!r}") \
                 + ": it is not switched start-first"

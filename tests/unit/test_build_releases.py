@@ -9,7 +9,8 @@ import pytest
 from procedures.commands import compose as compose_cmd
 from procedures.commands import docker as docker_cmd
 from procedures.commands import git
-from procedures.compose_model import built_on_server, release_image
+from procedures.adopt.proposal import _build_lines
+from procedures.compose_model import built_here, built_on_server, release_image
 from procedures.config import BuildConfig, StackConfig, load_config
 from procedures.errors import ConfigError, DeployError, UnsafeOperation
 from procedures.release import image_prune
@@ -46,6 +47,20 @@ def test_a_service_built_on_the_server_is_named_by_project_service_and_tag():
                           "web": {"build": {"context": "/srv/app"}, "image": "ghcr.io/x/web:1"}}}
     assert built_on_server(model) == ["api"], "a service that names its image is pulled by that name"
     assert release_image("zenops", "email-worker", "v2") == "zenops-email-worker:v2"
+
+
+def test_a_service_that_builds_and_names_its_image_is_built_here_with_build(tmp_path):
+    """full-stack-fastapi-template builds its backend as `image: ${DOCKER_IMAGE_BACKEND}:${TAG-latest}` beside
+    `build:`, and its own deploy runs `docker compose build` on the server: a release built here builds it too."""
+    model = {"services": {"backend": {"build": {"context": str(tmp_path)}, "image": "backend:latest"},
+                          "prestart": {"build": {"context": str(tmp_path)}, "image": "backend:latest"},
+                          "db": {"image": "postgres:18"}}}
+    assert built_here(model) == ["backend", "prestart"]
+    assert built_on_server(model) == [], "without [build] such a service is still pulled by the name it gives"
+    (tmp_path / ".git").mkdir()
+    lines = _build_lines(model, "app", [tmp_path / "compose.yml"])
+    assert "[build]" in lines and any(line.startswith(f'repository = "{tmp_path}"') for line in lines)
+    assert any("instead of the image named in the compose file" in line for line in lines)
 
 
 def test_the_build_override_moves_each_context_into_the_export(tmp_path):

@@ -188,3 +188,14 @@ def test_app_files_that_do_not_render_give_composes_words_and_the_fix(zenops):
         OpsContext(zenops, "1.0.0")
     assert "the app's compose files do not render; compose says:" in str(refused.value)
     assert "yaml" in str(refused.value).lower()
+
+
+def test_a_service_outside_the_release_keeps_one_config_across_releases(zenops):
+    """full-stack-fastapi-template's db reads the app's .env whole (`env_file: .env`), where the suite
+    writes TAG: without a pin every release changed the db's config and compose recreated the database."""
+    model = json.loads(json.dumps(render_app_model(zenops.stack, "1.0.0")))
+    model["services"]["db"].setdefault("environment", {})["TAG"] = "1.0.0"
+    model["services"]["api"].setdefault("environment", {})["TAG"] = "1.0.0"
+    services = overlay_model(zenops, model, engine_for(zenops))["services"]
+    assert services["db"]["environment"] == {"TAG": ""}
+    assert "TAG" not in (services["api"].get("environment") or {}), "the release's own services keep their TAG"

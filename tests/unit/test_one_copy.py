@@ -2,6 +2,7 @@
 declared with one replica is switched stop-first, whatever [deploy] start_first says; and a config
 whose single_instance names no app service is refused at load."""
 
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -10,6 +11,7 @@ import pytest
 from procedures.config import DatabaseConfig, DeployConfig, OpsConfig, ServiceNames, StackConfig, load_config
 from procedures.errors import ConfigError
 from procedures.release import one_copy, switch_plan
+from procedures.stack.proxy_view import ProxyView, Upstream
 
 pytestmark = pytest.mark.unit
 
@@ -23,8 +25,10 @@ LAZYFLOW = {"services": {
     "volumes": {"lazyflow_data": {"name": "lf_lazyflow_data", "external": True}}}
 
 
-def config(app=("app",), single_instance=(), proxy="", database=SQLITE, start_first=True) -> OpsConfig:
-    names = ServiceNames(database="", app=app, single_instance=single_instance, proxy=proxy, migrate="")
+def config(app=("app",), single_instance=(), proxy="", database=SQLITE, start_first=True,
+           proxy_container="") -> OpsConfig:
+    names = ServiceNames(database="", app=app, single_instance=single_instance, proxy=proxy, migrate="",
+                         proxy_container=proxy_container)
     return OpsConfig(StackConfig("lf", (Path("docker-compose.yml"),)), services=names, database=database,
                      deploy=DeployConfig(start_first=start_first))
 
@@ -112,3 +116,21 @@ def test_one_replica_counts_for_app_services_only():
     model = {"services": {"api": {"image": "api:1"}, "proxy": {"image": "nginx:1", "deploy": {"replicas": 1}}}}
     ops = config(app=("api",), database=DatabaseConfig())
     assert one_copy.reason(ops, model, "proxy") == ""
+
+
+def test_a_proxy_another_project_runs_is_read_and_lets_the_app_switch_start_first(monkeypatch):
+    """full-stack-fastapi-template's Traefik runs from its own compose file, on the external network
+    traefik-public: [services] proxy_container names it, and the switch is decided on its view."""
+    model = {"services": {"backend": {"image": "backend:1", "labels": {"traefik.enable": "true"}}}}
+    ops = replace(config(app=("backend",), database=DatabaseConfig()), services=ServiceNames(
+        database="", app=("backend",), single_instance=(), proxy="", migrate="", proxy_container="edge-traefik-1"))
+    read = []
+    monkeypatch.setattr(switch_plan, "_running", lambda container: container == "edge-traefik-1")
+    monkeypatch.setattr(switch_plan.proxy_config, "read", lambda container, *a: read.append(container) or ProxyView(
+        "traefik", {"backend": Upstream("backend", 8000)}, follows_health=True))
+    assert planned(ops, model)["backend"][0] == switch_plan.START_FIRST
+    assert read == ["edge-traefik-1"]
+    alone = replace(ops, services=replace(ops.services, proxy_container=""))
+    assert planned(alone, model)["backend"] == (switch_plan.RECREATE, 'no proxy in front of it ([services] proxy = "")')
+    monkeypatch.setattr(switch_plan, "_running", lambda container: False)
+    assert "'edge-traefik-1' is not running" in planned(ops, model)["backend"][1]
