@@ -25,6 +25,7 @@ from ..runbook import Runbook, Step
 from ..stack import readiness, volumes
 from ..stack.serving import with_serving_tag
 from . import project_check
+from .release_images import name_serving_images
 
 
 @dataclass
@@ -82,12 +83,15 @@ def first_backup(run: AdoptRun) -> BackupResult:
 
 
 def take_over(run: AdoptRun) -> dict:
-    """Recreate the database on the same (now external) volume and start the app on its TAG; no migration."""
+    """Recreate the database on the same (now external) volume and start the app on its TAG, on the images
+    that serve it (those built on the server named by the TAG first); no migration."""
     require_adopt_confirmation(run.ctx)
+    images = name_serving_images(run.ctx)
     state = database_answers(run.ctx)  # a database outside the stack is asked, never touched
     one_offs = run_one_offs(run.ctx)
     app = start_app(run.ctx)
-    return {"database": state, "one-off tasks": one_offs, "app": {n: vars(s) for n, s in app.items()},
+    return {"database": state, "images built on the server": images, "one-off tasks": one_offs,
+            "app": {n: vars(s) for n, s in app.items()},
             "plain docker compose": plain_compose.pin(run.ctx.config.stack, run.ctx.tag)}
 
 

@@ -35,6 +35,11 @@ def image_id(ref: str) -> list[str]:
     return ["docker", "image", "inspect", "--format", "{{.Id}}", ref]
 
 
+def tag_image(source: str, target: str) -> list[str]:
+    """Give an image one more name (the image and its other names stay as they are)."""
+    return ["docker", "tag", source, target]
+
+
 def docker_root_dir() -> list[str]:
     return ["docker", "info", "--format", "{{.DockerRootDir}}"]
 
