@@ -71,3 +71,6 @@ def test_proposed_ops_config_is_written(run, step, extras):
     """A proposed ops config beside this report; lines marked GUESS need a look."""
     text = step(run)
     evidence.data(extras, f"proposed ops config ({run.proposal_path or 'not written: no report path'})", text)
+    if run.front is not None:
+        evidence.data(extras, f"proposed proxy in front ({discover.front_path(run) or 'not written: no report path'})",
+                      run.front.compose_text)

@@ -18,7 +18,7 @@ from ..private_files import private_dir, write_private
 from ..stack import proxy_config
 from ..stack.proxy_view import RUNBOOK
 from ..runbook import Runbook, Step
-from . import compose_rules, project_check
+from . import compose_rules, project_check, proxy_front
 from .proposal import propose
 from .risks import Risk, find_risks
 from .image_facts import marker_files, read_images
@@ -40,6 +40,7 @@ class DiscoverRun:
     risks: list[Risk] = field(default_factory=list)
     proposal: str = ""
     images: dict = field(default_factory=dict)  # service -> what its image holds (image_facts.py)
+    front: proxy_front.Front | None = None  # a proxy proposed for app services publishing their own port
 
     @property
     def stack(self) -> StackConfig:
@@ -135,6 +136,30 @@ def _proxy_risks(run: DiscoverRun) -> list[Risk]:
             for u in view.upstreams.values() if u.problem]
 
 
+def front_path(run: DiscoverRun) -> Path | None:
+    """Where the proposed proxy file goes: beside the proposal (none without a report path)."""
+    if run.proposal_path is None:
+        return None
+    return run.proposal_path.with_name(run.proposal_path.name.removesuffix(".ops.toml") + "." + proxy_front.FILE_NAME)
+
+
+def _front_risks(run: DiscoverRun) -> list[Risk]:
+    """App services that publish their own port with no proxy in front: each deploy fails their requests."""
+    run.front = proxy_front.propose(run.model, run.roles)
+    if run.front is None:
+        return []
+    front = run.front
+    where = front_path(run) or f"the discover report's {proxy_front.FILE_NAME}"
+    directory = run.compose_files[0].parent
+    return [Risk(f"no reverse proxy in front of {', '.join(sorted({u.service for u in front.upstreams}))}, which "
+                 f"publish(es) {front.describe()} themselves: a deploy can only recreate them, and requests fail from "
+                 "the old container's stop until the new one answers",
+                 f"put the proposed Caddy in front: copy {where} to {directory / proxy_front.FILE_NAME}, add it last to "
+                 "the stack's compose files (COMPOSE_FILE in its .env, or -f), run `docker compose up -d` once (the "
+                 f"service(s) lose their port, {front.service} takes it: a few seconds' gap), then discover again "
+                 f"({RUNBOOK})")]
+
+
 def _project_risks(run: DiscoverRun) -> list[Risk]:
     """Where the project or files compose would use differ from what runs or what the operator passed."""
     risks = [Risk(f"the app's containers run as compose project {name} ({', '.join(names)}), not {run.project} "
@@ -153,7 +178,7 @@ def _project_risks(run: DiscoverRun) -> list[Risk]:
 
 def assess_risks(run: DiscoverRun) -> list[Risk]:
     """Every risk the model shows, and the running proxy's config, each with its fix."""
-    run.risks = find_risks(run.model, run.roles, run.images) + _proxy_risks(run) + _project_risks(run)
+    run.risks = find_risks(run.model, run.roles, run.images) + _proxy_risks(run) + _front_risks(run) + _project_risks(run)
     return run.risks
 
 
@@ -164,6 +189,8 @@ def write_proposal(run: DiscoverRun) -> str:
     if run.proposal_path is not None:
         private_dir(run.proposal_path.parent, tighten=False)
         write_private(run.proposal_path, run.proposal)
+        if run.front is not None:
+            write_private(front_path(run), run.front.compose_text)
     return run.proposal
 
 

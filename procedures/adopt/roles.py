@@ -222,7 +222,9 @@ def find_backup_machinery(model: dict, roles: Roles) -> None:
 
 
 def find_proxy(model: dict, roles: Roles) -> None:
-    services = model.get("services") or {}
+    # A proxy only in a profile compose does not turn on serves nothing (an operator's override parking the
+    # app's own Caddy): taking it would plan switches behind a proxy that never runs.
+    services = {n: s for n, s in (model.get("services") or {}).items() if n not in roles.profile_only}
     by_image = sorted(n for n, s in services.items() if any(w in (s.get("image") or "").lower() for w in _PROXY_IMAGES))
     by_port = sorted(n for n, s in services.items()
                      if any(int(p.get("target") or 0) in (80, 443) and p.get("published") for p in s.get("ports") or []))
