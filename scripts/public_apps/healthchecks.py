@@ -6,7 +6,7 @@ whole cycle on it, printing the figures (docs/ADOPTING.md section 8).
 The checkout (a clone of github.com/healthchecks/healthchecks) is exported, never changed, into WORK/healthchecks
 as a git repository of its own with three releases: 1.0.0 (upstream plus the engine-20.10 compatibility
 commit), 1.1.0 (an additive migration) and 1.2.0 (a migration that raises). Steps, in order: prepare, images,
-plain, seed, discover, settle, adopt, health, backup, drill, deploy, rollback, failing, disaster, figures.
+plain, seed, discover, front, settle, adopt, health, backup, drill, deploy, rollback, failing, disaster, figures.
 Its compose project is $APPA_PROJECT (appa-hc), on 127.0.0.1:$APPA_PORT (18471); it removes no volume, image or network.
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from procedures.adopt import proxy_front  # noqa: E402
 from testkit.paced_users import PacedUsers  # noqa: E402
 
 PYTHON = sys.executable
@@ -30,7 +31,7 @@ PORT = int(os.environ.get("APPA_PORT", "18471"))
 PROJECT = os.environ.get("APPA_PROJECT", "appa-hc")  # compose's project name: a new one starts from nothing
 READ_PATH = "/api/v3/status/"  # healthchecks' own status endpoint: one SELECT 1 through Django
 PY_STANDIN = "opsuite-local/python-standin:3.13-slim-trixie"
-STEPS = ["prepare", "images", "plain", "seed", "discover", "settle", "adopt", "health", "backup", "drill",
+STEPS = ["prepare", "images", "plain", "seed", "discover", "front", "settle", "adopt", "health", "backup", "drill",
          "deploy", "rollback", "failing", "disaster", "figures"]
 GIT = ["git", "-c", "user.name=opsuite", "-c", "user.email=opsuite@localhost"]
 
@@ -143,6 +144,8 @@ def images(run: Run) -> None:
         sh("docker", "tag", PY_STANDIN, name)
     # postgres:16: no Postgres 16 builds from Debian's mirror; trixie's 17 stands in under the compose file's name.
     sh("docker", "tag", "opsuite-local/postgres-standin:17", "postgres:16")
+    # The Caddy discovery proposes in front of web (step front): Debian's caddy under the pinned name.
+    sh("docker", "tag", "opsuite-local/caddy-standin:bookworm", proxy_front.CADDY_IMAGE)
 
 
 def plain(run: Run) -> None:
@@ -189,9 +192,28 @@ def sentinel_count(run: Run) -> int:
     return int(text.strip())
 
 
-def discover(run: Run) -> None:
+def discover(run: Run) -> Path:
     record = run.check("discover", f"--compose-file={run.docker}")
     shutil.copy(record.with_suffix(".ops.toml"), run.work / "proposal.ops.toml")
+    return record
+
+
+def front(run: Run) -> None:
+    """The proxy discovery proposed for web (no proxy in front of it), applied as its risk's fix says:
+    the file copied into the app's directory, added last to COMPOSE_FILE, `up -d` once, discovered again."""
+    reports = sorted(run.reports.glob(f"discover-*.{proxy_front.FILE_NAME}"))
+    assert reports, "discovery proposed no proxy in front of web"
+    shutil.copy(reports[-1], run.docker / proxy_front.FILE_NAME)
+    env = run.docker / ".env"
+    if "COMPOSE_FILE=" not in env.read_text():
+        with open(env, "a") as out:
+            out.write(f"COMPOSE_FILE=docker-compose.yml:docker-compose.override.yml:{proxy_front.FILE_NAME}\n")
+    with open(run.app / ".git/info/exclude", "a") as exclude:
+        exclude.write(f"docker/{proxy_front.FILE_NAME}\n")
+    sh("docker", "compose", "up", "-d", cwd=run.docker)
+    wait_ready(f"http://127.0.0.1:{PORT}{READ_PATH}")
+    text = discover(run).with_suffix(".html").read_text()
+    assert "no reverse proxy in front" not in text, "discovery still finds no proxy in front of web"
 
 
 # The proposal's guesses an operator settles for healthchecks; every other line stays as proposed.
@@ -224,8 +246,6 @@ def settle(run: Run) -> None:
 
 def adopt(run: Run) -> None:
     before = sentinel_count(run)
-    for service in ("web",):  # adopt does not build: the running image is 1.0.0's (ADOPTING.md section 2)
-        sh("docker", "tag", f"{PROJECT}-{service}:latest", f"{PROJECT}-{service}:1.0.0")
     sh(PYTHON, "-c", "import sys; from pathlib import Path; from procedures.config import load_config; "
        "from procedures.context import OpsContext; from example import offsite_standin as o; "
        "from procedures.env_file import env_value; c = load_config(Path(sys.argv[1])); "
