@@ -15,6 +15,15 @@
 """
 
 
+import re
+
+# The line a tool prints to say what went wrong: Python's last traceback line (`psycopg.errors.RaiseException:
+# ...`), Postgres' `ERROR:`/`FATAL:`, a CLI's `error:` or `Error response from daemon:`.
+_REASON = re.compile(r"^\s*(?:[\w.]*(?:Error|Exception|Exit|Interrupt)\w*:\s|(?:ERROR|FATAL|PANIC|error|Error|fatal)\b[^:]*:)")
+# A traceback's markers under a source line (`~~~~^^^^`): never the reason.
+_DECORATION = re.compile(r"^[\s~^|-]*$")
+
+
 class OpsError(Exception):
     """Base of every error a procedure raises on purpose."""
 
@@ -45,6 +54,14 @@ class CommandFailed(OpsError):
         super().__init__(
             f"command failed (exit {returncode}): {' '.join(argv)}\n{stderr_tail}".rstrip()
         )
+
+    @property
+    def reason(self) -> str:
+        """The one line of the tail that says what went wrong (the last error line; else the last line that
+        is not a traceback's marker), for a header that has room for one line."""
+        lines = [line.strip() for line in self.stderr_tail.splitlines() if not _DECORATION.match(line)]
+        errors = [line for line in lines if _REASON.match(line)]
+        return (errors or lines or [f"exit {self.returncode}"])[-1]
 
 
 class BackupError(OpsError):

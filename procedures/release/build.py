@@ -125,7 +125,8 @@ def build_release(ctx, ref: str) -> Built:
         try:
             target.compose.run(compose_cmd.build(stack, sorted(builds)), limit="build")
         except CommandFailed as e:
-            raise DeployError(f"building {ref} ({commit[:12]}) failed; nothing was changed: {e.stderr_tail}") from e
+            raise DeployError(f"building {ref} ({commit[:12]}) failed; nothing was changed: {e.reason}\n"
+                              f"{e.stderr_tail}") from e
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     for name in sorted(builds):

@@ -172,7 +172,7 @@ def migrate(run: DeployRun) -> tuple[str, str]:
     except CommandFailed as e:
         run.revision_after = _revision(run)
         raise DeployError(f"migration of {run.tag} failed; the database stays at {run.revision_after}: "
-                          f"{e.stderr_tail}") from e
+                          f"{e.reason}\n{e.stderr_tail}") from e
     run.revision_after = _revision(run)
     run.timed("migrate", started)
     return run.revision_before, run.revision_after

@@ -22,6 +22,6 @@ def run_one_offs(ctx: OpsContext) -> list[dict]:
             done = ctx.compose.run_once(name, no_deps=True, limit="one_off")
         except CommandFailed as e:
             raise DeployError(f"one-off task {name} failed (exit {e.returncode}); the app was not switched: "
-                              f"{e.stderr_tail}") from e
+                              f"{e.reason}\n{e.stderr_tail}") from e
         results.append({"service": name, "exit code": done.returncode, "seconds": round(done.seconds, 2)})
     return results

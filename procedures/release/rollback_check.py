@@ -224,7 +224,7 @@ def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: ProxyView |
             run_migrations(new)
         except CommandFailed as e:
             raise DeployError(f"the migrations of {ctx.tag} failed on a copy of backup {chosen.set_name}; the live "
-                              f"database was not touched: {e.stderr_tail}") from e
+                              f"database was not touched: {e.reason}\n{e.stderr_tail}") from e
         rehearsal.timed("migrate", started)
         started = time.monotonic()
         verdict = _previous_serves(new.with_tag(previous_tag), port)

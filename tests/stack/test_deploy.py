@@ -96,6 +96,9 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
     entry = last_entry(stack)
     assert entry["outcome"].startswith("failed before the app changed")
     assert "migrations of 1.2.0-broken-migration failed on a copy of backup" in entry["error"]
+    # The header's one line carries the migration's own exception, not a traceback's marker line.
+    assert entry["error"].splitlines()[0].endswith(
+        "RuntimeError: deliberately broken migration (example release 1.2.0-broken-migration)"), entry["error"][:400]
     assert entry["migrate_started_at"] is None, "the rehearsal caught it: the live database was never migrated"
     assert stack.ctx.engine.schema_revision(stack.ctx.database) == "0002_note_titles"
     assert_data_intact(stack)

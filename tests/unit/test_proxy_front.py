@@ -35,18 +35,21 @@ def _published(target: int, published: str, host_ip: str = "127.0.0.1") -> dict:
     return {"mode": "ingress", "host_ip": host_ip, "target": target, "published": published, "protocol": "tcp"}
 
 
+@pytest.mark.unit
 def test_no_front_when_the_stack_has_a_proxy_or_nothing_publishes():
     model = {"services": {"web": {"ports": [_published(8000, "18471")]}, "nginx": {}}}
     assert proxy_front.propose(model, Roles(app=["web"], proxy="nginx")) is None
     assert proxy_front.propose({"services": {"web": {}}}, Roles(app=["web"])) is None
 
 
+@pytest.mark.unit
 def test_single_instance_and_host_network_services_are_not_fronted():
     model = {"services": {"web": {"ports": [_published(8000, "18471")]},
                           "hostnet": {"network_mode": "host", "ports": [_published(80, "8080")]}}}
     assert proxy_front.propose(model, Roles(app=["web", "hostnet"], single_instance=["web"])) is None
 
 
+@pytest.mark.unit
 def test_an_ipv6_binding_keeps_its_brackets_and_each_port_gets_its_own_site():
     model = {"services": {"web": {"ports": [_published(8000, "18471", "::1"), _published(8000, "18473", "")]}}}
     front = proxy_front.propose(model, Roles(app=["web"]))
