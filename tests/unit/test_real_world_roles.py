@@ -204,3 +204,25 @@ def test_app_data_on_host_folders_is_proposed_for_backup_paths(case, discovered)
     for bind in bind_mounted_data(run.model, list(run.roles.app)):
         assert bind["source"] in line, (bind, line)
     assert load_config(run.proposal_path).backup.paths == ()
+
+
+@pytest.mark.parametrize("case", [param(c) for c in CASES])
+def test_a_proposed_proxy_renders_with_the_apps_files_and_takes_their_ports(case, discovered):
+    """Where discovery proposes a Caddy in front (app services publishing their own port, no proxy), the file
+    it wrote renders with the app's own files by compose, the fronted services lose their ports and the
+    proxy holds each one; where it proposes none, the stack has a proxy or no switched app service publishes."""
+    run = discovered(case)
+    services = run.model["services"]
+    if run.front is None:
+        switched = [n for n in run.roles.app if n not in run.roles.single_instance
+                    and not services[n].get("network_mode")]
+        assert run.roles.proxy or not any(str(p.get("published") or "").isdigit()
+                                          for n in switched for p in services[n].get("ports") or []), case
+        return
+    written = discover.front_path(run)
+    assert written.read_text() == run.front.compose_text
+    both = rendered(run.project, *run.compose_files, written)["services"]
+    fronted = {u.service for u in run.front.upstreams}
+    assert fronted <= set(run.roles.app) and not any(both[s].get("ports") for s in fronted), case
+    held = {(p.get("host_ip") or "", p["published"]) for p in both[run.front.service]["ports"]}
+    assert held == {(u.host_ip, u.host_port) for u in run.front.upstreams}, case
