@@ -1,5 +1,7 @@
 """Questions answered from a rendered compose model (a dict), without running anything."""
 
+import re
+
 from .config import OpsConfig
 from .errors import ConfigError
 
@@ -55,6 +57,15 @@ def published_ports(model: dict, except_services: tuple[str, ...] = ()) -> list[
                 rows.append({"service": name, "host_ip": port.get("host_ip") or "0.0.0.0",
                              "published": str(port["published"]), "target": port.get("target")})
     return rows
+
+
+def stop_grace_seconds(service: dict) -> float:
+    """compose's stop_grace_period (a Go duration string, or seconds), 10 s when unset: how long a stop
+    may take before the engine kills the container."""
+    value = str(service.get("stop_grace_period") or "10s")
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", value)
+    return sum(float(n) * units[u or "s"] for n, u in parts) or 10.0
 
 
 def container_ports(service: dict) -> list[int]:

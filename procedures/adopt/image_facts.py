@@ -30,7 +30,8 @@ def _read(image: str) -> dict:
     config = json.loads(inspected.stdout or "{}") or {}
     listed = runner.run(docker_cmd.image_has_files(image, list(MARKER_FILES)), limit="command", check=False)
     facts = {"files": [line.strip() for line in listed.stdout.splitlines() if line.strip()],
-             "env": dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item)}
+             "env": dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item),
+             "cmd": list(config.get("Cmd") or [])}
     script = _entrypoint_script(config)
     if script:
         text = runner.run(docker_cmd.image_file_text(image, script), limit="command", check=False).stdout

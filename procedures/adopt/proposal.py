@@ -229,7 +229,8 @@ def _deploy_lines(model: dict, roles: Roles, images: dict | None) -> list[str]:
             f"{GUESS} {', '.join(guessed)} read by the image's entrypoint, which migrates: check the value that "
             "turns it off" if guessed else
             "# the app migrates on start otherwise: the suite migrates as its one-off, after a verified backup"))
-    commands = [c for c in start_migrations.start_commands(services, roles.app) if c.without]
+    commands = [c for c in start_migrations.start_commands(services, roles.app) if c.without] \
+        + start_migrations.config_file_commands(services, roles.app, images or {})
     if commands:
         table = ", ".join(f"{_value(c.service)} = {_value(list(c.without))}" for c in commands)
         lines.append(f"app_commands = {{ {table} }}   {GUESS} the start command without its migration step: check it")

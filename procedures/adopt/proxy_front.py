@@ -11,9 +11,14 @@ whole patch; the app's own files stay as they are.
 import json
 from dataclasses import dataclass
 
-from ..stack.proxy_caddy import RETRY_LINES
+from ..compose_model import stop_grace_seconds
 from .roles import Roles
 
+# Caddy retries a GET whose connection closed before an answer only within lb_try_duration, counted from
+# the request's arrival; a server that holds requests while it stops (healthchecks' uwsgi: 7.6 s, 4 x 502
+# with 5 s) answers none of them before it exits, so the retry must outlast the service's stop grace period.
+TRY_MARGIN_SECONDS = 5.0
+TRY_INTERVAL = "250ms"
 # Any Caddy 2 reads this config; a pinned tag, as every image the suite deploys.
 CADDY_IMAGE = "caddy:2.8.4"
 CADDY_COMMAND = ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
@@ -26,6 +31,7 @@ class Upstream:
     host_ip: str  # the host address it published on ("" for every address)
     host_port: str
     port: int  # its container port
+    try_seconds: float  # how long Caddy retries a request to it (its stop grace period and a margin)
 
     @property
     def binding(self) -> str:
@@ -56,15 +62,16 @@ def _published(name: str, service: dict) -> list[Upstream]:
     for port in service.get("ports") or []:
         published, target = str(port.get("published") or ""), port.get("target")
         if published.isdigit() and target and (port.get("protocol") or "tcp") == "tcp":
-            found.append(Upstream(name, port.get("host_ip") or "", published, int(target)))
+            found.append(Upstream(name, port.get("host_ip") or "", published, int(target),
+                                  stop_grace_seconds(service) + TRY_MARGIN_SECONDS))
     return found
 
 
 def _caddyfile(upstreams: list[Upstream]) -> str:
     # The proxy listens on the host port itself inside its container: unique even when two services share
     # a container port. `http://` keeps Caddy from trying HTTPS on a bare port.
-    inside = "".join(f"    {line}\n" for line in RETRY_LINES)
-    return "\n".join(f"http://:{u.host_port} {{\n  reverse_proxy {u.service}:{u.port} {{\n{inside}  }}\n}}\n"
+    return "\n".join(f"http://:{u.host_port} {{\n  reverse_proxy {u.service}:{u.port} {{\n"
+                     f"    lb_try_duration {u.try_seconds:g}s\n    lb_try_interval {TRY_INTERVAL}\n  }}\n}}\n"
                      for u in upstreams)
 
 

@@ -56,12 +56,20 @@ def _start_migration_risks(services: dict, roles: Roles, images: dict | None) ->
             fix = ("start it without the migration (a compose override of its command or entrypoint, or the image's "
                    "own switch) and let the deploy migrate as its one-off step, after a verified backup")
         risks.append(Risk(f"migrations run on app start: {found.service} runs `{shown}`", fix))
+    copies = {c.service: c for c in start_migrations.config_file_commands(services, roles.app, images or {})}
     for entry in start_migrations.entrypoint_migrations(roles.app, images or {}):
         offs, _ = start_migrations.switch_offs(services, roles.app, images)
         named = {v: offs[v] for v in entry.variables if v in offs}
-        fix = (f"[deploy] app_environment = {{ {', '.join(f'{v} = {json.dumps(o)}' for v, o in named.items())} }} "
-               f"(the proposal sets it; check in {entry.script} that this value turns it off)" if named else
-               "start it without the migration (a compose override of its entrypoint, or the image's own switch)")
+        copy = copies.get(entry.service)
+        if named:
+            fix = (f"[deploy] app_environment = {{ {', '.join(f'{v} = {json.dumps(o)}' for v, o in named.items())} }} "
+                   f"(the proposal sets it; check in {entry.script} that this value turns it off)")
+        elif copy:
+            fix = (f"[deploy] app_commands = {{ {entry.service} = {json.dumps(list(copy.without))} }} (the proposal "
+                   f"sets it): the generated overlay starts {entry.service} over a copy of {entry.script} without "
+                   "the lines that migrate")
+        else:
+            fix = "start it without the migration (a compose override of its entrypoint, or the image's own switch)"
         risks.append(Risk(f"migrations run on app start: {entry.service}'s image entrypoint {entry.script} runs "
                           f"`{entry.steps[0][:100]}`", fix + "; the deploy migrates as its one-off step, after a "
                                                                "verified backup"))

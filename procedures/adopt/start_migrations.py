@@ -115,6 +115,42 @@ def entrypoint_migrations(names: list[str], images: dict) -> list[EntrypointMigr
     return found
 
 
+_CONFIG_FILE = re.compile(r"\.(ini|conf)$")
+
+
+def _config_copy_command(script: str, steps: tuple[str, ...], argv: list[str]) -> tuple[str, ...] | None:
+    """argv started with a copy of the config file `script` made without the lines that migrate: the copy
+    is written in /tmp when the container starts (so each release's own file is the one copied) and
+    argv runs unchanged but for the file's path, a word of argv or of its `sh -c` string. None when the
+    path is neither."""
+    copy = f"/tmp/opsuite-{script.rsplit('/', 1)[-1]}"
+    make_copy = f"grep -v -F {' '.join(f'-e {shlex.quote(step)}' for step in steps)} {shlex.quote(script)} > {copy}"
+    if script in argv:
+        return ("sh", "-c", f'{make_copy} && exec "$@"', "sh", *(copy if word == script else word for word in argv))
+    as_word = re.compile(rf"(?<![\w/.-]){re.escape(script)}(?![\w/.-])")
+    if len(argv) == 3 and argv[0] in _SHELLS and argv[1] == "-c" and as_word.search(argv[2]):
+        return (argv[0], "-c", f"{make_copy} || exit 1; {as_word.sub(copy, argv[2])}")
+    return None
+
+
+def config_file_commands(services: dict, names: list[str], images: dict) -> list[StartCommand]:
+    """App services whose start command loads a server config file that migrates (uwsgi's ini with
+    `hook-pre-app = exec:./manage.py migrate`, healthchecks), and no variable switches it off: the same
+    command over a copy of the file without those lines. Only when the file's path is in the command (the
+    compose file's, else the image's own), so the copy can take its place."""
+    found = []
+    for entry in entrypoint_migrations(names, images):
+        if entry.variables or not _CONFIG_FILE.search(entry.script):
+            continue
+        service = services.get(entry.service) or {}
+        command = service.get("command") or images[entry.service].get("cmd") or []
+        argv = command if isinstance(command, list) else shlex.split(str(command))
+        without = _config_copy_command(entry.script, entry.steps, argv)
+        if without:
+            found.append(StartCommand(entry.service, tuple(argv), without))
+    return found
+
+
 def switch_offs(services: dict, names: list[str], images: dict | None = None) -> tuple[dict[str, str], list[str]]:
     """The variables to set in every app service so none migrates on start, and the ones that are a
     guess (an entrypoint script's variable that no environment sets on: "false" is assumed to be off)."""

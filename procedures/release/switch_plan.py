@@ -10,7 +10,6 @@ setting that stops them.
 - recreate: everything else, as compose does it (stop, then start): a short gap in service.
 """
 
-import re
 from dataclasses import dataclass
 
 from .. import compose_model, runner
@@ -66,14 +65,6 @@ def _why_not_beside(name: str, service: dict) -> str:
     return ""
 
 
-def _grace_seconds(service: dict) -> float:
-    """compose's stop_grace_period (a Go duration string, or seconds), 10 s when unset."""
-    value = str(service.get("stop_grace_period") or "10s")
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", value)
-    return sum(float(n) * units[u or "s"] for n, u in parts) or 10.0
-
-
 def _failure_window(ctx: OpsContext, name: str, service: dict, view: ProxyView | None,
                     upstream: Upstream | None) -> str:
     """What a recreate of name costs the proxy's users, when the proxy forwards to it; "" otherwise."""
@@ -82,14 +73,14 @@ def _failure_window(ctx: OpsContext, name: str, service: dict, view: ProxyView |
                 f"read ({view.problem})")
     if upstream is None and view is None and _published(service) and name in ctx.config.services.app:
         return (f"requests to {name}'s published port {', '.join(_published(service))} are expected to fail from the "
-                f"moment its old container is stopped (a stop takes up to {_grace_seconds(service):g} s) until the new "
+                f"moment its old container is stopped (a stop takes up to {compose_model.stop_grace_seconds(service):g} s) until the new "
                 f"one answers (awaited up to {ctx.config.http.ready_timeout_seconds:g} s); to switch without failures "
                 "put a reverse proxy in front of it (docs/DEPLOYMENT_RUNBOOK.md section 9)")
     if upstream is None:
         return ""
     fix = f"; to switch without failures apply: {upstream.patch}" if upstream.patch else ""
     return (f"requests through the {view.kind} proxy to {name} are expected to fail from the moment its old "
-            f"container is stopped (a stop takes up to {_grace_seconds(service):g} s) until the new one answers "
+            f"container is stopped (a stop takes up to {compose_model.stop_grace_seconds(service):g} s) until the new one answers "
             f"(awaited up to {ctx.config.http.ready_timeout_seconds:g} s){fix}")
 
 

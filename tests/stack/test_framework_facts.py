@@ -124,3 +124,52 @@ def test_a_migrating_entrypoint_and_the_images_own_switch_are_found_and_turned_o
     config = load_config(tmp_path / "ops.toml")
     assert config.deploy.app_environment == (("DJANGO_PERFORM_MIGRATIONS", "False"),)
     assert config.deploy.migrate_command == ("python", "manage.py", "migrate", "--noinput")
+
+
+UWSGI_INI = """[uwsgi]
+chdir = /opt/app
+# Note: manage.py migrate also runs system checks
+hook-pre-app = exec:./manage.py migrate
+attach-daemon = ./manage.py sendalerts
+"""
+
+
+@pytest.fixture(scope="module")
+def uwsgi_image(tmp_path_factory):
+    """healthchecks' shape: the image's CMD loads an ini whose hook migrates, with no switch; `cat` stands
+    in for uwsgi so the test sees the file the server would load."""
+    context = tmp_path_factory.mktemp("uwsgi-image")
+    (context / "uwsgi.ini").write_text(UWSGI_INI)
+    (context / "Dockerfile").write_text("FROM opsuite-local/debian:bookworm\nWORKDIR /opt/app\n"
+                                        "COPY uwsgi.ini /opt/app/\nUSER nobody\n"
+                                        'CMD ["cat", "/opt/app/uwsgi.ini"]\n')
+    tag = f"opstest-frameworks-uwsgi:{uuid.uuid4().hex[:8]}"
+    runner.run(["docker", "build", "--quiet", "--tag", tag, str(context)], limit="command", timeout=300)
+    try:
+        yield tag
+    finally:
+        runner.run(["docker", "image", "rm", tag], limit="command", check=False)
+
+
+@pytest.mark.parametrize("command", [None, "sh -c 'while false; do sleep 1; done; cat /opt/app/uwsgi.ini'"])
+def test_a_migrating_server_config_is_loaded_from_a_copy_without_the_hook(uwsgi_image, command, tmp_path,
+                                                                          monkeypatch):
+    """Discovery reads the ini from the image, proposes the start command over a copy without the migrating
+    line, and that command, run as the overlay runs it in a real container (a user other than root), loads
+    every other line of the release's own file."""
+    monkeypatch.delenv("TAG", raising=False)
+    app = tmp_path / "hc"
+    app.mkdir()
+    own = f"    command: {command}\n" if command else ""
+    (app / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:16.4\n    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n"
+        f"  web:\n    image: {uwsgi_image}\n{own}    ports: [\"127.0.0.1:8000:8000\"]\nvolumes:\n  pgdata: {{}}\n")
+    run = discover.discover([str(app / "docker-compose.yml")], project="opstest-fwhc", proposal_path=tmp_path / "ops.toml")
+    risks = "\n".join(f"{r.what} | {r.fix}" for r in run.risks)
+    assert "web's image entrypoint /opt/app/uwsgi.ini runs `hook-pre-app = exec:./manage.py migrate`" in risks
+    started = dict(load_config(tmp_path / "ops.toml").deploy.app_commands)["web"]
+    assert "app_commands" in risks
+
+    loaded = runner.run(["docker", "run", "--rm", "--network", "none", uwsgi_image, *started], limit="command").stdout
+
+    assert loaded == UWSGI_INI.replace("hook-pre-app = exec:./manage.py migrate\n", "")

@@ -2,10 +2,13 @@
 framework's revision query run by the real SQLite the suite reads SQLite apps with."""
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from procedures.adopt import start_migrations
+from procedures.adopt.proposal import propose
+from procedures.adopt.roles import Roles
 from procedures.adopt.frameworks import BY_NAME, FRAMEWORKS, identify
 
 pytestmark = pytest.mark.unit
@@ -115,3 +118,44 @@ def test_the_images_own_switch_counts_under_the_compose_files_and_an_entrypoints
     assert guessed == ["MIGRATE_ON_BOOT"], "no environment sets it on: its off value is assumed"
     assert [(e.service, e.script) for e in start_migrations.entrypoint_migrations(["web", "worker"], images)] == [
         ("worker", "/entrypoint.sh")]
+
+
+HC_INI = "/opt/healthchecks/docker/uwsgi.ini"
+HC_IMAGES = {"web": {"env": {}, "cmd": ["uwsgi", HC_INI],
+                     "entrypoint": {"script": HC_INI, "migrates": ["hook-pre-app = exec:./manage.py migrate"],
+                                    "variables": []}}}
+
+
+def test_a_server_config_that_migrates_is_started_from_a_copy_without_those_lines():
+    """healthchecks' uwsgi.ini runs `manage.py migrate` as a hook, with no switch: the command is the image's
+    own, over a copy of the ini made at start without that line (each release's own ini is the one copied)."""
+    found = start_migrations.config_file_commands({"web": {}}, ["web"], HC_IMAGES)
+    assert [(c.service, c.command) for c in found] == [("web", ("uwsgi", HC_INI))]
+    assert found[0].without == (
+        "sh", "-c", f"grep -v -F -e 'hook-pre-app = exec:./manage.py migrate' {HC_INI} > /tmp/opsuite-uwsgi.ini "
+                    '&& exec "$@"', "sh", "uwsgi", "/tmp/opsuite-uwsgi.ini")
+    proposal = propose({"services": {"web": {"image": "hc:1"}, "db": {"image": "postgres:16"}}},
+                       Roles(database="db", api="web", app=["web"]), "hc", [Path("/srv/hc/docker-compose.yml")],
+                       Path("/srv/hc/docker-compose.opsuite.yml"), images=HC_IMAGES)
+    assert 'app_commands = { "web" = ["sh", "-c", "grep -v -F' in proposal
+
+
+def test_a_shell_command_that_waits_then_starts_the_server_gets_the_copy_in_its_string():
+    """healthchecks' compose file: `bash -c "while ! </dev/tcp/db/5432; do sleep 1; done; uwsgi .../uwsgi.ini"`."""
+    waits = ["bash", "-c", f"while !</dev/tcp/db/5432; do sleep 1; done; uwsgi {HC_INI}"]
+    found = start_migrations.config_file_commands({"web": {"command": waits}}, ["web"], HC_IMAGES)
+    assert [c.without for c in found] == [(
+        "bash", "-c", f"grep -v -F -e 'hook-pre-app = exec:./manage.py migrate' {HC_INI} > /tmp/opsuite-uwsgi.ini "
+                      "|| exit 1; while !</dev/tcp/db/5432; do sleep 1; done; uwsgi /tmp/opsuite-uwsgi.ini")]
+    longer = ["sh", "-c", f"uwsgi {HC_INI}.bak"]
+    assert start_migrations.config_file_commands({"web": {"command": longer}}, ["web"], HC_IMAGES) == [], \
+        "only the path as a whole word is the file"
+
+
+def test_no_copy_when_a_variable_switches_it_or_the_file_is_not_a_word_of_the_command():
+    switched = {"web": {**HC_IMAGES["web"], "entrypoint": {**HC_IMAGES["web"]["entrypoint"], "variables": ["MIGRATE"]}}}
+    assert start_migrations.config_file_commands({"web": {}}, ["web"], switched) == []
+    assert start_migrations.config_file_commands({"web": {"command": ["uwsgi", "--ini", "/etc/other.ini"]}},
+                                                  ["web"], HC_IMAGES) == []
+    script = {"web": {**HC_IMAGES["web"], "entrypoint": {**HC_IMAGES["web"]["entrypoint"], "script": "/entrypoint.sh"}}}
+    assert start_migrations.config_file_commands({"web": {}}, ["web"], script) == [], "a shell script is not cut by lines"

@@ -84,6 +84,15 @@ def test_compose_renders_the_app_with_the_proposed_file_and_the_proxy_holds_the_
     assert [(p["host_ip"], p["published"], p["target"]) for p in proxy["ports"]] == [("127.0.0.1", "18471", 18471)]
     assert set(proxy["networks"]) == {"front", "back"}, "the proxy joins every network web is on"
     content = both["configs"]["proxy-caddyfile"]["content"]
-    assert "reverse_proxy web:8000 {" in content and "lb_try_duration 5s" in content
+    assert "reverse_proxy web:8000 {" in content and "lb_try_duration 15s" in content, "stop grace 10 s + 5 s"
     again = find_roles(both, active=frozenset({"web", "worker", "db", "proxy"}))
     assert again.proxy == "proxy" and "web" in again.app
+
+
+@pytest.mark.unit
+def test_caddy_retries_longer_than_the_service_takes_to_stop():
+    """A server that holds requests while it stops answers none before it exits: Caddy's retry (counted from
+    the request's arrival) outlasts the service's stop_grace_period."""
+    model = {"services": {"web": {"ports": [_published(8000, "18471")], "stop_grace_period": "1m30s"}}}
+    front = proxy_front.propose(model, Roles(app=["web"]))
+    assert "lb_try_duration 95s" in front.compose_text and "lb_try_interval 250ms" in front.compose_text
