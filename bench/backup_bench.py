@@ -9,7 +9,7 @@ inside an already started container of the same service: the irreducible cost.
 import time
 
 from procedures.backup import pipeline as backup
-from procedures.backup.box import backup_box
+from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.commands import postgres as pg
 from procedures.context import OpsContext

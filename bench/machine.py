@@ -6,10 +6,10 @@ import statistics
 from pathlib import Path
 
 from procedures import runner
-from procedures.stack import tools as facts
-from procedures.backup.box import backup_box
+from procedures.box import backup_box
 from procedures.commands import compose as compose_cmd
 from procedures.context import OpsContext
+from procedures.stack import tools as facts
 
 
 def _meminfo_gib() -> float:

@@ -11,11 +11,11 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from procedures.restore import throwaway
+from procedures.box import backup_box
 from procedures.commands import docker as docker_cmd
 from procedures.commands import postgres as pg
-from procedures.backup.box import backup_box
 from procedures.context import OpsContext
+from procedures.restore import throwaway
 from testkit.disposable import DisposableStack
 
 from . import checks, commands, stats

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import httpx
 
-from procedures.backup import names, uploads_store
 from procedures.backup import pipeline as backup
+from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.context import OpsContext
-from procedures.backup.box import backup_box
+from procedures.remote import uploads_store
+from procedures.sets import names
 from testkit.backup_helpers import local_files, remote_files, with_config
 
 MECHANISMS = {"store": "content-addressed store + file list per set", "archive": "full tar.gz + file list per set"}

@@ -7,8 +7,9 @@ failure; the verified local dump stays even when the offsite copy fails.
 
 import pytest
 
-from procedures.backup import host_paths, manifest, pipeline
+from procedures.backup import host_paths, pipeline
 from procedures.backup.pipeline import BACKUP
+from procedures.sets import manifest
 from runbook_plugin.steps import runbook_step
 
 from . import evidence, summary

@@ -42,7 +42,7 @@ _FLAG = re.compile(rf"(?i)(?P<key>{_WORD_START}--{_SECRET_WORD})(?P<sep>\s+)(?!-
 # Basic/Bearer credentials whose header name is gone (a traceback truncates long reprs in the middle)
 _HTTP_CREDENTIALS = re.compile(r"\b(?P<scheme>Basic|Bearer)\s+(?=[\w.~+/-]*[\d+/=])[\w.~+/-]{8,}=*")
 
-# A backup set name (procedures/backup/names.py): <project>.<env>_<database>_<stamp>, validated parts.
+# A backup set name (procedures/sets/names.py): <project>.<env>_<database>_<stamp>, validated parts.
 _SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\.[A-Za-z0-9-]+_[A-Za-z0-9-]+_[0-9]{8}T[0-9]{6}Z")
 # A word ends at anything but a letter, digit, '_' or '-'; a '.' ends it unless a word goes on after it.
 _WORD_BEFORE = r"(?:(?<![\w.-])|(?<=\\[nrt]))"  # as _WORD_START: a \n escape ends the word before

@@ -8,12 +8,13 @@ from typing import Iterator
 import docker
 import pytest
 
-from procedures.backup import files as backup_files
-from procedures.backup import offsite, pipeline
-from procedures.backup.box import backup_box
+from procedures.backup import pipeline
+from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.context import OpsContext
 from procedures.errors import BackupError
+from procedures.remote import offsite
+from procedures.sets import files as backup_files
 
 # rclone's one-line stats at the end of a copy, as the terminal shows them after '<step> <what>: '
 RCLONE_STATS = r"[\d.]+ \S*B / [\d.]+ \S*B, 100%, [\d.]+ \S*B/s, ETA \S+"

@@ -7,9 +7,10 @@ from uuid import uuid4
 
 import httpx
 
-from procedures.backup import names, uploads_list, uploads_store
 from procedures.commands import files as files_cmd
 from procedures.commands import rclone as rclone_cmd
+from procedures.remote import uploads_store
+from procedures.sets import names, uploads_list
 from procedures.stack.readiness import served_release
 
 from .backup_helpers import in_box, local_files, remote_files

@@ -1,1 +1,1 @@
-"""Backups: the pipeline, sets and their names, dump and verify, manifest, offsite copy, retention, prune."""
+"""Backups: the pipeline, dump, offsite copy with its catalog and fingerprints, clock, retention, prune."""

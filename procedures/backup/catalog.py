@@ -17,9 +17,11 @@ every later listing.
 from datetime import datetime
 
 from .. import stack_state
-from . import names, retention
+from ..sets import names
+from ..sets.names import Identity
+from ..sets.sets import BackupSet
+from . import retention
 from .remote_hashes import Fingerprint
-from .names import Identity
 
 FILE = "backup-catalog.json"
 HASHES = "backup-remote-hashes.json"
@@ -71,11 +73,11 @@ def record(state_dir: str, identity: Identity, where: str, sets: set[str]) -> No
     stack_state.write_json(state_dir, identity.project, FILE, catalog)
 
 
-def missing_but_kept(listed_sets: list[retention.BackupSet], remembered_names: set[str],
+def missing_but_kept(listed_sets: list[BackupSet], remembered_names: set[str],
                      policy: retention.RetentionPolicy, now: datetime, min_sets: int) -> list[str]:
     """Remembered sets absent from the listing that the policy would keep today if they were there."""
     listed = {s.name for s in listed_sets}
-    absent = [retention.BackupSet(n, p.taken_at, True) for n in sorted(remembered_names - listed)
+    absent = [BackupSet(n, p.taken_at, True) for n in sorted(remembered_names - listed)
               if (p := names.parse_set_name(n)) is not None]
     if not absent:
         return []

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from ..errors import CommandFailed
-from . import files, manifest
-from .retention import BackupSet
+from ..sets import files, manifest
+from ..sets.sets import BackupSet
 
 AGREED, FIRST, ACCEPTED, DISAGREED = "agreed", "no earlier set", "accepted", "disagreed"
 # A few minutes behind is two runs racing a minute boundary or a small NTP step, not a wrong clock.

@@ -8,7 +8,7 @@ clock last agreed (clock.py). One small JSON file per project, 0600 in a 0700 di
 from datetime import datetime
 
 from .. import stack_state
-from .names import Identity
+from ..sets.names import Identity
 
 FILE = "backup-clock.json"
 

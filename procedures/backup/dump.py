@@ -3,11 +3,11 @@
 import time
 from dataclasses import dataclass
 
+from ..box import BackupBox
 from ..commands import files as files_cmd
-from ..errors import BackupError
 from ..engines.facts import DumpFacts
-from . import files
-from .box import BackupBox
+from ..errors import BackupError
+from ..sets import files
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ directory, so a file the app rewrites meanwhile cannot make them disagree; the r
 extracts the archive and compares what comes out with it (procedures/restore/host_paths.py).
 The members live in the manifest, not a list file beside it: bind-mounted app data is small
 (configuration, a few thousand files) and one file less keeps every set's plumbing (offsite copy,
-retention, fetch) as it is.
+retention, fetch) as it is. Verifying a set checks the archive's checksum and entry count
+(procedures/sets/verify.py: verify_paths).
 """
 
+from ..box import BackupBox
 from ..commands import files as cmd
-from ..errors import BackupError, CommandFailed
-from . import files, uploads_list
-from .box import BackupBox
+from ..errors import CommandFailed
+from ..sets import files, uploads_list
 
 ROOT = "/opsuite-paths"
 _CHANGED_WHILE_READ = 1  # GNU tar: some file changed while it was read; the archive is still whole
@@ -28,12 +29,6 @@ def mounts(paths: tuple[str, ...]) -> list[str]:
 
 def members(paths: tuple[str, ...]) -> list[str]:
     return [path.lstrip("/") for path in paths]
-
-
-def count_entries(box: BackupBox, archive: str) -> dict:
-    """Entries the archive holds (directories and files), read from end to end."""
-    listed = box.run(cmd.list_archive(archive), limit="check").stdout.splitlines()
-    return {"entries": len(listed), "files": sum(1 for name in listed if not name.endswith("/"))}
 
 
 def entry_counts(walked: dict) -> dict:
@@ -61,15 +56,3 @@ def archive(box: BackupBox, paths: tuple[str, ...], final: str, timeout: float) 
 def described(entry: dict) -> dict:
     """The manifest entry for the evidence: counts and checksum, without every member."""
     return {k: v for k, v in entry.items() if k != "members"}
-
-
-def verify(box: BackupBox, directory: str, recorded: dict) -> dict:
-    """The set's archive of host paths has its manifest's checksum and holds as many entries."""
-    path = f"{directory}/{recorded['file']}"
-    if files.sha256(box, path) != recorded["sha256"]:
-        raise BackupError(f"{path}: checksum differs from the manifest: the archive of {recorded['paths']} is corrupted")
-    found = count_entries(box, path)
-    if found["entries"] != recorded["entries"]:
-        raise BackupError(f"{path} lists {found['entries']} entries, the manifest {recorded['entries']}: the archive of "
-                          f"{recorded['paths']} is incomplete")
-    return found

@@ -19,16 +19,16 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..box import BackupBox, locked_box
 from ..commands import files as files_cmd
 from ..commands import rclone as cmd
 from ..config import OpsConfig
 from ..context import OpsContext
-from ..errors import CommandFailed, ConfigError, OffsiteError
 from ..env_file import env_value
+from ..errors import CommandFailed, ConfigError, OffsiteError
 from ..overlay import RCLONE_CONFIG_DIR
 from ..redact import register_secret
 from ..runbook import Runbook, Step
-from .box import BackupBox, locked_box
 
 CONF_PATH = f"{RCLONE_CONFIG_DIR}/rclone.conf"  # where the backup service's RCLONE_CONFIG points
 PROBE_DIR = "/tmp/opsuite-offsite-probe"  # inside the backup container, gone with it

@@ -14,16 +14,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from .. import lock
+from ..box import BackupBox, backup_box
 from ..commands import files as files_cmd
 from ..commands import rclone as rclone_cmd
 from ..context import OpsContext
 from ..errors import BackupError, CommandFailed, UnsafeOperation
+from ..remote import offsite, uploads_store
+from ..remote.rclone_progress import Transfer
 from ..runbook import Runbook, Step
+from ..sets import files, manifest, names, sets, uploads_list, verify
 from ..stack.serving import with_serving_tag
-from . import (catalog, clock, clock_state, files, host_paths, manifest, names, offsite, prune, remote_hashes,
-               retention, sets, uploads_list, uploads_store, verify)
-from .rclone_progress import Transfer
-from .box import BackupBox, backup_box
+from . import catalog, clock, clock_state, host_paths, prune, remote_hashes, retention
 from .dump import DumpResult, dump_database, remove_leftover_partials
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

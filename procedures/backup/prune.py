@@ -8,11 +8,13 @@ unless allowed, deletes only what was decided, and lists once more to prove ever
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from ..box import BackupBox
 from ..commands import files as files_cmd
 from ..errors import UnsafeOperation
-from . import catalog, files, names, offsite, retention
-from .box import BackupBox
-from .sets import files_of, to_sets
+from ..remote import offsite
+from ..sets import files, names
+from ..sets.sets import files_of, to_sets
+from . import catalog, retention
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ encrypted object on the remote it wraps (found through `rclone config show` and 
 import json
 from dataclasses import dataclass
 
+from ..box import BackupBox
 from ..commands import rclone as cmd
 from ..errors import CommandFailed, OffsiteError
-from .box import BackupBox
-from .offsite import RemoteFile, RemoteStatus
+from ..remote.offsite import RemoteFile, RemoteStatus
 
 # The first a backend offers is used; the same one every time, so a record compares with a listing.
 PREFERRED = ("md5", "sha1", "sha256", "quickxor", "dropbox", "crc32")

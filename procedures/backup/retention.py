@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from ..errors import ConfigError, UnsafeOperation
+from ..sets.sets import BackupSet
 
 LOCAL_KEEP_RANGE = (14, 30)
 
@@ -59,15 +60,6 @@ def remote_policy(keep_days: int = 30, *, daily: int = 0, weekly: int = 0, fortn
                   monthly: int = 0) -> RetentionPolicy:
     """Build the offsite policy; refuses keep_days below 1 (default 30) and negative tiers."""
     return RetentionPolicy(keep_days, daily, weekly, fortnightly, monthly).validate("offsite")
-
-
-@dataclass(frozen=True)
-class BackupSet:
-    """One backup set as retention sees it: its name, when it was taken and whether it verified."""
-
-    name: str
-    taken_at: datetime
-    verified: bool
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 # No --drive-use-trash=false: on Drive a deletion goes to the trash, which still counts against the quota
 # but is a last undo after a wrong deletion (empty it with `rclone cleanup`; docs/BACKUPS.md section 4).
 # A copy's live progress: rclone's own one-line stats every 5 s and at the end, on stderr at the default
-# log level (NOTICE) so no per-file INFO lines come with them (procedures/backup/rclone_progress.py).
+# log level (NOTICE) so no per-file INFO lines come with them (procedures/remote/rclone_progress.py).
 STATS_FLAGS = ["--stats=5s", "--stats-one-line", "--stats-log-level=NOTICE"]
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ..backup import names
-from ..backup.sets import FUTURE_MARGIN, to_sets, trusted_sets
+from ..sets import names
+from ..sets.sets import FUTURE_MARGIN, to_sets, trusted_sets
 from .completeness import incomplete_reason
 DRILL_CHECK = "restore_drill"
 

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .. import ledger
-from ..backup import files, offsite, sets
-from ..backup.box import BackupBox, locked_box
+from ..box import BackupBox, locked_box
 from ..context import OpsContext
 from ..errors import Stale
+from ..remote import offsite
 from ..runbook import Runbook, Step
+from ..sets import files, sets
 from . import ages
 
 

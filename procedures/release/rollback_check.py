@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .. import compose_model, runner
-from ..backup.box import backup_box
+from ..box import backup_box
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..config import OpsConfig
@@ -36,8 +36,8 @@ from ..restore.throwaway import DRILL_LABEL, remove_throwaway
 from ..stack import readiness, services
 from ..stack.proxy_view import ProxyView
 from ..stack.serving import running_containers
-from . import seal as sealing
 from . import image_volumes, start_first
+from . import seal as sealing
 from .migrations import run_migrations
 from .one_offs import run_one_offs
 

@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from ..backup import files, manifest, names, verify
-from ..backup.box import BackupBox
-from ..backup.sets import identity_of, trusted_sets
+from ..box import BackupBox
 from ..context import OpsContext
 from ..errors import BackupError, CommandFailed, RestoreError
+from ..sets import files, manifest, names, verify
+from ..sets.sets import identity_of, trusted_sets
 
 
 @dataclass(frozen=True)

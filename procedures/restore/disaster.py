@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Mapping
 
 from .. import guards, restored_names, runner
-from ..backup.box import BackupBox
+from ..box import BackupBox
 from ..commands import docker as cmd
 from ..context import OpsContext
 from ..errors import RestoreError

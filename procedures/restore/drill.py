@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .. import lock
-from ..backup import manifest
-from ..backup.box import BackupBox, backup_box
+from ..box import BackupBox, backup_box
 from ..context import OpsContext
 from ..errors import RestoreError
 from ..runbook import TEST_MODE, Runbook, Step
+from ..sets import manifest
 from ..stack import readiness
 from ..stack.serving import with_serving_tag
 from . import compare, disaster, from_remote, host_paths, uploads, url_switch, volume_switch

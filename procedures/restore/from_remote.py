@@ -4,15 +4,16 @@ The set lands in its own folder of the backups volume, under a partial name unti
 there and its checksums equal its manifest's; local backups are never overwritten or pruned.
 """
 
-from ..backup import files as backup_files
-from ..backup import offsite, uploads_list, uploads_store
-from ..backup.box import BackupBox
-from ..backup.rclone_progress import Transfer
-from ..backup.sets import identity_of
+from ..box import BackupBox
 from ..commands import files as files_cmd
 from ..commands import rclone as rclone_cmd
 from ..context import OpsContext
 from ..errors import CommandFailed, RestoreError
+from ..remote import offsite, uploads_store
+from ..remote.rclone_progress import Transfer
+from ..sets import files as backup_files
+from ..sets import uploads_list
+from ..sets.sets import identity_of
 from .choose import Chosen, pick_set, verify_chosen
 
 FOLDER_PREFIX = "from-remote-"

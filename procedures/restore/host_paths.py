@@ -12,12 +12,12 @@ import secrets
 from datetime import datetime, timezone
 
 from .. import runner
-from ..backup import uploads_list
+from ..box import BackupBox
 from ..commands import docker as docker_cmd
 from ..commands import files as files_cmd
 from ..errors import RestoreError
 from ..guards import THROWAWAY_VOLUME_PREFIX
-from ..backup.box import BackupBox
+from ..sets import uploads_list
 from .throwaway import DRILL_LABEL, remove_throwaway
 
 EXTRACTED_AT = "/restored-paths"

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from .. import runner
-from ..backup.box import BackupBox
+from ..box import BackupBox
 from ..commands import docker as cmd
 from ..context import OpsContext
 from ..guards import THROWAWAY_VOLUME_PREFIX

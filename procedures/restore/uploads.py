@@ -13,12 +13,12 @@ import secrets
 from datetime import datetime, timezone
 
 from .. import restored_names, runner
-from ..backup import uploads_list
-from ..backup.box import BackupBox
+from ..box import BackupBox
 from ..commands import docker as docker_cmd
 from ..commands import files as files_cmd
 from ..errors import RestoreError
 from ..guards import THROWAWAY_VOLUME_PREFIX
+from ..sets import uploads_list
 from ..stack import volumes
 from . import disaster
 from .throwaway import DRILL_LABEL, remove_throwaway

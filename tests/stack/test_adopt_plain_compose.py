@@ -9,7 +9,7 @@ import docker
 import pytest
 
 from procedures import plain_compose
-from procedures.backup.box import BackupBox
+from procedures.box import BackupBox
 from procedures.context import OpsContext
 from procedures.stack import volumes
 from testkit import disposable, zenops

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
-from procedures.backup.box import backup_box
-from procedures.backup.sets import identity_of
+from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, RestoreError, UnsafeOperation
 from procedures.restore import drill
+from procedures.sets import names as backup_names
+from procedures.sets.sets import identity_of
 
 from testkit.backup_helpers import (RCLONE_STATS, in_box, local_files, manifest_of, plant_aged_copy, remote_files,
                                      with_offsite)

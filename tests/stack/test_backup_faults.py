@@ -6,17 +6,18 @@ import time
 import pytest
 
 from procedures import runner
-from procedures.backup import names as backup_names
+from procedures.backup import offsite_setup
 from procedures.backup import pipeline as backup
-from procedures.backup import offsite_setup, verify
-from procedures.release import install
-from procedures.backup.box import backup_box
+from procedures.box import backup_box
 from procedures.commands import docker as docker_cmd
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, CommandFailed, OffsiteError, UnsafeOperation
+from procedures.release import install
+from procedures.sets import names as backup_names
+from procedures.sets import verify
 
-from testkit.backup_helpers import impatient, in_box, local_files, remote_files, with_config
 from testkit import faults, witness
+from testkit.backup_helpers import impatient, in_box, local_files, remote_files, with_config
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 

@@ -12,7 +12,7 @@ import pytest
 
 from procedures import runner
 from procedures.backup import pipeline as backup
-from procedures.backup.box import backup_box
+from procedures.box import backup_box
 from procedures.context import OpsContext
 from procedures.errors import RestoreError
 from procedures.guards import THROWAWAY_VOLUME_PREFIX

@@ -12,14 +12,14 @@ import pytest
 
 from procedures import ledger
 from procedures import lock
-from procedures.backup import names as backup_names
+from procedures.sets import names as backup_names
 from procedures.stack import serving as release
 from procedures.stack import volumes
 
-from testkit.samples import summarize
 from testkit import signals, witness
-from testkit.paced_users import PacedUsers
 from testkit.ops_run import ROOT, check_argv, run_check, summary_header
+from testkit.samples import summarize
+from testkit.paced_users import PacedUsers
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 

@@ -19,17 +19,17 @@ import httpx
 import pytest
 
 from procedures import ledger
-from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
 from procedures.config import SmokeCheck
 from procedures.context import OpsContext
 from procedures.errors import BackupError, NotReady, SwitchError
 from procedures.restore import volume_switch
+from procedures.sets import names as backup_names
 from procedures.stack import readiness, volumes
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, lazyflow
-from testkit.copies import CopyCounter, assert_one_copy_throughout
 from testkit.backup_helpers import check_a_full_disk_loses_nothing, local_files, manifest_of, with_config
+from testkit.copies import CopyCounter, assert_one_copy_throughout
 from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]

@@ -19,7 +19,7 @@ import docker
 import pytest
 
 from procedures.backup import pipeline as backup
-from procedures.backup.box import backup_box
+from procedures.box import backup_box
 from procedures.commands import rclone as rclone_cmd
 from procedures.config import load_config
 from procedures.context import OpsContext

@@ -7,14 +7,14 @@ import pytest
 
 from procedures import runner
 from procedures.backup import pipeline as backup
-from procedures.restore import choose, compare, drill, throwaway
-from procedures.backup.box import backup_box
+from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, RestoreError
+from procedures.restore import choose, compare, drill, throwaway
 
+from testkit import faults
 from testkit.backup_helpers import in_box, local_files, manifest_of, with_config
 from testkit.ops_run import run_check, summary_header
-from testkit import faults
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
 

@@ -12,14 +12,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from procedures import runner
-from procedures.backup import names as backup_names
-from procedures.backup import offsite, prune, retention
 from procedures.backup import pipeline as backup
-from procedures.backup.box import backup_box
-from procedures.backup.sets import identity_of
+from procedures.backup import prune, retention
+from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.commands import rclone as rclone_cmd
 from procedures.errors import OffsiteError, UnsafeOperation
+from procedures.remote import offsite
+from procedures.sets import names as backup_names
+from procedures.sets.sets import identity_of
 
 from testkit import witness
 from testkit.backup_helpers import in_box, local_files, plant_aged_copy, remote_files, with_config, with_offsite

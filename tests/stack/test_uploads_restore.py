@@ -9,13 +9,13 @@ import json
 import httpx
 import pytest
 
-from procedures.backup import manifest, uploads_list
 from procedures.backup import pipeline as backup
-from procedures.backup.box import backup_box
+from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.context import OpsContext
 from procedures.errors import RestoreError
 from procedures.restore import drill
+from procedures.sets import manifest, uploads_list
 
 from testkit.backup_helpers import in_box, local_files, manifest_of, remote_files, with_config
 from testkit.ops_run import run_check

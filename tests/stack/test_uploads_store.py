@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from procedures.backup import pipeline as backup
-from procedures.backup import names, uploads_store
 from procedures.commands import files as files_cmd
 from procedures.errors import CommandFailed, OffsiteError, RestoreError, UnsafeOperation
+from procedures.remote import uploads_store
 from procedures.restore import drill
+from procedures.sets import names
 
 from testkit import witness
 from testkit.backup_helpers import impatient, in_box, manifest_of, plant_aged_copy

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from procedures import ledger, runner
-from procedures.backup import names as backup_names
 from procedures.backup import pipeline as backup
-from procedures.restore import url_switch
 from procedures.errors import BackupError, ConfigError, OpsError
+from procedures.restore import url_switch
+from procedures.sets import names as backup_names
 from procedures.stack import readiness
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, zakops

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from procedures.backup import clock
-from procedures.backup.names import Identity, set_name
-from procedures.backup.retention import BackupSet, decide, local_policy
+from procedures.backup.retention import decide, local_policy
+from procedures.sets.names import Identity, set_name
+from procedures.sets.sets import BackupSet
 
 pytestmark = pytest.mark.unit
 REAL_NOW = datetime(2026, 11, 27, 2, 30, tzinfo=timezone.utc)

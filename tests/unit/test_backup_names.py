@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from procedures.backup.names import SUFFIXES, Identity, group_files, others, parse_set_name, set_name
 from procedures.errors import ConfigError
+from procedures.sets.names import SUFFIXES, Identity, group_files, others, parse_set_name, set_name
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 11, 24, 2, 30, 5, tzinfo=timezone.utc)

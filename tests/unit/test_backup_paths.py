@@ -6,11 +6,11 @@ from types import SimpleNamespace
 import pytest
 
 from procedures.backup import host_paths
-from procedures.backup.names import parse_set_name
 from procedures.commands import files as cmd
 from procedures.config import load_config
 from procedures.errors import ConfigError
 from procedures.restore import host_paths as restore_paths
+from procedures.sets.names import parse_set_name
 
 pytestmark = pytest.mark.unit
 STACK = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n'

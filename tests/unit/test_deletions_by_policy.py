@@ -10,12 +10,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from procedures.backup import catalog, clock, clock_state, offsite, prune, uploads_store
-from procedures.backup.names import Identity, set_name
-from procedures.backup.retention import BackupSet, check_cap, decide, local_policy, remote_policy
+from procedures.backup import catalog, clock, clock_state, prune
+from procedures.backup.retention import check_cap, decide, local_policy, remote_policy
 from procedures.commands import rclone as rclone_cmd
 from procedures.config import load_config
 from procedures.errors import ConfigError, UnsafeOperation
+from procedures.remote import offsite, uploads_store
+from procedures.sets.names import Identity, set_name
+from procedures.sets.sets import BackupSet
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 27, 2, 30, tzinfo=timezone.utc)

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from procedures import ledger
-from procedures.backup import names
 from procedures.config import FreshnessConfig, load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError, Stale
 from procedures.health import ages
 from procedures.health.freshness import FreshnessRun, drill_fresh, no_failed_deploy
+from procedures.sets import names
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=timezone.utc)

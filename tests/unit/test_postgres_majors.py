@@ -2,8 +2,8 @@
 
 import pytest
 
-from procedures.backup import manifest
 from procedures.commands import postgres as pg
+from procedures.sets import manifest
 
 pytestmark = pytest.mark.unit
 

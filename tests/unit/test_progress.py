@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from procedures import progress, runner
-from procedures.backup.rclone_progress import Transfer, stats_of
 from procedures.commands import rclone as rclone_cmd
 from procedures.engines.postgres.progress import TableCount, table_of
 from procedures.errors import CommandFailed
 from procedures.redact import register_secret
+from procedures.remote.rclone_progress import Transfer, stats_of
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]

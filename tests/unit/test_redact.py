@@ -5,11 +5,11 @@ from datetime import datetime, timezone
 import pytest
 
 from ops_checks import evidence
-from procedures.backup import names
 from procedures import redact as redact_module
 from procedures.compose import register_model_secrets
 from procedures.config import load_config
 from procedures.identifiers import config_identifiers
+from procedures.sets import names
 from procedures.redact import (MASK, install_log_redaction, is_secret_name, redact, redact_argv, redact_data,
                                register_identifier, register_secret)
 

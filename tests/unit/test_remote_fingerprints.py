@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from procedures.backup import catalog, offsite, prune, remote_hashes
-from procedures.backup.names import Identity, set_name
+from procedures.backup import catalog, prune, remote_hashes
 from procedures.backup.remote_hashes import Fingerprint
 from procedures.backup.retention import remote_policy
 from procedures.commands import rclone as rclone_cmd
+from procedures.remote import offsite
+from procedures.sets.names import Identity, set_name
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 27, 2, 30, tzinfo=timezone.utc)

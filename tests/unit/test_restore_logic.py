@@ -4,12 +4,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from procedures.backup.names import Identity
 from procedures import restored_names
-from procedures.restore import choose, disaster
 from procedures.commands import compose, files, rclone
 from procedures.config import StackConfig
 from procedures.errors import UnsafeOperation
+from procedures.restore import choose, disaster
+from procedures.sets.names import Identity
 from testkit import faults
 
 pytestmark = pytest.mark.unit

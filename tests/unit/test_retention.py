@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from procedures.errors import ConfigError, UnsafeOperation
-from procedures.backup.retention import (BackupSet, Deleted, Kept, RetentionDecision, RetentionPolicy, decide,
-                                  expected_listing, local_policy, remote_policy)
+from procedures.backup.retention import (Deleted, Kept, RetentionDecision, RetentionPolicy, decide,
+                                         expected_listing, local_policy, remote_policy)
+from procedures.sets.sets import BackupSet
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc)  # a Tuesday, ISO week 2026-W48

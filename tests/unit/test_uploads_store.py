@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from procedures.backup import uploads_store, uploads_walk
 from procedures.commands import files as files_cmd
 from procedures.commands import rclone as rclone_cmd
+from procedures.remote import uploads_store
+from procedures.sets import uploads_walk
 
 pytestmark = pytest.mark.unit
 

@@ -1,14 +1,23 @@
 """Backup sets as groups of files: which sets a listing holds and which of them are complete."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import names
 from .files import file_name
-from .retention import BackupSet
 
 # A set stamped later than this after now was written while the clock ran ahead: it would look
 # newest for as long as the clock stays wrong, so nothing treats it as the newest by itself.
 FUTURE_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class BackupSet:
+    """One backup set as retention sees it: its name, when it was taken and whether it verified."""
+
+    name: str
+    taken_at: datetime
+    verified: bool
 
 
 def to_sets(filenames: list[str], identity: names.Identity) -> tuple[list[BackupSet], dict[str, set[str]]]:

@@ -4,7 +4,7 @@ store a tree's files in the content-addressed store, or rebuild a tree from a li
 
 Runs inside the backup container as `python3 - tree DIR`, `python3 - archive FILE`,
 `python3 - store DIR STORE` or `python3 - rebuild LIST STORE DIR`, its source on stdin
-(procedures/backup/uploads_list.py sends it), so it imports the standard library only.
+(procedures/sets/uploads_list.py sends it), so it imports the standard library only.
 tree, archive and store print the same shape, so a tree extracted from an archive or rebuilt from
 the store compares with the recorded list. Entries that are not regular files or directories
 (symlinks, devices) are reported as `skipped`.

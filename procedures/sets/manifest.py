@@ -3,8 +3,8 @@
 import json
 import socket
 
+from ..box import BackupBox
 from ..commands import files as cmd
-from .box import BackupBox
 from .names import Identity
 
 FORMAT_VERSION = 1

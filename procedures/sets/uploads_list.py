@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..box import BackupBox
 from ..commands import files as cmd
 from ..errors import BackupError
 from . import files
-from .box import BackupBox
 
 WALK_SOURCE = (Path(__file__).parent / "uploads_walk.py").read_text()
 COMPARED = ("size", "sha256", "mode")

@@ -5,10 +5,10 @@ from uuid import uuid4
 from dataclasses import dataclass
 
 from .. import progress
+from ..box import BackupBox
 from ..commands import files as files_cmd
 from ..commands import rclone as cmd
 from ..errors import CommandFailed, OffsiteError
-from .box import BackupBox
 from .rclone_progress import Transfer
 
 

@@ -1,8 +1,9 @@
 """Re-check a finished backup set on disk against its manifest before anything relies on it."""
 
+from ..box import BackupBox
+from ..commands import files as cmd
 from ..errors import BackupError
-from . import files, host_paths, manifest
-from .box import BackupBox
+from . import files, manifest
 
 
 def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
@@ -28,8 +29,26 @@ def verify_set(engine, box: BackupBox, directory: str, set_name: str) -> dict:
         if listed and files.sha256(box, f"{directory}/{listed['file']}") != listed["sha256"]:
             raise BackupError(f"{directory}/{listed['file']}: checksum differs from the manifest: the list is corrupted")
     if recorded.get("paths"):
-        host_paths.verify(box, directory, recorded["paths"])
+        verify_paths(box, directory, recorded["paths"])
     return recorded
+
+
+def count_entries(box: BackupBox, archive: str) -> dict:
+    """Entries the archive holds (directories and files), read from end to end."""
+    listed = box.run(cmd.list_archive(archive), limit="check").stdout.splitlines()
+    return {"entries": len(listed), "files": sum(1 for name in listed if not name.endswith("/"))}
+
+
+def verify_paths(box: BackupBox, directory: str, recorded: dict) -> dict:
+    """The set's archive of [backup] paths has its manifest's checksum and holds as many entries."""
+    path = f"{directory}/{recorded['file']}"
+    if files.sha256(box, path) != recorded["sha256"]:
+        raise BackupError(f"{path}: checksum differs from the manifest: the archive of {recorded['paths']} is corrupted")
+    found = count_entries(box, path)
+    if found["entries"] != recorded["entries"]:
+        raise BackupError(f"{path} lists {found['entries']} entries, the manifest {recorded['entries']}: the archive of "
+                          f"{recorded['paths']} is incomplete")
+    return found
 
 
 def verify_written(box: BackupBox, directory: str, set_name: str, expected: dict) -> dict:

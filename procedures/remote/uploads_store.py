@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from .. import progress
+from ..box import BackupBox
 from ..commands import files as files_cmd
 from ..commands import rclone as rclone_cmd
 from ..errors import CommandFailed, OffsiteError, UnsafeOperation
-from . import names, offsite, uploads_list
-from .box import BackupBox
+from ..sets import names, uploads_list
+from . import offsite
 from .rclone_progress import Transfer
 
 STORE_ROOT = "uploads-store"

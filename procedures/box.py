@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
 
-from .. import lock, runner
-from ..commands import docker as cmd
-from ..compose import Compose
-from ..context import OpsContext
-from ..stack.serving import with_serving_tag
-from ..stack.volumes import ensure_data_volumes
+from . import lock, runner
+from .commands import docker as cmd
+from .compose import Compose
+from .context import OpsContext
+from .stack.serving import with_serving_tag
+from .stack.volumes import ensure_data_volumes
 
 
 @dataclass(frozen=True)

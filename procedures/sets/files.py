@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
+from ..box import BackupBox
 from ..commands import files as cmd
-from .box import BackupBox
 from .names import SUFFIXES
 
 PARTIAL = ".partial"

@@ -1,0 +1,1 @@
+"""Backup sets: their names, which files make a set, the manifest, verification, the uploads list."""
