@@ -118,10 +118,11 @@ def prune_remote(box: BackupBox, status: offsite.RemoteStatus, listing: list[off
     _refuse_partial(status.path, missing_from(filenames, set(must_have), identity),
                     "this run uploaded or found there and checked")
     sizes = local_sizes or {}
-    short = {names.parse_set_name(f.name).name for f in listing
-             if f.name in sizes and f.size != sizes[f.name] and names.parse_set_name(f.name) is not None}
-    unverified = (short | set(damaged)) & set(names.group_files(filenames, identity))
-    why = catalog.first_sight(set(names.group_files(filenames, identity)), remembered, set(must_have))
+    short = {parsed.name for f in listing
+             if f.name in sizes and f.size != sizes[f.name] and (parsed := names.parse_set_name(f.name)) is not None}
+    identity_sets = set(names.group_files(filenames, identity))
+    unverified = (short | set(damaged)) & identity_sets
+    why = catalog.first_sight(identity_sets, remembered, set(must_have))
     if why:
         return _deferred(status.path, filenames, identity, policy, why, unverified)
     _refuse_partial(status.path, catalog.missing_but_kept(to_sets(filenames, identity)[0], remembered or set(),

@@ -62,8 +62,8 @@ def project_lists(filenames: Iterable[str], project: str) -> list[str]:
     """The file lists of every set of the project among filenames (any environment or database)
     that keeps its uploads in the store: a set with a tar.gz references no object."""
     filenames = list(filenames)
-    return lists_of(filenames, {n for n, kinds in names.group_files(filenames).items()
-                                if names.parse_set_name(n).identity.project == project and "uploads" not in kinds})
+    return lists_of(filenames, {n for n, (parsed, kinds) in names.parsed_sets(filenames).items()
+                                if parsed.identity.project == project and "uploads" not in kinds})
 
 
 def kept_lists(kept_sets: Iterable[str], filenames: Iterable[str], identity: names.Identity,
@@ -75,8 +75,8 @@ def kept_lists(kept_sets: Iterable[str], filenames: Iterable[str], identity: nam
     filenames = list(filenames)
     groups = names.group_files(filenames)
     ours = set(kept_sets)
-    lists = [n for n in project_lists(filenames, identity.project) if names.parse_set_name(n).name not in
-             set(names.group_files(filenames, identity)) - ours]
+    pruned_here = set(names.group_files(filenames, identity)) - ours
+    lists = [n for n in project_lists(filenames, identity.project) if names.parse_set_name(n).name not in pruned_here]
     for set_name in sorted(ours):
         kinds = groups.get(set_name, set())
         if "uploads_list" in kinds or "uploads" in kinds:

@@ -48,12 +48,13 @@ def pick_set(filenames: list[str], requested: str | None, where: str, how_to_lis
     stamped in the future; another stack's set is refused, naming both."""
     if requested:
         wanted = names.parse_set_name(requested.rsplit("/", 1)[-1])
-        if wanted is None or wanted.name not in names.group_files(filenames):
+        groups = names.group_files(filenames)
+        if wanted is None or wanted.name not in groups:
             raise RestoreError(f"backup {requested!r} not found in {where}; list the sets there: {how_to_list}")
         if not _may_restore(wanted.identity, identity):
             raise RestoreError(f"backup {wanted.name} is not this stack's: it is {wanted.identity.describe()}; "
                                f"this stack is {identity.describe()}. Choose one of this stack's sets")
-        if "manifest" not in names.group_files(filenames)[wanted.name]:
+        if "manifest" not in groups[wanted.name]:
             raise RestoreError(f"backup {wanted.name} in {where} has no manifest: it never verified; choose another")
         return wanted.name
     newest, ahead = trusted_sets(filenames, identity, now or datetime.now(timezone.utc))

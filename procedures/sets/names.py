@@ -7,7 +7,7 @@ stack and are left alone. Files still being written carry a `.partial` suffix an
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -15,12 +15,13 @@ from ..errors import ConfigError
 
 # '_' separates the parts of a set name, so it may not appear inside one.
 _PART = re.compile(r"[A-Za-z0-9-]+")
+_PROJECT = r"[a-z0-9][a-z0-9_-]*"  # a compose project name
 _STAMP = "%Y%m%dT%H%M%SZ"
 SUFFIXES = {".dump": "dump", ".manifest.json": "manifest", ".uploads.tar.gz": "uploads",
             ".uploads.list.json": "uploads_list", ".paths.tar.gz": "paths"}
 # [0-9] rather than \d: strptime would accept other scripts' digits and the name would not round-trip.
 # A compose project name never holds '.', so the first '.' ends it.
-_SET = re.compile(r"(?:(?P<project>[a-z0-9][a-z0-9_-]*)\.)?"
+_SET = re.compile(rf"(?:(?P<project>{_PROJECT})\.)?"
                   r"(?P<env>[A-Za-z0-9-]+)_(?P<db>[A-Za-z0-9-]+)_(?P<stamp>[0-9]{8}T[0-9]{6}Z)")
 
 
@@ -60,7 +61,7 @@ def set_name(identity: Identity, taken_at: datetime) -> str:
     if taken_at.tzinfo is None or taken_at.utcoffset() is None:
         raise ValueError("taken_at must be timezone-aware (use datetime.now(timezone.utc))")
     env, database = identity.environment, identity.database
-    if identity.project is None or not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", identity.project):
+    if identity.project is None or not re.fullmatch(_PROJECT, identity.project):
         raise ConfigError(f"[stack] project = {identity.project!r} can't name a backup: use a compose project name")
     for setting, value in (("[stack] environment", env), ("database name", database)):
         if not _PART.fullmatch(value):
@@ -89,15 +90,22 @@ def parse_set_name(name: str) -> BackupSetName | None:
     return BackupSetName(stem, Identity(match["project"], match["env"], match["db"]), taken, kind)
 
 
-def group_files(filenames: Iterable[str], identity: Identity | None = None) -> dict[str, set[str]]:
-    """Map set name to the kinds of file present for it (dump, manifest, uploads, uploads_list), only identity's
-    sets when one is given; ignores everything else."""
-    groups: dict[str, set[str]] = {}
+def parsed_sets(filenames: Iterable[str],
+                identity: Identity | None = None) -> dict[str, tuple[BackupSetName, set[str]]]:
+    """Map set name to the set's parsed name (kind None) and the kinds of file present for it, only
+    identity's sets when one is given; each file name is parsed once, everything else ignored."""
+    found: dict[str, tuple[BackupSetName, set[str]]] = {}
     for filename in filenames:
         parsed = parse_set_name(filename)
         if parsed is not None and parsed.kind is not None and identity in (None, parsed.identity):
-            groups.setdefault(parsed.name, set()).add(parsed.kind)
-    return groups
+            found.setdefault(parsed.name, (replace(parsed, kind=None), set()))[1].add(parsed.kind)
+    return found
+
+
+def group_files(filenames: Iterable[str], identity: Identity | None = None) -> dict[str, set[str]]:
+    """Map set name to the kinds of file present for it (dump, manifest, uploads, uploads_list), only identity's
+    sets when one is given; ignores everything else."""
+    return {name: kinds for name, (_, kinds) in parsed_sets(filenames, identity).items()}
 
 
 def others(filenames: Iterable[str], identity: Identity) -> list[str]:

@@ -22,12 +22,10 @@ class BackupSet:
 
 def to_sets(filenames: list[str], identity: names.Identity) -> tuple[list[BackupSet], dict[str, set[str]]]:
     """identity's backup sets among file names; a set counts as verified only when its dump and manifest exist."""
-    groups = names.group_files(filenames, identity)
-    sets = []
-    for set_name, kinds in groups.items():
-        parsed = names.parse_set_name(set_name)
-        sets.append(BackupSet(set_name, parsed.taken_at, "manifest" in kinds and "dump" in kinds))
-    return sets, groups
+    found = names.parsed_sets(filenames, identity)
+    sets = [BackupSet(set_name, parsed.taken_at, "manifest" in kinds and "dump" in kinds)
+            for set_name, (parsed, kinds) in found.items()]
+    return sets, {set_name: kinds for set_name, (_, kinds) in found.items()}
 
 
 def trusted_sets(filenames: list[str], identity: names.Identity,

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from procedures.errors import ConfigError
-from procedures.sets.names import SUFFIXES, Identity, group_files, others, parse_set_name, set_name
+from procedures.sets import names as names_module, sets
+from procedures.sets.names import SUFFIXES, Identity, group_files, others, parse_set_name, parsed_sets, set_name
 
 pytestmark = pytest.mark.unit
 AT = datetime(2026, 11, 24, 2, 30, 5, tzinfo=timezone.utc)
@@ -110,6 +111,25 @@ def test_only_a_stacks_own_sets_are_its_own():
     names += [OLD_SET + ".dump"]
     assert set(group_files(names, ID)) == {SET}
     assert others(names, ID) == sorted([set_name(neighbour, AT), set_name(other_db, AT), OLD_SET])
+
+
+def test_each_set_comes_parsed_with_the_kinds_of_its_files():
+    found = parsed_sets([SET + ".dump", SET + ".manifest.json", OLD_SET + ".dump", "README"], ID)
+    assert list(found) == [SET]
+    parsed, kinds = found[SET]
+    assert (parsed.name, parsed.identity, parsed.taken_at, parsed.kind, kinds) == (SET, ID, AT, None, {"dump", "manifest"})
+
+
+def test_a_listing_is_parsed_once_per_file(monkeypatch):
+    """The sets of a listing and their times come from one parse of each file name, none of the set names again."""
+    seen = []
+    monkeypatch.setattr(names_module, "parse_set_name", lambda name: seen.append(name) or parse_set_name(name))
+    listing = [SET + ".dump", SET + ".manifest.json", set_name(ID, AT - timedelta(days=1)) + ".dump", "README"]
+    found, groups = sets.to_sets(listing, ID)
+    assert sorted(seen) == sorted(listing)
+    assert [(s.name, s.taken_at, s.verified) for s in found] == [(SET, AT, True),
+                                                                 (set_name(ID, AT - timedelta(days=1)),
+                                                                  AT - timedelta(days=1), False)]
 
 
 def test_group_files_of_nothing_is_empty():
