@@ -20,13 +20,13 @@ from ..commands import docker as docker_cmd
 from ..compose_model import require_active
 from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, OpsError
-from ..restore.choose import Chosen
 from ..runbook import Runbook, Step
+from ..sets.chosen import Chosen
 from ..stack import readiness, services, tools, volumes
 from ..stack.serving import serving_or_none
-from .migrations import run_migrations
 from . import image_prune, rollback_check, switch_plan
 from .build import Built, build_release
+from .migrations import run_migrations
 from .one_offs import run_one_offs
 from .switch import app_services, put_app_on, switch_release
 from .tags import validate_tag

@@ -31,8 +31,8 @@ from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, NotReady, OpsError
 from ..guards import THROWAWAY_VOLUME_PREFIX
 from ..private_files import write_private
-from ..restore.choose import Chosen
 from ..restore.throwaway import DRILL_LABEL, remove_throwaway
+from ..sets.chosen import Chosen
 from ..stack import readiness, services
 from ..stack.proxy_view import ProxyView
 from ..stack.serving import running_containers

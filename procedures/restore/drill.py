@@ -25,10 +25,11 @@ from ..context import OpsContext
 from ..errors import RestoreError
 from ..runbook import TEST_MODE, Runbook, Step
 from ..sets import manifest
+from ..sets.chosen import Chosen
 from ..stack import readiness
 from ..stack.serving import with_serving_tag
 from . import compare, disaster, from_remote, host_paths, uploads, url_switch, volume_switch
-from .choose import Chosen, choose_backup
+from .choose import choose_backup
 from .throwaway import throwaway_server
 
 DISASTER_MODE = "disaster"

@@ -13,8 +13,9 @@ from ..remote import offsite, uploads_store
 from ..remote.rclone_progress import Transfer
 from ..sets import files as backup_files
 from ..sets import uploads_list
+from ..sets.chosen import Chosen
 from ..sets.sets import identity_of
-from .choose import Chosen, pick_set, verify_chosen
+from .choose import pick_set, verify_chosen
 
 FOLDER_PREFIX = "from-remote-"
 

@@ -11,6 +11,7 @@ from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, RestoreError
 from procedures.restore import choose, compare, drill, throwaway
+from procedures.sets.chosen import Chosen
 
 from testkit import faults
 from testkit.backup_helpers import in_box, local_files, manifest_of, with_config
@@ -93,7 +94,7 @@ def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_s
 
     with backup_box(ctx) as box:
         chosen = choose.choose_backup(ctx, box, good.set_name)
-        tampered = choose.Chosen(chosen.set_name, {**chosen.manifest, "row_counts": {
+        tampered = Chosen(chosen.set_name, {**chosen.manifest, "row_counts": {
             **chosen.manifest["row_counts"], "public.notes": chosen.manifest["row_counts"]["public.notes"] + 1}})
         with throwaway.throwaway_server(ctx, box, chosen.manifest["database"]) as server:
             ctx.engine.restore_dump(server, tampered.dump_in_backups, 2)

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from procedures.backup import pipeline
-from procedures.release import deploy
 from procedures.config import load_config
 from procedures.context import OpsContext
+from procedures.release import deploy
 from procedures.release import rollback_check, seal, switch_plan
-from procedures.restore.choose import Chosen
+from procedures.sets.chosen import Chosen
 
 from example import offsite_standin
 from testkit import disposable

@@ -9,6 +9,7 @@ from procedures.commands import compose, files, rclone
 from procedures.config import StackConfig
 from procedures.errors import UnsafeOperation
 from procedures.restore import choose, disaster
+from procedures.sets.chosen import Chosen
 from procedures.sets.names import Identity
 from testkit import faults
 
@@ -78,8 +79,8 @@ def test_nothing_verified_names_the_fix():
 
 def test_dump_path_inside_the_backups_volume():
     manifest = {"dump": {"file": "s.dump"}}
-    assert choose.Chosen("s", manifest).dump_in_backups == "s.dump"
-    assert choose.Chosen("s", manifest, "from-remote-s").dump_in_backups == "from-remote-s/s.dump"
+    assert Chosen("s", manifest).dump_in_backups == "s.dump"
+    assert Chosen("s", manifest, "from-remote-s").dump_in_backups == "from-remote-s/s.dump"
 
 
 def test_new_volume_names_replace_an_earlier_restore_stamp():

@@ -15,8 +15,8 @@ from procedures.commands import docker as docker_cmd
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError
 from procedures.restore import uploads as restore_uploads
-from procedures.restore.choose import Chosen
 from procedures.sets import names, sets, uploads_list, uploads_walk
+from procedures.sets.chosen import Chosen
 
 pytestmark = pytest.mark.unit
 
