@@ -54,6 +54,10 @@ def backup(run) -> dict:
     return facts
 
 
+def _moved(how: str) -> str:
+    return "switched start-first" if how == "start-first" else "recreated"
+
+
 def deploy(run) -> dict:
     """TAG and schema revision from -> to, the backup taken first, and on failure the ledger's outcome
     and the procedure's own advice (database restore, manual rollback)."""
@@ -62,8 +66,8 @@ def deploy(run) -> dict:
              "revision": _change(run.revision_before, run.revision_after)}
     if run.backup is not None:
         facts.update(backup_result(run.backup))
-    risks = [f"{s.service} was recreated: {s.expected_failures}" for s in (getattr(run, "plan", None) or ([], None))[0]
-             if s.expected_failures]
+    risks = [f"{s.service} was {_moved(s.how)}: {s.expected_failures}"
+             for s in (getattr(run, "plan", None) or ([], None))[0] if s.expected_failures]
     if risks:
         facts["risks"] = risks
     if run.outcome and run.outcome != "deployed":
@@ -79,7 +83,7 @@ def rollback(run) -> dict:
     moved = ((getattr(run, "result", None) or {}).get("switch") or {}).get("services") or []  # none before redeploy ran
     facts = {"what": f"Rollback to {run.ctx.tag}", "tag": _change(run.from_tag, run.ctx.tag),
              "revision": _change(run.revision, run.revision) if run.revision else None}
-    risks = [f"{s['service']} was recreated: {s['expected_failures']}" for s in moved if s.get("expected_failures")]
+    risks = [f"{s['service']} was {_moved(s['how'])}: {s['expected_failures']}" for s in moved if s.get("expected_failures")]
     return {**facts, "risks": risks} if risks else facts
 
 

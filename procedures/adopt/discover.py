@@ -18,8 +18,9 @@ from ..private_files import private_dir, write_private
 from ..stack import proxy_config
 from ..stack.proxy_view import RUNBOOK
 from ..runbook import Runbook, Step
-from . import compose_rules, project_check, proxy_front
-from .proposal import propose
+from . import compose_rules, outside_proxy, project_check, proxy_front
+from .outside_proxy import OutsideProxy
+from .proposal import known_ready_path, propose
 from .risks import Risk, find_risks
 from .image_facts import marker_files, read_images
 from .roles import Roles, command_text, find_framework, find_roles
@@ -40,6 +41,7 @@ class DiscoverRun:
     risks: list[Risk] = field(default_factory=list)
     proposal: str = ""
     images: dict = field(default_factory=dict)  # service -> what its image holds (image_facts.py)
+    outside_proxy: OutsideProxy | None = None  # the proxy another project runs in front of this one
     front: proxy_front.Front | None = None  # a proxy proposed for app services publishing their own port
 
     @property
@@ -109,6 +111,10 @@ def running_state(run: DiscoverRun) -> dict:
     if run.view:
         started_here = project_check.rows(docker_cmd.directory_containers(str(run.view.directory)))
         run.running["other projects"] = project_check.other_projects(started_here, run.project)
+    run.outside_proxy = found = outside_proxy.find(run.model, run.roles, run.project)
+    if found:
+        run.running["proxy outside the project"] = {"container": found.container, "project": found.project,
+                                                    "network": found.network, "also answered": list(found.others)}
     services = run.model.get("services") or {}
     run.images = read_images(services, [n for n in (run.roles.migrate, *run.roles.app) if n], run.project)
     find_framework(run.model, run.roles, marker_files(run.images))
@@ -124,16 +130,18 @@ def _proxy_risks(run: DiscoverRun) -> list[Risk]:
     """Where the running proxy would fail requests while a deploy switches an app service, with the fix."""
     proxy = next((c["name"] for c in run.running.get("containers", [])
                   if c["service"] == run.roles.proxy and c["state"] == "running"), None)
+    proxy = proxy or (run.outside_proxy.container if run.outside_proxy else None)
     if not proxy:
         return []
-    view = proxy_config.read(proxy, list(run.roles.app), run.model, str(run.compose_files[0]))
+    view = proxy_config.read(proxy, list(run.roles.app), run.model, str(run.compose_files[0]),
+                             known_ready_path(run.model, run.roles))
     if not view.kind:
-        return [Risk(f"cannot tell whether the proxy {run.roles.proxy} retries on a new container: {view.problem}",
-                     "deploys recreate the app services (a short gap); an nginx, Caddy or Traefik front switches "
-                     f"without one ({RUNBOOK})")]
+        return [Risk(f"cannot tell whether the proxy {run.roles.proxy or proxy} retries on a new container: "
+                     f"{view.problem}", "deploys recreate the app services (a short gap); an nginx, Caddy or "
+                                    f"Traefik front switches without one ({RUNBOOK})")]
     return [Risk(f"the proxy ({view.kind}) would fail requests while a deploy switches {u.service}: "
-                 f"{u.problem.split('; fix: ')[0]}", u.patch or u.problem)
-            for u in view.upstreams.values() if u.problem]
+                 f"{(u.problem or u.advice).split('; fix: ')[0]}", u.patch or u.problem)
+            for u in view.upstreams.values() if u.problem or u.advice]
 
 
 def front_path(run: DiscoverRun) -> Path | None:
@@ -145,7 +153,8 @@ def front_path(run: DiscoverRun) -> Path | None:
 
 def _front_risks(run: DiscoverRun) -> list[Risk]:
     """App services that publish their own port with no proxy in front: each deploy fails their requests."""
-    run.front = proxy_front.propose(run.model, run.roles)
+    # A proxy another project runs (a shared Traefik) is the stack's proxy: none is proposed beside it.
+    run.front = None if run.outside_proxy else proxy_front.propose(run.model, run.roles)
     if run.front is None:
         return []
     front = run.front
@@ -185,7 +194,7 @@ def assess_risks(run: DiscoverRun) -> list[Risk]:
 def write_proposal(run: DiscoverRun) -> str:
     """A proposed ops config for this stack, guesses marked; written beside the report (partial, then renamed)."""
     run.proposal = propose(run.model, run.roles, run.project, run.compose_files,
-                           run.compose_files[0].parent / OVERLAY_NAME, images=run.images)
+                           run.compose_files[0].parent / OVERLAY_NAME, images=run.images, outside=run.outside_proxy)
     if run.proposal_path is not None:
         private_dir(run.proposal_path.parent, tighten=False)
         write_private(run.proposal_path, run.proposal)

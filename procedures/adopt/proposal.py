@@ -9,6 +9,7 @@ from ..compose_model import built_here, built_on_server, published_ports
 from ..config import BackupConfig
 from . import start_migrations
 from .bind_mounts import bind_mounted_data
+from .outside_proxy import OutsideProxy
 from .roles import Roles, command_text
 
 GUESS = "# GUESS:"
@@ -53,6 +54,25 @@ def _ready_path(model: dict, roles: Roles) -> tuple[str, str]:
         return "/", (f"{roles.api}'s healthcheck asks no HTTP path (it runs `{shown}`): / is only the app's root; "
                      "set the path that answers 200 only when the app can serve")
     return "/readyz", "the app's readiness path (answers 200 only when it can serve)"
+
+
+def known_ready_path(model: dict, roles: Roles) -> str | None:
+    """The readiness path the api's own healthcheck asks; None when it asks none (never a guess)."""
+    path, _ = _ready_path(model, roles)
+    health = " ".join(((model["services"].get(roles.api) or {}).get("healthcheck") or {}).get("test") or [])
+    return path if path != "/" and path in health else None
+
+
+def _proxy_lines(roles: Roles, outside: OutsideProxy | None) -> list[str]:
+    if roles.proxy or outside is None:
+        return [_line("proxy", roles.proxy or "", None if roles.proxy else "no reverse proxy found")]
+    where = (f"the Traefik of compose project {outside.project}" if outside.project else "a Traefik outside compose") \
+        + f" on the network {outside.network}, which an app service joins"
+    why = (f"{GUESS} `traefik version` answered in {', '.join(outside.others)} too: name the one that routes this app"
+           if outside.others else "#")
+    return [_line("proxy", "") + "   # no proxy service in this project: proxy_container serves it",
+            _line("proxy_container", outside.container) + f"   {why} {where}: read to decide each switch, "
+                                                          "never recreated"]
 
 
 def _volume_lines(roles: Roles, project: str) -> list[str]:
@@ -113,9 +133,10 @@ def _backup_lines(model: dict, roles: Roles) -> list[str]:
 
 
 def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], overlay: Path,
-            environment: str = "prod", images: dict | None = None) -> str:
+            environment: str = "prod", images: dict | None = None, outside: OutsideProxy | None = None) -> str:
     """The text of an ops config for this stack: the app's compose files, then the overlay the suite
-    generates from this config at `overlay` (`images`: what image_facts.py read in the app's images)."""
+    generates from this config at `overlay` (`images`: what image_facts.py read in the app's images;
+    `outside`: the proxy another project runs in front of it)."""
     base_url, url_guess = _base_url(model, roles)
     ready_path, ready_why = _ready_path(model, roles)
     guesses = roles.guesses
@@ -137,7 +158,7 @@ def propose(model: dict, roles: Roles, project: str, compose_files: list[Path], 
     lines += [
         _line("app", roles.app, guesses.get("services.app")),
         _line("single_instance", roles.single_instance, guesses.get("services.single_instance")),
-        _line("proxy", roles.proxy or "", None if roles.proxy else "no reverse proxy found"),
+        *_proxy_lines(roles, outside),
         _line("migrate", roles.migrate or "", guesses.get("services.migrate") if roles.migrate else
               "no migrate service: [deploy] migrate_command runs in the first app service"),
     ]

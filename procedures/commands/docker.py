@@ -282,3 +282,15 @@ def image_remove(ref: str) -> list[str]:
 def health_status(container: str) -> list[str]:
     """The container's health: starting, healthy or unhealthy; an empty line when it has no healthcheck."""
     return ["docker", "inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", container]
+
+
+def network_containers(network: str) -> list[str]:
+    """The running containers joined to a network, as JSON: {id: {"Name": ..., ...}}."""
+    return ["docker", "network", "inspect", "--format", "{{json .Containers}}", network]
+
+
+def container_identities(containers: list[str]) -> list[str]:
+    """One JSON line per container: its name, image, whether it runs, and its compose project label."""
+    template = ('{"name": {{json .Name}}, "image": {{json .Config.Image}}, "running": {{json .State.Running}}, '
+                '"project": {{json (index .Config.Labels "com.docker.compose.project")}}}')
+    return ["docker", "inspect", "--format", template, *containers]

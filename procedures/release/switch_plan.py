@@ -84,6 +84,14 @@ def _failure_window(ctx: OpsContext, name: str, service: dict, view: ProxyView |
             f"(awaited up to {ctx.config.http.ready_timeout_seconds:g} s){fix}")
 
 
+def _start_first_window(view: ProxyView, upstream: Upstream) -> str:
+    """What a start-first switch may still fail (the proxy's advice), with its fix; "" when nothing."""
+    if not upstream.advice:
+        return ""
+    return (f"requests through the {view.kind} proxy to {upstream.service} may fail while its stopped old container "
+            f"stays in the proxy's rotation: {upstream.advice}")
+
+
 Plan = tuple[list[ServiceSwitch], ProxyView | None]
 
 
@@ -93,7 +101,8 @@ def plan(ctx: OpsContext) -> Plan:
     rendered = ctx.compose.rendered()
     model = rendered["services"]
     proxy = _proxy_container(ctx)
-    view = proxy_config.read(proxy, list(names.app), rendered, str(ctx.config.stack.app_files[0])) if proxy else None
+    view = proxy_config.read(proxy, list(names.app), rendered, str(ctx.config.stack.app_files[0]),
+                             ctx.config.http.ready_path) if proxy else None
     switches = []
     for name in names.serving:
         only_one = one_copy.reason(ctx.config, rendered, name)
@@ -122,5 +131,6 @@ def plan(ctx: OpsContext) -> Plan:
         else:
             port = upstream.port or (compose_model.container_ports(model.get(name, {})) or [0])[0]
             switches.append(ServiceSwitch(name, START_FIRST, f"behind {view.kind}, which finds the new {name!r} and "
-                                                             f"retries a refused connection", port))
+                                                             f"retries a refused connection", port,
+                                          expected_failures=_start_first_window(view, upstream)))
     return switches, view

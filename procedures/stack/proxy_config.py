@@ -45,9 +45,10 @@ def _caddy(container: str, services: list[str]) -> ProxyView | None:
 
 
 def read(proxy_container: str, services: list[str], model: dict | None = None,
-         compose_file: str = "the compose file") -> ProxyView:
+         compose_file: str = "the compose file", ready_path: str | None = None) -> ProxyView:
     """The running proxy's view of services, from its own tool (Traefik: from model's labels, the
-    rendered compose model); kind "" when none of nginx, Caddy and Traefik answers."""
+    rendered compose model, its health-check patch on ready_path when known); kind "" when none of
+    nginx, Caddy and Traefik answers."""
     try:
         nginx = _run(proxy_cmd.nginx_dump(proxy_container))
         if nginx.returncode == 0:
@@ -56,7 +57,7 @@ def read(proxy_container: str, services: list[str], model: dict | None = None,
         if caddy is not None:
             return caddy
         if model is not None and _run(proxy_cmd.traefik_version(proxy_container)).returncode == 0:
-            return proxy_traefik.judge(model, services, compose_file)
+            return proxy_traefik.judge(model, services, compose_file, ready_path)
     except (CommandFailed, ValueError) as e:
         return ProxyView("", problem=f"its config could not be read: {e}")
     return ProxyView("", problem="none of `nginx -T`, `caddy adapt` and `traefik version` answered in the proxy "

@@ -15,6 +15,9 @@ class Upstream:
     port: int
     problem: str = ""
     patch: str = ""
+    # What may still fail a request when it does switch start-first (not a reason to recreate), with
+    # the fix; the patch covers it too.
+    advice: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,8 @@ class ProxyView:
     def describe(self) -> dict:
         return {"kind": self.kind or "unknown", "problem": self.problem, "refresh_seconds": self.refresh_seconds,
                 "reuses_connections": self.reuses_connections, "follows_health": self.follows_health,
-                "upstreams": {s: {"port": u.port, "problem": u.problem, "patch": u.patch}
+                "upstreams": {s: {"port": u.port, "problem": u.problem, "patch": u.patch,
+                                  **({"advice": u.advice} if u.advice else {})}
                               for s, u in self.upstreams.items()}}
 
 

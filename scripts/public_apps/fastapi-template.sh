@@ -6,8 +6,12 @@
 #   git --git-dir=/work/.mirror/fastapi+full-stack-fastapi-template/repo archive 0.10.0 | tar -x -C /tmp/appb/app
 #   FRESH=1 bash scripts/public_apps/fastapi-template.sh /tmp/appb/app
 #
-# FRESH=1 first removes this run's own containers (projects appb-fastapi, appb-traefik) and refuses while
-# volumes of an earlier run are left, naming the command that removes them (no script removes a volume).
+# FRESH=1 first removes this run's own containers (projects $APPB_PROJECT, $APPB_TRAEFIK_PROJECT) and refuses
+# while volumes of an earlier run are left, naming the command that removes them (no script removes a volume).
+# A second run beside an earlier one's projects and volumes: other names and ports, e.g.
+#   APPB_PROJECT=appb2-fastapi APPB_TRAEFIK_PROJECT=appb2-traefik APPB_HTTP_PORT=18580 APPB_HTTPS_PORT=18543
+# (the network traefik-public is the app's own fixed name: stop the other run's Traefik meanwhile, or both
+# route the same labels).
 # Needs the suite's images (scripts/build-images.sh: postgres-standin:17, backup:pg17, traefik-standin:3.7).
 set -euo pipefail
 APP=$(realpath "${1:?usage: fastapi-template.sh APP_CHECKOUT}")
@@ -16,9 +20,13 @@ HERE="$SUITE/scripts/public_apps"
 FILES="$HERE/fastapi-template"
 PY=${PY:-$SUITE/.venv/bin/python}; [ -x "$PY" ] || PY=/work/main/.venv/bin/python
 WORK=${WORK:-$(dirname "$APP")/appb-run}
-PROJECT=appb-fastapi
-HOST=api.appb-fastapi.localhost
-URL=https://127.0.0.1:18443/api/v1/utils/health-check/
+PROJECT=${APPB_PROJECT:-appb-fastapi}
+TRAEFIK_PROJECT=${APPB_TRAEFIK_PROJECT:-appb-traefik}
+HTTP_PORT=${APPB_HTTP_PORT:-18480}
+HTTPS_PORT=${APPB_HTTPS_PORT:-18443}
+DOMAIN=${APPB_DOMAIN:-$PROJECT.localhost}
+HOST=api.$DOMAIN
+URL=https://127.0.0.1:$HTTPS_PORT/api/v1/utils/health-check/
 
 say() { printf '\n== %s\n' "$*"; }
 check() { (cd "$SUITE" && "$PY" -m pytest -q -p no:cacheprovider "$@"); }
@@ -46,10 +54,10 @@ docker tag opsuite-local/uv-standin:0.9.26 ghcr.io/astral-sh/uv:0.9.26     # COP
 
 if [ "${FRESH:-}" = 1 ]; then
   say "fresh: removing this run's containers and state (volumes: never by a script of the suite)"
-  for p in "$PROJECT" appb-traefik; do
+  for p in "$PROJECT" "$TRAEFIK_PROJECT"; do
     docker ps -aq --filter "label=com.docker.compose.project=$p" | xargs -r docker rm -f >/dev/null
   done
-  left=$(docker volume ls -q | grep -E "^(${PROJECT}|appb-traefik)_" || true)
+  left=$(docker volume ls -q | grep -E "^(${PROJECT}|${TRAEFIK_PROJECT})_" || true)
   if [ -n "$left" ]; then
     echo "refused: volumes of an earlier run are left; a fresh run needs none. Remove them yourself:" >&2
     echo "  docker volume rm $(echo $left)" >&2
@@ -75,16 +83,16 @@ fi
 say "operator files: secrets, names, ports, the stand-ins' image names (nothing else of the app changes)"
 cp "$FILES/compose.standins.yml" compose.standins.yml
 grep -qx 'compose.standins.yml' .git/info/exclude || printf '.env\ncompose.standins.yml\ndocker-compose.opsuite.yml\n.env.*\n' >> .git/info/exclude
-"$PY" - "$APP/.env" <<'EOF'
+"$PY" - "$APP/.env" "$PROJECT" "$DOMAIN" <<'EOF'
 import re, secrets, sys
-path = sys.argv[1]; text = open(path).read()
+path, project, domain = sys.argv[1:4]; text = open(path).read()
 if "COMPOSE_PROJECT_NAME" not in text:
     for key in ("SECRET_KEY", "FIRST_SUPERUSER_PASSWORD", "POSTGRES_PASSWORD"):
         text = re.sub(rf"^{key}=.*$", f"{key}={secrets.token_urlsafe(24)}", text, flags=re.M)
-    for key, value in (("STACK_NAME", "appb-fastapi"), ("DOMAIN", "appb-fastapi.localhost"),
-                       ("DOCKER_IMAGE_BACKEND", "appb-fastapi-backend"), ("DOCKER_IMAGE_FRONTEND", "appb-fastapi-frontend")):
+    for key, value in (("STACK_NAME", project), ("DOMAIN", domain),
+                       ("DOCKER_IMAGE_BACKEND", f"{project}-backend"), ("DOCKER_IMAGE_FRONTEND", f"{project}-frontend")):
         text = re.sub(rf"^{key}=.*$", f"{key}={value}", text, flags=re.M)
-    text += "\nCOMPOSE_PROJECT_NAME=appb-fastapi\nCOMPOSE_FILE=compose.yml:compose.standins.yml\n"
+    text += f"\nCOMPOSE_PROJECT_NAME={project}\nCOMPOSE_FILE=compose.yml:compose.standins.yml\n"
     open(path, "w").write(text)
 EOF
 grep -q " $HOST" /etc/hosts || echo "127.0.0.1 $HOST  # appB run: stands in for DNS" >> /etc/hosts
@@ -92,7 +100,8 @@ grep -q " $HOST" /etc/hosts || echo "127.0.0.1 $HOST  # appB run: stands in for 
 say "Traefik, as the template deploys it (compose.traefik.yml, network traefik-public), on the stand-in"
 mkdir -p "$WORK/traefik"
 cp compose.traefik.yml "$WORK/traefik/"; cp "$FILES/traefik.compose.standins.yml" "$WORK/traefik/compose.standins.yml"
-printf 'COMPOSE_PROJECT_NAME=appb-traefik\nCOMPOSE_FILE=compose.traefik.yml:compose.standins.yml\nDOMAIN=appb-fastapi.localhost\nUSERNAME=admin\nHASHED_PASSWORD=$$apr1$$appb$$notarealhash\nEMAIL=ops@appb.invalid\n' > "$WORK/traefik/.env"
+printf 'COMPOSE_PROJECT_NAME=%s\nCOMPOSE_FILE=compose.traefik.yml:compose.standins.yml\nDOMAIN=%s\nUSERNAME=admin\nHASHED_PASSWORD=$$apr1$$appb$$notarealhash\nEMAIL=ops@appb.invalid\nHTTP_PORT=%s\nHTTPS_PORT=%s\n' \
+  "$TRAEFIK_PROJECT" "$DOMAIN" "$HTTP_PORT" "$HTTPS_PORT" > "$WORK/traefik/.env"
 docker network inspect traefik-public >/dev/null 2>&1 || docker network create traefik-public >/dev/null
 (cd "$WORK/traefik" && docker compose up -d 2>&1 | tail -1)
 
@@ -107,14 +116,13 @@ say "1 discover, and the config settled from its proposal (the GUESS lines only)
 if [ ! -f "$WORK/ops.toml" ]; then   # a re-run without FRESH keeps the config adopt ran with
   check ops_checks/discover.py --compose-file="$APP" | tail -1
   PROPOSAL=$(ls -t "$SUITE"/reports/discover/*.ops.toml | head -1)
-  "$PY" "$HERE/settle_fastapi_template.py" "$PROPOSAL" "$WORK/ops.toml" "$WORK/state"
+  grep -E '^proxy(_container)? =' "$PROPOSAL"
+  "$PY" "$HERE/settle_fastapi_template.py" "$PROPOSAL" "$WORK/ops.toml" "$WORK/state" "https://$HOST:$HTTPS_PORT"
 fi
 OPS=--ops-config=$WORK/ops.toml
 
-say "2 adopt at 0.10.0 (the running images are that commit's: tagged for the release first)"
+say "2 adopt at 0.10.0 (adopt names the running images for the release itself)"
 if [ ! -s "$WORK/state/$PROJECT/releases.jsonl" ]; then
-  docker tag appb-fastapi-backend:latest appb-fastapi-backend:0.10.0
-  docker tag appb-fastapi-backend:latest appb-fastapi-prestart:0.10.0
   CONFIRM=YES check ops_checks/adopt.py "$OPS" --tag=0.10.0 | tail -1
 fi
 
@@ -126,7 +134,11 @@ check ops_checks/restore_drill.py "$OPS" | tail -1
 say "6 deploy 0.10.1-appb at 20 req/s (as found: no retry middleware yet)"
 loaded deploy-unpatched ops_checks/deploy.py "$OPS" --tag=0.10.1-appb
 say "   the Traefik patch the deploy report proposes, applied; Traefik reads labels when the container is recreated"
-"$PY" "$HERE/fastapi_template_tools.py" patch "$(ls -t "$SUITE"/reports/deploy/*.json | head -1)" "$APP/compose.yml" "$APP/.env"
+REPORT=$(ls -t "$SUITE"/reports/deploy/*.json | head -1)
+"$PY" "$HERE/fastapi_template_tools.py" patch "$REPORT" "$APP/compose.yml" "$APP/.env"
+if "$PY" "$HERE/fastapi_template_tools.py" traefik-flag "$REPORT" "$WORK/traefik/compose.traefik.yml"; then
+  (cd "$WORK/traefik" && docker compose up -d 2>&1 | tail -1)   # Traefik's static config: read at its start
+fi
 check ops_checks/stack_health.py "$OPS" | tail -1   # regenerates the overlay
 docker compose up -d --no-deps backend db 2>&1 | tail -1
 for _ in $(seq 60); do curl -skf -H "Host: $HOST" "$URL" >/dev/null && break; sleep 2; done

@@ -1,6 +1,7 @@
 """Helpers of scripts/public_apps/fastapi-template.sh (not part of CI).
 
     patch REPORT_JSON COMPOSE_FILE ENV_FILE   apply the Traefik patch a deploy report proposes ("Issues found")
+    traefik-flag REPORT_JSON TRAEFIK_COMPOSE  add the Traefik command flag that patch names (exit 1: none named)
     figures STATE_DIR RUNS_DIR                print the run's figures from the ledger and the load records
 """
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 PATCH = re.compile(r"in (\S+), under services\.([\w.-]+)\.labels add ((?:`[^`]+`\s*)+)")
+FLAG = re.compile(r"start Traefik with `(--[^`=]+=[^`]+)`")
 
 
 def patch(report: str, compose_file: str, env_file: str) -> None:
@@ -40,6 +42,20 @@ def patch(report: str, compose_file: str, env_file: str) -> None:
     lines[last_label + 1:last_label + 1] = [f"{indent}- {k}={v}" for k, v in proposed.items()]
     Path(compose_file).write_text("\n".join(lines) + "\n")
     print(f"applied to {compose_file} (service {service}): " + " ".join(labels))
+
+
+def traefik_flag(report: str, compose_file: str) -> None:
+    """The flag goes after the `--providers.docker` item of the Traefik compose file's command list."""
+    issues = " ".join(json.loads(Path(report).read_text()).get("issues_found") or [])
+    found = FLAG.search(issues)
+    text = Path(compose_file).read_text()
+    if not found or found[1] in text:
+        print("no Traefik command flag proposed (or already there)")
+        sys.exit(1)
+    item = re.search(r"^(\s+)- --providers\.docker\s*$", text, re.M)
+    text = text[:item.end()] + f"\n{item[1]}- {found[1]}" + text[item.end():]
+    Path(compose_file).write_text(text)
+    print(f"applied to {compose_file}: {found[1]}")
 
 
 def _wall(entry: dict) -> float | None:
@@ -87,4 +103,4 @@ def figures(state_dir: str, runs_dir: str) -> None:
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {"patch": patch, "figures": figures}[command](*args)
+    {"patch": patch, "traefik-flag": traefik_flag, "figures": figures}[command](*args)

@@ -8,8 +8,7 @@ import sys
 SETTLED = {
     ("stack", "environment"): '"appb"',
     ("stack", "lock_dir"): '"{state}/locks"',
-    ("services", "proxy_container"): '"appb-traefik-traefik-1"',
-    ("http", "base_url"): '"https://api.appb-fastapi.localhost:18443"',
+    ("http", "base_url"): '"{base_url}"',
     ("http", "insecure"): "true",
     ("http", "version_path"): '""',
     ("backup", "image"): '"opsuite-local/backup:pg17"',
@@ -19,33 +18,33 @@ SETTLED = {
 }
 
 
-def settle(text: str, state: str) -> str:
+def settle(text: str, state: str, base_url: str) -> str:
     lines, section, seen = text.splitlines(), "", set()
     out = []
     for line in lines:
         header = re.match(r"^\[\[?([a-z_.]+)\]\]?\s*$", line)
         if header:
-            out.extend(_missing(section, seen, state))
+            out.extend(_missing(section, seen, state, base_url))
             section = header[1]
         key = re.match(r"^([a-z_]+)\s*=", line)
         if key and (section, key[1]) in SETTLED:
             seen.add((section, key[1]))
-            line = f"{key[1]} = {SETTLED[(section, key[1])].format(state=state)}"
+            line = f"{key[1]} = {SETTLED[(section, key[1])].format(state=state, base_url=base_url)}"
         out.append(line)
-    out.extend(_missing(section, seen, state))
+    out.extend(_missing(section, seen, state, base_url))
     for (sec, key), value in SETTLED.items():  # sections the proposal lacks
         if (sec, key) not in seen and f"[{sec}]" not in text:
-            out += ["", f"[{sec}]", f"{key} = {value.format(state=state)}"]
+            out += ["", f"[{sec}]", f"{key} = {value.format(state=state, base_url=base_url)}"]
             seen.add((sec, key))
     return "\n".join(out) + "\n"
 
 
-def _missing(section: str, seen: set, state: str) -> list[str]:
+def _missing(section: str, seen: set, state: str, base_url: str) -> list[str]:
     found = [(s, k) for (s, k) in SETTLED if s == section and (s, k) not in seen]
     seen.update(found)
-    return [f"{k} = {SETTLED[(s, k)].format(state=state)}" for s, k in found]
+    return [f"{k} = {SETTLED[(s, k)].format(state=state, base_url=base_url)}" for s, k in found]
 
 
 if __name__ == "__main__":
-    proposal, out, state = sys.argv[1:4]
-    open(out, "w").write(settle(open(proposal).read(), state))
+    proposal, out, state, base_url = sys.argv[1:5]
+    open(out, "w").write(settle(open(proposal).read(), state, base_url))

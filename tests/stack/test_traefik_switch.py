@@ -1,7 +1,9 @@
 """Traefik (the Docker provider, by labels) as the third proxy: a Zen Ops-shaped stack whose operator's
 override puts Traefik in front, with a retry middleware and a healthcheck on the api, is discovered
 (Traefik taken for the proxy, the api's upstream from its labels), adopted, and deployed under 20
-requests a second: the api switches start-first behind Traefik and no request fails."""
+requests a second: the api switches start-first behind Traefik and no request fails. Its Traefik also
+stands for one that another compose project runs: discovery of an app with no proxy service, whose
+labelled service joins that Traefik's network as an external one, names it for [services] proxy_container."""
 
 import dataclasses
 import shutil
@@ -11,6 +13,7 @@ import httpx
 import pytest
 
 from procedures import ledger
+from procedures.adopt import discover
 from testkit import disposable, zenops
 from testkit.ops_run import passed, run_check
 from testkit.paced_users import PacedUsers
@@ -33,6 +36,44 @@ def host(tmp_path_factory):
         yield host
     finally:
         disposable.destroy_project(host.project, f"{host.project}_postgres_data")
+
+
+# full-stack-fastapi-template's shape: Traefik labels on the app, the proxy's network joined as external.
+OUTSIDE_APP = """services:
+  web:
+    image: opsuite-local/zenops-fixture-api:1.0.0
+    expose: ["8000"]
+    networks: [edge, default]
+    labels:
+      - traefik.enable=true
+      - traefik.http.routers.web.rule=Host(`web.localhost`)
+    healthcheck:
+      test: ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://localhost:8000/readyz')"]
+  db:
+    image: opsuite-local/postgres-standin:15
+    volumes: [data:/var/lib/postgresql/data]
+volumes:
+  data:
+networks:
+  edge:
+    external: true
+    name: {network}
+"""
+
+
+def test_discovery_names_a_traefik_another_project_runs_and_proposes_its_patch(host, tmp_path):
+    app = tmp_path / "web-app"
+    app.mkdir()
+    (app / "docker-compose.yml").write_text(OUTSIDE_APP.replace("{network}", f"{host.project}_default"))
+    run = discover.discover([str(app / "docker-compose.yml")], project=f"{host.project}-web",
+                            proposal_path=tmp_path / "proposal.toml")
+    traefik = f"{host.project}-reverse-proxy-1"
+    assert run.roles.proxy is None and run.outside_proxy is not None, run.running
+    assert (run.outside_proxy.container, run.outside_proxy.project) == (traefik, host.project)
+    assert f'proxy_container = "{traefik}"' in run.proposal
+    risk = next(r for r in run.risks if r.what.startswith("the proxy (traefik) would fail requests"))
+    assert "no `retry` middleware on its router(s) web" in risk.what
+    assert "`traefik.http.services.web.loadbalancer.healthcheck.path=/readyz`" in risk.fix, risk.fix
 
 
 def served_build(host) -> str:

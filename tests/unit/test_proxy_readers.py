@@ -133,21 +133,62 @@ RETRY = {"traefik.http.middlewares.shop-retry.retry.attempts": "10",
 HEALTH = {"test": ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://localhost:8000/readyz')"]}
 
 
-def test_traefik_with_a_retry_middleware_and_a_healthcheck_switches_cleanly():
-    view = proxy_traefik.judge(_traefik_model({**ROUTED, **RETRY}, HEALTH), ["api", "worker"])
+PROBE = {"traefik.http.services.shop.loadbalancer.healthcheck.path": "/readyz",
+         "traefik.http.services.shop.loadbalancer.healthcheck.interval": "1s"}
+
+
+def test_traefik_with_a_retry_middleware_a_healthcheck_and_its_own_probe_switches_cleanly():
+    view = proxy_traefik.judge(_traefik_model({**ROUTED, **RETRY, **PROBE}, HEALTH), ["api", "worker"])
     assert view.kind == "traefik" and view.follows_health and list(view.upstreams) == ["api"]
-    assert view.upstreams["api"].port == 8000 and view.upstreams["api"].problem == ""
+    api = view.upstreams["api"]
+    assert (api.port, api.problem, api.advice, api.patch) == (8000, "", "", "")
+
+
+def _added(patch: str) -> dict[str, str]:
+    """The labels a patch adds (before its first "; and ")."""
+    return dict(label.split("=", 1) for label in re.findall(r"`([^`]+)`", patch.split(" add ")[1].split("; and ")[0]))
 
 
 def test_traefik_without_retries_or_health_gets_the_labels_to_add():
-    api = proxy_traefik.judge(_traefik_model(ROUTED), ["api"], "/srv/shop/docker-compose.yml").upstreams["api"]
+    api = proxy_traefik.judge(_traefik_model(ROUTED), ["api"], "/srv/shop/docker-compose.yml",
+                              ready_path="/readyz").upstreams["api"]
     assert "no `retry` middleware on its router(s) shop" in api.problem and "no healthcheck" in api.problem
+    assert "no Traefik health check on its service api" in api.problem
     assert api.patch.startswith("in /srv/shop/docker-compose.yml, under services.api.labels add "
                                 "`traefik.http.middlewares.api-retry.retry.attempts=10`")
     assert "`traefik.http.routers.shop.middlewares=api-retry`" in api.patch and "healthcheck:" in api.patch
-    patched = {**ROUTED, **dict(line.strip("`").split("=", 1) for line in api.patch.split(" add ")[1]
-                                .split("; and ")[0].split())}
+    assert "`--serversTransport.forwardingTimeouts.dialTimeout=1s`" in api.patch, "the model's Traefik has none"
+    patched = {**ROUTED, **_added(api.patch)}
     assert proxy_traefik.judge(_traefik_model(patched, HEALTH), ["api"]).upstreams["api"].problem == ""
+
+
+def test_traefik_s_own_health_check_is_patched_on_the_service_traefik_names():
+    """A stopped container stays in Traefik's rotation until its reload, Docker health or not: the probe
+    labels are asked for, on the router's service (else the one the labels define), at the ready path."""
+    routed = {**ROUTED, **RETRY, "traefik.http.routers.shop.service": "shop-svc"}
+    api = proxy_traefik.judge(_traefik_model(routed, HEALTH), ["api"], ready_path="/api/ready").upstreams["api"]
+    assert api.problem == "", "still switched start-first: recreating would fail far more"
+    assert "no Traefik health check on its service shop-svc" in api.advice and api.advice.endswith(api.patch)
+    assert _added(api.patch) == {"traefik.http.services.shop-svc.loadbalancer.healthcheck.path": "/api/ready",
+                                 "traefik.http.services.shop-svc.loadbalancer.healthcheck.interval": "1s",
+                                 "traefik.http.services.shop-svc.loadbalancer.healthcheck.timeout": "3s"}
+    port_named = {**ROUTED, **RETRY, "traefik.http.services.web.loadbalancer.server.port": "8000"}
+    web = proxy_traefik.judge(_traefik_model(port_named, HEALTH), ["api"], ready_path="/r").upstreams["api"]
+    assert "traefik.http.services.web.loadbalancer.healthcheck.path" in _added(web.patch)
+    patched = proxy_traefik.judge(_traefik_model({**routed, **_added(api.patch)}, HEALTH), ["api"]).upstreams["api"]
+    assert (patched.problem, patched.advice) == ("", "")
+
+
+def test_traefik_s_probe_path_is_never_guessed():
+    api = proxy_traefik.judge(_traefik_model({**ROUTED, **RETRY}, HEALTH), ["api"]).upstreams["api"]
+    assert "healthcheck.path=<ready path>`" in api.patch and "/readyz" not in api.patch
+    assert "the app's ready path is not known here" in api.patch
+
+
+def test_a_traefik_started_with_a_dial_timeout_is_not_told_to_add_one():
+    command = ["--providers.docker", "--serversTransport.forwardingTimeouts.dialTimeout=1s"]
+    api = proxy_traefik.judge(_traefik_model({**ROUTED, **RETRY}, HEALTH, command), ["api"], ready_path="/r")
+    assert "dialTimeout" not in api.upstreams["api"].patch
 
 
 def test_traefik_port_label_wins_and_a_service_not_enabled_is_not_routed():

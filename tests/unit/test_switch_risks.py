@@ -45,6 +45,22 @@ def test_the_deploy_and_rollback_readers_carry_the_risks():
     assert "expected_failures" not in calm.describe()
 
 
+def test_a_start_first_switch_behind_traefik_without_its_probe_says_what_may_still_fail():
+    advice = "no Traefik health check on its service shop ...; fix: in compose.yml, under services.api.labels add `x=y`"
+    view = ProxyView("traefik", {"api": Upstream("api", 8000, "", "in compose.yml ...", advice)})
+    text = switch_plan._start_first_window(view, view.upstreams["api"])
+    assert text.startswith("requests through the traefik proxy to api may fail while its stopped old container")
+    assert text.endswith(advice)
+    assert switch_plan._start_first_window(view, Upstream("api", 8000)) == ""
+    switch = switch_plan.ServiceSwitch("api", switch_plan.START_FIRST, "behind traefik", 8000, expected_failures=text)
+    deploy = SimpleNamespace(tag="1.1.0", previous_tag="1.0.0", revision_before=None, revision_after=None,
+                             backup=None, build=None, outcome="deployed", plan=([switch], view))
+    assert facts.deploy(deploy)["risks"] == [f"api was switched start-first: {text}"]
+    rollback = SimpleNamespace(ctx=SimpleNamespace(tag="1.0.0"), from_tag="1.1.0", revision=None,
+                               result={"switch": {"services": [switch.describe()]}})
+    assert facts.rollback(rollback)["risks"] == [f"api was switched start-first: {text}"]
+
+
 CHECK = '''
 from procedures.runbook import Runbook, Step
 from runbook_plugin.steps import runbook_step

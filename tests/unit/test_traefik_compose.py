@@ -32,14 +32,15 @@ def test_traefik_is_the_proxy_and_its_labels_give_the_api_s_upstream_and_patch()
     model = rendered("docker-compose.yml")
     roles = find_roles(model)
     assert roles.proxy == "traefik" and "api" in roles.app
-    view = proxy_traefik.judge(model, list(roles.app), str(HERE / "docker-compose.yml"))
+    view = proxy_traefik.judge(model, list(roles.app), str(HERE / "docker-compose.yml"), "/readyz")
     api = view.upstreams["api"]
     assert list(view.upstreams) == ["api"] and api.port == 8000
     assert "no `retry` middleware on its router(s) shop" in api.problem and "no healthcheck" in api.problem
     assert "`traefik.http.routers.shop.middlewares=api-retry`" in api.patch
+    assert "`traefik.http.services.api.loadbalancer.healthcheck.path=/readyz`" in api.patch
 
 
 def test_the_override_with_the_patched_labels_switches_cleanly():
     model = rendered("docker-compose.yml", "docker-compose.retry.yml")
     api = proxy_traefik.judge(model, ["api", "worker"]).upstreams["api"]
-    assert (api.port, api.problem) == (8000, "")
+    assert (api.port, api.problem, api.advice) == (8000, "", "")
