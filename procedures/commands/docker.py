@@ -203,6 +203,15 @@ def stop_container(name: str, seconds: int | None = None) -> list[str]:
     return ["docker", "stop", *(["--time", str(seconds)] if seconds is not None else []), name]
 
 
+def refuse_new_connections(container: str, port: int, image: str) -> list[str]:
+    """In the container's own network namespace (a throwaway of image, with iptables, sharing it), a TCP
+    reset for every new connection to port; connections already open, and the app, carry on. Nothing
+    outside that namespace changes, and it goes with the container."""
+    return ["docker", "run", "--rm", "--pull", "never", "--network", f"container:{container}", "--cap-add",
+            "NET_ADMIN", "--entrypoint", "iptables", image, "-I", "INPUT", "-p", "tcp", "--dport", str(port),
+            "--syn", "-j", "REJECT", "--reject-with", "tcp-reset"]
+
+
 # Where a volume is looked into by a throwaway reader.
 INSPECTED_VOLUME_MOUNT = "/inspected-volume"
 

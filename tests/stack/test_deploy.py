@@ -250,6 +250,7 @@ def test_start_first_switch_fails_no_request(deployed, tmp_path):
     entry = last_entry(stack)
     assert_no_request_failed_by_the_switch(load, entry)
     assert switch_of(entry, "api")["how"] == "start-first" and switch_of(entry, "api")["result"] == "switched"
+    assert switch_of(entry, "api")["drain"].startswith("new connections to port 8000 refused"), switch_of(entry, "api")
     assert switch_of(entry, "email-worker")["how"] == "stop-first"
     assert len(api_containers(stack)) == 1 and "start-first" in report.read_text()
     assert entry["rollback_check"]["rollback"] == "safe", entry["rollback_check"]

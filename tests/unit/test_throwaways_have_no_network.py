@@ -17,8 +17,17 @@ PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
 def test_every_docker_run_in_the_suite_is_built_with_no_network():
     runs = [(path, line) for path in sorted(PROCEDURES.rglob("*.py")) for line in path.read_text().splitlines()
             if re.search(r'"docker",\s*"run"', line)]
-    assert len(runs) == 5, runs  # the builders below; a new one must be added here, networkless
-    assert all('"--network", "none"' in line for _, line in runs), runs
+    assert len(runs) == 6, runs  # the builders below; a new one must be added here, networkless
+    # The one exception, the drain before a start-first stop: it joins the namespace of the old container
+    # it drains (to reset new connections there), never a network of its own.
+    drain = [line for _, line in runs if '"--network", f"container:{container}"' in line]
+    assert len(drain) == 1 and all('"--network", "none"' in line for _, line in runs if line not in drain), runs
+
+
+def test_the_drain_shares_only_the_old_containers_namespace_and_runs_only_iptables():
+    argv = cmd.refuse_new_connections("old0", 8000, "backup:1")
+    assert argv[argv.index("--network") + 1] == "container:old0" and argv.count("--network") == 1
+    assert argv[argv.index("--entrypoint") + 1] == "iptables" and "--privileged" not in argv
 
 
 @pytest.mark.parametrize("argv", [
