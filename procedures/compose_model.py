@@ -55,7 +55,8 @@ def published_ports(model: dict, except_services: tuple[str, ...] = ()) -> list[
         for port in service.get("ports") or []:
             if port.get("published"):
                 rows.append({"service": name, "host_ip": port.get("host_ip") or "0.0.0.0",
-                             "published": str(port["published"]), "target": port.get("target")})
+                             "published": str(port["published"]), "target": port.get("target"),
+                             "protocol": port.get("protocol") or "tcp"})
     return rows
 
 

@@ -11,7 +11,7 @@ whole patch; the app's own files stay as they are.
 import json
 from dataclasses import dataclass
 
-from ..compose_model import stop_grace_seconds
+from ..compose_model import published_ports, stop_grace_seconds
 from .roles import Roles
 
 # Caddy retries a GET whose connection closed before an answer only within lb_try_duration, counted from
@@ -23,6 +23,9 @@ TRY_INTERVAL = "250ms"
 CADDY_IMAGE = "caddy:2.8.4"
 CADDY_COMMAND = ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]
 FILE_NAME = "compose.opsuite-proxy.yml"
+# The suite's own name, as its other services (opsuite-backup): no name of the app's is guessed at. A stack
+# that already runs it has a proxy, so none is proposed.
+SERVICE = "opsuite-proxy"
 
 
 @dataclass(frozen=True)
@@ -51,20 +54,13 @@ class Front:
         return ", ".join(f"{u.binding} -> {u.service}:{u.port}" for u in self.upstreams)
 
 
-def _service_name(model: dict) -> str:
-    services = model.get("services") or {}
-    return next(name for name in ("proxy", "reverse-proxy", "opsuite-proxy") if name not in services)
-
-
-def _published(name: str, service: dict) -> list[Upstream]:
-    """Each fixed TCP port the service publishes."""
-    found = []
-    for port in service.get("ports") or []:
-        published, target = str(port.get("published") or ""), port.get("target")
-        if published.isdigit() and target and (port.get("protocol") or "tcp") == "tcp":
-            found.append(Upstream(name, port.get("host_ip") or "", published, int(target),
-                                  stop_grace_seconds(service) + TRY_MARGIN_SECONDS))
-    return found
+def _published(model: dict, name: str) -> list[Upstream]:
+    """Each fixed TCP port the service publishes (compose's default address, every one, kept as "")."""
+    service = (model.get("services") or {}).get(name) or {}
+    return [Upstream(name, "" if p["host_ip"] == "0.0.0.0" else p["host_ip"], p["published"], int(p["target"]),
+                     stop_grace_seconds(service) + TRY_MARGIN_SECONDS)
+            for p in published_ports(model) if p["service"] == name and p["published"].isdigit() and p["target"]
+            and p["protocol"] == "tcp"]
 
 
 def _caddyfile(upstreams: list[Upstream]) -> str:
@@ -84,11 +80,11 @@ def propose(model: dict, roles: Roles) -> Front | None:
     # A service on the host's network has no address a proxy could reach beside another copy of it.
     upstreams = [u for name in roles.app if name not in roles.single_instance
                  and not (services.get(name) or {}).get("network_mode")
-                 for u in _published(name, services.get(name) or {})]
+                 for u in _published(model, name)]
     if not upstreams:
         return None
     fronted = sorted({u.service for u in upstreams})
-    proxy = _service_name(model)
+    proxy = SERVICE
     lines = ["services:"]
     for name in fronted:
         # compose's `!reset` drops the ports the app's own files publish: the proxy holds them now.

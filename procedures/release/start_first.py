@@ -197,7 +197,7 @@ def switch(ctx: OpsContext, plan: ServiceSwitch, proxy: ProxyView | None) -> dic
         runner.run(docker_cmd.stop_container(container["id"]), limit="command")
     _remove(old)
     upstream = proxy.upstreams.get(service) if proxy else None
-    probed = upstream is not None and not upstream.advice  # Traefik's own health check is on it
+    probed = upstream is not None and upstream.probed
     if proxy and proxy.follows_health and not (drained and probed):
         # Traefik keeps the stopped containers in its rotation until its next reload, and a dial to their
         # vanished address hangs; the switch ends after that reload, so the checks that follow see the

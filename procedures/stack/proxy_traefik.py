@@ -179,5 +179,5 @@ def judge(model: dict, services: list[str], compose_file: str = "the compose fil
         if not port:
             problem = (f"Traefik's port for {name} is not in its labels (`traefik.http.services.<name>.loadbalancer."
                        "server.port`) and it exposes more or less than one port; " + (problem or f"({RUNBOOK})"))
-        upstreams[name] = Upstream(name, port, problem, fix, advice)
+        upstreams[name] = Upstream(name, port, problem, fix, advice, probed=not probe)
     return ProxyView("traefik", upstreams, refresh_seconds=THROTTLE_SECONDS, follows_health=True)

@@ -18,6 +18,8 @@ class Upstream:
     # What may still fail a request when it does switch start-first (not a reason to recreate), with
     # the fix; the patch covers it too.
     advice: str = ""
+    # Traefik's own health check is on it: a drained old container leaves its rotation before the stop.
+    probed: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def test_the_proposed_proxy_lets_a_deploy_switch_with_no_failed_request(host, tm
     stack = zenops.adopted(host, reports)
     discovered = next(reports.glob("discover-*.html")).read_text()
     assert "no reverse proxy in front" not in discovered and "would fail requests" not in discovered
-    assert stack.ctx.config.services.proxy == "proxy"
+    assert stack.ctx.config.services.proxy == proxy_front.SERVICE
     with PacedUsers(f"{host.base_url}/api/notes", users=4, rate=20, max_seconds=600) as load:
         done, _ = run_check(stack, reports, "deploy", "--tag=1.1.0")
     passed(done)

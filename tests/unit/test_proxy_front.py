@@ -72,7 +72,7 @@ def test_compose_renders_the_app_with_the_proposed_file_and_the_proxy_holds_the_
     roles = find_roles(model, active=frozenset({"web", "worker", "db"}))
     assert roles.proxy is None, "a proxy only in a profile that is off serves nothing"
     front = proxy_front.propose(model, roles)
-    assert front is not None and front.service == "proxy"
+    assert front is not None and front.service == proxy_front.SERVICE == "opsuite-proxy"
     (tmp_path / proxy_front.FILE_NAME).write_text(front.compose_text)
 
     both = render(StackConfig(project="shop", compose_files=(tmp_path / "compose.yml", tmp_path / proxy_front.FILE_NAME)))
@@ -80,13 +80,13 @@ def test_compose_renders_the_app_with_the_proposed_file_and_the_proxy_holds_the_
     assert roles.single_instance == ["worker"] and {u.service for u in front.upstreams} == {"web"}
     assert not both["services"]["web"].get("ports"), "the app's own port is dropped"
     assert both["services"]["worker"]["ports"], "a single-instance worker is not fronted: it keeps its port"
-    proxy = both["services"]["proxy"]
+    proxy = both["services"]["opsuite-proxy"]
     assert [(p["host_ip"], p["published"], p["target"]) for p in proxy["ports"]] == [("127.0.0.1", "18471", 18471)]
     assert set(proxy["networks"]) == {"front", "back"}, "the proxy joins every network web is on"
-    content = both["configs"]["proxy-caddyfile"]["content"]
+    content = both["configs"]["opsuite-proxy-caddyfile"]["content"]
     assert "reverse_proxy web:8000 {" in content and "lb_try_duration 15s" in content, "stop grace 10 s + 5 s"
-    again = find_roles(both, active=frozenset({"web", "worker", "db", "proxy"}))
-    assert again.proxy == "proxy" and "web" in again.app
+    again = find_roles(both, active=frozenset({"web", "worker", "db", "opsuite-proxy"}))
+    assert again.proxy == "opsuite-proxy" and "web" in again.app
 
 
 @pytest.mark.unit

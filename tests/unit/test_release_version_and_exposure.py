@@ -96,7 +96,7 @@ def test_a_public_proxy_and_a_loopback_database_are_fine():
     found = internal_services_not_public(checkup_with(MODEL), host_listening(sockets))
     assert found["listening on those ports"] == ["tcp://127.0.0.1:5433"]
     assert published_ports(MODEL)[-1] == {"service": "reverse-proxy", "host_ip": "0.0.0.0", "published": "443",
-                                          "target": 443}
+                                          "target": 443, "protocol": "tcp"}
 
 
 def test_a_database_published_on_every_interface_is_named_with_the_fix():

@@ -67,7 +67,7 @@ def test_without_iptables_in_the_backup_image_the_switch_stops_without_a_drain(m
 def test_drained_behind_a_probing_traefik_the_switch_ends_at_the_stop(monkeypatch):
     """Traefik's own health check took the drained container out of its rotation before the stop: no reload
     to wait for. Without the probe (the upstream's advice names it), or without the drain, it is waited."""
-    probed = ProxyView("traefik", {"backend": Upstream("backend", 8000)}, refresh_seconds=2.0, follows_health=True)
+    probed = ProxyView("traefik", {"backend": Upstream("backend", 8000, probed=True)}, refresh_seconds=2.0, follows_health=True)
     events = switched(monkeypatch, probed)
     assert not any(e[0] == "sleep" for e in events[events.index(("run", "stop", "old0000000000")):])
     unprobed = ProxyView("traefik", {"backend": Upstream("backend", 8000, advice="no Traefik health check")},
