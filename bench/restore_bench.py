@@ -34,8 +34,8 @@ def empty_server(ctx: OpsContext) -> Iterator:
     """
     with contextlib.ExitStack() as cleanup:
         with backup_box(ctx) as box:
-            server = cleanup.enter_context(throwaway.throwaway_server(ctx, box, "bench"))
-        yield server
+            target = cleanup.enter_context(throwaway.throwaway_server(ctx, box, "bench"))
+        yield target.server  # the raw side runs the engine's own tools in the same server
 
 
 def raw_restore(server, dump_file: str, jobs: int, database: str) -> float:

@@ -8,7 +8,7 @@ rclone through stdin and are stored obscured in the rclone_config volume, as `rc
 import sys
 from pathlib import Path
 
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.env_file import env_value as procedures_env_value
 from procedures.context import OpsContext
 from procedures.overlay import RCLONE_CONFIG_DIR

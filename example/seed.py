@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from procedures.config import load_config
+from procedures.load import load_config
 
 NOTES = ["Valuation report for assignment ZO-1001", "Site visit scheduled", "Invoice 2026-118 sent"]
 

@@ -10,9 +10,6 @@ from .errors import ConfigError
 from .guards import THROWAWAY_VOLUME_PREFIX
 
 SUITE_SERVICE_PREFIX = "opsuite-"
-# engines.ENGINES holds their implementations: Postgres as a service of the stack, Postgres outside
-# it reached by the app's URL (a managed database), and a SQLite file on an app service's volume.
-SUPPORTED_ENGINES = ("postgres", "postgres-url", "sqlite")
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -510,36 +507,6 @@ def _freshness_section(raw: dict) -> FreshnessConfig:
     return freshness
 
 
-def _check_url_engine(config: OpsConfig) -> None:
-    """A database outside the stack: no database service or volume of the stack's is named, and the URL's
-    service is one of the app's."""
-    for setting, value in (("[services] database", config.services.database),
-                           ("[volumes] database", config.volumes.database)):
-        if value:
-            raise ConfigError(f"{setting} = {value!r}, but [database] engine = \"postgres-url\" reaches a database "
-                              f"outside the stack through {config.database.url_variable}: set {setting} = \"\"")
-    if config.database.url_service and config.database.url_service not in config.services.app:
-        raise ConfigError(f"[database] url_service = {config.database.url_service!r} is not one of [services] app "
-                          f"({', '.join(config.services.app)}): name the app service whose environment carries "
-                          f"{config.database.url_variable}")
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", config.database.url_variable):
-        raise ConfigError(f"[database] url_variable = {config.database.url_variable!r} is not a variable name")
-    if "{major}" not in config.database.server_image:
-        raise ConfigError(f"[database] server_image = {config.database.server_image!r} must carry {{major}}, the "
-                          "backed-up server's major version, e.g. \"postgres:{major}\": a drill restores into the "
-                          "major the dump was taken from")
-
-
-def _check_sqlite_engine(config: OpsConfig) -> None:
-    """A database file on an app service's volume: no database service, the file's path given."""
-    if config.services.database:
-        raise ConfigError(f"[services] database = {config.services.database!r}, but [database] engine = \"sqlite\" "
-                          "keeps the database in a file of an app service: set [services] database = \"\"")
-    if not config.database.file.startswith("/"):
-        raise ConfigError(f"[database] file = {config.database.file!r}: give the SQLite file's absolute path as the app "
-                          "service sees it, e.g. \"/app/data/app.db\" (the DB_PATH the app is given)")
-
-
 def _backup_paths(paths) -> tuple[str, ...]:
     """[backup] paths as absolute, existing host paths other than /, each once; refused otherwise."""
     if isinstance(paths, str) or not all(isinstance(p, str) for p in paths):
@@ -586,11 +553,6 @@ def _check(config: OpsConfig) -> OpsConfig:
         raise ConfigError(
             f"[stack] env_file: {stack.env_file} does not exist; create it (see .env.example)"
         )
-    if config.database.engine not in SUPPORTED_ENGINES:
-        raise ConfigError(
-            f"[database] engine = {config.database.engine!r} is not supported yet; "
-            f"supported: {', '.join(SUPPORTED_ENGINES)}"
-        )
     if not config.services.backup.startswith(SUITE_SERVICE_PREFIX):
         raise ConfigError(f"[services] backup = {config.services.backup!r}: the suite's own services carry the "
                           f"reserved prefix {SUITE_SERVICE_PREFIX!r} so they never merge into an app service of the "
@@ -598,12 +560,6 @@ def _check(config: OpsConfig) -> OpsConfig:
     if not config.services.migrate and not config.deploy.migrate_command:
         raise ConfigError("[services] migrate is empty and [deploy] migrate_command too: name the app's migrate "
                           "service, or give the command that migrates (e.g. [\"alembic\", \"upgrade\", \"head\"])")
-    if config.database.engine == "postgres-url":
-        _check_url_engine(config)
-    elif config.database.engine == "sqlite":
-        _check_sqlite_engine(config)
-    if config.database.engine != "postgres-url" and not config.volumes.database:
-        raise ConfigError("[volumes] database must name the existing database volume")
     if config.volumes.database.startswith(THROWAWAY_VOLUME_PREFIX):
         raise ConfigError(f"[volumes] database = {config.volumes.database!r}: the prefix "
                           f"{THROWAWAY_VOLUME_PREFIX!r} is reserved for restore-drill volumes; rename it")
@@ -685,8 +641,9 @@ def _check_offsite_setup(offsite: OffsiteConfig, setup: OffsiteSetupConfig) -> N
                           f"\"{setup.base_remote}-crypt:{offsite.remote.split(':', 1)[-1]}\")")
 
 
-def load_config(path: Path, **overrides) -> OpsConfig:
-    """Load and check the TOML config; overrides (stack.project=..., http.base_url=...) win."""
+def read_config(path: Path, **overrides) -> OpsConfig:
+    """Read the TOML config and check what every engine shares; overrides (stack.project=..., http.base_url=...)
+    win. procedures.load.load_config adds the engine's own checks: use that one."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {path} not found; pass --ops-config PATH or create ops.toml")

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import load_config
+from .config import read_config
 from .errors import ConfigError
 from .notify_message import Message, build, one_line
 from .notify_targets import apprise_log, load_apprise, read_urls, shown
@@ -62,7 +62,7 @@ def notify(check: str, exit_code: int, config_path: Path, record_path: Path | No
     """Notify the targets of config_path's [notify] about one run of check; True when every target was
     reached or nothing was to be sent. A config that does not load is said and not notified."""
     try:
-        config = load_config(config_path)
+        config = read_config(config_path)
     except ConfigError as e:
         _say(f"WARNING: not notifying: {e}")
         return False

@@ -30,6 +30,7 @@ from .commands import compose as compose_cmd
 from .compose import inputs, rendered_model
 from .compose_model import built_here, built_on_server, database_file_mount, database_holder, image_repository, release_image
 from .config import VOLUME_VARIABLES, OpsConfig, StackConfig
+from .engines.targets import VOLUME
 from .errors import CommandFailed, ConfigError
 from .private_files import write_private
 
@@ -134,7 +135,8 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
     names = config.services
     out: dict[str, dict] = {}
     volumes: dict[str, dict] = {}
-    if engine.database_service:
+    file_mount = None  # (compose key, where) of the volume holding a database file, which the backup mounts
+    if engine.server_services(config):
         db = services[names.database]
         db_overlay = _long_running(db)
         if not db.get("healthcheck") or db["healthcheck"].get("disable"):
@@ -146,9 +148,9 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
                                         f"${{{VOLUME_VARIABLES['database']}:-{config.volumes.database}}}")
         # The backup service reaches the database where the database service listens...
         reaching = db
-    elif engine.database_volume:
+    elif engine.data_place == VOLUME:
         # ... or, for a database file, on the app service's volume, which it mounts where the app does.
-        volume_key, at = database_file_mount(config, model)
+        file_mount = volume_key, at = database_file_mount(config, model)
         volumes[volume_key] = _external(model, volume_key,
                                         f"${{{VOLUME_VARIABLES['database']}:-{config.volumes.database}}}")
         reaching = services[database_holder(model, config)]
@@ -171,7 +173,8 @@ def overlay_model(config: OpsConfig, model: dict, engine) -> dict:
 
     backups, rclone = _suite_volume(config, model, "backups"), _suite_volume(config, model, "rclone_config")
     mounts = [f"{backups}:{config.backup.directory}", f"{rclone}:{RCLONE_CONFIG_DIR}"]
-    if engine.database_volume and not engine.database_service:
+    if file_mount:
+        volume_key, at = file_mount
         if at in (config.backup.directory, RCLONE_CONFIG_DIR, config.backup.uploads_path):
             raise ConfigError(f"the database file's volume is mounted at {at}, where the backup service keeps its "
                               "own; set [backup] directory or uploads_path elsewhere")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError
 from procedures.identifiers import register_config_identifiers

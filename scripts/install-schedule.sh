@@ -70,7 +70,7 @@ PY="$SRC/.venv/bin/python3"
 STACK="$(cd "$SRC" && "$PY" -c '
 import sys
 from pathlib import Path
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.errors import ConfigError
 try:
     print(load_config(Path(sys.argv[1])).stack.project)

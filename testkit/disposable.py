@@ -13,7 +13,7 @@ import docker
 
 from example import offsite_standin
 from procedures.release import install
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.errors import OpsError
 

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from example import offsite_standin
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 
 from .disposable import DisposableStack

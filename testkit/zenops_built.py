@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 
 from .disposable import DisposableStack

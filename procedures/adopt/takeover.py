@@ -17,6 +17,7 @@ from .. import ledger, lock, plain_compose
 from ..backup.pipeline import BackupResult, backup
 from ..compose_model import database_mount
 from ..context import OpsContext
+from ..engines.targets import VOLUME
 from ..errors import UnsafeOperation
 from ..guards import require_confirmation
 from ..release.install import database_answers, start_app
@@ -55,7 +56,7 @@ def found_running(run: AdoptRun) -> dict:
     require_adopt_confirmation(run.ctx)
     project_check.refuse_other_project(run.ctx.config)
     run.ctx = with_serving_tag(run.ctx)
-    if run.ctx.engine.database_volume:
+    if run.ctx.engine.data_place == VOLUME:
         mounted = volumes.mounted_database_volume(run.ctx)
         if mounted is None:
             key = database_mount(run.ctx.compose.rendered(), run.ctx.config)[0]

@@ -93,6 +93,9 @@ def run_once(stack: StackConfig, service: str, command: list[str] | None = None,
 
 
 def stop(stack: StackConfig, services: list[str]) -> list[str]:
+    """Stop the named services; never none named, which compose reads as every service of the stack."""
+    if not services:
+        raise ValueError("compose stop needs the services to stop: an empty list would stop the whole stack")
     return compose(stack, "stop", *services)
 
 

@@ -11,6 +11,7 @@ from typing import Protocol
 from ..config import OpsConfig
 from ..errors import ConfigError
 from .facts import DumpFacts, Queryable, ServerFacts
+from .targets import RestoreTarget, TargetPlan
 from .postgres import PostgresInStack
 from .postgres.by_url import PostgresByUrl
 from .sqlite import SqliteInVolume
@@ -19,8 +20,18 @@ from .sqlite import SqliteInVolume
 class Engine(Protocol):
     name: str
     dump_suffix: str
-    database_service: bool  # the database runs as a service of the stack ([services] database)
-    database_volume: bool  # its data lives on a volume of the stack ([volumes] database)
+    data_place: str  # targets.VOLUME (a volume of the stack) or targets.DATABASE (a server outside it)
+
+    @staticmethod
+    def check_config(config: OpsConfig) -> None:
+        """Refuse (ConfigError) settings this engine cannot work with, naming the fix."""
+
+    def server_services(self, config: OpsConfig) -> tuple[str, ...]:
+        """The stack's services that run the database server (none: the data is a file, or outside)."""
+
+    def opened_by(self, model: dict) -> dict[str, str]:
+        """The app services that open the database's files themselves (a second copy of one would write
+        them from a second process), each with what it holds: service -> why."""
 
     def live(self, ctx) -> Queryable:
         """The stack's live database, to ask read-only questions."""
@@ -62,26 +73,35 @@ class Engine(Protocol):
         """Refuse (BackupError) an unreadable dump, or one of server_version_num (the set's, when
         known) that this box's tools are too old to read, saying so; returns its entry count."""
 
-    def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
-                     credentials: tuple[str, str] | None = None, server_version_num: int = 0):
-        """Start an isolated server (no network) named container on volume, backups read-only, able to
-        restore a dump of server_version_num."""
+    def volume_marker(self, ctx) -> tuple[str, str, str]:
+        """What a volume holding this stack's database must hold (relative to its root), what that is,
+        and an image to look with: how a volume switch tells a database volume from an empty one."""
 
-    def stop_server(self, server) -> None:
-        """Remove the server's container; never its volume."""
-
-    def restore_dump(self, server, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
-        """Restore a dump (its path relative to the backups volume) into the server, showing progress
-        against `tables` (the manifest's table count) where the engine's tool reports it; returns seconds."""
+    def restore_target(self, ctx, box, plan: TargetPlan) -> RestoreTarget:
+        """Start what plan.purpose restores into (targets.DRILL: isolated, one-time credentials;
+        REHEARSAL and DISASTER: as the app expects to find it), able to restore a dump of
+        plan.server_version_num; no network, backups read-only."""
 
 
+# The one list of engines: `[database] engine` names one of them.
 ENGINES = {engine.name: engine for engine in (PostgresInStack, PostgresByUrl, SqliteInVolume)}
 
 
-def engine_for(config: OpsConfig) -> Engine:
+def engine_class(config: OpsConfig) -> type:
     """The engine `[database] engine` names; refuses one the suite does not know."""
     try:
-        return ENGINES[config.database.engine](config)
+        return ENGINES[config.database.engine]
     except KeyError:
-        raise ConfigError(f"[database] engine = {config.database.engine!r} is not supported; "
+        raise ConfigError(f"[database] engine = {config.database.engine!r} is not supported yet; "
                           f"supported: {', '.join(ENGINES)}") from None
+
+
+def check_engine_config(config: OpsConfig) -> OpsConfig:
+    """The engine exists and accepts the config's settings (called where a config is loaded for use)."""
+    engine_class(config).check_config(config)
+    return config
+
+
+def engine_for(config: OpsConfig) -> Engine:
+    """The engine `[database] engine` names, for this config."""
+    return engine_class(config)(config)

@@ -24,6 +24,7 @@ from ..config import OpsConfig
 from ..errors import BackupError, CommandFailed, ConfigError, RestoreError
 from . import sqlite_copy
 from .facts import DumpFacts, ServerFacts
+from .targets import DRILL, VOLUME, RestoreTarget, TargetPlan, require_database_volume_named
 
 SCRIPT = Path(sqlite_copy.__file__).read_text()  # sent to the container on stdin
 RESTORED = "/restored"  # where a drill's container mounts its new volume
@@ -133,11 +134,24 @@ class SqliteInVolume:
 
     name = "sqlite"
     dump_suffix = ".dump"  # a gzip-compressed copy, under the set's one dump name
-    database_service = False
-    database_volume = True
+    data_place = VOLUME  # a file on an app service's volume
+
+    def server_services(self, config: OpsConfig) -> tuple[str, ...]:
+        return ()  # no server: the app opens the file
 
     def __init__(self, config: OpsConfig):
         self.config = config
+
+    @staticmethod
+    def check_config(config: OpsConfig) -> None:
+        """A database file on an app service's volume: no database service, the file's absolute path, its volume."""
+        if config.services.database:
+            raise ConfigError(f"[services] database = {config.services.database!r}, but [database] engine = \"sqlite\" "
+                              "keeps the database in a file of an app service: set [services] database = \"\"")
+        if not config.database.file.startswith("/"):
+            raise ConfigError(f"[database] file = {config.database.file!r}: give the SQLite file's absolute path as the "
+                              "app service sees it, e.g. \"/app/data/app.db\" (the DB_PATH the app is given)")
+        require_database_volume_named(config)
 
     def live(self, ctx) -> LiveSqlite:
         return LiveSqlite(ctx)
@@ -202,10 +216,17 @@ class SqliteInVolume:
             raise BackupError(f"dump {path} is not a readable SQLite copy: {_failure(e)}") from e
         return len(found["row_counts"]) or 1
 
-    def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
-                     credentials: tuple[str, str] | None = None, server_version_num: int = 0) -> RestoredCopy:
-        """An idle, networkless container of the backup image on volume, backups read-only."""
-        return self._start_copy(ctx, box, RestoredCopy(container, volume, self.config.database.revision_query), labels)
+    def restore_target(self, ctx, box, plan: TargetPlan) -> RestoreTarget:
+        """An idle, networkless container of the backup image on a new volume, backups read-only: a
+        drill's copy goes to a file of its own; a rehearsal's and a disaster's where the app finds
+        [database] file, owned as the live one (the app mounts that volume in their place)."""
+        volume = plan.new_volume()
+        if plan.purpose == DRILL:
+            copy = self._start_copy(ctx, box, RestoredCopy(plan.container, volume, self.config.database.revision_query),
+                                    plan.labels)
+        else:
+            copy = self.start_disaster_copy(ctx, box, plan.container, volume, plan.labels)
+        return RestoreTarget(self, copy, VOLUME, volume, container=plan.container)
 
     @staticmethod
     def _start_copy(ctx, box, copy: RestoredCopy, labels: dict[str, str]) -> RestoredCopy:
@@ -226,13 +247,22 @@ class SqliteInVolume:
                                                        posixpath.join(RESTORED, self.file_in_volume(ctx)), owned),
                                 labels)
 
+    def volume_marker(self, ctx) -> tuple[str, str, str]:
+        """What a volume holding this stack's database must hold: the file, looked at with the backup image."""
+        return self.file_in_volume(ctx), "database file", ctx.config.backup.image
+
+    def opened_by(self, model: dict) -> dict[str, str]:
+        """The app services mounting the volume the file lies on: each opens the database itself."""
+        key = database_file_mount(self.config, model)[0]
+        return {name: f"holds the SQLite database {self.config.database.file} (volume {key})"
+                for name in self.config.services.app
+                if any(m.get("type") == "volume" and m.get("source") == key
+                       for m in (model["services"].get(name) or {}).get("volumes") or [])}
+
     def file_in_volume(self, ctx) -> str:
-        """Where [database] file lies inside its volume (what a volume switch checks a target holds)."""
+        """Where [database] file lies inside its volume."""
         at = database_file_mount(self.config, ctx.compose.rendered())[1]
         return posixpath.relpath(self.config.database.file, at)
-
-    def stop_server(self, server: RestoredCopy) -> None:
-        runner.run(cmd.remove_container(server.container), limit="command", check=False)
 
     def restore_dump(self, server: RestoredCopy, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
         """Decompress the copy into the new volume and check its integrity (no live progress: one file);

@@ -11,6 +11,7 @@ from typing import Iterator
 
 from .. import ledger, lock, plain_compose
 from ..context import OpsContext
+from ..engines.targets import DATABASE
 from ..errors import UnsafeOperation
 from ..runbook import Runbook, Step
 from ..stack import readiness, services, volumes
@@ -66,24 +67,25 @@ def ensure_database_volume(ctx: OpsContext) -> VolumeStep:
 
 
 def start_database(ctx: OpsContext) -> services.ServiceState:
+    """Start the stack's database server and wait until it is healthy."""
     validate_tag(ctx.tag)
-    db = ctx.config.services.database
+    servers = list(ctx.engine.server_services(ctx.config))
     volumes.refuse_volume_drift(ctx)
     volumes.ensure_data_volumes(ctx)  # backups, rclone config and uploads: external, made once
-    ctx.compose.up([db])
-    return services.wait_healthy(ctx.compose, [db])[db]
+    ctx.compose.up(servers)
+    return services.wait_healthy(ctx.compose, servers)[servers[0]]
 
 
 def database_answers(ctx: OpsContext) -> dict:
-    """The database: started and healthy when it is a service of the stack; outside it, it must answer
-    at the app's URL (the suite never starts or creates it); a file of the app's is the app's to
+    """The database: started and healthy when its server is a service of the stack; outside it, it must
+    answer at the app's URL (the suite never starts or creates it); a file of the app's is the app's to
     open (on a new install its migration creates it)."""
-    if ctx.engine.database_service:
+    if ctx.engine.server_services(ctx.config):
         return vars(start_database(ctx))
     validate_tag(ctx.tag)
     volumes.ensure_data_volumes(ctx)
     found = ctx.engine.where(ctx)
-    if not ctx.engine.database_volume:
+    if ctx.engine.data_place == DATABASE:
         found["version"] = ctx.engine.server_version(ctx.database)  # it answers
     return found
 

@@ -28,10 +28,12 @@ from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..config import OpsConfig
 from ..context import OpsContext
+from ..engines.targets import REHEARSAL, RehearsalDatabase, TargetPlan
 from ..errors import CommandFailed, DeployError, NotReady, OpsError
 from ..guards import THROWAWAY_VOLUME_PREFIX
 from ..private_files import write_private
 from ..restore.throwaway import DRILL_LABEL, remove_throwaway
+from ..sets import manifest
 from ..sets.chosen import Chosen
 from ..stack import readiness, services
 from ..stack.proxy_view import ProxyView
@@ -42,7 +44,6 @@ from .migrations import run_migrations
 from .one_offs import run_one_offs
 
 log = logging.getLogger("ops.rehearsal")
-REHEARSAL_DB_SERVICE = "opsuite-rehearsal-db"
 SAFE, UNSAFE = "safe", "NOT safe"
 
 
@@ -67,7 +68,7 @@ def rehearsal_project(ctx: OpsContext) -> str:
     return f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-rehearsal-{secrets.token_hex(3)}"
 
 
-def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: "RestoredCopy", previous_tag: str | None = None) -> sealing.Seal:
+def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: RehearsalDatabase, previous_tag: str | None = None) -> sealing.Seal:
     """The rehearsal's sealed overlay, from the model the rehearsal's project would render without it
     (every profile): the restored database and uploads keep their throwaway volumes. The VOLUMEs that
     the images of both TAGs declare get throwaway volumes too."""
@@ -79,16 +80,16 @@ def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: "RestoredCopy", previou
     ours = {rehearsal.database_volume, rehearsal.uploads_volume}
     own = {k: v["name"] for k, v in (model.get("volumes") or {}).items() if v.get("name") in ours}
     names, extra, service_env = ctx.config.services, {}, {}
+    for name in copy.extra_services:
+        own[name] = rehearsal.database_volume
+        extra[name] = copy.extra_services[name]
     if copy.url is not None:
-        own[REHEARSAL_DB_SERVICE] = rehearsal.database_volume
-        extra[REHEARSAL_DB_SERVICE] = {"image": copy.server_image, "volumes": [
-            {"type": "volume", "source": REHEARSAL_DB_SERVICE, "target": copy.data_path}]}
         holders = {ctx.config.url_service, *([names.migrate] if names.migrate else [])}
         service_env = {name: {ctx.config.database.url_variable: copy.url} for name in holders}
     images = {sealing.PROBE_SERVICE: ctx.config.backup.image, **{k: v["image"] for k, v in extra.items()}}
     return sealing.seal(model, rehearsal.project, own_volumes=own,
                         environment=dict(ctx.config.deploy.rehearsal.environment), service_env=service_env,
-                        skip_env={names.database, names.backup, REHEARSAL_DB_SERVICE},
+                        skip_env={names.database, names.backup, *copy.extra_services},
                         probe_image=ctx.config.backup.image, labels=DRILL_LABEL, extra_services=extra,
                         image_volumes=image_volumes.of_services(models, images))
 
@@ -104,44 +105,18 @@ def _rehearsal_config(ctx: OpsContext, rehearsal: Rehearsal) -> OpsConfig:
     return replace(config, stack=stack, volumes=volumes)
 
 
-@dataclass(frozen=True)
-class RestoredCopy:
-    url: str | None = None  # a database outside the stack: the rehearsal's URL to its own server
-    server_image: str = ""  # ... and that server's image (the dump's major)
-    data_path: str = ""  # ... where that image keeps its data
-
-
-def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RestoredCopy:
-    """Restore the set into the throwaway volume, where the rehearsal's database will find it."""
-    engine = ctx.engine
+def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RehearsalDatabase:
+    """Restore the set into the throwaway volume, where the rehearsal's database will find it; what the
+    rehearsal must start for it is the engine's answer."""
     with backup_box(ctx) as box, contextlib.ExitStack() as cleanup:
         container = f"{volume}-restore"
         cleanup.callback(runner.run, docker_cmd.remove_container(container), limit="command", check=False)
-        if not engine.database_volume:  # outside the stack: a server of the dump's major, own credentials
-            user, password = engine.one_time_credentials()
-            database, major = chosen.manifest["database"], chosen.manifest["server_version_num"]
-            server = engine.start_server(ctx, box, container, volume, database, DRILL_LABEL,
-                                         credentials=(user, password), server_version_num=major)
-            copy = RestoredCopy(f"postgresql://{user}:{password}@{REHEARSAL_DB_SERVICE}:5432/{database}",
-                                engine.server_image(major), engine.server_data_path)
-        elif engine.database_service:  # the stack's own server: its credentials, so the app logs in
-            user, password, name = ctx.database.credentials()
-            server = engine.start_server(ctx, box, container, volume, name, DRILL_LABEL, credentials=(user, password))
-            copy = RestoredCopy()
-        else:  # a database file, where the app finds it, owned as the live one
-            server = engine.start_disaster_copy(ctx, box, container, volume, DRILL_LABEL)
-            copy = RestoredCopy()
-        engine.restore_dump(server, chosen.dump_in_backups, ctx.config.restore.jobs,
-                            chosen.manifest.get("table_count", 0))
-        runner.run(docker_cmd.stop_container(container, 60), limit="command", check=False)  # a clean shutdown before reuse
-    return copy
-
-
-def _database_services(ctx: OpsContext, copy: RestoredCopy) -> list[str]:
-    """The rehearsal's database service, started first: the stack's own, or the rehearsal's server."""
-    if copy.url is not None:
-        return [REHEARSAL_DB_SERVICE]
-    return [ctx.config.services.database] if ctx.engine.database_service else []
+        plan = TargetPlan(REHEARSAL, container, DRILL_LABEL, lambda: volume, chosen.manifest["database"],
+                          manifest.restorable_by(chosen.manifest))
+        target = ctx.engine.restore_target(ctx, box, plan)
+        target.restore(chosen.dump_in_backups, ctx.config.restore.jobs, chosen.manifest.get("table_count", 0))
+        target.retire()  # a clean shutdown before the rehearsal's database reuses the volume
+    return target.rehearsal
 
 
 def app_port(ctx: OpsContext, proxy: ProxyView | None) -> int:
@@ -216,7 +191,7 @@ def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: ProxyView |
         write_private(rehearsal.overlay, sealed.text)
         new = OpsContext(_rehearsal_config(ctx, rehearsal), ctx.tag)
         started = time.monotonic()
-        database = _database_services(ctx, copy)
+        database = list(copy.start_first)
         if database:
             new.compose.up(database, no_deps=True)
             services.wait_healthy(new.compose, database, timeout=ctx.config.http.ready_timeout_seconds)

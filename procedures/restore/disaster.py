@@ -17,6 +17,7 @@ from .. import guards, restored_names, runner
 from ..box import BackupBox
 from ..commands import docker as cmd
 from ..context import OpsContext
+from ..engines.targets import DISASTER, VOLUME, RestoreTarget, TargetPlan
 from ..errors import RestoreError
 from ..stack import volumes
 
@@ -28,10 +29,6 @@ def container_labels(ctx: OpsContext) -> dict[str, str]:
     """The labels of a disaster restore's containers (database server, uploads writer): how a test
     or an operator finds one left behind."""
     return {"io.opsuite.role": "disaster-restore", PROJECT_LABEL: ctx.config.stack.project}
-
-
-# A restore server is stopped cleanly before the switch, so the db starts on a cleanly shut down cluster.
-_SERVER_STOP_SECONDS = 60
 
 
 def require_confirmation(environ: Mapping[str, str] = os.environ) -> None:
@@ -64,47 +61,41 @@ def remove_restore_container(name: str) -> None:
 
 def require_volume_engine(ctx: OpsContext) -> None:
     """Disaster mode restores into a new volume and recreates the service holding the database on it,
-    or (engine postgres-url) into a new database on the server; refuse what it cannot do (nothing has
-    changed yet)."""
-    if ctx.engine.database_volume or not ctx.config.volumes.uploads:
+    or into a new database on the live server and switches the app's URL; only the first carries a new
+    uploads volume with it: refuse what it cannot do (nothing has changed yet)."""
+    if not ctx.config.volumes.uploads or ctx.engine.data_place == VOLUME:
         return
-    by_hand = {"postgres-url": "with uploads, restore the set into a new database on the server, switch the URL "
-                               "and the uploads volume"}
-    raise RestoreError(f"disaster mode does not handle [database] engine = {ctx.engine.name!r} yet: "
-                       f"{by_hand.get(ctx.engine.name, 'restore by hand')} (docs/RESTORE_RUNBOOK.md section 8). "
-                       "Nothing was changed")
+    raise RestoreError(f"disaster mode does not restore uploads with [database] engine = {ctx.engine.name!r} yet: "
+                       "restore the set into a new database on the server, switch the URL and the uploads volume "
+                       "by hand (docs/RESTORE_RUNBOOK.md section 8). Nothing was changed")
 
 
-def restore_server_on_new_volume(ctx: OpsContext, box: BackupBox, set_name: str, cleanup: contextlib.ExitStack,
-                                 server_version_num: int = 0):
-    """Create the new database volume and start an isolated server on it with the stack's credentials;
-    the container's removal is registered on cleanup before it is started. Refused without CONFIRM=YES.
-
-    With the stack's own user, password and database, the restored cluster is what the app expects.
-    """
+def restore_target_for_disaster(ctx: OpsContext, box: BackupBox, set_name: str, database: str,
+                                cleanup: contextlib.ExitStack, server_version_num: int = 0) -> RestoreTarget:
+    """Where the set goes, beside the live data: a NEW database volume (named after the one in use,
+    labelled with the set) with an isolated server or container on it as the app expects it, or a NEW
+    database on the live server. The container's removal is registered on cleanup before it is started.
+    Refused without CONFIRM=YES."""
     require_confirmation()
     now = datetime.now(timezone.utc)
-    volume = restored_names.new_name(volumes.mounted_database_volume(ctx) or ctx.config.volumes.database, now)
-    labels = {RESTORED_LABEL: set_name, PROJECT_LABEL: ctx.config.stack.project}
-    volumes.create_database_volume(volume, ctx.config.stack.project, labels)
     container = f"opsuite-disaster-{ctx.config.stack.project}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+    def new_volume() -> str:
+        volume = restored_names.new_name(volumes.mounted_database_volume(ctx) or ctx.config.volumes.database, now)
+        labels = {RESTORED_LABEL: set_name, PROJECT_LABEL: ctx.config.stack.project}
+        return volumes.create_database_volume(volume, ctx.config.stack.project, labels).name
+
     cleanup.callback(remove_restore_container, container)
-    if not ctx.engine.database_service:  # a database file on the app's volume
-        return ctx.engine.start_disaster_copy(ctx, box, container, volume, container_labels(ctx))
-    user, password, name = ctx.database.credentials()
-    return ctx.engine.start_server(ctx, box, container, volume, name,
-                                   container_labels(ctx),
-                                   credentials=(user, password), server_version_num=server_version_num)
+    plan = TargetPlan(DISASTER, container, container_labels(ctx), new_volume, database, server_version_num)
+    return ctx.engine.restore_target(ctx, box, plan)
 
 
-def retire_restore_server(ctx: OpsContext, server) -> None:
+def retire_restore_target(target: RestoreTarget) -> None:
     """Shut the restore server down cleanly and remove its container (not its volume); refuse to go on
     while any container still mounts the new volume. Refused without CONFIRM=YES."""
     require_confirmation()
-    if ctx.engine.database_service:  # a server to shut down; a database file's container only idles
-        runner.run(cmd.stop_container(server.container, _SERVER_STOP_SECONDS), limit="command", check=False)
-    ctx.engine.stop_server(server)
-    users = volumes.containers_using(server.volume)
+    target.retire()
+    users = volumes.containers_using(target.volume) if target.volume else []
     if users:
-        raise RestoreError(f"the restore server's volume {server.volume} is still mounted by {', '.join(users)}; "
+        raise RestoreError(f"the restore server's volume {target.volume} is still mounted by {', '.join(users)}; "
                            "not switching the stack to it")

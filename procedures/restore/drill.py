@@ -22,6 +22,7 @@ from typing import Iterator
 from .. import lock
 from ..box import BackupBox, backup_box
 from ..context import OpsContext
+from ..engines.targets import DATABASE, VOLUME
 from ..errors import RestoreError
 from ..runbook import TEST_MODE, Runbook, Step
 from ..sets import manifest
@@ -136,27 +137,23 @@ def start_throwaway_server(run: RestoreRun):
 def start_server_on_new_volume(run: RestoreRun):
     """Create a NEW database volume and start an isolated server on it (the live volume is not touched);
     for a database outside the stack, a NEW database on its server (the live one is not touched)."""
-    if not run.ctx.engine.database_volume:
-        run.server = url_switch.create_new_database(run.ctx, run.box)
-        run.record["new_database"] = run.server.name
-        return run.server
-    run.server = disaster.restore_server_on_new_volume(run.ctx, run.box, run.chosen.set_name, run.cleanup,
-                                                       server_version_num=manifest.restorable_by(run.chosen.manifest))
-    run.record["new_volume"] = run.server.volume
+    run.server = disaster.restore_target_for_disaster(run.ctx, run.box, run.chosen.set_name,
+                                                      run.chosen.manifest["database"], run.cleanup,
+                                                      server_version_num=manifest.restorable_by(run.chosen.manifest))
+    run.record[f"new_{run.server.place}"] = run.server.name
     return run.server
 
 
 def restore_dump(run: RestoreRun) -> dict:
     """Restore the dump with the configured parallel jobs (progress on the terminal: table i of the manifest's N)."""
     jobs = run.ctx.config.restore.jobs
-    seconds = run.ctx.engine.restore_dump(run.server, run.chosen.dump_in_backups, jobs,
-                                          run.chosen.manifest.get("table_count", 0))
+    seconds = run.server.restore(run.chosen.dump_in_backups, jobs, run.chosen.manifest.get("table_count", 0))
     return {"jobs": jobs, "seconds": round(seconds, 2)}
 
 
 def compare_row_counts(run: RestoreRun) -> list[dict]:
     """Table count and per-table row counts of the copy equal the dump's manifest; refuse otherwise."""
-    rows = run.record["row_counts"] = compare.compare_counts(run.chosen.manifest, run.ctx.engine.row_counts(run.server))
+    rows = run.record["row_counts"] = compare.compare_counts(run.chosen.manifest, run.server.row_counts())
     mismatched = [r for r in rows if not r["match"]]
     if mismatched:
         raise RestoreError(f"row counts of the restored copy differ from the manifest: {mismatched}")
@@ -166,7 +163,7 @@ def compare_row_counts(run: RestoreRun) -> list[dict]:
 def compare_revision(run: RestoreRun) -> dict:
     """The copy's schema revision equals the manifest's; refuse otherwise."""
     revision = run.record["revision"] = {"manifest": run.chosen.manifest["alembic_revision"],
-                                         "restored": run.ctx.engine.schema_revision(run.server)}
+                                         "restored": run.server.schema_revision()}
     if revision["manifest"] != revision["restored"]:
         raise RestoreError(f"schema revision of the restored copy differs from the manifest: {revision}")
     return revision
@@ -180,23 +177,35 @@ def run_samples(run: RestoreRun) -> list[dict]:
     return results
 
 
-def switch_to_restored(run: RestoreRun) -> volume_switch.SwitchResult:
-    """Switch the stack to the new volumes: db recreated on the database's, config updated, app started
-    on the uploads' (both or neither); old volumes kept."""
-    reason = f"disaster restore of {run.chosen.set_name}"
-    if not run.ctx.engine.database_volume:
-        disaster.require_confirmation()
-        run.switch = url_switch.switch_database_url(run.ctx, run.server.name, reason)
-        run.switched_ctx = run.ctx
-        run.writers.pop_all()  # the app serves the new database now: nothing to restart on the old one
-        run.record.update({"old_database": run.switch.from_database, "switch_back": run.switch.how_to_switch_back()})
-        return run.switch
-    disaster.retire_restore_server(run.ctx, run.server)
+def _switch_database(run: RestoreRun, reason: str) -> url_switch.UrlSwitchResult:
+    """The app's URL moved to the new database on the same server."""
+    disaster.require_confirmation()
+    run.switch = url_switch.switch_database_url(run.ctx, run.server.name, reason)
+    run.switched_ctx = run.ctx
+    run.record["old_database"] = run.switch.from_database
+    return run.switch
+
+
+def _switch_volume(run: RestoreRun, reason: str) -> volume_switch.SwitchResult:
+    """The service holding the data recreated on the new volume (and the app on the new uploads')."""
+    disaster.retire_restore_target(run.server)
     run.switched_ctx, run.switch = volume_switch.switch_database_volume(run.ctx, run.server.volume, reason,
                                                                        run.uploads_volume)
-    run.writers.pop_all()  # the app serves the new volume now: nothing to restart on the old one
-    run.record.update({"old_volume": run.switch.from_volume, "old_uploads_volume": run.switch.from_uploads_volume,
-                       "switch_back": run.switch.how_to_switch_back()})
+    run.record.update({"old_volume": run.switch.from_volume, "old_uploads_volume": run.switch.from_uploads_volume})
+    return run.switch
+
+
+# Which switch puts the app on a disaster's copy, by what the copy replaces (the engine's data place).
+_SWITCHES = {VOLUME: _switch_volume, DATABASE: _switch_database}
+
+
+def switch_to_restored(run: RestoreRun):
+    """Switch the stack to the restored copy: the db recreated on the new database volume, config updated,
+    app started on the new uploads volume (both or neither), old volumes kept; or the app's URL moved to
+    the new database, the old one kept."""
+    _SWITCHES[run.server.place](run, f"disaster restore of {run.chosen.set_name}")
+    run.writers.pop_all()  # the app serves the restored copy now: nothing to restart on the old data
+    run.record["switch_back"] = run.switch.how_to_switch_back()
     return run.switch
 
 

@@ -13,6 +13,7 @@ from .. import runner
 from ..box import BackupBox
 from ..commands import docker as cmd
 from ..context import OpsContext
+from ..engines.targets import DRILL, RestoreTarget, TargetPlan
 from ..guards import THROWAWAY_VOLUME_PREFIX
 from ..stack import volumes
 
@@ -29,14 +30,18 @@ def remove_throwaway(name: str) -> None:
 
 @contextlib.contextmanager
 def throwaway_server(ctx: OpsContext, box: BackupBox, database: str, *, server_version_num: int = 0,
-                     keep: bool = False) -> Iterator:
+                     keep: bool = False) -> Iterator[RestoreTarget]:
     """Start an isolated server able to restore a dump of server_version_num on a fresh throwaway volume;
     both are removed on exit unless keep."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     name = f"{THROWAWAY_VOLUME_PREFIX}{ctx.config.stack.project}-{stamp}-{secrets.token_hex(3)}"
+
+    def new_volume() -> str:
+        runner.run(cmd.volume_create(name, DRILL_LABEL), limit="command")
+        return name
+
     with contextlib.ExitStack() as cleanup:
         if not keep:
             cleanup.callback(remove_throwaway, name)
-        runner.run(cmd.volume_create(name, DRILL_LABEL), limit="command")
-        yield ctx.engine.start_server(ctx, box, name, name, database, DRILL_LABEL,
-                                      server_version_num=server_version_num)
+        yield ctx.engine.restore_target(ctx, box, TargetPlan(DRILL, name, DRILL_LABEL, new_volume, database,
+                                                             server_version_num))

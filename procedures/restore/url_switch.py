@@ -12,27 +12,18 @@ restarted on the old database. Going back is the same switch, as its own runbook
 import contextlib
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import ledger, lock, restored_names
+from .. import ledger, lock
 from ..commands import postgres as pg
 from ..context import OpsContext
+from ..engines.targets import DATABASE
 from ..errors import ConfigError, SwitchError
 from ..guards import require_confirmation
 from ..runbook import Runbook, Step
 from ..stack import readiness, services
 from ..stack.serving import with_serving_tag
-from . import config_edit, disaster
-
-POSTGRES_NAME_LIMIT = 63  # bytes in a Postgres identifier
-
-def create_new_database(ctx: OpsContext, box):
-    """A NEW database on the live server, named <database>_restored_<UTC stamp>. Refused without CONFIRM=YES."""
-    disaster.require_confirmation()
-    name = restored_names.new_name(ctx.database.database_name(), datetime.now(timezone.utc), POSTGRES_NAME_LIMIT)
-    return ctx.engine.create_database(box, name)
-
+from . import config_edit
 
 @dataclass(frozen=True)
 class UrlSwitchResult:
@@ -106,7 +97,7 @@ def confirm(run: UrlSwitchRun) -> dict:
 def target_checked(run: UrlSwitchRun) -> dict:
     """Under the operations lock: the target database exists on the server the URL names and is not
     the one the app uses."""
-    if run.ctx.engine.database_volume:
+    if run.ctx.engine.data_place != DATABASE:
         raise ConfigError(f"[database] engine = {run.ctx.engine.name!r} keeps its database on a volume: use "
                           "`CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume=NAME`")
     if not run.target:

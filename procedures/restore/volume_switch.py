@@ -11,13 +11,12 @@ or not at all. Nothing is restored or removed, so going back is the same call.
 import contextlib
 import dataclasses
 import os
-import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ledger, lock
-from ..compose_model import database_mount
 from ..context import OpsContext
+from ..engines.targets import VOLUME
 from ..errors import ConfigError, OpsError, SwitchError, UnsafeOperation
 from ..guards import THROWAWAY_VOLUME_PREFIX, require_confirmation
 from ..runbook import Runbook, Step
@@ -26,8 +25,6 @@ from ..stack.serving import with_serving_tag
 from . import config_edit
 from .url_switch import url_switch_command
 
-# What a Postgres data directory holds from initdb on: without it the db would start an empty cluster.
-CLUSTER_MARKER = "PG_VERSION"
 COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
 
 
@@ -97,22 +94,6 @@ def not_this_stacks(target: str, project: str, what: str, labels: dict) -> Unsaf
         f"volume comes back through a backup and a disaster restore, which makes a labelled one")
 
 
-def _database_marker(ctx: OpsContext) -> tuple[str, str, str]:
-    """What a volume holding this stack's database must hold, relative to its root, what that is, and
-    an image to look with: the database service's PG_VERSION, or the database file."""
-    if not ctx.engine.database_service:
-        return ctx.engine.file_in_volume(ctx), "database file", ctx.config.backup.image
-    model = ctx.compose.rendered()
-    return (_cluster_marker_path(ctx, model), "database cluster",
-            model["services"][ctx.config.services.database]["image"])
-
-
-def _cluster_marker_path(ctx: OpsContext, model: dict) -> str:
-    """Where the database service's data directory puts PG_VERSION, relative to the volume's root."""
-    mounted_at = database_mount(model, ctx.config)[1]
-    data = ctx.engine.data_directory(model["services"][ctx.config.services.database].get("environment") or {})
-    inside = posixpath.relpath(data, mounted_at)
-    return CLUSTER_MARKER if inside == "." or inside.startswith("..") else f"{inside}/{CLUSTER_MARKER}"
 
 
 def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
@@ -131,7 +112,7 @@ def check_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
         raise not_this_stacks(target, ctx.config.stack.project, "a database volume",
                               facts.labels)
     _refuse_in_use(target)
-    marker, what, image = _database_marker(ctx)
+    marker, what, image = ctx.engine.volume_marker(ctx)
     if not volumes.has_file(image, target, marker):
         raise UnsafeOperation(f"refused: {target!r} holds no {what} ({marker} is missing); the "
                               "database would start empty on it")
@@ -171,9 +152,12 @@ def check_uploads_target(ctx: OpsContext, target: str) -> volumes.VolumeFacts:
 
 
 def _start_database(ctx: OpsContext, expected: str) -> None:
-    db = ctx.config.services.database
-    ctx.compose.up([db], no_deps=True, force_recreate=True)
-    services.wait_healthy(ctx.compose, [db], timeout=ctx.config.http.ready_timeout_seconds)
+    """Recreate the stack's database server on expected (none to start when the app holds the file)."""
+    servers = list(ctx.engine.server_services(ctx.config))
+    if not servers:
+        return
+    ctx.compose.up(servers, no_deps=True, force_recreate=True)
+    services.wait_healthy(ctx.compose, servers, timeout=ctx.config.http.ready_timeout_seconds)
     _require_mounted(ctx, "database", expected)
 
 
@@ -189,7 +173,7 @@ def _start_app(ctx: OpsContext, uploads: str | None) -> None:
     check that every one of them mounts it. An app holding the database file is recreated, and must
     hold it on [volumes] database."""
     app = ctx.config.services.serving
-    holds_the_file = not ctx.engine.database_service
+    holds_the_file = not ctx.engine.server_services(ctx.config)  # no server: the app opens the file
     ctx.compose.up(app, no_deps=True, force_recreate=holds_the_file)
     services.wait_healthy(ctx.compose, app, timeout=ctx.config.http.ready_timeout_seconds)
     if holds_the_file:
@@ -205,8 +189,7 @@ def _start_app(ctx: OpsContext, uploads: str | None) -> None:
 def _put_back(ctx: OpsContext, previous: str, previous_uploads: str | None, kept: list[tuple[Path, Path]]) -> None:
     for copy, path in kept:
         config_edit.restore_file(copy, path)
-    if ctx.engine.database_service:
-        _start_database(ctx, previous)
+    _start_database(ctx, previous)
     _start_app(ctx, previous_uploads)
 
 
@@ -217,7 +200,7 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str,
     KeyboardInterrupt) the stack goes back on the volumes it used, and the config and env file,
     rewritten only once the database is up on target, are put back."""
     require_switch_confirmation(target, uploads_target)
-    if not ctx.engine.database_volume:
+    if ctx.engine.data_place != VOLUME:
         raise ConfigError(f"[database] engine = {ctx.engine.name!r} keeps no volume in the stack: switch the "
                           f"database with `{url_switch_command('NAME')}`")
     check_target(ctx, target)
@@ -235,9 +218,10 @@ def switch_database_volume(ctx: OpsContext, target: str, reason: str,
         undo.callback(_put_back, before, previous, previous_uploads, kept)
         ctx.compose.stop([*ctx.config.services.app])
         try:
-            if ctx.engine.database_service:
-                ctx.compose.stop([ctx.config.services.database])
-                _start_database(switched, target)
+            servers = list(ctx.engine.server_services(ctx.config))
+            if servers:
+                ctx.compose.stop(servers)
+            _start_database(switched, target)
             # Each copy is registered for putting back before its file changes (no window for a signal).
             config_edit.set_volumes(config_file, settings, lambda copy: kept.append((copy, config_file)))
             env_kept = config_edit.set_env_volumes(ctx.config.stack.env_file, settings,

@@ -52,7 +52,7 @@ def database_volume_mounted(run: CheckupRun) -> dict:
 def services_healthy(run: CheckupRun) -> dict:
     """Every service runs and passes its healthcheck."""
     names = run.ctx.config.services
-    database = [names.database] if run.ctx.engine.database_service else []
+    database = list(run.ctx.engine.server_services(run.ctx.config))
     return services.wait_healthy(run.ctx.compose, [*database, *names.serving], timeout=60)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from .. import runner
 from ..commands import docker as cmd
 from ..compose_model import database_holder, database_mount, require_external_database_volume
+from ..engines.targets import VOLUME
 from ..errors import CommandFailed, ConfigError, UnsafeOperation
 
 MANAGED_LABEL = "io.opsuite.role"
@@ -128,7 +129,7 @@ def refuse_volume_drift(ctx) -> str | None:
 
 def outside_the_stack(ctx) -> str | None:
     """Why a step about the database volume does not apply: the database is outside the stack."""
-    if not ctx.engine.database_volume:
+    if ctx.engine.data_place != VOLUME:
         return (f"the database is outside the stack ([database] engine = {ctx.engine.name!r}): "
                 "the stack keeps no volume of it")
     return None
@@ -137,7 +138,7 @@ def outside_the_stack(ctx) -> str | None:
 def check_database_place(ctx) -> dict:
     """Where the live data is, checked before a change: the external database volume the running
     database really uses, or (for a database outside the stack) the server the app's URL names."""
-    if not ctx.engine.database_volume:
+    if ctx.engine.data_place != VOLUME:
         return {"database": ctx.engine.where(ctx)}
     require_external_database_volume(ctx.compose.rendered(), ctx.config)
     volume = require_database_volume(ctx.config.volumes.database)

@@ -10,7 +10,7 @@ import docker
 import pytest
 
 from procedures.adopt import discover
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.stack import readiness as http_checks
 from procedures.stack import services as health
 from procedures.stack import volumes

@@ -11,7 +11,7 @@ from procedures import runner
 from procedures.adopt.frameworks import BY_NAME
 from procedures.adopt import discover
 from procedures.adopt.image_facts import marker_files, read_images
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.commands import docker as docker_cmd
 from procedures.commands import postgres as pg
 

@@ -21,7 +21,7 @@ import pytest
 from procedures.backup import pipeline as backup
 from procedures.box import backup_box
 from procedures.commands import rclone as rclone_cmd
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.errors import BackupError, RestoreError
 from procedures.restore import drill, throwaway
@@ -106,9 +106,9 @@ def test_the_drill_of_a_15_set_restores_into_the_current_major_and_compares(back
     with backup_box(ctx) as box, throwaway.throwaway_server(ctx, box, "check",
                                                               server_version_num=150000) as server:
         assert int(server.query("SHOW server_version_num")) // 10000 == 17
-        assert "pg_restore (PostgreSQL) 17." in server.exec(["pg_restore", "--version"], limit="command").stdout
-        ctx.engine.restore_dump(server, done.chosen.dump_in_backups, 2)
-        assert ctx.engine.row_counts(server) == manifest_of(ctx, upgraded.set_name)["row_counts"]
+        assert "pg_restore (PostgreSQL) 17." in server.server.exec(["pg_restore", "--version"], limit="command").stdout
+        server.restore(done.chosen.dump_in_backups, 2)
+        assert server.row_counts() == manifest_of(ctx, upgraded.set_name)["row_counts"]
 
 
 @pytest.mark.fault("a backup after a Postgres major upgrade: pg_dump of the new major, the set records it")

@@ -97,8 +97,8 @@ def test_missing_file_corrupted_dump_and_manifest_mismatch_fail_clearly(backup_s
         tampered = Chosen(chosen.set_name, {**chosen.manifest, "row_counts": {
             **chosen.manifest["row_counts"], "public.notes": chosen.manifest["row_counts"]["public.notes"] + 1}})
         with throwaway.throwaway_server(ctx, box, chosen.manifest["database"]) as server:
-            ctx.engine.restore_dump(server, tampered.dump_in_backups, 2)
-            rows = compare.compare_counts(tampered.manifest, ctx.engine.row_counts(server))
+            server.restore(tampered.dump_in_backups, 2)
+            rows = compare.compare_counts(tampered.manifest, server.row_counts())
     assert [r["table"] for r in rows if not r["match"]] == ["public.notes"]
     assert leftovers(backup_stack) == ("", "")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from procedures.backup import pipeline
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.release import deploy
 from procedures.release import rollback_check, seal, switch_plan

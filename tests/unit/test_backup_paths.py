@@ -7,7 +7,7 @@ import pytest
 
 from procedures.backup import host_paths
 from procedures.commands import files as cmd
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.errors import ConfigError
 from procedures.restore import host_paths as restore_paths
 from procedures.sets.names import parse_set_name

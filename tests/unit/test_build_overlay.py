@@ -10,7 +10,7 @@ import pytest
 
 from procedures.adopt import discover
 from procedures.commands import compose as compose_cmd
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.errors import CommandFailed
 from procedures.release.build import to_build

@@ -11,7 +11,8 @@ from procedures.commands import docker as docker_cmd
 from procedures.commands import git
 from procedures.adopt.proposal import _build_lines
 from procedures.compose_model import built_here, built_on_server, release_image
-from procedures.config import BuildConfig, StackConfig, load_config
+from procedures.config import BuildConfig, StackConfig
+from procedures.load import load_config
 from procedures.errors import ConfigError, DeployError, UnsafeOperation
 from procedures.release import image_prune
 from procedures.release.build import build_override, resolve

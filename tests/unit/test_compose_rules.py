@@ -9,7 +9,8 @@ import pytest
 
 from procedures import plain_compose
 from procedures.adopt import compose_rules, discover
-from procedures.config import StackConfig, load_config
+from procedures.config import StackConfig
+from procedures.load import load_config
 
 pytestmark = pytest.mark.compose
 

@@ -13,7 +13,7 @@ import pytest
 from procedures.backup import catalog, clock, clock_state, prune
 from procedures.backup.retention import check_cap, decide, local_policy, remote_policy
 from procedures.commands import rclone as rclone_cmd
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.errors import ConfigError, UnsafeOperation
 from procedures.remote import offsite, uploads_store
 from procedures.sets.names import Identity, set_name

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from procedures.adopt import discover
-from procedures.config import load_config
+from procedures.load import load_config
 
 pytestmark = pytest.mark.compose
 STACKS = Path(__file__).resolve().parents[1] / "fixtures" / "stacks"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from procedures import ledger
-from procedures.config import FreshnessConfig, load_config
+from procedures.config import FreshnessConfig
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError, Stale
 from procedures.health import ages

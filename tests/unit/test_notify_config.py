@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.errors import ConfigError
 from procedures.env_file import env_value
 from procedures.notify_targets import read_urls, shown

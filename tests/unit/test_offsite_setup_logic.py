@@ -5,7 +5,7 @@ import os
 import pytest
 
 from procedures.backup.offsite_setup import SetupRun, merged_config, read_secrets, wanted_variables
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError
 from procedures.redact import redact

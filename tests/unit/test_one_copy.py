@@ -8,7 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from procedures.config import DatabaseConfig, DeployConfig, OpsConfig, ServiceNames, StackConfig, load_config
+from procedures.config import DatabaseConfig, DeployConfig, OpsConfig, ServiceNames, StackConfig
+from procedures.load import load_config
+from procedures.engines import engine_for
 from procedures.errors import ConfigError
 from procedures.release import one_copy, switch_plan
 from procedures.stack.proxy_view import ProxyView, Upstream
@@ -59,13 +61,13 @@ def test_every_app_service_mounting_the_databases_volume_holds_it():
         "web": {"image": "lazyflow-app:1.0.0", "volumes": [
             {"type": "volume", "source": "lazyflow_uploads", "target": "/app/uploads"}]}}}
     ops = config(app=("app", "bot", "web"))
-    assert one_copy.sqlite_holders(ops, model) == ["app", "bot"]
+    assert list(engine_for(ops).opened_by(model)) == ["app", "bot"]
     assert one_copy.reason(ops, model, "web") == ""
 
 
 def test_no_sqlite_holder_for_a_database_server():
     ops = config(database=DatabaseConfig())
-    assert one_copy.sqlite_holders(ops, LAZYFLOW) == []
+    assert engine_for(ops).opened_by(LAZYFLOW) == {}
     assert one_copy.reason(ops, LAZYFLOW, "app") == ""
 
 

@@ -16,7 +16,8 @@ from procedures.adopt import discover
 from procedures.adopt.bind_mounts import bind_mounted_data
 from procedures.compose import Compose
 from procedures.compose_model import built_on_server
-from procedures.config import ConfigError, load_config
+from procedures.config import ConfigError
+from procedures.load import load_config
 from procedures.engines import engine_for
 from procedures.overlay import overlay_text
 from procedures.release.build import build_override

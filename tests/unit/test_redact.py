@@ -7,7 +7,7 @@ import pytest
 from ops_checks import evidence
 from procedures import redact as redact_module
 from procedures.compose import register_model_secrets
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.identifiers import config_identifiers
 from procedures.sets import names
 from procedures.redact import (MASK, install_log_redaction, is_secret_name, redact, redact_argv, redact_data,

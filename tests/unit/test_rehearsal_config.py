@@ -2,7 +2,7 @@
 
 import pytest
 
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.errors import ConfigError
 
 pytestmark = pytest.mark.unit

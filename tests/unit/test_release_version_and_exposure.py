@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from procedures.compose_model import published_ports
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.errors import ConfigError, NotReady, OpsError
 from procedures.stack import readiness

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from procedures.commands import compose as compose_cmd
-from procedures.config import load_config
+from procedures.load import load_config
 from procedures.context import OpsContext
 from procedures.release import rollback_check, seal
-from procedures.release.rollback_check import Rehearsal, RestoredCopy
+from procedures.engines.targets import RehearsalDatabase
+from procedures.release.rollback_check import Rehearsal
 
 pytestmark = pytest.mark.compose
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def ctx(tmp_path, monkeypatch):
 
 def rendered_rehearsal(ctx, tmp_path) -> tuple[dict, seal.Seal]:
     rehearsal = Rehearsal(PROJECT, f"{PROJECT}-db", f"{PROJECT}-uploads", tmp_path / "rehearsal.yml")
-    sealed = rollback_check._sealed(ctx, rehearsal, RestoredCopy())
+    sealed = rollback_check._sealed(ctx, rehearsal, RehearsalDatabase())
     rehearsal.overlay.write_text(sealed.text)
     config = rollback_check._rehearsal_config(ctx, rehearsal)
     done = OpsContext(config, "1.0.0").compose.run(compose_cmd.config_json_every_profile(config.stack), limit="command")

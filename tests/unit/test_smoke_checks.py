@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from procedures.commands import docker as docker_cmd
-from procedures.config import SmokeCheck, load_config
+from procedures.config import SmokeCheck
+from procedures.load import load_config
 from procedures.errors import ConfigError
 from procedures.redact import redact
 from procedures.stack import readiness, smoke_checks

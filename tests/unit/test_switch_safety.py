@@ -72,9 +72,9 @@ def test_every_live_stack_step_refuses_without_confirm_yes_and_calls_nothing(sta
     with pytest.raises(UnsafeOperation, match="CONFIRM=YES"):
         disaster.stop_writers(stack.ctx, contextlib.ExitStack())
     with pytest.raises(UnsafeOperation, match="CONFIRM=YES"):
-        disaster.restore_server_on_new_volume(stack.ctx, None, "set", contextlib.ExitStack())
+        disaster.restore_target_for_disaster(stack.ctx, None, "set", "db", contextlib.ExitStack())
     with pytest.raises(UnsafeOperation, match="CONFIRM=YES"):
-        disaster.retire_restore_server(stack.ctx, SimpleNamespace(container="c", volume="v"))
+        disaster.retire_restore_target(SimpleNamespace(container="c", volume="v"))
     with pytest.raises(UnsafeOperation, match="switch_database_url.py --database=old_db"):
         url_switch.switch_database_url(stack.ctx, "old_db", "test")
     run = drill.RestoreRun(stack.ctx, drill.RestoreOptions(mode=drill.DISASTER_MODE), contextlib.ExitStack())

@@ -1,14 +1,20 @@
 """Postgres running as a service of the stack (the first engine): the Engine interface for it."""
 
+import posixpath
 import secrets
 
 from ...commands import postgres as pg
+from ...compose_model import database_mount
 from ...config import OpsConfig
 from . import dump as dumping
 from . import server as servers
+from ..targets import DRILL, VOLUME, RehearsalDatabase, RestoreTarget, TargetPlan, require_database_volume_named
 from .live import LiveDatabase
 
 _RESTORE_USER = "restore"
+CLUSTER_MARKER = "PG_VERSION"  # every cluster's data directory holds it
+# A restore server is stopped cleanly before its volume is reused, so the db starts on a cleanly shut down cluster.
+SERVER_STOP_SECONDS = 60
 
 
 class PostgresInStack:
@@ -16,12 +22,24 @@ class PostgresInStack:
 
     name = "postgres"
     dump_suffix = ".dump"
-    # Where the data lives: a service of the stack, on a volume of the stack.
-    database_service = True
-    database_volume = True
+    data_place = VOLUME  # the stack's db service keeps its cluster on a volume of the stack
 
     def __init__(self, config: OpsConfig):
         self.config = config
+
+    @staticmethod
+    def check_config(config: OpsConfig) -> None:
+        """The cluster's volume is named."""
+        require_database_volume_named(config)
+
+    def server_services(self, config: OpsConfig) -> tuple[str, ...]:
+        """The stack's services that run the database server: started before the app, health-checked,
+        stopped before their volume is switched."""
+        return (config.services.database,)
+
+    def opened_by(self, model: dict) -> dict[str, str]:
+        """App services that open the database's files themselves (a server's clients never do)."""
+        return {}
 
     def live(self, ctx) -> LiveDatabase:
         return LiveDatabase(ctx)
@@ -51,6 +69,15 @@ class PostgresInStack:
         """Where the database service keeps its cluster (PGDATA, or the official image's default)."""
         return service_env.get("PGDATA") or servers.DEFAULT_DATA_PATH
 
+    def volume_marker(self, ctx) -> tuple[str, str, str]:
+        """What a volume holding this stack's database must hold, relative to its root, what that is, and
+        an image to look with: PG_VERSION where the db service's data directory puts it, its own image."""
+        model = ctx.compose.rendered()
+        db = model["services"][ctx.config.services.database]
+        inside = posixpath.relpath(self.data_directory(db.get("environment") or {}), database_mount(model, ctx.config)[1])
+        marker = CLUSTER_MARKER if inside == "." or inside.startswith("..") else f"{inside}/{CLUSTER_MARKER}"
+        return marker, "database cluster", db["image"]
+
     def healthcheck(self, service_env: dict) -> dict:
         """A compose healthcheck for a database service that has none: pg_isready as its own user."""
         user = service_env.get(self.config.database.user_variable) or "postgres"
@@ -78,6 +105,25 @@ class PostgresInStack:
     def one_time_credentials() -> tuple[str, str]:
         return _RESTORE_USER, secrets.token_urlsafe(18)
 
+    def restore_target(self, ctx, box, plan: TargetPlan) -> RestoreTarget:
+        """A networkless server of the stack's db image on a new volume: a drill's logs in as a one-time
+        user into the set's database; a rehearsal's and a disaster's as the stack's own user into its
+        own database, so the app logs in to the copy as it does to the live one."""
+        volume = plan.new_volume()
+        if plan.purpose == DRILL:
+            credentials, database = None, plan.database
+        else:
+            user, password, database = ctx.database.credentials()
+            credentials = (user, password)
+        server = self.start_server(ctx, box, plan.container, volume, database, plan.labels,
+                                   credentials=credentials, server_version_num=plan.server_version_num)
+        return RestoreTarget(self, server, VOLUME, volume, self.rehearsal_database(ctx), plan.container,
+                             SERVER_STOP_SECONDS)
+
+    def rehearsal_database(self, ctx) -> RehearsalDatabase:
+        """The stack's own db service, on the rehearsal's copy of the volume."""
+        return RehearsalDatabase(start_first=(ctx.config.services.database,))
+
     def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
                      credentials: tuple[str, str] | None = None, server_version_num: int = 0):
         """A networkless server on `volume` from the stack's own db image (the live server's major);
@@ -86,9 +132,6 @@ class PostgresInStack:
         user, password = credentials or self.one_time_credentials()
         return servers.start(ctx, box, servers.RestoreServer(container, volume, user, database, password), labels,
                              needed_major=server_version_num // 10000)
-
-    def stop_server(self, server) -> None:
-        servers.stop(server)
 
     def restore_dump(self, server, dump_in_backups: str, jobs: int, tables: int = 0) -> float:
         return servers.restore_dump(server, dump_in_backups, jobs, tables)

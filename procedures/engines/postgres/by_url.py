@@ -8,18 +8,24 @@ database is asked, what tells one database from another, and the drill server's 
 from the config for the dump's server major.
 """
 
+import re
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from ... import restored_names
 from ...commands import postgres as pg
 from ...errors import BackupError, CommandFailed, ConfigError, RestoreError
 from .. import database_url
-from . import PostgresInStack
+from ..targets import DISASTER, DATABASE, VOLUME, REHEARSAL, REHEARSAL_DB_SERVICE, RehearsalDatabase, \
+    RestoreTarget, TargetPlan
+from . import SERVER_STOP_SECONDS, PostgresInStack
 from . import server as servers
 from .progress import TableCount
 
 # Another database on the same server has another oid; a database created anew gets a new one.
+POSTGRES_NAME_LIMIT = 63  # bytes in a Postgres identifier
+PORT = 5432  # where a server of server_image listens, in the rehearsal's network
 DATABASE_IDENTITY_SQL = ("SELECT current_setting('server_version_num') || '/' || oid FROM pg_database "
                          "WHERE datname = current_database()")
 
@@ -82,10 +88,30 @@ class PostgresByUrl(PostgresInStack):
     server of [database] server_image at the dump's major."""
 
     name = "postgres-url"
-    database_service = False
-    database_volume = False
-    # Where a server of server_image keeps its data: the drill's, and the deploy's rollback rehearsal's.
-    server_data_path = servers.DEFAULT_DATA_PATH
+    data_place = DATABASE  # a database of a server outside the stack
+
+    def server_services(self, config) -> tuple[str, ...]:
+        return ()
+
+    @staticmethod
+    def check_config(config) -> None:
+        """A database outside the stack: no database service or volume of the stack's is named, the URL's
+        service is one of the app's, and server_image carries {major}."""
+        for setting, value in (("[services] database", config.services.database),
+                               ("[volumes] database", config.volumes.database)):
+            if value:
+                raise ConfigError(f"{setting} = {value!r}, but [database] engine = \"postgres-url\" reaches a database "
+                                  f"outside the stack through {config.database.url_variable}: set {setting} = \"\"")
+        if config.database.url_service and config.database.url_service not in config.services.app:
+            raise ConfigError(f"[database] url_service = {config.database.url_service!r} is not one of [services] app "
+                              f"({', '.join(config.services.app)}): name the app service whose environment carries "
+                              f"{config.database.url_variable}")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", config.database.url_variable):
+            raise ConfigError(f"[database] url_variable = {config.database.url_variable!r} is not a variable name")
+        if "{major}" not in config.database.server_image:
+            raise ConfigError(f"[database] server_image = {config.database.server_image!r} must carry {{major}}, the "
+                              "backed-up server's major version, e.g. \"postgres:{major}\": a drill restores into the "
+                              "major the dump was taken from")
 
     def live(self, ctx) -> UrlDatabase:
         return UrlDatabase(ctx)
@@ -101,6 +127,9 @@ class PostgresByUrl(PostgresInStack):
     def data_directory(self, service_env: dict) -> str:
         raise ConfigError("[database] engine = \"postgres-url\" keeps no data in the stack")
 
+    def volume_marker(self, ctx) -> tuple[str, str, str]:
+        raise ConfigError("[database] engine = \"postgres-url\" keeps no volume in the stack")
+
     def client_environment(self, ctx) -> dict[str, str]:
         """libpq's variables from the app's URL (password included), given when the backup container starts."""
         return UrlDatabase(ctx).url().environment()
@@ -115,6 +144,28 @@ class PostgresByUrl(PostgresInStack):
             raise BackupError(f"{e}\nThe server is the one {config.database.url_variable} names (the "
                               f"{config.url_service} service's); fix the URL in {config.url_file or 'its env file'}, "
                               "or the route to that server") from e
+
+    def restore_target(self, ctx, box, plan: TargetPlan) -> RestoreTarget:
+        """A disaster's: a NEW database on the live server (the live one is not touched). A drill's and a
+        rehearsal's: a networkless server of server_image at the set's major on a new volume, as a
+        one-time user; the rehearsal runs it as its own service and gives the app its URL."""
+        if plan.purpose == DISASTER:
+            name = restored_names.new_name(UrlDatabase(ctx).database_name(), datetime.now(timezone.utc),
+                                           POSTGRES_NAME_LIMIT)
+            return RestoreTarget(self, self.create_database(box, name), DATABASE, name)
+        if not plan.server_version_num:
+            raise ConfigError("a restore of a database outside the stack needs the dump's server version")
+        volume, (user, password) = plan.new_volume(), self.one_time_credentials()
+        image = self.server_image(plan.server_version_num)
+        server = servers.start_image(ctx, box, servers.RestoreServer(plan.container, volume, user, plan.database,
+                                                                     password), plan.labels, image)
+        rehearsal = RehearsalDatabase()
+        if plan.purpose == REHEARSAL:
+            service = {"image": image, "volumes": [{"type": "volume", "source": REHEARSAL_DB_SERVICE,
+                                                    "target": servers.DEFAULT_DATA_PATH}]}
+            rehearsal = RehearsalDatabase((REHEARSAL_DB_SERVICE,), {REHEARSAL_DB_SERVICE: service},
+                                          f"postgresql://{user}:{password}@{REHEARSAL_DB_SERVICE}:{PORT}/{plan.database}")
+        return RestoreTarget(self, server, VOLUME, volume, rehearsal, plan.container, SERVER_STOP_SECONDS)
 
     def create_database(self, box, name: str) -> NewDatabase:
         """CREATE DATABASE name on the live server, as the URL's user (it needs CREATEDB)."""
@@ -141,11 +192,3 @@ class PostgresByUrl(PostgresInStack):
 
     def server_image(self, server_version_num: int) -> str:
         return self.config.database.server_image.format(major=server_version_num // 10000)
-
-    def start_server(self, ctx, box, container: str, volume: str, database: str, labels: dict[str, str],
-                     credentials: tuple[str, str] | None = None, server_version_num: int = 0):
-        if not server_version_num:
-            raise ConfigError("a drill of a database outside the stack needs the dump's server version")
-        user, password = credentials or self.one_time_credentials()
-        return servers.start_image(ctx, box, servers.RestoreServer(container, volume, user, database, password),
-                                   labels, self.server_image(server_version_num))
