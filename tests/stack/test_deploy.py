@@ -17,6 +17,7 @@ from procedures.stack import serving as release
 from procedures.stack import volumes
 
 from testkit import signals, witness
+from testkit.engine_contract import throwaways_left
 from testkit.ops_run import ROOT, check_argv, run_check, summary_header
 from testkit.samples import summarize
 from testkit.paced_users import PacedUsers
@@ -292,12 +293,7 @@ def test_an_interrupt_mid_switch_leaves_the_old_container_serving(deployed, tmp_
 
 
 def rehearsal_leftovers(stack) -> list[str]:
-    prefix = f"opsuite-restore-{stack.project}-rehearsal"
-    found = []
-    for argv in (["docker", "ps", "--all", "--format", "{{.Names}}"], ["docker", "volume", "ls", "--format", "{{.Name}}"],
-                 ["docker", "network", "ls", "--format", "{{.Name}}"]):
-        found += [n for n in subprocess.run(argv, capture_output=True, text=True).stdout.split() if n.startswith(prefix)]
-    return found
+    return throwaways_left(f"{stack.project}-rehearsal")
 
 
 # Last in the module: the forced deploy leaves the stack on a schema earlier releases cannot read.

@@ -28,6 +28,7 @@ from procedures.sets import names as backup_names
 from procedures.stack import readiness, volumes
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, lazyflow
+from testkit.engine_contract import EngineContract
 from testkit.backup_helpers import check_a_full_disk_loses_nothing, local_files, manifest_of, with_config
 from testkit.copies import CopyCounter, assert_one_copy_throughout
 from testkit.ops_run import passed, run_check
@@ -133,10 +134,6 @@ def test_backup_while_the_app_writes_is_one_point_in_time(stack, host, reports):
     assert "lazyflow.db-wal" not in report.read_text(), "the live -wal file is never copied"
 
 
-def test_restore_drill_from_the_offsite_copy(stack, reports):
-    passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
-
-
 def assert_switched_stop_first_for_the_file(entry: dict, report) -> None:
     """The app holds the SQLite file: the plan (recorded and in the report) says stop-first, and why."""
     __tracebackhide__ = True
@@ -190,33 +187,31 @@ def tasks(host) -> int:
     return httpx.get(f"{host.base_url}/tasks").json()["count"]
 
 
-def test_disaster_restore_into_new_volumes_recreates_the_app_on_them_and_keeps_the_old(stack, host, reports):
-    """The app is stopped, the newest set's copy goes into a NEW volume at the file's place (the uploads
-    into another), is verified, and the app is recreated on both: it serves the set's point in time and
-    keeps writing there as its own user (uid 10001). The old volumes are kept as they were (the folder
-    written after the backup is still in them) and the report's switch-back command brings them back."""
-    old = volumes.mounted_database_volume(with_serving_tag(stack.ctx))
-    passed(run_check(stack, reports, "backup")[0])
-    assert httpx.post(f"{host.base_url}/folders", json={"name": "after the backup"}).status_code == 201
-    done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
-    passed(done)
-    switched = tomllib.loads(stack.config_path.read_text())["volumes"]
-    assert re.fullmatch(rf"{old}_restored_\d{{8}}T\d{{6}}Z", switched["database"]), switched
-    assert volumes.mounted_database_volume(OpsContext(stack.ctx.config, "1.0.0")) != old
-    assert SENTINEL in folders(host) and "after the backup" not in folders(host), "the set's point in time"
-    written = tasks(host)
-    time.sleep(1)
-    assert tasks(host) > written, "the app writes into the restored file (owner and -wal in the new volume)"
-    passed(run_check(stack, reports, "backup")[0])
-    assert newest_manifest(stack)["row_counts"]["tasks"] > 0, "the restored stack is backed up as before"
-    back = re.search(r"CONFIRM=YES pytest ops_checks/switch_database_volume.py (--volume=[\w.-]+)"
-                     r"( --uploads-volume=[\w.-]+)", report.read_text())
-    assert back and back.group(1) == f"--volume={old}", "the report names the old volumes and how to go back"
-    done, _ = run_check(stack, reports, "switch_database_volume", back.group(1), back.group(2).strip(),
-                        env={"CONFIRM": "YES"})
-    passed(done)
-    assert "after the backup" in folders(host), "the old volume was kept as it was"
-    assert tomllib.loads(stack.config_path.read_text())["volumes"]["database"] == old
+class TestEngineContract(EngineContract):
+    """SQLite in a volume: the drill, the deploy's rehearsal, and a disaster restore that puts the set's
+    copy into a NEW volume at the file's place (the uploads into another) and recreates the app on both,
+    then the switch back (testkit/engine_contract.py)."""
+
+    def write(self, host, text):
+        assert httpx.post(f"{host.base_url}/folders", json={"name": text}).status_code == 201
+
+    def written(self, host):
+        return folders(host)
+
+    def after_disaster(self, stack, host, report):
+        """The app writes into the restored file as its own user (uid 10001: owner and -wal in the new volume)."""
+        switched = tomllib.loads(stack.config_path.read_text())["volumes"]
+        assert re.fullmatch(r"[\w.-]+_restored_\d{8}T\d{6}Z", switched["database"]), switched
+        assert volumes.mounted_database_volume(OpsContext(stack.ctx.config, "1.0.0")) == switched["database"]
+        assert SENTINEL in folders(host)
+        written = tasks(host)
+        time.sleep(1)
+        assert tasks(host) > written, "the app writes into the restored file"
+        assert "--uploads-volume=" in report.read_text(), "the uploads switch back with the database"
+
+    def after_switch_back(self, stack, host, report):
+        switched = tomllib.loads(stack.config_path.read_text())["volumes"]["database"]
+        assert "_restored_" not in switched, switched
 
 
 @pytest.mark.fault("disk fills during the backup (SQLite)")

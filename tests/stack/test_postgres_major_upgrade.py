@@ -27,6 +27,7 @@ from procedures.errors import BackupError, RestoreError
 from procedures.restore import drill, throwaway
 
 from testkit import witness
+from testkit.engine_contract import throwaways_left
 from testkit.backup_helpers import in_box, local_files, manifest_of, with_config
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -58,13 +59,6 @@ def _env_with(env_file: Path, images: dict[str, str], into: Path | None = None) 
 
 def _major(ctx: OpsContext) -> int:
     return int(ctx.database.query("SHOW server_version_num")) // 10000
-
-
-def _drill_leftovers(project: str) -> list[str]:
-    prefix = f"opsuite-restore-{project}"
-    client = docker.from_env()
-    return sorted([c.name for c in client.containers.list(all=True, filters={"name": prefix})]
-                  + [v.name for v in client.volumes.list(filters={"name": prefix})])
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +95,7 @@ def test_the_drill_of_a_15_set_restores_into_the_current_major_and_compares(back
     assert done.record["backup_set"] == upgraded.set_name
     assert all(r["match"] for r in done.record["row_counts"]) and done.record["row_counts"]
     assert done.record["revision"]["manifest"] == done.record["revision"]["restored"] != ""
-    assert _drill_leftovers(backup_stack.project) == []
+    assert throwaways_left(backup_stack.project) == []
     # The throwaway is the server's current major, and its pg_restore reads the 15 archive.
     with backup_box(ctx) as box, throwaway.throwaway_server(ctx, box, "check",
                                                               server_version_num=150000) as server:
@@ -150,5 +144,5 @@ def test_a_set_newer_than_the_restore_tools_is_refused_naming_the_fix(backup_sta
     assert "dumped from Postgres 17" in message and "runs Postgres 15" in message, message
     assert "Nothing was restored" in message and "POSTGRES_IMAGE=postgres:17" in message
     assert "RESTORE_RUNBOOK.md section 9" in message
-    assert _drill_leftovers(backup_stack.project) == [], "the refused throwaway and its volume are removed"
+    assert throwaways_left(backup_stack.project) == [], "the refused throwaway and its volume are removed"
     witness.assert_intact(backup_stack, before)

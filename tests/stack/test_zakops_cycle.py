@@ -22,6 +22,7 @@ from procedures.sets import names as backup_names
 from procedures.stack import readiness
 from procedures.stack.serving import with_serving_tag
 from testkit import proposals, zakops
+from testkit.engine_contract import EngineContract
 from testkit.backup_helpers import check_a_full_disk_loses_nothing, local_files, manifest_of, with_config
 from testkit.ops_run import passed, run_check
 
@@ -106,10 +107,6 @@ def test_backup_dumps_the_managed_database(stack, host, reports):
     assert host.db_password not in report.read_text()
 
 
-def test_restore_drill_from_the_offsite_copy(stack, reports):
-    passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
-
-
 def test_deploy_backs_up_then_migrates_with_the_configured_command(stack, host, reports):
     done, _ = run_check(stack, reports, "deploy", "--tag=1.1.0")
     passed(done)
@@ -126,26 +123,26 @@ def test_rollback_to_the_adopted_release(stack, host, reports):
     assert served_build(host) == "1.0.0" and SENTINEL in deals(host)
 
 
-def test_disaster_restore_into_a_new_database_switches_the_url_and_keeps_the_old(stack, host, reports):
-    """The newest set goes into a NEW database on the same server, is verified, and the app's URL is
-    switched to it; the old database is kept (the deal written after the backup is still in it) and
-    switching back is the one command the report gives."""
-    passed(run_check(stack, reports, "backup")[0])
-    assert httpx.post(f"{host.base_url}/api/deals", json={"name": "after the backup"}).status_code == 201
-    done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
-    passed(done)
-    env = (host.app_dir / ".env").read_text()
-    restored = re.search(r"^DATABASE_URL=.*/(zakops_restored_\d{8}T\d{6}Z)\?sslmode=prefer$", env, re.M)
-    assert restored, env
-    assert SENTINEL in deals(host) and "after the backup" not in deals(host), "the set's point in time"
-    assert "old database, kept" in report.read_text() and host.db_password not in report.read_text()
-    passed(run_check(stack, reports, "backup")[0])
-    assert manifest_of(with_serving_tag(stack.ctx), newest_set(stack))["database"] == "zakops", "the backups continue the series"
-    back = re.search(r"CONFIRM=YES pytest ops_checks/switch_database_url.py (--database=\w+)", report.read_text())
-    assert back and back.group(1) == "--database=zakops", "the report names the old database and how to go back"
-    passed(run_check(stack, reports, "switch_database_url", back.group(1), env={"CONFIRM": "YES"})[0])
-    assert "after the backup" in deals(host), "the old database was kept as it was"
-    assert f"DATABASE_URL={host.url()}" in (host.app_dir / ".env").read_text()
+class TestEngineContract(EngineContract):
+    """Postgres by URL: the drill, the deploy's rehearsal and a disaster restore into a NEW database on
+    the same server, the app's URL switched to it and back (testkit/engine_contract.py)."""
+
+    def write(self, host, text):
+        assert httpx.post(f"{host.base_url}/api/deals", json={"name": text}).status_code == 201
+
+    def written(self, host):
+        return deals(host)
+
+    def after_disaster(self, stack, host, report):
+        env = (host.app_dir / ".env").read_text()
+        assert re.search(r"^DATABASE_URL=.*/(zakops_restored_\d{8}T\d{6}Z)\?sslmode=prefer$", env, re.M), env
+        assert "old database, kept" in report.read_text() and host.db_password not in report.read_text()
+        assert SENTINEL in deals(host)
+
+    def after_switch_back(self, stack, host, report):
+        assert manifest_of(with_serving_tag(stack.ctx), newest_set(stack))["database"] == "zakops", \
+            "the backups of the restored database continued the series"
+        assert f"DATABASE_URL={host.url()}" in (host.app_dir / ".env").read_text()
 
 
 def test_a_switch_to_a_database_that_does_not_exist_is_refused_and_changes_nothing(stack, host, reports):

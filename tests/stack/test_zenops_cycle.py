@@ -13,6 +13,7 @@ import pytest
 from procedures import ledger
 from procedures.context import OpsContext
 from procedures.stack import volumes
+from testkit.engine_contract import EngineContract
 from testkit import disposable, proposals, zenops
 from testkit.ops_run import passed, run_check
 from testkit.paced_users import PacedUsers
@@ -85,10 +86,6 @@ def test_backup_covers_the_database_and_the_uploads(stack, reports):
     assert "uploads store garbage collection" in text
 
 
-def test_restore_drill_from_the_offsite_copy(stack, reports):
-    passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
-
-
 def last_release(stack) -> dict:
     return ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
 
@@ -138,3 +135,17 @@ def test_an_unloaded_rollback_behind_caddy_switches_start_first(stack, host, rep
     assert switched["result"] == "switched", switched
     assert "not asked through the proxy" in switched["proxy"], switched
     assert served_build(host) == "1.0.0" and SENTINEL in notes(host)
+
+
+class TestEngineContract(EngineContract):
+    """Postgres in the stack: the drill, the deploy's rehearsal, and a disaster restore into NEW database
+    and uploads volumes with the db recreated on them, then the switch back (testkit/engine_contract.py)."""
+
+    def write(self, host, text):
+        assert httpx.post(f"{host.base_url}/api/notes", json={"body": text}).status_code == 201
+
+    def written(self, host):
+        return notes(host)
+
+    def after_disaster(self, stack, host, report):
+        assert SENTINEL in notes(host) and "--uploads-volume=" in report.read_text()
