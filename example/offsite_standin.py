@@ -10,7 +10,7 @@ from pathlib import Path
 
 from procedures.load import load_config
 from procedures.env_file import env_value as procedures_env_value
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.overlay import RCLONE_CONFIG_DIR
 from procedures.redact import register_secret
 from procedures.stack.serving import with_serving_tag
@@ -53,7 +53,7 @@ def env_value(env_file: Path, name: str) -> str:
 
 if __name__ == "__main__":
     config = load_config(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("ops.toml"))
-    context = with_serving_tag(OpsContext(config))
+    context = with_serving_tag(prepared_context(config))
     configure(context, env_value(config.stack.env_file, "OFFSITE_PASSWORD"),
               env_value(config.stack.env_file, "OFFSITE_CRYPT_PASSWORD"))
     print(f"rclone remotes gdrive: and gdrive-crypt: now point at the SFTP stand-in of {config.stack.project}")

@@ -8,6 +8,8 @@ tests from this definition, and a test proves every step has exactly one check).
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .execution import Execution, step_label
+
 TEST_MODE = "test"
 
 
@@ -49,17 +51,13 @@ class Runbook:
     def run_all(self, run, mode: str = TEST_MODE) -> dict[str, Any]:
         """Run every step of the mode in order, skipping those that do not apply; stops at the first
         failure after running the always-run steps that follow it, then re-raises."""
+        execution = Execution()
         results: dict[str, Any] = {}
-        failure: BaseException | None = None
-        failed_step: str | None = None
         for number, step in enumerate(self.for_mode(mode), start=1):
-            if (failure is not None and not step.always_run) or step.skip_reason(run):
+            label = step_label(number, step.name)
+            if execution.reason_not_to_run(number, label, step, run):
                 continue
-            try:
-                results[step.name] = step.action(run, failed_step) if step.always_run else step.action(run)
-            except BaseException as e:
-                if failure is None:
-                    failure, failed_step = e, f"step {number} ({step.name})"
-        if failure is not None:
-            raise failure
+            with execution.captured(label):
+                results[step.name] = step.action(run, execution.blocker(number)) if step.always_run else step.action(run)
+        execution.raise_first_error()
         return results

@@ -9,6 +9,8 @@ anything, so a selection cannot shrink it; a module without runbook steps define
 
 import pytest
 
+from procedures.execution import step_label
+
 from .state import DEFINED_STEPS, RAN_STEPS, is_runbook_step
 
 
@@ -43,7 +45,7 @@ def completeness(config) -> dict:
     """The record's fields: steps_defined, steps_run, complete, steps_not_run ("step N (name)")."""
     defined = config.stash.get(DEFINED_STEPS, {})
     ran = config.stash.get(RAN_STEPS, set())
-    not_run = [f"step {number} ({name})" for path, names in sorted(defined.items())
+    not_run = [step_label(number, name) for path, names in sorted(defined.items())
                for number, name in enumerate(names, start=1) if (path, name) not in ran]
     total = sum(len(names) for names in defined.values())
     return {"steps_defined": total, "steps_run": total - len(not_run), "steps_not_run": not_run,

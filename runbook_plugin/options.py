@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import ConfigError
 from procedures.identifiers import register_config_identifiers
 from procedures.private_files import PRIVATE_UMASK
 from procedures.redact import install_log_redaction
+from procedures.release.tags import validate_tag
 
 from .state import OPS_CONFIG, ops_check_names
 
@@ -86,12 +87,19 @@ def _load(config):
     )
 
 
+def tag_option(config) -> str | None:
+    """--tag, checked where it is read: a given TAG must be explicit (a missing one is the runbook's to refuse)."""
+    tag = config.getoption("tag")
+    return tag if tag is None else validate_tag(tag)
+
+
 def ops_config(config):
-    """The target stack's config, loaded once per session; raises its ConfigError each time asked."""
+    """The target stack's config and --tag, read once per session; raises their ConfigError each time asked."""
     if OPS_CONFIG not in config.stash:
         try:
-            config.stash[OPS_CONFIG] = _load(config)
-            register_config_identifiers(config.stash[OPS_CONFIG], config.getoption("tag"))
+            loaded = _load(config)
+            register_config_identifiers(loaded, tag_option(config))
+            config.stash[OPS_CONFIG] = loaded
         except ConfigError as e:
             config.stash[OPS_CONFIG] = e
     loaded = config.stash[OPS_CONFIG]
@@ -101,7 +109,9 @@ def ops_config(config):
 
 
 def ops_context(config) -> OpsContext:
-    return OpsContext(ops_config(config), config.getoption("tag"))
+    """The target stack at --tag, prepared; an invalid --tag is refused before anything is prepared."""
+    stack = ops_config(config)  # raises for an invalid --tag
+    return prepared_context(stack, config.getoption("tag"))
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 OPS_CONFIG = pytest.StashKey[object]()  # the loaded OpsConfig, or the ConfigError it raised
-BLOCKED_BY = pytest.StashKey[dict]()  # module path -> "step N (name)" of its first failed step
+# module path -> its runbook's procedures.execution.Execution: step outcomes, timings and what blocks
+EXECUTIONS = pytest.StashKey[dict]()
 RECORD = pytest.StashKey[dict]()  # the JSON record's fields and steps
 SUMMARY_FACTS = pytest.StashKey[object]()  # summary.SummaryFacts: the readers checks registered
 STARTED = pytest.StashKey[datetime]()
@@ -16,8 +17,6 @@ STEP_NUMBER = pytest.StashKey[int]()  # on items: the step's number within its m
 BLOCKED = pytest.StashKey[str]()  # on items: "step N (name)" that blocked this step: it did not run
 # module path -> the step names its runbook defines for this --mode, read before any selection
 DEFINED_STEPS = pytest.StashKey[dict]()
-# module path -> (number, label) of the first step its runbook defines that this session does not run
-NOT_SELECTED = pytest.StashKey[dict]()
 RAN_STEPS = pytest.StashKey[set]()  # (module path, step name) of every step that ran (blocked ones did not)
 # Checks that read a stack before any ops config exists for it (they take --compose-file instead).
 CONFIG_FREE_CHECKS = {"discover"}

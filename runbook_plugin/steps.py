@@ -5,15 +5,17 @@ always-run come from the one definition in procedures/, and the `step` fixture r
 action. A failed step blocks every later step of its module ("blocked by step N"), and so does a step
 this session does not run (-k, --deselect, --lf): a step never runs on the word of steps that did
 not run (a deploy's record step after a deselected smoke check); always-run steps run and are told.
-Steps are numbered by their place in the runbook, whatever was selected.
+Steps are numbered by their place in the runbook, whatever was selected. Each module's steps are kept
+in one Execution (procedures/execution.py), as `Runbook.run_all` keeps them: the same blocking and skips.
 """
 
 import pytest
 
+from procedures.execution import Execution, blocked_reason, step_label
 from procedures.redact import redact
 from procedures.runbook import Runbook
 
-from .state import BLOCKED, BLOCKED_BY, DEFINED_STEPS, NOT_SELECTED, STEP_NUMBER, is_runbook_step
+from .state import BLOCKED, DEFINED_STEPS, EXECUTIONS, STEP_NUMBER, is_runbook_step
 
 
 def runbook_step(runbook: Runbook, name: str):
@@ -37,24 +39,27 @@ def step(request):
     marker = request.node.get_closest_marker("runbook_step")
     if marker is None:
         raise pytest.UsageError(f"{request.node.name} uses the `step` fixture but has no @runbook_step mark")
-    definition = marker.args[1]
+    definition, item = marker.args[1], request.node
 
     def run_step(run, *args):
-        reason = definition.skip_reason(run)
+        execution = execution_of(item)
+        reason = execution.reason_not_to_run(item.stash.get(STEP_NUMBER, 0), item_label(item), definition, run)
         if reason:
             pytest.skip(reason)
-        return definition.action(run, *args)
+        with execution.timed(item_label(item)):
+            return definition.action(run, *args)
 
     return run_step
 
 
+def execution_of(item) -> Execution:
+    """The execution of the runbook in this item's module (one per module, for the session)."""
+    return item.config.stash[EXECUTIONS].setdefault(str(item.path), Execution())
+
+
 def blocker(item) -> str | None:
     """The earlier step of this item's module that failed, or that this session does not run."""
-    failed = item.config.stash[BLOCKED_BY].get(item.path)
-    if failed:
-        return failed
-    gap = item.config.stash.get(NOT_SELECTED, {}).get(str(item.path))
-    return gap[1] if gap and gap[0] < item.stash.get(STEP_NUMBER, 0) else None
+    return execution_of(item).blocker(item.stash.get(STEP_NUMBER, 0))
 
 
 @pytest.fixture
@@ -65,7 +70,7 @@ def failed_step(request) -> str | None:
 
 
 def pytest_configure(config):
-    config.stash[BLOCKED_BY] = {}
+    config.stash[EXECUTIONS] = {}
     config.addinivalue_line("markers", "always_run: a runbook step that runs even after a failed step")
     config.addinivalue_line("markers", "mode(*modes): a runbook step that runs only in these --mode values")
     config.addinivalue_line("markers", "runbook_step(runbook, step): the runbook step this test runs")
@@ -81,8 +86,8 @@ def step_name(item) -> str:
     return marker.args[1].name if marker else item.name
 
 
-def step_label(item) -> str:
-    return f"step {item.stash.get(STEP_NUMBER, '?')} ({item.name})"
+def item_label(item) -> str:
+    return step_label(item.stash.get(STEP_NUMBER, "?"), item.name)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -113,14 +118,16 @@ def pytest_collection_modifyitems(config, items):
         if item.path != current:
             current = item.path
             writer.line(f"\n{item.module.__doc__.strip().splitlines()[0] if item.module.__doc__ else item.path.name}")
-        writer.line(f"  {step_label(item).split(' (')[0]}. {step_doc(item)}")
+        writer.line(f"  {item_label(item).split(' (')[0]}. {step_doc(item)}")
     items[:] = []
 
 
 def pytest_collection_finish(session):
     if session.config.getoption("plan"):
         pytest.exit("plan printed; nothing was run", returncode=0)
-    session.config.stash[NOT_SELECTED] = first_not_selected(session.items, session.config.stash.get(DEFINED_STEPS, {}))
+    executions = session.config.stash[EXECUTIONS]
+    for path, (number, label) in first_not_selected(session.items, session.config.stash.get(DEFINED_STEPS, {})).items():
+        executions.setdefault(path, Execution()).leaves_out(number, label)
 
 
 def first_not_selected(items, defined: dict[str, list[str]]) -> dict[str, tuple[int, str]]:
@@ -131,7 +138,7 @@ def first_not_selected(items, defined: dict[str, list[str]]) -> dict[str, tuple[
         missing = [(n, name) for n, name in enumerate(names, start=1) if (path, name) not in chosen]
         if missing and any(p == path for p, _ in chosen):
             number, name = missing[0]
-            gaps[path] = (number, f"step {number} ({name}), not run in this session (-k, --deselect or --lf)")
+            gaps[path] = (number, f"{step_label(number, name)}, not run in this session (-k, --deselect or --lf)")
     return gaps
 
 
@@ -139,10 +146,11 @@ def pytest_runtest_setup(item):
     """A failed runbook step blocks every later step of its module."""
     if not is_runbook_step(item):
         return
-    blocked_by = blocker(item)
-    if blocked_by and not item.get_closest_marker("always_run"):
+    always_run = item.get_closest_marker("always_run") is not None
+    blocked_by = execution_of(item).blocked_by(item.stash.get(STEP_NUMBER, 0), item_label(item), always_run)
+    if blocked_by:
         item.stash[BLOCKED] = blocked_by  # completeness: a blocked step is a step not run
-        pytest.skip(f"blocked by {blocked_by}")
+        pytest.skip(blocked_reason(blocked_by))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -152,9 +160,10 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if not is_runbook_step(item):
         return
-    report.step_description = f"{step_label(item).split(' (')[0]}: {step_doc(item)}"
+    report.step_description = f"{item_label(item).split(' (')[0]}: {step_doc(item)}"
     if report.failed:
-        item.config.stash[BLOCKED_BY].setdefault(item.path, step_label(item))
-        if call.excinfo is not None:
-            text = str(call.excinfo.value).strip()
-            report.error_summary = redact(f"{call.excinfo.typename}: {text.splitlines()[0] if text else ''}")
+        summary = execution_of(item).failed(item_label(item), call.excinfo.value if call.excinfo else None)
+        if summary is not None:
+            report.error_summary = redact(summary)
+    elif report.passed and report.when == "call":
+        execution_of(item).passed(item_label(item))

@@ -11,7 +11,7 @@ import pytest
 from procedures.backup import pipeline
 from procedures.box import backup_box
 from procedures.commands import files as files_cmd
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepare, prepared_context
 from procedures.errors import BackupError
 from procedures.remote import offsite
 from procedures.sets import files as backup_files
@@ -22,7 +22,7 @@ RCLONE_STATS = r"[\d.]+ \S*B / [\d.]+ \S*B, 100%, [\d.]+ \S*B/s, ETA \S+"
 
 def with_offsite(ctx: OpsContext, **changes) -> OpsContext:
     config = dataclasses.replace(ctx.config, offsite=dataclasses.replace(ctx.config.offsite, **changes))
-    return OpsContext(config, ctx.tag)
+    return prepared_context(config, ctx.tag)
 
 
 def impatient(ctx: OpsContext) -> OpsContext:
@@ -34,7 +34,7 @@ def with_config(ctx: OpsContext, **sections: dict) -> OpsContext:
     """ctx with some settings of some sections changed, e.g. backup={"min_free_bytes": 1}."""
     config = dataclasses.replace(ctx.config, **{name: dataclasses.replace(getattr(ctx.config, name), **changes)
                                                 for name, changes in sections.items()})
-    return OpsContext(config, ctx.tag)
+    return prepared_context(config, ctx.tag)
 
 
 def local_files(ctx: OpsContext) -> dict[str, int]:
@@ -107,7 +107,7 @@ def backups_on_a_nearly_full_disk(ctx: OpsContext, spare_bytes: int) -> Iterator
         yield with_config(ctx, volumes={"backups": FULL_BACKUPS_KEY}, backup={"min_free_bytes": 0,
                                                                            "free_space_factor": 0})
     finally:
-        OpsContext(ctx.config, ctx.tag)  # the stack's overlay names its own backups volume again
+        prepare(OpsContext(ctx.config, ctx.tag))  # the stack's overlay names its own backups volume again
         holder.remove(force=True)
         client.volumes.get(full).remove(force=True)
 

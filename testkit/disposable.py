@@ -14,7 +14,7 @@ import docker
 from example import offsite_standin
 from procedures.release import install
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import OpsError
 
 from . import ports
@@ -89,7 +89,7 @@ def create(workdir: Path, tag: str = "1.0.0") -> DisposableStack:
     )
     config = load_config(config_path)
     assert config.stack.project == project and str(port) in config.http.base_url
-    return DisposableStack(OpsContext(config, tag), config_path, password)
+    return DisposableStack(prepared_context(config, tag), config_path, password)
 
 
 def bring_up(stack: DisposableStack) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from example import offsite_standin
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 
 from .disposable import DisposableStack
 from .ops_run import passed, run_check
@@ -44,5 +44,5 @@ def adopted_stack(host, reports: Path, settle_proposal, serving_tag: str, passwo
     run against; its offsite remote pointed at the host's stand-in."""
     config_path = adopted_config(host.files, host.project, reports, settle_proposal)
     config = load_config(config_path)
-    offsite_standin.configure(OpsContext(config, serving_tag), host.offsite_password, host.crypt_password)
-    return DisposableStack(OpsContext(config), config_path, password=password)
+    offsite_standin.configure(prepared_context(config, serving_tag), host.offsite_password, host.crypt_password)
+    return DisposableStack(prepared_context(config), config_path, password=password)

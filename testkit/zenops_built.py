@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 
 from .disposable import DisposableStack
 from .seed_host import STACKS, SeedHost, append_env, copy_fixture
@@ -91,4 +91,4 @@ path = "/readyz"
 repository = "{app}"
 keep_releases = {keep_releases}
 """)
-    return DisposableStack(OpsContext(load_config(path)), path, password="fixture-password")
+    return DisposableStack(prepared_context(load_config(path)), path, password="fixture-password")

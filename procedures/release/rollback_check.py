@@ -27,7 +27,7 @@ from ..box import backup_box
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..config import OpsConfig
-from ..context import OpsContext
+from ..context import OpsContext, prepared_context
 from ..engines.targets import REHEARSAL, RehearsalDatabase, TargetPlan
 from ..errors import CommandFailed, DeployError, NotReady, OpsError
 from ..guards import THROWAWAY_VOLUME_PREFIX
@@ -74,8 +74,8 @@ def _sealed(ctx: OpsContext, rehearsal: Rehearsal, copy: RehearsalDatabase, prev
     the images of both TAGs declare get throwaway volumes too."""
     config = _rehearsal_config(ctx, rehearsal)
     bare = replace(config, stack=replace(config.stack, compose_files=ctx.config.stack.compose_files))
-    model = OpsContext(bare, ctx.tag).compose.rendered_every_profile()
-    models = [model] + ([OpsContext(bare, previous_tag).compose.rendered_every_profile()]
+    model = prepared_context(bare, ctx.tag).compose.rendered_every_profile()
+    models = [model] + ([prepared_context(bare, previous_tag).compose.rendered_every_profile()]
                         if previous_tag and previous_tag != ctx.tag else [])
     ours = {rehearsal.database_volume, rehearsal.uploads_volume}
     own = {k: v["name"] for k, v in (model.get("volumes") or {}).items() if v.get("name") in ours}
@@ -154,7 +154,7 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
     if rehearsal.overlay.exists():  # compose ran only once the overlay was written
         config = _rehearsal_config(ctx, rehearsal)
         # check=False: a failed take-down must not hide why the rehearsal stopped; its volumes go next.
-        OpsContext(config, ctx.tag).compose.run(compose_cmd.down(config.stack), limit="command", check=False)
+        prepared_context(config, ctx.tag).compose.run(compose_cmd.down(config.stack), limit="command", check=False)
 
 
 def _remove_leftovers(project: str) -> None:
@@ -189,7 +189,7 @@ def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: ProxyView |
         for volume in sealed.volumes.values():
             rehearsal.create_volume(volume)
         write_private(rehearsal.overlay, sealed.text)
-        new = OpsContext(_rehearsal_config(ctx, rehearsal), ctx.tag)
+        new = prepared_context(_rehearsal_config(ctx, rehearsal), ctx.tag)
         started = time.monotonic()
         database = list(copy.start_first)
         if database:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ledger, lock
-from ..context import OpsContext
+from ..context import OpsContext, prepared_context
 from ..engines.targets import VOLUME
 from ..errors import ConfigError, OpsError, SwitchError, UnsafeOperation
 from ..guards import THROWAWAY_VOLUME_PREFIX, require_confirmation
@@ -56,7 +56,7 @@ def on_volumes(ctx: OpsContext, database: str, uploads: str | None = None) -> Op
     """The same context with [volumes] database = database (and uploads_volume = uploads when given)."""
     changed = {"database": database, **({"uploads_volume": uploads} if uploads else {})}
     config = dataclasses.replace(ctx.config, volumes=dataclasses.replace(ctx.config.volumes, **changed))
-    return OpsContext(config, ctx.tag)
+    return prepared_context(config, ctx.tag)
 
 
 def require_switch_confirmation(target: str, uploads_target: str | None = None) -> None:

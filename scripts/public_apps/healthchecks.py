@@ -247,9 +247,9 @@ def settle(run: Run) -> None:
 def adopt(run: Run) -> None:
     before = sentinel_count(run)
     sh(PYTHON, "-c", "import sys; from pathlib import Path; from procedures.load import load_config; "
-       "from procedures.context import OpsContext; from example import offsite_standin as o; "
+       "from procedures.context import prepared_context; from example import offsite_standin as o; "
        "from procedures.env_file import env_value; c = load_config(Path(sys.argv[1])); "
-       "o.configure(OpsContext(c, '1.0.0'), env_value(c.stack.env_file, 'OFFSITE_PASSWORD'), "
+       "o.configure(prepared_context(c, '1.0.0'), env_value(c.stack.env_file, 'OFFSITE_PASSWORD'), "
        "env_value(c.stack.env_file, 'OFFSITE_CRYPT_PASSWORD'))", run.config, cwd=ROOT)
     run.check("adopt", "--tag=1.0.0", env={"CONFIRM": "YES"})
     assert sentinel_count(run) == before, "sentinel checks lost by adoption"

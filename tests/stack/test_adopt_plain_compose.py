@@ -10,7 +10,7 @@ import pytest
 
 from procedures import plain_compose
 from procedures.box import BackupBox
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.stack import volumes
 from testkit import disposable, zenops
 
@@ -34,7 +34,7 @@ def test_plain_down_v_in_the_apps_directory_keeps_every_external_volume(tmp_path
     try:
         zenops.start_plainly(host, "1.0.0")
         stack = zenops.adopted(host, tmp_path / "reports")
-        ctx = OpsContext(stack.ctx.config, "1.0.0")
+        ctx = prepared_context(stack.ctx.config, "1.0.0")
         declared = ctx.compose.rendered_every_profile()["volumes"]
         external = {v["name"]: volumes.inspect_volume(v["name"]) for v in declared.values() if v.get("external")}
         assert f"{host.project}_postgres_data" in external and None not in external.values(), external

@@ -13,7 +13,7 @@ import pytest
 from procedures import runner
 from procedures.backup import pipeline as backup
 from procedures.box import backup_box
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import RestoreError
 from procedures.guards import THROWAWAY_VOLUME_PREFIX
 from procedures.restore import choose, drill
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.stack]
 
 def with_paths(ctx: OpsContext, *paths) -> OpsContext:
     config = ctx.config
-    return OpsContext(dataclasses.replace(config, backup=dataclasses.replace(config.backup,
+    return prepared_context(dataclasses.replace(config, backup=dataclasses.replace(config.backup,
                                                                              paths=tuple(map(str, paths)))), ctx.tag)
 
 

@@ -15,7 +15,7 @@ from procedures.stack import readiness as http_checks
 from procedures.stack import services as health
 from procedures.stack import volumes
 from procedures.commands import compose as cmd
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.errors import CommandFailed, NotReady, UnsafeOperation
 
 pytestmark = pytest.mark.stack
@@ -23,7 +23,7 @@ EXAMPLE_COMPOSE = Path(__file__).resolve().parents[2] / "example" / "docker-comp
 
 
 def test_overlay_refuses_to_render_without_tag(running_stack):
-    untagged = OpsContext(running_stack.ctx.config, tag=None)
+    untagged = prepared_context(running_stack.ctx.config, tag=None)
     with pytest.raises(CommandFailed, match="TAG is required"):
         untagged.compose.rendered()
 
@@ -96,7 +96,7 @@ def test_down_with_volumes_is_refused_against_the_real_stack(running_stack):
 
 def test_with_the_http_version_check_off_the_running_images_prove_the_release(running_stack):
     ctx = running_stack.ctx
-    off = OpsContext(dataclasses.replace(ctx.config, http=dataclasses.replace(ctx.config.http, version_path="")),
+    off = prepared_context(dataclasses.replace(ctx.config, http=dataclasses.replace(ctx.config.http, version_path="")),
                      "1.0.0")
     found = http_checks.check_version(off)
     assert found["version"] == "1.0.0" and found["missing"] == []

@@ -21,7 +21,7 @@ import pytest
 from procedures import ledger
 from procedures.backup import pipeline as backup
 from procedures.config import SmokeCheck
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.errors import BackupError, NotReady, SwitchError
 from procedures.restore import volume_switch
 from procedures.sets import names as backup_names
@@ -87,7 +87,7 @@ def test_adopt_keeps_the_file_in_place(stack, host, reports):
     after = volumes.require_database_volume(f"{host.project}_lazyflow_data")
     assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
     assert SENTINEL in folders(host) and health(host)["version"] == "1.0.0"
-    model = OpsContext(stack.ctx.config, "1.0.0").compose.rendered()
+    model = prepared_context(stack.ctx.config, "1.0.0").compose.rendered()
     assert model["volumes"]["lazyflow_data"]["external"] is True
 
 
@@ -107,14 +107,14 @@ def test_an_authenticated_smoke_check_and_a_version_field_the_app_leaves_unset(s
     config = stack.ctx.config
     config = replace(config, deploy=replace(config.deploy, smoke=(me, denied)),
                      http=replace(config.http, version_field="build"))
-    rows = readiness.smoke(OpsContext(config, "1.0.0"))
+    rows = readiness.smoke(prepared_context(config, "1.0.0"))
     assert [(r["status"], r["json"], r["ok"]) for r in rows] == [(200, "as expected", True), (401, "as expected", True)]
     assert "smoke-token" not in str(rows) and rows[0]["headers"] == ["Authorization"]
     wrong = replace(me, json_fields=(("name", "someone-else"),))
     with pytest.raises(NotReady, match='name is "fixture-user", expected "someone-else"') as failed:
-        readiness.smoke(OpsContext(replace(config, deploy=replace(config.deploy, smoke=(wrong,))), "1.0.0"))
+        readiness.smoke(prepared_context(replace(config, deploy=replace(config.deploy, smoke=(wrong,))), "1.0.0"))
     assert "smoke-token" not in str(failed.value)
-    found = readiness.check_version(OpsContext(config, "1.0.0"))
+    found = readiness.check_version(prepared_context(config, "1.0.0"))
     assert found["version"] == "1.0.0" and found["fallback"]
     assert "field 'build' is absent (the app does not say its release): the running app containers' image tag" \
         in found["source"]
@@ -202,7 +202,7 @@ class TestEngineContract(EngineContract):
         """The app writes into the restored file as its own user (uid 10001: owner and -wal in the new volume)."""
         switched = tomllib.loads(stack.config_path.read_text())["volumes"]
         assert re.fullmatch(r"[\w.-]+_restored_\d{8}T\d{6}Z", switched["database"]), switched
-        assert volumes.mounted_database_volume(OpsContext(stack.ctx.config, "1.0.0")) == switched["database"]
+        assert volumes.mounted_database_volume(prepared_context(stack.ctx.config, "1.0.0")) == switched["database"]
         assert SENTINEL in folders(host)
         written = tasks(host)
         time.sleep(1)

@@ -22,7 +22,7 @@ from procedures.backup import pipeline as backup
 from procedures.box import backup_box
 from procedures.commands import rclone as rclone_cmd
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import BackupError, RestoreError
 from procedures.restore import drill, throwaway
 
@@ -73,11 +73,11 @@ def upgraded(backup_stack):
     stack.ctx.compose.stop(list(stack.ctx.config.services.app))  # nothing written after the last set
     on_15 = backup.backup(stack.ctx)
     _env_with(stack.ctx.config.stack.env_file, NEW_IMAGES)
-    upgrading = OpsContext(load_config(stack.config_path), stack.ctx.tag)
+    upgrading = prepared_context(load_config(stack.config_path), stack.ctx.tag)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CONFIRM", "YES")
         done = drill.restore(upgrading, drill.RestoreOptions(mode=drill.DISASTER_MODE, requested=on_15.set_name))
-    stack.ctx = OpsContext(load_config(stack.config_path), stack.ctx.tag)  # the config names the new volume
+    stack.ctx = prepared_context(load_config(stack.config_path), stack.ctx.tag)  # the config names the new volume
     assert done.record["old_volume"] == old_volume and stack.ctx.config.volumes.database != old_volume
     assert _major(stack.ctx) == 17, "the live server runs the new major"
     # The sentinel came across and no set is lost. The old volume is no longer the one the config names

@@ -18,7 +18,7 @@ import pytest
 
 from procedures.backup import pipeline
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.release import deploy
 from procedures.release import rollback_check, seal, switch_plan
 from procedures.sets.chosen import Chosen
@@ -119,7 +119,7 @@ def shop(request, tmp_path_factory):
     stack.config_path.write_text(stack.config_path.read_text().replace(example, f'{example}, "{LIVE_NAMES}"')
                                  .replace("[offsite]\nenabled = true", "[offsite]\nenabled = false")
                                  + '\n[deploy.rehearsal]\nenvironment = { JOBS_ENABLED = "false" }\n')
-    stack.ctx = OpsContext(load_config(stack.config_path), "1.0.0")
+    stack.ctx = prepared_context(load_config(stack.config_path), "1.0.0")
 
     def clean_up():
         disposable.destroy(stack)  # also removes the shared network (it carries the project's label)

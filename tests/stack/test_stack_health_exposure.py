@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.errors import OpsError
 from procedures.release import install
 from procedures.stack.checkup import CheckupRun, internal_services_not_public
@@ -19,7 +19,7 @@ def test_database_published_beyond_loopback_is_red(fresh_stack, tmp_path):
     override.write_text(f'services:\n  db:\n    ports: ["0.0.0.0:{port}:5432"]\n')
     config = fresh_stack.ctx.config
     stack = dataclasses.replace(config.stack, compose_files=(*config.stack.compose_files, override))
-    ctx = OpsContext(dataclasses.replace(config, stack=stack), fresh_stack.ctx.tag)
+    ctx = prepared_context(dataclasses.replace(config, stack=stack), fresh_stack.ctx.tag)
     install.ensure_database_volume(ctx)
     install.start_database(ctx)
 
@@ -29,7 +29,7 @@ def test_database_published_beyond_loopback_is_red(fresh_stack, tmp_path):
     loopback_only = tmp_path / "publish-db-loopback.yml"
     loopback_only.write_text(f'services:\n  db:\n    ports: !override ["127.0.0.1:{port}:5432"]\n')
     stack = dataclasses.replace(stack, compose_files=(*stack.compose_files, loopback_only))
-    ctx = OpsContext(dataclasses.replace(config, stack=stack), fresh_stack.ctx.tag)
+    ctx = prepared_context(dataclasses.replace(config, stack=stack), fresh_stack.ctx.tag)
     ctx.compose.up([config.services.database], no_deps=True)
     found = internal_services_not_public(CheckupRun(ctx))
     assert found["listening on those ports"] == [f"tcp://127.0.0.1:{port}"]

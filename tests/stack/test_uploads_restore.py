@@ -12,7 +12,7 @@ import pytest
 from procedures.backup import pipeline as backup
 from procedures.box import backup_box
 from procedures.commands import files as files_cmd
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import RestoreError
 from procedures.restore import drill
 from procedures.sets import manifest, uploads_list
@@ -28,7 +28,7 @@ UPLOADS = {"report.pdf": b"%PDF-1.7 quarterly report", "photo.jpg": b"\xff\xd8\x
 
 
 def without_uploads(ctx: OpsContext) -> OpsContext:
-    return OpsContext(dataclasses.replace(ctx.config, backup=dataclasses.replace(ctx.config.backup,
+    return prepared_context(dataclasses.replace(ctx.config, backup=dataclasses.replace(ctx.config.backup,
                                                                                  uploads_archive=False)), ctx.tag)
 
 

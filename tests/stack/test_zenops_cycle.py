@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from procedures import ledger
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.stack import volumes
 from testkit.engine_contract import EngineContract
 from testkit import disposable, proposals, zenops
@@ -70,7 +70,7 @@ def test_adopt_keeps_the_data_in_place(stack, host, reports):
     after = volumes.require_database_volume(f"{host.project}_postgres_data")
     assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
     assert SENTINEL in notes(host) and served_build(host) == "1.0.0"
-    model = OpsContext(stack.ctx.config, "1.0.0").compose.rendered()
+    model = prepared_context(stack.ctx.config, "1.0.0").compose.rendered()
     assert model["volumes"]["postgres_data"]["external"] is True
 
 

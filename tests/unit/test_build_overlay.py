@@ -11,7 +11,7 @@ import pytest
 from procedures.adopt import discover
 from procedures.commands import compose as compose_cmd
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.errors import CommandFailed
 from procedures.release.build import to_build
 
@@ -39,7 +39,7 @@ def test_the_proposal_names_the_checkout_and_the_overlay_pins_every_built_servic
     proposal = (tmp_path / "ops.toml").read_text()
     assert f'repository = "{app}"' in proposal and "keep_releases = 3" in proposal
     config = load_config(tmp_path / "ops.toml")
-    ctx = OpsContext(config, "v2")
+    ctx = prepared_context(config, "v2")
     model = json.loads(ctx.compose.run(compose_cmd.config_json_every_profile(config.stack), limit="command").stdout)
     services = model["services"]
     for name in ("api", "migrate", "email-worker", "frontend"):
@@ -54,9 +54,9 @@ def test_without_a_tag_the_built_services_do_not_render(tmp_path):
     app = checkout_of_the_fixture(tmp_path)
     discover.discover([str(app / "docker-compose.yml")], project="opstest-zenbuilt", proposal_path=tmp_path / "ops.toml")
     config = load_config(tmp_path / "ops.toml")
-    OpsContext(config, "v1")  # writes the overlay
+    prepared_context(config, "v1")  # writes the overlay
     with pytest.raises(CommandFailed, match="TAG is required"):
-        OpsContext(config).compose.run(compose_cmd.config_json(config.stack), limit="command")
+        prepared_context(config).compose.run(compose_cmd.config_json(config.stack), limit="command")
 
 
 def test_no_git_checkout_proposes_build_as_a_comment(tmp_path):

@@ -151,7 +151,7 @@ TIMEOUTS_BASE = '[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n'
 
 @pytest.fixture
 def default_limits():
-    """A context of a config sets the runner's limits; put the defaults back for the next test."""
+    """A prepared context of a config sets the runner's limits; put the defaults back for the next test."""
     from procedures import runner
     from procedures.config import TimeoutsConfig
     yield
@@ -167,10 +167,10 @@ def test_timeouts_have_documented_defaults(tmp_path, default_limits):
 
 def test_timeouts_are_read_and_become_the_runners_limits(tmp_path, default_limits):
     from procedures import runner
-    from procedures.context import OpsContext
+    from procedures.context import prepared_context
     config = load_config(write(tmp_path, TIMEOUTS_BASE + "[timeouts]\ncommand_seconds = 30\npg_lock_wait_seconds = 5\n"))
     assert (config.timeouts.command_seconds, config.timeouts.pg_lock_wait_seconds) == (30, 5)
-    OpsContext(config)
+    prepared_context(config)
     assert runner.limit_of("command") == runner.Limit(30, "command_seconds")
 
 

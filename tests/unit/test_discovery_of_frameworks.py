@@ -10,7 +10,7 @@ import pytest
 from procedures.adopt import discover
 from procedures.commands import compose as compose_cmd
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures import runner
 
 pytestmark = pytest.mark.compose
@@ -76,7 +76,7 @@ def discovered(tmp_path: Path, text: str, name: str):
 
 
 def rendered(config, tag: str) -> dict:
-    OpsContext(config, tag)  # writes the generated overlay ([stack] overlay) from the config
+    prepared_context(config, tag)  # writes the generated overlay ([stack] overlay) from the config
     return json.loads(runner.run(compose_cmd.config_json_every_profile(config.stack), env={"TAG": tag},
                                  limit="command", cwd=str(config.stack.compose_files[0].parent)).stdout)
 

@@ -10,7 +10,7 @@ import pytest
 from procedures import ledger
 from procedures.config import FreshnessConfig
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import ConfigError, Stale
 from procedures.health import ages
 from procedures.health.freshness import FreshnessRun, drill_fresh, no_failed_deploy
@@ -129,7 +129,7 @@ def test_missing_records_directory_means_no_drill(tmp_path):
 def fake_ctx(tmp_path, extra: str = "") -> OpsContext:
     config = load_config(write_config(tmp_path, extra))
     deploy = dataclasses.replace(config.deploy, state_dir=str(tmp_path / "state"))
-    return OpsContext(dataclasses.replace(config, deploy=deploy), None)
+    return prepared_context(dataclasses.replace(config, deploy=deploy), None)
 
 
 def test_drill_step_is_red_naming_the_age_limit_and_fix(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from procedures.adopt import discover
 from procedures.commands import compose as compose_cmd
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import CommandFailed, ConfigError
 from procedures.overlay import overlay_model, render_app_model
 from procedures.engines import engine_for
@@ -43,7 +43,7 @@ def every_profile(ctx: OpsContext) -> dict:
 
 
 def test_zen_ops_overlay_pins_the_tag_keeps_the_volume_and_adds_a_backup_service(zenops):
-    ctx = OpsContext(zenops, "1.0.0")
+    ctx = prepared_context(zenops, "1.0.0")
     overlay = zenops.stack.overlay
     assert overlay.is_file() and "fixture-password" not in overlay.read_text(), "no credentials in the file"
     model = every_profile(ctx)
@@ -74,7 +74,7 @@ def test_zak_ops_overlay_reaches_the_database_where_the_app_does_and_adds_no_dat
     discover.discover([str(app / "docker-compose.yml"), str(app / "docker-compose.managed-db.yml")],
                       project="opstest-zakops", proposal_path=tmp_path / "ops.toml")
     config = load_config(tmp_path / "ops.toml")
-    model = every_profile(OpsContext(config, "1.1.0"))
+    model = every_profile(prepared_context(config, "1.1.0"))
     services = model["services"]
     assert services["backend"]["image"] == services["outbox-processor"]["image"] == "zakops-backend:1.1.0"
     assert set(services["opsuite-backup"]["networks"]) == {"default", "managed_db"}
@@ -91,7 +91,7 @@ def test_lazyflow_overlay_keeps_the_apps_data_volume_and_mounts_it_where_the_app
     shutil.copytree(STACKS / "lazyflow", app, ignore=shutil.ignore_patterns("app", "images"))
     discover.discover([str(app / "docker-compose.yml")], project="opstest-lazyflow", proposal_path=tmp_path / "ops.toml")
     config = load_config(tmp_path / "ops.toml")
-    model = every_profile(OpsContext(config, "1.0.0"))
+    model = every_profile(prepared_context(config, "1.0.0"))
     assert model["volumes"]["lazyflow_data"] == {"name": "opstest-lazyflow_lazyflow_data", "external": True}
     assert model["services"]["app"]["image"] == "lazyflow-app:1.0.0"
     mounts = {(m["source"], m["target"], m.get("read_only", False)) for m in model["services"]["opsuite-backup"]["volumes"]}
@@ -109,27 +109,27 @@ def test_lazyflow_overlay_after_a_switch_puts_the_apps_data_key_on_the_restored_
     config = load_config(tmp_path / "ops.toml")
     restored = "opstest-lazyflow_lazyflow_data_restored_20261128T043942Z"
     switched = replace(config, volumes=replace(config.volumes, database=restored))
-    model = every_profile(OpsContext(switched, "1.0.0"))
+    model = every_profile(prepared_context(switched, "1.0.0"))
     assert model["volumes"]["lazyflow_data"] == {"name": restored, "external": True}
     mounts = {(m["source"], m["target"]) for m in model["services"]["opsuite-backup"]["volumes"]}
     assert ("lazyflow_data", "/app/data") in mounts
 
 
 def test_zen_ops_overlay_refuses_to_render_without_a_tag(zenops):
-    ctx = OpsContext(zenops)
+    ctx = prepared_context(zenops)
     with pytest.raises(CommandFailed) as failed:
         ctx.compose.rendered()
     assert "TAG is required" in failed.value.stderr_tail
 
 
 def test_overlay_is_rewritten_only_when_what_it_says_changes(zenops, tmp_path):
-    OpsContext(zenops, "1.0.0")
+    prepared_context(zenops, "1.0.0")
     overlay = zenops.stack.overlay
     stamp = overlay.stat().st_mtime_ns
-    OpsContext(zenops, "1.1.0")
+    prepared_context(zenops, "1.1.0")
     assert overlay.stat().st_mtime_ns == stamp, "the same text: the file (and the cached model) stays"
     switched = replace(zenops, volumes=replace(zenops.volumes, database="opstest-zenops_restored"))
-    OpsContext(switched, "1.0.0")
+    prepared_context(switched, "1.0.0")
     assert "opstest-zenops_restored" in overlay.read_text()
     assert not list(overlay.parent.glob("*.partial")), "no partial file keeps a final name or lingers"
 
@@ -142,7 +142,7 @@ def test_the_example_overlay_generated_from_its_config_matches_the_shipped_one(t
     generated_path = tmp_path / "generated.yml"
     generated = replace(shipped, stack=replace(shipped.stack, overlay=generated_path,
                         compose_files=(ROOT / "example" / "docker-compose.yml", generated_path)))
-    a, b = every_profile(OpsContext(shipped, "1.0.0")), every_profile(OpsContext(generated, "1.0.0"))
+    a, b = every_profile(prepared_context(shipped, "1.0.0")), every_profile(prepared_context(generated, "1.0.0"))
     for name in shipped.services.app:
         assert a["services"][name]["image"] == b["services"][name]["image"]
     for key in ("pgdata", "backups", "rclone_config", "uploads"):
@@ -185,7 +185,7 @@ def test_overlay_with_the_same_name_as_an_app_file_is_refused(tmp_path):
 def test_app_files_that_do_not_render_give_composes_words_and_the_fix(zenops):
     Path(zenops.stack.app_files[0]).write_text("services:\n  api:\n    image: [\n")
     with pytest.raises(ConfigError) as refused:
-        OpsContext(zenops, "1.0.0")
+        prepared_context(zenops, "1.0.0")
     assert "the app's compose files do not render; compose says:" in str(refused.value)
     assert "yaml" in str(refused.value).lower()
 

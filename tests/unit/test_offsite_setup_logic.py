@@ -6,7 +6,7 @@ import pytest
 
 from procedures.backup.offsite_setup import SetupRun, merged_config, read_secrets, wanted_variables
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.errors import ConfigError
 from procedures.redact import redact
 
@@ -52,7 +52,7 @@ def test_a_wrong_set_up_is_refused_naming_the_fix(tmp_path, body, names):
 
 def test_secrets_are_read_from_the_env_file_and_never_shown(tmp_path):
     config = config_of(tmp_path, DRIVE, 'GDRIVE_TOKEN={"access_token":"ya29.tok"}\nOFFSITE_CRYPT_PASSWORD="long crypt pw"\n')
-    run = SetupRun(OpsContext(config))
+    run = SetupRun(prepared_context(config))
     evidence = read_secrets(run)
     assert evidence["variables"] == ["GDRIVE_TOKEN", "OFFSITE_CRYPT_PASSWORD"]
     assert run.secrets["OFFSITE_CRYPT_PASSWORD"] == "long crypt pw"
@@ -62,7 +62,7 @@ def test_secrets_are_read_from_the_env_file_and_never_shown(tmp_path):
 def test_a_missing_variable_is_named_with_what_it_is_for(tmp_path):
     config = config_of(tmp_path, DRIVE, "OFFSITE_CRYPT_PASSWORD=long-crypt-pw\n")
     with pytest.raises(ConfigError, match=r"does not set GDRIVE_TOKEN \(for token\)"):
-        read_secrets(SetupRun(OpsContext(config)))
+        read_secrets(SetupRun(prepared_context(config)))
 
 
 def test_a_secrets_file_others_can_read_is_refused(tmp_path):
@@ -71,9 +71,9 @@ def test_a_secrets_file_others_can_read_is_refused(tmp_path):
     os.chmod(secrets, 0o644)
     config = config_of(tmp_path, DRIVE + f'secrets_file = "{secrets.name}"\n')
     with pytest.raises(ConfigError, match=f"chmod 600 {secrets}"):
-        read_secrets(SetupRun(OpsContext(config)))
+        read_secrets(SetupRun(prepared_context(config)))
     os.chmod(secrets, 0o600)
-    assert read_secrets(SetupRun(OpsContext(config)))["secrets file"] == str(secrets)
+    assert read_secrets(SetupRun(prepared_context(config)))["secrets file"] == str(secrets)
 
 
 def test_the_merge_adds_missing_remotes_and_never_changes_one_that_exists():

@@ -10,7 +10,7 @@ import pytest
 
 from procedures.compose_model import published_ports
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import OpsContext, prepared_context
 from procedures.errors import ConfigError, NotReady, OpsError
 from procedures.stack import readiness
 from procedures.stack.checkup import CheckupRun, internal_services_not_public
@@ -42,7 +42,7 @@ def context(tmp_path, tag: str, **http) -> OpsContext:
     (tmp_path / "a.yml").write_text("services: {}\n")
     lines = "".join(f"{key} = {json.dumps(value)}\n" for key, value in http.items())
     (tmp_path / "ops.toml").write_text(f'[stack]\nproject = "zen"\ncompose_files = ["a.yml"]\n[http]\n{lines}')
-    return OpsContext(load_config(tmp_path / "ops.toml"), tag)
+    return prepared_context(load_config(tmp_path / "ops.toml"), tag)
 
 
 @pytest.mark.parametrize("field, tag", [("version", "0.9.0"), ("build", "1.4.2"), ("release.tag", "2026.11.27")])

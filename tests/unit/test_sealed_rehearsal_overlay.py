@@ -10,7 +10,7 @@ import pytest
 
 from procedures.commands import compose as compose_cmd
 from procedures.load import load_config
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.release import rollback_check, seal
 from procedures.engines.targets import RehearsalDatabase
 from procedures.release.rollback_check import Rehearsal
@@ -33,7 +33,7 @@ def ctx(tmp_path, monkeypatch):
     config = load_config(ROOT / "ops.toml", **{"stack.project": "shop", "stack.env_file": str(env),
                                                "stack.compose_files": files, "volumes.database": "shop_pgdata",
                                                "deploy.rehearsal": {"environment": {"JOBS_ENABLED": "false"}}})
-    return OpsContext(config, "1.0.0")
+    return prepared_context(config, "1.0.0")
 
 
 def rendered_rehearsal(ctx, tmp_path) -> tuple[dict, seal.Seal]:
@@ -41,7 +41,7 @@ def rendered_rehearsal(ctx, tmp_path) -> tuple[dict, seal.Seal]:
     sealed = rollback_check._sealed(ctx, rehearsal, RehearsalDatabase())
     rehearsal.overlay.write_text(sealed.text)
     config = rollback_check._rehearsal_config(ctx, rehearsal)
-    done = OpsContext(config, "1.0.0").compose.run(compose_cmd.config_json_every_profile(config.stack), limit="command")
+    done = prepared_context(config, "1.0.0").compose.run(compose_cmd.config_json_every_profile(config.stack), limit="command")
     return json.loads(done.stdout), sealed
 
 
@@ -85,7 +85,7 @@ def test_a_single_instance_twin_is_said_to_run_sealed_with_the_rehearsal_environ
     from dataclasses import replace
     config = replace(ctx.config, services=replace(ctx.config.services, single_instance=("api",)))
     _, sealed = rendered_rehearsal(ctx, tmp_path)
-    said = rollback_check.sealed_evidence(OpsContext(config, "1.0.0"), sealed)["single_instance"]
+    said = rollback_check.sealed_evidence(prepared_context(config, "1.0.0"), sealed)["single_instance"]
     assert said.startswith("api is single-instance: its rehearsal twin ran only sealed") and "JOBS_ENABLED" in said
 
 
@@ -99,7 +99,7 @@ def loose(ctx):
     from dataclasses import replace
     files = ctx.config.stack.compose_files
     stack = replace(ctx.config.stack, compose_files=(*files[:-1], LOOSE_FILE, files[-1]))
-    return OpsContext(replace(ctx.config, stack=stack), "1.0.0")
+    return prepared_context(replace(ctx.config, stack=stack), "1.0.0")
 
 
 def test_the_fixture_does_loosen_isolation_without_the_seal(loose):
