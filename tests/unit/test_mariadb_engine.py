@@ -1,0 +1,211 @@
+"""The mariadb engine's pure parts: the dump stream's tuple counting, the argv it builds (never a
+password among them), the account read from the db service's environment, and its config checks."""
+
+import gzip
+from dataclasses import replace
+
+import pytest
+
+from procedures.config import ALEMBIC_REVISION_QUERY, DatabaseConfig, OpsConfig, StackConfig
+from procedures.engines import mariadb, mariadb_dump
+from procedures.errors import ConfigError
+from procedures.load import load_config
+
+pytestmark = pytest.mark.unit
+STACK = StackConfig("shop", ())
+
+
+@pytest.mark.parametrize("values, rows", [
+    ("(1,'a'),(2,'b');", 2),
+    ("(1,'a),(b',NULL),(2,'x');", 2),  # the tuple separator inside a string
+    (r"(1,'it\'s'),(2,'\\'),(3,'\\\'),(');", 3),  # escaped quotes and backslashes
+    (r"(1,'ends in a backslash \\'),(2,'(');", 2),
+    ("(1,NULL,NULL),(2,0x00FF28,0x),(3,0x2729,'');", 3),  # NULLs and hex blobs (--hex-blob)
+    ("(1,'new\\nline\ttab;'),(2,'\"double\" ; VALUES (1),(2);');", 2),
+    ("(1,1.5e10,-3,'ünïcödé ✓');", 1),
+    ("", 0),
+])
+def test_tuples_are_counted_outside_quoted_strings(values, rows):
+    assert mariadb_dump.count_tuples(values) == rows
+
+
+def feed(lines: list[str]) -> mariadb_dump.StreamCounts:
+    counts = mariadb_dump.StreamCounts()
+    for line in lines:
+        counts.feed(line + "\n")
+    return counts
+
+
+DUMP_10_11_OLD = [  # one extended INSERT per line, as mariadb-dump wrote it before 10.11's later releases
+    "-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB, for debian-linux-gnu (x86_64)",
+    "CREATE TABLE `orders` (", "  `id` int(11) NOT NULL,", "  PRIMARY KEY (`id`)", ") ENGINE=InnoDB;",
+    "INSERT INTO `orders` VALUES (1,'a),(b'),(2,'it\\'s');",
+    "INSERT INTO `orders` VALUES (3,'x');",
+    "CREATE TABLE `empty_table` (", "  `id` int(11) NOT NULL", ");",
+    "CREATE TABLE `we``ird` (", ");",
+    "INSERT INTO `we``ird` VALUES (1),(2),(3);",
+    "/*!50001 CREATE TABLE `a_view` (", "  `id` tinyint NOT NULL", ") */;",
+    "-- Dump completed on 2026-12-06 12:40:00",
+]
+DUMP_10_11_NEW = [  # one tuple per line, as Debian's 10.11.18 writes it
+    "CREATE TABLE `orders` (", ");",
+    "INSERT INTO `orders` VALUES", "(1,'a),(b'),", "(2,'it\\'s ;'),", "(3,'x');",
+    "INSERT INTO `orders` VALUES", "(4,';');",
+    "-- Dump completed on 2026-12-06 12:40:00",
+]
+
+
+def test_rows_are_counted_per_table_in_single_line_inserts():
+    counts = feed(DUMP_10_11_OLD)
+    assert counts.rows == {"orders": 3, "empty_table": 0, "we`ird": 3} and counts.completed
+
+
+def test_rows_are_counted_in_inserts_written_one_tuple_per_line():
+    counts = feed(DUMP_10_11_NEW)
+    assert counts.rows == {"orders": 4} and counts.completed
+
+
+def test_a_dump_without_its_completion_line_is_not_complete():
+    assert not feed(DUMP_10_11_NEW[:-1]).completed
+
+
+def test_verify_wants_the_whole_file_and_its_completion_line(tmp_path):
+    whole = tmp_path / "whole.dump"
+    whole.write_bytes(gzip.compress("\n".join(DUMP_10_11_OLD + [""]).encode()))
+    assert mariadb_dump.verify(str(whole)) == {"tables": 3}
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(whole.read_bytes()[:-20])
+    with pytest.raises(mariadb_dump.DumpFailed, match="does not decompress whole"):
+        mariadb_dump.verify(str(cut))
+    unfinished = tmp_path / "unfinished.dump"
+    unfinished.write_bytes(gzip.compress("\n".join(DUMP_10_11_OLD[:-1]).encode()))
+    with pytest.raises(mariadb_dump.DumpFailed, match="-- Dump completed"):
+        mariadb_dump.verify(str(unfinished))
+
+
+@pytest.mark.parametrize("text, number", [
+    ("10.11.18-MariaDB-0+deb12u1", 101118),
+    ("mariadb-dump  Ver 10.19 Distrib 10.11.18-MariaDB, for debian-linux-gnu (x86_64)", 101118),
+    ("mariadb-dump from 11.4.2-MariaDB, client 10.19 for Linux (x86_64)", 110402),
+    ("mysqldump  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)", 80036),
+])
+def test_versions_are_read_as_mariadbs_own_numbers(text, number):
+    read = mariadb_dump.version_num if "dump" not in text else mariadb_dump.tool_version_num
+    assert read(text) == number
+
+
+CLIENT_ENV = {mariadb_dump.HOST_VARIABLE: "db", mariadb_dump.USER_VARIABLE: "shop",
+              mariadb_dump.DATABASE_VARIABLE: "shop", "MYSQL_PWD": "s3cret-pw"}
+
+
+def test_the_dump_argv_is_a_consistent_dump_of_the_one_database_without_create_database():
+    assert mariadb_dump.Client(CLIENT_ENV).dump_argv() == [
+        "mariadb-dump", "--host", "db", "--user", "shop", "--single-transaction", "--routines", "--triggers",
+        "--events", "--hex-blob", "--no-tablespaces", "shop"]
+
+
+def test_the_engine_argv_builders():
+    assert mariadb.client("127.0.0.1", "root", "shop", "SELECT 1") == [
+        "mariadb", "--host", "127.0.0.1", "--user", "root", "--database", "shop", "--batch", "--skip-column-names",
+        "--execute", "SELECT 1"]
+    assert mariadb.restore_from_gzip("/backups/a.dump", "127.0.0.1", "root", "shop") == [
+        "bash", "-o", "pipefail", "-c", 'gzip -dc -- "$1" | "${@:2}"', "restore", "/backups/a.dump",
+        "mariadb", "--host", "127.0.0.1", "--user", "root", "--database", "shop", "--batch"]
+    assert mariadb.row_counts_sql(["a", "we`ird", "it's"]) == (
+        "SELECT 'a', COUNT(*) FROM `a` UNION ALL SELECT 'we`ird', COUNT(*) FROM `we``ird` "
+        "UNION ALL SELECT 'it\\'s', COUNT(*) FROM `it's`")
+
+
+def test_the_password_is_in_no_argv():
+    client = mariadb_dump.Client(CLIENT_ENV)
+    argvs = [client.dump_argv(), client.query_argv("SELECT 1"), mariadb.client("db", "shop", "shop", "SELECT 1"),
+             mariadb.restore_from_gzip("/backups/x", "127.0.0.1", "root", "shop")]
+    assert not [argv for argv in argvs if any("s3cret-pw" in arg for arg in argv)]
+
+
+SERVICE_ENV = {"MARIADB_ROOT_PASSWORD": "root-pw", "MARIADB_DATABASE": "shop", "MARIADB_USER": "shop",
+               "MARIADB_PASSWORD": "shop-pw"}
+
+
+def test_the_account_comes_from_the_official_images_variables_when_the_config_keeps_postgres_defaults():
+    found = mariadb.account(OpsConfig(STACK), SERVICE_ENV)
+    assert (found.user, found.password, found.database, found.root_password) == ("shop", "shop-pw", "shop", "root-pw")
+    mysql = {"MYSQL_ROOT_PASSWORD": "r", "MYSQL_DATABASE": "app", "MYSQL_USER": "u", "MYSQL_PASSWORD": "p"}
+    assert mariadb.account(OpsConfig(STACK), mysql) == mariadb.Account("u", "p", "app", "r")
+    assert mariadb.account(OpsConfig(STACK), {"MARIADB_ROOT_PASSWORD": "r", "MARIADB_DATABASE": "app"}) == \
+        mariadb.Account("root", "r", "app", "r")
+    assert "shop-pw" not in repr(found) and "root-pw" not in repr(found)
+
+
+def test_configured_variable_names_win():
+    config = replace(OpsConfig(STACK), database=DatabaseConfig(engine="mariadb", user_variable="DB_USER",
+                                                          password_variable="DB_PASS", name_variable="DB_NAME"))
+    found = mariadb.account(config, {"DB_USER": "a", "DB_PASS": "b", "DB_NAME": "c", **SERVICE_ENV})
+    assert (found.user, found.password, found.database) == ("a", "b", "c")
+
+
+def test_an_environment_without_a_database_is_refused_naming_the_variables():
+    with pytest.raises(ConfigError, match="MARIADB_DATABASE or MYSQL_DATABASE"):
+        mariadb.account(OpsConfig(STACK), {"MARIADB_ROOT_PASSWORD": "r"})
+
+
+def test_the_default_revision_query_becomes_alembics_on_mariadb_and_a_configured_one_is_kept():
+    assert mariadb.revision_queries(DatabaseConfig(revision_query=ALEMBIC_REVISION_QUERY)) == (
+        mariadb.ALEMBIC_TABLE_EXISTS_SQL, mariadb.ALEMBIC_REVISION_SQL)
+    assert mariadb.revision_queries(DatabaseConfig(revision_query="SELECT max(v) FROM m;")) == (
+        "", "SELECT COALESCE((SELECT max(v) FROM m), '')")
+    assert mariadb.revision_queries(DatabaseConfig(revision_query="")) == ("", "")
+
+
+class Answers:
+    """A Queryable that answers from a table of SQL -> text."""
+
+    def __init__(self, answers: dict[str, str]):
+        self.answers, self.asked = answers, []
+
+    def query(self, sql: str) -> str:
+        self.asked.append(sql)
+        return self.answers[sql]
+
+
+def test_the_revision_is_empty_before_the_alembic_table_exists():
+    engine = mariadb.MariadbInStack(OpsConfig(STACK))
+    assert engine.schema_revision(Answers({mariadb.ALEMBIC_TABLE_EXISTS_SQL: "0\n"})) == ""
+    assert engine.schema_revision(Answers({mariadb.ALEMBIC_TABLE_EXISTS_SQL: "1\n",
+                                           mariadb.ALEMBIC_REVISION_SQL: "0001_init\n"})) == "0001_init"
+
+
+def test_row_counts_are_exact_counts_of_every_base_table():
+    engine = mariadb.MariadbInStack(OpsConfig(STACK))
+    db = Answers({mariadb.BASE_TABLES_SQL: "a\nb\n", mariadb.row_counts_sql(["a", "b"]): "a\t3\nb\t0\n"})
+    assert engine.row_counts(db) == {"a": 3, "b": 0}
+    assert engine.row_counts(Answers({mariadb.BASE_TABLES_SQL: ""})) == {}
+
+
+def write(tmp_path, body: str):
+    (tmp_path / "a.yml").write_text("services: {}\n")
+    path = tmp_path / "ops.toml"
+    path.write_text('[stack]\nproject = "shop"\ncompose_files = ["a.yml"]\n' + body)
+    return path
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[services]\ndatabase = ""\n[database]\nengine = "mariadb"\n', r"set \[services\] database to that service"),
+    ('[volumes]\ndatabase = ""\n[database]\nengine = "mariadb"\n', r"\[volumes\] database must name"),
+])
+def test_a_mariadb_database_names_its_service_and_volume(tmp_path, body, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, body))
+
+
+def test_a_mariadb_config_with_its_service_and_volume_loads(tmp_path):
+    config = load_config(write(tmp_path, '[services]\ndatabase = "db"\n[volumes]\ndatabase = "shop_dbdata"\n'
+                                         '[database]\nengine = "mariadb"\n'))
+    assert config.database.engine == "mariadb"
+
+
+def test_the_dump_script_answers_json_and_says_when_its_account_is_missing(capsys, monkeypatch):
+    for name in (mariadb_dump.HOST_VARIABLE, mariadb_dump.USER_VARIABLE, mariadb_dump.DATABASE_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    assert mariadb_dump.main(["server"]) == 1
+    assert "OPSUITE_MARIADB_HOST is not set" in capsys.readouterr().err
