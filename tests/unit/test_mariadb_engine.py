@@ -2,13 +2,18 @@
 password among them), the account read from the db service's environment, and its config checks."""
 
 import gzip
+import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
+from procedures.commands import docker as cmd
 from procedures.config import ALEMBIC_REVISION_QUERY, DatabaseConfig, OpsConfig, StackConfig
 from procedures.engines import mariadb, mariadb_dump
-from procedures.errors import ConfigError
+from procedures.engines.targets import DISASTER, DRILL, TargetPlan
+from procedures.errors import BackupError, CommandFailed, ConfigError, RestoreError
+from procedures.runner import Completed
 from procedures.load import load_config
 
 pytestmark = pytest.mark.unit
@@ -209,3 +214,96 @@ def test_the_dump_script_answers_json_and_says_when_its_account_is_missing(capsy
         monkeypatch.delenv(name, raising=False)
     assert mariadb_dump.main(["server"]) == 1
     assert "OPSUITE_MARIADB_HOST is not set" in capsys.readouterr().err
+
+
+class ScriptBox:
+    """A backup container whose dump script answers `answer` (JSON facts) or fails with `error`."""
+
+    def __init__(self, answer: dict | None = None, error: str = ""):
+        self.answer, self.error, self.ran = answer, error, []
+
+    def run(self, argv, **kwargs):
+        self.ran.append((argv, kwargs))
+        if self.error:
+            raise CommandFailed(argv, 1, self.error)
+        return Completed(argv, 0, json.dumps(self.answer), "", 0.1)
+
+
+def server_facts(server: int, tool: int) -> dict:
+    return {"server_version": "x", "server_version_num": server, "tool_version": "y", "tool_version_num": tool}
+
+
+def test_the_preflight_refuses_a_dump_tool_of_an_older_series_naming_the_image_to_build():
+    engine = mariadb.MariadbInStack(OpsConfig(STACK))
+    with pytest.raises(BackupError, match=r"mariadb-dump 10.6 is older than the server \(10.11\).*mariadb:10.11"):
+        engine.check_dump_client(ScriptBox(server_facts(101118, 100621)))
+    facts = engine.check_dump_client(ScriptBox(server_facts(101118, 110402)))
+    assert (facts.server_version_num, facts.client_major) == (101118, 11)
+
+
+def test_the_preflight_says_the_server_is_unreachable_with_the_clients_own_line():
+    box = ScriptBox(error="'SELECT VERSION()' failed: ERROR 2005 (HY000): Unknown server host 'db' (-2)")
+    with pytest.raises(BackupError, match="database not reachable, nothing was written: .*Unknown server host"):
+        mariadb.MariadbInStack(OpsConfig(STACK)).check_dump_client(box)
+    argv, kwargs = box.ran[0]
+    assert argv == ["python3", "-", "server"] and kwargs["input_text"] == mariadb.SCRIPT
+
+
+def test_the_dump_hands_the_script_its_path_and_the_revision_queries_and_returns_its_facts():
+    box = ScriptBox({"server_version_num": 101118, "revision": "0001", "row_counts": {"a": 2, "b": 0}})
+    facts = mariadb.MariadbInStack(OpsConfig(STACK)).dump(box, "/backups/s.dump.partial")
+    assert box.ran[0][0] == ["python3", "-", "dump", "/backups/s.dump.partial", mariadb.ALEMBIC_TABLE_EXISTS_SQL,
+                             mariadb.ALEMBIC_REVISION_SQL]
+    assert (facts.server_version_num, facts.schema_revision, facts.row_counts, facts.tables_dumped) == (
+        101118, "0001", {"a": 2, "b": 0}, 2)
+    with pytest.raises(BackupError, match="no backup was written under a final name: .*migration ran"):
+        mariadb.MariadbInStack(OpsConfig(STACK)).dump(ScriptBox(error="the schema revision changed during the dump "
+                                                                     "('1' -> '2'): a migration ran meanwhile"), "/x")
+
+
+class FakeCompose:
+    def rendered(self):
+        return {"services": {"db": {"image": "mariadb:10.11", "environment": SERVICE_ENV,
+                                    "volumes": [{"type": "volume", "source": "dbdata", "target": "/var/lib/mysql"}]}},
+                "volumes": {"dbdata": {"name": "shop_dbdata", "external": True}}}
+
+
+DB_CONFIG = replace(OpsConfig(STACK), services=replace(OpsConfig(STACK).services, database="db"),
+                    volumes=replace(OpsConfig(STACK).volumes, database="shop_dbdata"))
+
+
+class FakeBox:
+    def volume_at(self, destination):
+        return "shop_backups"
+
+
+def test_a_restore_server_older_than_the_set_is_refused_and_removed(monkeypatch):
+    ran = []
+    monkeypatch.setattr(mariadb.runner, "run", lambda argv, **kwargs: ran.append((argv, kwargs)))
+    monkeypatch.setattr(mariadb, "version_of_ready", lambda server, timeout: 101118)
+    ctx = SimpleNamespace(config=DB_CONFIG, compose=FakeCompose())
+    plan = TargetPlan(DRILL, "opsuite-restore-x", {"io.opsuite.role": "restore-test"}, lambda: "opsuite-restore-x",
+                      "shop", 110402)
+    with pytest.raises(RestoreError, match=r"dumped from MariaDB 11.4, but the restore server \(mariadb:10.11"):
+        mariadb.MariadbInStack(DB_CONFIG).restore_target(ctx, FakeBox(), plan)
+    started, removed = ran[0], ran[-1]
+    assert started[0][:6] == ["docker", "run", "--detach", "--name", "opsuite-restore-x", "--network"]
+    assert "none" in started[0] and "dst=/var/lib/mysql" in " ".join(started[0])
+    password = started[1]["env"]["MARIADB_ROOT_PASSWORD"]
+    assert password and not [arg for arg in started[0] if password in arg], "the one-time password is no argument"
+    assert removed[0] == cmd.remove_container("opsuite-restore-x"), "the unusable server is removed"
+
+
+def test_a_disaster_server_takes_the_stacks_own_account(monkeypatch):
+    ran = []
+    monkeypatch.setattr(mariadb.runner, "run", lambda argv, **kwargs: ran.append((argv, kwargs)))
+    monkeypatch.setattr(mariadb, "version_of_ready", lambda server, timeout: 101118)
+    ctx = SimpleNamespace(config=DB_CONFIG, compose=FakeCompose())
+    plan = TargetPlan(DISASTER, "shop-restore", {}, lambda: "shop_dbdata_restored_1", "shop", 101118)
+    target = mariadb.MariadbInStack(DB_CONFIG).restore_target(ctx, FakeBox(), plan)
+    env = ran[0][1]["env"]
+    assert {k: env[k] for k in ("MARIADB_USER", "MARIADB_PASSWORD", "MARIADB_DATABASE", "MARIADB_ROOT_PASSWORD")} == {
+        "MARIADB_USER": "shop", "MARIADB_PASSWORD": "shop-pw", "MARIADB_DATABASE": "shop",
+        "MARIADB_ROOT_PASSWORD": "root-pw"}
+    assert env["MYSQL_USER"] == "shop"
+    assert (target.volume, target.stop_seconds, target.rehearsal.start_first) == ("shop_dbdata_restored_1", 60, ("db",))
