@@ -3,6 +3,7 @@ password among them), the account read from the db service's environment, and it
 
 import gzip
 import json
+import os
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -307,3 +308,46 @@ def test_a_disaster_server_takes_the_stacks_own_account(monkeypatch):
         "MARIADB_ROOT_PASSWORD": "root-pw"}
     assert env["MYSQL_USER"] == "shop"
     assert (target.volume, target.stop_seconds, target.rehearsal.start_first) == ("shop_dbdata_restored_1", 60, ("db",))
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch):
+    """`mariadb` and `mariadb-dump` stand-ins on PATH: the client answers REVISIONS one per call (a file
+    pops its first line), the dump prints DUMP_10_11_NEW and exits DUMP_EXIT."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    revisions = tmp_path / "revisions"
+    (bin_dir / "mariadb").write_text(
+        "#!/bin/sh\ncase \"$*\" in *VERSION*) echo 10.11.18-MariaDB; exit 0;; *COUNT*) echo 1; exit 0;; esac\n"
+        f"head -n1 {revisions}; sed -i 1d {revisions}\n")
+    (bin_dir / "mariadb-dump").write_text(
+        "#!/bin/sh\ncase \"$1\" in --version) echo 'mariadb-dump  Ver 10.19 Distrib 10.11.18-MariaDB'; exit 0;; esac\n"
+        f"cat {tmp_path / 'dump.sql'}\necho 'mariadb-dump: Got error: 2013: Lost connection' >&2\nexit ${{DUMP_EXIT:-0}}\n")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    (tmp_path / "dump.sql").write_text("\n".join(DUMP_10_11_NEW) + "\n")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    for name, value in CLIENT_ENV.items():
+        monkeypatch.setenv(name, value)
+    return revisions
+
+
+def test_the_script_dumps_counts_and_compresses(fake_tools, tmp_path):
+    fake_tools.write_text("0001\n0001\n")
+    out = tmp_path / "set.dump.partial"
+    found = mariadb_dump.dump(mariadb_dump.Client(CLIENT_ENV), str(out), "SELECT COUNT(*)", "SELECT v")
+    assert found == {"server_version_num": 101118, "revision": "0001", "row_counts": {"orders": 4}}
+    assert gzip.decompress(out.read_bytes()).decode().splitlines() == DUMP_10_11_NEW
+
+
+@pytest.mark.parametrize("revisions, exit_code, said", [
+    ("0001\n0002\n", "0", "the schema revision changed during the dump ('0001' -> '0002')"),
+    ("0001\n0001\n", "2", "mariadb-dump failed (exit 2): mariadb-dump: Got error: 2013: Lost connection"),
+])
+def test_a_failed_dump_leaves_nothing_under_its_path(fake_tools, tmp_path, monkeypatch, revisions, exit_code, said):
+    fake_tools.write_text(revisions)
+    monkeypatch.setenv("DUMP_EXIT", exit_code)
+    out = tmp_path / "set.dump.partial"
+    with pytest.raises(mariadb_dump.DumpFailed) as failed:
+        mariadb_dump.dump(mariadb_dump.Client(CLIENT_ENV), str(out), "SELECT COUNT(*)", "SELECT v")
+    assert said in str(failed.value) and not out.exists()
