@@ -53,6 +53,11 @@ BASE_IMAGE="$NEWER_BASE" DEBIAN_SUITE=trixie bash scripts/base-image.sh
 PG_NEWER=opsuite-local/postgres-standin:17
 build "$PG_NEWER" example/images/postgres "$NEWER_BASE" "BASE_IMAGE=$NEWER_BASE" "PG_MAJOR=17"
 build opsuite-local/backup:pg17 backup-image "$PG_NEWER" "POSTGRES_IMAGE=$PG_NEWER"
+# MariaDB (the mariadb engine): Debian bookworm's mariadb-server 10.11 with the official mariadb
+# image's contract, and the backup image of that major on top of it (mariadb-dump/mariadb).
+MARIADB=opsuite-local/mariadb-standin:10.11
+build "$MARIADB" tests/fixtures/images/mariadb-standin "$BASE" "BASE_IMAGE=$BASE"
+build opsuite-local/mariadb-backup:10.11 backup-image "$MARIADB" "SERVER_IMAGE=$MARIADB"
 for version in $(python3 -c 'import json; print(" ".join(json.load(open("example/api/releases.json"))))'); do
   build "opsuite-local/zenops-api:$version" example/api "$BASE" "BASE_IMAGE=$BASE" "APP_VERSION=$version"
 done

@@ -15,6 +15,7 @@ from .targets import RestoreTarget, TargetPlan
 from .postgres import PostgresInStack
 from .postgres.by_url import PostgresByUrl
 from .sqlite import SqliteInVolume
+from .mariadb import MariadbInStack
 
 
 class Engine(Protocol):
@@ -84,7 +85,7 @@ class Engine(Protocol):
 
 
 # The one list of engines: `[database] engine` names one of them.
-ENGINES = {engine.name: engine for engine in (PostgresInStack, PostgresByUrl, SqliteInVolume)}
+ENGINES = {engine.name: engine for engine in (PostgresInStack, PostgresByUrl, SqliteInVolume, MariadbInStack)}
 
 
 def engine_class(config: OpsConfig) -> type:

@@ -1,0 +1,158 @@
+"""The mariadb engine against real containers: a small stack (tests/fixtures/stacks/mariadb-engine) on
+the MariaDB stand-in (Debian's mariadb-server 10.11 with the official image's contract) and the suite's
+backup service on opsuite-local/mariadb-backup:10.11, its app writing an order and its line in one
+transaction every 50 ms. Install, a backup while it writes (counts from the dump's own stream), a
+quiesced backup equal to the live counts, a drill, a disaster restore onto a new volume and the switch
+back, and nothing left behind.
+"""
+
+import re
+import secrets
+import time
+import tomllib
+
+import docker
+import httpx
+import pytest
+
+from procedures.backup import pipeline
+from procedures.context import OpsContext
+from procedures.guards import THROWAWAY_VOLUME_PREFIX
+from procedures.load import load_config
+from procedures.sets import names as backup_names
+from procedures.stack import services, volumes
+from procedures.stack.serving import with_serving_tag
+from testkit.backup_helpers import local_files, manifest_of
+from testkit.disposable import DisposableStack, destroy_project
+from testkit.ops_run import passed, run_check
+from testkit.seed_host import STACKS, append_env, copy_fixture
+
+pytestmark = [pytest.mark.stack, pytest.mark.destructive]
+STANDIN = "opsuite-local/mariadb-standin:10.11"
+BACKUP_IMAGE = "opsuite-local/mariadb-backup:10.11"
+APP_IMAGE = "opsuite-local/mariadb-engine-app"  # the backup image (python3 and mariadb), tagged per release
+SEEDED = {"catalog": 10000, "awkward": 8, "empty_table": 0, "alembic_version": 1}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    return tmp_path_factory.mktemp("mariadb-reports")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, reports):
+    """The fixture installed at 1.0.0 by the install runbook (its migrate seeds the data), app writing."""
+    docker.from_env().images.get(BACKUP_IMAGE).tag(APP_IMAGE, "1.0.0")
+    host = copy_fixture("mariadb-engine", tmp_path_factory.mktemp("mariadb-host"), "mdb", ("docker-compose.yml",),
+                        ignore=("ops.toml.template",))
+    password = secrets.token_urlsafe(18)
+    append_env(host.app_dir / ".env", {"MARIADB_IMAGE": STANDIN, "APP_IMAGE": APP_IMAGE, "APP_PORT": str(host.port),
+                                       "DB_PASSWORD": password, "DB_ROOT_PASSWORD": secrets.token_urlsafe(18)})
+    config_path = host.app_dir / "ops.toml"
+    template = (STACKS / "mariadb-engine" / "ops.toml.template").read_text()
+    config_path.write_text(template.replace("{project}", host.project).replace("{app_dir}", str(host.app_dir))
+                           .replace("{port}", str(host.port)))
+    stack = DisposableStack(OpsContext(load_config(config_path), "1.0.0"), config_path, password)
+    try:
+        passed(run_check(stack, reports, "install", "--tag=1.0.0")[0])
+        yield stack
+    finally:
+        destroy_project(host.project, stack.ctx.config.volumes.database)
+
+
+def live(stack) -> OpsContext:
+    """The stack as configured now (a disaster restore rewrites the config's database volume)."""
+    return with_serving_tag(OpsContext(load_config(stack.config_path), "1.0.0"))
+
+
+def newest_manifest(ctx) -> dict:
+    return manifest_of(ctx, max(backup_names.group_files(local_files(ctx))))
+
+
+def orders(stack) -> int:
+    return httpx.get(f"{stack.ctx.config.http.base_url}/counts", timeout=10).json()["orders"]
+
+
+def awkward_texts(ctx) -> list[str]:
+    return ctx.database.query("SELECT text_value FROM awkward ORDER BY id").splitlines()
+
+
+def test_install_migrates_a_new_mariadb_database(stack):
+    ctx = live(stack)
+    counts = ctx.engine.row_counts(ctx.database)
+    assert {t: counts[t] for t in SEEDED} == SEEDED, counts
+    assert ctx.engine.schema_revision(ctx.database) == "0001_init"
+    assert ctx.engine.server_version(ctx.database).startswith("10.11.")
+    assert ctx.engine.user_table_count(ctx.database) == 6
+    assert ctx.engine.data_identity(ctx.database).startswith("shop@2")
+
+
+def test_backup_while_the_app_writes_counts_rows_in_the_dumps_own_stream(stack, reports):
+    """Every order is written with its line in one transaction: the dump's counts hold as many of each,
+    however many the app added while it was taken."""
+    ctx = live(stack)
+    before = orders(stack)
+    done, report = run_check(stack, reports, "backup")
+    passed(done)
+    manifest = newest_manifest(ctx)
+    counts = manifest["row_counts"]
+    assert (manifest["engine"], manifest["database"], manifest["alembic_revision"]) == ("mariadb", "shop", "0001_init")
+    assert counts["orders"] == counts["order_lines"] >= before > 0, counts
+    assert {t: counts[t] for t in SEEDED} == SEEDED, counts
+    assert orders(stack) > counts["orders"], "the app kept writing"
+    assert stack.password not in report.read_text(), "the password is in no report"
+
+
+def test_a_quiesced_backup_holds_exactly_the_live_rows(stack):
+    """With the writer stopped, the manifest's counts (read from the dump stream) are the live counts."""
+    ctx = live(stack)
+    ctx.compose.stop(["app"])
+    try:
+        pipeline.backup(ctx)
+        assert newest_manifest(ctx)["row_counts"] == ctx.engine.row_counts(ctx.database)
+    finally:
+        ctx.compose.up(["app"])
+        services.wait_healthy(ctx.compose, ["app"])
+
+
+def drill_leftovers(project: str) -> list[str]:
+    client = docker.from_env()
+    prefix = f"{THROWAWAY_VOLUME_PREFIX}{project}"
+    return ([c.name for c in client.containers.list(all=True) if c.name.startswith(prefix)]
+            + [v.name for v in client.volumes.list() if v.name.startswith(prefix)])
+
+
+def test_restore_drill_restores_the_newest_set_and_leaves_nothing(stack, reports):
+    """The drill's networkless server of the stack's db image restores the set; its counts, revision and
+    sample queries match the manifest (the drill refuses otherwise); its container and volume are gone."""
+    done, report = run_check(stack, reports, "restore_drill")
+    passed(done)
+    record = report.read_text()
+    assert "awkward" in record and "catalog" in record
+    assert drill_leftovers(stack.project) == []
+
+
+def test_disaster_restore_onto_a_new_volume_and_the_switch_back(stack, reports):
+    """CONFIRM=YES: the newest set goes into a NEW volume as the stack's own account, the db service is
+    recreated on it and the app serves from it (a row written after the backup is not there); the old
+    volume is kept and the recorded switch-back brings it back (the row is there again)."""
+    ctx = live(stack)
+    old = volumes.mounted_database_volume(ctx)
+    passed(run_check(stack, reports, "backup")[0])
+    ctx.database.query("INSERT INTO awkward (text_value) VALUES ('after the backup')")
+    done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
+    passed(done)
+    switched = tomllib.loads(stack.config_path.read_text())["volumes"]["database"]
+    assert re.fullmatch(rf"{old}_restored_\d{{8}}T\d{{6}}Z", switched), switched
+    restored = live(stack)
+    assert volumes.mounted_database_volume(restored) == switched
+    assert "after the backup" not in awkward_texts(restored), "the set's point in time"
+    written = orders(stack)
+    time.sleep(1)
+    assert orders(stack) > written, "the app writes to the restored copy as its own user"
+    back = re.search(r"CONFIRM=YES pytest ops_checks/switch_database_volume.py (--volume=[\w.-]+)", report.read_text())
+    assert back and back.group(1) == f"--volume={old}", "the report names the old volume and how to go back"
+    passed(run_check(stack, reports, "switch_database_volume", back.group(1), env={"CONFIRM": "YES"})[0])
+    assert tomllib.loads(stack.config_path.read_text())["volumes"]["database"] == old
+    assert "after the backup" in awkward_texts(live(stack)), "the old volume was kept as it was"
+    assert drill_leftovers(stack.project) == []
