@@ -25,7 +25,7 @@ from testkit import mariashop, proposals
 from testkit.backup_helpers import local_files, manifest_of
 from testkit.ops_run import passed, run_check
 
-pytestmark = [pytest.mark.stack, pytest.mark.skip(reason="needs the mariadb engine (branch w-mariadb)")]
+pytestmark = [pytest.mark.stack]
 SENTINEL = "order placed before adoption"
 
 

@@ -25,9 +25,8 @@ from procedures.release.build import build_override
 from testkit.real_world import CASES, CORPUS, PLAIN, TABLE, files, param, rendered
 
 pytestmark = pytest.mark.compose
-# The engines load_config accepts. The mariadb engine arrives with branch w-mariadb: add "mariadb" here
-# then, and the MariaDB/MySQL cases' proposals are loaded and their overlays rendered like the others.
-LOADABLE = ("postgres", "sqlite")
+# The engines load_config accepts: every case's proposal is loaded and its overlay rendered.
+LOADABLE = ("postgres", "sqlite", "mariadb")
 SUPPORTED = [c for c in CASES if TABLE[c]["engine"] in LOADABLE]
 # What each MariaDB/MySQL case's database service names its credentials with, read by hand from its files.
 MARIADB_CREDENTIALS = {
