@@ -113,7 +113,7 @@ def _mariadb_backup_image_lines(image: str, roles: Roles) -> list[str]:
     name = f"opsuite-backup:mariadb{tag if tag and tag != 'latest' else ''}"
     why = (f"the backup image carries mariadb-dump of {roles.database}'s server"
            + (f" ({image}, MySQL: built on MariaDB's image, whose client reads MySQL)" if base != image else "")
-           + f": docker build --build-arg SERVER_IMAGE={base} -t {name} backup-image/ (docs/BACKUPS.md section 7)")
+           + f": docker build --build-arg SERVER_IMAGE={base} -t {name} backup-image/ (backup-image/Dockerfile)")
     return [_line("image", name, why)]
 
 
