@@ -184,8 +184,9 @@ def _mariadb_facts(service: dict, roles: Roles) -> None:
     image = (service.get("image") or "").lower()
     if "mariadb" not in image:
         runs = f"runs {service.get('image')}" if "mysql" in image else f"mounts {_MARIADB_DATA} (MariaDB or MySQL)"
-        roles.guesses["database.engine"] = (f"{roles.database} {runs}: the mariadb engine backs MySQL up with "
-                                            "mariadb-dump; check the first backup and drill")
+        roles.guesses["database.engine"] = (f"{roles.database} {runs}: the mariadb engine's mariadb-dump was never "
+                                            "tried on a MySQL server (docs/ADOPTING.md section 9); check the first "
+                                            "backup and drill")
     env = _environment(service)
     for what, names in _MARIADB_CREDENTIALS.items():
         found = next((n for n in names if n in env), None)

@@ -15,6 +15,7 @@ import docker
 import httpx
 import pytest
 
+from procedures import ledger
 from procedures.backup import pipeline
 from procedures.context import OpsContext
 from procedures.guards import THROWAWAY_VOLUME_PREFIX
@@ -42,7 +43,8 @@ def reports(tmp_path_factory):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, reports):
     """The fixture installed at 1.0.0 by the install runbook (its migrate seeds the data), app writing."""
-    docker.from_env().images.get(BACKUP_IMAGE).tag(APP_IMAGE, "1.0.0")
+    for release in ("1.0.0", "1.1.0"):
+        docker.from_env().images.get(BACKUP_IMAGE).tag(APP_IMAGE, release)
     host = copy_fixture("mariadb-engine", tmp_path_factory.mktemp("mariadb-host"), "mdb", ("docker-compose.yml",),
                         ignore=("ops.toml.template",))
     password = secrets.token_urlsafe(18)
@@ -61,8 +63,9 @@ def stack(tmp_path_factory, reports):
 
 
 def live(stack) -> OpsContext:
-    """The stack as configured now (a disaster restore rewrites the config's database volume)."""
-    return with_serving_tag(OpsContext(load_config(stack.config_path), "1.0.0"))
+    """The stack as configured now (a disaster restore rewrites the config's database volume), at the
+    release it serves."""
+    return with_serving_tag(OpsContext(load_config(stack.config_path)))
 
 
 def newest_manifest(ctx) -> dict:
@@ -129,6 +132,22 @@ def test_restore_drill_restores_the_newest_set_and_leaves_nothing(stack, reports
     passed(done)
     record = report.read_text()
     assert "awkward" in record and "catalog" in record
+    assert drill_leftovers(stack.project) == []
+
+
+def test_deploy_rehearses_the_migration_on_a_restored_copy(stack, reports):
+    """[deploy] rollback_check: the backup restored as the stack's own account into a copy (the engine's
+    rehearsal target), migrated there, the serving release started on it; then the deploy goes on."""
+    stack.config_path.write_text(stack.config_path.read_text().replace("rollback_check = false", "rollback_check = true"))
+    try:
+        passed(run_check(stack, reports, "deploy", "--tag=1.1.0")[0])
+    finally:
+        stack.config_path.write_text(stack.config_path.read_text().replace("rollback_check = true",
+                                                                           "rollback_check = false"))
+    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
+    assert (entry["tag"], entry["outcome"]) == ("1.1.0", "deployed"), entry
+    assert entry["rollback_check"]["rollback"] == "safe", entry["rollback_check"]
+    assert httpx.get(f"{stack.ctx.config.http.base_url}/version", timeout=10).json()["version"] == "1.1.0"
     assert drill_leftovers(stack.project) == []
 
 
