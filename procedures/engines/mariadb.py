@@ -53,6 +53,8 @@ BASE_TABLES_SQL = f"SELECT TABLE_NAME {_BASE_TABLES} ORDER BY TABLE_NAME"
 USER_TABLES_SQL = f"SELECT COUNT(*) {_BASE_TABLES}"
 # What a data directory created anew changes: the creation time of the database's oldest table (the app's
 # account sees no system table; a restore or a new volume creates every table anew). '' with no table yet.
+# MariaDB reports a table file's ctime there, so an image must not chown files mysql already owns at each
+# start (the official image does not; the stand-in neither).
 DATA_IDENTITY_SQL = f"SELECT CONCAT(DATABASE(), '@', COALESCE(MIN(CREATE_TIME), '')) {_BASE_TABLES}"
 
 
@@ -122,6 +124,8 @@ class Account:
 
 
 def account(config: OpsConfig, env: dict) -> Account:
+    """The stack's account from the db service's environment (root when it names no user); refuses one
+    that names no database."""
     names = config.database
     user = from_environment(env, variable_names(names, "user")) or ROOT
     root_password = from_environment(env, variable_names(names, "root_password"))
@@ -297,7 +301,8 @@ class MariadbInStack:
         return DumpFacts(found["server_version_num"], found["revision"], counts, len(counts))
 
     def verify_dump(self, box, path: str, server_version_num: int = 0) -> int:
-        """The file decompresses whole and ends with mariadb-dump's completion line; returns its table count."""
+        """The file decompresses whole and ends with mariadb-dump's completion line; returns its table count.
+        Reading SQL text needs no tool of the set's series, so server_version_num is not needed here."""
         try:
             found = self._script(box, "verify", path, limit="check")
         except CommandFailed as e:

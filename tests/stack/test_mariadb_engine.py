@@ -90,6 +90,17 @@ def test_install_migrates_a_new_mariadb_database(stack):
     assert ctx.engine.data_identity(ctx.database).startswith("shop@2")
 
 
+def test_the_data_identity_survives_a_restart_of_the_server(stack):
+    """The creation time of the oldest table is the same after the db service restarts (the image chowns
+    nothing mysql owns, so no table file's ctime moves)."""
+    ctx = live(stack)
+    before = ctx.engine.data_identity(ctx.database)
+    ctx.compose.stop(["db"])
+    ctx.compose.up(["db"])
+    services.wait_healthy(ctx.compose, ["db"])
+    assert ctx.engine.data_identity(ctx.database) == before
+
+
 def test_backup_while_the_app_writes_counts_rows_in_the_dumps_own_stream(stack, reports):
     """Every order is written with its line in one transaction: the dump's counts hold as many of each,
     however many the app added while it was taken."""
