@@ -75,6 +75,13 @@ for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys
   build "opsuite-local/zakops-fixture-backend:$version" "$ZAKOPS/app" "$BASE" "BASE_IMAGE=$BASE" "VERSION=$version"
 done
 
+# Stand-in for the mariashop fixture stack (tests/fixtures/stacks/mariashop/): MARIASHOP_IMAGE, one tag per
+# release (Debian's python3, python3-pymysql and alembic); its database is MARIADB_IMAGE.
+MARIASHOP=tests/fixtures/stacks/mariashop
+for version in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))))' "$MARIASHOP/app/releases.json"); do
+  build "opsuite-local/mariashop-fixture-app:$version" "$MARIASHOP/app" "$BASE" "BASE_IMAGE=$BASE" "VERSION=$version"
+done
+
 # Stand-ins for the lazyflow fixture stack (tests/fixtures/stacks/lazyflow/): LAZYFLOW_APP_IMAGE (a
 # real, pinned Bun from the npm registry), LAZYFLOW_PROXY_IMAGE (the user's docker/nginx/Dockerfile on
 # NGINX_IMAGE) and TAG=1.0.0 or 1.1.0.

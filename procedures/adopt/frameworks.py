@@ -4,7 +4,8 @@ Pure decisions over facts: the compose model's commands and environment, and the
 app image's working directory (gathered by image_facts.py). Each framework's migrate command is the
 one its own docs give for production; its revision query reads the table the framework keeps, in SQL
 that Postgres and SQLite both run (the suite reads it in both; procedures/commands/postgres.py and
-engines/sqlite_copy.py).
+engines/sqlite_copy.py), with its own spelling where MariaDB reads it otherwise (`||` is OR there,
+group_concat takes a SEPARATOR).
 """
 
 import re
@@ -20,20 +21,25 @@ class Framework:
     files: tuple[str, ...]  # any of these in the image's working directory shows the framework
     words: re.Pattern  # ... or these in a service's command, entrypoint or environment names
     sqlite_revision_sql: str = ""  # when SQLite keeps the table elsewhere (Drizzle's own schema in Postgres)
+    mariadb_revision_sql: str = ""  # when MariaDB (and MySQL) need other SQL
 
     def revision_query(self, engine: str) -> str:
-        return self.sqlite_revision_sql if engine == "sqlite" and self.sqlite_revision_sql else self.revision_sql
+        own = {"sqlite": self.sqlite_revision_sql, "mariadb": self.mariadb_revision_sql}.get(engine)
+        return own or self.revision_sql
 
 
 FRAMEWORKS = (
     Framework("django", ("python", "manage.py", "migrate", "--noinput"), "django_migrations",
               "SELECT (SELECT count(*) FROM django_migrations) || ' applied, last ' || app || '.' || name "
               "FROM django_migrations ORDER BY id DESC LIMIT 1",
-              ("manage.py",), re.compile(r"manage\.py|django|\bgunicorn\b.*\bwsgi\b", re.I)),
+              ("manage.py",), re.compile(r"manage\.py|django|\bgunicorn\b.*\bwsgi\b", re.I),
+              mariadb_revision_sql="SELECT concat((SELECT count(*) FROM django_migrations), ' applied, last ', app, '.', "
+                                   "name) FROM django_migrations ORDER BY id DESC LIMIT 1"),
     Framework("alembic", ("alembic", "upgrade", "head"), "alembic_version",
               "SELECT string_agg(version_num, ',') FROM alembic_version",
               ("alembic.ini",), re.compile(r"\balembic\b", re.I),
-              sqlite_revision_sql="SELECT group_concat(version_num, ',') FROM alembic_version"),
+              sqlite_revision_sql="SELECT group_concat(version_num, ',') FROM alembic_version",
+              mariadb_revision_sql="SELECT group_concat(version_num SEPARATOR ',') FROM alembic_version"),
     Framework("rails", ("bin/rails", "db:migrate"), "schema_migrations",
               "SELECT max(version) FROM schema_migrations",
               ("bin/rails", "config/application.rb"), re.compile(r"\brails\b|\bRAILS_ENV\b|\bpuma\b", re.I)),
@@ -44,12 +50,13 @@ FRAMEWORKS = (
     Framework("knex", ("npx", "knex", "migrate:latest"), "knex_migrations",
               "SELECT name FROM knex_migrations ORDER BY id DESC LIMIT 1",
               ("knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs"), re.compile(r"\bknex\b", re.I)),
-    # drizzle-kit keeps its journal in a schema of its own on Postgres, in the main database on SQLite.
+    # drizzle-kit keeps its journal in a schema of its own on Postgres, in the main database on SQLite and MySQL.
     Framework("drizzle", ("npx", "drizzle-kit", "migrate"), "__drizzle_migrations",
               "SELECT hash FROM drizzle.__drizzle_migrations ORDER BY created_at DESC LIMIT 1",
               ("drizzle.config.ts", "drizzle.config.js", "drizzle.config.mjs", "drizzle.config.json"),
               re.compile(r"\bdrizzle", re.I),
-              sqlite_revision_sql="SELECT hash FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1"),
+              sqlite_revision_sql="SELECT hash FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1",
+              mariadb_revision_sql="SELECT hash FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1"),
 )
 BY_NAME = {f.name: f for f in FRAMEWORKS}
 _MIGRATING = re.compile(r"migrat|alembic\s+upgrade", re.I)

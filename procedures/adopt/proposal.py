@@ -9,8 +9,9 @@ from ..compose_model import built_here, built_on_server, published_ports
 from ..config import BackupConfig
 from . import start_migrations
 from .bind_mounts import bind_mounted_data
+from .frameworks import BY_NAME
 from .outside_proxy import OutsideProxy
-from .roles import Roles, command_text
+from .roles import Roles, command_text, image_tag
 
 GUESS = "# GUESS:"
 
@@ -104,10 +105,24 @@ _POSTGRES_MAJOR = re.compile(r"(?:^|/)postgres:(\d+)")
 _DEFAULT_DUMP_MAJOR = re.search(r"pg(\d+)$", BackupConfig.image).group(1)
 
 
+def _mariadb_backup_image_lines(image: str, roles: Roles) -> list[str]:
+    """The backup image built on the server's own image, for its mariadb-dump (the default dumps Postgres).
+    A MySQL image has no apt to add the backup's tools: MariaDB's client reads MySQL."""
+    tag = image_tag(image) if "mariadb" in image.lower() else None
+    base = image if "mariadb" in image.lower() else "mariadb:lts"
+    name = f"opsuite-backup:mariadb{tag if tag and tag != 'latest' else ''}"
+    why = (f"the backup image carries mariadb-dump of {roles.database}'s server"
+           + (f" ({image}, MySQL: built on MariaDB's image, whose client reads MySQL)" if base != image else "")
+           + f": docker build --build-arg SERVER_IMAGE={base} -t {name} backup-image/ (backup-image/Dockerfile)")
+    return [_line("image", name, why)]
+
+
 def _backup_image_lines(model: dict, roles: Roles) -> list[str]:
     """A backup image at the database image's Postgres major, when it names one the default's pg_dump is
-    older than (the first backup would refuse it)."""
+    older than (the first backup would refuse it); for MariaDB, one of the server's own image."""
     image = str(((model.get("services") or {}).get(roles.database) or {}).get("image") or "")
+    if roles.engine == "mariadb":
+        return _mariadb_backup_image_lines(image, roles)
     found = _POSTGRES_MAJOR.search(image) if roles.engine == "postgres" else None
     if not found or int(found.group(1)) <= int(_DEFAULT_DUMP_MAJOR):
         return []
@@ -223,8 +238,9 @@ def _revision_line(model: dict, roles: Roles) -> list[str]:
         return [_line("revision_query", found.framework.revision_query(roles.engine),
                       None if found.certain else f"{found.framework.name} guessed from {found.why}: its migrations "
                                                  f"table {found.framework.table}")]
-    if _alembic(model, roles):
-        return []
+    if _alembic(model, roles):  # the config's default is Alembic's on Postgres
+        return [_line("revision_query", BY_NAME["alembic"].revision_query(roles.engine))] \
+            if roles.engine == "mariadb" else []
     return [_line("revision_query", "", "no migration framework seen: a SELECT returning your schema revision "
                                         "(e.g. from your migrations table), or \"\" for none")]
 
@@ -260,10 +276,14 @@ def _deploy_lines(model: dict, roles: Roles, images: dict | None) -> list[str]:
 
 def _url_lines(model: dict, roles: Roles, compose_files: list[Path]) -> list[str]:
     """For a database outside the stack: where its URL is, the drill server's image, and the schema
-    revision query when the app shows no Alembic; for a SQLite file, its path."""
+    revision query when the app shows no Alembic; for a SQLite file, its path; for MariaDB, the variables
+    of the database service's credentials."""
     if roles.engine == "sqlite":
         return [_line("file", roles.sqlite_path.removeprefix("sqlite:").removeprefix("///"),
                       roles.guesses.get("database.file")), *_revision_line(model, roles)]
+    if roles.engine == "mariadb":
+        return [_line(f"{what}_variable", variable, roles.guesses.get(f"database.{what}_variable"))
+                for what, variable in roles.credential_variables.items()] + _revision_line(model, roles)
     if roles.engine != "postgres-url":
         return _revision_line(model, roles)
     lines = [_line("url_variable", roles.database_url_variable),

@@ -112,10 +112,6 @@ def find_risks(model: dict, roles: Roles, images: dict | None = None) -> list[Ri
                           "external, back up in place or switch after a restore",
                           "move the data to a named volume (the proposal names one) and mount it at the data "
                           "directory, then adopt"))
-    if roles.engine in ("mariadb", "mysql"):
-        risks.append(Risk(f"the database {roles.database} runs {roles.engine}, which the suite cannot back up or "
-                          "restore yet", "keep the app's own dumps running (mariadb-dump) until the suite supports "
-                          "the engine; the proposal's [database] engine is refused until then"))
     backed_up = {source for machine in roles.backup_machinery for source in machine["mounts"]}
     database_key = volume.key if volume else None
     uncovered = sorted({m.get("source") for n in roles.app for m in services[n].get("volumes") or []

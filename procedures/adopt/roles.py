@@ -16,8 +16,12 @@ from .start_migrations import MIGRATION_STEP
 _DATABASE_IMAGES = ("postgres", "postgis", "timescale", "pgvector")
 _PROXY_IMAGES = ("caddy", "nginx", "traefik", "haproxy", "envoy")
 _POSTGRES_DATA = "/var/lib/postgresql"
-# Engines the suite cannot back up yet, recognised so discovery names them instead of finding nothing.
-_OTHER_ENGINES = {"mariadb": ("mariadb", "/var/lib/mysql"), "mysql": ("mysql", "/var/lib/mysql")}
+# MariaDB, and MySQL (the same data directory and client protocol), both backed up by engine "mariadb".
+_MARIADB_IMAGES = ("mariadb", "mysql")
+_MARIADB_DATA = "/var/lib/mysql"
+# The official images' credential variables, MARIADB_* first (mariadb reads both, mysql only MYSQL_*).
+_MARIADB_CREDENTIALS = {"user": ("MARIADB_USER", "MYSQL_USER"), "password": ("MARIADB_PASSWORD", "MYSQL_PASSWORD"),
+                        "name": ("MARIADB_DATABASE", "MYSQL_DATABASE")}
 # Off-the-shelf services an app runs beside it: never its api, never its release.
 _INFRASTRUCTURE_IMAGES = re.compile(r"redis|valkey|memcached|rabbitmq|elasticsearch|opensearch|meilisearch|clickhouse"
                                     r"|minio|mongo|kafka|zookeeper|postgres|mariadb|mysql|pgvector", re.I)
@@ -62,6 +66,9 @@ class Roles:
     guesses: dict[str, str] = field(default_factory=dict)  # setting -> why it is a guess
     profile_only: list[str] = field(default_factory=list)  # in a profile compose does not turn on: never app
     framework: Found | None = None  # the migration framework (frameworks.py), from the model and images
+    # The database service's credential variables (user, password, name -> variable), where the engine reads
+    # them; with a guess for each it does not set.
+    credential_variables: dict[str, str] = field(default_factory=dict)
 
 
 def find_framework(model: dict, roles: Roles, image_files: dict[str, list[str]] | None = None) -> None:
@@ -142,18 +149,13 @@ def find_database(model: dict, roles: Roles) -> None:
         _database_service(model, roles, candidates, _POSTGRES_DATA,
                           f"a postgres image or a service mounting {_POSTGRES_DATA}")
         return
-    for engine, (word, data) in _OTHER_ENGINES.items():
-        candidates = _database_candidates(services, (word,), data)
-        if candidates:
-            # Both mount /var/lib/mysql: the image says which (bookstack's mysql:9.6, nextcloud's mariadb).
-            said = [n for n in candidates if word in (services[n].get("image") or "").lower()]
-            if not said and engine == "mariadb":
-                continue
-            roles.engine = engine
-            _database_service(model, roles, candidates, data, f"a {word} image or a service mounting {data}")
-            roles.guesses["database.engine"] = (f"{roles.database} runs {engine}, which the suite cannot back up "
-                                                "yet (it backs up postgres, postgres-url and sqlite)")
-            return
+    candidates = _database_candidates(services, _MARIADB_IMAGES, _MARIADB_DATA)
+    if candidates:
+        roles.engine = "mariadb"
+        _database_service(model, roles, candidates, _MARIADB_DATA,
+                          f"a mariadb or mysql image or a service mounting {_MARIADB_DATA}")
+        _mariadb_facts(services[roles.database], roles)
+        return
     for name, service in sorted(services.items()):
         for key, value in _environment(service).items():
             text = str(value or "")
@@ -174,6 +176,24 @@ def find_database(model: dict, roles: Roles) -> None:
                 roles.guesses["database.engine"] = f"no database service; {name}'s {key} = {text} looks like a SQLite file"
                 return
     roles.engine = ""  # nothing yet: find_app looks for a SQLite file on the api's data volume
+
+
+def _mariadb_facts(service: dict, roles: Roles) -> None:
+    """What the image says of the engine (MySQL is backed up as MariaDB is: a guess to check), and the
+    credential variables the service really sets (bookstack's MYSQL_USER, the mariadb image's MARIADB_USER)."""
+    image = (service.get("image") or "").lower()
+    if "mariadb" not in image:
+        runs = f"runs {service.get('image')}" if "mysql" in image else f"mounts {_MARIADB_DATA} (MariaDB or MySQL)"
+        roles.guesses["database.engine"] = (f"{roles.database} {runs}: the mariadb engine's mariadb-dump was never "
+                                            "tried on a MySQL server (docs/ADOPTING.md section 9); check the first "
+                                            "backup and drill")
+    env = _environment(service)
+    for what, names in _MARIADB_CREDENTIALS.items():
+        found = next((n for n in names if n in env), None)
+        roles.credential_variables[what] = found or names[0]
+        if found is None:
+            roles.guesses[f"database.{what}_variable"] = (f"{roles.database} sets neither {' nor '.join(names)}: "
+                                                          f"the variable of its environment holding the {what}")
 
 
 def _sqlite_on_data_volume(model: dict, roles: Roles) -> None:

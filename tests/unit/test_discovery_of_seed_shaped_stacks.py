@@ -137,3 +137,22 @@ def test_lazyflow_proposal_loads_as_a_sqlite_file_on_the_apps_volume(tmp_path):
     assert config.volumes.uploads == "lazyflow_uploads", "of several volumes, the one named for files"
     guessed = [line.split(" =")[0] for line in run.proposal.splitlines() if " = " in line and "# GUESS:" in line]
     assert {"database", "engine", "uploads", "revision_query", "migrate_command"} <= set(guessed)
+
+
+def test_mariashop_on_mariadb_is_proposed_for_the_mariadb_engine(tmp_path, monkeypatch):
+    """The official mariadb image, its MARIADB_* variables and its volume on /var/lib/mysql: engine, volume,
+    credential variables and the backup image of the server's tools are facts, not guesses."""
+    for name in ("MARIADB_IMAGE", "MARIASHOP_IMAGE", "APP_PORT", "MIGRATE_ON_START", "WRITE_LOAD_MS"):
+        monkeypatch.delenv(name, raising=False)
+    run = discovered("mariashop", tmp_path=tmp_path)
+    roles = run.roles
+    assert (roles.database, roles.engine, roles.api, roles.app) == ("db", "mariadb", "app", ["app"])
+    assert (roles.database_volume.name, roles.database_volume.target) == ("mariashop_db_data", "/var/lib/mysql")
+    assert "database.engine" not in roles.guesses
+    lines = run.proposal.splitlines()
+    database = lines[lines.index("[database]"):]
+    assert database[:4] == ['[database]', 'engine = "mariadb"', 'user_variable = "MARIADB_USER"',
+                            'password_variable = "MARIADB_PASSWORD"'] and database[4] == 'name_variable = "MARIADB_DATABASE"'
+    image = next(line for line in lines if line.startswith("image = "))
+    assert image.startswith('image = "opsuite-backup:mariadb10.11"   # GUESS:')
+    assert "--build-arg SERVER_IMAGE=mariadb:10.11 -t opsuite-backup:mariadb10.11 backup-image/" in image

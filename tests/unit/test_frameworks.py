@@ -159,3 +159,11 @@ def test_no_copy_when_a_variable_switches_it_or_the_file_is_not_a_word_of_the_co
                                                   ["web"], HC_IMAGES) == []
     script = {"web": {**HC_IMAGES["web"], "entrypoint": {**HC_IMAGES["web"]["entrypoint"], "script": "/entrypoint.sh"}}}
     assert start_migrations.config_file_commands({"web": {}}, ["web"], script) == [], "a shell script is not cut by lines"
+
+
+@pytest.mark.parametrize("name", ["django", "alembic", "drizzle"])
+def test_mariadb_gets_sql_it_reads_as_meant(name):
+    """MariaDB reads `||` as OR and group_concat(a, ',') as one string: those frameworks spell it for it."""
+    query = BY_NAME[name].revision_query("mariadb")
+    assert "||" not in query and "string_agg" not in query and "drizzle.__" not in query
+    assert query != BY_NAME[name].revision_query("postgres")

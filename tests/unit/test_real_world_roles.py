@@ -7,6 +7,7 @@ test_real_world_compose.py.)"""
 import os
 import posixpath
 import subprocess
+import tomllib
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +25,15 @@ from procedures.release.build import build_override
 from testkit.real_world import CASES, CORPUS, PLAIN, TABLE, files, param, rendered
 
 pytestmark = pytest.mark.compose
-SUPPORTED = [c for c in CASES if TABLE[c]["engine"] in ("postgres", "sqlite")]
+# The engines load_config accepts: every case's proposal is loaded and its overlay rendered.
+LOADABLE = ("postgres", "sqlite", "mariadb")
+SUPPORTED = [c for c in CASES if TABLE[c]["engine"] in LOADABLE]
+# What each MariaDB/MySQL case's database service names its credentials with, read by hand from its files.
+MARIADB_CREDENTIALS = {
+    "bookstack": ("MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_DATABASE"),
+    "firefly-iii": ("MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_DATABASE"),
+    "nextcloud": ("MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_DATABASE"),
+}
 _runs: dict[str, discover.DiscoverRun] = {}
 
 
@@ -109,14 +118,32 @@ def test_discovery_finds_the_roles_an_operator_reads(case, discovered):
                                               and guessed(run.proposal, "file")), path
 
 
+def proposed(proposal: str, key: str) -> str:
+    """The value a proposal's line gives key (its first such line), as TOML reads it."""
+    line = next(line for line in proposal.splitlines() if line.startswith(f"{key} ="))
+    return tomllib.loads(line.split("   #", 1)[0])[key]
+
+
+@pytest.mark.parametrize("case", sorted(MARIADB_CREDENTIALS))
+def test_a_mariadb_or_mysql_database_is_proposed_for_the_mariadb_engine(case, discovered):
+    """With the credential variables the database service really sets, a backup image of MariaDB's tools,
+    and the engine a guess only where the image is MySQL's."""
+    run = discovered(case)
+    assert proposed(run.proposal, "engine") == "mariadb"
+    assert guessed(run.proposal, "engine") == (TABLE[case]["database"] == "mysql")
+    names = tuple(proposed(run.proposal, f"{what}_variable") for what in ("user", "password", "name"))
+    assert names == MARIADB_CREDENTIALS[case]
+    assert proposed(run.proposal, "image").startswith("opsuite-backup:mariadb")
+    assert "--build-arg SERVER_IMAGE=mariadb" in next(l for l in run.proposal.splitlines() if l.startswith("image ="))
+
+
 @pytest.mark.parametrize("case", [param(c) for c in CASES])
 def test_the_proposal_loads_or_names_the_engine_it_cannot_back_up(case, discovered):
     run = discovered(case)
     row = TABLE[case]
-    if row["engine"] not in ("postgres", "sqlite", "mariadb"):
+    if row["engine"] not in LOADABLE:
         with pytest.raises(ConfigError, match=rf"engine = '{row['engine']}' is not supported yet"):
             load_config(run.proposal_path)
-        assert guessed(run.proposal, "engine")
         return
     config = load_config(run.proposal_path)
     assert (config.services.database, set(config.services.app)) == (row["database"], set(row["app"]))
