@@ -2,28 +2,25 @@
 the MariaDB stand-in (Debian's mariadb-server 10.11 with the official image's contract) and the suite's
 backup service on opsuite-local/mariadb-backup:10.11, its app writing an order and its line in one
 transaction every 50 ms. Install, a backup while it writes (counts from the dump's own stream), a
-quiesced backup equal to the live counts, a drill, a disaster restore onto a new volume and the switch
-back, and nothing left behind.
+quiesced backup equal to the live counts, and a drill of awkward data that leaves nothing behind. The
+rehearsal and the disaster restore with its switch back are the engine contract's, run on the mariashop
+cycle (tests/stack/test_mariashop_cycle.py).
 """
 
-import re
 import secrets
-import time
-import tomllib
 
 import docker
 import httpx
 import pytest
 
-from procedures import ledger
 from procedures.backup import pipeline
-from procedures.context import OpsContext
-from procedures.guards import THROWAWAY_VOLUME_PREFIX
+from procedures.context import OpsContext, prepared_context
 from procedures.load import load_config
 from procedures.sets import names as backup_names
-from procedures.stack import services, volumes
+from procedures.stack import services
 from procedures.stack.serving import with_serving_tag
 from testkit.backup_helpers import local_files, manifest_of
+from testkit.engine_contract import throwaways_left
 from testkit.disposable import DisposableStack, destroy_project
 from testkit.ops_run import passed, run_check
 from testkit.seed_host import STACKS, append_env, copy_fixture
@@ -54,7 +51,7 @@ def stack(tmp_path_factory, reports):
     template = (STACKS / "mariadb-engine" / "ops.toml.template").read_text()
     config_path.write_text(template.replace("{project}", host.project).replace("{app_dir}", str(host.app_dir))
                            .replace("{port}", str(host.port)))
-    stack = DisposableStack(OpsContext(load_config(config_path), "1.0.0"), config_path, password)
+    stack = DisposableStack(prepared_context(load_config(config_path), "1.0.0"), config_path, password)
     try:
         passed(run_check(stack, reports, "install", "--tag=1.0.0")[0])
         yield stack
@@ -65,7 +62,7 @@ def stack(tmp_path_factory, reports):
 def live(stack) -> OpsContext:
     """The stack as configured now (a disaster restore rewrites the config's database volume), at the
     release it serves."""
-    return with_serving_tag(OpsContext(load_config(stack.config_path)))
+    return with_serving_tag(prepared_context(load_config(stack.config_path)))
 
 
 def newest_manifest(ctx) -> dict:
@@ -129,13 +126,6 @@ def test_a_quiesced_backup_holds_exactly_the_live_rows(stack):
         services.wait_healthy(ctx.compose, ["app"])
 
 
-def drill_leftovers(project: str) -> list[str]:
-    client = docker.from_env()
-    prefix = f"{THROWAWAY_VOLUME_PREFIX}{project}"
-    return ([c.name for c in client.containers.list(all=True) if c.name.startswith(prefix)]
-            + [v.name for v in client.volumes.list() if v.name.startswith(prefix)])
-
-
 def test_restore_drill_restores_the_newest_set_and_leaves_nothing(stack, reports):
     """The drill's networkless server of the stack's db image restores the set; its counts, revision and
     sample queries match the manifest (the drill refuses otherwise); its container and volume are gone."""
@@ -143,46 +133,4 @@ def test_restore_drill_restores_the_newest_set_and_leaves_nothing(stack, reports
     passed(done)
     record = report.read_text()
     assert "awkward" in record and "catalog" in record
-    assert drill_leftovers(stack.project) == []
-
-
-def test_deploy_rehearses_the_migration_on_a_restored_copy(stack, reports):
-    """[deploy] rollback_check: the backup restored as the stack's own account into a copy (the engine's
-    rehearsal target), migrated there, the serving release started on it; then the deploy goes on."""
-    stack.config_path.write_text(stack.config_path.read_text().replace("rollback_check = false", "rollback_check = true"))
-    try:
-        passed(run_check(stack, reports, "deploy", "--tag=1.1.0")[0])
-    finally:
-        stack.config_path.write_text(stack.config_path.read_text().replace("rollback_check = true",
-                                                                           "rollback_check = false"))
-    entry = ledger.releases(stack.ctx.config.deploy.state_dir, stack.project)[-1]
-    assert (entry["tag"], entry["outcome"]) == ("1.1.0", "deployed"), entry
-    assert entry["rollback_check"]["rollback"] == "safe", entry["rollback_check"]
-    assert httpx.get(f"{stack.ctx.config.http.base_url}/version", timeout=10).json()["version"] == "1.1.0"
-    assert drill_leftovers(stack.project) == []
-
-
-def test_disaster_restore_onto_a_new_volume_and_the_switch_back(stack, reports):
-    """CONFIRM=YES: the newest set goes into a NEW volume as the stack's own account, the db service is
-    recreated on it and the app serves from it (a row written after the backup is not there); the old
-    volume is kept and the recorded switch-back brings it back (the row is there again)."""
-    ctx = live(stack)
-    old = volumes.mounted_database_volume(ctx)
-    passed(run_check(stack, reports, "backup")[0])
-    ctx.database.query("INSERT INTO awkward (text_value) VALUES ('after the backup')")
-    done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
-    passed(done)
-    switched = tomllib.loads(stack.config_path.read_text())["volumes"]["database"]
-    assert re.fullmatch(rf"{old}_restored_\d{{8}}T\d{{6}}Z", switched), switched
-    restored = live(stack)
-    assert volumes.mounted_database_volume(restored) == switched
-    assert "after the backup" not in awkward_texts(restored), "the set's point in time"
-    written = orders(stack)
-    time.sleep(1)
-    assert orders(stack) > written, "the app writes to the restored copy as its own user"
-    back = re.search(r"CONFIRM=YES pytest ops_checks/switch_database_volume.py (--volume=[\w.-]+)", report.read_text())
-    assert back and back.group(1) == f"--volume={old}", "the report names the old volume and how to go back"
-    passed(run_check(stack, reports, "switch_database_volume", back.group(1), env={"CONFIRM": "YES"})[0])
-    assert tomllib.loads(stack.config_path.read_text())["volumes"]["database"] == old
-    assert "after the backup" in awkward_texts(live(stack)), "the old volume was kept as it was"
-    assert drill_leftovers(stack.project) == []
+    assert throwaways_left(stack.project) == []

@@ -17,12 +17,13 @@ import httpx
 import pytest
 
 from procedures import ledger
-from procedures.context import OpsContext
+from procedures.context import prepared_context
 from procedures.sets import names as backup_names
 from procedures.stack import volumes
 from procedures.stack.serving import with_serving_tag
 from testkit import mariashop, proposals
 from testkit.backup_helpers import local_files, manifest_of
+from testkit.engine_contract import EngineContract
 from testkit.ops_run import passed, run_check
 
 pytestmark = [pytest.mark.stack]
@@ -94,7 +95,7 @@ def test_adopt_keeps_the_data_in_place(stack, host, reports):
     after = volumes.require_database_volume(f"{host.project}_db_data")
     assert (after.name, after.mountpoint) == (before.name, before.mountpoint)
     assert sentinel_kept(host) and version(host) == "1.0.0"
-    model = OpsContext(stack.ctx.config, "1.0.0").compose.rendered()
+    model = prepared_context(stack.ctx.config, "1.0.0").compose.rendered()
     assert model["volumes"]["db_data"]["external"] is True
 
 
@@ -114,10 +115,6 @@ def test_backup_while_the_app_writes_is_one_point_in_time(stack, host, reports):
     assert orders(host) > counts["orders"], "the app kept writing"
 
 
-def test_restore_drill_from_the_offsite_copy(stack, reports):
-    passed(run_check(stack, reports, "restore_drill", "--from-remote")[0])
-
-
 def test_deploy_backs_up_then_migrates_with_alembic_and_rehearses_the_rollback(stack, host, reports):
     passed(run_check(stack, reports, "deploy", "--tag=1.1.0")[0])
     assert version(host) == "1.1.0" and sentinel_kept(host)
@@ -133,25 +130,33 @@ def test_rollback_to_the_adopted_release(stack, host, reports):
     assert version(host) == "1.0.0" and sentinel_kept(host)
 
 
-def test_disaster_restore_into_a_new_volume_and_back(stack, host, reports):
-    """The newest set goes into a NEW volume at the database's place, is verified, and the database and
-    app are recreated on it: they serve the set's point in time and keep writing there. The old volume is
-    kept as it was (the order placed after the backup is still in it) and the report's switch-back
-    command brings it back."""
-    old = volumes.mounted_database_volume(with_serving_tag(stack.ctx))
-    passed(run_check(stack, reports, "backup")[0])
-    assert httpx.post(f"{host.base_url}/orders", json={"item": "after the backup"}).status_code == 201
-    done, report = run_check(stack, reports, "restore_drill", "--mode=disaster", env={"CONFIRM": "YES"})
-    passed(done)
-    switched = tomllib.loads(stack.config_path.read_text())["volumes"]
-    assert re.fullmatch(rf"{old}_restored_\d{{8}}T\d{{6}}Z", switched["database"]), switched
-    assert volumes.mounted_database_volume(OpsContext(stack.ctx.config, "1.0.0")) != old
-    assert sentinel_kept(host) and placed(host, "after the backup") == 0, "the set's point in time"
-    written = orders(host)
-    time.sleep(1)
-    assert orders(host) > written, "the app writes into the restored database"
-    back = re.search(r"CONFIRM=YES pytest ops_checks/switch_database_volume.py (--volume=[\w.-]+)", report.read_text())
-    assert back and back.group(1) == f"--volume={old}", "the report names the old volume and how to go back"
-    passed(run_check(stack, reports, "switch_database_volume", back.group(1), env={"CONFIRM": "YES"})[0])
-    assert tomllib.loads(stack.config_path.read_text())["volumes"]["database"] == old
-    assert placed(host, "after the backup") == 1, "the old volume was kept as it was"
+def items(host) -> list[str]:
+    """The distinct items the served database holds (read in the database service, as an operator)."""
+    done = host.compose("exec", "-T", "db", "sh", "-c",
+                        'mariadb -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE" -N -e '
+                        '"SELECT DISTINCT item FROM orders"')
+    return done.stdout.splitlines()
+
+
+class TestEngineContract(EngineContract):
+    """MariaDB in the stack: the drill, the deploy's rehearsal, and a disaster restore into a NEW volume
+    with the database and app recreated on it, then the switch back (testkit/engine_contract.py)."""
+
+    def write(self, host, text):
+        assert httpx.post(f"{host.base_url}/orders", json={"item": text}).status_code == 201
+
+    def written(self, host):
+        return items(host)
+
+    def after_disaster(self, stack, host, report):
+        switched = tomllib.loads(stack.config_path.read_text())["volumes"]
+        assert re.fullmatch(r"[\w.-]+_restored_\d{8}T\d{6}Z", switched["database"]), switched
+        assert volumes.mounted_database_volume(prepared_context(stack.ctx.config, "1.0.0")) == switched["database"]
+        assert sentinel_kept(host)
+        written = orders(host)
+        time.sleep(1)
+        assert orders(host) > written, "the app writes into the restored database"
+
+    def after_switch_back(self, stack, host, report):
+        assert "_restored_" not in tomllib.loads(stack.config_path.read_text())["volumes"]["database"]
+        assert sentinel_kept(host)
