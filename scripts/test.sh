@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-# Two workers, each taking whole modules (a module's stack and its ordered tests stay together):
-# stack tests mostly wait on containers, so two at once nearly halve the run on two cores.
-.venv/bin/pytest --numprocesses=2 --dist=loadfile "$@"
+# Three workers, each taking whole modules (a module's stack and its ordered tests stay together):
+# stack tests mostly wait on containers, so three at once on two cores keep both cores busy.
+.venv/bin/pytest --numprocesses=3 --dist=loadfile "$@"
