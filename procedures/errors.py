@@ -2,6 +2,7 @@
 
     OpsError
     ├── ConfigError          a setting is missing or invalid
+    │   └── UsageError       the command line, or a file it names, is wrong
     ├── UnsafeOperation      a command or action that could lose data was refused
     ├── LockHeld             another operation holds the stack's lock
     ├── NotReady             a service or endpoint did not become healthy or ready
@@ -30,6 +31,11 @@ class OpsError(Exception):
 
 class ConfigError(OpsError):
     """A setting is missing or invalid; the message names the setting and the fix."""
+
+
+class UsageError(ConfigError):
+    """The command line, or a file it names (a report to sign, a TAG), is wrong; the message names the fix.
+    The `opsuite` command exits 2 for it, as for a ConfigError, before any step runs."""
 
 
 class UnsafeOperation(OpsError):
