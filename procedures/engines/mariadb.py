@@ -29,7 +29,8 @@ from ..errors import BackupError, CommandFailed, ConfigError, NotReady, RestoreE
 from ..redact import register_secret
 from . import mariadb_dump
 from .facts import DumpFacts, ServerFacts
-from .targets import DRILL, VOLUME, RehearsalDatabase, RestoreTarget, TargetPlan, require_database_volume_named
+from .targets import (DRILL, VOLUME, RehearsalDatabase, RestoreTarget, TargetPlan, ThrowawayServer,
+                      require_database_volume_named)
 
 SCRIPT = Path(mariadb_dump.__file__).read_text()  # sent to the backup container on stdin
 DATA_DIRECTORY = "/var/lib/mysql"  # the official image's, and the stand-in's
@@ -169,19 +170,10 @@ class LiveMariadb:
                                     env={PASSWORD_VARIABLE: found.password}).stdout.strip()
 
 
-@dataclass
-class MariadbServer:
+class MariadbServer(ThrowawayServer):
     """A networkless server of the stack's db image on a new volume, asked as `user` inside its container."""
 
-    container: str
-    volume: str
-    user: str
-    database: str
-    password: str = field(repr=False)
-
-    def exec(self, argv: list[str], **kwargs) -> runner.Completed:
-        return runner.run(cmd.exec_in(self.container, argv, env_names=[PASSWORD_VARIABLE]),
-                          env={PASSWORD_VARIABLE: self.password}, **kwargs)
+    password_variable = PASSWORD_VARIABLE
 
     def query(self, sql: str) -> str:
         try:
@@ -189,12 +181,8 @@ class MariadbServer:
         except CommandFailed as e:
             raise RestoreError(f"{sql[:80]!r} failed on the restored copy: {_failure(e)}") from e
 
-    def describe(self) -> dict:
-        return {"container": self.container, "new volume": self.volume, "network": "none"}
-
     def how_to_connect(self) -> str:
-        return (f"docker exec -it {self.container} mariadb -u{self.user} -p {self.database}\n"
-                f"clean up: {cmd.throwaway_cleanup_hint(self.container, self.volume)}")
+        return f"docker exec -it {self.container} mariadb -u{self.user} -p {self.database}\n{self.cleanup_hint()}"
 
 
 class MariadbInStack:

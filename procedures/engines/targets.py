@@ -58,6 +58,29 @@ class RehearsalDatabase:
 
 
 @dataclass
+class ThrowawayServer:
+    """A networkless server of the stack's db image on a new volume, asked as `user` inside its
+    container; the password travels only in the environment variable its engine's clients read."""
+
+    container: str
+    volume: str
+    user: str
+    database: str
+    password: str = field(repr=False)
+    password_variable = ""  # each engine's server names the variable its clients read
+
+    def exec(self, argv: list[str], **kwargs) -> runner.Completed:
+        return runner.run(cmd.exec_in(self.container, argv, env_names=[self.password_variable]),
+                          env={self.password_variable: self.password}, **kwargs)
+
+    def describe(self) -> dict:
+        return {"container": self.container, "new volume": self.volume, "network": "none"}
+
+    def cleanup_hint(self) -> str:
+        return f"clean up: {cmd.throwaway_cleanup_hint(self.container, self.volume)}"
+
+
+@dataclass
 class RestoreTarget:
     """A restore's destination as the engine started it; `server` is the engine's own handle."""
 

@@ -5,7 +5,6 @@ database and its volume are never touched.
 """
 
 import time
-from dataclasses import dataclass, field
 
 from ... import runner
 from ...commands import docker as cmd
@@ -13,32 +12,20 @@ from ...commands import postgres as pg
 from ...compose_model import database_mount
 from ...errors import CommandFailed, NotReady, RestoreError
 from ...redact import register_secret
+from ..targets import ThrowawayServer
 from .progress import TableCount
 
 DEFAULT_DATA_PATH = "/var/lib/postgresql/data"  # the official image's PGDATA
 
 
-@dataclass
-class RestoreServer:
-    container: str
-    volume: str
-    user: str
-    database: str
-    password: str = field(repr=False)
-
-    def exec(self, argv: list[str], **kwargs) -> runner.Completed:
-        return runner.run(cmd.exec_in(self.container, argv, env_names=["PGPASSWORD"]),
-                          env={"PGPASSWORD": self.password}, **kwargs)
+class RestoreServer(ThrowawayServer):
+    password_variable = "PGPASSWORD"
 
     def query(self, sql: str) -> str:
         return self.exec([*pg.psql(sql, self.database), "--host", "127.0.0.1", "--username", self.user], limit="command").stdout
 
-    def describe(self) -> dict:
-        return {"container": self.container, "new volume": self.volume, "network": "none"}
-
     def how_to_connect(self) -> str:
-        return (f"docker exec -it {self.container} psql -U {self.user} -d {self.database}\n"
-                f"clean up: {cmd.throwaway_cleanup_hint(self.container, self.volume)}")
+        return f"docker exec -it {self.container} psql -U {self.user} -d {self.database}\n{self.cleanup_hint()}"
 
 
 def _wait_ready(server: RestoreServer, timeout: float) -> None:
