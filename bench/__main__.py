@@ -1,7 +1,10 @@
-"""python -m bench [--scale N] [--reps N] [--out DIR]: backup, restore, deploy and memory benchmarks.
+"""python -m bench [--data pgbench,realistic] [--scale N] [--megabytes N] [--reps N] [--out DIR]: backup,
+restore, deploy and memory benchmarks.
 
-Brings up its own disposable copy of the example stack, measures, always removes the stack
-(Ctrl-C and SIGTERM included), prints the summary table and writes DIR/latest.json and latest.md.
+Brings up its own disposable copy of the example stack, measures backup and restore on each dataset in
+turn (pgbench's tables, then a schema shaped like a real app's: bench/realistic.py), the deploy and memory
+on the last one, always removes the stack (Ctrl-C and SIGTERM included), prints the summary table and
+writes DIR/latest.json and latest.md.
 """
 
 import argparse
@@ -21,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=",".join(data.DATASETS),
+                   help="datasets measured in turn, comma-separated: pgbench, realistic")
     p.add_argument("--scale", type=int, default=68, help="pgbench scale (1 is ~15 MB; 68 is ~1 GB on disk)")
+    p.add_argument("--megabytes", type=int, default=1000, help="the realistic dataset's size on disk")
     p.add_argument("--reps", type=int, default=5, help="repetitions of each measured side")
     p.add_argument("--jobs", default="1,2,4", help="pg_restore job counts to compare (comma-separated)")
     p.add_argument("--rate", type=float, default=20.0, help="requests per second during the release changes")
@@ -30,8 +36,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="where latest.json/.md go")
     args = p.parse_args(argv)
     args.jobs = [int(j) for j in args.jobs.split(",")]
-    if args.scale < 1 or args.reps < 1 or min(args.jobs) < 1 or args.rate <= 0:
-        p.error("--scale, --reps, --jobs and --rate must be positive")
+    args.data = args.data.split(",")
+    if unknown := [name for name in args.data if name not in data.DATASETS]:
+        p.error(f"--data: {', '.join(unknown)} not one of {', '.join(data.DATASETS)}")
+    if args.megabytes < 1 or args.scale < 1 or args.reps < 1 or min(args.jobs) < 1 or args.rate <= 0:
+        p.error("--megabytes, --scale, --reps, --jobs and --rate must be positive")
     return args
 
 
@@ -42,10 +51,16 @@ def _interrupt(signum, frame):
 def measure(args: argparse.Namespace, workdir: Path) -> dict:
     with bench_stack(workdir) as stack:
         say("stack", f"{stack.project} up at 1.0.0 on {stack.ctx.config.http.base_url}")
-        found = {"machine": machine.describe(stack.ctx), "data": data.generate(stack.ctx, args.scale)}
-        found["backup"] = backup_bench.run(stack.ctx, args.reps)
-        found["restore"] = restore_bench.run(stack, workdir, found["backup"]["set_name"],
-                                             found["backup"]["dump_file"], args.reps, args.jobs)
+        data.add_notes(stack.ctx, 20)
+        found = {"machine": machine.describe(stack.ctx), "datasets": {}}
+        for i, dataset in enumerate(args.data):
+            if i:
+                data.clear(stack.ctx, args.data[i - 1])
+            measured = {"data": data.generate(stack.ctx, dataset, args.scale, args.megabytes)}
+            measured["backup"] = backup_bench.run(stack.ctx, args.reps)
+            measured["restore"] = restore_bench.run(stack, workdir, measured["backup"]["set_name"],
+                                                    measured["backup"]["dump_file"], args.reps, args.jobs)
+            found["datasets"][dataset] = measured
         found["memory"] = memory_bench.run(stack, workdir)
         found["deploy"] = deploy_bench.run(stack, workdir, args.reps, args.rate, args.max_load_seconds,
                                            args.path)
@@ -59,7 +74,7 @@ def main(argv: list[str]) -> int:
     started = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory(prefix="opsuite-bench-") as tmp:
         found = measure(args, Path(tmp))
-    settings = {"scale": args.scale, "reps": args.reps, "jobs": args.jobs, "rate": args.rate,
+    settings = {"data": args.data, "scale": args.scale, "megabytes": args.megabytes, "reps": args.reps, "jobs": args.jobs, "rate": args.rate,
                 "max_load_seconds": args.max_load_seconds, "path": args.path}
     document = {"command": shlex.join(["python", "-m", "bench", *argv]), "settings": settings,
                 "started_at": started.isoformat(timespec="seconds"),

@@ -6,6 +6,16 @@ def pgbench_init(scale: int, user: str, database: str) -> list[str]:
     return ["pgbench", "--initialize", f"--scale={scale}", "--quiet", f"--username={user}", database]
 
 
+def psql_script(user: str, database: str) -> list[str]:
+    """psql reading a script on stdin in one session, stopping at the first error."""
+    return ["psql", "--quiet", "--set", "ON_ERROR_STOP=1", f"--username={user}", f"--dbname={database}", "--file=-"]
+
+
+def pgbench_drop(user: str, database: str) -> list[str]:
+    """pgbench's own clean-up: drops its four tables."""
+    return ["pgbench", "--initialize", "--init-steps=d", "--quiet", f"--username={user}", database]
+
+
 def create_database(name: str, user: str) -> list[str]:
     return ["createdb", "--host", "127.0.0.1", "--username", user, name]
 

@@ -1,12 +1,17 @@
-"""Test data: pgbench's tables at a chosen scale in the stack's own database, and its size on disk."""
+"""Test data in the stack's own database, and its size on disk: pgbench's tables at a chosen scale, or
+a schema shaped like a real app's (bench/realistic.py) at a chosen size. The benchmark measures each in
+turn on the same stack: `generate` one, measure, `clear` it, generate the next."""
 
 import httpx
 
 from procedures.commands import compose as compose_cmd
 from procedures.context import OpsContext
 
-from . import commands
+from . import commands, realistic
 from .progress import say
+
+PGBENCH, REALISTIC = "pgbench", "realistic"
+DATASETS = (PGBENCH, REALISTIC)
 
 
 def add_notes(ctx: OpsContext, count: int) -> None:
@@ -16,13 +21,39 @@ def add_notes(ctx: OpsContext, count: int) -> None:
             client.post("/notes", json={"body": f"bench note {i}"}).raise_for_status()
 
 
-def generate(ctx: OpsContext, scale: int) -> dict:
-    """pgbench -i inside the db service (no data crosses this process), beside a few notes of the app."""
-    add_notes(ctx, 20)
-    say("data", f"pgbench -i at scale {scale}")
-    argv = compose_cmd.compose(ctx.config.stack, "exec", "-T", ctx.config.services.database,
-                               *commands.pgbench_init(scale, ctx.database.credentials()[0], ctx.database.database_name()))
-    done = ctx.compose.run(argv, timeout=3 * 3600, limit="command")
+def _in_database(ctx: OpsContext, argv: list[str], **kwargs):
+    """argv inside the db service (no data crosses this process)."""
+    return ctx.compose.run(compose_cmd.compose(ctx.config.stack, "exec", "-T", ctx.config.services.database, *argv),
+                           timeout=3 * 3600, limit="command", **kwargs)
+
+
+def _account(ctx: OpsContext) -> tuple[str, str]:
+    return ctx.database.credentials()[0], ctx.database.database_name()
+
+
+def generate(ctx: OpsContext, dataset: str, scale: int, megabytes: int) -> dict:
+    """DATASET into the stack's database: pgbench at SCALE, or the realistic schema at about MEGABYTES."""
+    user, database = _account(ctx)
+    if dataset == PGBENCH:
+        say("data", f"pgbench -i at scale {scale}")
+        done = _in_database(ctx, commands.pgbench_init(scale, user, database))
+        shape = {"pgbench_scale": scale}
+    elif dataset == REALISTIC:
+        say("data", f"realistic schema at about {megabytes} MB ({len(realistic.table_names())} tables)")
+        script = ";\n".join(realistic.statements(megabytes)) + ";\n"
+        done = _in_database(ctx, commands.psql_script(user, database), input_text=script)
+        shape = {"realistic_megabytes": megabytes, "tables": len(realistic.table_names())}
+    else:
+        raise ValueError(f"dataset {dataset!r} is not one of {DATASETS}")
     size = int(ctx.database.query("SELECT pg_database_size(current_database())"))
     say("data", f"{size / 1e9:.2f} GB on disk after {done.seconds:.0f} s")
-    return {"pgbench_scale": scale, "database_bytes": size, "generate_seconds": round(done.seconds, 1)}
+    return {"dataset": dataset, **shape, "database_bytes": size, "generate_seconds": round(done.seconds, 1)}
+
+
+def clear(ctx: OpsContext, dataset: str) -> None:
+    """Drop DATASET's tables, so the next dataset's backups hold only their own data and the app's."""
+    user, database = _account(ctx)
+    if dataset == PGBENCH:
+        _in_database(ctx, commands.pgbench_drop(user, database))
+    else:
+        _in_database(ctx, commands.psql_script(user, database), input_text=realistic.drop() + ";\n")

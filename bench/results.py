@@ -15,18 +15,31 @@ def _load(side: dict) -> str:
             f"~{statistics.median(side['requests']):.0f}, max {side['max_ms']:.0f} ms (2xx {side['max_ok_ms']:.0f} ms)")
 
 
-def summary_rows(results: dict) -> list[list[str]]:
-    b, r, d, m = results["backup"], results["restore"], results["deploy"], results["memory"]
+def _datasets(results: dict) -> list[tuple[str, dict]]:
+    """(name, its data/backup/restore) in the order measured."""
+    return list(results["datasets"].items())
+
+
+def _dataset_rows(name: str, measured: dict) -> list[list[str]]:
+    b, r = measured["backup"], measured["restore"]
     jobs = ", ".join(f"jobs={j}: {s['median']:.1f}" for j, s in r["raw_by_jobs"].items())
+    size = f"{name}, {measured['data']['database_bytes'] / 1e9:.2f} GB"
     return [
-        ["measure", "baseline", "runbook", "result", "target", "met"],
-        ["1 backup (median s)", f"pg_dump -Fc {b['raw_pg_dump_seconds']['median']:.1f}",
+        [f"1 backup, {size} (median s)", f"pg_dump -Fc {b['raw_pg_dump_seconds']['median']:.1f}",
          f"backup {b['full_backup_seconds']['median']:.1f}", f"ratio {b['ratio']:.2f}",
          f"<= {b['target_ratio']}", _met(b["met"])],
-        ["2 restore (median s)", f"pg_restore jobs={r['jobs']} {r['raw_pg_restore_seconds']['median']:.1f}",
+        [f"2 restore, {size} (median s)", f"pg_restore jobs={r['jobs']} {r['raw_pg_restore_seconds']['median']:.1f}",
          f"drill {r['drill_seconds']['median']:.1f}", f"ratio {r['ratio']:.2f}", f"<= {r['target_ratio']}",
          _met(r["met"])],
-        ["2 pg_restore jobs (median s)", jobs, "", "", "report", ""],
+        [f"2 pg_restore jobs, {name} (median s)", jobs, "", "", "report", ""],
+    ]
+
+
+def summary_rows(results: dict) -> list[list[str]]:
+    d, m = results["deploy"], results["memory"]
+    return [
+        ["measure", "baseline", "runbook", "result", "target", "met"],
+        *[row for name, measured in _datasets(results) for row in _dataset_rows(name, measured)],
         [f"3 deploy, {d['rate_per_second']:g} req/s", f"plain up: {_load(d['baseline'])}",
          f"deploy: {_load(d['deploy'])}", f"{len(d['deploy']['runs'])} runs each", "report", ""],
         ["4 memory (peak RSS MB)", "", f"backup {m['backup']['peak_mb']:.0f}, drill {m['restore_drill']['peak_mb']:.0f}",
@@ -48,36 +61,41 @@ def markdown_table(rows: list[list[str]]) -> str:
 
 
 def _facts(results: dict) -> str:
-    facts = {**results["machine"], **results["data"], "dump_bytes": results["backup"]["dump_bytes"],
-             **results["settings"]}
+    facts = {**results["machine"], **results["settings"]}
+    for name, measured in _datasets(results):
+        facts.update({f"{name} {key}": value for key, value in measured["data"].items() if key != "dataset"})
+        facts[f"{name} dump_bytes"] = measured["backup"]["dump_bytes"]
     return "\n".join(f"- {key}: {value}" for key, value in facts.items())
 
 
 def _samples(results: dict) -> str:
-    b, r, d = results["backup"], results["restore"], results["deploy"]
-    rows = [["series", "samples"],
-            ["raw pg_dump -Fc (s)", b["raw_pg_dump_seconds"]["samples"]],
-            ["full backup (s)", b["full_backup_seconds"]["samples"]],
-            *[[f"raw pg_restore jobs={j} (s)", s["samples"]] for j, s in r["raw_by_jobs"].items()],
-            ["restore drill (s)", r["drill_seconds"]["samples"]],
-            *[[f"{side}: failed / requests / max ms / max 2xx ms / failure window s / change s",
-               [f"{x['failed']}/{x['requests']}/{x['max_ms']:.0f}/{x['max_ok_ms']:.0f}/{x['failure_window_seconds']}/"
-                f"{x['change_seconds']}"
-                for x in d[side]["runs"]]] for side in ("deploy", "baseline")]]
+    d = results["deploy"]
+    rows = [["series", "samples"]]
+    for name, measured in _datasets(results):
+        b, r = measured["backup"], measured["restore"]
+        rows += [[f"{name}: raw pg_dump -Fc (s)", b["raw_pg_dump_seconds"]["samples"]],
+                 [f"{name}: full backup (s)", b["full_backup_seconds"]["samples"]],
+                 *[[f"{name}: raw pg_restore jobs={j} (s)", s["samples"]] for j, s in r["raw_by_jobs"].items()],
+                 [f"{name}: restore drill (s)", r["drill_seconds"]["samples"]]]
+    rows += [[f"{side}: failed / requests / max ms / max 2xx ms / failure window s / change s",
+              [f"{x['failed']}/{x['requests']}/{x['max_ms']:.0f}/{x['max_ok_ms']:.0f}/{x['failure_window_seconds']}/"
+               f"{x['change_seconds']}"
+               for x in d[side]["runs"]]] for side in ("deploy", "baseline")]
     return markdown_table([[name, ", ".join(map(str, values)) if isinstance(values, list) else values]
                            for name, values in rows])
 
 
 def _steps(results: dict) -> str:
-    b, m = results["backup"], results["memory"]
-    inside = {key: statistics.median(t[key] for t in b["full_backup_step_seconds"])
-              for key in b["full_backup_step_seconds"][0]}
-    rows = [["where", "seconds"],
-            *[[f"full backup, timed inside: {k} (median)", f"{v:.2f}"] for k, v in inside.items()],
-            *[[f"ops_checks/{check}.py {step}", f"{s:.2f}"]
-              for check in ("backup", "restore_drill") for step, s in m[check]["step_seconds"].items()],
-            *[[f"ops_checks/{check}.py wall time (python, pytest, report)", f"{m[check]['seconds']:.2f}"]
-              for check in ("backup", "restore_drill")]]
+    m = results["memory"]
+    rows = [["where", "seconds"]]
+    for name, measured in _datasets(results):
+        timings = measured["backup"]["full_backup_step_seconds"]
+        rows += [[f"{name}: full backup, timed inside: {k} (median)", f"{statistics.median(t[k] for t in timings):.2f}"]
+                 for k in timings[0]]
+    rows += [*[[f"ops_checks/{check}.py {step}", f"{s:.2f}"]
+               for check in ("backup", "restore_drill") for step, s in m[check]["step_seconds"].items()],
+             *[[f"ops_checks/{check}.py wall time (python, pytest, report)", f"{m[check]['seconds']:.2f}"]
+               for check in ("backup", "restore_drill")]]
     return markdown_table(rows)
 
 
@@ -88,7 +106,7 @@ def markdown(results: dict) -> str:
         markdown_table(summary_rows(results)),
         "## Machine, data and settings\n\n" + _facts(results),
         "## Samples\n\n" + _samples(results),
-        "## Where the runbook's time goes (one run of each check, from the memory section)\n\n" + _steps(results),
+        "## Where the runbook's time goes (one run of each check, from the memory section, on the last dataset)\n\n" + _steps(results),
     ]) + "\n"
 
 

@@ -70,3 +70,41 @@ def test_the_wait_bound_leaves_out_the_rollback_check_and_allows_backup_migrate_
     timings = {"backup": 9.0, "migrate": 3.0, "rollback_check": 22.0, "up": 8.0}
     assert wait_bound(timings, 50.0) == {"limit_seconds": 32.0, "wall_without_rollback_check": 28.0, "within": True}
     assert wait_bound(timings, 60.0)["within"] is False
+
+
+def test_psql_script_and_pgbench_drop_argv():
+    assert commands.psql_script("zenops", "zenops") == [
+        "psql", "--quiet", "--set", "ON_ERROR_STOP=1", "--username=zenops", "--dbname=zenops", "--file=-"]
+    assert commands.pgbench_drop("zenops", "zenops") == [
+        "pgbench", "--initialize", "--init-steps=d", "--quiet", "--username=zenops", "zenops"]
+
+
+def test_the_realistic_schema_is_shaped_like_an_app():
+    from bench import realistic
+
+    sql = realistic.statements(1000)
+    creates = [s for s in sql if s.startswith("CREATE TABLE ")]
+    assert len(creates) == len(realistic.table_names()) >= 30
+    assert sum("REFERENCES" in s for s in creates) >= 15, "foreign keys between the tables"
+    assert all(kind in " ".join(creates) for kind in ("jsonb", "timestamptz", "text", "numeric"))
+    assert sum(s.startswith("CREATE INDEX") for s in sql) >= 6 and any("USING gin" in s for s in sql)
+    assert sql[0] == f"CREATE SCHEMA {realistic.SCHEMA}", "the app's own tables are never touched"
+
+
+def test_the_realistic_large_tables_grow_with_the_size_and_the_small_ones_do_not():
+    from bench import realistic
+
+    small, large = realistic.large_rows(1000), realistic.large_rows(7000)
+    assert all(large[name] == pytest.approx(7 * small[name], rel=0.01) for name in small)
+    assert realistic.statements(1000)[2] == realistic.statements(7000)[2], "reference data stays the same size"
+    with pytest.raises(ValueError):
+        realistic.statements(0)
+
+
+def test_an_unknown_dataset_is_refused_by_name(capsys):
+    from bench.__main__ import parse
+
+    with pytest.raises(SystemExit):
+        parse(["--data", "pgbench,tpcc"])
+    assert "--data: tpcc not one of pgbench, realistic" in capsys.readouterr().err
+    assert parse([]).data == ["pgbench", "realistic"]
