@@ -39,7 +39,11 @@ def rewrite_index(reports: Path, keep_days: int | None = DEFAULT_KEEP_DAYS, now:
     stacks = []
     if stack_config is not None:
         from .status import status_of  # imported here: status reads the lock and ledger modules, records don't
-        stacks.append(status_of(stack_config, reports, now=now, runs=runs))
+        try:
+            stacks.append(status_of(stack_config, reports, now=now, runs=runs))
+        except Exception as e:  # the runs and charts are still worth a page; the strip's absence is said
+            print(f"\nopsuite: WARNING: the status strip of {stack_config.stack.project} is NOT drawn: "
+                  f"{redact(f'{type(e).__name__}: {e}')}")
     page = render(runs, skipped, now, keep_days, stacks)
     fd, partial = tempfile.mkstemp(dir=reports, prefix=f".{INDEX}.", suffix=".partial")  # mkstemp: 0600
     try:

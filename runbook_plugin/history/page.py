@@ -111,8 +111,11 @@ def _strip(status: dict) -> str:
     else:
         facts.append("serving: no release recorded in the ledger")
     held = status["lock"]
-    facts.append("lock: free" if not held["held"] else
-                 f"lock: held by {held.get('text')}" + (f" (stale: {held['stale']})" if held.get("stale") else ""))
+    if held["held"] is None:  # the lock folder is not readable by this user
+        facts.append(f"lock: {held.get('text')}")
+    else:
+        facts.append("lock: free" if not held["held"] else f"lock: held by {held.get('text')}"
+                     + (f" (stale: {held['stale']})" if held.get("stale") else ""))
     drill = status.get("drill")
     if drill:
         rto = f"{drill['rto_seconds']:.1f} s" if drill.get("rto_seconds") is not None else "unknown"

@@ -13,6 +13,7 @@ it off (offsite) and "none" for a deploy never recorded (nothing to judge).
 """
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def status_of(config, reports_dir: Path, *, now: datetime | None = None, runs: l
         runs = load_runs(reports_dir)[0] if reports_dir.is_dir() else []
     mine = sorted((r for r in runs if r.project == project), key=lambda r: r.when)
     notes: list[str] = []
+    if reports_dir.is_dir() and not os.access(reports_dir, os.R_OK | os.X_OK):
+        notes.append(f"{reports_dir} is not readable by this user: its runs are not counted (run as the user "
+                     "the checks run as, e.g. sudo opsuite status)")
     releases = _releases(config, notes)
     backup, backup_duty = _backup(mine, config, now)
     offsite_duty = _offsite(mine, config, now)
@@ -211,6 +215,9 @@ def _deploy(releases: list[dict]) -> tuple[dict | None, dict]:
 def _lock(config) -> dict:
     """Who holds the stack's lock, read from its holder file (never taken here); stale when provably gone."""
     path = lock.lock_path(config.stack.lock_dir, config.stack.project)
+    if Path(config.stack.lock_dir).is_dir() and not os.access(config.stack.lock_dir, os.R_OK | os.X_OK):
+        return {"held": None, "path": str(path),
+                "text": f"unknown: {config.stack.lock_dir} is not readable by this user (run as the user the checks run as)"}
     if not path.is_dir():
         return {"held": False, "path": str(path)}
     holder = lock.read_holder(path)
@@ -253,7 +260,7 @@ def format_status(status: dict) -> str:
     for duty in status["duties"]:
         rows.append((duty["duty"], duty["state"].upper(), duty["text"]))
     held = status["lock"]
-    lock_text = "free" if not held["held"] else (held.get("text") or "held") + (
+    lock_text = "free" if held["held"] is False else (held.get("text") or "held") + (
         f" (STALE: {held['stale']}; break it with --break-stale-lock)" if held.get("stale") else "")
     rows.append(("lock", "", lock_text))
     width = max(len(name) for name, _, _ in rows)

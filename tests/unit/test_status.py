@@ -194,3 +194,14 @@ def test_a_bad_config_raises_its_config_error(stack):
     stack["config"].write_text('[stack]\nproject = "shop"\n')
     with pytest.raises(ConfigError):
         stack_status(stack["config"], stack["reports"])
+
+
+def test_the_strip_on_the_page_is_the_same_status(stack):
+    from procedures.load import load_config
+    from runbook_plugin import history
+    backup_run(stack["reports"], 2)
+    with lock.hold(stack["locks"], "shop", "deploy") as me:
+        page = history.rewrite_index(stack["reports"], now=NOW, stack_config=load_config(stack["config"])).read_text()
+    assert '<section class="status" data-project="shop">' in page
+    assert 'data-duty="backup" data-state="green"' in page and 'data-duty="drill" data-state="red"' in page
+    assert f"lock: held by {me.describe()}" in page
