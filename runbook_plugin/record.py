@@ -60,14 +60,20 @@ def pytest_runtest_makereport(item, call):
         "blocked_by": blocked, "error": getattr(report, "error_summary", None)}
 
 
-def _project(config) -> str | None:
-    """[stack] project of the target stack; None for a check that needs no config or a config that fails."""
+def _stack_config(config):
+    """The target stack's config; None for a check that needs no config or a config that fails."""
     if set(ops_check_names(config)) <= CONFIG_FREE_CHECKS:
         return None
     try:
-        return ops_config(config).stack.project
+        return ops_config(config)
     except ConfigError:  # the checks report it; the record just has no stack
         return None
+
+
+def _project(config) -> str | None:
+    """[stack] project of the target stack; None for a check that needs no config or a config that fails."""
+    stack = _stack_config(config)
+    return stack.stack.project if stack else None
 
 
 def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
@@ -155,4 +161,4 @@ def pytest_sessionfinish(session, exitstatus):
     record_path = _write_record(document, htmlpath)
     if any(getattr(item.module, "ARCHIVE_REPORTS_OFFSITE", False) for item in session.items):
         _archive_offsite(session, [htmlpath, record_path], "-".join(checks))
-    history.refresh_after_check(htmlpath, session.config.rootpath)
+    history.refresh_after_check(htmlpath, session.config.rootpath, _stack_config(session.config))

@@ -2,8 +2,9 @@
 pruned with its report leaves it too.
 
     records   one JSON record -> a Run, or the reason it is skipped (damaged, from an older version)
-    charts    a line chart as inline SVG
-    page      the runs and the skipped records -> the HTML page
+    status    a stack's duties against their limits, serving TAG, lock: `opsuite status` and the strip
+    charts    a line chart as inline SVG on a time axis
+    page      the status strip, the runs and the skipped records -> the HTML page
 """
 
 import os
@@ -15,7 +16,7 @@ from pathlib import Path
 from procedures.redact import redact
 
 from .page import Skipped, render
-from .records import NotARun, Run, parse_record
+from .records import Run, load_runs
 
 INDEX = "index.html"
 DEFAULT_KEEP_DAYS = 90
@@ -24,28 +25,26 @@ PRUNED_SUFFIXES = (".html", ".json")
 
 def load(reports: Path) -> tuple[list[Run], list[Skipped]]:
     """Every record reports/*/*.json as a Run, and those skipped with the reason."""
-    runs, skipped = [], []
-    for path in sorted(reports.glob("*/*.json")):
-        name = path.relative_to(reports).as_posix()
-        html_report = path.with_suffix(".html")
-        try:
-            text = path.read_text(encoding="utf-8")
-            runs.append(parse_record(name, text, html_report.relative_to(reports).as_posix()
-                                     if html_report.is_file() else None))
-        except NotARun as e:
-            skipped.append(Skipped(name, str(e)))
-        except UnicodeDecodeError as e:
-            skipped.append(Skipped(name, f"damaged: not UTF-8 text ({e.reason} at byte {e.start})"))
-        except OSError as e:
-            skipped.append(Skipped(name, f"unreadable: {e.strerror or e}"))
-    return runs, skipped
+    runs, skipped = load_runs(reports)
+    return runs, [Skipped(name, reason) for name, reason in skipped]
 
 
-def rewrite_index(reports: Path, keep_days: int | None = DEFAULT_KEEP_DAYS, now: datetime | None = None) -> Path:
+def rewrite_index(reports: Path, keep_days: int | None = DEFAULT_KEEP_DAYS, now: datetime | None = None,
+                  stack_config=None) -> Path:
     """Write reports/index.html from the records on disk, 0600, under a temporary name then renamed,
-    so a reader (or a check finishing at the same time) never sees half a page."""
+    so a reader (or a check finishing at the same time) never sees half a page. With the loaded config
+    of a stack (the one whose check just ran), its status strip heads the page."""
     runs, skipped = load(reports)
-    page = render(runs, skipped, now or datetime.now(timezone.utc), keep_days)
+    now = now or datetime.now(timezone.utc)
+    stacks = []
+    if stack_config is not None:
+        from .status import status_of  # imported here: status reads the lock and ledger modules, records don't
+        try:
+            stacks.append(status_of(stack_config, reports, now=now, runs=runs))
+        except Exception as e:  # the runs and charts are still worth a page; the strip's absence is said
+            print(f"\nopsuite: WARNING: the status strip of {stack_config.stack.project} is NOT drawn: "
+                  f"{redact(f'{type(e).__name__}: {e}')}")
+    page = render(runs, skipped, now, keep_days, stacks)
     fd, partial = tempfile.mkstemp(dir=reports, prefix=f".{INDEX}.", suffix=".partial")  # mkstemp: 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -79,10 +78,11 @@ def prune_old_reports(check_dir: Path, days: int, now: float | None = None) -> l
     return pruned
 
 
-def refresh_after_check(report: Path, root: Path) -> None:
+def refresh_after_check(report: Path, root: Path, stack_config=None) -> None:
     """After a check wrote reports/<check>/<stamp>.html and its record: prune that check's old reports,
-    then rewrite the index. Never raises: a failure is a warning and the check's result stands. A
-    report written elsewhere (--html=PATH outside reports/) is not part of the history."""
+    then rewrite the index (with the status strip of stack_config's stack, when its config loaded).
+    Never raises: a failure is a warning and the check's result stands. A report written elsewhere
+    (--html=PATH outside reports/) is not part of the history."""
     reports = root.resolve() / "reports"
     report = report.resolve()
     if report.parent.parent != reports:
@@ -95,7 +95,7 @@ def refresh_after_check(report: Path, root: Path) -> None:
     except (ValueError, OSError) as e:
         print(f"\nopsuite: WARNING: old reports in {report.parent} NOT pruned (the check's result stands): {e}")
     try:
-        rewrite_index(reports, days)
+        rewrite_index(reports, days, stack_config=stack_config)
         print(f"opsuite: history: {reports / INDEX}")
     except Exception as e:  # the run's own result is already recorded and must stand
         print(f"\nopsuite: WARNING: the history {reports / INDEX} was NOT rewritten "

@@ -61,5 +61,8 @@ def assert_history_lists(reports: Path, report: Path, project: str) -> None:
     assert len(rows) == 1, f"reports/index.html has no row linking {link}; skipped records: {skipped}"
     cells = [html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[0], re.S)]
     assert cells[1:4] == ["stack_health", project, "passed"], cells
+    # the check's own stack heads the page with its status strip (record.py hands history its config)
+    assert f'<section class="status" data-project="{project}">' in index
+    assert index.index('<section class="status"') < index.index('<table class="runs">')
     [href] = re.findall(r'href="([^"]+)"', rows[0])
     assert not href.startswith(("/", "file:")) and (reports / unquote(href)).resolve() == report.resolve()

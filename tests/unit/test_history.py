@@ -51,6 +51,28 @@ def test_a_summary_field_that_is_absent_reads_as_not_measured():
     assert run.dump_bytes is None and run.tag is None and run.outcome_text is None
 
 
+def test_a_run_whose_config_did_not_load_is_a_run_of_no_stack():
+    run = parse(record("freshness", NIGHT, "failed", project=None))  # record.py writes project null then
+    assert run.project is None and run.outcome == "failed"
+
+
+def test_the_duration_is_the_steps_times_as_the_step_table_lists_them():
+    run = parse(record("deploy", NIGHT, duration=61.2, step_seconds=(1.25, 40.5, 12.0)))
+    assert (run.steps_seconds, run.seconds, run.duration_seconds) == (53.75, 53.75, 61.2)
+    assert parse(record("deploy", NIGHT, duration=0.6)).seconds == 0.6  # no step ran: start to finish
+
+
+def test_the_set_where_a_drill_restored_from_and_the_sign_off_are_read():
+    run = parse({**record("restore_drill", NIGHT, backup_set=backup_set(4096, 3000), signed_off_by="Ann",
+                          signed_off_at="2026-11-01T09:00:00+00:00",
+                          drill={"rto_seconds": 310.0, "rpo_seconds": 1.0, "row_counts": "match"}),
+                 "backup_source": "remote"})
+    assert (run.set_name, run.set_bytes, run.set_offsite, run.set_encrypted) == ("shop-prod-20261101", 4196, True, True)
+    assert (run.restored_from, run.signed_off_by, run.signed_off_at) == ("offsite", "Ann", "2026-11-01T09:00:00+00:00")
+    told = record("restore_drill", NIGHT, restored_from="local", drill={"rto_seconds": 1.0})
+    assert parse({**told, "backup_source": "remote"}).restored_from == "local"  # the summary's word wins
+
+
 def test_time_is_read_as_utc():
     document = record("backup", NIGHT)
     document["started_at"] = "2026-11-01T03:00:00+01:00"

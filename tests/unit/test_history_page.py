@@ -1,6 +1,8 @@
-"""reports/index.html as headless Chromium draws it, from known records: one circle per run on each
-chart, placed in the order of time and value, visible (the topmost thing at its centre), the largest
-value labelled at the top of its axis; every run a row with a working link; the skipped records listed.
+"""reports/index.html as headless Chromium draws it, from known records: the status strip first (each
+duty's state and age against its limit, from status.py), one circle per run on each chart, placed in the
+order of time and value, visible (the topmost thing at its centre), the largest value labelled at the
+top of its axis, dated ticks and the limits placed by time; every run a row with a working link and its
+set, RTO and sign-off (a run whose config did not load too); the skipped records listed.
 
 The page itself has no script. To read the layout Chromium computed, the test renders a copy with
 testkit/history_probe.js appended, which writes what it measured into the DOM that --dump-dom prints.
@@ -16,8 +18,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from procedures import ledger
+from procedures.load import load_config
 from runbook_plugin import history
 from runbook_plugin.history.charts import FAILED_COLOUR, LEFT, PASSED_COLOUR, bytes_text, count_text, seconds_text
+from runbook_plugin.history.page import COLUMNS, STATE_COLOURS
 from testkit import chromium
 from testkit.history_records import backup_set, record, write_run
 
@@ -38,6 +43,9 @@ BLOG_NIGHTS = [START + timedelta(hours=1), START + timedelta(days=1, hours=1)]
 BLOG_DUMP = [5 * MIB, 7 * MIB]
 BLOG_SECONDS = [3.0, 4.5]
 FAILED_NIGHT = 2  # the third backup failed after its dump
+NOW = START + timedelta(days=6)  # the newest backup is 24 h old: amber against 26 h; the drill 6 days: green
+CONFIG_FAILED = START + timedelta(days=3, hours=6)  # a freshness run whose config did not load
+SIGNED = ("Ann Smith", "2026-11-01T09:30:00+00:00")  # the newest drill, signed off after the run
 
 
 def rgb(colour: str) -> str:
@@ -52,11 +60,16 @@ def reports(tmp_path_factory) -> Path:
         write_run(folder, record("backup", night, "failed" if i == FAILED_NIGHT else "passed",
                                  backup_set=backup_set(DUMP[i], OFFSITE[i]), backup_seconds=BACKUP_SECONDS[i]))
     for when, rto in zip(DRILLS, RTO):
-        write_run(folder, record("restore_drill", when, backup_set=backup_set(DUMP[0], OFFSITE[0]),
-                                 drill={"rto_seconds": rto, "rpo_seconds": 3600.0, "row_counts": "match"}))
+        signed = dict(zip(("signed_off_by", "signed_off_at"), SIGNED)) if when == DRILLS[-1] else {}
+        write_run(folder, {**record("restore_drill", when, backup_set=backup_set(DUMP[0], OFFSITE[0]),
+                                    drill={"rto_seconds": rto, "rpo_seconds": 3600.0, "row_counts": "match"},
+                                    **signed), "backup_source": "remote"})
     for i, (when, seconds, failed) in enumerate(zip(DEPLOYS, DEPLOY_SECONDS, FAILED_REQUESTS)):
-        write_run(folder, record("deploy", when, duration=seconds, tag={"from": f"1.{i}.0", "to": f"1.{i + 1}.0"},
-                                 failed_requests=failed))
+        # the session ran 3.7 s longer than its steps (start-up, collection): the page shows the steps' time
+        write_run(folder, record("deploy", when, duration=seconds + 3.7, step_seconds=(seconds - 10, 10.0),
+                                 tag={"from": f"1.{i}.0", "to": f"1.{i + 1}.0"}, failed_requests=failed))
+    write_run(folder, record("freshness", CONFIG_FAILED, "failed", project=None, duration=0.6,
+                             outcome_text="freshness check FAILED at step 1 (local_backup)"))
     for when, dump, seconds in zip(BLOG_NIGHTS, BLOG_DUMP, BLOG_SECONDS):  # another stack, same reports/
         write_run(folder, record("backup", when, project="blog", backup_set=backup_set(dump), backup_seconds=seconds))
     write_run(folder, "{\"check\": \"backup\", ", name="backup/20261010T020000Z")
@@ -66,7 +79,13 @@ def reports(tmp_path_factory) -> Path:
     write_run(folder, json.dumps({**record("backup", START), "record_version": 1}), name="backup/20261012T020000Z")
     wrong = record("backup", START, backup_set=backup_set(1), backup_seconds="fast")
     write_run(folder, json.dumps(wrong), name="backup/20261013T020000Z")
-    history.rewrite_index(folder, keep_days=90, now=START + timedelta(days=6))
+    state = folder.parent / "state"
+    ledger.append_release(str(state), "shop", {"action": "deploy", "tag": "1.3.0", "outcome": "deployed"})
+    (folder.parent / "a.yml").write_text("services: {}\n")
+    (folder.parent / "ops.toml").write_text(
+        f'[stack]\nproject = "shop"\nenvironment = "prod"\ncompose_files = ["a.yml"]\n'
+        f'lock_dir = "{folder.parent / "locks"}"\n[deploy]\nstate_dir = "{state}"\n')
+    history.rewrite_index(folder, keep_days=90, now=NOW, stack_config=load_config(folder.parent / "ops.toml"))
     return folder
 
 
@@ -143,17 +162,71 @@ def test_a_drill_does_not_add_the_set_it_restored_to_the_backup_charts(drawn):
 
 def test_every_run_is_a_row_newest_first_with_a_link_to_its_report(drawn, reports):
     rows = drawn["rows"]
-    assert len(rows) == len(NIGHTS) + len(DRILLS) + len(DEPLOYS) + len(BLOG_DUMP)
+    assert len(rows) == len(NIGHTS) + len(DRILLS) + len(DEPLOYS) + len(BLOG_DUMP) + 1
     started = [row[0] for row in rows]
     assert started == sorted(started, reverse=True)
-    assert ["2026-11-06 12:00", "deploy", "shop", "passed", "1.2.0 → 1.3.0", "52.0 s", "deploy passed",
-            "deploy/20261106T120000Z.html"] in rows
-    assert ["2026-11-03 02:00", "backup", "shop", "failed", "-", "60.0 s", "backup failed",
+    assert drawn["columns"] == COLUMNS == ["Started (UTC)", "Check", "Project", "Outcome", "TAG", "Duration", "Set",
+                                           "RTO", "Signed off", "Summary", "Report"]
+    assert ["2026-11-06 12:00", "deploy", "shop", "passed", "1.2.0 → 1.3.0", "52.0 s", "-", "-", "-",
+            "deploy passed", "deploy/20261106T120000Z.html"] in rows  # the steps' time, as the step table adds it
+    assert ["2026-11-03 02:00", "backup", "shop", "failed", "-", "60.0 s",
+            "shop-prod-20261101, 43.0 MiB (offsite, encrypted)", "-", "-", "backup failed",
             "backup/20261103T020000Z.html"] in rows
+    assert ["2026-11-01 02:00", "restore_drill", "shop", "passed", "-", "60.0 s",
+            "shop-prod-20261101, 40.0 MiB (restored from offsite)", "6.0 min", "Ann Smith at 2026-11-01 09:30 UTC",
+            "restore_drill passed", "restore_drill/20261101T020000Z.html"] in rows
     assert len(drawn["links"]) == len(rows)
     for link in drawn["links"]:
         target = Path(unquote(urlsplit(link).path))
         assert target.is_file() and target.parent.parent == reports, link  # relative, resolves in reports/
+
+
+def test_a_run_whose_config_did_not_load_is_a_run_not_a_damaged_record(drawn):
+    assert ["2026-11-04 08:00", "freshness", "(config did not load)", "failed", "-", "0.6 s", "-", "-", "-",
+            "freshness check FAILED at step 1 (local_backup)", "freshness/20261104T080000Z.html"] in drawn["rows"]
+    assert not any("freshness" in s for s in drawn["skipped"])
+
+
+def test_the_status_strip_comes_first_with_each_dutys_age_against_its_limit(drawn):
+    [strip] = drawn["strips"]
+    assert strip["project"] == "shop" and strip["top"] < drawn["firstChartTop"]
+    states = {d["duty"]: d["state"] for d in strip["duties"]}
+    assert states == {"backup": "amber", "offsite": "amber", "drill": "green", "deploy": "green"}
+    backup = next(d for d in strip["duties"] if d["duty"] == "backup")
+    assert "last success: 2026-11-06 02:00 UTC" in backup["text"]
+    assert "24.0 h ago, past 75% of the limit of 26.0 h" in backup["text"]
+    for duty in strip["duties"]:
+        assert duty["w"] > 150 and duty["h"] > 30
+        assert duty["state"].upper() in duty["text"].upper()  # the state in words, not only in colour
+        assert (duty["colour"], duty["background"]) == tuple(rgb(c) for c in STATE_COLOURS[duty["state"]])
+    assert "serving 1.3.0 since" in strip["facts"][0] and "lock: free" in strip["facts"]
+    assert "last drill: RTO 360.0 s, from offsite" in strip["facts"]
+
+
+def test_the_x_axis_is_dated_ticks_placed_by_time(drawn):
+    figure = chart(drawn, "shop", "Dump size per backup")
+    ticks = figure["ticks"]
+    assert len(ticks) >= 3 and [t["x"] for t in ticks] == sorted(t["x"] for t in ticks)
+    assert all(t["w"] > 0 and t["y"] > max(p["y"] for p in figure["points"]) for t in ticks)  # below the plot
+    points = sorted(figure["points"], key=lambda p: p["x"])
+    first, last = points[0]["x"], points[-1]["x"]
+    span = (NIGHTS[-1] - NIGHTS[0]).total_seconds()
+    for tick in ticks:  # each tick at its own time on the same scale as the points
+        when = datetime.fromisoformat(tick["when"])
+        assert tick["x"] == pytest.approx(first + (when - NIGHTS[0]).total_seconds() / span * (last - first), abs=1.5)
+    assert ticks[0]["text"] == datetime.fromisoformat(ticks[0]["when"]).strftime("%m-%d")
+    assert points[-1]["x"] < figure["width"] - 24  # the axis runs on to "now", after the newest run
+
+
+def test_the_limits_are_drawn_where_a_run_becomes_too_old(drawn):
+    [limit] = chart(drawn, "shop", "Dump size per backup")["thresholds"]
+    assert datetime.fromisoformat(limit["when"]) == NOW - timedelta(hours=26)
+    points = sorted(chart(drawn, "shop", "Dump size per backup")["points"], key=lambda p: p["x"])
+    assert points[-2]["x"] < limit["x"] < points[-1]["x"] and limit["h"] > 100
+    assert limit["label"] == "limit: local backup 26 h old"
+    [drill] = chart(drawn, "shop", "Drill RTO (recovery time) per month")["thresholds"]
+    assert drill["label"] == "limit: restore drill 35 days old"
+    assert chart(drawn, "blog", "Dump size per backup")["thresholds"] == []  # no config at hand for blog
 
 
 def test_damaged_and_older_records_are_listed_as_skipped_with_the_reason(drawn):
