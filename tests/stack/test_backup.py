@@ -11,6 +11,7 @@ from procedures.backup import pipeline as backup
 from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, RestoreError, UnsafeOperation
+from procedures.remote.rclone_progress import size_in_bytes
 from procedures.restore import drill
 from procedures.sets import names as backup_names
 from procedures.sets.sets import identity_of
@@ -195,6 +196,13 @@ def test_the_backup_check_shows_progress_on_the_terminal_and_only_final_figures_
     tables = int(re.search(r"^dump: table 1 of (\d+): public\.\w+$", done.stdout, re.M)[1])
     assert re.search(rf"^dump: table {tables} of {tables}: public\.\w+$", done.stdout, re.M)
     assert re.search(rf"^upload set files: {RCLONE_STATS}$", done.stdout, re.M), done.stdout[-3000:]
+    sent, total, speed = re.findall(r"^upload set files: ([\d.]+ \S*B) / ([\d.]+ \S*B), 100%, ([\d.]+ \S*B)/s",
+                                    done.stdout, re.M)[-1]
+    assert sent == total and size_in_bytes(sent) > 0 and size_in_bytes(speed) > 0, "real bytes, a real rate"
+    assert "0 B / 0 B" not in done.stdout and "ETA -" not in done.stdout, "never rclone's empty stats"
+    summary = done.stdout[done.stdout.index("= opsuite ="):]  # the end-of-run summary, from the record
+    assert re.search(r"^OK: Backup succeeded \([\d.]+ s\)$", summary, re.M), summary
+    assert re.search(r"^backup set: \S+, [\d.]+ \S*B; offsite: copied, ", summary, re.M), summary
     page = html.unescape(html.unescape(report.read_text()))  # the extras are escaped HTML in escaped JSON
     assert ", ETA " not in page and ": table 1 of " not in page, "live lines stay out of the report"
     assert "transferred (rclone's final stats of each copy)" in page
