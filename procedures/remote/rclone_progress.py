@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from .. import progress
+from ..progress import UNITS, human
 from ..runner import Completed
 
 # rclone 1.60, e.g. "2026/12/02 04:29:16 NOTICE:     6.123 MiB / 11.444 MiB, 54%, 3.132 MiB/s, ETA 1s (xfr#19/40)"
@@ -20,7 +21,6 @@ _STATS = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d NOTICE: +(?P<stats>(?P<don
                     r"ETA (?P<eta>\S+)(?P<rest>.*))$")
 # rclone's first periodic line comes after --stats (5 s): an empty one before that is the copy's last.
 COMPARING_SHOWN_AFTER = 4.0
-_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50}
 
 
 def stats_of(line: str) -> re.Match | None:
@@ -31,17 +31,9 @@ def stats_of(line: str) -> re.Match | None:
 def size_in_bytes(text: str) -> int:
     """rclone's size text ("57.235 MiB", "0 B") in bytes (to rclone's three decimals)."""
     number, unit = text.split()
-    if unit not in _UNITS:
-        raise ValueError(f"rclone size {text!r} has a unit this suite does not know ({', '.join(_UNITS)})")
-    return round(float(number) * _UNITS[unit])
-
-
-def human(size: float) -> str:
-    """A byte count as rclone writes it ("21.349 MiB"), so live lines read alike whoever computed them."""
-    for unit, factor in reversed(_UNITS.items()):
-        if size >= factor and factor > 1:
-            return f"{size / factor:.3f} {unit}"
-    return f"{round(size)} B"
+    if unit not in UNITS:
+        raise ValueError(f"rclone size {text!r} has a unit this suite does not know ({', '.join(UNITS)})")
+    return round(float(number) * UNITS[unit])
 
 
 def duration(seconds: float) -> str:

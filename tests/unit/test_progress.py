@@ -150,6 +150,21 @@ def test_pg_dump_verbose_lines_become_table_i_of_n(shown):
     assert tables.done == 3
 
 
+def test_a_dump_whose_file_this_host_can_stat_shows_the_bytes_written_at_each_table(shown, tmp_path):
+    dump = tmp_path / "s.dump.partial"
+    dump.write_bytes(b"x" * 2048)
+    runner.run(replay("pg_dump_verbose.txt"), progress=TableCount("dump", 3, progress.file_size(dump)), limit="dump")
+    assert shown == ["dump: table 1 of 3: app.Order Lines (2.000 KiB written)",
+                     "dump: table 2 of 3: public.alembic_version (2.000 KiB written)",
+                     "dump: table 3 of 3: public.items (2.000 KiB written)"]
+
+
+def test_a_dump_file_this_host_cannot_see_shows_no_bytes(shown, tmp_path):
+    assert progress.file_size(None)() is None and progress.file_size(tmp_path / "absent")() is None
+    runner.run(replay("pg_dump_verbose.txt"), progress=TableCount("dump", 3, progress.file_size(None)), limit="dump")
+    assert shown[0] == "dump: table 1 of 3: app.Order Lines"
+
+
 def test_pg_restore_verbose_lines_of_parallel_jobs_count_each_table_once(shown):
     tables = TableCount("restore", 3)
     runner.run(replay("pg_restore_verbose_jobs2.txt"), progress=tables, limit="restore")
