@@ -13,6 +13,7 @@ from procedures.redact import redact
 from .evidence import report_path
 from .state import STARTED, ops_check_names
 
+SESSION = pytest.StashKey[pytest.Session]()
 MAX_LINES = 6
 # A step that failed because the suite refused something dangerous (procedures/errors.py), not because
 # something broke: nothing was changed, and the message says what to do instead.
@@ -40,12 +41,16 @@ def _seconds(value) -> str | None:
     return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
 
 
-def outcome_line(record: dict) -> str:
-    """OK / FAILED / INCOMPLETE / REFUSED, and for a failure the step's number, label and message."""
+def outcome_line(record: dict, exitstatus: int = 0) -> str:
+    """OK / FAILED / INCOMPLETE / REFUSED, and for a failure the step's number, label and message.
+    exitstatus: pytest's, which an error after the record (the evidence's offsite copy) may still fail."""
     summary = record.get("summary") or {}
     failure = summary.get("failure") or {}
     outcome = str(record.get("outcome") or "").lower()
     error = str(failure.get("error") or "")
+    if outcome == "passed" and exitstatus:
+        return (f"FAILED after the steps: {summary.get('outcome_text') or 'the steps passed'}, but the run exits "
+                f"{int(exitstatus)}: see the error above")
     if outcome == "passed":
         word = "OK"
     elif outcome == "refused" or error.startswith(REFUSALS):
@@ -59,8 +64,8 @@ def outcome_line(record: dict) -> str:
         line = f"{word} at {failure['label']}: {error}"
     elif word == "INCOMPLETE":
         line = f"{word}: {record.get('steps_run', '?')} of {record.get('steps_defined', '?')} steps ran: not a pass"
-    elif failure:
-        line += f": {error}"
+    elif failure:  # the run failed after its steps: the error says how
+        line = f"{word}: {error}"
     duration = _seconds(record.get("duration_seconds"))
     return line + (f" ({duration})" if duration and word == "OK" else "")
 
@@ -114,14 +119,14 @@ def attention_line(summary: dict) -> str | None:
     return None
 
 
-def summary_lines(record: dict) -> list[str]:
+def summary_lines(record: dict, exitstatus: int = 0) -> list[str]:
     """The run in 3 to 6 lines: outcome, what changed, the set and where it is, recovery, what needs
     attention, the report; redacted (the record is, and so is every line again)."""
     summary = record.get("summary") or {}
     middle = [line for line in (changed_line(summary), backup_line(summary), recovery_line(summary),
                                 attention_line(summary)) if line]
     report = f"report: {record.get('report') or '(not written)'}"
-    lines = [outcome_line(record), *middle[:MAX_LINES - 2], report]
+    lines = [outcome_line(record, exitstatus), *middle[:MAX_LINES - 2], report]
     if len(lines) < 3:
         lines.insert(1, "changed: nothing")
     return [redact(line) for line in lines]
@@ -140,6 +145,20 @@ def this_runs_record(config) -> dict | None:
     return record
 
 
+def pytest_sessionstart(session):
+    session.config.stash[SESSION] = session
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """An ops check's steps that did not apply are in its report and its summary: pytest's short summary
+    at the end lists only failures and errors (pytest.ini's -ra stays for the test suite, and a -r
+    given on the command line is kept). Before the terminal reporter reads the option."""
+    given = any(arg.startswith(("-r", "--report-chars")) for arg in config.invocation_params.args)
+    if ops_check_names(config) and not given:
+        config.option.reportchars = "fE"
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The run's summary last, under the other plugins' sections (failures, pytest-html's path), just
@@ -153,7 +172,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"no record was written for this run (expected {Path(report_path(config)).with_suffix('.json')}): "
                                     "see the errors above", red=True)
         return
-    lines = summary_lines(record)
+    # the session's status now, not the hook's argument: the record's own hook may have failed the run after it
+    session = config.stash.get(SESSION, None)
+    lines = summary_lines(record, session.exitstatus if session is not None else exitstatus)
     colour = {"OK": "green", "REF": "yellow", "INC": "yellow"}.get(lines[0][:3], "red")
     terminalreporter.write_line(lines[0], **{colour: True, "bold": True})
     for line in lines[1:]:

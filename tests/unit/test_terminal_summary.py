@@ -55,6 +55,15 @@ def test_a_refusal_is_no_breakage_and_says_so():
     assert summary_lines(record("refused", failure={**failure, "error": "x"}))[0].startswith("REFUSED at step 1")
 
 
+def test_a_run_that_failed_after_its_steps_says_so_whatever_the_record_says():
+    after = summary_lines(record("failed", outcome_text="Backup FAILED at the run",
+                                 failure={"step": "the run", "error": "pytest exited with status 1 after its steps"}))
+    assert after[0] == "FAILED: pytest exited with status 1 after its steps"
+    # the evidence's offsite copy fails after the record was written: the record says passed, the run exits 1
+    assert summary_lines(record(), exitstatus=1)[0] == (
+        "FAILED after the steps: Deploy of 1.1.0 succeeded, but the run exits 1: see the error above")
+
+
 def test_an_incomplete_run_says_how_many_steps_ran():
     lines = summary_lines({**record("incomplete", failure={"step": "the run", "error": "INCOMPLETE: 2 of 9 ..."}),
                            "steps_run": 2})
@@ -108,7 +117,8 @@ def this_checkout(monkeypatch):
 
 def run_summarised(pytester, body: str, *args):
     pytester.makeconftest((ROOT / "conftest.py").read_text())
-    pytester.mkpydir("ops_checks")
+    if not (pytester.path / "ops_checks").exists():
+        pytester.mkpydir("ops_checks")
     (pytester.path / "ops_checks" / "summarised.py").write_text(body)
     return pytester.runpytest_subprocess("ops_checks/summarised.py", "-p", "no:cacheprovider", *args)
 
@@ -123,6 +133,21 @@ def test_an_ops_check_ends_with_its_summary_read_from_the_record_it_wrote(pytest
     assert re.search(r"^OK: Deploy of 1\.1\.0 succeeded \([\d.]+ s\)$", ours, re.M), terminal
     assert re.search(r"^changed: serving 1\.1\.0 \(was 1\.0\.0\)$", ours, re.M), terminal
     assert f"report: {recorded['report']}" in ours, "the report the record names, so it was written first"
+
+
+def test_a_passing_ops_check_lists_no_skipped_step_at_the_end_unless_asked(pytester):
+    body = SUMMARISED_CHECK + '''
+
+import pytest
+
+
+def test_step_three():
+    pytest.skip("no host paths to archive")
+'''
+    quiet = run_summarised(pytester, body, "-q").stdout.str()
+    assert "no host paths to archive" not in quiet and "short test summary" not in quiet, quiet
+    asked = run_summarised(pytester, body, "-q", "-rs").stdout.str()
+    assert "SKIPPED [1] ops_checks/summarised.py" in asked, asked
 
 
 def test_a_failed_ops_check_names_its_step_and_message(pytester):
