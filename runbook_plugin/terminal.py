@@ -20,13 +20,12 @@ MAX_LINES = 6
 REFUSALS = ("UnsafeOperation:", "LockHeld:")
 
 
-def _size(size) -> str:
-    size = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+def _size(size: float) -> str:
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    power = 0
+    while size >= 1024 and power < len(units) - 1:
+        size, power = size / 1024, power + 1
+    return f"{size:.0f} B" if power == 0 else f"{size:.1f} {units[power]}"
 
 
 def _seconds(value) -> str | None:
@@ -38,7 +37,9 @@ def _seconds(value) -> str | None:
     if value < 120:
         return f"{value:.1f} s"
     hours, rest = divmod(round(value), 3600)
-    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
+    if hours:
+        return f"{hours} h" + (f" {rest // 60} min" if rest // 60 else "")
+    return f"{rest // 60} min {rest % 60} s"
 
 
 def outcome_line(record: dict, exitstatus: int = 0) -> str:
@@ -91,16 +92,28 @@ def backup_line(summary: dict) -> str | None:
     offsite = backup.get("offsite")
     where = ("" if offsite is None else "; offsite: " + ("copied, " + ("encrypted" if backup.get("encrypted")
                                                                         else "NOT encrypted") if offsite else "none"))
-    restored = summary.get("restored_from")
-    if isinstance(restored, dict):
-        restored = ", ".join(str(v) for v in restored.values() if v not in (None, "", False))
+    restored = _restored(summary.get("restored_from"))
     return f"backup set: {backup['name']}{size}{where}" + (f"; restored from {restored}" if restored else "")
+
+
+def _restored(value) -> str | None:
+    """Where a restore read its set: "local", or "offsite REMOTE, decrypted" (a dict of where, remote and
+    decrypted_through) or the text the record holds."""
+    if not isinstance(value, dict):
+        return str(value) if value else None
+    if not value.get("where"):
+        return None
+    return (str(value["where"]) + (f" {value['remote']}" if value.get("remote") else "")
+            + (", decrypted" if value.get("decrypted_through") else ""))
 
 
 def recovery_line(summary: dict) -> str | None:
     drill = summary.get("drill") or {}
     rto = _seconds(summary.get("rto")) or _seconds(drill.get("rto_seconds"))
     rpo = _seconds(summary.get("rpo")) or _seconds(drill.get("rpo_seconds"))
+    limit = _seconds(drill.get("rpo_limit_seconds"))
+    if rpo and limit:  # against the schedule's limit, when the record judges it
+        rpo += f" (limit {limit})" if drill.get("rpo_within") is not False else f", OVER THE {limit} LIMIT"
     parts = [f"RTO {rto}"] if rto else []
     parts += [f"RPO {rpo}"] if rpo else []
     if drill.get("row_counts"):
@@ -113,7 +126,7 @@ def attention_line(summary: dict) -> str | None:
     if summary.get("failure"):
         advice = summary["failure"].get("advice") or []
         return f"what to do: {advice[0]}" if advice else None
-    warnings = [*(summary.get("warnings") or []), *(summary.get("actions_required") or [])]
+    warnings = summary.get("warnings") or summary.get("actions_required") or []  # the latter repeats the former
     if warnings:
         return f"warning: {warnings[0]}" + (f" (and {len(warnings) - 1} more in the report)" if len(warnings) > 1 else "")
     return None

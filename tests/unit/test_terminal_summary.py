@@ -79,13 +79,29 @@ def test_a_drill_shows_recovery_times_and_fields_the_evidence_adds_are_read_when
                                   backup_set={**BACKUP_SET, "offsite": False, "encrypted": False},
                                   restored_from="offsite (decrypted)", rto={"seconds": 95.0},
                                   rpo={"seconds": 26 * 3600 + 60, "schedule_hours": 24},
-                                  warnings=["offsite copy older than its schedule", "second"]))
+                                  warnings=["offsite copy older than its schedule", "second"],
+                                  actions_required=["Warning: offsite copy older than its schedule", "Warning: second"]))
     assert richer[1:] == [
         "backup set: zenops-example.demo_zenops_20261206T133630Z, 6.0 MiB; offsite: none; restored from offsite (decrypted)",
         "recovery: RTO 95.0 s, RPO 26 h 1 min, row counts match",
         "warning: offsite copy older than its schedule (and 1 more in the report)",
         "report: /srv/ops/reports/deploy/20261206T133629Z.html"]
     assert len(richer) <= 6
+
+
+def test_the_evidence_parts_restored_from_and_rpo_against_its_limit():
+    """The shapes ops_checks/summary.py of the evidence work gives (restored_from a dict, the RPO's limit)."""
+    drill = {"rto_seconds": 130.2, "rpo_seconds": 3600.0, "row_counts": "match", "rpo_limit_seconds": 26 * 3600,
+             "rpo_within": True, "rto_from": "decision", "set_age_seconds": 9.6}
+    offsite = {"where": "offsite", "remote": "gdrive-crypt:Z/prod", "decrypted_through": "gdrive-crypt:Z/prod"}
+    lines = summary_lines(record(outcome_text="Restore drill succeeded", backup_set=BACKUP_SET, drill=drill,
+                                 restored_from=offsite))
+    assert lines[1].endswith("; offsite: copied, encrypted; restored from offsite gdrive-crypt:Z/prod, decrypted")
+    assert lines[2] == "recovery: RTO 2 min 10 s, RPO 1 h (limit 26 h), row counts match"
+    late = summary_lines(record(backup_set=BACKUP_SET, restored_from={"where": "local", "remote": None},
+                                drill={**drill, "rpo_seconds": 27 * 3600, "rpo_within": False}))
+    assert lines[1] != late[1] and late[1].endswith("; restored from local")
+    assert late[2] == "recovery: RTO 2 min 10 s, RPO 27 h, OVER THE 26 h LIMIT, row counts match"
 
 
 def test_never_more_than_six_lines_and_never_a_secret():
