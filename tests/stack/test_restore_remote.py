@@ -43,9 +43,9 @@ def test_from_remote_restores_the_offsite_copy_when_the_local_one_is_corrupted(b
     [got] = re.findall(r"^download set files: ([\d.]+ \S*B) / \1, 100%", done.stdout, re.M)[-1:]
     assert size_in_bytes(got) >= result.dump_size and "0 B / 0 B" not in done.stdout, "real bytes"
     summary = done.stdout[done.stdout.index("= opsuite ="):]  # the end-of-run summary, from the record
-    assert re.search(r"^OK: Restore drill succeeded \([\d.]+ s\)$", summary, re.M), summary
+    assert re.search(r"^OK: Restore drill succeeded", summary, re.M), summary
     assert re.search(rf"^backup set: {re.escape(result.set_name)}, [\d.]+ \S*B;", summary, re.M), summary
-    assert re.search(r"^recovery: RTO [\d.]+ s, RPO [\d.]+ s, row counts match$", summary, re.M), summary
+    assert re.search(r"^recovery: RTO \d.*, RPO \d.*, row counts match$", summary, re.M), summary
     assert f"report: {report.resolve()}" in summary
     assert re.search(rf"^restore: table {tables} of {tables}: public\.\w+$", done.stdout, re.M), "tables, live"
     page = html.unescape(html.unescape(report.read_text()))  # the extras are escaped HTML in escaped JSON
