@@ -9,6 +9,7 @@ import os
 import shlex
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from . import lock, runner
@@ -40,6 +41,17 @@ class BackupBox:
 
     def session(self, argv: list[str]):
         return runner.session(cmd.exec_in(self.name, argv))
+
+    def host_path(self, path: str) -> Path | None:
+        """Where a path inside the container is on this host (its mount's source), to stat a growing file
+        without an exec; None when this host cannot see it (remote or rootless Docker, no permission)."""
+        mounts = json.loads(runner.run(cmd.container_mounts(self.name), limit="command").stdout)
+        for mount in sorted(mounts, key=lambda m: len(m["Destination"]), reverse=True):
+            inside = PurePosixPath(path)
+            if inside.is_relative_to(mount["Destination"]) and mount.get("Source"):
+                source = Path(mount["Source"])
+                return source / inside.relative_to(mount["Destination"]) if source.is_dir() else None
+        return None
 
     def volume_at(self, destination: str) -> str:
         """Name of the volume mounted at destination (compose may have prefixed or renamed it)."""

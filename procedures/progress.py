@@ -5,8 +5,10 @@ one sink, stderr unless another is installed (the runbook plugin installs the te
 pytest's capture); every line is redacted first.
 """
 
+import os
 import sys
 import threading
+from pathlib import Path
 from typing import Callable
 
 from .redact import redact
@@ -34,3 +36,27 @@ def show(line: str) -> None:
     """Show one progress line, redacted, on the sink."""
     with _lock:
         _sink(redact(line))
+
+
+UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50}
+
+
+def human(size: float) -> str:
+    """A byte count as rclone writes it ("21.349 MiB"), so every progress line reads alike."""
+    for unit, factor in reversed(UNITS.items()):
+        if size >= factor and factor > 1:
+            return f"{size / factor:.3f} {unit}"
+    return f"{round(size)} B"
+
+
+def file_size(path: Path | None) -> Callable[[], int | None]:
+    """A reader of a growing file's size by stat (no process, no read of its content): None when there is
+    no such path on this host, or it cannot be seen (not yet there, no permission)."""
+
+    def size() -> int | None:
+        try:
+            return os.stat(path).st_size if path is not None else None
+        except OSError:
+            return None
+
+    return size

@@ -1,6 +1,7 @@
 """The backup procedure against the real stack and a real rclone remote."""
 
 import html
+import os
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +12,7 @@ from procedures.backup import pipeline as backup
 from procedures.box import backup_box
 from procedures.commands import files as files_cmd
 from procedures.errors import BackupError, RestoreError, UnsafeOperation
+from procedures.remote.rclone_progress import size_in_bytes
 from procedures.restore import drill
 from procedures.sets import names as backup_names
 from procedures.sets.sets import identity_of
@@ -192,9 +194,20 @@ def test_the_backup_check_shows_progress_on_the_terminal_and_only_final_figures_
     test_restore_remote.py."""
     done, report = run_check(backup_stack, tmp_path, "backup")
     assert done.returncode == 0, done.stdout[-3000:]
-    tables = int(re.search(r"^dump: table 1 of (\d+): public\.\w+$", done.stdout, re.M)[1])
-    assert re.search(rf"^dump: table {tables} of {tables}: public\.\w+$", done.stdout, re.M)
+    tables = int(re.search(r"^dump: table 1 of (\d+): public\.\w+", done.stdout, re.M)[1])
+    written = re.findall(rf"^dump: table \d+ of {tables}: public\.\w+(?: \(([\d.]+ \S*B) written\))?$", done.stdout, re.M)
+    assert len(written) == tables and re.search(rf"^dump: table {tables} of {tables}: ", done.stdout, re.M)
+    if os.geteuid() == 0:  # root sees a local Docker's volumes: the dump file's size, stat'ed at each table
+        sizes = [size_in_bytes(size) for size in written]
+        assert all(written) and sizes == sorted(sizes), written
     assert re.search(rf"^upload set files: {RCLONE_STATS}$", done.stdout, re.M), done.stdout[-3000:]
+    sent, total, speed = re.findall(r"^upload set files: ([\d.]+ \S*B) / ([\d.]+ \S*B), 100%, ([\d.]+ \S*B)/s",
+                                    done.stdout, re.M)[-1]
+    assert sent == total and size_in_bytes(sent) > 0 and size_in_bytes(speed) > 0, "real bytes, a real rate"
+    assert "0 B / 0 B" not in done.stdout and "ETA -" not in done.stdout, "never rclone's empty stats"
+    summary = done.stdout[done.stdout.index("= opsuite ="):]  # the end-of-run summary, from the record
+    assert re.search(r"^OK: Backup succeeded", summary, re.M), summary
+    assert re.search(r"^backup set: \S+, [\d.]+ \S*B; offsite: copied, ", summary, re.M), summary
     page = html.unescape(html.unescape(report.read_text()))  # the extras are escaped HTML in escaped JSON
     assert ", ETA " not in page and ": table 1 of " not in page, "live lines stay out of the report"
     assert "transferred (rclone's final stats of each copy)" in page

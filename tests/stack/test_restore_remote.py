@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from procedures.backup import pipeline as backup
+from procedures.remote.rclone_progress import size_in_bytes
 from procedures.restore import from_remote as remote_fetch
 
 from testkit import disposable
@@ -33,11 +34,19 @@ def test_from_remote_restores_the_offsite_copy_when_the_local_one_is_corrupted(b
 
     local, _ = run_check(backup_stack, tmp_path, "restore_drill", f"--backup={result.set_name}")
     assert local.returncode != 0 and "failed verification, not restoring it" in local.stdout
+    assert re.search(r"^FAILED at step \d+ \(\w+\): \w+: .*failed verification", local.stdout, re.M), local.stdout[-3000:]
 
     done, report = run_check(backup_stack, tmp_path, "restore_drill", "--from-remote", f"--backup={result.set_name}")
     assert done.returncode == 0, done.stdout[-3000:]
     tables = result.manifest["table_count"]
     assert re.search(rf"^download set files: {RCLONE_STATS}$", done.stdout, re.M), "rclone's stats, live"
+    [got] = re.findall(r"^download set files: ([\d.]+ \S*B) / \1, 100%", done.stdout, re.M)[-1:]
+    assert size_in_bytes(got) >= result.dump_size and "0 B / 0 B" not in done.stdout, "real bytes"
+    summary = done.stdout[done.stdout.index("= opsuite ="):]  # the end-of-run summary, from the record
+    assert re.search(r"^OK: Restore drill succeeded", summary, re.M), summary
+    assert re.search(rf"^backup set: {re.escape(result.set_name)}, [\d.]+ \S*B;", summary, re.M), summary
+    assert re.search(r"^recovery: RTO \d.*, RPO \d.*, row counts match$", summary, re.M), summary
+    assert f"report: {report.resolve()}" in summary
     assert re.search(rf"^restore: table {tables} of {tables}: public\.\w+$", done.stdout, re.M), "tables, live"
     page = html.unescape(html.unescape(report.read_text()))  # the extras are escaped HTML in escaped JSON
     assert ", ETA " not in page and ": table 1 of " not in page, "live lines stay out of the report"

@@ -12,7 +12,7 @@ from procedures.commands import rclone as rclone_cmd
 from procedures.engines.postgres.progress import TableCount, table_of
 from procedures.errors import CommandFailed
 from procedures.redact import register_secret
-from procedures.remote.rclone_progress import Transfer, stats_of
+from procedures.remote.rclone_progress import Stats, Transfer, duration, human, size_in_bytes, stats_of
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,8 +57,10 @@ def test_every_progress_line_is_redacted(shown):
 def test_rclone_stats_lines_are_shown_as_they_come_and_the_last_is_the_copys_figures(shown):
     transfer = Transfer("upload")
     transfer.copy(Here(), "set files", replay("rclone_copy_stats.txt"))
-    assert shown == ["upload set files: 21.319 MiB / 57.221 MiB, 37%, 0 B/s, ETA -",
-                     "upload set files: 41.324 MiB / 57.221 MiB, 72%, 21.349 MiB/s, ETA 0s",
+    # the first line has no rate of rclone's: the bytes over the replay's own (tiny) seconds stand in
+    assert re.fullmatch(r"upload set files: 21\.319 MiB / 57\.221 MiB, 37%, [\d.]+ \S*B/s, ETA \d+s", shown[0])
+    assert "0 B/s" not in shown[0] and "ETA -" not in shown[0]
+    assert shown[1:] == ["upload set files: 41.324 MiB / 57.221 MiB, 72%, 21.349 MiB/s, ETA 0s",
                      "upload set files: 57.235 MiB / 57.235 MiB, 100%, 20.675 MiB/s, ETA 0s"]
     [copied] = transfer.copies
     assert {k: v for k, v in copied.items() if k != "seconds"} == {
@@ -69,7 +71,9 @@ def test_rclone_stats_lines_are_shown_as_they_come_and_the_last_is_the_copys_fig
 def test_rclone_stats_with_transfers_in_flight_keep_rclones_own_text(shown):
     transfer = Transfer("download")
     transfer.copy(Here(), "uploads store objects", replay("rclone_many_objects_stats.txt"))
-    assert shown[0] == "download uploads store objects: 3.101 MiB / 11.444 MiB, 27%, 0 B/s, ETA - (xfr#8/40)"
+    assert re.fullmatch(r"download uploads store objects: 3\.101 MiB / 11\.444 MiB, 27%, [\d.]+ \S*B/s, ETA \d+s "
+                        r"\(xfr#8/40\)", shown[0]), shown[0]
+    assert shown[1] == "download uploads store objects: 6.123 MiB / 11.444 MiB, 54%, 3.132 MiB/s, ETA 1s (xfr#19/40)"
     assert shown[-1] == "download uploads store objects: 11.444 MiB / 11.444 MiB, 100%, 3.027 MiB/s, ETA 0s"
     assert len(shown) == 4 and transfer.copies[0]["transferred"] == "11.444 MiB"
 
@@ -78,9 +82,49 @@ def test_a_failed_rclone_copy_shows_only_its_stats_and_keeps_no_figures(shown):
     transfer = Transfer("upload")
     with pytest.raises(CommandFailed) as caught:
         transfer.copy(Here(), "set files", replay("rclone_failed_copy.txt"))
-    assert shown == ["upload set files: 0 B / 0 B, -, 0 B/s, ETA -"]
+    assert shown == [], "rclone's empty stats before it failed are no progress"
     assert caught.value.returncode == 3 and "Failed to copy: directory not found" in caught.value.stderr_tail
     assert transfer.copies == []
+
+
+def test_a_copy_done_before_rclone_has_a_rate_shows_the_bytes_over_the_copys_own_seconds(shown):
+    """rclone writes `0 B/s, ETA -` until its moving average has samples: a copy of under a second ends so."""
+    transfer = Transfer("upload")
+    done = transfer.copy(Here(), "set files", replay("rclone_fast_copy_stats.txt"))
+    [line] = shown
+    found = re.fullmatch(r"upload set files: 28\.610 MiB / 28\.610 MiB, 100%, ([\d.]+) (\S*B)/s, ETA 0s", line)
+    assert found, line
+    speed = size_in_bytes(f"{found[1]} {found[2]}")
+    assert speed > 28 * 2**20, "28.6 MiB in the well under a second the replay takes"
+    [copied] = transfer.copies
+    assert copied["transferred"] == "28.610 MiB" and copied["speed"] != "0 B/s"
+    assert abs(size_in_bytes(copied["speed"].removesuffix("/s")) - 30000000 / done.seconds) < 0.01 * speed
+
+
+def test_a_copy_with_nothing_to_send_says_so_instead_of_rclones_empty_stats(shown):
+    transfer = Transfer("upload")
+    transfer.copy(Here(), "uploads store objects", replay("rclone_nothing_to_send.txt"))
+    assert shown == ["upload uploads store objects: nothing to send, every one is there already"]
+    assert transfer.copies[0]["transferred"] == "0 B" and transfer.copies[0]["of"] == "0 B"
+
+
+def test_rclone_sizes_in_bytes_and_back():
+    assert size_in_bytes("0 B") == 0 and size_in_bytes("3 B") == 3
+    assert size_in_bytes("57.235 MiB") == round(57.235 * 2**20) and size_in_bytes("1.5 GiB") == 3 * 2**29
+    assert [human(n) for n in (0, 3, 1023, 1024, round(57.235 * 2**20))] == [
+        "0 B", "3 B", "1023 B", "1.000 KiB", "57.235 MiB"]
+    with pytest.raises(ValueError, match="unit"):
+        size_in_bytes("3 MBytes")
+
+
+def test_a_rate_rclone_has_not_worked_out_is_the_bytes_over_the_seconds_so_far():
+    stats = Stats.of(stats_of("2026/12/02 04:24:02 NOTICE:    21.319 MiB / 57.221 MiB, 37%, 0 B/s, ETA -"))
+    assert stats.done == round(21.319 * 2**20) and stats.total == round(57.221 * 2**20)
+    own = stats.with_rate_since(2.0)
+    assert own.text() == f"21.319 MiB / 57.221 MiB, 37%, {human(stats.done / 2)}/s, ETA 3s"
+    rclones = Stats.of(stats_of("2026/12/02 04:24:03 NOTICE:    41.324 MiB / 57.221 MiB, 72%, 21.349 MiB/s, ETA 0s"))
+    assert rclones.with_rate_since(2.0) == rclones, "rclone's own rate stands when it has one"
+    assert [duration(s) for s in (0, 42, 185, 3723)] == ["0s", "42s", "3m5s", "1h2m3s"]
 
 
 def test_only_rclones_stats_lines_are_stats():
@@ -104,6 +148,21 @@ def test_pg_dump_verbose_lines_become_table_i_of_n(shown):
     assert shown == ["dump: table 1 of 3: app.Order Lines", "dump: table 2 of 3: public.alembic_version",
                      "dump: table 3 of 3: public.items"]
     assert tables.done == 3
+
+
+def test_a_dump_whose_file_this_host_can_stat_shows_the_bytes_written_at_each_table(shown, tmp_path):
+    dump = tmp_path / "s.dump.partial"
+    dump.write_bytes(b"x" * 2048)
+    runner.run(replay("pg_dump_verbose.txt"), progress=TableCount("dump", 3, progress.file_size(dump)), limit="dump")
+    assert shown == ["dump: table 1 of 3: app.Order Lines (2.000 KiB written)",
+                     "dump: table 2 of 3: public.alembic_version (2.000 KiB written)",
+                     "dump: table 3 of 3: public.items (2.000 KiB written)"]
+
+
+def test_a_dump_file_this_host_cannot_see_shows_no_bytes(shown, tmp_path):
+    assert progress.file_size(None)() is None and progress.file_size(tmp_path / "absent")() is None
+    runner.run(replay("pg_dump_verbose.txt"), progress=TableCount("dump", 3, progress.file_size(None)), limit="dump")
+    assert shown[0] == "dump: table 1 of 3: app.Order Lines"
 
 
 def test_pg_restore_verbose_lines_of_parallel_jobs_count_each_table_once(shown):

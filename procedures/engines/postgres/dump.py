@@ -7,6 +7,7 @@ manifest describes exactly what the dump holds, even while the app keeps writing
 import re
 from dataclasses import replace
 
+from ... import progress
 from ...commands import postgres as pg
 from ...errors import BackupError, CommandFailed
 from ..facts import DumpFacts, ServerFacts
@@ -66,7 +67,7 @@ def dump(box, path: str, lock_wait_seconds: int, revision_query: str) -> DumpFac
             # N of the progress from the catalog in the same snapshot: the row counts come after the
             # dump, so counting them takes no table lock a migration could queue pg_dump behind.
             talk.send(pg.BASE_TABLE_COUNT_SQL + ";")
-            tables = TableCount("dump", int(talk.read_line()))
+            tables = TableCount("dump", int(talk.read_line()), written=progress.file_size(box.host_path(path)))
             box.run(pg.dump(path, snapshot, lock_wait_seconds), limit="dump", progress=tables)
             facts = _read_in_snapshot(talk, revision_query)
             talk.send("COMMIT;")

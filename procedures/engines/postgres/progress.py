@@ -1,6 +1,8 @@
-"""pg_dump and pg_restore --verbose lines turned into live progress: 'table i of N: schema.name'."""
+"""pg_dump and pg_restore --verbose lines turned into live progress: 'table i of N: schema.name', and
+for a dump the bytes written so far when this host can stat the dump file ('(1.204 MiB written)')."""
 
 import re
+from typing import Callable
 
 from ... import progress
 
@@ -18,14 +20,17 @@ def table_of(line: str) -> str | None:
 class TableCount:
     """Counts the tables a --verbose pg_dump or pg_restore reaches, showing each as it starts."""
 
-    def __init__(self, step: str, total: int):
+    def __init__(self, step: str, total: int, written: Callable[[], int | None] | None = None):
         self.step = step
         self.total = total  # 0 when unknown: 'table i: schema.name'
         self.done = 0
+        self.written = written  # the output's size so far, read at each table (None: not known here)
 
     def __call__(self, line: str) -> None:
         table = table_of(line)
         if table is not None:
             self.done += 1
             of = f" of {self.total}" if self.total else ""
-            progress.show(f"{self.step}: table {self.done}{of}: {table}")
+            size = self.written() if self.written else None
+            so_far = f" ({progress.human(size)} written)" if size is not None else ""
+            progress.show(f"{self.step}: table {self.done}{of}: {table}{so_far}")
