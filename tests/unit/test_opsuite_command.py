@@ -65,6 +65,10 @@ def test_a_misspelt_config_key_exits_2_with_the_key_first_and_no_traceback(tmp_p
     record = json.loads((tmp_path / "r.json").read_text())
     assert record["outcome"] == "failed" and record["steps_run"] == 0
     assert any("refused before the first step" in issue and "compose_file" in issue for issue in record["issues_found"])
+    summary = record["summary"]
+    assert summary["outcome_text"].startswith("stack_health check refused before its first step: ")
+    assert "compose_file" in summary["failure"]["error"] and "INCOMPLETE" not in json.dumps(summary)
+    assert "refused before its first step" in (tmp_path / "r.html").read_text()  # the report's header says so
 
 
 @pytest.mark.parametrize("args, words", [
