@@ -10,10 +10,11 @@
     history   reports/index.html rebuilt from the records after every check (old reports pruned first)
     progress  live progress of long steps (dump, upload, restore) on the terminal, never in the report
     terminal  the run's summary on the terminal (3-6 lines) once the record is written, read from it
+    failures  a failed step's message first, above its traceback
 
 State lives in `config.stash` (keys in `state`); the root conftest.py only registers this package.
 """
 
 pytest_plugins = ["runbook_plugin.options", "runbook_plugin.steps", "runbook_plugin.completeness",
                   "runbook_plugin.evidence", "runbook_plugin.record", "runbook_plugin.progress",
-                  "runbook_plugin.terminal"]
+                  "runbook_plugin.terminal", "runbook_plugin.failures"]
