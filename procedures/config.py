@@ -439,7 +439,8 @@ def read_config(path: Path, **overrides) -> OpsConfig:
             raw[section][key] = value
     if isinstance(raw.get("backup"), dict) and "lock_dir" in raw["backup"]:  # its first home, before [stack]
         lock_dir = raw["backup"].pop("lock_dir")
-        isinstance(raw.get("stack"), dict) and raw["stack"].setdefault("lock_dir", lock_dir)
+        if isinstance(raw.get("stack"), dict):
+            raw["stack"].setdefault("lock_dir", lock_dir)
     try:
         config = _SCHEMA.validate_json(json.dumps({**raw, "source": str(path)}, default=str), strict=True)
         config = _resolved(config, path.parent)
@@ -472,13 +473,14 @@ def _resolved(config: OpsConfig, base: Path) -> OpsConfig:
     files = tuple(base / p for p in stack.compose_files)
     stack = replace(stack, compose_files=files + ((base / stack.overlay,) if stack.overlay else ()),
                     overlay=base / stack.overlay if stack.overlay else None,
-                    env_file=base / stack.env_file if stack.env_file and str(stack.env_file) else None)
-    relative = {"database": "url_file", "http": "ca_file", "notify": "urls_file", "offsite_setup": "secrets_file",
-                "build": "repository"}
-    sections = {name: getattr(config, name) for name in relative if getattr(config, name) is not None}
-    moved = {name: replace(section, **{relative[name]: str((base / getattr(section, relative[name])).resolve()
-                                                            if name == "build" else base / getattr(section, relative[name]))})
-             for name, section in sections.items() if getattr(section, relative[name])}
+                    env_file=base / stack.env_file if stack.env_file else None)
+    moved = {}
+    for name, key in (("database", "url_file"), ("http", "ca_file"), ("notify", "urls_file"),
+                      ("offsite_setup", "secrets_file"), ("build", "repository")):
+        section = getattr(config, name)
+        if section is not None and getattr(section, key):
+            path = base / getattr(section, key)
+            moved[name] = replace(section, **{key: str(path.resolve() if name == "build" else path)})
     paths = tuple(dict.fromkeys("/" + posixpath.normpath(p).lstrip("/") for p in config.backup.paths))
     return replace(config, stack=stack, backup=replace(config.backup, paths=paths), **moved)
 
@@ -486,7 +488,7 @@ def _resolved(config: OpsConfig, base: Path) -> OpsConfig:
 def _problems(config: OpsConfig, raw: dict) -> Iterator[str]:
     """What the types cannot say: files that must exist and keys that must agree with each other."""
     stack, services, http, offsite = config.stack, config.services, config.http, config.offsite
-    if stack.overlay in stack.app_files or stack.compose_files.count(stack.overlay) > 1:
+    if stack.overlay and stack.compose_files.count(stack.overlay) > 1:
         yield (f"[stack] overlay = \"{stack.overlay.name}\" is also one of compose_files: the overlay is generated "
                "(and rewritten) by the suite; give it a file name of its own")
     yield from (f"[stack] compose_files: {p} does not exist; fix the path" for p in stack.app_files if not p.is_file())
