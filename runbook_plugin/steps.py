@@ -11,10 +11,12 @@ in one Execution (procedures/execution.py), as `Runbook.run_all` keeps them: the
 
 import pytest
 
+from procedures.errors import ConfigError
 from procedures.execution import Execution, blocked_reason, step_label
 from procedures.redact import redact
 from procedures.runbook import Runbook
 
+from .options import ops_config
 from .state import BLOCKED, DEFINED_STEPS, EXECUTIONS, STEP_NUMBER, is_runbook_step
 
 
@@ -90,7 +92,7 @@ def item_label(item) -> str:
     return step_label(item.stash.get(STEP_NUMBER, "?"), item.name)
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     """After pytest-order: keep the steps of the chosen --mode, number them, print them for --plan."""
     yield
@@ -112,6 +114,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(0))
     if not config.getoption("plan"):
         return
+    config.stash[_PLAN_USES_CONFIG] = any("ops" in getattr(item, "fixturenames", ()) for item in items)
+    check_plan_inputs(config)
     writer = config.get_terminal_writer()
     current = None
     for item in items:
@@ -122,8 +126,22 @@ def pytest_collection_modifyitems(config, items):
     items[:] = []
 
 
+_PLAN_USES_CONFIG = pytest.StashKey[bool]()
+
+
+def check_plan_inputs(config) -> None:
+    """--plan loads and checks the config and --tag as a run would, when a step uses them: a plan printed for
+    a config that would not load promises steps that would never run."""
+    if config.stash.get(_PLAN_USES_CONFIG, False):
+        try:
+            ops_config(config)
+        except ConfigError as e:
+            raise pytest.UsageError(str(e)) from None
+
+
 def pytest_collection_finish(session):
     if session.config.getoption("plan"):
+        check_plan_inputs(session.config)  # again: pytest calls this hook even when collection raised
         pytest.exit("plan printed; nothing was run", returncode=0)
     executions = session.config.stash[EXECUTIONS]
     for path, (number, label) in first_not_selected(session.items, session.config.stash.get(DEFINED_STEPS, {})).items():

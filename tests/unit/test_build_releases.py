@@ -128,9 +128,9 @@ def test_build_section_is_checked_at_load(tmp_path, checkout):
     assert (loaded.repository, loaded.keep_releases) == (str(checkout[0]), 3)
     with pytest.raises(ConfigError, match=r"\[build\] repository .* is not a git checkout"):
         load_config(_config(tmp_path, '[build]\nrepository = "."\n'))
-    with pytest.raises(ConfigError, match=r"\[build\] repository is empty"):
+    with pytest.raises(ConfigError, match=r"\[build\] repository is missing: it takes the app's git checkout.*e.g. repository = \"/srv/app\""):
         load_config(_config(tmp_path, "[build]\n"))
-    with pytest.raises(ConfigError, match=r"\[build\] keep_releases = 1 must be .* 2 or more"):
+    with pytest.raises(ConfigError, match=r"\[build\] keep_releases = 1: expected a whole number, 2 or more"):
         load_config(_config(tmp_path, f'[build]\nrepository = "{checkout[0]}"\nkeep_releases = 1\n'))
 
 

@@ -243,11 +243,11 @@ def test_retention_defaults(tmp_path):
 
 
 @pytest.mark.parametrize("body, message", [
-    ("min_sets = 0", r"\[retention\] min_sets = 0 must be a whole number of sets, 1 or more \(default 3\)"),
-    ("min_sets = 2.5", r"\[retention\] min_sets = 2.5 must be a whole number"),
-    ("max_deletions_per_run = 0", r"\[retention\] max_deletions_per_run = 0 must be .*\(default 10\)"),
-    ("store_grace_hours = 0", r"\[retention\] store_grace_hours = 0 must be a number of hours, 1 or more"),
-    ("keep_days = 3", r"\[retention\] has unknown setting\(s\) \['keep_days'\]"),
+    ("min_sets = 0", r"\[retention\] min_sets = 0: expected a whole number, 1 or more; e.g. min_sets = 3 \(the default\)"),
+    ("min_sets = 2.5", r"\[retention\] min_sets = 2.5: expected a whole number"),
+    ("max_deletions_per_run = 0", r"\[retention\] max_deletions_per_run = 0: expected .* = 10 \(the default\)"),
+    ("store_grace_hours = 0", r"\[retention\] store_grace_hours = 0: expected a number, 1 or more"),
+    ("keep_days = 3", r"\[retention\] keep_days is not a setting of \[retention\]: remove it; the known ones are min_sets"),
 ])
 def test_bad_retention_settings_name_the_key_and_the_fix(tmp_path, body, message):
     with pytest.raises(ConfigError, match=message):

@@ -60,12 +60,12 @@ def test_freshness_limits_are_read(tmp_path):
     ("drill_max_age_days = true", "drill_max_age_days"),
 ])
 def test_non_positive_or_non_numeric_limits_are_refused_naming_the_key(tmp_path, line, key):
-    with pytest.raises(ConfigError, match=rf"\[freshness\] {key} = .* must be a number above 0 \(default"):
+    with pytest.raises(ConfigError, match=rf"\[freshness\] {key} = .*: expected a number above 0; e.g. {key} = \d+ \(the default\)"):
         load_config(write_config(tmp_path, f"[freshness]\n{line}\n"))
 
 
 def test_unknown_freshness_setting_is_refused(tmp_path):
-    with pytest.raises(ConfigError, match=r"\[freshness\] has unknown setting\(s\) \['backup_max_age'\]"):
+    with pytest.raises(ConfigError, match=r"\[freshness\] backup_max_age is not a setting of \[freshness\]: did you mean backup_max_age_hours\?"):
         load_config(write_config(tmp_path, "[freshness]\nbackup_max_age = 3\n"))
 
 

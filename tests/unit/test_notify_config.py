@@ -81,8 +81,8 @@ def test_a_url_that_does_not_parse_is_refused_naming_the_key_and_position_not_th
     ('urls_variable = "NOTIFY_URLS"\n', "NOTIFY_URLS=\n", "does not set NOTIFY_URLS"),
     ('urls_variable = "notify urls"\n', "", "is not a variable name"),
     ('urls_file = "missing.urls"\n', "", "missing.urls' cannot be read"),
-    ('on_success = "true"\nurls_variable = "U"\n', "U=json://127.0.0.1:9/x\n", "on_success = 'true' must be true or false"),
-    ('urls = ["json://127.0.0.1:9/x"]\n', "", r"\[notify\] has unknown setting\(s\) \['urls'\]"),
+    ('on_success = "true"\nurls_variable = "U"\n', "U=json://127.0.0.1:9/x\n", r'on_success = "true": expected true or false \(without quotes\)'),
+    ('urls = ["json://127.0.0.1:9/x"]\n', "", r"\[notify\] urls is not a setting of \[notify\]: did you mean urls_file\?"),
 ])
 def test_bad_notify_settings_are_refused_naming_the_key(tmp_path, notify, env, message):
     with pytest.raises(ConfigError, match=message):

@@ -39,11 +39,11 @@ def test_plaintext_copies_need_no_crypt_password(tmp_path):
 @pytest.mark.parametrize("body, names", [
     ('[offsite]\nremote = "gdrive:Zen"\n[offsite_setup]\nbackend = "drive"\n', "names base_remote itself"),
     ('[offsite]\nremote = "box:Zen"\nplaintext = true\n[offsite_setup]\nbackend = "sftp"\n', 'set base_remote = .box.'),
-    (DRIVE.replace('"GDRIVE_TOKEN"', '"ya29.a0-secret token"'), "names a variable of the secrets file"),
+    (DRIVE.replace('"GDRIVE_TOKEN"', '"ya29.a0-secret token"'), r"\[offsite_setup\] secret_options.token = .*: expected the name of a variable of the secrets file"),
     (DRIVE.replace('crypt:Zen"\n[offsite_setup]\n', 'crypt:Zen"\n[offsite_setup]\ncrypt_password = "hunter2!"\n'),
-     "crypt_password = 'hunter2!'"),
-    (DRIVE.replace('{ scope = "drive.file" }', '{ scope = 3 }'), "string values"),
-    (DRIVE + 'tokens = "X"\n', r"unknown setting\(s\) \['tokens'\]"),
+     r"\[offsite_setup\] crypt_password = .*: expected the name of a variable"),
+    (DRIVE.replace('{ scope = "drive.file" }', '{ scope = 3 }'), r"\[offsite_setup\] options.scope = 3: expected a string in quotes"),
+    (DRIVE + 'tokens = "X"\n', r"\[offsite_setup\] tokens is not a setting of \[offsite_setup\]"),
 ])
 def test_a_wrong_set_up_is_refused_naming_the_fix(tmp_path, body, names):
     with pytest.raises(ConfigError, match=names):

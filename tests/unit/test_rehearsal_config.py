@@ -23,11 +23,11 @@ def test_the_rehearsal_environment_is_a_table_of_variables(tmp_path):
 
 
 @pytest.mark.parametrize("body, message", [
-    ('[deploy.rehearsal]\nenvironment = { JOBS_ENABLED = false }\n', r'JOBS_ENABLED must be a string in quotes \(e.g. JOBS_ENABLED = "false"\)'),
-    ('[deploy.rehearsal]\nenvironment = { "JOBS-ON" = "0" }\n', "'JOBS-ON' is not a variable name"),
-    ('[deploy.rehearsal]\nenvironment = ["JOBS=0"]\n', "must be a table of variables"),
-    ('[deploy.rehearsal]\nenv = { JOBS = "0" }\n', r"\[deploy.rehearsal\] has unknown setting\(s\) \['env'\]"),
-    ('[deploy]\nrehearsal = "jobs off"\n', r"\[deploy\] rehearsal must be a table"),
+    ('[deploy.rehearsal]\nenvironment = { JOBS_ENABLED = false }\n', r"\[deploy.rehearsal\] environment.JOBS_ENABLED = false: expected a string in quotes"),
+    ('[deploy.rehearsal]\nenvironment = { "JOBS-ON" = "0" }\n', r'environment has the key "JOBS-ON": expected a variable name'),
+    ('[deploy.rehearsal]\nenvironment = ["JOBS=0"]\n', r'environment = \["JOBS=0"\]: expected a table'),
+    ('[deploy.rehearsal]\nenv = { JOBS = "0" }\n', r"\[deploy.rehearsal\] env is not a setting of \[deploy.rehearsal\]: remove it; the known ones are environment"),
+    ('[deploy]\nrehearsal = "jobs off"\n', r'\[deploy.rehearsal\] = "jobs off": expected a table of settings'),
     ('[deploy.rehearsal]\nenvironment = { DATABASE_URL = "postgresql://live/db" }\n',
      "sets DATABASE_URL, the database's address, which the rehearsal sets itself"),
 ])

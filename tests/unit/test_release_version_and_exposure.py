@@ -63,7 +63,7 @@ def test_another_release_or_a_missing_field_is_not_ready(tmp_path, version_serve
 def test_version_settings_are_checked_at_load(tmp_path):
     with pytest.raises(ConfigError, match="version_field is empty"):
         context(tmp_path, "1", version_field="")
-    with pytest.raises(ConfigError, match="must start with '/'"):
+    with pytest.raises(ConfigError, match=r'version_path = "version": expected a path starting with \'/\''):
         context(tmp_path, "1", version_path="version")
     with pytest.raises(ConfigError, match="contradict"):
         (tmp_path / "ca.pem").write_text("x")

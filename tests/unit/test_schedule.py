@@ -215,7 +215,7 @@ def test_a_config_that_does_not_load_is_refused_naming_the_setting(tmp_path):
     root.mkdir()
     result = subprocess.run(["bash", str(INSTALL), "--root", str(root), "--config", str(bad)],
                             capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "[freshness] backup_max_age_hours = 0 must be a number above 0" in result.stderr
+    assert result.returncode == 2 and "[freshness] backup_max_age_hours = 0: expected a number above 0" in result.stderr
     assert not any(root.iterdir())
 
 

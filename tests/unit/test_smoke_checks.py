@@ -40,13 +40,13 @@ def test_a_plain_check_is_what_it_was(tmp_path):
 
 
 @pytest.mark.parametrize("smoke, message", [
-    ('path = "/me"\nmethod = "FETCH"\n', r"method = 'FETCH' is not an HTTP method"),
-    ('path = "/me"\nstatuses = [200, 42]\n', "HTTP status codes"),
-    ('path = "/me"\nheaders = { Authorization = "Bearer abc123" }\n', "must name an environment variable"),
-    ('path = "/me"\nheaders = { "Bad Header" = "X" }\n', "is not a header name"),
-    ('path = "/me"\nheaders = ["Authorization"]\n', "headers must map a header to the environment variable"),
-    ('path = "/me"\njson_fields = { user = { id = 1 } }\n', "json_fields must map dotted JSON fields"),
-    ('path = "/me"\nverb = "GET"\n', r"unknown setting\(s\) \['verb'\]"),
+    ('path = "/me"\nmethod = "FETCH"\n', r'\[\[deploy.smoke\]\] #1 method = "FETCH": expected an HTTP method: GET, HEAD'),
+    ('path = "/me"\nstatuses = [200, 42]\n', r"\[\[deploy.smoke\]\] #1 statuses\[1\] = 42: expected a whole number from 100 to 599"),
+    ('path = "/me"\nheaders = { Authorization = "Bearer abc123" }\n', r"#1 headers.Authorization = .*: expected a variable name in quotes"),
+    ('path = "/me"\nheaders = { "Bad Header" = "X" }\n', r'#1 headers has the key "Bad Header": expected a header name'),
+    ('path = "/me"\nheaders = ["Authorization"]\n', r'#1 headers = \["Authorization"\]: expected a table, each value a variable name.*e.g. headers = \{\} \(the default\)'),
+    ('path = "/me"\njson_fields = { user = { id = 1 } }\n', r"#1 json_fields.user = \{ id = 1 \}: expected a string, number or true/false"),
+    ('path = "/me"\nverb = "GET"\n', r"#1 verb is not a setting of \[\[deploy.smoke\]\] #1: remove it; the known ones are path, status"),
 ])
 def test_bad_checks_are_refused_at_load_naming_the_setting(tmp_path, smoke, message):
     with pytest.raises(ConfigError, match=message):
