@@ -451,7 +451,7 @@ def read_config(path: Path, **overrides) -> OpsConfig:
     if "source" in raw:
         problems.insert(0, "source is not a section of the config (the suite records the file it read): remove it")
     if len(problems) == 1:
-        raise ConfigError(problems[0])
+        raise ConfigError(f"{path}: {problems[0]}")
     if problems:
         raise ConfigError(f"{path} has {len(problems)} problems; fix them all, then run again:\n"
                           + "\n".join(f"  - {p}" for p in problems))

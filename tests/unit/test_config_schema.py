@@ -22,7 +22,9 @@ def refusal(tmp_path, body: str) -> str:
     (tmp_path / "ops.toml").write_text(body)
     with pytest.raises(ConfigError) as refused:
         load_config(tmp_path / "ops.toml")
-    return str(refused.value)
+    message = str(refused.value)
+    assert message.startswith(str(tmp_path / "ops.toml")), "the file is named first"
+    return message.removeprefix(f"{tmp_path / 'ops.toml'}: ")
 
 
 def test_the_issues_wrong_types_are_named_together_with_the_fix(tmp_path):
