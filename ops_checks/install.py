@@ -12,6 +12,8 @@ from runbook_plugin.steps import runbook_step
 
 from . import evidence, summary
 
+TAG_REQUIRED = True  # no --tag: refused before the first step (runbook_plugin/options.py)
+
 
 @pytest.fixture(scope="module")
 def run(ops, pytestconfig, runbook_summary):

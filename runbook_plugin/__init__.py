@@ -9,9 +9,11 @@
               a check gives its run's facts), summary (the record's summary), header (its HTML)
     history   reports/index.html rebuilt from the records after every check (old reports pruned first)
     progress  live progress of long steps (dump, upload, restore) on the terminal, never in the report
+    failures  a failed step's message first, above its traceback
 
 State lives in `config.stash` (keys in `state`); the root conftest.py only registers this package.
 """
 
 pytest_plugins = ["runbook_plugin.options", "runbook_plugin.steps", "runbook_plugin.completeness",
-                  "runbook_plugin.evidence", "runbook_plugin.record", "runbook_plugin.progress"]
+                  "runbook_plugin.evidence", "runbook_plugin.record", "runbook_plugin.progress",
+                  "runbook_plugin.failures"]

@@ -21,7 +21,7 @@ from procedures.redact import redact
 from procedures.stack import tools
 
 from .options import ops_config, ops_context
-from .state import CONFIG_FREE_CHECKS, TITLE, WARNINGS, ops_check_names
+from .state import CONFIG_FREE_CHECKS, TITLE, WARNINGS, ops_check_names, reports_dir
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -33,7 +33,7 @@ def pytest_configure(config):
     named = bool(config.getoption("htmlpath", None))
     if not named:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        config.option.htmlpath = str(config.rootpath / "reports" / "-".join(checks) / f"{stamp}.html")
+        config.option.htmlpath = str(reports_dir(config.rootpath) / "-".join(checks) / f"{stamp}.html")
     config.option.self_contained_html = True  # evidence is one file, whoever named it
     try:
         _prepare_private_report(report_path(config), ours=not named)

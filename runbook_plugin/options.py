@@ -1,7 +1,9 @@
 """Command-line options, the target stack's config (loaded once per session) and the `ops` fixture."""
 
+import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,9 @@ from procedures.private_files import PRIVATE_UMASK
 from procedures.redact import install_log_redaction
 from procedures.release.tags import validate_tag
 
-from .state import OPS_CONFIG, ops_check_names
+from .state import OPS_CONFIG, REFUSED, is_runbook_step, ops_check_names
+
+DEFAULT_OPS_CONFIG = "ops.toml"  # pytest.ini's ops_config when it names none
 
 
 def pytest_addoption(parser):
@@ -57,7 +61,7 @@ def pytest_addoption(parser):
                     help="the person who signs this run's evidence off (shown in the report's summary header)")
     group.addoption("--plan", action="store_true", default=False,
                     help="print the numbered runbook steps with their descriptions and run nothing")
-    parser.addini("ops_config", "TOML config of the target stack", default="ops.toml")
+    parser.addini("ops_config", "TOML config of the target stack", default=DEFAULT_OPS_CONFIG)
 
 
 _UMASK_BEFORE = pytest.StashKey[int]()
@@ -69,14 +73,20 @@ def _smoke(spec: str) -> dict:
     return {"path": path, "status": int(status or 200), "contains": text}
 
 
-def _load(config):
+def config_path(given: str | None, rootpath: Path, ini_value: str = DEFAULT_OPS_CONFIG) -> Path:
+    """The ops config a run reads: --ops-config, else $OPSUITE_CONFIG, else pytest.ini's ops_config;
+    a relative one is relative to the rootdir (where pytest.ini is), wherever the run started."""
     # OPSUITE_CONFIG lets a scheduled run (/etc/opsuite/opsuite.env) name an adopted stack's config.
-    path = config.getoption("ops_config") or os.environ.get("OPSUITE_CONFIG") or config.getini("ops_config")
+    path = Path(given or os.environ.get("OPSUITE_CONFIG") or ini_value)
+    return path if path.is_absolute() else rootpath / path
+
+
+def _load(config):
     here = Path(config.invocation_params.dir)
     files = config.getoption("ops_compose_files")
     smoke = config.getoption("ops_smoke")
     return load_config(
-        config.rootpath / path if not Path(path).is_absolute() else Path(path),
+        config_path(config.getoption("ops_config"), config.rootpath, config.getini("ops_config")),
         **{
             "stack.project": config.getoption("ops_project"),
             "stack.environment": config.getoption("ops_env"),
@@ -118,6 +128,51 @@ def ops_context(config) -> OpsContext:
 def ops(pytestconfig) -> OpsContext:
     """The target stack as configured, with --tag when given."""
     return ops_context(pytestconfig)
+
+
+def refusal_before_steps(config, items) -> str | None:
+    """Why this run must not start, in one paragraph: its config or --tag is wrong (when a step uses
+    the config), or its check needs --tag (a module saying TAG_REQUIRED = True) and none was given."""
+    steps = [item for item in items if is_runbook_step(item)]
+    try:
+        if any("ops" in item.fixturenames for item in steps):
+            ops_config(config)
+        elif config.getoption("tag") is not None:
+            tag_option(config)
+    except ConfigError as e:
+        return str(e)
+    needs_tag = sorted({item.path.stem for item in steps if getattr(item.module, "TAG_REQUIRED", False)})
+    if needs_tag and config.getoption("tag") is None and not config.getoption("plan"):
+        return (f"{', '.join(needs_tag)} needs the release to act on: pass --tag=VERSION (for example "
+                "--tag=1.1.0, an explicit version, never latest)")
+    return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    """A wrong config or --tag stops the run here, before the first step (and before --plan prints): one
+    paragraph first on the screen, exit 4 (pytest's usage error; `opsuite` exits 2). The run's record
+    still says why (runbook_plugin/record.py)."""
+    reason = refusal_before_steps(config, items) if ops_check_names(config) else None
+    if reason:
+        config.stash[REFUSED] = reason
+        capture = config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            sys.stderr.write(f"opsuite: {reason}\nNo step was run, nothing was changed.\n")
+            sys.stderr.flush()
+        raise _refused()
+    return (yield)
+
+
+def _refused() -> pytest.UsageError:
+    return pytest.UsageError("the run was refused before its first step: the reason is printed above")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session):
+    """pytest calls this even after a refusal: refuse again, before --plan's exit can say "0"."""
+    if REFUSED in session.config.stash:
+        raise _refused()
 
 
 def _interrupt(signum, frame):

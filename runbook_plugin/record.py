@@ -19,7 +19,8 @@ from procedures.redact import redact, redact_data
 from . import completeness, header, history, summary
 from .evidence import report_path
 from .options import ops_config, ops_context
-from .state import BLOCKED, CONFIG_FREE_CHECKS, RECORD, STARTED, SUMMARY_FACTS, WARNINGS, ops_check_names
+from .state import (BLOCKED, CONFIG_FREE_CHECKS, RECORD, REFUSED, STARTED, SUMMARY_FACTS, WARNINGS,
+                    ops_check_names)
 from .steps import step_name
 
 
@@ -78,18 +79,20 @@ def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
     finished = datetime.now(timezone.utc)
     steps = list(record["steps"].values())
     whole = completeness.completeness(config)
+    refused = config.stash.get(REFUSED, None)  # a wrong config or --tag: no step ran, the run failed
     document = {
         "check": ", ".join(checks), "operator": getpass.getuser(), "host": socket.gethostname(),
         "tag": config.getoption("tag"), **whole,
-        "outcome": completeness.outcome(steps, whole["complete"], session.exitstatus),
+        "outcome": "failed" if refused else completeness.outcome(steps, whole["complete"], session.exitstatus),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "duration_seconds": round((finished - started).total_seconds(), 3),
-        "steps": steps, "issues_found": [f"{s['step']}: {s['error']}" for s in steps if s.get("error")],
+        "steps": steps, "issues_found": [f"{s['step']}: {s['error']}" for s in steps if s.get("error")]
+                                        + ([f"refused before the first step: {refused}"] if refused else []),
         **record["fields"],
     }
     incomplete = summary.incomplete_text(document, session.exitstatus)
-    if incomplete and not summary.failed_steps(document):  # else the failure is the issue, this its consequence
+    if incomplete and not summary.failed_steps(document) and not refused:  # else the failure is the issue
         document["issues_found"].append(incomplete)
         print(f"\nopsuite: {incomplete}: the record says so, and no freshness rule or history counts it as a pass")
     facts = facts_source.collect()

@@ -12,7 +12,8 @@ RECORD = pytest.StashKey[dict]()  # the JSON record's fields and steps
 SUMMARY_FACTS = pytest.StashKey[object]()  # summary.SummaryFacts: the readers checks registered
 STARTED = pytest.StashKey[datetime]()
 TITLE = pytest.StashKey[str]()
-WARNINGS = pytest.StashKey[list]()  # what the config says every report must warn about
+WARNINGS = pytest.StashKey[list]()
+REFUSED = pytest.StashKey[str]()  # why the run was refused before its first step (config, --tag)  # what the config says every report must warn about
 STEP_NUMBER = pytest.StashKey[int]()  # on items: the step's number within its module
 BLOCKED = pytest.StashKey[str]()  # on items: "step N (name)" that blocked this step: it did not run
 # module path -> the step names its runbook defines for this --mode, read before any selection
@@ -25,6 +26,11 @@ CONFIG_FREE_CHECKS = {"discover"}
 def ops_checks_dir(config) -> Path:
     """ops_checks/ beside pytest.ini (the rootdir), where the runbook checks live."""
     return config.rootpath / "ops_checks"
+
+
+def reports_dir(rootpath: Path) -> Path:
+    """reports/ beside pytest.ini: each check's reports and records, and the history (index.html)."""
+    return rootpath / "reports"
 
 
 def ops_check_names(config) -> list[str]:

@@ -51,6 +51,26 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
         history.rewrite_index(ROOT / "reports")  # without the runs just removed
 
 
+def test_opsuite_health_runs_the_same_check_on_the_same_stack(running_stack):
+    """`opsuite health` is `pytest ops_checks/stack_health.py`: exit 0, the same steps, a report and its record."""
+    reports = ROOT / "reports" / "stack_health"
+    before = set(reports.glob("*.html")) if reports.exists() else set()
+    done = subprocess.run([sys.executable, "-m", "opsuite", "health", f"--ops-config={running_stack.config_path}",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    try:
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        assert "8 passed" in done.stdout and "test session starts" not in done.stdout  # quiet: -q
+        [report] = set(reports.glob("*.html")) - before
+        record = json.loads(report.with_suffix(".json").read_text())
+        assert (record["check"], record["outcome"], record["project"]) == ("stack_health", "passed", running_stack.project)
+        assert record["steps_run"] == record["steps_defined"] == 8
+    finally:
+        for html_report in set(reports.glob("*.html")) - before:
+            html_report.unlink()
+            html_report.with_suffix(".json").unlink(missing_ok=True)
+        history.rewrite_index(ROOT / "reports")
+
+
 def assert_history_lists(reports: Path, report: Path, project: str) -> None:
     """reports/index.html has a row for this run: check, project, outcome, a relative link to the report."""
     __tracebackhide__ = True

@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("procedures", "runbook_plugin", "ops_checks", "testkit", "bench", "example")
+PACKAGES = ("procedures", "runbook_plugin", "ops_checks", "opsuite", "testkit", "bench", "example")
 
 
 def modules() -> list[str]:
