@@ -17,8 +17,8 @@
 #   PREFIX/src              the files the checks need at run time (ops_checks/, conftest.py, pytest.ini,
 #                           procedures/, runbook_plugin/, opsuite/, scripts/, deploy/, backup-image/,
 #                           docs/); the evidence lands in PREFIX/src/reports/, kept across upgrades
-#   PREFIX/venvs/HASH       a venv with `pip install PREFIX/src` (not editable, no [dev] extras), one per
-#                           content of src; PREFIX/venv links to the current one, PREFIX/src/.venv too
+#   PREFIX/venvs/HASH       a venv with `pip install -e PREFIX/src` (that copy's code, no [dev] extras),
+#                           one per content of src; PREFIX/venv links to the current one, PREFIX/src/.venv too
 #                           (scripts/run-check.sh and the timers run PREFIX/src/.venv/bin/pytest)
 #   /usr/local/bin/opsuite  a link to PREFIX/venv/bin/opsuite
 # Safe to run again: an unchanged source keeps its venv; a changed one gets a new venv, switched to
@@ -152,14 +152,19 @@ if [[ -x "$VENV/bin/python" && -f "$VENV/.opsuite-complete" ]]; then
     say "unchanged $VENV"
 else
     rm -rf "$VENV"
-    say "creating $VENV (pip install $SRC, without dev dependencies)"
+    say "creating $VENV (pip install -e $SRC, without dev dependencies)"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check --no-cache-dir "$SRC" \
-        || { rm -rf "$VENV"; echo "install-server: pip install $SRC failed (above); the installed version is unchanged" >&2; exit 1; }
+    # Editable from the installed copy, never from the release it came from: opsuite runs the ops
+    # checks beside its own package (opsuite/where.py), and pytest imports procedures/ and
+    # runbook_plugin/ from the rootdir anyway; one copy of the code, replaced only by this script.
+    pip_rc=0
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e "$SRC" || pip_rc=$?
     rm -rf "$SRC/build" "$SRC"/*.egg-info   # setuptools builds in the tree
+    [[ "$pip_rc" -eq 0 ]] \
+        || { rm -rf "$VENV"; echo "install-server: pip install -e $SRC failed (above); $PREFIX/venv still links the previous venv: run this again once that is fixed" >&2; exit 1; }
     # The checks run from $SRC with this venv's pytest: prove the pair loads before switching to it.
     (cd "$SRC" && "$VENV/bin/python" -c 'import procedures.load, runbook_plugin') \
-        || { rm -rf "$VENV"; echo "install-server: the new venv cannot import the suite (above); the installed version is unchanged" >&2; exit 1; }
+        || { rm -rf "$VENV"; echo "install-server: the new venv cannot import the suite (above); $PREFIX/venv still links the previous venv" >&2; exit 1; }
     touch "$VENV/.opsuite-complete"
 fi
 link() {  # link TARGET NAME: point NAME at TARGET, replacing an older link in one rename

