@@ -214,3 +214,11 @@ def test_opsuite_status_of_the_running_stack(host, installed, running_stack):
     assert as_json.returncode == 0, as_json.stdout + as_json.stderr
     status = json.loads(as_json.stdout)
     assert (status["project"], status["serving"]["tag"], status["lock"]["held"]) == (running_stack.project, "1.0.0", False)
+
+
+def test_opsuite_runs_a_check_from_anywhere_into_the_installed_reports(host, installed, running_stack):
+    count = "ls /opt/opsuite/src/reports/stack_health/*.json | wc -l"
+    before = int(host.execute("sh", "-c", count).stdout)
+    done = host.execute("sh", "-c", f"cd /tmp && opsuite health --ops-config {running_stack.config_path}")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert int(host.execute("sh", "-c", count).stdout) == before + 1
