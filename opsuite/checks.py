@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from procedures.errors import UsageError
+
 from . import where
 
 # subcommand -> ops_checks/<module>.py, with the line its --help opens with
@@ -71,8 +73,6 @@ def _wait_for(child: subprocess.Popen) -> int:
 
 
 def raise_unknown(module: str) -> None:
-    from procedures.errors import UsageError
-
     raise UsageError(f"no ops check named {module!r}: use one of {', '.join(where.check_names())} "
                      f"(a file in {where.OPS_CHECKS} without .py)")
 

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         check = sub.add_parser(name, help=summary, description=f"{summary} (ops_checks/{module}.py)",
                                allow_abbrev=False)
         _add_check_options(check, plugin)
-    names = where.check_names()
+    names = sorted(set(where.check_names()) | set(checks.COMMANDS))  # a file name, or its command's name
     plan = sub.add_parser("plan", help="print the numbered steps of a check, run nothing", allow_abbrev=False)
     plan.add_argument("check", choices=names, metavar="CHECK", help=f"one of: {', '.join(names)}")
     _add_check_options(plan, plugin)
@@ -108,10 +108,10 @@ def _after(argv: list[str], token: str) -> list[str]:
 
 def _run_check(args, argv: list[str]) -> int:
     rest = _after(argv, args.command)
-    if args.command == "plan":
-        return checks.run(args.check, checks.relative_to_here(["--plan"] + _without_first(rest, args.check)))
-    if args.command == "run":
-        return checks.run(args.check, checks.relative_to_here(_without_first(rest, args.check)))
+    if args.command in ("plan", "run"):
+        module = checks.COMMANDS[args.check][0] if args.check in checks.COMMANDS else args.check
+        plan = ["--plan"] if args.command == "plan" else []
+        return checks.run(module, checks.relative_to_here(plan + _without_first(rest, args.check)))
     return checks.run(checks.COMMANDS[args.command][0], checks.relative_to_here(rest))
 
 

@@ -143,7 +143,7 @@ def refusal_before_steps(config, items) -> str | None:
         return str(e)
     needs_tag = sorted({item.path.stem for item in steps if getattr(item.module, "TAG_REQUIRED", False)})
     if needs_tag and config.getoption("tag") is None and not config.getoption("plan"):
-        return (f"{', '.join(needs_tag)} needs the release to act on: pass --tag=VERSION (for example "
+        return (f"{', '.join(needs_tag)} needs a TAG, the release to act on: pass --tag=VERSION (for example "
                 "--tag=1.1.0, an explicit version, never latest)")
     return None
 

@@ -103,6 +103,11 @@ def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
                                  warnings=config.stash.get(WARNINGS, []), errors=facts_source.errors,
                                  signed_off_by=config.getoption("ops_signed_off_by")),
     })
+    if refused:  # no step ran because the run was refused, not because a selection left them out
+        document["summary"].update({
+            "outcome_text": f"{document['check']} check refused before its first step: {refused}",
+            "failure": {"step": "the run", "error": refused, "advice": []},
+            "actions_required": [f"Fix the failure, then run the check again: {refused}"]})
     return redact_data(document)
 
 

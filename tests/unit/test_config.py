@@ -134,7 +134,8 @@ def _first_step_output(tmp_path, *args, env=None):
     done = subprocess.run([sys.executable, "-m", "pytest", "ops_checks/stack_health.py", "-p", "no:cacheprovider",
                            f"--html={tmp_path / 'report.html'}", "-x", *args], cwd=root, capture_output=True,
                           text=True, timeout=120, env={**os.environ, **(env or {})})
-    return done.stdout
+    assert done.returncode == 4, "a config that cannot be read is refused before the first step (usage error)"
+    return done.stderr  # the refusal, first on stderr
 
 
 def test_opsuite_config_names_the_config_of_a_scheduled_run(tmp_path):

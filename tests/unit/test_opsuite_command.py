@@ -65,10 +65,14 @@ def test_a_misspelt_config_key_exits_2_with_the_key_first_and_no_traceback(tmp_p
     record = json.loads((tmp_path / "r.json").read_text())
     assert record["outcome"] == "failed" and record["steps_run"] == 0
     assert any("refused before the first step" in issue and "compose_file" in issue for issue in record["issues_found"])
+    summary = record["summary"]
+    assert summary["outcome_text"].startswith("stack_health check refused before its first step: ")
+    assert "compose_file" in summary["failure"]["error"] and "INCOMPLETE" not in json.dumps(summary)
+    assert "refused before its first step" in (tmp_path / "r.html").read_text()  # the report's header says so
 
 
 @pytest.mark.parametrize("args, words", [
-    ((), ("deploy needs the release", "--tag=VERSION")),
+    ((), ("deploy needs a TAG", "--tag=VERSION")),
     (("--tag", "latest"), ("'latest' is a moving tag",)),
 ])
 def test_a_deploy_without_an_explicit_tag_exits_2_before_its_first_step(tmp_path, args, words):
@@ -84,6 +88,7 @@ def test_plan_prints_the_numbered_steps_and_runs_nothing(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     numbered = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("step ")]
     assert [line.split(".")[0] for line in numbered] == [f"step {n}" for n in range(1, len(DEPLOY.steps) + 1)]
+    assert numbered[0].startswith("step 1. Preflight")
     assert not (tmp_path / "locks").exists() and not (ROOT / "reports" / "deploy" / "plan").exists()
 
 
