@@ -1,6 +1,7 @@
-"""scripts/install-server.sh on a fresh Debian host (a container of the local base with only
-python3-venv), then the installed suite against a real running stack: `opsuite config check`,
-`opsuite status` and a scheduled check through the installed scripts/run-check.sh.
+"""scripts/install-server.sh on a fresh Debian host (a container of the local base with only the host
+packages the suite needs: python3-venv, iproute2), its refusals, a second run and an upgrade, then the
+installed suite against a real running stack: a scheduled check through the installed
+scripts/run-check.sh, `opsuite config check`, `opsuite status` and `opsuite health`.
 
 The host's engine socket, docker CLI and compose plugin are mounted in, as Docker's own packages would
 install them; the running stack's files and the suite's state directory are mounted at the paths they
