@@ -109,3 +109,6 @@ cp tests/fixtures/proxies/traefik/image/Dockerfile "$TRAEFIK_CONTEXT/Dockerfile"
 cp .venv/bin/traefik "$TRAEFIK_CONTEXT/traefik"
 build opsuite-local/traefik-standin:3.7 "$TRAEFIK_CONTEXT" "$BASE" "BASE_IMAGE=$BASE"
 rm -rf "$TRAEFIK_CONTEXT"
+# A fresh production host for the install test (tests/stack/test_install_server.py): the base with
+# only the suite's host packages (python3-venv, iproute2), as an operator installs them.
+build opsuite-local/install-target:bookworm tests/fixtures/images/install-target "$BASE" "BASE_IMAGE=$BASE"
