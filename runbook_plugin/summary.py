@@ -3,15 +3,22 @@ facts its check's run contributed (`runbook_summary`), for the report's header a
 the records (history, freshness, notifications).
 
 Fields (docs/EVIDENCE.md section 1): outcome_text, tag, revision, backup_set, backup_seconds, drill,
-changed, failure, actions_required, signed_off_by, failed_requests.
+restored_from, changed, failure, actions_required, warnings, signed_off_by, signed_off_at, failed_requests.
 """
 
 import traceback
+from datetime import datetime, timezone
 
 from procedures.redact import redact
 
 RECORD_VERSION = 2
-FACT_FIELDS = ("tag", "revision", "backup_set", "backup_seconds", "drill", "changed", "failed_requests")
+FACT_FIELDS = ("tag", "revision", "backup_set", "backup_seconds", "drill", "restored_from", "changed",
+               "failed_requests")
+
+
+def signed_off_at(name: str | None) -> str | None:
+    """When a sign-off given before the run (--signed-off-by) was recorded: now, in UTC."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds") if name else None
 
 
 class SummaryFacts:
@@ -109,12 +116,16 @@ def build(document: dict, facts: dict, *, exitstatus: int, warnings: list[str], 
     summary = {field: facts.get(field) for field in FACT_FIELDS}
     summary["changed"] = summary["changed"] or []
     risks = [str(r) for r in facts.get("risks") or []]
+    # what the run itself warns about (an irreversible deploy, a recreated service), then the config's
+    run_warnings = [str(w) for w in facts.get("warnings") or []] + list(warnings)
     # the record's, which names an incomplete run (record.build_record); a risk is a warning, not a failure
     issues = [i for i in document["issues_found"] if i not in risks]
     summary.update({
         "outcome_text": outcome_text(what, failure, facts.get("outcome_detail"), incomplete),
         "failure": failure,
-        "actions_required": actions_required(issues, advice if failure else [], warnings + risks, errors),
+        "actions_required": actions_required(issues, advice if failure else [], run_warnings + risks, errors),
+        "warnings": run_warnings,
         "signed_off_by": redact(signed_off_by) if signed_off_by else None,
+        "signed_off_at": signed_off_at(signed_off_by),
     })
     return summary
