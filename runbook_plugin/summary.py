@@ -16,9 +16,13 @@ FACT_FIELDS = ("tag", "revision", "backup_set", "backup_seconds", "drill", "rest
                "failed_requests")
 
 
-def signed_off_at(name: str | None) -> str | None:
-    """When a sign-off given before the run (--signed-off-by) was recorded: now, in UTC."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds") if name else None
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def signable(document: dict) -> bool:
+    """Only a complete green run can be signed off (before the run with --signed-off-by, or after it)."""
+    return document.get("outcome") == "passed" and document.get("complete", True) is True
 
 
 class SummaryFacts:
@@ -123,9 +127,11 @@ def build(document: dict, facts: dict, *, exitstatus: int, warnings: list[str], 
     summary.update({
         "outcome_text": outcome_text(what, failure, facts.get("outcome_detail"), incomplete),
         "failure": failure,
-        "actions_required": actions_required(issues, advice if failure else [], run_warnings + risks, errors),
+        "actions_required": actions_required(issues, advice if failure else [], run_warnings + risks, errors)
+        + ([f"--signed-off-by={redact(signed_off_by)} was NOT recorded: only a complete green run can be signed off"]
+           if signed_off_by and not signable(document) else []),
         "warnings": run_warnings,
-        "signed_off_by": redact(signed_off_by) if signed_off_by else None,
-        "signed_off_at": signed_off_at(signed_off_by),
+        "signed_off_by": redact(signed_off_by) if signed_off_by and signable(document) else None,
+        "signed_off_at": now_iso() if signed_off_by and signable(document) else None,
     })
     return summary

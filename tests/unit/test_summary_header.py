@@ -18,6 +18,12 @@ from runbook_plugin import header
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 
+
+@pytest.fixture(autouse=True)
+def this_checkout(monkeypatch):
+    """pytester's runs import the plugin of this checkout, not whichever copy the venv installed."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+
 CHECK = '''
 import pytest
 from procedures.redact import register_secret
@@ -153,7 +159,10 @@ def test_a_passing_run_opens_with_its_facts_and_sign_off(pytester):
                        "sha256": "ab" * 32, "offsite": True, "encrypted": True, "offsite_bytes": 3145728},
         "backup_seconds": 4.25, "drill": {"rto_seconds": 3.5, "rpo_seconds": 7200.0, "row_counts": "match"},
         "changed": [], "failure": None, "actions_required": [], "signed_off_by": "Ann <ops@example>",
-        "failed_requests": None}
+        "signed_off_at": record["summary"]["signed_off_at"], "failed_requests": None, "restored_from": None,
+        "warnings": []}
+    assert record["finished_at"] <= record["summary"]["signed_off_at"] < "2100"
+    assert f"Ann &lt;ops@example&gt; at {record['summary']['signed_off_at']}" in top
     assert [s["name"] for s in record["steps"]] == ["restore", "row_counts", "samples", "record"]
     assert stat.S_IMODE(report.stat().st_mode) == 0o600 and not list(report.parent.glob("*.partial"))
 
@@ -181,7 +190,7 @@ def test_a_failed_run_names_the_step_its_error_and_the_advice_escaped_and_redact
     actions = record["summary"]["actions_required"]
     assert actions[0].startswith("Fix the failure, then run the check again: step 2: ")
     assert actions[1].startswith("Follow the procedure's advice: restore with CONFIRM=YES")
-    assert "data-fact='failure'" in top and "(not signed off: --signed-off-by=NAME)" in top
+    assert "data-fact='failure'" in top and "(not signed off: opsuite sign REPORT --by NAME" in top
 
 
 def test_a_reader_that_breaks_never_loses_the_record(pytester):
