@@ -77,8 +77,8 @@ def recreated_warnings(app_services, moved: list[dict]) -> list[str]:
 def irreversible_warning(run) -> list[str]:
     """A deploy given --allow-irreversible whose rollback check found the serving release cannot run after
     the new migrations, once those migrations ran."""
-    verdict = run.rollback_check or {}
-    if not (run.allow_irreversible and verdict.get("rollback") == rollback_check.UNSAFE
+    verdict = getattr(run, "rollback_check", None) or {}
+    if not (getattr(run, "allow_irreversible", False) and verdict.get("rollback") == rollback_check.UNSAFE
             and run.revision_after is not None):
         return []
     return [f"IRREVERSIBLE deploy (--allow-irreversible): the rollback check found {verdict.get('previous_tag')} "
@@ -98,7 +98,7 @@ def deploy(run) -> dict:
              for s in (getattr(run, "plan", None) or ([], None))[0] if s.expected_failures]
     if risks:
         facts["risks"] = risks
-    moved = (run.switch or {}).get("services") or []  # none before the up step ran
+    moved = (getattr(run, "switch", None) or {}).get("services") or []  # none before the up step ran
     warnings = irreversible_warning(run) + (recreated_warnings(run.ctx.config.services.app, moved) if moved else [])
     if warnings:
         facts["warnings"] = warnings
