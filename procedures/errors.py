@@ -23,6 +23,21 @@ import re
 _REASON = re.compile(r"^\s*(?:[\w.]*(?:Error|Exception|Exit|Interrupt)\w*:\s|(?:ERROR|FATAL|PANIC|error|Error|fatal)\b[^:]*:)")
 # A traceback's markers under a source line (`~~~~^^^^`): never the reason.
 _DECORATION = re.compile(r"^[\s~^|-]*$")
+# A traceback's frame line (`  File "x.py", line 3, in f`): where the error was, never what it was.
+_FRAME = re.compile(r'^\s*File "[^"]*", line \d+')
+
+
+def reason_line(text: str) -> str:
+    """The line of a tool's output that says what went wrong: the last error line, else the last line that
+    is neither a traceback's marker nor its frame; "" for an output of nothing but those."""
+    lines = [line.strip() for line in text.splitlines() if not _DECORATION.match(line) and not _FRAME.match(line)]
+    errors = [line for line in lines if _REASON.match(line)]
+    return (errors or lines or [""])[-1]
+
+
+def is_source_line(line: str) -> bool:
+    """A traceback's marker (`~~~^^^`) or frame line: says where an error was, not what it was."""
+    return bool(_DECORATION.match(line) or _FRAME.match(line))
 
 
 class OpsError(Exception):
@@ -65,9 +80,7 @@ class CommandFailed(OpsError):
     def reason(self) -> str:
         """The one line of the tail that says what went wrong (the last error line; else the last line that
         is not a traceback's marker), for a header that has room for one line."""
-        lines = [line.strip() for line in self.stderr_tail.splitlines() if not _DECORATION.match(line)]
-        errors = [line for line in lines if _REASON.match(line)]
-        return (errors or lines or [f"exit {self.returncode}"])[-1]
+        return reason_line(self.stderr_tail) or f"exit {self.returncode}"
 
 
 class BackupError(OpsError):

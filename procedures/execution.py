@@ -9,6 +9,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .errors import CommandFailed, is_source_line, reason_line
+
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 
 
@@ -20,10 +22,33 @@ def blocked_reason(blocker: str) -> str:
     return f"blocked by {blocker}"
 
 
+def _command_failure(error: BaseException | None) -> CommandFailed | None:
+    """The failed command behind an error (itself, or what it was raised from), if any."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, CommandFailed):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def error_summary(error: BaseException) -> str:
-    """The error's type and the first line of its text: one line for a report's issues."""
+    """The error's type and its message in one line for a report's issues: the first line of its text,
+    with the failed command's own error line (`ZeroDivisionError: division by zero`) in place of the
+    start of a traceback pasted after it; never a traceback's marker (`~~~^^^`) or frame line."""
     text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    head = text.splitlines()[0].strip() if text else ""
+    if is_source_line(head):
+        head = reason_line(text)
+    failed = _command_failure(error)
+    if failed is not None and failed.reason:
+        tail_first = next((line.strip() for line in failed.stderr_tail.splitlines() if line.strip()), "")
+        if tail_first and tail_first != failed.reason and head.endswith(tail_first):
+            head = head[: -len(tail_first)].rstrip(" :")  # the message pasted the tail's start: a frame, a marker
+        if failed.reason not in head:
+            head = f"{head}: {failed.reason}" if head else failed.reason
+    return f"{type(error).__name__}: {head}"
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """The release ledger (one JSON line per deploy or rollback) and the audit log beside it: redacted,
 0600 files in a 0700 directory."""
 
-import getpass
 import json
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import stack_state
+from .operator import operator_name
 from .private_files import open_private
 from .redact import redact, redact_data
 
@@ -18,7 +18,7 @@ def now() -> str:
 
 def append_release(state_dir: str, project: str, record: dict) -> dict:
     """Append a release record (who, where, when added here) and return it as written, redacted."""
-    record = redact_data({"recorded_at": now(), "user": getpass.getuser(), "host": socket.gethostname(), **record})
+    record = redact_data({"recorded_at": now(), "user": operator_name(), "host": socket.gethostname(), **record})
     with open_private(stack_state.directory(state_dir, project) / "releases.jsonl", append=True) as ledger:
         ledger.write(json.dumps(record, sort_keys=True) + "\n")
     return record
@@ -41,6 +41,6 @@ def previous_release(state_dir: str, project: str, serving_tag: str | None) -> s
 
 def audit(state_dir: str, project: str, message: str) -> None:
     """Append one line (when, who@where, what) to the audit log, redacted."""
-    line = redact(f"{now()} {getpass.getuser()}@{socket.gethostname()} {message}".replace("\n", " "))
+    line = redact(f"{now()} {operator_name()}@{socket.gethostname()} {message}".replace("\n", " "))
     with open_private(stack_state.directory(state_dir, project) / "audit.log", append=True) as log:
         log.write(line + "\n")

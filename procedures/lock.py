@@ -10,7 +10,6 @@ a half-written holder.
 
 import contextlib
 import fcntl
-import getpass
 import json
 import logging
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import LockHeld
+from .operator import operator_name
 from .private_files import open_private, private_dir, refuse_foreign_link
 
 log = logging.getLogger("ops.lock")
@@ -94,7 +94,7 @@ def read_holder(path: Path) -> Holder | None:
 
 
 def _me(action: str) -> Holder:
-    return Holder(action, getpass.getuser(), socket.gethostname(), os.getpid(),
+    return Holder(action, operator_name(), socket.gethostname(), os.getpid(),
                   datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   boot_id(), process_start(os.getpid()) or 0, secrets.token_hex(16))
 

@@ -5,7 +5,6 @@ named it, 0600 in a 0700 directory. Tracebacks and captured output are embedded 
 secrets are masked here.
 """
 
-import getpass
 import html
 import os
 import socket
@@ -16,6 +15,7 @@ import pytest
 from pytest_metadata.plugin import metadata_key
 
 from procedures.errors import OpsError
+from procedures.operator import operator_name
 from procedures.private_files import open_private, private_dir
 from procedures.redact import redact
 from procedures.stack import tools
@@ -94,7 +94,7 @@ def pytest_sessionstart(session):
         return
     meta = session.config.stash[metadata_key]
     meta["Host"] = socket.gethostname()
-    meta["Operator"] = getpass.getuser()
+    meta["Operator"] = operator_name()
     meta["TAG"] = session.config.getoption("tag") or "(not given)"
     if set(ops_check_names(session.config)) <= CONFIG_FREE_CHECKS:
         meta.update(tools.tool_versions())

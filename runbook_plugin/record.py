@@ -2,7 +2,6 @@
 and the summary: record_version 2), the summary header put first in the report, and the copy of both
 offsite for checks that ask for it (ARCHIVE_REPORTS_OFFSITE = True)."""
 
-import getpass
 import json
 import os
 import socket
@@ -13,6 +12,7 @@ import pytest
 
 from procedures.backup import evidence_copy
 from procedures.errors import ConfigError
+from procedures.operator import operator_name
 from procedures.private_files import write_private
 from procedures.redact import redact, redact_data
 
@@ -87,7 +87,7 @@ def build_record(session, htmlpath: Path, checks: list[str]) -> dict:
     whole = completeness.completeness(config)
     refused = config.stash.get(REFUSED, None)  # a wrong config or --tag: no step ran, the run failed
     document = {
-        "check": ", ".join(checks), "operator": getpass.getuser(), "host": socket.gethostname(),
+        "check": ", ".join(checks), "operator": operator_name(), "host": socket.gethostname(),
         "tag": config.getoption("tag"), **whole,
         "outcome": "failed" if refused else completeness.outcome(steps, whole["complete"], session.exitstatus),
         "started_at": started.isoformat(timespec="seconds"),

@@ -79,8 +79,9 @@ def pytest_configure(config):
 
 
 def step_doc(item) -> str:
+    """The step's whole label (its docstring, however many lines it was wrapped over, as one line)."""
     doc = item.function.__doc__ or item.name.removeprefix("test_").replace("_", " ")
-    return doc.strip().splitlines()[0]
+    return " ".join(doc.split())
 
 
 def step_name(item) -> str:

@@ -3,15 +3,26 @@ facts its check's run contributed (`runbook_summary`), for the report's header a
 the records (history, freshness, notifications).
 
 Fields (docs/EVIDENCE.md section 1): outcome_text, tag, revision, backup_set, backup_seconds, drill,
-changed, failure, actions_required, signed_off_by, failed_requests.
+restored_from, changed, failure, actions_required, warnings, signed_off_by, signed_off_at, failed_requests.
 """
 
 import traceback
+from datetime import datetime, timezone
 
 from procedures.redact import redact
 
 RECORD_VERSION = 2
-FACT_FIELDS = ("tag", "revision", "backup_set", "backup_seconds", "drill", "changed", "failed_requests")
+FACT_FIELDS = ("tag", "revision", "backup_set", "backup_seconds", "drill", "restored_from", "changed",
+               "failed_requests")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def signable(document: dict) -> bool:
+    """Only a complete green run can be signed off (before the run with --signed-off-by, or after it)."""
+    return document.get("outcome") == "passed" and document.get("complete", True) is True
 
 
 class SummaryFacts:
@@ -109,12 +120,18 @@ def build(document: dict, facts: dict, *, exitstatus: int, warnings: list[str], 
     summary = {field: facts.get(field) for field in FACT_FIELDS}
     summary["changed"] = summary["changed"] or []
     risks = [str(r) for r in facts.get("risks") or []]
+    # what the run itself warns about (an irreversible deploy, a recreated service), then the config's
+    run_warnings = [str(w) for w in facts.get("warnings") or []] + list(warnings)
     # the record's, which names an incomplete run (record.build_record); a risk is a warning, not a failure
     issues = [i for i in document["issues_found"] if i not in risks]
     summary.update({
         "outcome_text": outcome_text(what, failure, facts.get("outcome_detail"), incomplete),
         "failure": failure,
-        "actions_required": actions_required(issues, advice if failure else [], warnings + risks, errors),
-        "signed_off_by": redact(signed_off_by) if signed_off_by else None,
+        "actions_required": actions_required(issues, advice if failure else [], run_warnings + risks, errors)
+        + ([f"--signed-off-by={redact(signed_off_by)} was NOT recorded: only a complete green run can be signed off"]
+           if signed_off_by and not signable(document) else []),
+        "warnings": run_warnings,
+        "signed_off_by": redact(signed_off_by) if signed_off_by and signable(document) else None,
+        "signed_off_at": now_iso() if signed_off_by and signable(document) else None,
     })
     return summary

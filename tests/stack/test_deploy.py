@@ -105,10 +105,15 @@ def test_release_sequence_keeps_the_database_and_serves_after_failures(deployed,
     assert_data_intact(stack)
 
     # Without the rehearsal, the live migration fails in its transaction and changes nothing either.
-    done, _ = run_check(without_rollback_check(stack, tmp_path), tmp_path, "deploy", "--tag=1.2.0-broken-migration")
+    done, report = run_check(without_rollback_check(stack, tmp_path), tmp_path, "deploy", "--tag=1.2.0-broken-migration")
     assert done.returncode != 0
     entry = last_entry(stack)
     assert entry["outcome"].startswith("failed before the app changed") and "migrat" in entry["error"]
+    failure, top = summary_header(report)[0]["failure"], summary_header(report)[1]
+    # the header's one line is the migration's exception message, never a traceback's marker or frame
+    assert failure["label"].endswith("(migrate)") and failure["error"].endswith(
+        "RuntimeError: deliberately broken migration (example release 1.2.0-broken-migration)"), failure
+    assert html.escape(failure["error"]) in top and "^^^" not in failure["error"]
     assert entry["rollback_check"]["rollback"].startswith("not checked") and entry["revision_after"] == "0002_note_titles"
     assert_backup_preceded_migration(entry)
     assert serving(stack) == ("1.0.0", 200)
@@ -315,8 +320,12 @@ def test_a_deploy_after_which_the_app_could_not_roll_back_stops_before_the_live_
     assert not rehearsal_leftovers(stack)
     assert_data_intact(stack)
 
-    done, _ = run_check(stack, tmp_path, "deploy", "--tag=1.3.0-contract", "--allow-irreversible")
+    done, report = run_check(stack, tmp_path, "deploy", "--tag=1.3.0-contract", "--allow-irreversible")
     assert done.returncode == 0, done.stdout[-3000:]
+    summary, top = summary_header(report)
+    assert summary["outcome_text"] == "Deploy of 1.3.0-contract succeeded"
+    assert summary["warnings"][0].startswith("IRREVERSIBLE deploy (--allow-irreversible)"), summary["warnings"]
+    assert "data-warnings='0'" not in top and "WARNING" in top.split("</h2>")[0], "never the plain green header"
     entry = last_entry(stack)
     assert entry["outcome"] == "deployed" and entry["revision_after"] == "0004_note_body_renamed"
     assert entry["rollback_check"]["rollback"] == "NOT safe" and entry["rollback_check"]["allow_irreversible"]

@@ -3,6 +3,7 @@ history (reports/index.html) lists it."""
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from runbook_plugin import history
+from runbook_plugin.signoff import sign
 from testkit.ops_run import summary_header
 
 pytestmark = pytest.mark.stack
@@ -24,7 +26,7 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "ops_checks/stack_health.py",
          f"--ops-config={running_stack.config_path}", "-p", "no:cacheprovider"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "SUDO_USER": "ann-auditor"},
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "8 passed" in done.stdout
@@ -44,6 +46,14 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
         assert summary["outcome_text"] == "stack_health check succeeded" and summary["backup_set"] is None
         assert "stack_health check succeeded" in top and running_stack.project in top and "None" in top
         assert_history_lists(ROOT / "reports", report, running_stack.project)
+        assert record["operator"] == "ann-auditor", "the person behind sudo, not root"
+        # every step in a plain table, readable without JavaScript, and a link to the history that resolves
+        assert top.count("<tr data-step-outcome='passed'>") == 8
+        [href] = re.findall(r"<a href='([^']+)'>", top)
+        assert (report.parent / href).resolve() == (ROOT / "reports" / "index.html").resolve()
+        signed = sign(report, "Ann Auditor")
+        summary, top = summary_header(report)
+        assert summary["signed_off_by"] == "Ann Auditor" and f"Ann Auditor at {signed['signed_off_at']}" in top
     finally:
         for html_report in set(reports.glob("*.html")) - before:
             html_report.unlink()

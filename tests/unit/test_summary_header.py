@@ -3,6 +3,7 @@ record's summary (record_version 2) it is drawn from; and what each runbook's ru
 
 import json
 import stat
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,10 +12,17 @@ import pytest
 
 from ops_checks import summary as facts
 from procedures.release.deploy import DeployRun
+from procedures.restore.offsite_copy import OffsiteCopies
 from runbook_plugin import header
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def this_checkout(monkeypatch):
+    """pytester's runs import the plugin of this checkout, not whichever copy the venv installed."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
 
 CHECK = '''
 import pytest
@@ -151,7 +159,10 @@ def test_a_passing_run_opens_with_its_facts_and_sign_off(pytester):
                        "sha256": "ab" * 32, "offsite": True, "encrypted": True, "offsite_bytes": 3145728},
         "backup_seconds": 4.25, "drill": {"rto_seconds": 3.5, "rpo_seconds": 7200.0, "row_counts": "match"},
         "changed": [], "failure": None, "actions_required": [], "signed_off_by": "Ann <ops@example>",
-        "failed_requests": None}
+        "signed_off_at": record["summary"]["signed_off_at"], "failed_requests": None, "restored_from": None,
+        "warnings": []}
+    assert record["finished_at"] <= record["summary"]["signed_off_at"] < "2100"
+    assert f"Ann &lt;ops@example&gt; at {record['summary']['signed_off_at']}" in top
     assert [s["name"] for s in record["steps"]] == ["restore", "row_counts", "samples", "record"]
     assert stat.S_IMODE(report.stat().st_mode) == 0o600 and not list(report.parent.glob("*.partial"))
 
@@ -179,7 +190,7 @@ def test_a_failed_run_names_the_step_its_error_and_the_advice_escaped_and_redact
     actions = record["summary"]["actions_required"]
     assert actions[0].startswith("Fix the failure, then run the check again: step 2: ")
     assert actions[1].startswith("Follow the procedure's advice: restore with CONFIRM=YES")
-    assert "data-fact='failure'" in top and "(not signed off: --signed-off-by=NAME)" in top
+    assert "data-fact='failure'" in top and "(not signed off: opsuite sign REPORT --by NAME" in top
 
 
 def test_a_reader_that_breaks_never_loses_the_record(pytester):
@@ -240,22 +251,74 @@ def test_a_backup_set_counts_its_own_files_and_is_encrypted_only_offsite():
             local_only["backup_set"]["offsite_bytes"]) == (False, False, None)
 
 
-def test_a_restore_gives_the_set_it_restored_its_recovery_times_and_how_to_switch_back():
+def _copies(newest_at: datetime, has_set: bool = True, encrypted: bool = True) -> OffsiteCopies:
+    return OffsiteCopies(True, "gdrive-crypt:zen/prod", encrypted, has_set, "zen.prod_zen_20261206T020000Z", newest_at)
+
+
+def _restore_run(from_remote: bool, copies: OffsiteCopies | None, mode: str = "disaster", **record):
     manifest = {"dump": {"size": 500, "sha256": "ef" * 32}, "uploads": None}
-    chosen = SimpleNamespace(set_name="s", manifest=manifest, decrypted_through="gdrive-crypt:")
-    record = {"rto_seconds": 12.5, "rpo_seconds": 3600.0, "row_counts": [{"match": True}, {"match": False}],
-              "old_volume": "zen_db", "new_volume": "zen_db_restored_x", "switch_back": "pytest ... --volume=zen_db"}
-    run = SimpleNamespace(record=record, mode="disaster", chosen=chosen, options=SimpleNamespace(from_remote=True),
-                          keeps_server=False, server=None)
+    chosen = SimpleNamespace(set_name="s", manifest=manifest, decrypted_through="gdrive-crypt:" if from_remote else "")
+    config = SimpleNamespace(freshness=SimpleNamespace(offsite_max_age_hours=26))
+    return SimpleNamespace(record={"rto_seconds": 12.5, "restore_seconds": 4.0, "set_age_seconds": 9.6, **record},
+                           mode=mode, chosen=chosen, options=SimpleNamespace(from_remote=from_remote),
+                           keeps_server=False, server=None, offsite=copies, ctx=SimpleNamespace(config=config))
+
+
+def test_a_restore_gives_the_set_it_restored_its_recovery_times_and_how_to_switch_back():
+    run = _restore_run(True, _copies(datetime.now(timezone.utc) - timedelta(hours=3)),
+                       row_counts=[{"match": True}, {"match": False}], old_volume="zen_db",
+                       new_volume="zen_db_restored_x", switch_back="pytest ... --volume=zen_db")
     found = facts.restore(run)
     assert found["what"] == "Disaster restore"
     assert found["backup_set"] == {"name": "s", "size_bytes": 500, "dump_bytes": 500, "sha256": "ef" * 32,
                                    "offsite": True, "encrypted": True, "offsite_bytes": 500}
-    assert found["drill"] == {"rto_seconds": 12.5, "rpo_seconds": 3600.0, "row_counts": "differ"}
+    assert found["restored_from"] == {"where": "offsite", "remote": "gdrive-crypt:zen/prod",
+                                      "decrypted_through": "gdrive-crypt:"}
+    drill = found["drill"]
+    assert drill["rto_seconds"] == 12.5 and drill["row_counts"] == "differ" and drill["rto_to"] == "serving"
+    # RPO: the newest verified offsite set's age when the run ended, not the restored set's 9.6 s
+    assert 3 * 3600 <= drill["rpo_seconds"] < 3 * 3600 + 60 and drill["set_age_seconds"] == 9.6
+    assert drill["rpo_set"] == "zen.prod_zen_20261206T020000Z" and drill["rpo_limit_seconds"] == 26 * 3600
+    assert drill["rpo_within"] is True
     assert found["changed"] == ["database volume zen_db -> zen_db_restored_x", "switch back: pytest ... --volume=zen_db"]
     assert found["advice"] == ["switch back: pytest ... --volume=zen_db"]
     unchosen = facts.restore(SimpleNamespace(record={}, mode="test", chosen=None, keeps_server=False, server=None))
     assert unchosen == {"what": "Restore drill", "advice": []}
+
+
+def test_a_local_drill_of_a_set_with_an_encrypted_offsite_copy_says_both_apart():
+    found = facts.restore(_restore_run(False, _copies(datetime.now(timezone.utc) - timedelta(hours=30)), mode="test"))
+    assert found["restored_from"] == {"where": "local", "remote": None, "decrypted_through": None}
+    assert found["backup_set"]["offsite"] is True and found["backup_set"]["encrypted"] is True
+    assert found["drill"]["rpo_within"] is False and found["drill"]["rto_to"] == "verified"
+    top = header.render({**_drill_record(found), "report": "/srv/opsuite/reports/restore_drill/20261206T101010Z.html"})
+    assert "Restored from" in top and "local backup directory" in top
+    assert "offsite: yes" in top and "encrypted (crypt remote): yes" in top
+    assert "OVER THE LIMIT" in top and "choosing and downloading the set included" in top
+    assert "<a href='../index.html'>" in top
+
+
+def test_a_set_with_no_offsite_copy_or_an_unlisted_remote_says_so():
+    local_only = facts.restore(_restore_run(False, OffsiteCopies(True, "r:", True, False, None, None), mode="test"))
+    assert local_only["backup_set"]["offsite"] is False and local_only["backup_set"]["encrypted"] is False
+    assert local_only["drill"]["rpo_seconds"] is None and "no verified set on the remote" in local_only["warnings"][0]
+    unknown = facts.restore(_restore_run(False, OffsiteCopies(True, "r:", error="cannot list r:"), mode="test"))
+    assert unknown["backup_set"]["offsite"] is None and unknown["backup_set"]["encrypted"] is None
+    assert "could not be listed" in unknown["warnings"][0]
+    disabled = facts.restore(_restore_run(False, OffsiteCopies(False), mode="test"))
+    assert disabled["backup_set"]["offsite"] is False and disabled["drill"]["rpo_limit_seconds"] is None
+
+
+def _drill_record(found: dict) -> dict:
+    summary = {"outcome_text": "Restore drill succeeded", "tag": None, "revision": None, "backup_seconds": None,
+               "changed": [], "failure": None, "actions_required": [], "signed_off_by": None,
+               "failed_requests": None, **{k: found.get(k) for k in ("backup_set", "drill", "restored_from")},
+               "warnings": found.get("warnings", [])}
+    return {"check": "restore_drill", "outcome": "passed", "operator": "ann", "host": "vps", "project": "zen",
+            "started_at": "2026-12-06T10:10:10+00:00", "finished_at": "2026-12-06T10:11:10+00:00",
+            "duration_seconds": 60, "issues_found": [], "summary": summary,
+            "steps": [{"step": "step 2: Choose the newest verified backup", "name": "choose", "outcome": "passed",
+                       "seconds": 1.5, "error": None, "blocked_by": None}]}
 
 
 def test_rollback_install_and_adopt_say_what_changed():
@@ -277,3 +340,54 @@ def test_a_switch_says_which_volume_or_database_it_moved_to_and_how_to_switch_ba
     assert facts.volume_switch(SimpleNamespace(target="b", result=moved))["changed"] == [
         "database volume a -> b", "switch back: CONFIRM=YES pytest ops_checks/switch_database_volume.py --volume=a"]
     assert facts.url_switch(SimpleNamespace(target="new", result=None)) == {"what": "Switch of the app to database new"}
+
+
+def test_an_irreversible_deploy_and_a_recreated_app_service_are_warnings_and_never_the_plain_green_header():
+    ctx = SimpleNamespace(tag="1.3.0", config=SimpleNamespace(services=SimpleNamespace(app=("api", "worker"))))
+    run = DeployRun(ctx, "1.2.0", allow_irreversible=True, revision_before="0002", revision_after="0003",
+                    rollback_check={"rollback": "NOT safe", "previous_tag": "1.2.0", "tag": "1.3.0",
+                                    "why": "1.2.0 does not serve on the migrated copy", "backup": "zen.prod_x"},
+                    switch={"services": [{"service": "api", "how": "start-first", "why": "behind caddy"},
+                                         {"service": "worker", "how": "recreate", "why": "container_name is set"},
+                                         {"service": "proxy", "how": "recreate", "why": "holds the ports"}]})
+    warnings = facts.deploy(run)["warnings"]
+    assert warnings[0].startswith("IRREVERSIBLE deploy (--allow-irreversible): the rollback check found 1.2.0 cannot")
+    assert "restored from backup zen.prod_x" in warnings[0]
+    assert len(warnings) == 2 and warnings[1].startswith("worker was recreated, not switched start-first (container_")
+    safe = DeployRun(ctx, "1.2.0", allow_irreversible=True, revision_after="0003", rollback_check={"rollback": "safe"})
+    assert "warnings" not in facts.deploy(safe)
+    refused = DeployRun(ctx, "1.2.0", allow_irreversible=True, rollback_check=run.rollback_check)  # never migrated
+    assert "warnings" not in facts.deploy(refused)
+
+    record = _drill_record({})
+    record["summary"].update(outcome_text="Deploy of 1.3.0 succeeded", warnings=warnings)
+    top = header.render({**record, "check": "deploy"})
+    assert "data-warnings='2'" in top and "with 2 WARNINGS" in top and "IRREVERSIBLE deploy" in top
+    assert header._STYLE["passed"] not in top and header._STYLE["warned"] in top
+
+
+def test_the_header_has_a_static_step_table_with_whole_labels_and_no_history_link_outside_reports():
+    record = _drill_record({})
+    long_label = "step 2: Choose the newest verified backup (or --backup; --from-remote downloads it) and re-check"
+    record["steps"] = [{"step": long_label, "outcome": "passed", "seconds": 1.5},
+                       {"step": "step 3: Start a throwaway server", "outcome": "failed", "seconds": 0.2,
+                        "error": "RestoreError: no <space> left"},
+                       {"step": "step 4: restore", "outcome": "skipped", "blocked_by": "blocked by step 3 (x)"}]
+    top = header.render({**record, "report": "/tmp/elsewhere/report.html"})
+    table = top[top.index("data-fact='steps_table'"):]
+    assert long_label in table and "RestoreError: no &lt;space&gt; left" in table and "blocked by step 3 (x)" in table
+    assert table.count("<tr data-step-outcome=") == 3 and "<script" not in top
+    assert "index.html" not in top
+
+
+def test_the_offsite_listing_finds_the_set_and_the_newest_verified_one():
+    from procedures.restore.offsite_copy import from_listing
+    from procedures.sets.names import Identity
+    names = ["zen.prod_zen_20261205T020000Z.dump", "zen.prod_zen_20261205T020000Z.manifest.json",
+             "zen.prod_zen_20261206T020000Z.dump"]  # the newest has no manifest: not verified
+    now = datetime(2026, 12, 6, 12, tzinfo=timezone.utc)
+    found = from_listing(names, Identity("zen", "prod", "zen"), "zen.prod_zen_20261205T020000Z", "r:", True, now)
+    assert found.has_set and found.newest == "zen.prod_zen_20261205T020000Z" and found.encrypted
+    assert found.rpo_seconds(now) == 34 * 3600.0
+    assert not from_listing(names, Identity("zen", "prod", "zen"), "zen.prod_zen_20261206T020000Z", "r:", True,
+                            now).has_set

@@ -39,9 +39,14 @@ def test_the_deploy_and_rollback_readers_carry_the_risks():
     deploy = SimpleNamespace(tag="1.1.0", previous_tag="1.0.0", revision_before=None, revision_after=None,
                              backup=None, build=None, outcome="deployed", plan=([switch, calm], None))
     assert facts.deploy(deploy)["risks"] == ["api was recreated: fail 10 s"]
-    rollback = SimpleNamespace(ctx=SimpleNamespace(tag="1.0.0"), from_tag="1.1.0", revision=None,
+    app = SimpleNamespace(config=SimpleNamespace(services=SimpleNamespace(app=("api",))))
+    rollback = SimpleNamespace(ctx=SimpleNamespace(tag="1.0.0", **vars(app)), from_tag="1.1.0", revision=None,
                                result={"switch": {"services": [switch.describe(), calm.describe()]}})
     assert facts.rollback(rollback)["risks"] == ["api was recreated: fail 10 s"]
+    # an app service not switched start-first is a warning in the header too; the worker is no app service here
+    assert facts.rollback(rollback)["warnings"] == [
+        "api was recreated, not switched start-first (no retries): its requests fail from the old container's stop "
+        "until the new one answers"]
     assert "expected_failures" not in calm.describe()
 
 
@@ -56,9 +61,11 @@ def test_a_start_first_switch_behind_traefik_without_its_probe_says_what_may_sti
     deploy = SimpleNamespace(tag="1.1.0", previous_tag="1.0.0", revision_before=None, revision_after=None,
                              backup=None, build=None, outcome="deployed", plan=([switch], view))
     assert facts.deploy(deploy)["risks"] == [f"api was switched start-first: {text}"]
-    rollback = SimpleNamespace(ctx=SimpleNamespace(tag="1.0.0"), from_tag="1.1.0", revision=None,
+    config = SimpleNamespace(services=SimpleNamespace(app=("api",)))
+    rollback = SimpleNamespace(ctx=SimpleNamespace(tag="1.0.0", config=config), from_tag="1.1.0", revision=None,
                                result={"switch": {"services": [switch.describe()]}})
     assert facts.rollback(rollback)["risks"] == [f"api was switched start-first: {text}"]
+    assert "warnings" not in facts.rollback(rollback), "start-first is no warning"
 
 
 CHECK = '''
