@@ -129,7 +129,7 @@ def parse_record(file: str, text: str, report: str | None) -> Run:
         backup_seconds=backup_seconds,
         offsite_bytes=_number(backup_set, "summary.backup_set.offsite_bytes", "offsite_bytes", int)
         if took_backup else None,
-        rto_seconds=_required_number(drill, "summary.drill.rto_seconds") if drill is not None else None,
+        rto_seconds=_rto(drill, outcome),
         failed_requests=_number(summary, "summary.failed_requests", "failed_requests", int),
         incomplete=incomplete,
         finished_at=_utc(finished, "finished_at") if finished else None,
@@ -161,6 +161,15 @@ def _flag(mapping: dict | None, name: str, key: str) -> bool | None:
     if not isinstance(mapping[key], bool):
         raise NotARun(f"damaged: {name} is a JSON {_json_type(mapping[key])}, not a boolean")
     return mapping[key]
+
+
+def _rto(drill: dict | None, outcome: str) -> float | None:
+    """A passed drill measured its RTO; a failed one may have stopped before it had one, and is still a run."""
+    if drill is None:
+        return None
+    if outcome == "passed":
+        return _required_number(drill, "summary.drill.rto_seconds")
+    return _number(drill, "summary.drill.rto_seconds", "rto_seconds")
 
 
 def _restored_from(record: dict, summary: dict) -> str | None:

@@ -73,6 +73,13 @@ def test_the_set_where_a_drill_restored_from_and_the_sign_off_are_read():
     assert parse({**told, "backup_source": "remote"}).restored_from == "local"  # the summary's word wins
 
 
+def test_a_drill_that_failed_before_it_had_an_rto_is_a_run():
+    document = record("restore_drill", NIGHT, drill={"rto_seconds": None, "rpo_seconds": None})
+    document["outcome"] = "failed"
+    run = parse(document)
+    assert run.outcome == "failed" and run.rto_seconds is None
+
+
 def test_time_is_read_as_utc():
     document = record("backup", NIGHT)
     document["started_at"] = "2026-11-01T03:00:00+01:00"
