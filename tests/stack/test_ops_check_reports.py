@@ -30,7 +30,7 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "8 passed" in done.stdout
-    new = set(reports.glob("*.html")) - before
+    new = _new_reports_of(reports, before, running_stack.project)
     assert len(new) == 1, f"expected one new report, got {new}"
     report = new.pop()
     page = report.read_text()
@@ -55,10 +55,21 @@ def test_stack_health_check_leaves_a_redacted_report(running_stack):
         summary, top = summary_header(report)
         assert summary["signed_off_by"] == "Ann Auditor" and f"Ann Auditor at {signed['signed_off_at']}" in top
     finally:
-        for html_report in set(reports.glob("*.html")) - before:
+        for html_report in _new_reports_of(reports, before, running_stack.project):
             html_report.unlink()
             html_report.with_suffix(".json").unlink(missing_ok=True)
         history.rewrite_index(ROOT / "reports")  # without the runs just removed
+
+
+def _new_reports_of(reports: Path, before: set, project: str) -> list[Path]:
+    """The reports written since `before` by runs on PROJECT: other stacks' checks (the demo, another worker)
+    may write into the same reports/ meanwhile, and are neither counted nor removed."""
+    def project_of(report: Path):
+        try:
+            return json.loads(report.with_suffix(".json").read_text()).get("project")
+        except (OSError, ValueError):
+            return None
+    return [report for report in set(reports.glob("*.html")) - before if project_of(report) == project]
 
 
 def test_opsuite_health_runs_the_same_check_on_the_same_stack(running_stack):
@@ -70,12 +81,12 @@ def test_opsuite_health_runs_the_same_check_on_the_same_stack(running_stack):
     try:
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
         assert "8 passed" in done.stdout and "test session starts" not in done.stdout  # quiet: -q
-        [report] = set(reports.glob("*.html")) - before
+        [report] = _new_reports_of(reports, before, running_stack.project)
         record = json.loads(report.with_suffix(".json").read_text())
         assert (record["check"], record["outcome"], record["project"]) == ("stack_health", "passed", running_stack.project)
         assert record["steps_run"] == record["steps_defined"] == 8
     finally:
-        for html_report in set(reports.glob("*.html")) - before:
+        for html_report in _new_reports_of(reports, before, running_stack.project):
             html_report.unlink()
             html_report.with_suffix(".json").unlink(missing_ok=True)
         history.rewrite_index(ROOT / "reports")
