@@ -47,7 +47,8 @@ def test_from_remote_restores_the_offsite_copy_when_the_local_one_is_corrupted(b
     assert re.search(rf"^backup set: {re.escape(result.set_name)}, [\d.]+ \S*B;", summary, re.M), summary
     assert re.search(r"^recovery: RTO \d.*, RPO \d.*, row counts match$", summary, re.M), summary
     assert f"report: {report.resolve()}" in summary
-    assert re.search(rf"^restore: table {tables} of {tables}: public\.\w+$", done.stdout, re.M), "tables, live"
+    assert re.search(rf"^restore: table {tables} of {tables}: public\.\w+$", done.stdout, re.M), \
+        "tables, live:\n" + "\n".join(line for line in done.stdout.splitlines() if line.startswith(("restore", "download")))
     page = html.unescape(html.unescape(report.read_text()))  # the extras are escaped HTML in escaped JSON
     assert ", ETA " not in page and ": table 1 of " not in page, "live lines stay out of the report"
     record = json.loads(report.with_suffix(".json").read_text())

@@ -172,6 +172,19 @@ def test_pg_restore_verbose_lines_of_parallel_jobs_count_each_table_once(shown):
                      "restore: table 3 of 3: public.items"]
 
 
+def test_parallel_workers_lines_interleaved_on_one_stderr_still_count_each_table(shown):
+    # two workers: prefix A, prefix B, message A, message B (each pg_log line is two writes)
+    tables = TableCount("restore", 3)
+    for line in ['pg_restore: processing data for table "app.Order Lines"',
+                 'pg_restore: pg_restore: processing data for table "public.alembic_version"',
+                 'processing data for table "public.items"',
+                 'pg_restore: pg_restore: finished item 3340 TABLE DATA public items',
+                 'finished item 3341 TABLE DATA public alembic_version']:
+        tables(line)
+    assert shown == ["restore: table 1 of 3: app.Order Lines", "restore: table 2 of 3: public.alembic_version",
+                     "restore: table 3 of 3: public.items"]
+
+
 def test_without_a_known_table_count_the_tables_are_still_counted(shown):
     runner.run(replay("pg_restore_verbose_jobs2.txt"), progress=TableCount("restore", 0), limit="restore")
     assert shown[0] == "restore: table 1: app.Order Lines"

@@ -8,12 +8,14 @@ from ... import progress
 
 # Postgres 15: 'pg_dump: dumping contents of table "public.notes"' as a table's data is written,
 # 'pg_restore: processing data for table "public.notes"' as it is read back (by any of --jobs).
-_TABLE = re.compile(r'^pg_(?:dump|restore): (?:dumping contents of|processing data for) table "(?P<table>.+)"$')
+# Parallel workers share one stderr and write the 'pg_restore: ' prefix and the message in two writes, so
+# under load a line can carry two prefixes and the next none: the message is found wherever it starts.
+_TABLE = re.compile(r'(?:^|: )(?:dumping contents of|processing data for) table "(?P<table>.+)"$')
 
 
 def table_of(line: str) -> str | None:
     """The table a --verbose line says is being dumped or restored (schema.name); None for other lines."""
-    found = _TABLE.match(line)
+    found = _TABLE.search(line)
     return found["table"] if found else None
 
 
