@@ -15,21 +15,13 @@ import pytest
 from procedures.health import ages
 from runbook_plugin import history
 from runbook_plugin.history import records
+from testkit.minimal_config import minimal_config
 from testkit import history_records
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "app2wger"
 FRESHNESS_STEPS = ["local_backup", "offsite_copy", "restore_drill", "last_deploy"]
-CONFIG = f'''[stack]
-project = "{PROJECT}"
-compose_files = ["a.yml"]
-lock_dir = "__DIR__/locks"
-[offsite]
-enabled = false
-[deploy]
-state_dir = "__DIR__/state"
-'''
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +39,7 @@ def checks(pytester):
     for name in ("freshness", "restore_drill", "evidence", "summary"):
         (pytester.path / "ops_checks" / f"{name}.py").write_text((ROOT / "ops_checks" / f"{name}.py").read_text())
     (pytester.path / "a.yml").write_text("services: {}\n")
-    (pytester.path / "ops.toml").write_text(CONFIG.replace("__DIR__", str(pytester.path)))
+    (pytester.path / "ops.toml").write_text(minimal_config(PROJECT, pytester.path))
     return pytester
 
 

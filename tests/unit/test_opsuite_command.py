@@ -18,18 +18,11 @@ import pytest
 from opsuite import checks, cli, where
 from procedures.errors import UsageError
 from procedures.release.deploy import DEPLOY
+from testkit.minimal_config import minimal_config
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = '''[stack]
-project = "cli-test"
-compose_files = ["a.yml"]
-lock_dir = "__DIR__/locks"
-[offsite]
-enabled = false
-[deploy]
-state_dir = "__DIR__/state"
-'''
+CONFIG = minimal_config("cli-test", Path("__DIR__"))
 
 
 def opsuite(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -165,20 +158,25 @@ def test_the_checks_options_are_the_plugins_own():
     assert {names[0] for names, _ in declared} <= offered
 
 
+def stand_in(monkeypatch, name: str, **functions) -> types.ModuleType:
+    """A stand-in for another part's module NAME that records the calls of each of its FUNCTIONS by name."""
+    module = types.ModuleType(name)
+    module.calls = {function_name: [] for function_name in functions}
+    for function_name, function in functions.items():
+        def recorded(*args, _function=function, _calls=module.calls[function_name]):
+            _calls.append(args)
+            return _function(*args)
+        setattr(module, function_name, recorded)
+    monkeypatch.setitem(sys.modules, name, module)
+    return module
+
+
 @pytest.fixture
 def status_module(monkeypatch):
     """The status part's module (runbook_plugin/history/status.py), here a stand-in that records its call."""
-    module = types.ModuleType("runbook_plugin.history.status")
-    module.calls = []
-
-    def stack_status(ops_config_path, reports_dir):
-        module.calls.append((ops_config_path, reports_dir))
-        return {"project": "cli-test", "serving": {"tag": "1.0.0"}}
-
-    module.stack_status = stack_status
-    module.format_status = lambda status: f"{status['project']}: serving {status['serving']['tag']}"
-    monkeypatch.setitem(sys.modules, "runbook_plugin.history.status", module)
-    return module
+    return stand_in(monkeypatch, "runbook_plugin.history.status",
+                    stack_status=lambda path, reports: {"project": "cli-test", "serving": {"tag": "1.0.0"}},
+                    format_status=lambda status: f"{status['project']}: serving {status['serving']['tag']}")
 
 
 def test_status_prints_the_status_parts_text_or_json(status_module, tmp_path, capsys):
@@ -187,7 +185,7 @@ def test_status_prints_the_status_parts_text_or_json(status_module, tmp_path, ca
     assert capsys.readouterr().out == "cli-test: serving 1.0.0\n"
     assert cli.main(["status", "--ops-config", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"project": "cli-test", "serving": {"tag": "1.0.0"}}
-    assert status_module.calls == [(path, ROOT / "reports")] * 2
+    assert status_module.calls["stack_status"] == [(path, ROOT / "reports")] * 2
 
 
 def test_an_internal_error_exits_3_and_says_where_to_report_it(status_module, capsys):
@@ -212,18 +210,12 @@ def test_a_config_error_inside_status_exits_2(status_module, capsys):
 
 @pytest.fixture
 def signoff_module(monkeypatch):
-    module = types.ModuleType("runbook_plugin.signoff")
-    module.calls = []
-
     def sign(report, by):
-        module.calls.append((report, by))
         if by == "Eve":
             raise UsageError(f"{report} is already signed off by Ann")
         return {"signed_off_by": by, "signed_off_at": "2026-12-06T16:00:00+00:00"}
 
-    module.sign = sign
-    monkeypatch.setitem(sys.modules, "runbook_plugin.signoff", module)
-    return module
+    return stand_in(monkeypatch, "runbook_plugin.signoff", sign=sign)
 
 
 def test_sign_records_through_the_evidence_parts_sign(signoff_module, tmp_path, monkeypatch, capsys):
@@ -232,7 +224,7 @@ def test_sign_records_through_the_evidence_parts_sign(signoff_module, tmp_path, 
     assert capsys.readouterr().out == "signed off: r.html by Ann at 2026-12-06T16:00:00+00:00\n"
     assert cli.main(["sign", "r.html", "--by", "Eve"]) == 2
     assert "already signed off by Ann" in capsys.readouterr().err
-    assert signoff_module.calls == [(tmp_path / "r.html", "Ann"), (tmp_path / "r.html", "Eve")]
+    assert signoff_module.calls["sign"] == [(tmp_path / "r.html", "Ann"), (tmp_path / "r.html", "Eve")]
 
 
 @pytest.mark.parametrize("words, expected", [
