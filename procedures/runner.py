@@ -6,6 +6,7 @@ the limits (`use_timeouts`); until then the documented defaults apply. Each comm
 process group, so a command past its limit, or interrupted, is stopped (SIGTERM, then SIGKILL)
 together with every process it started. A caller may take a command's stderr line by line as it
 arrives (`progress`): a long step's live progress; the error's stderr tail stays as it is.
+A `docker exec` runs through the Engine API when it can (engine_exec), else through the CLI like the rest.
 """
 
 import contextlib
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
+from . import engine_exec
 from .config import TimeoutsConfig
 from .errors import CommandFailed
 from .guards import refuse_volume_removal
@@ -217,6 +219,13 @@ def run(
     bound = of_kind if timeout is None else Limit(timeout, None)
     log.info("run: %s", " ".join(shown))
     started = time.monotonic()
+    through_api = _engine_api_call(argv, env)
+    if through_api is not None:
+        done = _run_through_api(*through_api, shown, bound, env, input_text, stdin, stdout, progress, started)
+        if done is not None:
+            if check and done.returncode != 0:
+                raise CommandFailed(shown, done.returncode, _tail(done.stderr or done.stdout))
+            return done
     lines = _StderrLines(progress) if progress is not None else None
     try:
         proc = subprocess.Popen(
@@ -261,6 +270,47 @@ def run(
     if check and proc.returncode != 0:
         raise CommandFailed(shown, proc.returncode, _tail(err or out))
     return done
+
+
+def _engine_api_call(argv: list[str], env: dict[str, str] | None):
+    """The parsed exec and an Engine API client when argv is a `docker exec` the API runs as the CLI would;
+    None for the CLI (another command, a flag not handled, a Docker set-up only the CLI reaches)."""
+    call = engine_exec.parse(argv)
+    if call is None:
+        return None
+    why = engine_exec.cli_only_reason(os.environ, env)
+    if why is not None:
+        log.debug("docker exec through the CLI: %s", why)
+        return None
+    client = engine_exec.client_or_none()
+    return (call, client) if client is not None else None
+
+
+def _run_through_api(call: engine_exec.ExecCall, client, shown: list[str], bound: Limit, env: dict[str, str] | None,
+                     input_text: str | None, stdin: IO[bytes] | None, stdout: IO[bytes] | None,
+                     progress: Callable[[str], None] | None, started: float) -> Completed | None:
+    """The exec's Completed, as the CLI path would give it; None when the engine could not be reached
+    before anything ran (the CLI then runs it and says what is wrong in its own words)."""
+    import docker.errors  # only here: engine_exec made a client, so the SDK is installed
+    import requests.exceptions
+
+    try:
+        outcome = engine_exec.run(call, environ=_environment(env) or os.environ, client=client,
+                                  stdin=input_text.encode() if input_text is not None else stdin,
+                                  stdout=stdout, progress=progress, seconds=bound.seconds)
+    except engine_exec.TimedOut as e:
+        raise CommandFailed(shown, -1, f"{bound.exceeded()}\n{_tail(e.args[0].decode(errors='replace'))}".rstrip()) from e
+    except docker.errors.APIError as e:  # no such container, not running: the CLI's own words and exit 1
+        message = f"Error response from daemon: {e.explanation or e}\n"
+        if progress is not None:
+            progress(message.rstrip("\n"))
+        return Completed(shown, 1, "", message, time.monotonic() - started)
+    except requests.exceptions.ConnectionError:
+        log.debug("Engine API not reachable: docker exec through the CLI", exc_info=True)
+        return None
+    out = outcome.stdout.decode(errors="replace") if stdout is None else ""
+    return Completed(shown, outcome.returncode, out, outcome.stderr.decode(errors="replace"),
+                     time.monotonic() - started)
 
 
 class LineSession:
