@@ -118,7 +118,7 @@ class _StderrLines:
                 try:
                     self._progress(raw.decode(errors="replace").rstrip("\r\n"))
                 except Exception:  # a broken sink must not stop the draining: a full pipe would hang the command
-                    log.debug("progress sink failed", exc_info=True)
+                    log.warning("progress sink failed", exc_info=True)  # shown: a lost live line has a cause
 
     def wait(self, seconds: float) -> None:
         """Wait for the end of the stream (every process holding it gone); raises TimeoutExpired if it lasts longer."""

@@ -185,6 +185,14 @@ def test_parallel_workers_lines_interleaved_on_one_stderr_still_count_each_table
                      "restore: table 3 of 3: public.items"]
 
 
+def test_parallel_workers_lines_mixed_at_the_prefix_and_its_space_still_count_each_table(shown):
+    # recorded: 'pg_restore:pg_restore: processing ... "public.b"' then ' processing ... "public.a"' (each log
+    # line is three writes: 'pg_restore:', ' ', the message); the live count stopped at 'table 1 of 3'
+    runner.run(replay("pg_restore_jobs2_interleaved.txt"), progress=TableCount("restore", 3), limit="restore")
+    assert shown == ["restore: table 1 of 3: public.b", "restore: table 2 of 3: public.a",
+                     "restore: table 3 of 3: public.c"]
+
+
 def test_without_a_known_table_count_the_tables_are_still_counted(shown):
     runner.run(replay("pg_restore_verbose_jobs2.txt"), progress=TableCount("restore", 0), limit="restore")
     assert shown[0] == "restore: table 1: app.Order Lines"

@@ -8,9 +8,11 @@ from ... import progress
 
 # Postgres 15: 'pg_dump: dumping contents of table "public.notes"' as a table's data is written,
 # 'pg_restore: processing data for table "public.notes"' as it is read back (by any of --jobs).
-# Parallel workers share one stderr and write the 'pg_restore: ' prefix and the message in two writes, so
-# under load a line can carry two prefixes and the next none: the message is found wherever it starts.
-_TABLE = re.compile(r'(?:^|: )(?:dumping contents of|processing data for) table "(?P<table>.+)"$')
+# Parallel workers share one stderr and write each log line in three writes ('pg_restore:', ' ', then the
+# message with its newline), so under load the pieces of two lines mix: 'pg_restore:pg_restore: processing
+# ...' and then ' processing ...' (recorded: tests/fixtures/progress/pg_restore_jobs2_interleaved.txt). Only
+# the message is one write: it is found wherever it starts, whatever precedes it.
+_TABLE = re.compile(r'(?:dumping contents of|processing data for) table "(?P<table>.+)"$')
 
 
 def table_of(line: str) -> str | None:
