@@ -161,6 +161,17 @@ def frames(read: Callable[[], bytes]):
         buffered += chunk
 
 
+def _exit_code(api, exec_id: str) -> int | None:
+    """The exec's exit code; the engine records it as the process ends, so an exec read to its end is
+    asked again for a moment while it still shows as running (the CLI asks once)."""
+    for _ in range(100):
+        found = api.exec_inspect(exec_id)
+        if found["ExitCode"] is not None or not found["Running"]:
+            return found["ExitCode"]
+        time.sleep(0.02)
+    return found["ExitCode"]
+
+
 @dataclass
 class Outcome:
     returncode: int
@@ -180,15 +191,15 @@ def _environment(call: ExecCall, environ: Mapping[str, str]) -> list[str]:
     return env
 
 
-def _feed_stdin(sock: socket.socket, source: bytes | IO[bytes] | None, failed: list) -> None:
+def _feed_stdin(sock: socket.socket, source: bytes | IO[bytes] | None) -> None:
     try:
         if isinstance(source, bytes):
             sock.sendall(source)
         elif source is not None:
             while chunk := source.read(_CHUNK):
                 sock.sendall(chunk)
-    except OSError as e:  # the command exited without reading it all, as a closed pipe for the CLI
-        failed.append(e)
+    except OSError:  # the command ended without reading it all (or the read was given up): as a closed pipe
+        pass
     finally:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_WR)  # EOF on the command's stdin (the CLI's -i closes it the same way)
@@ -213,7 +224,7 @@ def run(call: ExecCall, *, environ: Mapping[str, str], stdin: bytes | IO[bytes] 
     feeder = None
     try:
         if call.interactive:
-            feeder = threading.Thread(target=_feed_stdin, args=(sock, stdin, []), name="exec-stdin", daemon=True)
+            feeder = threading.Thread(target=_feed_stdin, args=(sock, stdin), name="exec-stdin", daemon=True)
             feeder.start()
         # Neither the CLI nor the API stops the process inside the container when the limit passes: the
         # CLI path kills the docker CLI (which ends its attach), this closes the socket; the same either way.
@@ -248,7 +259,7 @@ def run(call: ExecCall, *, environ: Mapping[str, str], stdin: bytes | IO[bytes] 
                 closing.close()
     if feeder:
         feeder.join(max(deadline - time.monotonic(), 0))
-    code = api.exec_inspect(created["Id"])["ExitCode"]
+    code = _exit_code(api, created["Id"])
     if held is not None:
         if code in _START_FAILED_CODES:
             err += held.rstrip(b"\r\n") + b"\n"
