@@ -1,5 +1,5 @@
 """`docker exec` argv run through the Engine API (the docker SDK) rather than the docker CLI: the same
-command, exit code and streams, without the CLI's process start and its own API handshake (~25 ms a call).
+command, exit code and streams, without the CLI's process start and its own API handshake on every call.
 
 The argv stays the data: the runner logs, guards and reports it as it is; only how it runs differs. An
 argv this module cannot run exactly as the CLI would (a flag it does not know, a Docker set-up the CLI
