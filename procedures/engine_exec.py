@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Mapping
 
+from . import progress as progress_lines
+
 log = logging.getLogger("ops.runner")
 
 _FLAGS_WITH_VALUE = {"--env": "env", "-e": "env", "--user": "user", "-u": "user", "--workdir": "workdir",
@@ -141,7 +143,7 @@ class LineSplitter:
         try:
             self._sink(raw.decode(errors="replace").rstrip("\r"))
         except Exception:  # a broken sink must not stop the reading: a full stream would stall the command
-            log.warning("progress sink failed", exc_info=True)
+            progress_lines.sink_failed(self)
 
 
 def frames(read: Callable[[], bytes]):
@@ -205,7 +207,7 @@ def _feed_stdin(sock: socket.socket, source: bytes | IO[bytes] | None) -> None:
             sock.shutdown(socket.SHUT_WR)  # EOF on the command's stdin (the CLI's -i closes it the same way)
 
 
-def run(call: ExecCall, *, environ: Mapping[str, str], stdin: bytes | IO[bytes] | None,
+def execute(call: ExecCall, *, environ: Mapping[str, str], stdin: bytes | IO[bytes] | None,
         stdout: IO[bytes] | None, progress: Callable[[str], None] | None, seconds: float, client=None) -> Outcome:
     """Run the exec and read its streams to their end within `seconds` (else TimedOut, with the stderr so far
     as its argument); stdout into the file when one is given, else returned; stderr returned and, with

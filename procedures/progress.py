@@ -5,6 +5,7 @@ one sink, stderr unless another is installed (the runbook plugin installs the te
 pytest's capture); every line is redacted first.
 """
 
+import logging
 import os
 import sys
 import threading
@@ -14,6 +15,7 @@ from typing import Callable
 from .redact import redact
 
 Sink = Callable[[str], None]
+log = logging.getLogger("ops.runner")
 
 
 def to_stderr(line: str) -> None:
@@ -36,6 +38,16 @@ def show(line: str) -> None:
     """Show one progress line, redacted, on the sink."""
     with _lock:
         _sink(redact(line))
+
+
+def sink_failed(reader: object) -> None:
+    """Log a progress sink's failure: the first of a command's as a warning with its traceback (a live line
+    lost has a cause to show), the rest at debug (a sink failing on each of 20000 lines must not slow it)."""
+    if getattr(reader, "_sink_failed", False):
+        log.debug("progress sink failed again", exc_info=True)
+        return
+    reader._sink_failed = True
+    log.warning("progress sink failed; later live lines of this command may be lost", exc_info=True)
 
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from . import engine_exec
+from . import progress as progress_lines
 from .config import TimeoutsConfig
 from .errors import CommandFailed
 from .guards import refuse_volume_removal
@@ -118,7 +119,7 @@ class _StderrLines:
                 try:
                     self._progress(raw.decode(errors="replace").rstrip("\r\n"))
                 except Exception:  # a broken sink must not stop the draining: a full pipe would hang the command
-                    log.warning("progress sink failed", exc_info=True)  # shown: a lost live line has a cause
+                    progress_lines.sink_failed(self)
 
     def wait(self, seconds: float) -> None:
         """Wait for the end of the stream (every process holding it gone); raises TimeoutExpired if it lasts longer."""
@@ -295,7 +296,7 @@ def _run_through_api(call: engine_exec.ExecCall, client, shown: list[str], bound
     import requests.exceptions
 
     try:
-        outcome = engine_exec.run(call, environ=_environment(env) or os.environ, client=client,
+        outcome = engine_exec.execute(call, environ=_environment(env) or os.environ, client=client,
                                   stdin=input_text.encode() if input_text is not None else stdin,
                                   stdout=stdout, progress=progress, seconds=bound.seconds)
     except engine_exec.TimedOut as e:

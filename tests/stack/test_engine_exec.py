@@ -29,13 +29,13 @@ def container():
 def transport(request, monkeypatch):
     """Which way runner.run executes the exec; 'api' proves it went through the Engine API."""
     used: list = []
-    real = engine_exec.run
+    real = engine_exec.execute
 
     def spy(*args, **kwargs):
         used.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine_exec, "run", spy)
+    monkeypatch.setattr(engine_exec, "execute", spy)
     if request.param == "cli":
         monkeypatch.setattr(engine_exec, "parse", lambda argv: None)
     yield request.param
