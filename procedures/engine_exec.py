@@ -118,6 +118,10 @@ def client_or_none():
         return None
 
 
+class Unreachable(Exception):
+    """The engine could not be reached to create the exec: nothing ran, so the CLI may run it instead."""
+
+
 class TimedOut(Exception):
     """The exec's stream was still open at the time limit."""
 
@@ -214,9 +218,14 @@ def execute(call: ExecCall, *, environ: Mapping[str, str], stdin: bytes | IO[byt
     `progress`, handed on line by line as it arrives."""
     api = client or _client()
     deadline = time.monotonic() + seconds
-    created = api.exec_create(call.container, call.argv, stdin=call.interactive, stdout=True, stderr=True,
-                              environment=_environment(call, environ) or None, user=call.user or "",
-                              workdir=call.workdir)
+    import requests.exceptions  # the SDK's transport
+
+    try:
+        created = api.exec_create(call.container, call.argv, stdin=call.interactive, stdout=True, stderr=True,
+                                  environment=_environment(call, environ) or None, user=call.user or "",
+                                  workdir=call.workdir)
+    except requests.exceptions.ConnectionError as e:  # only here: once created, a retry could run it twice
+        raise Unreachable(str(e)) from e
     raw = api.exec_start(created["Id"], socket=True)
     sock: socket.socket = getattr(raw, "_sock", raw)
     out, err = bytearray(), bytearray()

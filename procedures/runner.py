@@ -293,12 +293,11 @@ def _run_through_api(call: engine_exec.ExecCall, client, shown: list[str], bound
     """The exec's Completed, as the CLI path would give it; None when the engine could not be reached
     before anything ran (the CLI then runs it and says what is wrong in its own words)."""
     import docker.errors  # only here: engine_exec made a client, so the SDK is installed
-    import requests.exceptions
 
     try:
         outcome = engine_exec.execute(call, environ=_environment(env) or os.environ, client=client,
-                                  stdin=input_text.encode() if input_text is not None else stdin,
-                                  stdout=stdout, progress=progress, seconds=bound.seconds)
+                                      stdin=input_text.encode() if input_text is not None else stdin,
+                                      stdout=stdout, progress=progress, seconds=bound.seconds)
     except engine_exec.TimedOut as e:
         raise CommandFailed(shown, -1, f"{bound.exceeded()}\n{_tail(e.args[0].decode(errors='replace'))}".rstrip()) from e
     except docker.errors.APIError as e:  # no such container, not running: the CLI's own words and exit 1
@@ -306,7 +305,7 @@ def _run_through_api(call: engine_exec.ExecCall, client, shown: list[str], bound
         if progress is not None:
             progress(message.rstrip("\n"))
         return Completed(shown, 1, "", message, time.monotonic() - started)
-    except requests.exceptions.ConnectionError:
+    except engine_exec.Unreachable:
         log.debug("Engine API not reachable: docker exec through the CLI", exc_info=True)
         return None
     out = outcome.stdout.decode(errors="replace") if stdout is None else ""

@@ -112,8 +112,9 @@ def test_a_missing_container_fails_as_the_cli_says_it(transport):
 
 def test_the_time_limit_ends_the_exec_and_names_the_limit(container, transport):
     with pytest.raises(CommandFailed) as caught:
-        runner.run(cmd.exec_in(container, ["sh", "-c", "echo started >&2; sleep 60"]), timeout=2, limit="command")
-    assert caught.value.returncode == -1 and "timed out after 2s" in str(caught.value)
+        # 10 s: the line before the sleep reaches the tail even when a busy engine is slow to start the exec
+        runner.run(cmd.exec_in(container, ["sh", "-c", "echo started >&2; sleep 600"]), timeout=10, limit="command")
+    assert caught.value.returncode == -1 and "timed out after 10s" in str(caught.value)
     assert "started" in caught.value.stderr_tail
 
 

@@ -122,3 +122,12 @@ def test_a_failing_sink_does_not_stop_the_lines():
 def test_env_names_take_their_value_by_name_and_an_unset_name_travels_bare():
     call = ExecCall("c", ["env"], env=("SECRET", "UNSET", "LITERAL=1"))
     assert engine_exec._environment(call, {"SECRET": "s3"}) == ["SECRET=s3", "UNSET", "LITERAL=1"]
+
+
+def test_an_engine_that_cannot_be_reached_leaves_the_exec_to_the_cli(tmp_path):
+    import docker
+
+    nowhere = docker.APIClient(base_url=f"unix://{tmp_path}/no.sock", version="1.41", timeout=5)
+    with pytest.raises(engine_exec.Unreachable):
+        engine_exec.execute(ExecCall("c", ["true"]), environ={}, stdin=None, stdout=None, progress=None,
+                            seconds=5, client=nowhere)
