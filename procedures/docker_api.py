@@ -213,12 +213,13 @@ def _names(rows: list[dict]) -> list[str]:
 
 
 def service_containers(project: str, service: str, *, stopped_too: bool = False) -> list[str]:
-    """IDs of the running containers of one compose service (all of them with stopped_too)."""
+    """Short IDs (as `docker ps` prints them) of the running containers of one compose service (all of
+    them with stopped_too)."""
     argv = cmd.service_containers(project, service, stopped_too=stopped_too)
     if reads_through_sdk():
         labels = [f"com.docker.compose.project={project}", f"com.docker.compose.service={service}",
                   "com.docker.compose.oneoff=False"]
-        return [row["Id"] for row in _ask(argv, lambda api: api.containers(all=stopped_too, filters={"label": labels}))]
+        return [row["Id"][:12] for row in _ask(argv, lambda api: api.containers(all=stopped_too, filters={"label": labels}))]
     return _cli(argv).stdout.split()
 
 
@@ -246,7 +247,7 @@ def project_container_ids(project: str) -> list[str]:
             rows = _ask(argv, lambda api: api.containers(all=True, filters={"label": f"com.docker.compose.project={project}"}))
         except CommandFailed:
             return []
-        return [row["Id"] for row in rows]
+        return [row["Id"][:12] for row in rows]
     return [json.loads(row)["ID"] for row in _cli(argv, check=False).stdout.splitlines()]
 
 

@@ -66,14 +66,14 @@ def test_a_present_container_is_read(path, engine):
 
 def test_containers_are_found_by_filter(path, engine):
     project, running, stopped = engine["project"], engine["running"], engine["stopped"]
-    short = lambda ids: sorted(i[:12] for i in ids)  # noqa: E731 (the CLI prints short ids, the SDK long)
-    assert short(docker_api.service_containers(project, "api")) == [running.id[:12]]
+    short = lambda ids: sorted(i[:12] for i in ids)  # noqa: E731
+    assert docker_api.service_containers(project, "api") == [running.id[:12]]  # as `docker ps --quiet` prints
     assert short(docker_api.service_containers(project, "api", stopped_too=True)) == short([running.id, stopped.id])
     assert docker_api.service_containers(project, "worker") == []
     assert sorted(docker_api.container_names(f"{project}-api-")) == [running.name, stopped.name]
     assert docker_api.container_names(f"{project}-none-") == []
     assert docker_api.containers_using_volume(engine["volume"]) == [running.name]
-    assert short(docker_api.project_container_ids(project)) == short([running.id, stopped.id])
+    assert sorted(docker_api.project_container_ids(project)) == short([running.id, stopped.id])
 
 
 def test_volume_network_image_and_engine_are_read(path, engine):
