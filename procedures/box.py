@@ -4,7 +4,6 @@ Starting one container instead of one per command keeps the run close to the raw
 """
 
 import contextlib
-import json
 import os
 import shlex
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from . import lock, runner
+from . import docker_api, lock, runner
 from .commands import docker as cmd
 from .compose import Compose
 from .context import OpsContext
@@ -45,7 +44,7 @@ class BackupBox:
     def host_path(self, path: str) -> Path | None:
         """Where a path inside the container is on this host (its mount's source), to stat a growing file
         without an exec; None when this host cannot see it (remote or rootless Docker, no permission)."""
-        mounts = json.loads(runner.run(cmd.container_mounts(self.name), limit="command").stdout)
+        mounts = docker_api.container_mounts(self.name)
         for mount in sorted(mounts, key=lambda m: len(m["Destination"]), reverse=True):
             inside = PurePosixPath(path)
             if inside.is_relative_to(mount["Destination"]) and mount.get("Source"):
@@ -55,14 +54,14 @@ class BackupBox:
 
     def volume_at(self, destination: str) -> str:
         """Name of the volume mounted at destination (compose may have prefixed or renamed it)."""
-        mounts = json.loads(runner.run(cmd.container_mounts(self.name), limit="command").stdout)
+        mounts = docker_api.container_mounts(self.name)
         return next(m["Name"] for m in mounts if m["Destination"] == destination)
 
 
 def remove_leftover_boxes(ctx: OpsContext) -> list[str]:
     """Remove backup containers a killed run left behind; call only while holding the lock."""
     prefix = f"{ctx.config.stack.project}-backup-"
-    names = runner.run(cmd.container_names(prefix), limit="command").stdout.split()
+    names = docker_api.container_names(prefix)
     for name in (n for n in names if n.startswith(prefix)):
         runner.run(cmd.remove_container(name), limit="command", check=False)
     return names

@@ -4,10 +4,9 @@ it starts with, such as uwsgi's ini) runs. Only images
 already on this host are read (never pulled); a service built on the server that was never built,
 or an image without `ls` or `cat`, simply shows nothing."""
 
-import json
 import re
 
-from .. import runner
+from .. import docker_api, runner
 from ..commands import docker as docker_cmd
 from .frameworks import MARKER_FILES
 from .start_migrations import MIGRATION_STEP
@@ -24,10 +23,10 @@ def _entrypoint_script(config: dict) -> str | None:
 
 
 def _read(image: str) -> dict:
-    inspected = runner.run(docker_cmd.image_config(image), limit="command", check=False)
-    if inspected.returncode != 0:
+    inspected = docker_api.image(image)
+    if inspected is None:
         return {}  # not on this host: a pull is not discovery's to make
-    config = json.loads(inspected.stdout or "{}") or {}
+    config = inspected.get("Config") or {}
     listed = runner.run(docker_cmd.image_has_files(image, list(MARKER_FILES)), limit="command", check=False)
     facts = {"files": [line.strip() for line in listed.stdout.splitlines() if line.strip()],
              "env": dict(item.split("=", 1) for item in config.get("Env") or [] if "=" in item),

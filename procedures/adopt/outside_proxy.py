@@ -6,11 +6,9 @@ or joins an external network: the proxy is then a running container outside the 
 network an app service joins, in which `traefik version` answers.
 """
 
-import json
 from dataclasses import dataclass
 
-from .. import runner
-from ..commands import docker as docker_cmd
+from .. import docker_api, runner
 from ..commands import proxy as proxy_cmd
 from ..stack.proxy_traefik import carries_labels
 from .roles import Roles
@@ -74,14 +72,11 @@ def choose(answering: list[Candidate]) -> OutsideProxy | None:
 
 
 def _members(network: str) -> list[dict]:
-    answer = runner.run(docker_cmd.network_containers(network), limit="command", check=False)
-    if answer.returncode != 0:  # an external network not created yet: nothing sits on it
+    members = docker_api.network_containers(network)
+    if members is None:  # an external network not created yet: nothing sits on it
         return []
-    names = [c.get("Name") for c in (json.loads(answer.stdout or "null") or {}).values() if c.get("Name")]
-    if not names:
-        return []
-    lines = runner.run(docker_cmd.container_identities(names), limit="command").stdout.splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    names = [c.get("Name") for c in members.values() if c.get("Name")]
+    return docker_api.container_identities(names) if names else []
 
 
 def find(model: dict, roles: Roles, project: str) -> OutsideProxy | None:

@@ -8,7 +8,7 @@ built for it.
 The same image goes on serving, nothing is built, and a later rollback to that TAG needs no build.
 """
 
-from .. import runner
+from .. import docker_api, runner
 from ..commands import docker as docker_cmd
 from ..compose_model import built_here, built_on_server, release_image
 from ..context import OpsContext
@@ -18,8 +18,7 @@ from ..overlay import render_app_model
 
 def _image_id(ref: str) -> str:
     """The image's id, or "" when this host has no image of that name."""
-    done = runner.run(docker_cmd.image_id(ref), limit="command", check=False)
-    return done.stdout.strip() if done.returncode == 0 else ""
+    return ((docker_api.image(ref) or {}).get("Id")) or ""
 
 
 def _container_image(ctx: OpsContext, service: str) -> str:
@@ -27,10 +26,8 @@ def _container_image(ctx: OpsContext, service: str) -> str:
     (a one-off such as migrate or prestart, exited); "" when it has no container."""
     project = ctx.config.stack.project
     for stopped_too in (False, True):
-        containers = runner.run(docker_cmd.service_containers(project, service, stopped_too=stopped_too),
-                                limit="command").stdout.split()
-        ids = set(runner.run(docker_cmd.container_image_ids(containers), limit="command").stdout.split()) \
-            if containers else set()
+        containers = docker_api.service_containers(project, service, stopped_too=stopped_too)
+        ids = set(docker_api.container_image_ids(containers))
         if len(ids) > 1:
             raise ConfigError(f"{service}'s containers run {len(ids)} different images, so which one is release "
                               f"{ctx.tag} cannot be told: run one release (`docker compose up -d {service}`), "

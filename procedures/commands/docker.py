@@ -26,11 +26,6 @@ def image_inspect(ref: str) -> list[str]:
     return ["docker", "image", "inspect", ref]
 
 
-def image_volumes(ref: str) -> list[str]:
-    """The VOLUME paths an image declares, as a JSON object (null when none)."""
-    return ["docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", ref]
-
-
 def image_id(ref: str) -> list[str]:
     return ["docker", "image", "inspect", "--format", "{{.Id}}", ref]
 
@@ -229,11 +224,6 @@ def image_has_files(image: str, paths: list[str]) -> list[str]:
     those of paths that exist (and exits 2 when some do not)."""
     return ["docker", "run", "--rm", "--network", "none", "--read-only", "--pull", "never",
             "--entrypoint", "ls", image, "-1d", "--", *paths]
-
-
-def image_config(image: str) -> list[str]:
-    """The image's own config (Env, Entrypoint, Cmd, WorkingDir) as JSON."""
-    return ["docker", "image", "inspect", "--format", "{{json .Config}}", image]
 
 
 def image_file_text(image: str, path: str) -> list[str]:

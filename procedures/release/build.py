@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .. import runner
+from .. import docker_api, runner
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..commands import git
@@ -131,6 +131,6 @@ def build_release(ctx, ref: str) -> Built:
         shutil.rmtree(scratch, ignore_errors=True)
     for name in sorted(builds):
         image = release_image(config.stack.project, name, tag)
-        built.images[name] = runner.run(docker_cmd.image_id(image), limit="command").stdout.strip()
+        built.images[name] = docker_api.image_id(image)
     built.seconds = round(time.monotonic() - started, 3)
     return built

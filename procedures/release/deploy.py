@@ -13,10 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .. import ledger, lock, plain_compose, runner
+from .. import docker_api, ledger, lock, plain_compose
 from ..backup.pipeline import BackupResult, backup
 from ..commands import compose as compose_cmd
-from ..commands import docker as docker_cmd
 from ..compose_model import require_active
 from ..context import OpsContext
 from ..errors import CommandFailed, DeployError, OpsError
@@ -88,7 +87,7 @@ def preflight(run: DeployRun) -> dict:
     if not versions["Docker Compose"].startswith("2."):
         raise DeployError(f"docker compose v2 is required, found: {versions['Docker Compose']}")
     database = volumes.check_database_place(run.ctx)
-    root = runner.run(docker_cmd.docker_root_dir(), limit="command").stdout.strip() or "/"
+    root = docker_api.docker_root_dir() or "/"
     free = shutil.disk_usage(root if os.path.exists(root) else "/").free
     if free < run.ctx.config.deploy.min_free_bytes:
         raise DeployError(f"only {free} bytes free under {root}; need {run.ctx.config.deploy.min_free_bytes}")
@@ -98,7 +97,7 @@ def preflight(run: DeployRun) -> dict:
         # stack whose services are all active renders that model once, for the backup's volumes.
         require_active(active, run.ctx.compose.rendered_every_profile(), run.app_services)
     image = _app_image(run)
-    local = runner.run(docker_cmd.image_inspect(image), limit="command", check=False).returncode == 0
+    local = docker_api.image(image) is not None
     run.plan = switches, proxy = switch_plan.plan(run.ctx)
     run.timed("preflight", started)
     return {**versions, "free_bytes": free, **database, "image": image,
@@ -122,7 +121,7 @@ def pull(run: DeployRun) -> dict:
             run.ctx.compose.run(compose_cmd.pull_missing(run.ctx.config.stack, to_pull), limit="command")
     except CommandFailed as e:
         raise DeployError(f"images for TAG {run.tag} are not available: {e.stderr_tail}") from e
-    run.image_id = runner.run(docker_cmd.image_id(_app_image(run)), limit="command").stdout.strip()
+    run.image_id = docker_api.image_id(_app_image(run))
     run.timed("pull", started)
     return {"tag": run.tag, "id": run.image_id, **({"build": run.build.describe()} if run.build else {})}
 

@@ -4,18 +4,14 @@
 rehearsal starts run images already here (the serving release's, and the new TAG's, pulled first).
 """
 
-import json
 
-from .. import runner
-from ..commands import docker as docker_cmd
+from .. import docker_api
 
 
 def declared(ref: str) -> tuple[str, ...]:
     """The paths ref declares as VOLUME; none when it declares none or is not on the host."""
-    done = runner.run(docker_cmd.image_volumes(ref), limit="command", check=False)
-    if done.returncode != 0:
-        return ()
-    return tuple(sorted(json.loads(done.stdout or "null") or {}))
+    found = docker_api.image(ref)
+    return tuple(sorted(((found or {}).get("Config") or {}).get("Volumes") or {}))
 
 
 def of_services(models: list[dict], extra: dict[str, str]) -> dict[str, tuple[str, ...]]:

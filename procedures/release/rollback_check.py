@@ -13,7 +13,6 @@ for the rehearsal only. Everything the rehearsal made is removed on every exit.
 """
 
 import contextlib
-import json
 import logging
 import secrets
 import tempfile
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
-from .. import compose_model, runner
+from .. import compose_model, docker_api, runner
 from ..box import backup_box
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
@@ -159,12 +158,10 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
 
 def _remove_leftovers(project: str) -> None:
     """Containers and networks of the rehearsal's project that a failed or interrupted `down` left."""
-    rows = runner.run(docker_cmd.project_containers(project), limit="command", check=False).stdout.splitlines()
-    for row in rows:
-        runner.run(docker_cmd.remove_container(json.loads(row)["ID"]), limit="command", check=False)
-    rows = runner.run(docker_cmd.project_networks(project), limit="command", check=False).stdout.splitlines()
-    for row in rows:
-        runner.run(docker_cmd.remove_network(json.loads(row)["Name"]), limit="command", check=False)
+    for container in docker_api.project_container_ids(project):
+        runner.run(docker_cmd.remove_container(container), limit="command", check=False)
+    for network in docker_api.project_network_names(project):
+        runner.run(docker_cmd.remove_network(network), limit="command", check=False)
 
 
 def _remove_volumes(rehearsal: Rehearsal) -> None:

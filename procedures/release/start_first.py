@@ -11,11 +11,10 @@ Until step 3 starts, any failure or interrupt removes the new containers and lea
 serving as they were.
 """
 
-import json
 import logging
 import time
 
-from .. import runner
+from .. import docker_api, runner
 from ..commands import compose as compose_cmd
 from ..commands import docker as docker_cmd
 from ..context import OpsContext
@@ -39,15 +38,11 @@ DRAIN_SECONDS = 2.0
 
 def container_facts(ids: list[str]) -> list[dict]:
     """id, state, config hash and network addresses of each container (one that is gone is left out)."""
-    if not ids:
-        return []
-    done = runner.run(docker_cmd.container_facts(ids), limit="command", check=False)  # one may be gone meanwhile
-    return [json.loads(line) for line in done.stdout.splitlines() if line]
+    return docker_api.container_facts(ids)
 
 
 def _containers(ctx: OpsContext, service: str) -> list[dict]:
-    ids = runner.run(docker_cmd.service_containers(ctx.config.stack.project, service, stopped_too=True), limit="command").stdout
-    return container_facts(ids.split())
+    return container_facts(docker_api.service_containers(ctx.config.stack.project, service, stopped_too=True))
 
 
 def _wanted_hash(ctx: OpsContext, service: str) -> str:
@@ -81,7 +76,7 @@ def _healthy(containers: list[dict], deadline: float) -> float:
     """When every container with a healthcheck reported healthy (now, for those without one)."""
     for container in containers:
         while True:
-            status = runner.run(docker_cmd.health_status(container["id"]), limit="command", check=False).stdout.strip()
+            status = docker_api.health_status(container["id"])
             if status in ("", "healthy"):
                 break
             # "unhealthy" is not final: the next passing probe makes it healthy (a slow start past its retries).

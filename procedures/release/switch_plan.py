@@ -12,8 +12,7 @@ setting that stops them.
 
 from dataclasses import dataclass
 
-from .. import compose_model, runner
-from ..commands import docker as docker_cmd
+from .. import compose_model, docker_api
 from ..context import OpsContext
 from ..stack.serving import running_containers
 from ..stack import proxy_config
@@ -47,8 +46,7 @@ def _proxy_container(ctx: OpsContext) -> str | None:
 
 
 def _running(container: str) -> bool:
-    answer = runner.run(docker_cmd.container_running(container), limit="command", check=False)
-    return answer.returncode == 0 and answer.stdout.strip() == "true"
+    return docker_api.container_running(container)
 
 
 def _published(service: dict) -> list[str]:

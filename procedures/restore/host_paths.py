@@ -11,7 +11,7 @@ and the one removal path (throwaway.remove_throwaway) removes both at the end of
 import secrets
 from datetime import datetime, timezone
 
-from .. import runner
+from .. import docker_api, runner
 from ..box import BackupBox
 from ..commands import docker as docker_cmd
 from ..commands import files as files_cmd
@@ -79,7 +79,7 @@ def extract_and_compare(run) -> dict:
     if not run.keeps_server:
         run.cleanup.callback(remove_throwaway, name)
     runner.run(docker_cmd.volume_create(name, DRILL_LABEL), limit="command")
-    image = runner.run(docker_cmd.image_references([run.box.name]), limit="command").stdout.strip()
+    image = docker_api.image_references([run.box.name])[0]
     runner.run(docker_cmd.run_isolated_idle(name, image, name, EXTRACTED_AT, run.box.volume_at(run.ctx.config.backup.directory),
                                             DRILL_LABEL), limit="command")
     extractor = BackupBox(name)

@@ -12,7 +12,7 @@ import json
 import secrets
 from datetime import datetime, timezone
 
-from .. import restored_names, runner
+from .. import docker_api, restored_names, runner
 from ..box import BackupBox
 from ..commands import docker as docker_cmd
 from ..commands import files as files_cmd
@@ -102,7 +102,7 @@ def rebuild_and_compare(run, volume: str, container: str, labels: dict[str, str]
     list_path = "/".join(p for p in (directory, chosen.folder, recorded["list"]["file"]) if p)
     expected = uploads_list.read(run.box, list_path, recorded["list"]["sha256"])
 
-    image = runner.run(docker_cmd.image_references([run.box.name]), limit="command").stdout.strip()
+    image = docker_api.image_references([run.box.name])[0]
     backups_volume = run.box.volume_at(directory)
     runner.run(docker_cmd.run_isolated_idle(container, image, volume, RESTORED_AT, backups_volume, labels), limit="command")
     checker = BackupBox(container)

@@ -12,8 +12,7 @@ retries a refused connection on the other container (Caddy gives up at once with
 
 import json
 
-from .. import runner
-from ..commands import docker as docker_cmd
+from .. import docker_api, runner
 from ..commands import proxy as proxy_cmd
 from ..errors import CommandFailed
 from . import proxy_caddy, proxy_nginx, proxy_traefik
@@ -24,7 +23,7 @@ DEFAULT_CADDYFILE = "/etc/caddy/Caddyfile"
 
 def _config_path(container: str) -> str:
     """The Caddyfile the container runs with: its command's --config, else Caddy's default."""
-    command = json.loads(runner.run(docker_cmd.container_command(container), limit="command").stdout or "null") or []
+    command = docker_api.container_command(container)
     for i, word in enumerate(command[:-1]):
         if word == "--config":
             return command[i + 1]

@@ -7,11 +7,10 @@ healthcheck now, the same test the engine would run next, and takes a pass as th
 """
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 
-from .. import runner
+from .. import docker_api, runner
 from ..commands import docker as cmd
 from ..compose import Compose
 from ..errors import CommandFailed, NotReady
@@ -45,7 +44,7 @@ def service_states(compose: Compose) -> dict[str, ServiceState]:
 
 def healthcheck_passes_now(container: str) -> bool:
     """Whether the container's own healthcheck passes when run now (False when it has none we can run)."""
-    found = json.loads(runner.run(cmd.container_healthcheck(container), limit="command").stdout or "null") or {}
+    found = docker_api.container_healthcheck(container)
     test = found.get("Test") or []
     if not test or test[0] not in ("CMD", "CMD-SHELL") or len(test) < 2:
         return False

@@ -1,19 +1,18 @@
 """Which release is serving now: the TAG of the running app container's image."""
 
-from .. import runner
-from ..commands import docker as cmd
+from .. import docker_api
 from ..context import OpsContext
 from ..errors import ConfigError
 
 
 def running_containers(ctx: OpsContext, service: str) -> list[str]:
     """IDs of the service's running containers (two while a start-first switch runs)."""
-    return runner.run(cmd.service_containers(ctx.config.stack.project, service), limit="command").stdout.split()
+    return docker_api.service_containers(ctx.config.stack.project, service)
 
 
 def _images(containers: list[str]) -> list[str]:
     """The image reference each container was created from, as given (the tag it was deployed by)."""
-    return sorted(set(runner.run(cmd.image_references(containers), limit="command").stdout.split())) if containers else []
+    return sorted(set(docker_api.image_references(containers)))
 
 
 def _tags(images: list[str]) -> set[str]:
@@ -39,7 +38,7 @@ def image_release(ctx: OpsContext) -> dict:
     containers = [c for found in ids.values() for c in found]
     images = _images(containers)
     tags = _tags(images)
-    image_ids = sorted(set(runner.run(cmd.container_image_ids(containers), limit="command").stdout.split())) if containers else []
+    image_ids = sorted(set(docker_api.container_image_ids(containers)))
     return {"version": tags.pop() if len(tags) == 1 else None,
             "source": "running app containers' image tag (version check by HTTP is off)",
             "images": images, "image_ids": image_ids,

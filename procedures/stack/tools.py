@@ -1,8 +1,7 @@
 """Versions of the tools and the database server a run depends on, for the evidence table."""
 
-import json
 
-from .. import runner
+from .. import docker_api, runner
 from ..commands import docker as cmd
 from ..errors import CommandFailed, OpsError
 from .serving import with_serving_tag
@@ -11,7 +10,7 @@ from .serving import with_serving_tag
 def tool_versions() -> dict[str, str]:
     versions = {}
     try:
-        server = json.loads(runner.run(cmd.version_json(), limit="command").stdout).get("Server") or {}
+        server = docker_api.server_version()
         versions["Docker engine"] = f"{server.get('Version', '?')} (API {server.get('ApiVersion', '?')})"
     except (CommandFailed, ValueError) as e:
         versions["Docker engine"] = f"unavailable: {e}"

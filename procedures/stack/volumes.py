@@ -2,11 +2,10 @@
 other data volumes (backups, the rclone config with the Drive token and crypt key, uploads),
 external like the database so that no `docker compose down -v` can remove them."""
 
-import json
 import uuid
 from dataclasses import dataclass, field
 
-from .. import runner
+from .. import docker_api, runner
 from ..commands import docker as cmd
 from ..compose_model import database_holder, database_mount, require_external_database_volume
 from ..engines.targets import VOLUME
@@ -33,13 +32,9 @@ class VolumeFacts:
 
 def inspect_volume(name: str) -> VolumeFacts | None:
     """The volume's identity (name and creation time prove it was never recreated), or None."""
-    try:
-        done = runner.run(cmd.volume_inspect(name), limit="command")
-    except CommandFailed as e:
-        if "no such volume" in e.stderr_tail.lower():
-            return None
-        raise
-    raw = json.loads(done.stdout)[0]
+    raw = docker_api.volume(name)
+    if raw is None:
+        return None
     return VolumeFacts(raw["Name"], raw["CreatedAt"], raw["Driver"], raw["Mountpoint"], raw.get("Labels") or {})
 
 
@@ -73,10 +68,10 @@ def create_database_volume(name: str, project: str, extra_labels: dict[str, str]
 
 def mounted_volume(ctx, service: str, destination: str) -> str | None:
     """The volume a running service's (first) container mounts at destination, or None when it is not running."""
-    ids = runner.run(cmd.service_containers(ctx.config.stack.project, service), limit="command").stdout.split()
+    ids = docker_api.service_containers(ctx.config.stack.project, service)
     if not ids:
         return None
-    mounts = json.loads(runner.run(cmd.container_mounts(ids[0]), limit="command").stdout)
+    mounts = docker_api.container_mounts(ids[0])
     return next((m.get("Name") for m in mounts if m.get("Destination") == destination), None)
 
 
@@ -173,7 +168,7 @@ def ensure_data_volumes(ctx) -> list[str]:
 
 def containers_using(name: str, *, running_only: bool = False) -> list[str]:
     """The containers, running or stopped (or only the running ones), that mount the volume."""
-    return runner.run(cmd.containers_using_volume(name, running_only=running_only), limit="command").stdout.split()
+    return docker_api.containers_using_volume(name, running_only=running_only)
 
 
 def has_file(image: str, name: str, path: str) -> bool:

@@ -5,24 +5,27 @@ from types import SimpleNamespace
 
 import pytest
 
+from procedures import docker_api
 from procedures.adopt import image_facts
 
 pytestmark = pytest.mark.unit
 
 
 def _fake_engine(monkeypatch, config: dict, files: dict[str, str]):
-    """runner.run answering `image inspect` with config and `cat PATH` with files[PATH]; records images asked."""
+    """The CLI's reads (docker_api's fallback) answering `image inspect` with config and `cat PATH` with
+    files[PATH]; records images asked."""
     asked = []
 
     def run(argv, **_):
         if argv[:3] == ["docker", "image", "inspect"]:
             asked.append(argv[-1])
-            return SimpleNamespace(returncode=0, stdout=json.dumps(config))
+            return SimpleNamespace(returncode=0, stdout=json.dumps([{"Config": config}]))
         if "cat" in argv:
             return SimpleNamespace(returncode=0, stdout=files.get(argv[-1], ""))
         return SimpleNamespace(returncode=0, stdout="manage.py\n")
 
     monkeypatch.setattr(image_facts.runner, "run", run)
+    monkeypatch.setattr(docker_api, "reads_through_sdk", lambda: False)
     return asked
 
 

@@ -1,12 +1,14 @@
 """Which image each service built on the server is named by at adoption, and the refusal when a serving
 one has none (tests/stack/test_adopt_built.py adopts a real stack built on the server)."""
 
+import json
 from dataclasses import dataclass
 from subprocess import CompletedProcess
 from types import SimpleNamespace
 
 import pytest
 
+from procedures import docker_api
 from procedures.adopt import release_images
 from procedures.errors import ConfigError
 
@@ -28,7 +30,7 @@ class Engine:
             return CompletedProcess(argv, 0, "", "")
         if argv[:3] == ["docker", "image", "inspect"]:
             found = self.images.get(argv[-1], "")
-            return CompletedProcess(argv, 0 if found else 1, found, "")
+            return CompletedProcess(argv, 0 if found else 1, json.dumps([{"Id": found}]) if found else "", "")
         if argv[:2] == ["docker", "ps"]:  # a service's containers: here named by the image id they run
             service = next(a for a in argv if a.startswith("label=com.docker.compose.service=")).rsplit("=", 1)[1]
             return CompletedProcess(argv, 0, "\n".join(self.running.get(service, [])), "")
@@ -38,6 +40,8 @@ class Engine:
 def adopt_names(monkeypatch, images, running):
     engine = Engine(images, running, [])
     monkeypatch.setattr(release_images, "runner", SimpleNamespace(run=engine.run))
+    monkeypatch.setattr(docker_api, "runner", SimpleNamespace(run=engine.run))  # its CLI reads
+    monkeypatch.setattr(docker_api, "reads_through_sdk", lambda: False)
     monkeypatch.setattr(release_images, "render_app_model", lambda stack, tag: MODEL)
     config = SimpleNamespace(stack=SimpleNamespace(project="shop"), build=None,
                              services=SimpleNamespace(serving=["api", "reverse-proxy"]))

@@ -2,7 +2,6 @@
 
 import pytest
 
-from procedures.commands import docker as cmd
 from procedures.release import seal
 from procedures.release.seal_isolation import isolation_lines, loosens, reaches_docker_api
 
@@ -46,8 +45,3 @@ def test_the_overlay_drops_a_socket_only_service_mounts_and_says_so():
                        skip_env=set(), probe_image="probe", labels={})
     assert '    volumes: !override []' in sealed.text
     assert sealed.dropped == ("agent: bind mount of /var/run/docker.sock (reaches the Docker API)",)
-
-
-def test_image_volumes_argv():
-    assert cmd.image_volumes("postgres:16") == [
-        "docker", "image", "inspect", "--format", "{{json .Config.Volumes}}", "postgres:16"]
