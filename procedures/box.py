@@ -6,7 +6,7 @@ Starting one container instead of one per command keeps the run close to the raw
 import contextlib
 import os
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Iterator
@@ -26,6 +26,9 @@ class BackupBox:
     # The stack's compose, for the commands errors suggest; None for a throwaway container the suite
     # only execs in (an extractor, a checker), which never suggests one.
     compose: Compose | None = None
+    # Answers this run may reuse: questions whose answer nothing in the run can change (a remote's config
+    # and features, a name's encryption). Per box, so per run: the next run asks again.
+    answers: dict = field(default_factory=dict, compare=False, repr=False)
 
     def how_to_run(self, args: str) -> str:
         """The command an operator pastes to run args in a one-off container of the backup service."""
@@ -37,6 +40,14 @@ class BackupBox:
 
     def run(self, argv: list[str], **kwargs) -> runner.Completed:
         return runner.run(cmd.exec_in(self.name, argv), **kwargs)
+
+    def ask_once(self, argv: list[str], limit: str = "command") -> str:
+        """The stdout of argv, run the first time this box is asked it; only for a question whose answer
+        nothing in this run can change."""
+        key = tuple(argv)
+        if key not in self.answers:
+            self.answers[key] = self.run(argv, limit=limit).stdout
+        return self.answers[key]
 
     def session(self, argv: list[str]):
         return runner.session(cmd.exec_in(self.name, argv))

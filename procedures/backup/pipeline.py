@@ -7,6 +7,7 @@ step succeeded, and a failure never leaves a partial file under a final name.
 """
 
 import contextlib
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from ..box import BackupBox, backup_box
 from ..commands import files as files_cmd
 from ..commands import rclone as rclone_cmd
 from ..context import OpsContext
-from ..errors import BackupError, CommandFailed, UnsafeOperation
+from ..errors import BackupError, CommandFailed, OffsiteError, UnsafeOperation
 from ..remote import offsite, uploads_store
 from ..remote.rclone_progress import Transfer
 from ..runbook import Runbook, Step
@@ -56,6 +57,7 @@ class BackupRun:
     paths: dict | None = None  # the archive of [backup] paths
     manifest: dict | None = None
     remote: offsite.RemoteStatus | None = None
+    peeked: list[offsite.RemoteFile] | None = None  # the remote folder as the preflight listed it
     uploaded: list[str] = field(default_factory=list)
     transferred: list[dict] = field(default_factory=list)  # each offsite copy's final figures (rclone's last stats)
     timings: dict[str, float] = field(default_factory=dict)
@@ -77,6 +79,9 @@ class BackupRun:
     clock_check: clock.ClockCheck | None = None
     clock_saw_remote: bool = False  # the clock check compared with the remote's sets (it was reachable)
     allow_mass_prune: bool = False  # the operator allows more than [retention] max_deletions_per_run
+    # Local set files read this run, by name: a file under its final name is never rewritten (mv
+    # --no-clobber), and only sets retention deletes go, which are not read after.
+    read_texts: dict[str, str] = field(default_factory=dict)
 
     @property
     def directory(self) -> str:
@@ -84,6 +89,12 @@ class BackupRun:
 
     def path(self, kind: str) -> str:
         return f"{self.directory}/{files.file_name(self.set_name, kind)}"
+
+    def read_local(self, name: str) -> str:
+        """A local set file's text, read once per run."""
+        if name not in self.read_texts:
+            self.read_texts[name] = self.box.run(files_cmd.read(f"{self.directory}/{name}"), limit="command").stdout
+        return self.read_texts[name]
 
     def wrote(self, path: str, size: int) -> None:
         name = path.rsplit("/", 1)[-1]
@@ -152,14 +163,15 @@ def run_preflight(run: BackupRun) -> Preflight:
 
 def peek_remote(run: BackupRun) -> list[str] | None:
     """The remote folder's file names for the clock check, or None when offsite is off or the remote cannot
-    be listed yet (the remote step then names the problem, and prune_remote judges the clock again)."""
+    be listed yet (the remote step then names the problem, and prune_remote judges the clock again). The
+    listing is kept for the remote step: nothing is written there before it."""
     if not run.ctx.config.offsite.enabled:
         return None
     try:
-        rows = json.loads(run.box.run(rclone_cmd.lsjson(remote_path(run)), limit="command").stdout or "[]")
-    except (CommandFailed, ValueError):
+        run.peeked = offsite.list_remote(run.box, remote_path(run))
+    except (OffsiteError, ValueError):
         return None
-    return [r["Name"] for r in rows]
+    return [f.name for f in run.peeked]
 
 
 def remote_path(run: BackupRun) -> str:
@@ -181,14 +193,16 @@ def _remote_manifest(run: BackupRun, set_name: str) -> dict:
 def judge_clock(run: BackupRun, remote_names: list[str] | None) -> clock.ClockCheck:
     """The clock against the newest trusted reference: local sets, state_dir, the remote's sets (when listed)."""
     earlier, _ = sets.to_sets(run.local_files, run.identity)
-    references = [clock.newest_trusted(run.box, run.directory, earlier),
+    # A set both here and on the remote is judged by one reading of its local manifest.
+    read = functools.cache(lambda name: _remote_manifest(run, name))
+    references = [clock.newest_trusted(run.box, run.directory, earlier, read),
                   clock_state.last_trusted(run.ctx.config.deploy.state_dir, run.identity)]
     if remote_names is not None:
         run.clock_saw_remote = True
         remote, _ = sets.to_sets(remote_names, run.identity)
         remote = [s for s in remote if s.name != run.set_name]
         earlier += remote
-        references.append(clock.newest_trusted(run.box, run.directory, remote, lambda n: _remote_manifest(run, n)))
+        references.append(clock.newest_trusted(run.box, run.directory, remote, read))
     return clock.judge(run.now, clock.newest(*references),
                        timedelta(hours=run.ctx.config.backup.max_clock_gap_hours), run.accept_clock,
                        earlier_exist=any(s.verified for s in earlier))
@@ -297,16 +311,16 @@ def offsite_disabled(run: BackupRun) -> str | None:
 
 
 def run_remote_status(run: BackupRun) -> offsite.RemoteStatus:
-    """The remote is configured and reachable (its folder created); its files listed once."""
+    """The remote is configured and reachable (its folder created when missing); its files listed once
+    (the preflight's listing when it had one)."""
     cfg = run.ctx.config
-    run.remote = offsite.remote_status(run.box, cfg.offsite.path(cfg.stack.environment))
+    run.remote, listed = offsite.reach(run.box, cfg.offsite.path(cfg.stack.environment), run.peeked)
     if not run.remote.crypt and not cfg.offsite.plaintext:
         raise BackupError(
             f"[offsite] remote = {cfg.offsite.remote!r} is a {run.remote.remote_type} remote, not an rclone crypt "
             "remote: offsite copies must be encrypted (seeds 001 and 004). Create a crypt remote over it "
             "(docs/BACKUPS.md section 5) and name it in [offsite] remote, or set [offsite] plaintext = true to "
             "upload unencrypted (every backup and drill report then says so)")
-    listed = offsite.list_remote(run.box, run.remote.path)
     run.remote_files = [f.name for f in listed]
     run.remote_sizes = {f.name: f.size for f in listed}
     fingerprint_remote(run, listed)
@@ -348,7 +362,7 @@ def objects_to_push(run: BackupRun) -> set[str]:
                if not n.startswith(run.set_name + ".")]
     objects = set(run.uploads_objects)
     for name in earlier:
-        objects |= uploads_store.referenced(uploads_list.parse(run.box.run(files_cmd.read(f"{run.directory}/{name}"), limit="command").stdout))
+        objects |= uploads_store.referenced(uploads_list.parse(run.read_local(name)))
     return objects
 
 
@@ -411,7 +425,7 @@ def run_prune_local(run: BackupRun) -> prune.PruneResult:
                                         local_policy(run), run.now, limits(run))
     run.local_collect = uploads_store.collect_local(run.box, run.directory, run.store,
                                                     kept_lists(run, run.local_prune, lambda n: local_manifest(run, n)),
-                                                    run.now, store_grace(run))
+                                                    run.now, store_grace(run), run.read_local)
     return run.local_prune
 
 
@@ -443,7 +457,7 @@ def run_prune_remote(run: BackupRun) -> prune.PruneResult:
     grace = run.now - EPOCH if run.remote_prune.deferred else store_grace(run)
     run.remote_collect = uploads_store.collect_remote(run.box, run.remote, run.store, sorted(lists),
                                                       run.directory, set(run.local_prune.listing_after),
-                                                      run.now, grace)
+                                                      run.now, grace, run.read_local)
     return run.remote_prune
 
 

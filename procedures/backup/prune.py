@@ -130,5 +130,6 @@ def prune_remote(box: BackupBox, status: offsite.RemoteStatus, listing: list[off
                     "it held after the last pruning here and the policy still keeps")
     decision, doomed = _doomed(filenames, identity, policy, now, limits, status.path, unverified)
     offsite.delete(box, status, doomed)
-    after = [f.name for f in offsite.list_remote(box, status.path)]
+    # Nothing deleted: the listing just judged is the proof (the run wrote nothing there since).
+    after = [f.name for f in offsite.list_remote(box, status.path)] if doomed else filenames
     return _prove(PruneResult(status.path, identity, policy, decision, doomed, after, None, sorted(unverified)))

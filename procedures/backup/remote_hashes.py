@@ -61,7 +61,7 @@ def join(remote: str, path: str) -> str:
 
 def hash_type(box: BackupBox, remote: str) -> str | None:
     """The preferred hash type the remote keeps; None when it keeps none."""
-    offered = json.loads(box.run(cmd.features(remote), limit="command").stdout or "{}").get("Hashes") or []
+    offered = json.loads(box.ask_once(cmd.features(remote)) or "{}").get("Hashes") or []
     return next((t for t in PREFERRED if t in offered), offered[0] if offered else None)
 
 
@@ -74,15 +74,25 @@ def _hashes_at(box: BackupBox, remote: str, folder: str, by_listed_name: dict[st
     return {by_listed_name[r["Name"]]: pick(r.get("Hashes") or {}) for r in rows if r["Name"] in by_listed_name}
 
 
+def encoded_names(box: BackupBox, crypt_name: str, paths: list[str]) -> list[str]:
+    """The encrypted names of paths (relative to the crypt remote's root), one `backend encode` for those
+    this box was not asked before: a name's encryption is fixed by the config, which no run changes."""
+    unknown = [p for p in paths if tuple(cmd.crypt_encode(crypt_name, [p])) not in box.answers]
+    if unknown:
+        encoded = box.run(cmd.crypt_encode(crypt_name, unknown), limit="command").stdout.split()
+        if len(encoded) != len(unknown):
+            raise OffsiteError(f"rclone backend encode gave {len(encoded)} names for {len(unknown)} paths of {crypt_name}:")
+        for path, name in zip(unknown, encoded):
+            box.answers[tuple(cmd.crypt_encode(crypt_name, [path]))] = name
+    return [box.answers[tuple(cmd.crypt_encode(crypt_name, [p]))] for p in paths]
+
+
 def _crypt_hashes(box: BackupBox, status: RemoteStatus, names: list[str]) -> dict[str, str | None]:
     crypt_name, _, folder = status.path.partition(":")
-    wrapped = wrapped_remote(box.run(cmd.config_show(crypt_name), limit="command").stdout)
+    wrapped = wrapped_remote(box.ask_once(cmd.config_show(crypt_name)))
     if wrapped is None or not names:
         return {}
-    encoded = box.run(cmd.crypt_encode(crypt_name, [f"{folder.strip('/')}/{n}" for n in names]),
-                      limit="command").stdout.split()
-    if len(encoded) != len(names):
-        raise OffsiteError(f"rclone backend encode gave {len(encoded)} names for {len(names)} files of {status.path}")
+    encoded = encoded_names(box, crypt_name, [f"{folder.strip('/')}/{n}" for n in names])
     by_encrypted = {e.rsplit("/", 1)[-1]: n for e, n in zip(encoded, names)}
     return _hashes_at(box, wrapped, join(wrapped, encoded[0].rsplit("/", 1)[0]), by_encrypted)
 

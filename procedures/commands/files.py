@@ -18,6 +18,11 @@ def size(path: str) -> list[str]:
     return ["stat", "--format=%s", "--", path]
 
 
+def sizes(paths: list[str]) -> list[str]:
+    """The size in bytes of each path, one a line in the order given (stat fails when one is missing)."""
+    return ["stat", "--format=%s", "--", *paths]
+
+
 def rename(source: str, target: str) -> list[str]:
     """Rename within one directory (atomic on one filesystem); refuses to overwrite."""
     return ["mv", "--no-clobber", "--", source, target]

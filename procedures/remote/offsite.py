@@ -29,8 +29,9 @@ class RemoteFile:
     hashes: dict
 
 
-def remote_status(box: BackupBox, path: str) -> RemoteStatus:
-    """Check the remote is configured and reachable (creating its folder); name the fix if not."""
+def remote_type(box: BackupBox, path: str) -> str:
+    """The type of the remote path names (crypt, drive, ...), refused with the fix when rclone's config is
+    missing or does not hold it."""
     name = path.split(":", 1)[0]
     try:
         remotes = box.run(cmd.listremotes(), limit="command").stdout
@@ -45,6 +46,10 @@ def remote_status(box: BackupBox, path: str) -> RemoteStatus:
             f"rclone remote '{name}:' is not configured in the rclone_config volume; set it up with {box.set_up_command()} "
             f"([offsite_setup], docs/BACKUPS.md section 3), or by hand: {box.how_to_run('rclone config')}"
         )
+    return types[f"{name}:"].strip()
+
+
+def make_folder(box: BackupBox, path: str) -> None:
     try:
         box.run(cmd.mkdir(path), limit="command")
     except CommandFailed as e:
@@ -52,7 +57,27 @@ def remote_status(box: BackupBox, path: str) -> RemoteStatus:
             f"remote {path} is unreachable: {e.stderr_tail.splitlines()[-1] if e.stderr_tail else e}. "
             "Check the network and the remote's credentials (rclone config reconnect); the local backup is kept"
         ) from e
-    return RemoteStatus(path, types[f"{name}:"].strip())
+
+
+def remote_status(box: BackupBox, path: str) -> RemoteStatus:
+    """Check the remote is configured and reachable (creating its folder); name the fix if not."""
+    kind = remote_type(box, path)
+    make_folder(box, path)
+    return RemoteStatus(path, kind)
+
+
+def reach(box: BackupBox, path: str, listed: "list[RemoteFile] | None" = None) -> tuple[RemoteStatus, list["RemoteFile"]]:
+    """The remote configured and its folder listed (`listed`: this run's listing of it, taken since nothing
+    was written there). A folder that lists is reachable and exists, so it is created only when it does not
+    list: then the listing is taken again."""
+    kind = remote_type(box, path)
+    if listed is None:
+        try:
+            listed = list_remote(box, path)
+        except OffsiteError:
+            make_folder(box, path)
+            listed = list_remote(box, path)
+    return RemoteStatus(path, kind), listed
 
 
 def list_remote(box: BackupBox, path: str) -> list[RemoteFile]:

@@ -178,11 +178,16 @@ def _local_aged(box: BackupBox, store_path: str) -> dict[str, float]:
     return aged
 
 
+def _reader(box: BackupBox, directory: str, read_local: Callable[[str], str] | None) -> Callable[[str], str]:
+    """read_local (the run's reader of local set files, which reads each once) or a plain cat."""
+    return read_local or (lambda name: box.run(files_cmd.read(f"{directory}/{name}"), limit="command").stdout)
+
+
 def collect_local(box: BackupBox, directory: str, store: str, lists: list[str], now: datetime,
-                  grace: timedelta) -> Collected:
+                  grace: timedelta, read_local: Callable[[str], str] | None = None) -> Collected:
     """Delete local store objects no kept list references and older than grace (lists: the kept sets' list files)."""
     store_path = f"{directory}/{store}"
-    kept = _referenced_by(lambda n: box.run(files_cmd.read(f"{directory}/{n}"), limit="command").stdout, lists, directory)
+    kept = _referenced_by(_reader(box, directory, read_local), lists, directory)
     box.run(files_cmd.make_dir(store_path), limit="command")
     aged = _local_aged(box, store_path)
     before = sorted(aged)
@@ -190,7 +195,8 @@ def collect_local(box: BackupBox, directory: str, store: str, lists: list[str], 
     doomed = unreferenced(before, kept | spared)
     if doomed:
         box.run(files_cmd.remove([f"{store_path}/{o}" for o in doomed]), limit="command")
-    after = box.run(files_cmd.store_listing(store_path), limit="command").stdout.split()
+    # Nothing deleted: the listing just taken is the proof (the run wrote nothing there since).
+    after = box.run(files_cmd.store_listing(store_path), limit="command").stdout.split() if doomed else before
     return _collected(store_path, lists, kept, before, doomed, after, len(spared - kept))
 
 
@@ -211,14 +217,16 @@ def _remote_aged(box: BackupBox, remote_store: str) -> dict[str, float]:
 
 
 def collect_remote(box: BackupBox, status: offsite.RemoteStatus, store: str, lists: list[str], directory: str,
-                   local_names: set[str], now: datetime, grace: timedelta) -> Collected:
+                   local_names: set[str], now: datetime, grace: timedelta,
+                   read_local: Callable[[str], str] | None = None) -> Collected:
     """Delete remote store objects no kept list references and older than grace. A list also on local
     disk is read there (it was uploaded from it and checked by hash); the others through rclone."""
     remote_store = f"{status.path}/{store}"
+    local = _reader(box, directory, read_local)
 
     def read(name: str) -> str:
         if name in local_names:
-            return box.run(files_cmd.read(f"{directory}/{name}"), limit="command").stdout
+            return local(name)
         return box.run(rclone_cmd.cat(f"{status.path}/{name}"), limit="command").stdout
 
     kept = _referenced_by(read, lists, status.path)
@@ -229,5 +237,5 @@ def collect_remote(box: BackupBox, status: offsite.RemoteStatus, store: str, lis
     doomed = unreferenced(before, kept | spared)
     if doomed:
         box.run(rclone_cmd.delete_objects(remote_store, objects_file(box, doomed, "collect")), limit="copy")
-    after = box.run(rclone_cmd.list_objects(remote_store), limit="command").stdout.split()
+    after = box.run(rclone_cmd.list_objects(remote_store), limit="command").stdout.split() if doomed else before
     return _collected(remote_store, lists, kept, before, doomed, after, len(spared - kept))

@@ -48,8 +48,8 @@ def look_up(ctx: OpsContext, box: BackupBox, set_name: str, identity: names.Iden
         return OffsiteCopies(False)
     path = cfg.offsite.path(cfg.stack.environment)
     try:
-        status = offsite.remote_status(box, path)
-        listing = [f.name for f in offsite.list_remote(box, status.path)]
+        status, listed = offsite.reach(box, path)
+        listing = [f.name for f in listed]
     except OpsError as e:
         return OffsiteCopies(True, path, error=str(e).splitlines()[0] if str(e) else type(e).__name__)
     return from_listing(listing, identity, set_name, status.path, status.crypt, datetime.now(timezone.utc))

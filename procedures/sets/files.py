@@ -40,3 +40,13 @@ def sha256(box: BackupBox, path: str) -> str:
 
 def size(box: BackupBox, path: str) -> int:
     return int(box.run(cmd.size(path), limit="command").stdout.strip())
+
+
+def sizes(box: BackupBox, paths: list[str]) -> dict[str, int]:
+    """Each path's size, asked in one stat."""
+    if not paths:
+        return {}
+    found = box.run(cmd.sizes(paths), limit="command").stdout.split()
+    if len(found) != len(paths):
+        raise ValueError(f"stat gave {len(found)} sizes for {len(paths)} files: {paths}")
+    return dict(zip(paths, map(int, found)))

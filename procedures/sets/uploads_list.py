@@ -2,6 +2,7 @@
 directory (mode, owner), written beside the set as `<set>.uploads.list.json` and compared with what a
 restore gives back. Lists written before owners were recorded have neither uid/gid nor directories."""
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,17 +77,25 @@ def summary(walked: dict) -> dict:
 def write(box: BackupBox, path: str, walked: dict) -> dict:
     """Write the list under a partial name, checksum it, rename it; returns its manifest entry."""
     partial = path + files.PARTIAL
-    box.run(cmd.write_stdin_to(partial), input_text=json.dumps(walked, indent=1, sort_keys=True), limit="command")
-    entry = {"file": path.rsplit("/", 1)[-1], "size": files.size(box, partial),
-             "sha256": files.sha256(box, partial), **summary(walked)}
+    text = json.dumps(walked, indent=1, sort_keys=True).encode()
+    box.run(cmd.write_stdin_to(partial), input_text=text.decode(), limit="command")
+    # The checksum read back from disk must be that of the bytes sent: then the size is theirs too.
+    written = files.sha256(box, partial)
+    if written != hashlib.sha256(text).hexdigest():
+        raise BackupError(f"{partial}: the file on disk differs from the list written (checksum {written}): "
+                          "the disk is failing or full?")
+    entry = {"file": path.rsplit("/", 1)[-1], "size": len(text), "sha256": written, **summary(walked)}
     box.run(cmd.rename(partial, path), limit="command")
     return entry
 
 
 def read(box: BackupBox, path: str, expected_sha256: str) -> dict:
     """A recorded list, refused when its checksum differs from the manifest's."""
-    actual = files.sha256(box, path)
+    # One read: the bytes parsed are the bytes hashed (the text read back is hashed as UTF-8; a list is
+    # JSON written as ASCII, and a byte that does not decode makes the checksum differ).
+    text = box.run(cmd.read(path), limit="command").stdout
+    actual = hashlib.sha256(text.encode()).hexdigest()
     if actual != expected_sha256:
         raise BackupError(f"{path}: checksum {actual} differs from the manifest's {expected_sha256}: "
                           "the uploads file list is corrupted")
-    return parse(box.run(cmd.read(path), limit="command").stdout)
+    return parse(text)

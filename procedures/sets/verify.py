@@ -58,9 +58,10 @@ def verify_written(box: BackupBox, directory: str, set_name: str, expected: dict
     if recorded != expected:
         raise BackupError(f"the manifest of {set_name} on disk differs from the one written: the disk is failing?")
     uploads = recorded.get("uploads") or {}
-    for entry in (recorded["dump"], uploads, uploads.get("list"), recorded.get("paths")):
-        if entry and "file" in entry:
-            path = f"{directory}/{entry['file']}"
-            if files.size(box, path) != entry["size"]:
-                raise BackupError(f"{path} has changed size since it was checksummed: do not trust this set")
+    expected = {f"{directory}/{entry['file']}": entry["size"]
+                for entry in (recorded["dump"], uploads, uploads.get("list"), recorded.get("paths"))
+                if entry and "file" in entry}
+    for path, size in files.sizes(box, list(expected)).items():
+        if size != expected[path]:
+            raise BackupError(f"{path} has changed size since it was checksummed: do not trust this set")
     return recorded
