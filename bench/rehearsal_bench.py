@@ -83,6 +83,11 @@ def rehearse(ctx: OpsContext, chosen: Chosen, proxy) -> tuple[float, dict]:
     return seconds, {**verdict["seconds"], "total": round(seconds, 2)}
 
 
+def ratio_to_raw(rehearsal: dict, restore: dict, migrate: dict) -> float:
+    """The rehearsal's median over the raw restore's median plus the raw migration's."""
+    return round(rehearsal["median"] / (restore["median"] + migrate["median"]), 3)
+
+
 def with_jobs(ctx: OpsContext, jobs: int | None) -> OpsContext:
     if jobs is None:
         return ctx
@@ -111,7 +116,7 @@ def run(stack: DisposableStack, set_name: str, dump_file: str, reps: int, jobs: 
             say("rehearsal", f"rep {i + 1}/{reps}: raw restore {restores[-1]:.1f} s + migrate {migrates[-1]:.1f} s;"
                              f" rehearsal {full[-1]:.1f} s {steps[-1]}")
     restore_s, migrate_s, full_s = stats.summary(restores), stats.summary(migrates), stats.summary(full)
-    ratio = round(full_s["median"] / (restore_s["median"] + migrate_s["median"]), 3)
+    ratio = ratio_to_raw(full_s, restore_s, migrate_s)
     return {"raw_restore_seconds": restore_s, "raw_migrate_seconds": migrate_s, "rehearsal_seconds": full_s,
             "ratio": ratio, "target_ratio": TARGET_RATIO, "met": ratio <= TARGET_RATIO, "step_seconds": steps,
             "options": {"jobs": jobs, "tag": NEW, "previous_tag": OLD, "set_name": set_name,
