@@ -24,6 +24,10 @@ def test_tiny_run_writes_every_section_and_the_table(tmp_path):
         assert backup["ratio"] > 0 and backup["dump_bytes"] > 0
         assert restore["raw_pg_restore_seconds"]["median"] > 0 and restore["drill_seconds"]["median"] > 0
         assert set(restore["raw_by_jobs"]) == {"1", "2"} and restore["ratio"] > 0
+        rehearsal = measured["rehearsal"]
+        assert rehearsal["raw_restore_seconds"]["median"] > 0 and rehearsal["raw_migrate_seconds"]["median"] > 0
+        assert rehearsal["rehearsal_seconds"]["median"] > 0 and rehearsal["ratio"] > 0
+        assert [set(step) for step in rehearsal["step_seconds"]] == [{"restore", "migrate", "previous release", "total"}]
     realistic = results["datasets"]["realistic"]["data"]
     assert realistic["tables"] >= 30 and realistic["database_bytes"] > 5e6
     deploy, memory = results["deploy"], results["memory"]
