@@ -106,7 +106,8 @@ def _rehearsal_config(ctx: OpsContext, rehearsal: Rehearsal) -> OpsConfig:
     return replace(config, stack=stack, volumes=volumes)
 
 
-def _restore_and_seal(ctx: OpsContext, chosen: Chosen, rehearsal: Rehearsal, previous_tag: str) -> tuple[RehearsalDatabase, sealing.Seal]:
+def _restore_and_seal(ctx: OpsContext, chosen: Chosen, rehearsal: Rehearsal,
+                      previous_tag: str) -> tuple[RehearsalDatabase, sealing.Seal]:
     """Restore the set into the throwaway volume, where the rehearsal's database will find it, and seal
     the rehearsal while pg_restore runs: what it must start for the copy is the engine's answer, known
     once the restore target has started, and the sealing (models rendered, images read, volumes made,

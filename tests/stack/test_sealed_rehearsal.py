@@ -248,7 +248,7 @@ def test_an_interrupted_rehearsal_leaves_nothing(shop, monkeypatch):
     assert not rehearsal_projects(shop)
 
 
-@pytest.mark.fault("interrupt (KeyboardInterrupt) in the restore while the sealing, beside it, is still to make its volumes")
+@pytest.mark.fault("interrupt (KeyboardInterrupt) in the restore before the sealing beside it makes its volumes")
 def test_a_restore_interrupted_while_the_rehearsal_seals_leaves_nothing(shop, monkeypatch):
     ctx = shop.ctx.with_tag("1.1.0")
     taken = Chosen(shop.backup.set_name, shop.backup.manifest)
