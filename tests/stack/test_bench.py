@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_tiny_run_writes_every_section_and_the_table(tmp_path):
     argv = [sys.executable, "-m", "bench", "--scale", "1", "--megabytes", "5", "--reps", "1", "--jobs", "1,2",
             "--out", str(tmp_path)]
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=840)
     assert done.returncode == 0, done.stderr[-4000:]
     results = json.loads((tmp_path / "latest.json").read_text())
     assert list(results["datasets"]) == ["pgbench", "realistic"], "both datasets, in one run"
