@@ -1,8 +1,8 @@
 """python -m bench [--data pgbench,realistic] [--scale N] [--megabytes N] [--reps N] [--out DIR]: backup,
 restore, deploy and memory benchmarks.
 
-Brings up its own disposable copy of the example stack, measures backup and restore on each dataset in
-turn (pgbench's tables, then a schema shaped like a real app's: bench/realistic.py), the deploy and memory
+Brings up its own disposable copy of the example stack, measures backup, restore and the rollback rehearsal on each
+dataset in turn (pgbench's tables, then a schema shaped like a real app's: bench/realistic.py), the deploy and memory
 on the last one, always removes the stack (Ctrl-C and SIGTERM included), prints the summary table and
 writes DIR/latest.json and latest.md.
 """
@@ -15,7 +15,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import backup_bench, data, deploy_bench, machine, memory_bench, restore_bench, results
+from . import backup_bench, data, deploy_bench, machine, memory_bench, rehearsal_bench, restore_bench, results
 from .progress import say
 from .stack import bench_stack
 
@@ -60,6 +60,8 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict:
             measured["backup"] = backup_bench.run(stack.ctx, args.reps)
             measured["restore"] = restore_bench.run(stack, workdir, measured["backup"]["set_name"],
                                                     measured["backup"]["dump_file"], args.reps, args.jobs)
+            measured["rehearsal"] = rehearsal_bench.run(stack, measured["backup"]["set_name"],
+                                                        measured["backup"]["dump_file"], args.reps)
             found["datasets"][dataset] = measured
         found["memory"] = memory_bench.run(stack, workdir)
         found["deploy"] = deploy_bench.run(stack, workdir, args.reps, args.rate, args.max_load_seconds,

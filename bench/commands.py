@@ -22,3 +22,10 @@ def create_database(name: str, user: str) -> list[str]:
 
 def drop_database(name: str, user: str) -> list[str]:
     return ["dropdb", "--host", "127.0.0.1", "--username", user, name]
+
+
+def run_beside(container: str, name: str, image: str, env_names: list[str], argv: list[str]) -> list[str]:
+    """A one-off container of image sharing container's network namespace (its 127.0.0.1), given only
+    the names of environment variables (their values stay out of argv), removed when it exits."""
+    return ["docker", "run", "--rm", "--name", name, f"--network=container:{container}",
+            *(f"--env={n}" for n in env_names), image, *argv]

@@ -72,7 +72,7 @@ def _pool() -> list[str]:
 
 def _text(row: str) -> str:
     """A paragraph from the pool, made unique by the row's own number and a hash of it."""
-    return f"(SELECT body FROM paragraph_pool WHERE id = ({row} * 7919) % 5000) || ' #' || {row} || ' ' || md5({row}::text)"
+    return f"(SELECT body FROM paragraph_pool WHERE id = ({row}::bigint * 7919) % 5000) || ' #' || {row} || ' ' || md5({row}::text)"
 
 
 def _mid_tables(rows: dict[str, int]) -> list[str]:

@@ -99,9 +99,11 @@ def stop(stack: StackConfig, services: list[str]) -> list[str]:
     return compose(stack, "stop", *services)
 
 
-def down(stack: StackConfig) -> list[str]:
-    """Remove containers and networks; volumes are never removed (no -v, by design)."""
-    return compose(stack, "down", "--remove-orphans")
+def down(stack: StackConfig, stop_seconds: int | None = None) -> list[str]:
+    """Remove containers and networks; volumes are never removed (no -v, by design). stop_seconds
+    replaces each container's stop grace period (0: killed at once, for a stack nothing is kept of)."""
+    grace = ["--timeout", str(stop_seconds)] if stop_seconds is not None else []
+    return compose(stack, "down", "--remove-orphans", *grace)
 
 
 def logs(stack: StackConfig, services: list[str] | None = None, tail: int = 200) -> list[str]:

@@ -17,6 +17,7 @@ import logging
 import secrets
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
@@ -104,18 +105,36 @@ def _rehearsal_config(ctx: OpsContext, rehearsal: Rehearsal) -> OpsConfig:
     return replace(config, stack=stack, volumes=volumes)
 
 
-def _restore_copy(ctx: OpsContext, chosen: Chosen, volume: str) -> RehearsalDatabase:
-    """Restore the set into the throwaway volume, where the rehearsal's database will find it; what the
-    rehearsal must start for it is the engine's answer."""
-    with backup_box(ctx) as box, contextlib.ExitStack() as cleanup:
-        container = f"{volume}-restore"
+def _restore_and_seal(ctx: OpsContext, chosen: Chosen, rehearsal: Rehearsal,
+                      previous_tag: str) -> tuple[RehearsalDatabase, sealing.Seal]:
+    """Restore the set into the throwaway volume, where the rehearsal's database will find it, and seal
+    the rehearsal while pg_restore runs: what it must start for the copy is the engine's answer, known
+    once the restore target has started, and the sealing (models rendered, images read, volumes made,
+    overlay written) is fixed work that need not wait for a restore growing with the database."""
+    serving = ctx.with_tag(previous_tag)  # the backup's own context (the serving TAG)
+    with backup_box(serving) as box, contextlib.ExitStack() as cleanup:
+        container = f"{rehearsal.database_volume}-restore"
         cleanup.callback(runner.run, docker_cmd.remove_container(container), limit="command", check=False)
-        plan = TargetPlan(REHEARSAL, container, DRILL_LABEL, lambda: volume, chosen.manifest["database"],
-                          manifest.restorable_by(chosen.manifest))
-        target = ctx.engine.restore_target(ctx, box, plan)
-        target.restore(chosen.dump_in_backups, ctx.config.restore.jobs, chosen.manifest.get("table_count", 0))
+        plan = TargetPlan(REHEARSAL, container, DRILL_LABEL, lambda: rehearsal.database_volume,
+                          chosen.manifest["database"], manifest.restorable_by(chosen.manifest))
+        target = serving.engine.restore_target(serving, box, plan)
+        # Leaving this block waits for the sealing thread, so whatever volume it made is noted in
+        # rehearsal.volumes before the rehearsal's clean-up removes them (an interrupt included).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rehearsal-seal") as pool:
+            sealed = pool.submit(_seal_files, ctx, rehearsal, target.rehearsal, previous_tag)
+            target.restore(chosen.dump_in_backups, ctx.config.restore.jobs, chosen.manifest.get("table_count", 0))
+            seal = sealed.result()
         target.retire()  # a clean shutdown before the rehearsal's database reuses the volume
-    return target.rehearsal
+    return target.rehearsal, seal
+
+
+def _seal_files(ctx: OpsContext, rehearsal: Rehearsal, copy: RehearsalDatabase, previous_tag: str) -> sealing.Seal:
+    """The sealed overlay written and the throwaway volumes it names created."""
+    sealed = _sealed(ctx, rehearsal, copy, previous_tag)
+    for volume in sealed.volumes.values():
+        rehearsal.create_volume(volume)
+    write_private(rehearsal.overlay, sealed.text)
+    return sealed
 
 
 def app_port(ctx: OpsContext, proxy: ProxyView | None) -> int:
@@ -153,7 +172,10 @@ def _take_down(ctx: OpsContext, rehearsal: Rehearsal) -> None:
     if rehearsal.overlay.exists():  # compose ran only once the overlay was written
         config = _rehearsal_config(ctx, rehearsal)
         # check=False: a failed take-down must not hide why the rehearsal stopped; its volumes go next.
-        prepared_context(config, ctx.tag).compose.run(compose_cmd.down(config.stack), limit="command", check=False)
+        # No stop grace: nothing of the rehearsal is kept, and a container deaf to SIGTERM (the probe's
+        # `sleep`) would hold the take-down for compose's 10 s.
+        prepared_context(config, ctx.tag).compose.run(compose_cmd.down(config.stack, stop_seconds=0), limit="command",
+                                                      check=False)
 
 
 def _remove_leftovers(project: str) -> None:
@@ -177,15 +199,10 @@ def check(ctx: OpsContext, chosen: Chosen, previous_tag: str, proxy: ProxyView |
     port = app_port(ctx, proxy)
     with rehearsal_of(ctx) as rehearsal:
         started = time.monotonic()
-        # The backup's own context (the serving TAG): its compose models are already rendered.
-        copy = _restore_copy(ctx.with_tag(previous_tag), chosen, rehearsal.database_volume)
+        copy, sealed = _restore_and_seal(ctx, chosen, rehearsal, previous_tag)
         rehearsal.timed("restore", started)
-        sealed = _sealed(ctx, rehearsal, copy, previous_tag)
         if sealed.dropped:
             log.warning("the rehearsal runs without what loosened isolation: %s", "; ".join(sealed.dropped))
-        for volume in sealed.volumes.values():
-            rehearsal.create_volume(volume)
-        write_private(rehearsal.overlay, sealed.text)
         new = prepared_context(_rehearsal_config(ctx, rehearsal), ctx.tag)
         started = time.monotonic()
         database = list(copy.start_first)

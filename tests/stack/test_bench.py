@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_tiny_run_writes_every_section_and_the_table(tmp_path):
     argv = [sys.executable, "-m", "bench", "--scale", "1", "--megabytes", "5", "--reps", "1", "--jobs", "1,2",
             "--out", str(tmp_path)]
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=840)
     assert done.returncode == 0, done.stderr[-4000:]
     results = json.loads((tmp_path / "latest.json").read_text())
     assert list(results["datasets"]) == ["pgbench", "realistic"], "both datasets, in one run"
@@ -24,6 +24,10 @@ def test_tiny_run_writes_every_section_and_the_table(tmp_path):
         assert backup["ratio"] > 0 and backup["dump_bytes"] > 0
         assert restore["raw_pg_restore_seconds"]["median"] > 0 and restore["drill_seconds"]["median"] > 0
         assert set(restore["raw_by_jobs"]) == {"1", "2"} and restore["ratio"] > 0
+        rehearsal = measured["rehearsal"]
+        assert rehearsal["raw_restore_seconds"]["median"] > 0 and rehearsal["raw_migrate_seconds"]["median"] > 0
+        assert rehearsal["rehearsal_seconds"]["median"] > 0 and rehearsal["ratio"] > 0
+        assert [set(step) for step in rehearsal["step_seconds"]] == [{"restore", "migrate", "previous release", "total"}]
     realistic = results["datasets"]["realistic"]["data"]
     assert realistic["tables"] >= 30 and realistic["database_bytes"] > 5e6
     deploy, memory = results["deploy"], results["memory"]

@@ -4,8 +4,8 @@ name, an alias and a bind mount (tests/fixtures/stacks/sealed/), and whose app i
 VOLUME the files do not mount. While the rehearsal of each of three deploys runs (back and forth
 between two tags), no live container resolves a rehearsal service to a rehearsal container, the
 rehearsal can neither connect to a listener on the host nor resolve a public name the host resolves,
-and it mounts no anonymous volume; nothing it made is left after the three deploys and an
-interrupted rehearsal."""
+and it mounts no anonymous volume; nothing it made is left after the three deploys, an
+interrupted rehearsal and a restore interrupted while the rehearsal seals beside it."""
 
 import json
 import os
@@ -245,6 +245,31 @@ def test_an_interrupted_rehearsal_leaves_nothing(shop, monkeypatch):
     monkeypatch.setattr(rollback_check, "_previous_serves", interrupted)
     with pytest.raises(KeyboardInterrupt):
         rollback_check.check(ctx, taken, "1.0.0", proxy)
+    assert not rehearsal_projects(shop)
+
+
+@pytest.mark.fault("interrupt (KeyboardInterrupt) in the restore before the sealing beside it makes its volumes")
+def test_a_restore_interrupted_while_the_rehearsal_seals_leaves_nothing(shop, monkeypatch):
+    ctx = shop.ctx.with_tag("1.1.0")
+    taken = Chosen(shop.backup.set_name, shop.backup.manifest)
+    _, proxy = switch_plan.plan(shop.ctx)
+    interrupted, sealed = threading.Event(), []
+    seal_files = rollback_check._seal_files
+
+    def seals_after_the_interrupt(*args):
+        interrupted.wait(timeout=600)  # the restore has stopped before the sealing makes any volume
+        sealed.append(seal_files(*args))
+        return sealed[-1]
+
+    def interrupted_restore(self, server, dump_in_backups, jobs, tables=0):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rollback_check, "_seal_files", seals_after_the_interrupt)
+    monkeypatch.setattr(type(ctx.engine), "restore_dump", interrupted_restore)
+    with pytest.raises(KeyboardInterrupt):
+        rollback_check.check(ctx, taken, "1.0.0", proxy)
+    assert sealed and sealed[0].volumes, "the sealing made its throwaway volumes after the restore stopped"
     assert not rehearsal_projects(shop)
 
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bench import commands, load, rss_probe, stats
+from bench import commands, load, rehearsal_bench, rss_probe, stats
 from procedures.commands import postgres as pg
 from procedures.errors import UnsafeOperation
 from testkit.ops_run import check_argv
@@ -108,3 +108,15 @@ def test_an_unknown_dataset_is_refused_by_name(capsys):
         parse(["--data", "pgbench,tpcc"])
     assert "--data: tpcc not one of pgbench, realistic" in capsys.readouterr().err
     assert parse([]).data == ["pgbench", "realistic"]
+
+
+def test_raw_migration_shares_the_servers_network_and_gets_the_url_by_name_only():
+    argv = commands.run_beside("srv", "opsuite-restore-p-bench-migrate-1", "api:1.1.0", ["DATABASE_URL"],
+                               ["alembic", "upgrade", "head"])
+    assert argv == ["docker", "run", "--rm", "--name", "opsuite-restore-p-bench-migrate-1", "--network=container:srv",
+                    "--env=DATABASE_URL", "api:1.1.0", "alembic", "upgrade", "head"]
+
+
+def test_rehearsal_ratio_is_over_raw_restore_plus_raw_migrate():
+    restore, migrate = stats.summary([4.0, 5.0, 9.0]), stats.summary([1.0, 1.5, 2.0])
+    assert rehearsal_bench.ratio_to_raw(stats.summary([7.0, 8.45, 30.0]), restore, migrate) == 1.3

@@ -44,6 +44,11 @@ def test_down_never_removes_volumes():
     refuse_volume_removal(cmd.down(STACK))
 
 
+def test_down_without_a_stop_grace_still_keeps_volumes():
+    assert cmd.down(STACK, stop_seconds=0) == PREFIX + ["down", "--remove-orphans", "--timeout", "0"]
+    refuse_volume_removal(cmd.down(STACK, stop_seconds=0))
+
+
 def test_ps_and_logs():
     assert cmd.ps_json(STACK) == PREFIX + ["ps", "--all", "--format", "json"]
     assert cmd.logs(STACK, ["api"], 50) == PREFIX + ["logs", "--no-color", "--tail", "50", "api"]
