@@ -6,9 +6,10 @@ to compress and a restore of it builds one index. Here the large tables carry pr
 (which compresses about 3-4:1 as real text does) and the restore has 40+ indexes and the foreign keys to
 check. Everything is generated inside the server (generate_series), so no data crosses this process.
 
-`statements(megabytes)` returns the SQL as a list, run in order in one session of one database; the
-size is what the four large tables are scaled to, the small ones stay small (as in an app: reference
-data does not grow). Everything lives in the schema SCHEMA, so the app's own tables are never touched
+`phases(megabytes)` returns the SQL as phases run in order, each a list of scripts that may run at
+once in separate sessions of one database (`statements` is the same in one session); the size is what
+the four large tables are scaled to, the small ones stay small (as in an app: reference data does not
+grow). Everything lives in the schema SCHEMA, so the app's own tables are never touched
 and `DROP SCHEMA ... CASCADE` removes it whole.
 """
 
