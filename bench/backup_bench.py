@@ -14,10 +14,10 @@ from procedures.commands import files as files_cmd
 from procedures.commands import postgres as pg
 from procedures.context import OpsContext
 
-from . import stats
+from . import goals, stats
 from .progress import say
 
-TARGET_RATIO = 1.25
+TARGET_RATIO = goals.BACKUP_RATIO
 _TIMEOUT = 6 * 3600
 
 

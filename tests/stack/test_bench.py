@@ -30,13 +30,21 @@ def test_tiny_run_writes_every_section_and_the_table(tmp_path):
         assert [set(step) for step in rehearsal["step_seconds"]] == [{"restore", "migrate", "previous release", "total"}]
     realistic = results["datasets"]["realistic"]["data"]
     assert realistic["tables"] >= 30 and realistic["database_bytes"] > 5e6
-    deploy, memory = results["deploy"], results["memory"]
+    deploy = results["deploy"]
     for side in ("deploy", "baseline"):
         assert [run["requests"] > 0 and run["max_ms"] > 0 for run in deploy[side]["runs"]] == [True]
         assert 0 <= deploy[side]["failed_median"] <= deploy[side]["requests"][0]
-    assert 0 < memory["backup"]["peak_mb"] < 1000 and 0 < memory["restore_drill"]["peak_mb"] < 1000
+    [deployed] = deploy["deploy"]["runs"]
+    assert deployed["wall_seconds"] > 0 and deployed["timings"]["backup"] > 0, "the deploy's own steps, from its ledger"
+    for measured in results["datasets"].values():
+        memory = measured["memory"]
+        assert 0 < memory["backup"]["peak_mb"] < 1000 and 0 < memory["restore_drill"]["peak_mb"] < 1000
+    goals = {(g["goal"].split()[0], g["where"]) for g in results["goals"]}
+    assert {("backup", "realistic"), ("drill", "pgbench"), ("rehearsal", "realistic"), ("deploy", "realistic, run 1"),
+            ("0", "realistic"), ("peak", "every dataset")} <= goals
     assert results["machine"]["cpu_count"] > 0
     table = (tmp_path / "latest.md").read_text()
     assert "| 1 backup, pgbench, " in table and "| 2 restore, realistic, " in table
-    assert "| 4 memory (peak RSS MB) |" in table
+    assert "| 4 memory, realistic, " in table and "## Issue 28's goals" in table
     assert "1 backup, realistic, " in done.stdout, "the summary table goes to stdout"
+    assert "deploy wall <= backup + rehearsal + migrate + 15 s" in done.stdout, "and the goals table"

@@ -85,7 +85,8 @@ def test_the_realistic_schema_is_shaped_like_an_app():
     sql = realistic.statements(1000)
     creates = [s for s in sql if s.startswith("CREATE TABLE ")]
     assert len(creates) == len(realistic.table_names()) >= 30
-    assert sum("REFERENCES" in s for s in creates) >= 15, "foreign keys between the tables"
+    keys = sum(s.count("REFERENCES") for s in sql if s.startswith(("CREATE TABLE ", "ALTER TABLE ")))
+    assert keys >= 20, "foreign keys between the tables"
     assert all(kind in " ".join(creates) for kind in ("jsonb", "timestamptz", "text", "numeric"))
     assert sum(s.startswith("CREATE INDEX") for s in sql) >= 6 and any("USING gin" in s for s in sql)
     assert sql[0] == f"CREATE SCHEMA {realistic.SCHEMA}", "the app's own tables are never touched"
@@ -120,3 +121,32 @@ def test_raw_migration_shares_the_servers_network_and_gets_the_url_by_name_only(
 def test_rehearsal_ratio_is_over_raw_restore_plus_raw_migrate():
     restore, migrate = stats.summary([4.0, 5.0, 9.0]), stats.summary([1.0, 1.5, 2.0])
     assert rehearsal_bench.ratio_to_raw(stats.summary([7.0, 8.45, 30.0]), restore, migrate) == 1.3
+
+
+def test_the_realistic_large_tables_load_in_two_sessions_and_get_their_foreign_keys_after_their_data():
+    from bench import realistic
+
+    schema, large, last = realistic.phases(1000)
+    assert len(schema) == 1 and len(large) == 2 and len(last) == 1
+    assert all(script[0] == f"SET search_path = {realistic.SCHEMA}" for script in large), "each session its own path"
+    loaded = [s.split()[2] for script in large for s in script if s.startswith("INSERT INTO ")]
+    assert sorted(loaded) == sorted(["events", "comments", "audit_log", "webhook_deliveries"])
+    assert not any("REFERENCES" in s for script in large for s in script), "no trigger per row while loading"
+    keys = [s for s in last[0] if s.startswith("ALTER TABLE ")]
+    assert len(keys) == 6 and all("ADD FOREIGN KEY" in k for k in keys)
+    assert last[0][-1] == "ANALYZE" and "DROP TABLE paragraph_pool" in last[0]
+    assert realistic.statements(1000) == [s for phase in (schema, large, last) for script in phase for s in script]
+
+
+def test_the_realistic_text_picks_its_paragraph_in_bigint_past_271000_rows():
+    from bench import realistic
+
+    assert "(i::bigint * 7919) % 5000" in realistic._text("i"), "int4 overflows at 1 GB (about 1 million events)"
+
+
+def test_the_realistic_sizes_are_measured_in_turn_from_the_smallest():
+    from bench.__main__ import parse, runs
+
+    assert runs(parse([])) == [("pgbench", "pgbench", 1000), ("realistic", "realistic", 1000)]
+    assert runs(parse(["--data", "realistic", "--megabytes", "7000,1000"])) == [
+        ("realistic-1000MB", "realistic", 1000), ("realistic-7000MB", "realistic", 7000)]
