@@ -10,13 +10,12 @@ CommandFailed naming the CLI command, so callers and their operator messages are
 import functools
 import json
 import os
-from pathlib import Path
 from typing import Callable, Mapping, TypeVar
 
 import docker
 import requests
 
-from . import runner
+from . import engine_client, runner
 from .commands import docker as cmd
 from .errors import CommandFailed
 
@@ -24,39 +23,25 @@ T = TypeVar("T")
 
 # cli: every read through the CLI (to compare the two, or to rule the SDK out); sdk: force the SDK.
 READS_VARIABLE = "OPSUITE_DOCKER_READS"
-_SAME_ENGINE_SCHEMES = ("unix://", "tcp://", "npipe://")  # hosts the SDK reaches as the CLI does
 
 
-def sdk_reaches_engine(environ: Mapping[str, str], current_context: str | None) -> bool:
-    """Whether the SDK talks to the engine the CLI would: not through ssh:// (the CLI's ssh transport)
-    nor a docker context other than default (the SDK reads no contexts)."""
+def sdk_reaches_engine(environ: Mapping[str, str]) -> bool:
+    """Whether reads go over the socket: where the SDK reaches the CLI's engine (engine_client), unless
+    OPSUITE_DOCKER_READS forces one path."""
     forced = environ.get(READS_VARIABLE, "")
     if forced in ("cli", "sdk"):
         return forced == "sdk"
-    host = environ.get("DOCKER_HOST", "")
-    if host:  # the CLI uses DOCKER_HOST over any context; the SDK reads it too
-        return host.startswith(_SAME_ENGINE_SCHEMES) and not environ.get("DOCKER_CONTEXT")
-    return (environ.get("DOCKER_CONTEXT") or current_context or "default") == "default"
-
-
-def _current_context(environ: Mapping[str, str]) -> str | None:
-    """The CLI's current context from its config file (DOCKER_CONFIG, else ~/.docker), if it names one."""
-    path = Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
-    try:
-        return json.loads(path.read_text()).get("currentContext")
-    except (OSError, ValueError, AttributeError):
-        return None
+    return engine_client.cli_only_reason(environ) is None
 
 
 @functools.cache
 def reads_through_sdk() -> bool:
     """The one decision, made once per process: SDK reads, or the CLI's argv as before."""
-    return sdk_reaches_engine(os.environ, _current_context(os.environ))
+    return sdk_reaches_engine(os.environ)
 
 
-@functools.cache
 def _client() -> docker.APIClient:
-    return docker.from_env(timeout=int(runner.limit_of("command").seconds)).api
+    return engine_client.client()
 
 
 def _ask(argv: list[str], question: Callable[[docker.APIClient], T]) -> T:

@@ -3,23 +3,20 @@ command, exit code and streams, without the CLI's process start and its own API 
 
 The argv stays the data: the runner logs, guards and reports it as it is; only how it runs differs. An
 argv this module cannot run exactly as the CLI would (a flag it does not know, a Docker set-up the CLI
-reaches another way) is left to the CLI: `parse` and `cli_only_reason` say so.
+reaches another way) is left to the CLI: `parse` and `engine_client.cli_only_reason` say so.
 """
 
 import contextlib
-import functools
-import json
 import logging
-import os
 import select
 import socket
 import struct
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Callable, Mapping
 
+from . import engine_client
 from . import progress as progress_lines
 
 log = logging.getLogger("ops.runner")
@@ -75,47 +72,17 @@ def parse(argv: list[str]) -> ExecCall | None:
     return ExecCall(rest[0], rest[1:], found["interactive"], tuple(found["env"]), found["user"], found["workdir"])
 
 
-def _current_context(environ: Mapping[str, str]) -> str:
-    if environ.get("DOCKER_CONTEXT"):
-        return environ["DOCKER_CONTEXT"]
-    config = Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
-    try:
-        return json.loads(config.read_text()).get("currentContext") or "default"
-    except (OSError, ValueError, AttributeError):
-        return "default"
-
-
-def cli_only_reason(environ: Mapping[str, str], added: Mapping[str, str] | None = None) -> str | None:
-    """Why the CLI must run an exec in this environment (it would reach another engine, or the same one
-    another way, than the SDK client made from this process's environment); None when the SDK may."""
-    if any(name.startswith("DOCKER_") for name in added or {}):
-        return "the command's own environment sets DOCKER_* (the client follows this process's)"
-    host = environ.get("DOCKER_HOST", "")
-    if host.startswith("ssh://"):
-        return "DOCKER_HOST is ssh:// (the CLI tunnels through ssh)"
-    if any(environ.get(name) for name in ("DOCKER_TLS", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")):
-        return "TLS is set up for the CLI (DOCKER_TLS*, DOCKER_CERT_PATH)"
-    if _current_context(environ) != "default":
-        return "a docker context other than default is in use"
-    return None
-
-
-@functools.cache
-def _client():
-    """The low-level Engine API client, made once from the environment as the CLI finds the engine.
-    (Until it folds into procedures/docker_api.py: the SDK here is used only for exec.)"""
-    import docker  # imported here: a run that never execs through the API never loads it
-
-    return docker.from_env(timeout=600).api
-
-
 def client_or_none():
     """The client, or None when no client can be made (the CLI then runs the command and says why)."""
     try:
-        return _client()
+        return engine_client.client()
     except Exception:  # docker.errors.DockerException and whatever the transport raises
         log.debug("no Engine API client; exec falls back to the docker CLI", exc_info=True)
         return None
+
+
+class Refused(Exception):
+    """The engine refused the exec (no such container, not running), in its own words."""
 
 
 class Unreachable(Exception):
@@ -211,12 +178,23 @@ def _feed_stdin(sock: socket.socket, source: bytes | IO[bytes] | None) -> None:
             sock.shutdown(socket.SHUT_WR)  # EOF on the command's stdin (the CLI's -i closes it the same way)
 
 
-def execute(call: ExecCall, *, environ: Mapping[str, str], stdin: bytes | IO[bytes] | None,
+def execute(call: ExecCall, **kwargs) -> Outcome:
+    """Run the exec (see _execute); raises Refused where the engine refused it (no such container, not
+    running), Unreachable where it could not be asked, TimedOut past the limit."""
+    import requests.exceptions  # the SDK's transport; its APIError is an HTTPError
+
+    try:
+        return _execute(call, **kwargs)
+    except requests.exceptions.HTTPError as e:
+        raise Refused(getattr(e, "explanation", None) or str(e)) from e
+
+
+def _execute(call: ExecCall, *, environ: Mapping[str, str], stdin: bytes | IO[bytes] | None,
         stdout: IO[bytes] | None, progress: Callable[[str], None] | None, seconds: float, client=None) -> Outcome:
     """Run the exec and read its streams to their end within `seconds` (else TimedOut, with the stderr so far
     as its argument); stdout into the file when one is given, else returned; stderr returned and, with
     `progress`, handed on line by line as it arrives."""
-    api = client or _client()
+    api = client or engine_client.client()
     deadline = time.monotonic() + seconds
     import requests.exceptions  # the SDK's transport
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from . import engine_exec
+from . import engine_client, engine_exec
 from . import progress as progress_lines
 from .config import TimeoutsConfig
 from .errors import CommandFailed
@@ -279,7 +279,7 @@ def _engine_api_call(argv: list[str], env: dict[str, str] | None):
     call = engine_exec.parse(argv)
     if call is None:
         return None
-    why = engine_exec.cli_only_reason(os.environ, env)
+    why = engine_client.cli_only_reason(os.environ, env)
     if why is not None:
         log.debug("docker exec through the CLI: %s", why)
         return None
@@ -292,16 +292,14 @@ def _run_through_api(call: engine_exec.ExecCall, client, shown: list[str], bound
                      progress: Callable[[str], None] | None, started: float) -> Completed | None:
     """The exec's Completed, as the CLI path would give it; None when the engine could not be reached
     before anything ran (the CLI then runs it and says what is wrong in its own words)."""
-    import docker.errors  # only here: engine_exec made a client, so the SDK is installed
-
     try:
         outcome = engine_exec.execute(call, environ=_environment(env) or os.environ, client=client,
                                       stdin=input_text.encode() if input_text is not None else stdin,
                                       stdout=stdout, progress=progress, seconds=bound.seconds)
     except engine_exec.TimedOut as e:
         raise CommandFailed(shown, -1, f"{bound.exceeded()}\n{_tail(e.args[0].decode(errors='replace'))}".rstrip()) from e
-    except docker.errors.APIError as e:  # no such container, not running: the CLI's own words and exit 1
-        message = f"Error response from daemon: {e.explanation or e}\n"
+    except engine_exec.Refused as e:  # no such container, not running: the CLI's own words and exit 1
+        message = f"Error response from daemon: {e}\n"
         if progress is not None:
             progress(message.rstrip("\n"))
         return Completed(shown, 1, "", message, time.monotonic() - started)

@@ -26,16 +26,10 @@ pytestmark = pytest.mark.unit
     ({"OPSUITE_DOCKER_READS": "cli"}, None, False),
     ({"OPSUITE_DOCKER_READS": "sdk", "DOCKER_HOST": "ssh://deploy@box"}, None, True),
 ])
-def test_sdk_only_where_it_reaches_the_clis_engine(environ, context, sdk):
-    assert docker_api.sdk_reaches_engine(environ, context) is sdk
-
-
-def test_current_context_is_read_from_the_clis_config(tmp_path):
-    assert docker_api._current_context({"DOCKER_CONFIG": str(tmp_path)}) is None
-    (tmp_path / "config.json").write_text(json.dumps({"currentContext": "colima"}))
-    assert docker_api._current_context({"DOCKER_CONFIG": str(tmp_path)}) == "colima"
-    (tmp_path / "config.json").write_text("{not json")
-    assert docker_api._current_context({"DOCKER_CONFIG": str(tmp_path)}) is None
+def test_sdk_only_where_it_reaches_the_clis_engine(environ, context, sdk, tmp_path):
+    if context:
+        (tmp_path / "config.json").write_text(json.dumps({"currentContext": context}))
+    assert docker_api.sdk_reaches_engine({"DOCKER_CONFIG": str(tmp_path), **environ}) is sdk
 
 
 class Gone:

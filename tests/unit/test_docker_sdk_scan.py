@@ -1,4 +1,4 @@
-"""Source scan: the docker SDK is imported by two product modules only, and they call only reads and exec.
+"""Source scan: the docker SDK is imported by three product modules only, and they call only reads and exec.
 
 Everything that changes the engine (remove, stop, kill, prune, create) stays an argv run by the runner,
 where the volume guard reads it; this scan proves the SDK path cannot bypass that guard.
@@ -12,8 +12,8 @@ import pytest
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("procedures", "ops_checks", "runbook_plugin", "opsuite")
-# docker_api.py: the reads; engine_exec.py: the exec transport (branch sdk-exec).
-SDK_MODULES = {"procedures/docker_api.py", "procedures/engine_exec.py"}
+# engine_client.py: the one client; docker_api.py: the reads; engine_exec.py: the exec transport.
+SDK_MODULES = {"procedures/engine_client.py", "procedures/docker_api.py", "procedures/engine_exec.py"}
 SDK_CALLS = {"inspect_container", "inspect_image", "inspect_volume", "inspect_network", "containers", "volumes",
              "networks", "images", "version", "ping", "info", "df", "exec_create", "exec_start", "exec_inspect"}
 

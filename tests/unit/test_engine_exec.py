@@ -8,7 +8,8 @@ import pytest
 
 from procedures import engine_exec
 from procedures.commands import docker as cmd
-from procedures.engine_exec import ExecCall, LineSplitter, cli_only_reason, frames, parse
+from procedures.engine_client import cli_only_reason
+from procedures.engine_exec import ExecCall, LineSplitter, frames, parse
 
 pytestmark = pytest.mark.unit
 
@@ -62,6 +63,8 @@ def test_the_default_engine_reached_directly_is_the_apis(tmp_path):
     ({"DOCKER_TLS": "1"}, None, "TLS"),
     ({"DOCKER_CERT_PATH": "/certs"}, None, "TLS"),
     ({"DOCKER_CONTEXT": "vps"}, None, "context"),
+    ({"DOCKER_CONTEXT": "vps", "DOCKER_HOST": "unix:///var/run/docker.sock"}, None, "DOCKER_CONTEXT"),
+    ({"DOCKER_HOST": "fd://"}, None, "fd://"),
     ({}, {"DOCKER_HOST": "tcp://other:2375"}, "DOCKER_*"),
 ])
 def test_a_setup_the_cli_reaches_another_way_goes_to_the_cli(tmp_path, environ, added, why):
