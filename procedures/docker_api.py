@@ -81,87 +81,69 @@ def docker_root_dir() -> str:
 
 # Containers ---------------------------------------------------------------------------------------
 
-def _container(argv: list[str], ref: str) -> dict | None:
-    """The engine's inspect of one container (argv: the CLI question it answers); None when it is gone."""
+def _container(ref: str) -> dict | None:
+    """The engine's inspect of one container, the same document on both paths (the CLI's `docker inspect`
+    prints the API's JSON); None when it is gone."""
+    argv = cmd.container_inspect(ref)
     try:
-        return _ask(argv, lambda api: api.inspect_container(ref))
+        if reads_through_sdk():
+            return _ask(argv, lambda api: api.inspect_container(ref))
+        return json.loads(_cli(argv).stdout)[0]
     except CommandFailed as e:
         if _missing(e):
             return None
         raise
 
 
-def _answered(argv: list[str], ref: str) -> dict | None:
-    """The container, or None on any failure: for the reads whose CLI form ran with check=False."""
+def _answered(ref: str) -> dict:
+    """The container, or {} on any failure: for the reads whose CLI form ran with check=False."""
     try:
-        return _container(argv, ref)
+        return _container(ref) or {}
     except CommandFailed:
-        return None
+        return {}
 
 
-def _required(argv: list[str], ref: str) -> dict:
+def _required(ref: str) -> dict:
     """The container, or CommandFailed as the CLI's inspect said it (No such object)."""
-    found = _container(argv, ref)
+    found = _container(ref)
     if found is None:
-        raise CommandFailed(argv, 1, f"Error: No such object: {ref}")
+        raise CommandFailed(cmd.container_inspect(ref), 1, f"Error: No such object: {ref}")
     return found
 
 
 def container_running(ref: str) -> bool:
     """Whether it runs; False when it is gone (or the engine cannot say)."""
-    argv = cmd.container_running(ref)
-    if reads_through_sdk():
-        return bool(((_answered(argv, ref) or {}).get("State") or {}).get("Running"))
-    answer = _cli(argv, check=False)
-    return answer.returncode == 0 and answer.stdout.strip() == "true"
+    return bool((_answered(ref).get("State") or {}).get("Running"))
 
 
 def container_mounts(ref: str) -> list[dict]:
     """Its mounts (Name, Source, Destination, ...); CommandFailed when it is gone."""
-    argv = cmd.container_mounts(ref)
-    if reads_through_sdk():
-        return _required(argv, ref).get("Mounts") or []
-    return json.loads(_cli(argv).stdout) or []
+    return _required(ref).get("Mounts") or []
 
 
 def container_command(ref: str) -> list[str]:
     """The command it runs (its Cmd); CommandFailed when it is gone."""
-    argv = cmd.container_command(ref)
-    if reads_through_sdk():
-        return (_required(argv, ref).get("Config") or {}).get("Cmd") or []
-    return json.loads(_cli(argv).stdout or "null") or []
+    return (_required(ref).get("Config") or {}).get("Cmd") or []
 
 
 def container_healthcheck(ref: str) -> dict:
     """Its healthcheck as the engine runs it (Test, Interval, Timeout), {} when none; CommandFailed when gone."""
-    argv = cmd.container_healthcheck(ref)
-    if reads_through_sdk():
-        return (_required(argv, ref).get("Config") or {}).get("Healthcheck") or {}
-    return json.loads(_cli(argv).stdout or "null") or {}
+    return (_required(ref).get("Config") or {}).get("Healthcheck") or {}
 
 
 def health_status(ref: str) -> str:
     """starting, healthy or unhealthy; "" when it has no healthcheck or is gone (or the engine cannot say)."""
-    argv = cmd.health_status(ref)
-    if reads_through_sdk():
-        return (((_answered(argv, ref) or {}).get("State") or {}).get("Health") or {}).get("Status", "")
-    return _cli(argv, check=False).stdout.strip()
+    return ((_answered(ref).get("State") or {}).get("Health") or {}).get("Status", "")
 
 
 def image_references(refs: list[str]) -> list[str]:
     """The image reference each container was created from; CommandFailed when one is gone."""
-    argv = cmd.image_references(refs)
-    if reads_through_sdk():
-        return [_required(argv, ref)["Config"]["Image"] for ref in refs]
-    return _cli(argv).stdout.split() if refs else []
+    return [_required(ref)["Config"]["Image"] for ref in refs]
 
 
 def container_image_ids(refs: list[str]) -> list[str]:
     """The id of the image each container runs; CommandFailed when one is gone."""
-    argv = cmd.container_image_ids(refs)
-    if reads_through_sdk():
-        return [_required(argv, ref)["Image"] for ref in refs]
-    return _cli(argv).stdout.split() if refs else []
+    return [_required(ref)["Image"] for ref in refs]
 
 
 def _facts(found: dict) -> dict:
@@ -173,24 +155,15 @@ def _facts(found: dict) -> dict:
 
 def container_facts(refs: list[str]) -> list[dict]:
     """id, state, compose config hash and network addresses of each container; one gone is left out."""
-    if not refs:
-        return []
-    argv = cmd.container_facts(refs)
-    if reads_through_sdk():
-        return [_facts(found) for found in (_answered(argv, ref) for ref in refs) if found is not None]
-    done = _cli(argv, check=False)
-    return [json.loads(line) for line in done.stdout.splitlines() if line]
+    return [_facts(found) for found in map(_answered, refs) if found]
 
 
 def container_identities(refs: list[str]) -> list[dict]:
     """Each container's name (as the engine spells it, "/name"), image, whether it runs, and its compose
     project; CommandFailed when one is gone."""
-    argv = cmd.container_identities(refs)
-    if reads_through_sdk():
-        found = [_required(argv, ref) for ref in refs]
-        return [{"name": c["Name"], "image": c["Config"]["Image"], "running": c["State"]["Running"],
-                 "project": (c["Config"].get("Labels") or {}).get("com.docker.compose.project")} for c in found]
-    return [json.loads(line) for line in _cli(argv).stdout.splitlines() if line.strip()]
+    found = [_required(ref) for ref in refs]
+    return [{"name": c["Name"], "image": c["Config"]["Image"], "running": c["State"]["Running"],
+             "project": (c["Config"].get("Labels") or {}).get("com.docker.compose.project")} for c in found]
 
 
 def _names(rows: list[dict]) -> list[str]:
@@ -290,7 +263,7 @@ def image(ref: str) -> dict | None:
 
 def image_id(ref: str) -> str:
     """The image's id (sha256:...); CommandFailed when it is not on this host."""
-    argv = cmd.image_id(ref)
-    if reads_through_sdk():
-        return _ask(argv, lambda api: api.inspect_image(ref))["Id"]
-    return _cli(argv).stdout.strip()
+    found = image(ref)
+    if found is None:
+        raise CommandFailed(cmd.image_inspect(ref), 1, f"Error: No such image: {ref}")
+    return found["Id"]

@@ -97,7 +97,7 @@ class LineSplitter:
     """Bytes arriving in pieces (frames cut anywhere) handed on as whole lines, without their newline."""
 
     def __init__(self, sink: Callable[[str], None]):
-        self._sink = sink
+        self._sink = progress_lines.never_raising(sink)
         self._partial = b""
 
     def feed(self, data: bytes) -> None:
@@ -111,15 +111,14 @@ class LineSplitter:
             self._partial = b""
 
     def _hand(self, raw: bytes) -> None:
-        try:
-            self._sink(raw.decode(errors="replace").rstrip("\r"))
-        except Exception:  # a broken sink must not stop the reading: a full stream would stall the command
-            progress_lines.sink_failed(self)
+        self._sink(raw.decode(errors="replace").rstrip("\r"))
 
 
 def frames(read: Callable[[], bytes]):
     """(stream, payload) pairs of the Engine's multiplexed stream (an 8-byte header: stream, 3 zero bytes,
-    big-endian length), whatever sizes read() returns; ends at the stream's end."""
+    big-endian length), whatever sizes read() returns; ends at the stream's end. Not the SDK's
+    `docker.utils.socket.frames_iter`: it reads the socket itself, blocking with no deadline, where read()
+    here gives up at the command's time limit."""
     buffered = b""
     while True:
         while len(buffered) >= 8:

@@ -40,14 +40,23 @@ def show(line: str) -> None:
         _sink(redact(line))
 
 
-def sink_failed(reader: object) -> None:
-    """Log a progress sink's failure: the first of a command's as a warning with its traceback (a live line
-    lost has a cause to show), the rest at debug (a sink failing on each of 20000 lines must not slow it)."""
-    if getattr(reader, "_sink_failed", False):
-        log.debug("progress sink failed again", exc_info=True)
-        return
-    reader._sink_failed = True
-    log.warning("progress sink failed; later live lines of this command may be lost", exc_info=True)
+def never_raising(sink: Sink) -> Sink:
+    """sink, made safe for a thread that drains a command's output: a failure is logged, never raised (a
+    reader that stopped would leave the command's pipe full and the command hung). The first failure is a
+    warning with its traceback (a lost live line has a cause to show); the rest go to debug (a sink failing
+    on each of 20000 lines must not slow the command)."""
+    failed = False
+
+    def hand(line: str) -> None:
+        nonlocal failed
+        try:
+            sink(line)
+        except Exception:
+            log.log(logging.DEBUG if failed else logging.WARNING,
+                    "progress sink failed; later live lines of this command may be lost", exc_info=True)
+            failed = True
+
+    return hand
 
 
 UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40, "PiB": 1 << 50}

@@ -98,7 +98,7 @@ class _StderrLines:
 
     def __init__(self, progress: Callable[[str], None]):
         self._read_end, self.write_end = os.pipe()
-        self._progress = progress
+        self._progress = progress_lines.never_raising(progress)
         self._chunks: list[bytes] = []
         self._thread = threading.Thread(target=self._pump, name="stderr-lines", daemon=True)
 
@@ -116,10 +116,7 @@ class _StderrLines:
         with open(self._read_end, "rb") as stream:
             for raw in stream:
                 self._chunks.append(raw)
-                try:
-                    self._progress(raw.decode(errors="replace").rstrip("\r\n"))
-                except Exception:  # a broken sink must not stop the draining: a full pipe would hang the command
-                    progress_lines.sink_failed(self)
+                self._progress(raw.decode(errors="replace").rstrip("\r\n"))
 
     def wait(self, seconds: float) -> None:
         """Wait for the end of the stream (every process holding it gone); raises TimeoutExpired if it lasts longer."""
@@ -224,9 +221,7 @@ def run(
     if through_api is not None:
         done = _run_through_api(*through_api, shown, bound, env, input_text, stdin, stdout, progress, started)
         if done is not None:
-            if check and done.returncode != 0:
-                raise CommandFailed(shown, done.returncode, _tail(done.stderr or done.stdout))
-            return done
+            return _checked(done, check)
     lines = _StderrLines(progress) if progress is not None else None
     try:
         proc = subprocess.Popen(
@@ -267,9 +262,13 @@ def run(
             raise
     out = raw_out.decode(errors="replace") if stdout is None else ""
     err = lines.text() if lines else raw_err.decode(errors="replace")
-    done = Completed(shown, proc.returncode, out, err, time.monotonic() - started)
-    if check and proc.returncode != 0:
-        raise CommandFailed(shown, proc.returncode, _tail(err or out))
+    return _checked(Completed(shown, proc.returncode, out, err, time.monotonic() - started), check)
+
+
+def _checked(done: Completed, check: bool) -> Completed:
+    """done, or CommandFailed with its stderr's tail when it failed and the caller checks."""
+    if check and done.returncode != 0:
+        raise CommandFailed(done.argv, done.returncode, _tail(done.stderr or done.stdout))
     return done
 
 

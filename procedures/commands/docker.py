@@ -26,8 +26,9 @@ def image_inspect(ref: str) -> list[str]:
     return ["docker", "image", "inspect", ref]
 
 
-def image_id(ref: str) -> list[str]:
-    return ["docker", "image", "inspect", "--format", "{{.Id}}", ref]
+def container_inspect(ref: str) -> list[str]:
+    """The engine's whole document of one container, as JSON (a list of one)."""
+    return ["docker", "inspect", "--type", "container", ref]
 
 
 def tag_image(source: str, target: str) -> list[str]:
@@ -48,33 +49,6 @@ def service_containers(project: str, service: str, *, stopped_too: bool = False)
             "--filter", "label=com.docker.compose.oneoff=False"]
 
 
-def container_running(container: str) -> list[str]:
-    return ["docker", "inspect", "--format", "{{.State.Running}}", container]
-
-
-def image_references(containers: list[str]) -> list[str]:
-    """The image reference each container was created from (kept even if the tag moved since)."""
-    return ["docker", "inspect", "--format", "{{.Config.Image}}", *containers]
-
-
-def container_image_ids(containers: list[str]) -> list[str]:
-    """The id (sha256 digest) of the image each container runs."""
-    return ["docker", "inspect", "--format", "{{.Image}}", *containers]
-
-
-def container_facts(containers: list[str]) -> list[str]:
-    """One JSON line per container: id, state, its config hash label and its network addresses."""
-    template = ('{"id": {{json .Id}}, "state": {{json .State.Status}}, '
-                '"config_hash": {{json (index .Config.Labels "com.docker.compose.config-hash")}}, '
-                '"addresses": [{{range .NetworkSettings.Networks}}{{json .IPAddress}},{{end}}""]}')
-    return ["docker", "inspect", "--format", template, *containers]
-
-
-def container_command(container: str) -> list[str]:
-    """The command the container runs (its Cmd), as JSON."""
-    return ["docker", "inspect", "--format", "{{json .Config.Cmd}}", container]
-
-
 def container_logs(container: str, tail: int = 60) -> list[str]:
     return ["docker", "logs", "--tail", str(tail), container]
 
@@ -85,11 +59,6 @@ def exec_in(container: str, argv: list[str], env_names: list[str] | None = None)
     for name in env_names or []:
         flags += ["--env", name]
     return flags + [container, *argv]
-
-
-def container_healthcheck(container: str) -> list[str]:
-    """The container's healthcheck as the engine runs it (test, interval, timeout), as JSON."""
-    return ["docker", "inspect", "--format", "{{json .Config.Healthcheck}}", container]
 
 
 def run_healthcheck(container: str, test: list[str]) -> list[str]:
@@ -158,10 +127,6 @@ def run_isolated_postgres(name: str, image: str, data_volume: str, data_path: st
     for env in env_names:
         argv += ["--env", env]
     return argv + [image]
-
-
-def container_mounts(container: str) -> list[str]:
-    return ["docker", "inspect", "--format", "{{json .Mounts}}", container]
 
 
 def remove_throwaway_volume(name: str) -> list[str]:
@@ -278,18 +243,6 @@ def image_remove(ref: str) -> list[str]:
     return ["docker", "image", "rm", ref]
 
 
-def health_status(container: str) -> list[str]:
-    """The container's health: starting, healthy or unhealthy; an empty line when it has no healthcheck."""
-    return ["docker", "inspect", "--format", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", container]
-
-
 def network_containers(network: str) -> list[str]:
     """The running containers joined to a network, as JSON: {id: {"Name": ..., ...}}."""
     return ["docker", "network", "inspect", "--format", "{{json .Containers}}", network]
-
-
-def container_identities(containers: list[str]) -> list[str]:
-    """One JSON line per container: its name, image, whether it runs, and its compose project label."""
-    template = ('{"name": {{json .Name}}, "image": {{json .Config.Image}}, "running": {{json .State.Running}}, '
-                '"project": {{json (index .Config.Labels "com.docker.compose.project")}}}')
-    return ["docker", "inspect", "--format", template, *containers]

@@ -7,7 +7,7 @@ and the stack goes on serving the same images; both public apps of ADOPTING sect
 import httpx
 import pytest
 
-from procedures import ledger, runner
+from procedures import docker_api, ledger, runner
 from procedures.commands import docker as docker_cmd
 from testkit import disposable, zenops_built
 from testkit.ops_run import passed, run_check
@@ -31,13 +31,13 @@ def host(tmp_path_factory):
 
 
 def image_id(ref: str) -> str:
-    done = runner.run(docker_cmd.image_id(ref), limit="command", check=False)
-    return done.stdout.strip() if done.returncode == 0 else ""
+    found = docker_api.image(ref)
+    return found["Id"] if found else ""
 
 
 def running_image(host, service: str) -> str:
     containers = runner.run(docker_cmd.service_containers(host.project, service), limit="command").stdout.split()
-    return runner.run(docker_cmd.container_image_ids(containers), limit="command").stdout.strip()
+    return "\n".join(docker_api.container_image_ids(containers))
 
 
 def test_a_running_stack_built_on_the_server_is_adopted_on_the_images_it_runs(host, tmp_path):

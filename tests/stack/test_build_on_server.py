@@ -9,7 +9,7 @@ build) is never read or changed.
 import httpx
 import pytest
 
-from procedures import ledger, runner
+from procedures import docker_api, ledger, runner
 from procedures.commands import docker as docker_cmd
 from testkit import disposable, zenops_built
 from testkit.ops_run import passed, run_check
@@ -53,7 +53,7 @@ def served_build(host) -> str:
 
 
 def image_id(host, service: str, tag: str) -> str:
-    return runner.run(docker_cmd.image_id(f"{host.project}-{service}:{tag}"), limit="command").stdout.strip()
+    return docker_api.image_id(f"{host.project}-{service}:{tag}")
 
 
 def working_tree(host) -> str:

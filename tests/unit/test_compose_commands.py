@@ -62,7 +62,6 @@ def test_docker_builders():
         "--filter", "label=com.docker.compose.service=api",
         "--filter", "label=com.docker.compose.oneoff=False"]
     assert docker_cmd.service_containers("zen", "api", stopped_too=True)[:4] == ["docker", "ps", "--all", "--quiet"]
-    assert docker_cmd.image_references(["a1", "b2"]) == ["docker", "inspect", "--format", "{{.Config.Image}}", "a1", "b2"]
 
 
 def test_run_once_detached_named_without_dependencies():

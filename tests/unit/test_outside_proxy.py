@@ -67,9 +67,7 @@ def test_the_first_that_answers_is_chosen_and_the_others_named():
 def test_the_read_only_questions_argv():
     assert docker_cmd.network_containers("traefik-public") == [
         "docker", "network", "inspect", "--format", "{{json .Containers}}", "traefik-public"]
-    argv = docker_cmd.container_identities(["a", "b"])
-    assert argv[:3] == ["docker", "inspect", "--format"] and argv[-2:] == ["a", "b"]
-    assert '"project": {{json (index .Config.Labels "com.docker.compose.project")}}' in argv[3]
+    assert docker_cmd.container_inspect("a") == ["docker", "inspect", "--type", "container", "a"]
 
 
 def _proposal(outside: OutsideProxy | None) -> str:
