@@ -80,8 +80,8 @@ def offsite_copy_fresh(run: FreshnessRun, failed_step: str | None = None) -> dic
     """The newest copy of this stack's sets on the remote (listed as the backup lists it) is within
     [freshness] offsite_max_age_hours."""
     cfg = run.ctx.config
-    status = offsite.remote_status(run.box(), cfg.offsite.path(cfg.stack.environment))
-    listing = [f.name for f in offsite.list_remote(run.box(), status.path)]
+    status, listed = offsite.reach(run.box(), cfg.offsite.path(cfg.stack.environment))
+    listing = [f.name for f in listed]
     newest = ages.newest_set(listing, sets.identity_of(run.ctx), run.now)
     return {**_judge(newest, timedelta(hours=cfg.freshness.offsite_max_age_hours),
                      f"offsite copy of this stack on {status.path}", "[freshness] offsite_max_age_hours",

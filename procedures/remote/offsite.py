@@ -59,13 +59,6 @@ def make_folder(box: BackupBox, path: str) -> None:
         ) from e
 
 
-def remote_status(box: BackupBox, path: str) -> RemoteStatus:
-    """Check the remote is configured and reachable (creating its folder); name the fix if not."""
-    kind = remote_type(box, path)
-    make_folder(box, path)
-    return RemoteStatus(path, kind)
-
-
 def reach(box: BackupBox, path: str, listed: "list[RemoteFile] | None" = None) -> tuple[RemoteStatus, list["RemoteFile"]]:
     """The remote configured and its folder listed (`listed`: this run's listing of it, taken since nothing
     was written there). A folder that lists is reachable and exists, so it is created only when it does not

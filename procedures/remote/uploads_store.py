@@ -178,16 +178,12 @@ def _local_aged(box: BackupBox, store_path: str) -> dict[str, float]:
     return aged
 
 
-def _reader(box: BackupBox, directory: str, read_local: Callable[[str], str] | None) -> Callable[[str], str]:
-    """read_local (the run's reader of local set files, which reads each once) or a plain cat."""
-    return read_local or (lambda name: box.run(files_cmd.read(f"{directory}/{name}"), limit="command").stdout)
-
-
 def collect_local(box: BackupBox, directory: str, store: str, lists: list[str], now: datetime,
-                  grace: timedelta, read_local: Callable[[str], str] | None = None) -> Collected:
-    """Delete local store objects no kept list references and older than grace (lists: the kept sets' list files)."""
+                  grace: timedelta, read_local: Callable[[str], str]) -> Collected:
+    """Delete local store objects no kept list references and older than grace (lists: the kept sets' list
+    files, read by read_local: the run's reader, which reads each once)."""
     store_path = f"{directory}/{store}"
-    kept = _referenced_by(_reader(box, directory, read_local), lists, directory)
+    kept = _referenced_by(read_local, lists, directory)
     box.run(files_cmd.make_dir(store_path), limit="command")
     aged = _local_aged(box, store_path)
     before = sorted(aged)
@@ -218,15 +214,14 @@ def _remote_aged(box: BackupBox, remote_store: str) -> dict[str, float]:
 
 def collect_remote(box: BackupBox, status: offsite.RemoteStatus, store: str, lists: list[str], directory: str,
                    local_names: set[str], now: datetime, grace: timedelta,
-                   read_local: Callable[[str], str] | None = None) -> Collected:
+                   read_local: Callable[[str], str]) -> Collected:
     """Delete remote store objects no kept list references and older than grace. A list also on local
     disk is read there (it was uploaded from it and checked by hash); the others through rclone."""
     remote_store = f"{status.path}/{store}"
-    local = _reader(box, directory, read_local)
 
     def read(name: str) -> str:
         if name in local_names:
-            return local(name)
+            return read_local(name)
         return box.run(rclone_cmd.cat(f"{status.path}/{name}"), limit="command").stdout
 
     kept = _referenced_by(read, lists, status.path)

@@ -34,8 +34,8 @@ def fetch_set(ctx: OpsContext, box: BackupBox, requested: str | None = None) -> 
     cfg = ctx.config
     if not cfg.offsite.enabled:
         raise RestoreError("--from-remote needs an offsite remote: set [offsite] enabled = true and remote")
-    status = offsite.remote_status(box, cfg.offsite.path(cfg.stack.environment))
-    names = [f.name for f in offsite.list_remote(box, status.path)]
+    status, listed = offsite.reach(box, cfg.offsite.path(cfg.stack.environment))
+    names = [f.name for f in listed]
     identity = identity_of(ctx)
     try:
         name = pick_set(names, requested, status.path,

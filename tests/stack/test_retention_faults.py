@@ -288,7 +288,7 @@ def test_two_hosts_with_one_identity_pruning_at_once_lose_nothing_the_policy_kee
             errors.append(e)
 
     with backup_box(ctx) as box:
-        status = offsite.remote_status(box, remote_path(ctx))
+        status, _ = offsite.reach(box, remote_path(ctx))
         hosts = [threading.Thread(target=host, args=(i, box, status)) for i in range(2)]
         for t in hosts:
             t.start()

@@ -162,7 +162,8 @@ def test_a_remote_pruning_that_deletes_lists_again():
 
 def test_a_local_collection_that_deletes_nothing_lists_the_store_once():
     box = Box({("mkdir",): "", ("find",): f"{NOW.timestamp()} ab/ab12\n"})
-    done = uploads_store.collect_local(box, "/backups", "uploads-store/zen", [], NOW, timedelta(hours=48))
+    done = uploads_store.collect_local(box, "/backups", "uploads-store/zen", [], NOW, timedelta(hours=48),
+                                       read_local=lambda name: pytest.fail(f"no list to read, {name} read"))
     assert done.present_after == ["ab/ab12"] and done.deleted == []
     assert [a[0] for a in box.asked] == ["mkdir", "find"]
 
