@@ -17,8 +17,6 @@ from dataclasses import replace
 
 from procedures import runner
 from procedures.box import backup_box
-from procedures.commands import docker as docker_cmd
-from procedures.commands import postgres as pg
 from procedures.context import OpsContext, prepared_context
 from procedures.guards import THROWAWAY_VOLUME_PREFIX
 from procedures.release import rollback_check, switch_plan
@@ -26,12 +24,12 @@ from procedures.sets import files, manifest
 from procedures.sets.chosen import Chosen
 from testkit.disposable import DisposableStack
 
-from . import commands, restore_bench, stats
+from . import commands, goals, restore_bench, stats
 from .checks import BenchError
 from .deploy_bench import NEW, OLD
 from .progress import say
 
-TARGET_RATIO = 1.3
+TARGET_RATIO = goals.REHEARSAL_RATIO
 _TIMEOUT = 6 * 3600
 
 
@@ -58,13 +56,8 @@ def raw_migrate(ctx: OpsContext, server, database: str, index: int) -> float:
 
 def raw_round(ctx: OpsContext, server, dump_file: str, jobs: int, index: int) -> tuple[float, float]:
     database = f"raw_rehearsal_{index}"
-    server.exec(commands.create_database(database, server.user), limit="command")
-    try:
-        restore = server.exec(pg.restore(f"{docker_cmd.BACKUPS_MOUNT}/{dump_file}", database, server.user, jobs),
-                              timeout=_TIMEOUT, limit="restore").seconds
+    with restore_bench.restored(server, dump_file, jobs, database) as restore:
         return restore, raw_migrate(ctx, server, database, index)
-    finally:
-        server.exec(commands.drop_database(database, server.user), limit="command")
 
 
 def chosen_set(ctx: OpsContext, set_name: str) -> Chosen:

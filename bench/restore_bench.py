@@ -38,13 +38,20 @@ def empty_server(ctx: OpsContext) -> Iterator:
         yield target.server  # the raw side runs the engine's own tools in the same server
 
 
-def raw_restore(server, dump_file: str, jobs: int, database: str) -> float:
+@contextlib.contextmanager
+def restored(server, dump_file: str, jobs: int, database: str) -> Iterator[float]:
+    """The dump restored by plain pg_restore into a new database of the server (its seconds), dropped on exit."""
     server.exec(commands.create_database(database, server.user), limit="command")
     try:
-        return server.exec(pg.restore(f"{docker_cmd.BACKUPS_MOUNT}/{dump_file}", database, server.user, jobs),
-                           timeout=_TIMEOUT, limit="restore").seconds
+        yield server.exec(pg.restore(f"{docker_cmd.BACKUPS_MOUNT}/{dump_file}", database, server.user, jobs),
+                          timeout=_TIMEOUT, limit="restore").seconds
     finally:
         server.exec(commands.drop_database(database, server.user), limit="command")
+
+
+def raw_restore(server, dump_file: str, jobs: int, database: str) -> float:
+    with restored(server, dump_file, jobs, database) as seconds:
+        return seconds
 
 
 def drill(stack: DisposableStack, workdir: Path, set_name: str) -> tuple[checks.CheckRun, float]:
