@@ -37,20 +37,26 @@ def with_config(ctx: OpsContext, **sections: dict) -> OpsContext:
     return prepared_context(config, ctx.tag)
 
 
-def local_files(ctx: OpsContext) -> dict[str, int]:
-    with backup_box(ctx) as box:
+def a_box(ctx: OpsContext, box=None):
+    """The backup container given (several reads in one container), else a new one for this read alone:
+    each new container is a compose run and a removal, seconds on a busy machine."""
+    return contextlib.nullcontext(box) if box is not None else backup_box(ctx)
+
+
+def local_files(ctx: OpsContext, box=None) -> dict[str, int]:
+    with a_box(ctx, box) as box:
         return {f.name: f.size for f in backup_files.list_files(box, ctx.config.backup.directory)}
 
 
-def remote_files(ctx: OpsContext, path: str | None = None) -> dict[str, offsite.RemoteFile]:
+def remote_files(ctx: OpsContext, path: str | None = None, box=None) -> dict[str, offsite.RemoteFile]:
     path = path or ctx.config.offsite.path(ctx.config.stack.environment)
-    with backup_box(ctx) as box:
+    with a_box(ctx, box) as box:
         return {f.name: f for f in offsite.list_remote(box, path)}
 
 
-def in_box(ctx: OpsContext, argv: list[str], **kwargs):
+def in_box(ctx: OpsContext, argv: list[str], box=None, **kwargs):
     """Run argv in a backup container of the stack; a test's short command (`limit` may say otherwise)."""
-    with backup_box(ctx) as box:
+    with a_box(ctx, box) as box:
         return box.run(argv, **{"limit": "command", **kwargs})
 
 

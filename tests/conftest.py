@@ -4,7 +4,7 @@ import pytest
 from hypothesis import settings
 
 from procedures import redact
-from testkit import disposable
+from testkit import disposable, module_order
 from testkit.fault_matrix import Recorder
 
 # Hypothesis fails an example slower than 200 ms by default: on a busy machine that is a verdict on the
@@ -26,6 +26,14 @@ def _registered_secrets_stay_in_their_module():
     with redact._lock:
         redact._secrets.clear(), redact._secrets.update(saved[0])
         redact._identifiers.clear(), redact._identifiers.update(saved[1])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection_modifyitems(items):
+    """Modules longest first (testkit/module_order.py), after every other plugin's ordering (pytest-order's
+    within each module stays): xdist hands whole modules out in this order with --no-loadscope-reorder."""
+    yield
+    items[:] = [items[i] for i in module_order.ordered([item.nodeid for item in items], module_order.load())]
 
 
 @pytest.hookimpl(hookwrapper=True)
