@@ -2,8 +2,8 @@
 recorded per module (tests/module_seconds.json).
 
 Workers take whole modules (--dist=loadfile) in the collection's order. xdist's own reordering (by number of
-tests) put one-test modules of minutes (the bench, a deploy's start-first switch) last, where one worker ran
-them alone while the others had finished. Longest first leaves the short modules to fill the end. A module
+tests) queues one-test modules of minutes (the bench's 4 minutes) last, where one worker can be left running
+one alone after the others have finished. Longest first leaves the short modules to fill the end. A module
 the record does not name yet goes first: its cost is unknown, and late is where an unknown cost hurts.
 
 Refresh the record from a run's JUnit XML (scripts/test.sh writes reports/junit.xml):
