@@ -39,6 +39,14 @@ def previous_release(state_dir: str, project: str, serving_tag: str | None) -> s
     return None
 
 
+def last_deployed(state_dir: str, project: str) -> str | None:
+    """The TAG of the newest install, deploy or rollback that ended serving: what served last."""
+    for record in reversed(releases(state_dir, project)):
+        if record.get("outcome") == "deployed":
+            return record.get("tag")
+    return None
+
+
 def audit(state_dir: str, project: str, message: str) -> None:
     """Append one line (when, who@where, what) to the audit log, redacted."""
     line = redact(f"{now()} {operator_name()}@{socket.gethostname()} {message}".replace("\n", " "))
