@@ -32,18 +32,10 @@ def releases(state_dir: str, project: str) -> list[dict]:
 
 
 def previous_release(state_dir: str, project: str, serving_tag: str | None) -> str | None:
-    """The newest successfully deployed TAG other than the one serving now."""
+    """The newest successfully deployed TAG other than the one serving now (with None: what served last)."""
     for record in reversed(releases(state_dir, project)):
         if record.get("outcome") == "deployed" and record.get("tag") != serving_tag:
             return record["tag"]
-    return None
-
-
-def last_deployed(state_dir: str, project: str) -> str | None:
-    """The TAG of the newest install, deploy or rollback that ended serving: what served last."""
-    for record in reversed(releases(state_dir, project)):
-        if record.get("outcome") == "deployed":
-            return record.get("tag")
     return None
 
 

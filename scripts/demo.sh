@@ -12,11 +12,10 @@ pytest=.venv/bin/pytest
 if ! docker volume inspect zenops-example_pgdata >/dev/null 2>&1; then
   $pytest ops_checks/install.py --tag=1.0.0
   .venv/bin/python -m example.seed ops.toml
-elif [ -z "$(docker ps --quiet --filter label=com.docker.compose.project=zenops-example \
-                              --filter label=com.docker.compose.service=api)" ]; then
+elif stopped_at=$(.venv/bin/python -m example.last_release ops.toml) && [ -n "$stopped_at" ]; then
   # Installed but down (a reboot, a plain `docker compose down`): start it at the release that served last.
   # install never migrates a database it did not create.
-  $pytest ops_checks/install.py --tag="$(.venv/bin/python -m example.last_release ops.toml)"
+  $pytest ops_checks/install.py --tag="$stopped_at"
 fi
 .venv/bin/python -m example.offsite_standin ops.toml
 $pytest ops_checks/stack_health.py

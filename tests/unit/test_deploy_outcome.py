@@ -47,12 +47,12 @@ def test_restore_advice_names_the_backup_and_the_disaster_command(tmp_path):
     assert "CONFIRM=YES pytest ops_checks/restore_drill.py --mode=disaster --backup=prod_zenops_20261124T023000Z" in advice
 
 
-def test_the_last_deployed_release_is_the_newest_that_ended_serving(tmp_path):
+def test_with_nothing_serving_the_previous_release_is_the_newest_that_ended_serving(tmp_path):
     state = str(tmp_path)
-    assert ledger.last_deployed(state, "p") is None
+    assert ledger.previous_release(state, "p", None) is None
     ledger.append_release(state, "p", {"action": "install", "tag": "1.0.0", "outcome": "deployed"})
     ledger.append_release(state, "p", {"action": "deploy", "tag": "1.1.0", "outcome": "deployed"})
     ledger.append_release(state, "p", {"action": "rollback", "tag": "1.0.0", "outcome": "deployed"})
     ledger.append_release(state, "p", {"action": "deploy", "tag": "1.2.0", "outcome": "failed, rolled back to 1.0.0"})
-    assert ledger.last_deployed(state, "p") == "1.0.0"
-    assert ledger.last_deployed(state, "other") is None
+    assert ledger.previous_release(state, "p", None) == "1.0.0"
+    assert ledger.previous_release(state, "other", None) is None
